@@ -1,0 +1,84 @@
+# vtb: plain Makefile. `make` builds ./vtb; `make check` installs what is
+# missing, builds, and runs every test (also under ASan+UBSan); `make demo`
+# runs the demo; `make fuzz` and `make bench` run the fuzzer and benchmarks.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
+STD     := -std=gnu17 -D_GNU_SOURCE
+INC     := -Ilib -Ixir -Imodel -Icompile -Icli
+PKGS    := jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson)
+ALL_CFLAGS = $(STD) $(WARN) $(INC) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+
+LIB_SRCS := $(wildcard lib/*.c xir/*.c model/*.c compile/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+
+B ?= build
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_OBJS  = $(LIB_SRCS:%.c=$(B)/%.o)
+CLI_OBJS  = $(CLI_SRCS:%.c=$(B)/%.o)
+TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps check unit unit-asan golden golden-asan asan demo fuzz fuzz-build bench clean
+.SUFFIXES:
+
+all: vtb
+
+vtb: $(B)/vtb
+	cp $< $@
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libvtb.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vtb: $(CLI_OBJS) $(B)/libvtb.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(B)/tests/%: tests/unit/%.c $(B)/libvtb.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(B)/libvtb.a -lcmocka $(PKG_LIBS) -lm
+
+deps:
+	@scripts/deps.sh build
+
+# Unit tests, then the golden tests against the binary, in the normal and the
+# sanitizer build.
+check: deps
+	$(MAKE) unit golden
+	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden
+	@echo "make check: all test suites passed"
+
+unit: $(TEST_BINS)
+	@scripts/run-unit.sh $(TEST_BINS)
+
+golden: $(B)/vtb
+	@tests/golden/run.sh $(B)/vtb
+
+asan:
+	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" $(B)/vtb
+
+demo: deps vtb
+	@scripts/demo.sh
+
+FUZZ_TIME ?= 60
+fuzz-build:
+	@scripts/deps.sh fuzz
+	$(MAKE) -C fuzz
+fuzz: fuzz-build
+	@fuzz/run.sh $(FUZZ_TIME)
+
+bench: deps vtb
+	@bench/run.sh
+
+clean:
+	rm -rf build vtb fuzz/build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,33 @@
+/* cli: the command line. Each subcommand is an entry in the table in
+ * main.c; it returns the process exit status: 0 success, 1 a user error
+ * (the message names the file, node or link), 2 a system failure. */
+#ifndef VTB_CLI_H
+#define VTB_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xir.h"
+
+#define CLI_OK 0
+#define CLI_USER 1
+#define CLI_SYSTEM 2
+
+struct cli_cmd {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *usage;
+	const char *summary;
+};
+
+int cmd_compile(int argc, char **argv);
+
+/* Print "vtb: " + message to stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "8 GiB", "100 Mbit/s", "1 ms", "2.2 GHz", "0.2", "'10.0.0.1/24'" */
+void cli_format_value(const struct xir_constraint *c, char *buf, size_t len);
+/* "cores == 4, memory == 8 GiB" (at most len bytes) */
+void cli_format_cset(const struct xir_cset *cs, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,68 @@
+/* vtb: the command table and dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+#define VTB_VERSION "0.1.0"
+
+static const struct cli_cmd commands[] = {
+	{ "compile", cmd_compile, "vtb compile MODEL [--json]",
+	  "check a model (or XIR JSON); print what it would build, or the XIR as JSON" },
+};
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vtb: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "vtb %s: a virtual network testbed\n\nusage:\n", VTB_VERSION);
+	for (i = 0; i < UTIL_ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-36s %s\n", commands[i].usage, commands[i].summary);
+	fprintf(f, "\nvtb COMMAND --help shows one command. Documentation: docs/cli.md\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *names[UTIL_ARRAY_SIZE(commands)];
+	const char *near;
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_USER : CLI_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("vtb %s\n", VTB_VERSION);
+		return CLI_OK;
+	}
+	for (i = 0; i < UTIL_ARRAY_SIZE(commands); i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+				printf("usage: %s\n%s\n", commands[i].usage, commands[i].summary);
+				return CLI_OK;
+			}
+			return commands[i].main(argc - 1, argv + 1);
+		}
+		names[i] = commands[i].name;
+	}
+	near = util_closest(argv[1], names, UTIL_ARRAY_SIZE(commands));
+	if (near)
+		cli_err("unknown command '%s'; did you mean '%s'? (vtb help lists them)", argv[1], near);
+	else
+		cli_err("unknown command '%s' (vtb help lists them)", argv[1]);
+	return CLI_USER;
+}

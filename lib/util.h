@@ -1,0 +1,68 @@
+/* util: small containers shared by every stage (growable arrays, string
+ * buffers, string interning). Nothing here prints or aborts: allocation
+ * failures come back as -ENOMEM or NULL. */
+#ifndef VTB_UTIL_H
+#define VTB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Grow *pv (an array of elem-sized items, *pcap allocated) so that it can
+ * hold at least need items. Returns 0 or -ENOMEM (the array is unchanged). */
+int util_grow(void **pv, size_t *pcap, size_t need, size_t elem);
+
+/* Append one item to a typed array (v, n, cap). Evaluates to 0 or -ENOMEM. */
+#define UTIL_PUSH(v, n, cap, item)                                              \
+	(util_grow((void **)&(v), &(cap), (n) + 1, sizeof(*(v))) ? -12              \
+	                                                         : ((v)[(n)++] = (item), 0))
+
+/* A growable, always NUL-terminated string. A failed append sets oom and
+ * makes later appends no-ops, so a caller checks once at the end. */
+struct util_buf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+void util_buf_init(struct util_buf *b);
+void util_buf_free(struct util_buf *b);
+void util_buf_append(struct util_buf *b, const char *s, size_t n);
+void util_buf_puts(struct util_buf *b, const char *s);
+void util_buf_printf(struct util_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Take the string out of the buffer (caller frees); NULL if it ran out of memory. */
+char *util_buf_take(struct util_buf *b);
+
+char *util_strndup(const char *s, size_t n);
+
+/* Levenshtein distance, capped: returns max+1 as soon as it exceeds max. */
+size_t util_edit_distance(const char *a, const char *b, size_t max);
+
+/* The closest of names[0..n) to word, if close enough to be a typo of it
+ * (distance at most max(1, strlen(word) / 3)); NULL otherwise. */
+const char *util_closest(const char *word, const char *const *names, size_t n);
+
+/* FNV-1a */
+uint32_t util_hash(const char *s, size_t n);
+
+/* A string -> uint32 map with open addressing. Keys are copied. */
+struct util_map {
+	struct util_map_slot {
+		char *key;
+		uint32_t hash, value;
+	} *slots;
+	size_t n, cap;
+};
+
+void util_map_init(struct util_map *m);
+void util_map_free(struct util_map *m);
+/* Insert key -> value. Returns 0, -EEXIST (value left alone, *old set to
+ * the existing value when old is not NULL) or -ENOMEM. */
+int util_map_put(struct util_map *m, const char *key, size_t klen, uint32_t value, uint32_t *old);
+/* Returns true and sets *value when key is present. */
+bool util_map_get(const struct util_map *m, const char *key, size_t klen, uint32_t *value);
+
+#endif

@@ -1,0 +1,556 @@
+/* eval_builtin: the functions and methods of the model language:
+ * range len str int float, the unit functions, task and run, and topo.device,
+ * topo.connect, .spec, list.append. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval_int.h"
+
+#define DEVICE_NAME_MAX 63
+
+static const struct {
+	const char *name;
+	double scale;
+	enum xir_unit unit;
+} units[] = {
+	[B_KB] = { "kb", 1024.0, XU_BYTES },
+	[B_MB] = { "mb", 1024.0 * 1024, XU_BYTES },
+	[B_GB] = { "gb", 1024.0 * 1024 * 1024, XU_BYTES },
+	[B_TB] = { "tb", 1024.0 * 1024 * 1024 * 1024, XU_BYTES },
+	[B_KBPS] = { "kbps", 1e3, XU_BPS },
+	[B_MBPS] = { "mbps", 1e6, XU_BPS },
+	[B_GBPS] = { "gbps", 1e9, XU_BPS },
+	[B_NS] = { "ns", 1, XU_NS },
+	[B_US] = { "us", 1e3, XU_NS },
+	[B_MS] = { "ms", 1e6, XU_NS },
+	[B_S] = { "s", 1e9, XU_NS },
+	[B_KHZ] = { "khz", 1e3, XU_HZ },
+	[B_MHZ] = { "mhz", 1e6, XU_HZ },
+	[B_GHZ] = { "ghz", 1e9, XU_HZ },
+};
+
+static const char *const plain[] = {
+	[B_RANGE] = "range", [B_LEN] = "len", [B_STR] = "str", [B_INT] = "int",
+	[B_FLOAT] = "float", [B_TASK] = "task", [B_RUN] = "run",
+};
+
+const char *eval_builtin_name(int fn)
+{
+	if (fn >= 0 && (size_t)fn < UTIL_ARRAY_SIZE(plain) && plain[fn])
+		return plain[fn];
+	if (fn >= 0 && (size_t)fn < UTIL_ARRAY_SIZE(units) && units[fn].name)
+		return units[fn].name;
+	return "?";
+}
+
+int eval_builtin_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < B_COUNT; i++)
+		if (!strcmp(eval_builtin_name(i), name))
+			return i;
+	return -1;
+}
+
+bool eval_method_takes_constraints(const char *name)
+{
+	return !strcmp(name, "device") || !strcmp(name, "connect") || !strcmp(name, "spec");
+}
+
+/* Check the argument counts of a call; report and return false if wrong. */
+static bool argc_ok(struct eval *ev, struct eval_args *a, const char *fn, size_t min, size_t max)
+{
+	if (a->npos >= min && a->npos <= max)
+		return true;
+	if (min == max)
+		eval_error(ev, a->loc, NULL, "%s() takes %zu argument%s, not %zu", fn, min,
+			   min == 1 ? "" : "s", a->npos);
+	else
+		eval_error(ev, a->loc, NULL, "%s() takes %zu to %zu arguments, not %zu", fn, min, max,
+			   a->npos);
+	return false;
+}
+
+/* Refuse keyword arguments other than the allowed ones (a NULL-ended list). */
+static bool kw_ok(struct eval *ev, struct eval_args *a, const char *fn, const char *const *allowed)
+{
+	size_t i, k;
+
+	for (i = 0; i < a->nkw; i++) {
+		const char *name = eval_sym(ev, a->kw_arg[i]->kw);
+		bool found = false;
+
+		for (k = 0; allowed && allowed[k]; k++)
+			found |= !strcmp(allowed[k], name);
+		if (!found) {
+			eval_error(ev, a->kw_arg[i]->kwloc, NULL, "%s() has no argument '%s'", fn, name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static const struct value *kwarg(struct eval *ev, struct eval_args *a, const char *name,
+				 struct src_loc *loc)
+{
+	size_t i;
+
+	for (i = 0; i < a->nkw; i++)
+		if (!strcmp(eval_sym(ev, a->kw_arg[i]->kw), name)) {
+			if (loc)
+				*loc = a->kw_arg[i]->value->loc;
+			return &a->kw[i];
+		}
+	return NULL;
+}
+
+static struct value unit_fn(struct eval *ev, int fn, struct eval_args *a)
+{
+	const struct value *v;
+	double d;
+
+	if (!argc_ok(ev, a, units[fn].name, 1, 1) || !kw_ok(ev, a, units[fn].name, NULL))
+		return v_err();
+	v = &a->pos[0];
+	if ((v->kind != V_INT && v->kind != V_FLOAT) || v->unit)
+		return eval_error(ev, a->pos_expr[0]->loc, NULL, "%s() takes a plain number, not %s",
+				  units[fn].name, v_kind_name(v));
+	if (v->kind == V_INT && units[fn].scale == 1)
+		return v_int(v->i, units[fn].unit);
+	d = (v->kind == V_INT ? (double)v->i : v->f) * units[fn].scale;
+	if (!(fabs(d) < 9.2e18))
+		return eval_error(ev, a->loc, NULL, "%s(...) is too large", units[fn].name);
+	/* quantities are integers in base units (bytes, bits/s, ns, Hz) */
+	return v_int(llround(d), units[fn].unit);
+}
+
+static struct value fn_range(struct eval *ev, struct eval_args *a)
+{
+	int64_t arg[3] = { 0, 0, 1 };
+	struct vrange *r;
+	size_t i;
+
+	if (!argc_ok(ev, a, "range", 1, 3) || !kw_ok(ev, a, "range", NULL))
+		return v_err();
+	for (i = 0; i < a->npos; i++) {
+		if (a->pos[i].kind != V_INT || a->pos[i].unit)
+			return eval_error(ev, a->pos_expr[i]->loc, NULL,
+					  "range() takes ints, not %s", v_kind_name(&a->pos[i]));
+		arg[a->npos == 1 ? 1 : i] = a->pos[i].i;
+	}
+	if (!arg[2])
+		return eval_error(ev, a->pos_expr[2]->loc, NULL, "range() step must not be zero");
+	r = (struct vrange *)vheap_alloc(&ev->heap, V_RANGE, sizeof(*r));
+	if (!r)
+		return eval_oom(ev, a->loc);
+	r->start = arg[0];
+	r->stop = arg[1];
+	r->step = arg[2];
+	return (struct value){ .kind = V_RANGE, .o = &r->h };
+}
+
+static struct value fn_len(struct eval *ev, struct eval_args *a)
+{
+	const struct value *v;
+
+	if (!argc_ok(ev, a, "len", 1, 1) || !kw_ok(ev, a, "len", NULL))
+		return v_err();
+	v = &a->pos[0];
+	switch (v->kind) {
+	case V_STR:
+		return v_int((int64_t)VSTR(*v)->len, XU_NONE);
+	case V_LIST:
+		return v_int((int64_t)VLIST(*v)->n, XU_NONE);
+	case V_RANGE: {
+		const struct vrange *r = VRANGE(*v);
+		double n = ceil(((double)r->stop - (double)r->start) / (double)r->step);
+
+		return v_int(n > 0 ? (int64_t)n : 0, XU_NONE);
+	}
+	case V_LINK:
+		return v_int((int64_t)ev->x->links[v->idx].nep, XU_NONE);
+	default:
+		return eval_error(ev, a->pos_expr[0]->loc, NULL, "%s has no length", v_kind_name(v));
+	}
+}
+
+static struct value fn_str(struct eval *ev, struct eval_args *a)
+{
+	struct util_buf b;
+	struct value out;
+
+	if (!argc_ok(ev, a, "str", 1, 1) || !kw_ok(ev, a, "str", NULL))
+		return v_err();
+	if (a->pos[0].kind == V_STR)
+		return v_ref(a->pos[0]);
+	util_buf_init(&b);
+	v_format(ev->x, &a->pos[0], false, &b);
+	if (b.oom) {
+		util_buf_free(&b);
+		return eval_oom(ev, a->loc);
+	}
+	out = v_str(&ev->heap, b.s ? b.s : "", b.len);
+	util_buf_free(&b);
+	return out.kind == V_ERR ? eval_oom(ev, a->loc) : out;
+}
+
+static struct value fn_number(struct eval *ev, struct eval_args *a, bool to_int)
+{
+	const char *fn = to_int ? "int" : "float";
+	const struct value *v;
+
+	if (!argc_ok(ev, a, fn, 1, 1) || !kw_ok(ev, a, fn, NULL))
+		return v_err();
+	v = &a->pos[0];
+	if (v->kind == V_INT)
+		return to_int ? *v : v_float((double)v->i, v->unit);
+	if (v->kind == V_FLOAT) {
+		if (!to_int)
+			return *v;
+		if (!(fabs(v->f) < 9.2e18))
+			return eval_error(ev, a->loc, NULL, "int(): number out of range");
+		return v_int((int64_t)v->f, v->unit); /* truncates toward zero, as Python */
+	}
+	if (v->kind == V_BOOL)
+		return to_int ? v_int(v->b, XU_NONE) : v_float(v->b, XU_NONE);
+	if (v->kind == V_STR) {
+		char *end;
+		const char *s = VSTR(*v)->s;
+
+		errno = 0;
+		if (to_int) {
+			long long n = strtoll(s, &end, 10);
+
+			if (end != s && !*end && !errno)
+				return v_int(n, XU_NONE);
+		} else {
+			double d = strtod(s, &end);
+
+			if (end != s && !*end && isfinite(d))
+				return v_float(d, XU_NONE);
+		}
+		return eval_error(ev, a->pos_expr[0]->loc, NULL, "%s(): '%s' is not a number", fn, s);
+	}
+	return eval_error(ev, a->pos_expr[0]->loc, NULL, "%s() cannot convert %s", fn,
+			  v_kind_name(v));
+}
+
+static struct value fn_run(struct eval *ev, struct eval_args *a)
+{
+	static const char *const kws[] = { "background", "expect", NULL };
+	const struct value *bg, *ex;
+	struct src_loc bgloc, exloc;
+	struct vrun *r;
+
+	if (!argc_ok(ev, a, "run", 2, 2) || !kw_ok(ev, a, "run", kws))
+		return v_err();
+	if (a->pos[0].kind != V_DEVICE)
+		return eval_error(ev, a->pos_expr[0]->loc, "run(node, 'command')",
+				  "run() needs a device first, not %s", v_kind_name(&a->pos[0]));
+	if (a->pos[1].kind != V_STR)
+		return eval_error(ev, a->pos_expr[1]->loc, NULL, "run() needs a command string, not %s",
+				  v_kind_name(&a->pos[1]));
+	bg = kwarg(ev, a, "background", &bgloc);
+	if (bg && bg->kind != V_BOOL)
+		return eval_error(ev, bgloc, NULL, "background= takes true or false, not %s",
+				  v_kind_name(bg));
+	ex = kwarg(ev, a, "expect", &exloc);
+	if (ex && ex->kind != V_STR && ex->kind != V_NONE)
+		return eval_error(ev, exloc, NULL, "expect= takes a regular expression string, not %s",
+				  v_kind_name(ex));
+	r = (struct vrun *)vheap_alloc(&ev->heap, V_RUN, sizeof(*r));
+	if (!r)
+		return eval_oom(ev, a->loc);
+	r->node = a->pos[0].idx;
+	r->cmd = v_ref(a->pos[1]);
+	r->expect = ex ? v_ref(*ex) : v_none();
+	r->background = bg && bg->b;
+	r->loc = a->loc;
+	return (struct value){ .kind = V_RUN, .o = &r->h };
+}
+
+static int add_run(struct eval *ev, uint32_t task, const struct vrun *r)
+{
+	return xir_task_add_command(ev->x, task, r->node, VSTR(r->cmd)->s, r->background,
+				    r->expect.kind == V_STR ? VSTR(r->expect)->s : NULL, r->loc);
+}
+
+static struct value fn_task(struct eval *ev, struct eval_args *a)
+{
+	static const char *const kws[] = { "timeout", NULL };
+	const struct value *to;
+	struct src_loc toloc;
+	int64_t timeout = XIR_DEFAULT_TIMEOUT_NS;
+	uint32_t t;
+	size_t i, k;
+
+	if (!kw_ok(ev, a, "task", kws))
+		return v_err();
+	if (a->npos < 1 || a->pos[0].kind != V_STR)
+		return eval_error(ev, a->npos ? a->pos_expr[0]->loc : a->loc,
+				  "task('name', run(node, 'cmd'), ..., timeout=s(30))",
+				  "task() needs a name string first");
+	to = kwarg(ev, a, "timeout", &toloc);
+	if (to) {
+		if ((to->kind != V_INT && to->kind != V_FLOAT) || to->unit != XU_NS)
+			return eval_error(ev, toloc, "write timeout=s(30)",
+					  "timeout= takes a time, not %s", v_kind_name(to));
+		timeout = to->kind == V_INT ? to->i : llround(to->f);
+	}
+	/* every argument after the name is a run() or a list of them */
+	for (i = 1; i < a->npos; i++) {
+		const struct value *v = &a->pos[i];
+
+		if (v->kind == V_RUN)
+			continue;
+		if (v->kind == V_LIST) {
+			for (k = 0; k < VLIST(*v)->n; k++)
+				if (VLIST(*v)->v[k].kind != V_RUN)
+					return eval_error(ev, a->pos_expr[i]->loc, NULL,
+							  "item %zu of this list is %s, not a run()",
+							  k, v_kind_name(&VLIST(*v)->v[k]));
+			continue;
+		}
+		return eval_error(ev, a->pos_expr[i]->loc, "task('name', run(node, 'cmd'), ...)",
+				  "task() takes run() commands, not %s", v_kind_name(v));
+	}
+	if (xir_add_task(ev->x, VSTR(a->pos[0])->s, timeout, a->loc, &t))
+		return eval_oom(ev, a->loc);
+	for (i = 1; i < a->npos; i++) {
+		const struct value *v = &a->pos[i];
+		int r = 0;
+
+		if (v->kind == V_RUN)
+			r = add_run(ev, t, VRUN(*v));
+		for (k = 0; v->kind == V_LIST && !r && k < VLIST(*v)->n; k++)
+			r = add_run(ev, t, VRUN(VLIST(*v)->v[k]));
+		if (r)
+			return eval_oom(ev, a->loc);
+	}
+	return v_none();
+}
+
+struct value eval_call_builtin(struct eval *ev, int fn, struct eval_args *a)
+{
+	switch (fn) {
+	case B_RANGE: return fn_range(ev, a);
+	case B_LEN: return fn_len(ev, a);
+	case B_STR: return fn_str(ev, a);
+	case B_INT: return fn_number(ev, a, true);
+	case B_FLOAT: return fn_number(ev, a, false);
+	case B_RUN: return fn_run(ev, a);
+	case B_TASK: return fn_task(ev, a);
+	default: return unit_fn(ev, fn, a);
+	}
+}
+
+/* The value a constraint's value becomes in the XIR. */
+static int to_xir_value(const struct vcons *c, struct xir_value *out)
+{
+	const struct value *v = &c->val;
+
+	memset(out, 0, sizeof(*out));
+	switch (v->kind) {
+	case V_INT:
+		*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = v->i };
+		return 0;
+	case V_FLOAT:
+		if (v->unit) {
+			if (!(fabs(v->f) < 9.2e18))
+				return -ERANGE;
+			*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = llround(v->f) };
+		} else {
+			*out = (struct xir_value){ .type = XV_FLOAT, .f = v->f };
+		}
+		return 0;
+	case V_BOOL:
+		*out = (struct xir_value){ .type = XV_BOOL, .b = v->b };
+		return 0;
+	case V_STR:
+		out->type = c->prop->type == XP_ENUM ? XV_ENUM : XV_STR;
+		out->s = strdup(VSTR(*v)->s);
+		return out->s ? 0 : -ENOMEM;
+	case V_ENUM:
+		out->type = XV_ENUM;
+		out->s = strdup(v->en->name);
+		return out->s ? 0 : -ENOMEM;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Add the constraints among a's positional arguments from index first on
+ * (a constraint, or a list of them) to cs. Returns false after an error. */
+static bool add_constraints(struct eval *ev, struct eval_args *a, size_t first, struct xir_cset *cs,
+			    const char *fn)
+{
+	size_t i, k;
+
+	for (i = first; i < a->npos; i++) {
+		const struct value *v = &a->pos[i];
+		size_t n = v->kind == V_LIST ? VLIST(*v)->n : 1;
+
+		for (k = 0; k < n; k++) {
+			const struct value *c = v->kind == V_LIST ? &VLIST(*v)->v[k] : v;
+			struct xir_value xv;
+			int r;
+
+			if (c->kind == V_ERR)
+				continue; /* reported where it failed */
+			if (c->kind != V_CONS) {
+				eval_error(ev, a->pos_expr[i]->loc,
+					   "constraints look like cores == 4 or latency == ms(10)",
+					   "%s() expects constraints here, not %s", fn, v_kind_name(c));
+				return false;
+			}
+			r = to_xir_value(VCONS(*c), &xv);
+			if (r == -ERANGE) {
+				eval_error(ev, VCONS(*c)->loc, NULL, "value out of range");
+				return false;
+			}
+			if (r || xir_cset_add(cs, VCONS(*c)->prop, VCONS(*c)->op, xv, VCONS(*c)->loc)) {
+				eval_oom(ev, a->loc);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static bool valid_device_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > DEVICE_NAME_MAX || s[0] == '-' || s[0] == '.')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static struct value topo_device(struct eval *ev, struct eval_args *a)
+{
+	const struct vstr *name;
+	uint32_t idx;
+
+	if (!kw_ok(ev, a, "topo.device", NULL))
+		return v_err();
+	if (a->npos < 1 || a->pos[0].kind != V_STR)
+		return eval_error(ev, a->npos ? a->pos_expr[0]->loc : a->loc,
+				  "topo.device('name', cores == 4, ...)",
+				  "topo.device() needs a name string first");
+	name = VSTR(a->pos[0]);
+	if (!valid_device_name(name->s, name->len))
+		return eval_error(ev, a->pos_expr[0]->loc,
+				  "use letters, digits, '-', '_' and '.', at most 63 characters",
+				  "'%.80s' is not a valid device name", name->s);
+	if (xir_add_node(ev->x, name->s, a->loc, &idx))
+		return eval_oom(ev, a->loc);
+	if (!add_constraints(ev, a, 1, &ev->x->nodes[idx].cons, "topo.device"))
+		return v_err();
+	return (struct value){ .kind = V_DEVICE, .idx = idx };
+}
+
+static struct value topo_connect(struct eval *ev, struct eval_args *a)
+{
+	static const char *const kws[] = { "name", NULL };
+	const struct value *name, *devs;
+	const struct ast_expr *lexpr;
+	struct src_loc nameloc;
+	uint32_t link;
+	size_t i;
+
+	if (!kw_ok(ev, a, "topo.connect", kws))
+		return v_err();
+	if (a->npos < 1 || a->pos[0].kind != V_LIST)
+		return eval_error(ev, a->npos ? a->pos_expr[0]->loc : a->loc,
+				  "topo.connect([a, b], latency == ms(1), ...)",
+				  "topo.connect() needs a list of devices first");
+	devs = &a->pos[0];
+	lexpr = a->pos_expr[0];
+	for (i = 0; i < VLIST(*devs)->n; i++)
+		if (VLIST(*devs)->v[i].kind != V_DEVICE)
+			return eval_error(ev, lexpr->kind == E_LIST && lexpr->list.n == VLIST(*devs)->n
+						      ? lexpr->list.v[i]->loc : lexpr->loc,
+					  NULL, "topo.connect(): item %zu is %s, not a device", i,
+					  v_kind_name(&VLIST(*devs)->v[i]));
+	name = kwarg(ev, a, "name", &nameloc);
+	if (name && (name->kind != V_STR || !valid_device_name(VSTR(*name)->s, VSTR(*name)->len)))
+		return eval_error(ev, nameloc, "use letters, digits, '-', '_' and '.'",
+				  "name= needs a valid link name");
+	if (xir_add_link(ev->x, name ? VSTR(*name)->s : NULL, a->loc, &link))
+		return eval_oom(ev, a->loc);
+	for (i = 0; i < VLIST(*devs)->n; i++) {
+		struct src_loc loc = lexpr->kind == E_LIST && lexpr->list.n == VLIST(*devs)->n
+					     ? lexpr->list.v[i]->loc : lexpr->loc;
+
+		if (xir_link_add_endpoint(ev->x, link, VLIST(*devs)->v[i].idx, loc))
+			return eval_oom(ev, a->loc);
+	}
+	if (!add_constraints(ev, a, 1, &ev->x->links[link].cons, "topo.connect"))
+		return v_err();
+	return (struct value){ .kind = V_LINK, .idx = link };
+}
+
+static struct value method_spec(struct eval *ev, struct value self, struct eval_args *a)
+{
+	struct xir_cset *cs;
+
+	if (!kw_ok(ev, a, "spec", NULL))
+		return v_err();
+	switch (self.kind) {
+	case V_TOPO:
+		cs = &ev->x->cons;
+		break;
+	case V_DEVICE:
+		cs = &ev->x->nodes[self.idx].cons;
+		break;
+	case V_LINK:
+		cs = &ev->x->links[self.idx].cons;
+		break;
+	default: /* V_ENDPOINT */
+		cs = &xir_link_endpoint(ev->x, self.idx, self.aux)->cons;
+	}
+	add_constraints(ev, a, 0, cs, "spec");
+	return v_none();
+}
+
+static struct value method_append(struct eval *ev, struct value self, struct eval_args *a)
+{
+	struct vlist *l = VLIST(self);
+
+	if (!argc_ok(ev, a, "append", 1, 1) || !kw_ok(ev, a, "append", NULL))
+		return v_err();
+	if (l->n >= ev->lim.max_list)
+		return eval_error(ev, a->loc, NULL, "list longer than %zu items", ev->lim.max_list);
+	if (vheap_list_reserve(&ev->heap, l, l->n + 1))
+		return eval_oom(ev, a->loc);
+	l->v[l->n++] = v_ref(a->pos[0]);
+	return v_none();
+}
+
+struct value eval_call_method(struct eval *ev, struct value self, const char *name,
+			      struct src_loc nameloc, struct eval_args *a)
+{
+	bool spec = !strcmp(name, "spec");
+
+	if (self.kind == V_TOPO && !strcmp(name, "device"))
+		return topo_device(ev, a);
+	if (self.kind == V_TOPO && !strcmp(name, "connect"))
+		return topo_connect(ev, a);
+	if (spec && (self.kind == V_TOPO || self.kind == V_DEVICE || self.kind == V_LINK ||
+		     self.kind == V_ENDPOINT))
+		return method_spec(ev, self, a);
+	if (self.kind == V_LIST && !strcmp(name, "append"))
+		return method_append(ev, self, a);
+	if (self.kind == V_TOPO)
+		return eval_error(ev, nameloc, "topo has device(), connect() and spec()",
+				  "topo has no method '%s'", name);
+	return eval_error(ev, nameloc, NULL, "%s has no method '%s'", v_kind_name(&self), name);
+}

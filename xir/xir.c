@@ -1,0 +1,402 @@
+/* xir: building and freeing the experiment intermediate representation. */
+#include "xir.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct xir *xir_new(const char *name)
+{
+	struct xir *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	util_map_init(&x->node_map);
+	if (xir_set_name(x, name ? name : "experiment")) {
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
+int xir_set_name(struct xir *x, const char *name)
+{
+	char *s = strdup(name);
+
+	if (!s)
+		return -ENOMEM;
+	free(x->name);
+	x->name = s;
+	return 0;
+}
+
+void xir_value_free(struct xir_value *v)
+{
+	if (v->type == XV_STR || v->type == XV_ENUM) {
+		free(v->s);
+		v->s = NULL;
+	}
+}
+
+int xir_value_copy(struct xir_value *dst, const struct xir_value *src)
+{
+	*dst = *src;
+	if (src->type == XV_STR || src->type == XV_ENUM) {
+		dst->s = strdup(src->s);
+		if (!dst->s)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+bool xir_value_equal(const struct xir_value *a, const struct xir_value *b)
+{
+	if (a->type != b->type || a->unit != b->unit)
+		return false;
+	switch (a->type) {
+	case XV_INT:
+		return a->i == b->i;
+	case XV_FLOAT:
+		return a->f == b->f;
+	case XV_BOOL:
+		return a->b == b->b;
+	default:
+		return !strcmp(a->s, b->s);
+	}
+}
+
+static void cset_free(struct xir_cset *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		xir_value_free(&cs->v[i].value);
+	free(cs->v);
+}
+
+void xir_free(struct xir *x)
+{
+	size_t i, j;
+
+	if (!x)
+		return;
+	for (i = 0; i < x->nnodes; i++) {
+		free(x->nodes[i].name);
+		cset_free(&x->nodes[i].cons);
+	}
+	for (i = 0; i < x->nlinks; i++) {
+		struct xir_link *l = &x->links[i];
+
+		for (j = 0; j < l->nep; j++)
+			cset_free(&l->ep[j].cons);
+		free(l->ep);
+		free(l->name);
+		cset_free(&l->cons);
+	}
+	for (i = 0; i < x->ntasks; i++) {
+		struct xir_task *t = &x->tasks[i];
+
+		for (j = 0; j < t->ncmd; j++) {
+			free(t->cmd[j].cmd);
+			free(t->cmd[j].expect);
+		}
+		free(t->cmd);
+		free(t->name);
+	}
+	cset_free(&x->cons);
+	free(x->nodes);
+	free(x->links);
+	free(x->tasks);
+	free(x->name);
+	util_map_free(&x->node_map);
+	free(x);
+}
+
+int xir_add_node(struct xir *x, const char *name, struct src_loc loc, uint32_t *idx)
+{
+	struct xir_node n = { .loc = loc };
+	int r;
+
+	if (x->nnodes >= UINT32_MAX)
+		return -E2BIG;
+	n.name = strdup(name);
+	if (!n.name)
+		return -ENOMEM;
+	r = util_map_put(&x->node_map, name, strlen(name), (uint32_t)x->nnodes, NULL);
+	if (r && r != -EEXIST)
+		goto out_free;
+	r = UTIL_PUSH(x->nodes, x->nnodes, x->cap_nodes, n);
+	if (r)
+		goto out_free;
+	if (idx)
+		*idx = (uint32_t)(x->nnodes - 1);
+	return 0;
+out_free:
+	free(n.name);
+	return r;
+}
+
+bool xir_find_node(const struct xir *x, const char *name, uint32_t *idx)
+{
+	return util_map_get(&x->node_map, name, strlen(name), idx);
+}
+
+int xir_add_link(struct xir *x, const char *name, struct src_loc loc, uint32_t *idx)
+{
+	struct xir_link l = { .loc = loc };
+	int r;
+
+	if (x->nlinks >= UINT32_MAX)
+		return -E2BIG;
+	if (name) {
+		l.name = strdup(name);
+		if (!l.name)
+			return -ENOMEM;
+	}
+	r = UTIL_PUSH(x->links, x->nlinks, x->cap_links, l);
+	if (r) {
+		free(l.name);
+		return r;
+	}
+	if (idx)
+		*idx = (uint32_t)(x->nlinks - 1);
+	return 0;
+}
+
+int xir_link_add_endpoint(struct xir *x, uint32_t link, uint32_t node, struct src_loc loc)
+{
+	struct xir_link *l = &x->links[link];
+	struct xir_endpoint e = { .node = node, .loc = loc };
+
+	return UTIL_PUSH(l->ep, l->nep, l->cap, e);
+}
+
+struct xir_endpoint *xir_link_endpoint(struct xir *x, uint32_t link, uint32_t node)
+{
+	struct xir_link *l = &x->links[link];
+	size_t i;
+
+	for (i = 0; i < l->nep; i++)
+		if (l->ep[i].node == node)
+			return &l->ep[i];
+	return NULL;
+}
+
+int xir_add_task(struct xir *x, const char *name, int64_t timeout_ns, struct src_loc loc,
+		 uint32_t *idx)
+{
+	struct xir_task t = { .timeout_ns = timeout_ns, .loc = loc };
+	int r;
+
+	t.name = strdup(name);
+	if (!t.name)
+		return -ENOMEM;
+	r = UTIL_PUSH(x->tasks, x->ntasks, x->cap_tasks, t);
+	if (r) {
+		free(t.name);
+		return r;
+	}
+	if (idx)
+		*idx = (uint32_t)(x->ntasks - 1);
+	return 0;
+}
+
+int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char *cmd,
+			 bool background, const char *expect, struct src_loc loc)
+{
+	struct xir_task *t = &x->tasks[task];
+	struct xir_command c = { .node = node, .background = background, .loc = loc };
+	int r = -ENOMEM;
+
+	c.cmd = strdup(cmd);
+	if (!c.cmd)
+		goto out_free;
+	if (expect) {
+		c.expect = strdup(expect);
+		if (!c.expect)
+			goto out_free;
+	}
+	r = UTIL_PUSH(t->cmd, t->ncmd, t->cap, c);
+	if (!r)
+		return 0;
+out_free:
+	free(c.cmd);
+	free(c.expect);
+	return r;
+}
+
+int xir_cset_add(struct xir_cset *cs, const struct xir_prop *prop, enum xir_op op,
+		 struct xir_value value, struct src_loc loc)
+{
+	struct xir_constraint c = { .prop = prop, .op = op, .value = value, .loc = loc };
+	int r = UTIL_PUSH(cs->v, cs->n, cs->cap, c);
+
+	if (r)
+		xir_value_free(&value);
+	return r;
+}
+
+const struct xir_constraint *xir_cset_find(const struct xir_cset *cs, const struct xir_prop *prop)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].prop == prop)
+			return &cs->v[i];
+	return NULL;
+}
+
+/* Claim name in taken, or name.2, name.3... Returns the claimed name (owned
+ * by the caller) or NULL. */
+static char *claim_name(struct util_map *taken, const char *base)
+{
+	struct util_buf b;
+	unsigned k;
+
+	for (k = 1; k < UINT32_MAX; k++) {
+		char *s;
+		int r;
+
+		util_buf_init(&b);
+		util_buf_puts(&b, base);
+		if (k > 1)
+			util_buf_printf(&b, ".%u", k);
+		s = util_buf_take(&b);
+		if (!s)
+			return NULL;
+		r = util_map_put(taken, s, strlen(s), 0, NULL);
+		if (!r)
+			return s;
+		free(s);
+		if (r != -EEXIST)
+			return NULL;
+	}
+	return NULL;
+}
+
+int xir_finish(struct xir *x)
+{
+	struct util_map taken;
+	size_t i, nlan = 0;
+	int r = 0;
+
+	util_map_init(&taken);
+	for (i = 0; i < x->nlinks; i++) {
+		const char *n = x->links[i].name;
+
+		if (n) {
+			r = util_map_put(&taken, n, strlen(n), 0, NULL);
+			if (r == -ENOMEM)
+				goto out;
+			r = 0;
+		}
+	}
+	for (i = 0; i < x->nlinks; i++) {
+		struct xir_link *l = &x->links[i];
+		char base[64];
+
+		if (l->name)
+			continue;
+		if (l->nep == 2)
+			snprintf(base, sizeof(base), "%.30s-%.30s", x->nodes[l->ep[0].node].name,
+				 x->nodes[l->ep[1].node].name);
+		else
+			snprintf(base, sizeof(base), "lan%zu", nlan++);
+		l->name = claim_name(&taken, base);
+		if (!l->name) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+out:
+	util_map_free(&taken);
+	return r;
+}
+
+const char *xir_op_str(enum xir_op op)
+{
+	static const char *const s[] = { "==", "!=", "<", "<=", ">", ">=" };
+
+	return (unsigned)op < UTIL_ARRAY_SIZE(s) ? s[op] : "?";
+}
+
+int xir_op_parse(const char *s, enum xir_op *op)
+{
+	unsigned i;
+
+	for (i = XIR_EQ; i <= XIR_GE; i++)
+		if (!strcmp(s, xir_op_str((enum xir_op)i))) {
+			*op = (enum xir_op)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static bool cset_emulated(const struct xir_cset *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].prop->emulated)
+			return true;
+	return false;
+}
+
+bool xir_link_is_emulated(const struct xir *x, const struct xir_link *l)
+{
+	size_t i;
+
+	(void)x;
+	if (cset_emulated(&l->cons))
+		return true;
+	for (i = 0; i < l->nep; i++)
+		if (cset_emulated(&l->ep[i].cons))
+			return true;
+	return false;
+}
+
+bool xir_constraint_needs_vm(const struct xir_constraint *c)
+{
+	const char *n = c->prop->name;
+
+	if (!strcmp(n, "kernel") || !strcmp(n, "image") || !strcmp(n, "dilation"))
+		return true;
+	if (!strcmp(n, "arch"))
+		return c->value.type == XV_ENUM && c->value.s && strcmp(c->value.s, "x86_64");
+	if (!strcmp(n, "nic") && c->op == XIR_EQ && c->value.type == XV_ENUM && c->value.s) {
+		const struct xir_enum *e = xir_enum_find("nic", c->value.s);
+
+		return e && e->vm_only;
+	}
+	return false;
+}
+
+static bool cons_wants_vm(const struct xir_constraint *c)
+{
+	if (!strcmp(c->prop->name, "virt"))
+		return c->op == XIR_EQ && c->value.type == XV_BOOL && c->value.b;
+	return xir_constraint_needs_vm(c);
+}
+
+bool xir_node_wants_vm(const struct xir *x, uint32_t node)
+{
+	const struct xir_node *n = &x->nodes[node];
+	size_t i, j;
+
+	for (i = 0; i < n->cons.n; i++)
+		if (cons_wants_vm(&n->cons.v[i]))
+			return true;
+	for (i = 0; i < x->nlinks; i++)
+		for (j = 0; j < x->links[i].nep; j++) {
+			const struct xir_endpoint *e = &x->links[i].ep[j];
+			size_t k;
+
+			if (e->node != node)
+				continue;
+			for (k = 0; k < e->cons.n; k++)
+				if (cons_wants_vm(&e->cons.v[k]))
+					return true;
+		}
+	return false;
+}

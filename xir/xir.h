@@ -1,0 +1,149 @@
+/* xir: the experiment intermediate representation. The evaluator builds it
+ * from a model, xir_json reads and writes it, the checks read it, and the
+ * later stages (realize, materialize, run) consume it.
+ *
+ * Every quantity is an integer in base units (bytes, bits/s, nanoseconds,
+ * hertz). Nodes are referred to by index. The xir owns every string in it. */
+#ifndef VTB_XIR_H
+#define VTB_XIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "util.h"
+#include "xir_prop.h"
+
+#define XIR_VERSION 1
+#define XIR_DEFAULT_TIMEOUT_NS (60LL * 1000000000LL)
+
+enum xir_op { XIR_EQ, XIR_NE, XIR_LT, XIR_LE, XIR_GT, XIR_GE };
+
+enum xir_vtype { XV_INT, XV_FLOAT, XV_BOOL, XV_STR, XV_ENUM };
+
+struct xir_value {
+	enum xir_vtype type;
+	enum xir_unit unit; /* for XV_INT/XV_FLOAT; XU_NONE otherwise */
+	union {
+		int64_t i;
+		double f;
+		bool b;
+		char *s; /* XV_STR, XV_ENUM: owned */
+	};
+};
+
+struct xir_constraint {
+	const struct xir_prop *prop;
+	enum xir_op op;
+	struct xir_value value;
+	struct src_loc loc; /* the whole comparison */
+};
+
+struct xir_cset {
+	struct xir_constraint *v;
+	size_t n, cap;
+};
+
+struct xir_node {
+	char *name;
+	struct xir_cset cons;
+	struct src_loc loc;
+};
+
+struct xir_endpoint {
+	uint32_t node;
+	struct xir_cset cons; /* from link[node].spec(...) */
+	struct src_loc loc;
+};
+
+struct xir_link {
+	char *name; /* NULL until xir_finish names it */
+	struct xir_endpoint *ep;
+	size_t nep, cap;
+	struct xir_cset cons;
+	struct src_loc loc;
+};
+
+struct xir_command {
+	uint32_t node;
+	char *cmd;
+	bool background;
+	char *expect; /* POSIX extended regex or NULL */
+	struct src_loc loc;
+};
+
+struct xir_task {
+	char *name;
+	struct xir_command *cmd;
+	size_t ncmd, cap;
+	int64_t timeout_ns;
+	struct src_loc loc;
+};
+
+struct xir {
+	char *name;
+	struct xir_cset cons; /* experiment-wide, from topo.spec(...) */
+	struct xir_node *nodes;
+	size_t nnodes, cap_nodes;
+	struct xir_link *links;
+	size_t nlinks, cap_links;
+	struct xir_task *tasks;
+	size_t ntasks, cap_tasks;
+	struct util_map node_map; /* name -> index of the first node so named */
+};
+
+static inline struct src_loc xir_noloc(void)
+{
+	return (struct src_loc){ 0, 0, 0 };
+}
+
+/* Returns NULL when out of memory. */
+struct xir *xir_new(const char *name);
+void xir_free(struct xir *x);
+int xir_set_name(struct xir *x, const char *name);
+
+/* Append a node. Names need not be unique here (the checks report
+ * duplicates); xir_find_node returns the first node with a name. */
+int xir_add_node(struct xir *x, const char *name, struct src_loc loc, uint32_t *idx);
+bool xir_find_node(const struct xir *x, const char *name, uint32_t *idx);
+
+/* Append a link; name may be NULL to have xir_finish choose one. */
+int xir_add_link(struct xir *x, const char *name, struct src_loc loc, uint32_t *idx);
+int xir_link_add_endpoint(struct xir *x, uint32_t link, uint32_t node, struct src_loc loc);
+/* The endpoint of link on node, or NULL if node is not on that link. */
+struct xir_endpoint *xir_link_endpoint(struct xir *x, uint32_t link, uint32_t node);
+
+int xir_add_task(struct xir *x, const char *name, int64_t timeout_ns, struct src_loc loc,
+		 uint32_t *idx);
+int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char *cmd,
+			 bool background, const char *expect, struct src_loc loc);
+
+/* Add a constraint; the set takes ownership of value's string. */
+int xir_cset_add(struct xir_cset *cs, const struct xir_prop *prop, enum xir_op op,
+		 struct xir_value value, struct src_loc loc);
+/* The first constraint on prop in cs, or NULL. */
+const struct xir_constraint *xir_cset_find(const struct xir_cset *cs, const struct xir_prop *prop);
+
+/* Give every unnamed link a name: "a-b" for two endpoints, "lanN" otherwise,
+ * suffixed with ".2", ".3"... where that name is taken. */
+int xir_finish(struct xir *x);
+
+void xir_value_free(struct xir_value *v);
+int xir_value_copy(struct xir_value *dst, const struct xir_value *src);
+bool xir_value_equal(const struct xir_value *a, const struct xir_value *b);
+
+const char *xir_op_str(enum xir_op op);
+/* Parse "==", "!=", ... Returns 0 or -EINVAL. */
+int xir_op_parse(const char *s, enum xir_op *op);
+
+/* True when the link has any property that makes it emulated. */
+bool xir_link_is_emulated(const struct xir *x, const struct xir_link *l);
+/* True for a constraint only a VM can meet (kernel, image, dilation, a
+ * non-x86_64 arch, a QEMU NIC model); virt itself is not counted. */
+bool xir_constraint_needs_vm(const struct xir_constraint *c);
+/* True when the node needs a VM: virt == true, or a constraint only a VM
+ * can meet (kernel, image, arch, dilation, a QEMU NIC model on an endpoint). */
+bool xir_node_wants_vm(const struct xir *x, uint32_t node);
+
+#endif
