@@ -10,22 +10,26 @@
 
 #define LIST_MAX 40 /* objects listed one per line before "... and N more" */
 
-static void print_nodes(const struct xir *x)
+static int print_nodes(const struct xir *x)
 {
 	size_t i, nvm = 0;
 	char cons[512];
+	bool *vm;
 
+	if (xir_vm_nodes(x, &vm))
+		return -ENOMEM;
 	for (i = 0; i < x->nnodes; i++)
-		nvm += xir_node_wants_vm(x, (uint32_t)i);
+		nvm += vm[i];
 	printf("  %zu node%s: %zu container%s, %zu VM%s\n", x->nnodes, x->nnodes == 1 ? "" : "s",
 	       x->nnodes - nvm, x->nnodes - nvm == 1 ? "" : "s", nvm, nvm == 1 ? "" : "s");
 	for (i = 0; i < x->nnodes && i < LIST_MAX; i++) {
 		cli_format_cset(&x->nodes[i].cons, cons, sizeof(cons));
-		printf("    %-9s %-16s %s\n", xir_node_wants_vm(x, (uint32_t)i) ? "VM" : "container",
-		       x->nodes[i].name, cons);
+		printf("    %-9s %-16s %s\n", vm[i] ? "VM" : "container", x->nodes[i].name, cons);
 	}
 	if (i < x->nnodes)
 		printf("    ... and %zu more\n", x->nnodes - i);
+	free(vm);
+	return 0;
 }
 
 static void print_links(const struct xir *x)
@@ -76,18 +80,20 @@ static void print_tasks(const struct xir *x)
 		printf("    ... and %zu more\n", x->ntasks - i);
 }
 
-static void print_summary(const struct xir *x, const char *file)
+static int print_summary(const struct xir *x, const char *file)
 {
 	char cons[512];
 
 	printf("%s: experiment '%s' compiles; it would build:\n", file, x->name);
-	print_nodes(x);
+	if (print_nodes(x))
+		return -ENOMEM;
 	print_links(x);
 	print_tasks(x);
 	if (x->cons.n) {
 		cli_format_cset(&x->cons, cons, sizeof(cons));
 		printf("  settings: %s\n", cons);
 	}
+	return 0;
 }
 
 int cmd_compile(int argc, char **argv)
@@ -139,8 +145,9 @@ int cmd_compile(int argc, char **argv)
 			cli_err("cannot write the XIR: %s", strerror(-r));
 			status = CLI_SYSTEM;
 		}
-	} else {
-		print_summary(x, file);
+	} else if (print_summary(x, file)) {
+		cli_err("%s: out of memory", file);
+		status = CLI_SYSTEM;
 	}
 	if (fflush(stdout) && status == CLI_OK) {
 		cli_err("cannot write the output: %s", strerror(errno));

@@ -205,7 +205,7 @@ static struct util_map_slot *map_find(const struct util_map *m, const char *key,
 
 		if (!s->key)
 			return s;
-		if (s->hash == h && strlen(s->key) == klen && !memcmp(s->key, key, klen))
+		if (s->hash == h && s->len == klen && !memcmp(s->key, key, klen))
 			return s;
 		i = (i + 1) & mask;
 	}
@@ -223,7 +223,7 @@ static int map_rehash(struct util_map *m)
 		struct util_map_slot *s = &m->slots[i];
 
 		if (s->key)
-			*map_find(&nm, s->key, strlen(s->key), s->hash) = *s;
+			*map_find(&nm, s->key, s->len, s->hash) = *s;
 	}
 	free(m->slots);
 	*m = nm;
@@ -247,6 +247,7 @@ int util_map_put(struct util_map *m, const char *key, size_t klen, uint32_t valu
 	if (!s->key)
 		return -ENOMEM;
 	s->hash = h;
+	s->len = klen;
 	s->value = value;
 	m->n++;
 	return 0;

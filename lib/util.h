@@ -53,6 +53,7 @@ struct util_map {
 	struct util_map_slot {
 		char *key;
 		uint32_t hash, value;
+		size_t len;
 	} *slots;
 	size_t n, cap;
 };

@@ -34,8 +34,9 @@ struct value eval_error(struct eval *ev, struct src_loc loc, const char *hint, c
 struct value eval_oom(struct eval *ev, struct src_loc loc)
 {
 	if (!ev->stopped) {
-		if (ev->heap.bytes + 4096 < ev->lim.max_bytes && ev->heap.over) {
-			/* malloc itself failed */
+		/* not a guess from heap.bytes: a refused 1 MiB string leaves the
+		 * heap far below the cap */
+		if (ev->heap.malloc_failed) {
 			ev->diag->oom = true;
 		} else {
 			diag_error(ev->diag, loc, "a model this big is probably a runaway loop",
@@ -70,6 +71,8 @@ void eval_free(struct eval *ev)
 		return;
 	free(ev->slots);
 	free(ev->bound);
+	free(ev->free_val);
+	free(ev->free_state);
 	vheap_free(&ev->heap);
 	free(ev);
 }
@@ -93,11 +96,20 @@ static int ensure_slots(struct eval *ev)
 	if (!p)
 		return -ENOMEM;
 	ev->slots = p;
+	p = realloc(ev->free_val, n * sizeof(*ev->free_val));
+	if (!p)
+		return -ENOMEM;
+	ev->free_val = p;
 	p = realloc(ev->bound, n);
 	if (!p)
 		return -ENOMEM;
 	ev->bound = p;
 	memset(ev->bound + old, 0, n - old);
+	p = realloc(ev->free_state, n);
+	if (!p)
+		return -ENOMEM;
+	ev->free_state = p;
+	memset(ev->free_state + old, 0, n - old);
 	ev->nslots = n;
 	return 0;
 }
@@ -152,13 +164,24 @@ static bool resolve_free_name(const char *name, struct value *out)
 	return false;
 }
 
+/* resolve_free_name, remembered per symbol (the tables are fixed). */
+static bool resolve_free_sym(struct eval *ev, uint32_t sym, struct value *out)
+{
+	if (!ev->free_state[sym])
+		ev->free_state[sym] = resolve_free_name(eval_sym(ev, sym), &ev->free_val[sym]) ? 1 : 2;
+	if (ev->free_state[sym] != 1)
+		return false;
+	*out = ev->free_val[sym];
+	return true;
+}
+
 static bool lookup(struct eval *ev, uint32_t sym, struct value *out)
 {
 	if (ev->bound[sym]) {
 		*out = v_ref(ev->slots[sym]);
 		return true;
 	}
-	return resolve_free_name(eval_sym(ev, sym), out);
+	return resolve_free_sym(ev, sym, out);
 }
 
 /* A did-you-mean over the bound variables, builtins and topo. */
@@ -346,11 +369,13 @@ static bool op_holds(enum xir_op op, int c)
 	}
 }
 
+#define EVAL_MAX_CMP_DEPTH 200
+
 /* Compare two ordinary values. Returns 0 and sets *c (-1, 0, 1), 1 when
  * they are simply unequal (different kinds, ==/!= only), or -1 when they
  * cannot be compared (an error has been reported). */
 static int compare(struct eval *ev, const struct value *a, const struct value *b, enum xir_op op,
-		   struct src_loc loc, int *c)
+		   struct src_loc loc, int *c, int depth)
 {
 	bool eqonly = op == XIR_EQ || op == XIR_NE;
 
@@ -401,11 +426,26 @@ static int compare(struct eval *ev, const struct value *a, const struct value *b
 		const struct vlist *la = VLIST(*a), *lb = VLIST(*b);
 		size_t i;
 
+		if (la == lb) { /* the same list, which may hold itself */
+			*c = 0;
+			return 0;
+		}
 		if (la->n != lb->n)
 			return 1;
+		/* lists may nest (or contain themselves) without bound: do not
+		 * follow them off the end of the stack */
+		if (depth >= EVAL_MAX_CMP_DEPTH) {
+			eval_error(ev, loc, NULL, "cannot compare lists nested more than %d deep",
+				   EVAL_MAX_CMP_DEPTH);
+			return -1;
+		}
 		for (i = 0; i < la->n; i++) {
-			int r = compare(ev, &la->v[i], &lb->v[i], XIR_EQ, loc, c);
+			int r;
 
+			/* each item is a step: shared sublists can make this exponential */
+			if (!step(ev, loc))
+				return -1;
+			r = compare(ev, &la->v[i], &lb->v[i], XIR_EQ, loc, c, depth + 1);
 			if (r)
 				return r;
 			if (*c)
@@ -429,7 +469,7 @@ static struct value eval_cmp(struct eval *ev, const struct ast_expr *e)
 	int c, rc;
 
 	/* an unknown name on the left of a comparison is a misspelt property */
-	if (is_free_name(ev, le) && !resolve_free_name(eval_sym(ev, le->sym), &l)) {
+	if (is_free_name(ev, le) && !resolve_free_sym(ev, le->sym, &l)) {
 		const char *name = eval_sym(ev, le->sym);
 		const char *h = closest_prop(name, hint, sizeof(hint));
 
@@ -454,7 +494,7 @@ static struct value eval_cmp(struct eval *ev, const struct ast_expr *e)
 		return make_cons(ev, l.prop, op, r, re, e->loc);
 	if (r.kind == V_PROP)
 		return make_cons(ev, r.prop, flip(op), l, le, e->loc);
-	rc = compare(ev, &l, &r, op, e->loc, &c);
+	rc = compare(ev, &l, &r, op, e->loc, &c, 0);
 	out = rc < 0 ? v_err() : v_bool(rc > 0 ? op == XIR_NE : op_holds(op, c));
 	v_unref(&ev->heap, l);
 	v_unref(&ev->heap, r);
@@ -762,10 +802,12 @@ static void free_args(struct eval *ev, struct eval_args *a)
 		v_unref(&ev->heap, a->pos[i]);
 	for (i = 0; i < a->nkw; i++)
 		v_unref(&ev->heap, a->kw[i]);
-	free(a->pos);
-	free(a->pos_expr);
-	free(a->kw);
-	free(a->kw_arg);
+	if (a->pos != a->pos_buf) {
+		free(a->pos);
+		free(a->pos_expr);
+		free(a->kw);
+		free(a->kw_arg);
+	}
 }
 
 /* Evaluate a call's arguments. Returns false (after reporting) when one of
@@ -775,12 +817,19 @@ static bool eval_args(struct eval *ev, const struct ast_expr *call, bool cons, s
 	uint32_t i, n = call->call.nargs;
 	bool ok = true, saved = ev->cons_args;
 
-	memset(a, 0, sizeof(*a));
+	a->npos = a->nkw = 0;
 	a->loc = call->loc;
-	a->pos = calloc(n + 1, sizeof(*a->pos));
-	a->pos_expr = calloc(n + 1, sizeof(*a->pos_expr));
-	a->kw = calloc(n + 1, sizeof(*a->kw));
-	a->kw_arg = calloc(n + 1, sizeof(*a->kw_arg));
+	if (n <= EVAL_INLINE_ARGS) {
+		a->pos = a->pos_buf;
+		a->pos_expr = a->pos_expr_buf;
+		a->kw = a->kw_buf;
+		a->kw_arg = a->kw_arg_buf;
+	} else {
+		a->pos = calloc(n, sizeof(*a->pos));
+		a->pos_expr = calloc(n, sizeof(*a->pos_expr));
+		a->kw = calloc(n, sizeof(*a->kw));
+		a->kw_arg = calloc(n, sizeof(*a->kw_arg));
+	}
 	if (!a->pos || !a->pos_expr || !a->kw || !a->kw_arg) {
 		ev->diag->oom = true;
 		ev->stopped = true;

@@ -19,6 +19,11 @@ struct eval {
 	struct vheap heap;
 	struct value *slots; /* one per symbol; V_NONE with aux 0 = unbound */
 	uint8_t *bound;
+	/* per symbol: what the name means when no variable has it (builtin,
+	 * topo, property, enum value), found once: 0 unknown yet, 1 resolved,
+	 * 2 means nothing */
+	struct value *free_val;
+	uint8_t *free_state;
 	size_t nslots;
 	uint64_t steps;
 	bool stopped;
@@ -28,6 +33,8 @@ struct eval {
 };
 
 /* A call's evaluated arguments. */
+#define EVAL_INLINE_ARGS 8
+
 struct eval_args {
 	struct value *pos;
 	const struct ast_expr **pos_expr;
@@ -36,6 +43,10 @@ struct eval_args {
 	const struct ast_arg **kw_arg;
 	size_t nkw;
 	struct src_loc loc; /* the whole call */
+	/* storage for calls with few arguments, to spare four mallocs a call */
+	struct value pos_buf[EVAL_INLINE_ARGS], kw_buf[EVAL_INLINE_ARGS];
+	const struct ast_expr *pos_expr_buf[EVAL_INLINE_ARGS];
+	const struct ast_arg *kw_arg_buf[EVAL_INLINE_ARGS];
 };
 
 const char *eval_builtin_name(int fn);

@@ -100,8 +100,11 @@ static bool lex_indentation(struct lexer *lx, struct token *t)
 		}
 		if (width > lx->indent[lx->nindent]) {
 			if (lx->nindent >= LEX_MAX_INDENT) {
-				diag_error(lx->diag, lex_loc(lx, s, (size_t)(lx->p - s)), NULL,
-					   "blocks are nested more than %d deep", LEX_MAX_INDENT);
+				/* once: every deeper line would say it again */
+				if (!lx->deep_reported)
+					diag_error(lx->diag, lex_loc(lx, s, (size_t)(lx->p - s)), NULL,
+						   "blocks are nested more than %d deep", LEX_MAX_INDENT);
+				lx->deep_reported = true;
 				t->type = T_ERROR;
 				t->loc = lex_loc(lx, lx->p, 1);
 				return true;
@@ -147,6 +150,8 @@ static void lex_string(struct lexer *lx, struct token *t)
 		if (c == '\\' && lx->p < lx->end) {
 			char e = *lx->p++;
 
+			if (e == '\r' && lx->p < lx->end && *lx->p == '\n')
+				e = *lx->p++; /* \ at the end of a CRLF line */
 			switch (e) {
 			case 'n': c = '\n'; break;
 			case 't': c = '\t'; break;
@@ -173,8 +178,8 @@ static void lex_string(struct lexer *lx, struct token *t)
 		util_buf_append(&lx->str, &c, 1);
 	}
 	if (lx->p >= lx->end || *lx->p != q) {
-		diag_error(lx->diag, lex_loc(lx, s, 1), "close it on the same line",
-			   "unterminated string");
+		/* t->loc, not lex_loc(s): a \-newline may have moved line_start */
+		diag_error(lx->diag, t->loc, "close it on the same line", "unterminated string");
 		t->type = T_ERROR;
 		t->len = (size_t)(lx->p - s);
 		return;
@@ -291,9 +296,9 @@ static void lex_punct(struct lexer *lx, struct token *t)
 	size_t i, left = (size_t)(lx->end - lx->p);
 
 	for (i = 0; i < UTIL_ARRAY_SIZE(puncts); i++) {
-		size_t n = strlen(puncts[i].s);
+		size_t n = puncts[i].s[1] ? 2 : 1;
 
-		if (n <= left && !memcmp(lx->p, puncts[i].s, n)) {
+		if (n <= left && puncts[i].s[0] == lx->p[0] && (n == 1 || puncts[i].s[1] == lx->p[1])) {
 			t->type = puncts[i].type;
 			t->len = n;
 			lx->p += n;
@@ -335,9 +340,11 @@ again:
 	}
 	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r' ||
 				   *lx->p == '\f' || (*lx->p == '\n' && lx->paren_depth > 0) ||
-				   (*lx->p == '\\' && lx->p + 1 < lx->end && lx->p[1] == '\n'))) {
+				   (*lx->p == '\\' && lx->p + 1 < lx->end && lx->p[1] == '\n') ||
+				   (*lx->p == '\\' && lx->p + 2 < lx->end && lx->p[1] == '\r' &&
+				    lx->p[2] == '\n'))) {
 		if (*lx->p == '\\')
-			lx->p++;
+			lx->p += lx->p[1] == '\r' ? 2 : 1; /* CRLF files continue lines too */
 		if (*lx->p == '\n') {
 			lx->p++;
 			lex_newline(lx);
@@ -385,8 +392,10 @@ again:
 			lx->p++;
 		t->len = (size_t)(lx->p - t->start);
 		t->type = T_NAME;
-		for (i = 0; i < UTIL_ARRAY_SIZE(keywords); i++)
-			if (strlen(keywords[i].word) == t->len &&
+		/* keywords are 2 to 8 lowercase-first letters: most names fail fast */
+		for (i = 0; t->len >= 2 && t->len <= 8 && i < UTIL_ARRAY_SIZE(keywords); i++)
+			if (keywords[i].word[0] == t->start[0] &&
+			    strlen(keywords[i].word) == t->len &&
 			    !memcmp(keywords[i].word, t->start, t->len)) {
 				t->type = keywords[i].type;
 				break;

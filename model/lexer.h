@@ -49,6 +49,7 @@ struct lexer {
 	int paren_depth;
 	char indent_char;    /* ' ' or '\t' once the file has indented a line */
 	bool mixed_reported;
+	bool deep_reported;  /* "nested more than LEX_MAX_INDENT deep", once */
 	bool emitted_eof_newline;
 	struct util_buf str; /* decoded string literal */
 };

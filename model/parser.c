@@ -232,8 +232,11 @@ static struct ast_expr *parse_atom(struct parser *p)
 		if (e) {
 			char *s = ast_alloc(&p->arena, t->slen + 1);
 
-			if (!s)
+			if (!s) {
+				p->diag->oom = true;
+				p->failed = true;
 				return NULL;
+			}
 			if (t->slen)
 				memcpy(s, t->sval, t->slen);
 			e->str.s = s;
@@ -325,8 +328,14 @@ static struct ast_expr *parse_call(struct parser *p, struct ast_expr *fn)
 static struct ast_expr *parse_postfix(struct parser *p)
 {
 	struct ast_expr *e = parse_atom(p), *n;
+	int entered = 0;
 
-	while (e) {
+	while (e && (p->tok.type == T_LPAREN || p->tok.type == T_LBRACK || p->tok.type == T_DOT)) {
+		/* f()()() and a[0][0] build deep trees with a loop: count each
+		 * level, since the evaluator recurses on them */
+		if (!enter(p))
+			return NULL;
+		entered++;
 		if (p->tok.type == T_LPAREN) {
 			e = parse_call(p, e);
 		} else if (p->tok.type == T_LBRACK) {
@@ -342,7 +351,7 @@ static struct ast_expr *parse_postfix(struct parser *p)
 			if (!expect(p, T_RBRACK, "']'"))
 				return NULL;
 			e = n;
-		} else if (p->tok.type == T_DOT) {
+		} else {
 			advance(p);
 			if (p->tok.type != T_NAME) {
 				expected(p, "a name after '.'");
@@ -356,10 +365,9 @@ static struct ast_expr *parse_postfix(struct parser *p)
 			n->attr.nameloc = p->tok.loc;
 			advance(p);
 			e = n;
-		} else {
-			break;
 		}
 	}
+	p->depth -= entered;
 	return e;
 }
 
@@ -406,11 +414,17 @@ static bool binop_level(enum tok_type t, int level)
 static struct ast_expr *parse_binary(struct parser *p, int level)
 {
 	struct ast_expr *l = level ? parse_unary(p) : parse_binary(p, 1);
+	int entered = 0;
 
 	while (l && binop_level(p->tok.type, level)) {
-		struct ast_expr *e = new_expr(p, E_BINOP, l->loc);
+		struct ast_expr *e;
 		struct src_loc oploc = p->tok.loc;
 
+		/* a + b + c... is a tree as deep as the chain is long */
+		if (!enter(p))
+			return NULL;
+		entered++;
+		e = new_expr(p, E_BINOP, l->loc);
 		if (!e)
 			return NULL;
 		e->op = (uint8_t)p->tok.type;
@@ -424,6 +438,7 @@ static struct ast_expr *parse_binary(struct parser *p, int level)
 			e->loc = oploc;
 		l = e;
 	}
+	p->depth -= entered;
 	return l;
 }
 
@@ -480,10 +495,15 @@ static struct ast_expr *parse_not(struct parser *p)
 static struct ast_expr *parse_logic(struct parser *p, enum tok_type op)
 {
 	struct ast_expr *l = op == T_OR ? parse_logic(p, T_AND) : parse_not(p);
+	int entered = 0;
 
 	while (l && p->tok.type == op) {
-		struct ast_expr *e = new_expr(p, op == T_OR ? E_OR : E_AND, l->loc);
+		struct ast_expr *e;
 
+		if (!enter(p)) /* as in parse_binary */
+			return NULL;
+		entered++;
+		e = new_expr(p, op == T_OR ? E_OR : E_AND, l->loc);
 		if (!e)
 			return NULL;
 		advance(p);
@@ -494,6 +514,7 @@ static struct ast_expr *parse_logic(struct parser *p, enum tok_type op)
 		e->loc = span(l->loc, e->bin.r->loc);
 		l = e;
 	}
+	p->depth -= entered;
 	return l;
 }
 
@@ -721,6 +742,8 @@ int parse_next(struct parser *p, struct ast_stmt **out)
 	ast_arena_reset(&p->arena);
 	for (;;) {
 		struct ast_stmt *s;
+		enum tok_type first;
+
 		while (p->tok.type == T_NEWLINE || p->tok.type == T_DEDENT)
 			advance(p);
 		if (p->tok.type == T_EOF || diag_full(p->diag) || p->diag->oom)
@@ -728,6 +751,7 @@ int parse_next(struct parser *p, struct ast_stmt **out)
 		p->failed = false;
 		p->depth = 0;
 		p->blocks = 0;
+		first = p->tok.type;
 		s = parse_stmt(p);
 		if (s && !p->failed) {
 			*out = s;
@@ -735,6 +759,10 @@ int parse_next(struct parser *p, struct ast_stmt **out)
 		}
 		/* p->blocks: how many blocks deep the error left us */
 		recover(p, p->blocks);
+		/* the elif/else clauses of a broken if belong to it: skip them
+		 * too rather than report them as orphans */
+		while (first == T_IF && (p->tok.type == T_ELIF || p->tok.type == T_ELSE))
+			recover(p, 0);
 		ast_arena_reset(&p->arena);
 	}
 }

@@ -34,7 +34,7 @@ struct vobj *vheap_alloc(struct vheap *h, uint8_t kind, size_t size)
 	}
 	o = calloc(1, size);
 	if (!o) {
-		h->over = true;
+		h->over = h->malloc_failed = true;
 		return NULL;
 	}
 	o->ref = 1;
@@ -63,7 +63,7 @@ int vheap_list_reserve(struct vheap *h, struct vlist *l, size_t need)
 		return -ENOMEM;
 	}
 	if (util_grow((void **)&l->v, &l->cap, need, sizeof(struct value))) {
-		h->over = true;
+		h->over = h->malloc_failed = true;
 		return -ENOMEM;
 	}
 	h->bytes += (l->cap - old) * sizeof(struct value);
@@ -78,7 +78,7 @@ struct value v_ref(struct value v)
 	return v;
 }
 
-static void vobj_release(struct vheap *h, struct vobj *o, bool children)
+static void vobj_unlink(struct vheap *h, struct vobj *o)
 {
 	if (o->prev)
 		o->prev->next = o->next;
@@ -86,22 +86,47 @@ static void vobj_release(struct vheap *h, struct vobj *o, bool children)
 		h->all = o->next;
 	if (o->next)
 		o->next->prev = o->prev;
-	h->bytes -= o->bytes;
-	if (o->kind == V_LIST) {
-		struct vlist *l = (struct vlist *)o;
-		size_t i;
+}
 
-		if (children)
-			for (i = 0; i < l->n; i++)
-				v_unref(h, l->v[i]);
-		free(l->v);
-	} else if (o->kind == V_CONS && children) {
-		v_unref(h, ((struct vcons *)o)->val);
-	} else if (o->kind == V_RUN && children) {
-		v_unref(h, ((struct vrun *)o)->cmd);
-		v_unref(h, ((struct vrun *)o)->expect);
+/* Drop a dying object's reference to v; when v dies too, unlink it and
+ * push it on *dead (through its next pointer) instead of recursing. */
+static void vobj_drop(struct vheap *h, struct value v, struct vobj **dead)
+{
+	if (v_is_heap(&v) && --v.o->ref == 0) {
+		vobj_unlink(h, v.o);
+		v.o->next = *dead;
+		*dead = v.o;
 	}
-	free(o);
+}
+
+static void vobj_release(struct vheap *h, struct vobj *o, bool children)
+{
+	struct vobj *dead = o;
+
+	/* a worklist, not recursion: a list nested a million deep must not
+	 * overflow the stack when it is freed */
+	vobj_unlink(h, o);
+	o->next = NULL;
+	while (dead) {
+		o = dead;
+		dead = o->next;
+		h->bytes -= o->bytes;
+		if (o->kind == V_LIST) {
+			struct vlist *l = (struct vlist *)o;
+			size_t i;
+
+			if (children)
+				for (i = 0; i < l->n; i++)
+					vobj_drop(h, l->v[i], &dead);
+			free(l->v);
+		} else if (o->kind == V_CONS && children) {
+			vobj_drop(h, ((struct vcons *)o)->val, &dead);
+		} else if (o->kind == V_RUN && children) {
+			vobj_drop(h, ((struct vrun *)o)->cmd, &dead);
+			vobj_drop(h, ((struct vrun *)o)->expect, &dead);
+		}
+		free(o);
+	}
 }
 
 void v_unref(struct vheap *h, struct value v)
@@ -141,7 +166,8 @@ struct value v_list(struct vheap *h, size_t cap)
 
 void v_format_float(double f, char *buf, size_t len)
 {
-	int prec;
+	char sci[40];
+	int prec, exp;
 
 	if (isnan(f)) {
 		snprintf(buf, len, "nan");
@@ -151,11 +177,19 @@ void v_format_float(double f, char *buf, size_t len)
 		snprintf(buf, len, f < 0 ? "-inf" : "inf");
 		return;
 	}
+	/* the fewest significant digits that read back, then laid out as
+	 * Python's repr does: positional unless the exponent is < -4 or >= 16
+	 * (plain %g would print 100.0 as "1e+02") */
 	for (prec = 1; prec <= 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, f);
-		if (strtod(buf, NULL) == f)
+		snprintf(sci, sizeof(sci), "%.*e", prec - 1, f);
+		if (strtod(sci, NULL) == f)
 			break;
 	}
+	exp = atoi(strchr(sci, 'e') + 1);
+	if (exp < -4 || exp >= 16)
+		snprintf(buf, len, "%s", sci);
+	else
+		snprintf(buf, len, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, f);
 	if (!strpbrk(buf, ".eni"))
 		strncat(buf, ".0", len - strlen(buf) - 1);
 }

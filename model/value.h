@@ -82,6 +82,7 @@ struct vheap {
 	struct vobj *all;
 	size_t bytes, max_bytes;
 	bool over; /* an allocation was refused by the cap or by malloc */
+	bool malloc_failed; /* ... by malloc itself: the system is out of memory */
 };
 
 #define VSTR(v) ((struct vstr *)(v).o)

@@ -400,3 +400,24 @@ bool xir_node_wants_vm(const struct xir *x, uint32_t node)
 		}
 	return false;
 }
+
+int xir_vm_nodes(const struct xir *x, bool **out)
+{
+	bool *vm = calloc(x->nnodes + 1, sizeof(*vm));
+	size_t i, j, k;
+
+	if (!vm)
+		return -ENOMEM;
+	for (i = 0; i < x->nnodes; i++)
+		for (k = 0; k < x->nodes[i].cons.n && !vm[i]; k++)
+			vm[i] = cons_wants_vm(&x->nodes[i].cons.v[k]);
+	for (i = 0; i < x->nlinks; i++)
+		for (j = 0; j < x->links[i].nep; j++) {
+			const struct xir_endpoint *e = &x->links[i].ep[j];
+
+			for (k = 0; k < e->cons.n && !vm[e->node]; k++)
+				vm[e->node] = cons_wants_vm(&e->cons.v[k]);
+		}
+	*out = vm;
+	return 0;
+}

@@ -145,5 +145,8 @@ bool xir_constraint_needs_vm(const struct xir_constraint *c);
 /* True when the node needs a VM: virt == true, or a constraint only a VM
  * can meet (kernel, image, arch, dilation, a QEMU NIC model on an endpoint). */
 bool xir_node_wants_vm(const struct xir *x, uint32_t node);
+/* The same for every node at once, in one pass: *out is an array of nnodes
+ * flags the caller frees. Returns 0 or -ENOMEM. */
+int xir_vm_nodes(const struct xir *x, bool **out);
 
 #endif
