@@ -3,9 +3,9 @@
 # usage: scripts/deps.sh build|fuzz|bench
 set -eu
 case "${1:-build}" in
-build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev" ;;
+build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmnl-dev libsqlite3-dev iproute2 iputils-ping iperf3 tcpdump" ;;
 fuzz) pkgs="clang libclang-rt-14-dev libjansson-dev" ;;
-bench) pkgs="gnuplot-nox time" ;;
+bench) pkgs="gnuplot-nox time mininet" ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
 esac
 missing=""
@@ -21,4 +21,4 @@ echo "vtb: installing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -qq $missing >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

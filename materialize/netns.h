@@ -1,0 +1,30 @@
+/* netns: named network namespaces, bound where iproute2 expects them
+ * (/run/netns/NAME), so `ip netns exec NAME ...` works on vtb's nodes.
+ * Each node also gets its own UTS namespace (for its hostname), bound at
+ * /run/vtb/uts/NAME. */
+#ifndef VTB_NETNS_H
+#define VTB_NETNS_H
+
+#include <stdbool.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+#define NETNS_UTS_DIR "/run/vtb/uts"
+
+/* Create the namespace NAME (net + uts, hostname set to hostname) and bind
+ * it. Returns 0, -EEXIST if NAME is already bound, or a negative errno. On
+ * failure nothing is left bound. */
+int netns_create(const char *name, const char *hostname);
+/* Unbind and remove NAME (both binds). Already gone is success. */
+int netns_delete(const char *name);
+/* Open the bound namespace NAME: O_RDONLY|O_CLOEXEC fd, or a negative errno. */
+int netns_open(const char *name);
+int netns_open_uts(const char *name);
+bool netns_exists(const char *name);
+/* Run fn(arg) in this thread with its network namespace switched to ns_fd,
+ * then switch back. Returns fn's result, or a negative errno from setns. */
+int netns_run_in(int ns_fd, int (*fn)(void *arg), void *arg);
+/* Write value to /proc/sys/KEY (dots or slashes) inside ns_fd, e.g.
+ * "net/ipv4/ip_forward" "1". */
+int netns_sysctl(int ns_fd, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,73 @@
+/* nl: the one module that talks rtnetlink (libmnl underneath). No other file
+ * builds an nlmsghdr. Every request asks for NETLINK_EXT_ACK and a failure
+ * carries the kernel's own words in struct nl_err.
+ *
+ * A struct nl_sock is bound to one network namespace (the caller's, or one
+ * given by fd) and is used by one thread at a time. Requests can be batched:
+ * between nl_batch_begin and nl_batch_flush they are queued in one buffer and
+ * sent with one sendto; the flush reads every ack and reports the first
+ * failure with the index of the request that failed. */
+#ifndef VTB_NL_H
+#define VTB_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct nl_sock;
+
+struct nl_err {
+	int code;        /* negative errno, 0 when none */
+	char msg[256];   /* the kernel's extended ack, or strerror, or ours */
+	size_t index;    /* in a batch: which request failed (0-based) */
+};
+
+/* Open a socket in the namespace held by ns_fd (-1: the caller's). The fd
+ * is not kept. Returns 0 or a negative errno. */
+int nl_open(struct nl_sock **out, int ns_fd);
+void nl_close(struct nl_sock *s);
+
+/* Batching. Requests made between begin and flush are queued (up to the
+ * buffer's size: a full buffer is flushed on its own). flush returns 0 or
+ * the first error (the rest of the batch was still sent; see err->index). */
+void nl_batch_begin(struct nl_sock *s);
+int nl_batch_flush(struct nl_sock *s, struct nl_err *err);
+
+struct nl_link_opts {
+	unsigned mtu;        /* 0: kernel default */
+	const uint8_t *mac;  /* 6 bytes or NULL */
+	bool up;
+};
+
+/* Create a veth pair: name in the namespace ns_fd, peer in peer_ns_fd (-1:
+ * the socket's namespace), both created there directly (IFLA_NET_NS_FD), so
+ * nothing is ever moved. opts apply to name, peer_opts to peer (NULL: none). */
+int nl_veth_create(struct nl_sock *s, const char *name, int ns_fd, const struct nl_link_opts *opts,
+		   const char *peer, int peer_ns_fd, const struct nl_link_opts *peer_opts,
+		   struct nl_err *err);
+/* Create a bridge in the socket's namespace, up, with STP off, forward delay
+ * 0, and no learning of the host: a plain L2 segment for a LAN. */
+int nl_bridge_create(struct nl_sock *s, const char *name, const struct nl_link_opts *opts,
+		     struct nl_err *err);
+/* Make name a port of bridge master (both in the socket's namespace). */
+int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, struct nl_err *err);
+/* Set a link up or down / its MTU / its MAC (opts fields that are set). */
+int nl_link_set(struct nl_sock *s, const char *name, const struct nl_link_opts *opts,
+		struct nl_err *err);
+/* Delete a link by name. A link that does not exist is success. */
+int nl_link_del(struct nl_sock *s, const char *name, struct nl_err *err);
+/* Add an address (with prefix) to a link. An existing identical address is success. */
+int nl_addr_add(struct nl_sock *s, const char *ifname, const struct addr_prefix *a,
+		struct nl_err *err);
+/* Add a route to dst via gateway gw (a host address; prefix ignored). An
+ * identical existing route is success. dst with plen 0 is a default route. */
+int nl_route_add(struct nl_sock *s, const struct addr_prefix *dst, const struct addr_prefix *gw,
+		 struct nl_err *err);
+/* The ifindex of name, or -ENODEV. */
+int nl_ifindex(struct nl_sock *s, const char *name);
+/* True when a link with this name exists in the socket's namespace. */
+bool nl_link_exists(struct nl_sock *s, const char *name);
+
+#endif

@@ -1,0 +1,86 @@
+/* db: vtb's state, one SQLite database in the state directory
+ * (/var/lib/vtb, or $VTB_STATE_DIR): the experiments, the journal of the
+ * kernel objects and processes each one created, and the allocation table.
+ *
+ * A struct db is one connection, safe to share between threads (calls are
+ * serialised by a mutex). Every write is committed before the call returns,
+ * so it survives kill -9 of the process (WAL, synchronous=NORMAL). */
+#ifndef VTB_DB_H
+#define VTB_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define DB_DEFAULT_DIR "/var/lib/vtb"
+#define DB_ID_LEN 4 /* hex digits of an experiment id */
+
+struct db;
+
+enum db_exp_state { DB_CREATING, DB_UP, DB_FAILED, DB_REMOVING };
+
+struct db_exp {
+	char id[DB_ID_LEN + 1];
+	char name[128];
+	enum db_exp_state state;
+	pid_t owner_pid;          /* the vtb up process, then the supervisor */
+	uint64_t owner_start;     /* its start time (/proc/PID/stat field 22), against pid reuse */
+	char model[512];          /* the model file as given */
+	double created;           /* unix time */
+};
+
+enum db_obj_kind { DB_NETNS, DB_LINK, DB_BRIDGE, DB_PROCESS, DB_FILE };
+
+/* A journaled object: what teardown must remove. */
+struct db_obj {
+	int64_t seq;              /* order of creation */
+	enum db_obj_kind kind;
+	char name[128];           /* netns name, link name, file path; process: its name */
+	char ns[128];             /* DB_LINK: the netns it lives in ("" = root) */
+	pid_t pid;                /* DB_PROCESS */
+	uint64_t start;           /* DB_PROCESS: start time, against pid reuse */
+};
+
+/* The state directory: $VTB_STATE_DIR or DB_DEFAULT_DIR. */
+const char *db_state_dir(void);
+
+/* Open (creating the directory 0700 and the schema if needed). Returns 0 or
+ * a negative errno; *why gets SQLite's own words when it failed. */
+int db_open(const char *dir, struct db **out, char *why, size_t whylen);
+void db_close(struct db *db);
+
+/* Add an experiment with a fresh id unique among those in the database.
+ * Returns 0, -EEXIST when the name is taken, or a negative errno. */
+int db_exp_create(struct db *db, const char *name, const char *model, pid_t owner,
+		  uint64_t owner_start, struct db_exp *out);
+int db_exp_find(struct db *db, const char *name, struct db_exp *out); /* -ENOENT */
+/* All experiments, oldest first; *v is freed by the caller. */
+int db_exp_list(struct db *db, struct db_exp **v, size_t *n);
+int db_exp_set_state(struct db *db, const char *id, enum db_exp_state state);
+int db_exp_set_owner(struct db *db, const char *id, pid_t pid, uint64_t start);
+/* Store / load an opaque document with the experiment (the XIR JSON and the
+ * realization, so status and teardown need not recompile the model). */
+int db_exp_set_doc(struct db *db, const char *id, const char *key, const char *doc);
+int db_exp_get_doc(struct db *db, const char *id, const char *key, char **doc); /* -ENOENT */
+/* Remove the experiment, its journal, documents and allocations. */
+int db_exp_delete(struct db *db, const char *id);
+
+/* Journal objects (in one transaction), before they are created. seq is
+ * assigned in order. */
+int db_journal_add(struct db *db, const char *id, struct db_obj *objs, size_t n);
+/* The journal of an experiment in creation order; *v freed by the caller. */
+int db_journal_list(struct db *db, const char *id, struct db_obj **v, size_t *n);
+/* Forget one object (after it was removed). */
+int db_journal_remove(struct db *db, const char *id, int64_t seq);
+
+/* The allocation table: what each experiment holds of this host. */
+int db_alloc_add(struct db *db, const char *id, const char *node, uint64_t cores, uint64_t memory);
+/* Totals held by every experiment but `except` (NULL: all). */
+int db_alloc_used(struct db *db, const char *except, uint64_t *cores, uint64_t *memory);
+
+/* The start time of process pid (field 22 of /proc/PID/stat), or 0 if it
+ * does not exist. A journaled process is alive when pid exists and its
+ * start time matches. */
+uint64_t db_proc_start(pid_t pid);
+
+#endif
