@@ -15,6 +15,7 @@ ALL_CFLAGS = $(STD) $(WARN) $(INC) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LIB_SRCS := $(wildcard lib/*.c xir/*.c model/*.c compile/*.c realize/*.c materialize/*.c state/*.c exec/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
+SYSTEST_SRCS := $(wildcard tests/system/test_*.c)
 
 B ?= build
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -22,8 +23,9 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 LIB_OBJS  = $(LIB_SRCS:%.c=$(B)/%.o)
 CLI_OBJS  = $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
+SYSTEST_BINS = $(SYSTEST_SRCS:tests/system/%.c=$(B)/systests/%)
 
-.PHONY: all deps check unit unit-asan golden golden-asan asan demo fuzz fuzz-build bench clean
+.PHONY: all deps check system unit unit-asan golden golden-asan asan demo fuzz fuzz-build bench clean
 .SUFFIXES:
 
 all: vtb
@@ -46,15 +48,22 @@ $(B)/tests/%: tests/unit/%.c $(B)/libvtb.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(B)/libvtb.a -lcmocka $(PKG_LIBS) -lm
 
+$(B)/systests/%: tests/system/%.c $(B)/libvtb.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(B)/libvtb.a -lcmocka $(PKG_LIBS) -lm
+
 deps:
 	@scripts/deps.sh build
 
-# Unit tests, then the golden tests against the binary, in the normal and the
-# sanitizer build.
+# Unit tests and golden tests in the normal and the sanitizer build; the
+# system tests (root: real namespaces, links, ping) with the sanitizer build.
 check: deps
 	$(MAKE) unit golden
-	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden
+	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden system
 	@echo "make check: all test suites passed"
+
+system: $(B)/vtb $(SYSTEST_BINS)
+	@VTB=$(CURDIR)/$(B)/vtb scripts/run-system.sh $(SYSTEST_BINS)
 
 unit: $(TEST_BINS)
 	@scripts/run-unit.sh $(TEST_BINS)

@@ -21,6 +21,28 @@ struct cli_cmd {
 };
 
 int cmd_compile(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_supervise(int argc, char **argv);
+
+struct db;
+struct db_exp;
+struct build_error;
+struct teardown_stats;
+
+/* Refuse to go on without root, saying what to do. */
+int cli_need_root(const char *cmd);
+/* Open the state database or say why not. 0 or CLI_SYSTEM. */
+int cli_open_db(struct db **db);
+/* Find experiment name or say that there is none. 0, CLI_USER or CLI_SYSTEM. */
+int cli_find_exp(struct db *db, const char *name, struct db_exp *exp);
+/* Tell the supervisor to stop (if it runs), then remove everything the
+ * journal lists. Prints nothing; returns 0 or a negative errno. */
+int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,
+			  struct build_error *err);
 
 /* Print "vtb: " + message to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

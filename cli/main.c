@@ -11,6 +11,15 @@
 static const struct cli_cmd commands[] = {
 	{ "compile", cmd_compile, "vtb compile MODEL [--json]",
 	  "check a model (or XIR JSON); print what it would build, or the XIR as JSON" },
+	{ "up", cmd_up, "vtb up MODEL [--name NAME]",
+	  "compile, realize and build an experiment; print a summary" },
+	{ "status", cmd_status, "vtb status [NAME] [--json]",
+	  "experiments, or one experiment's nodes, addresses and links" },
+	{ "exec", cmd_exec, "vtb exec NAME NODE [-- CMD [ARG...]]",
+	  "run a command on a node (a shell when no command is given)" },
+	{ "down", cmd_down, "vtb down NAME", "remove everything NAME created, in reverse order" },
+	{ "clean", cmd_clean, "vtb clean",
+	  "remove what the journal lists for experiments whose vtb is gone (crash, kill -9)" },
 };
 
 void cli_err(const char *fmt, ...)
@@ -45,6 +54,8 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USER : CLI_OK;
 	}
+	if (!strcmp(argv[1], "__supervise"))
+		return cmd_supervise(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("vtb %s\n", VTB_VERSION);
 		return CLI_OK;

@@ -126,6 +126,24 @@ static bool step(struct eval *ev, struct src_loc loc)
 	return false;
 }
 
+#define EVAL_BYTES_PER_STEP 256
+
+bool eval_charge(struct eval *ev, size_t bytes, struct src_loc loc)
+{
+	ev->steps += bytes / EVAL_BYTES_PER_STEP;
+	return step(ev, loc);
+}
+
+bool eval_keep(struct eval *ev, size_t bytes, struct src_loc loc)
+{
+	if (ev->heap.bytes + bytes > ev->lim.max_bytes) {
+		eval_oom(ev, loc);
+		return false;
+	}
+	ev->heap.bytes += bytes;
+	return eval_charge(ev, bytes, loc);
+}
+
 static void assign_slot(struct eval *ev, uint32_t sym, struct value v)
 {
 	if (ev->bound[sym])
@@ -395,8 +413,11 @@ static int compare(struct eval *ev, const struct value *a, const struct value *b
 	}
 	if (a->kind == V_STR && b->kind == V_STR) {
 		size_t la = VSTR(*a)->len, lb = VSTR(*b)->len;
-		int r = memcmp(VSTR(*a)->s, VSTR(*b)->s, la < lb ? la : lb);
+		int r;
 
+		if (!eval_charge(ev, la < lb ? la : lb, loc))
+			return -1;
+		r = memcmp(VSTR(*a)->s, VSTR(*b)->s, la < lb ? la : lb);
 		*c = r ? (r > 0) - (r < 0) : (la > lb) - (la < lb);
 		return 0;
 	}
@@ -512,6 +533,8 @@ static struct value concat(struct eval *ev, struct value a, struct value b, stru
 		if (la + lb > ev->lim.max_str)
 			return eval_error(ev, loc, NULL, "string longer than %zu bytes",
 					  ev->lim.max_str);
+		if (!eval_charge(ev, la + lb, loc))
+			return v_err();
 		s = (struct vstr *)vheap_alloc(&ev->heap, V_STR, sizeof(*s) + la + lb + 1);
 		if (!s)
 			return eval_oom(ev, loc);
@@ -526,6 +549,9 @@ static struct value concat(struct eval *ev, struct value a, struct value b, stru
 
 		if (la->n + lb->n > ev->lim.max_list)
 			return eval_error(ev, loc, NULL, "list longer than %zu items", ev->lim.max_list);
+		/* an item costs more than its bytes: references, fresh pages */
+		if (!eval_charge(ev, (la->n + lb->n) * 2 * sizeof(struct value), loc))
+			return v_err();
 		out = v_list(&ev->heap, la->n + lb->n);
 		if (out.kind == V_ERR)
 			return eval_oom(ev, loc);
@@ -702,20 +728,21 @@ static struct value eval_list(struct eval *ev, const struct ast_expr *e)
 static bool index_of(struct eval *ev, const struct value *idx, size_t n, const struct ast_expr *e,
 		     size_t *out)
 {
-	int64_t i;
+	uint64_t back;
 
 	if (idx->kind != V_INT || idx->unit) {
 		eval_error(ev, e->bin.r->loc, NULL, "an index must be an int, not %s",
 			   v_kind_name(idx));
 		return false;
 	}
-	i = idx->i < 0 ? idx->i + (int64_t)n : idx->i;
-	if (i < 0 || (uint64_t)i >= n) {
+	/* unsigned: a range may be longer than INT64_MAX */
+	back = idx->i < 0 ? -(uint64_t)idx->i : 0;
+	if (idx->i < 0 ? back > n : (uint64_t)idx->i >= n) {
 		eval_error(ev, e->bin.r->loc, NULL, "index %lld out of range (length %zu)",
 			   (long long)idx->i, n);
 		return false;
 	}
-	*out = (size_t)i;
+	*out = idx->i < 0 ? n - back : (size_t)idx->i;
 	return true;
 }
 
@@ -779,11 +806,11 @@ static struct value eval_index(struct eval *ev, const struct ast_expr *e)
 		}
 	} else if (obj.kind == V_RANGE) {
 		const struct vrange *r = VRANGE(obj);
-		int64_t n = r->step > 0 ? (r->stop - r->start + r->step - 1) / r->step
-					: (r->start - r->stop - r->step - 1) / -r->step;
 
-		if (index_of(ev, &idx, n > 0 ? (size_t)n : 0, e, &i))
-			out = v_int(r->start + (int64_t)i * r->step, XU_NONE);
+		/* the item is between start and stop; only the steps there may wrap */
+		if (index_of(ev, &idx, v_range_len(r), e, &i))
+			out = v_int((int64_t)((uint64_t)r->start + (uint64_t)i * (uint64_t)r->step),
+				    XU_NONE);
 	} else if (obj.kind == V_LINK) {
 		out = index_link(ev, &obj, &idx, e);
 	} else {
@@ -924,6 +951,8 @@ static struct value eval_expr(struct eval *ev, const struct ast_expr *e)
 		if (e->str.len > ev->lim.max_str)
 			return eval_error(ev, e->loc, NULL, "string longer than %zu bytes",
 					  ev->lim.max_str);
+		if (!eval_charge(ev, e->str.len, e->loc))
+			return v_err();
 		v = v_str(&ev->heap, e->str.s, e->str.len);
 		return v.kind == V_ERR ? eval_oom(ev, e->loc) : v;
 	case E_NAME:
@@ -940,6 +969,8 @@ static struct value eval_expr(struct eval *ev, const struct ast_expr *e)
 			return v_float(-v.f, v.unit);
 		if (v.kind == V_ERR)
 			return v;
+		if (v.kind == V_INT) /* INT64_MIN */
+			return eval_error(ev, e->loc, NULL, "integer overflow in -");
 		v_unref(&ev->heap, v);
 		return eval_error(ev, e->loc, NULL, "cannot negate %s", v_kind_name(&v));
 	case E_NOT:
@@ -951,8 +982,12 @@ static struct value eval_expr(struct eval *ev, const struct ast_expr *e)
 			return eval_error(ev, e->loc, "write the opposite comparison: cores != 4",
 					  "'not' cannot negate a constraint");
 		}
-		v_unref(&ev->heap, v);
-		return v_bool(!v_truthy(&v));
+		{
+			bool truth = v_truthy(&v); /* before the unref frees a list */
+
+			v_unref(&ev->heap, v);
+			return v_bool(!truth);
+		}
 	case E_AND:
 	case E_OR:
 		v = eval_expr(ev, e->bin.l);

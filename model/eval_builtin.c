@@ -167,10 +167,11 @@ static struct value fn_len(struct eval *ev, struct eval_args *a)
 	case V_LIST:
 		return v_int((int64_t)VLIST(*v)->n, XU_NONE);
 	case V_RANGE: {
-		const struct vrange *r = VRANGE(*v);
-		double n = ceil(((double)r->stop - (double)r->start) / (double)r->step);
+		uint64_t n = v_range_len(VRANGE(*v));
 
-		return v_int(n > 0 ? (int64_t)n : 0, XU_NONE);
+		if (n > INT64_MAX)
+			return eval_error(ev, a->pos_expr[0]->loc, NULL, "len(): the range is too long");
+		return v_int((int64_t)n, XU_NONE);
 	}
 	case V_LINK:
 		return v_int((int64_t)ev->x->links[v->idx].nep, XU_NONE);
@@ -193,6 +194,13 @@ static struct value fn_str(struct eval *ev, struct eval_args *a)
 	if (b.oom) {
 		util_buf_free(&b);
 		return eval_oom(ev, a->loc);
+	}
+	/* str([s]) is longer than s: keep the string cap */
+	if (b.len > ev->lim.max_str || !eval_charge(ev, b.len, a->loc)) {
+		util_buf_free(&b);
+		if (ev->stopped)
+			return v_err();
+		return eval_error(ev, a->loc, NULL, "string longer than %zu bytes", ev->lim.max_str);
 	}
 	out = v_str(&ev->heap, b.s ? b.s : "", b.len);
 	util_buf_free(&b);
@@ -274,6 +282,13 @@ static struct value fn_run(struct eval *ev, struct eval_args *a)
 	return (struct value){ .kind = V_RUN, .o = &r->h };
 }
 
+/* What a run() takes in the XIR. */
+static size_t run_bytes(const struct vrun *r)
+{
+	return sizeof(struct xir_command) + VSTR(r->cmd)->len +
+	       (r->expect.kind == V_STR ? VSTR(r->expect)->len : 0);
+}
+
 static int add_run(struct eval *ev, uint32_t task, const struct vrun *r)
 {
 	return xir_task_add_command(ev->x, task, r->node, VSTR(r->cmd)->s, r->background,
@@ -287,7 +302,7 @@ static struct value fn_task(struct eval *ev, struct eval_args *a)
 	struct src_loc toloc;
 	int64_t timeout = XIR_DEFAULT_TIMEOUT_NS;
 	uint32_t t;
-	size_t i, k;
+	size_t i, k, need;
 
 	if (!kw_ok(ev, a, "task", kws))
 		return v_err();
@@ -300,25 +315,34 @@ static struct value fn_task(struct eval *ev, struct eval_args *a)
 		if ((to->kind != V_INT && to->kind != V_FLOAT) || to->unit != XU_NS)
 			return eval_error(ev, toloc, "write timeout=s(30)",
 					  "timeout= takes a time, not %s", v_kind_name(to));
+		if (to->kind == V_FLOAT && !(fabs(to->f) < 9.2e18))
+			return eval_error(ev, toloc, NULL, "timeout= is too large");
 		timeout = to->kind == V_INT ? to->i : llround(to->f);
 	}
 	/* every argument after the name is a run() or a list of them */
+	need = sizeof(struct xir_task) + VSTR(a->pos[0])->len;
 	for (i = 1; i < a->npos; i++) {
 		const struct value *v = &a->pos[i];
 
-		if (v->kind == V_RUN)
+		if (v->kind == V_RUN) {
+			need += run_bytes(VRUN(*v));
 			continue;
+		}
 		if (v->kind == V_LIST) {
-			for (k = 0; k < VLIST(*v)->n; k++)
+			for (k = 0; k < VLIST(*v)->n; k++) {
 				if (VLIST(*v)->v[k].kind != V_RUN)
 					return eval_error(ev, a->pos_expr[i]->loc, NULL,
 							  "item %zu of this list is %s, not a run()",
 							  k, v_kind_name(&VLIST(*v)->v[k]));
+				need += run_bytes(VRUN(VLIST(*v)->v[k]));
+			}
 			continue;
 		}
 		return eval_error(ev, a->pos_expr[i]->loc, "task('name', run(node, 'cmd'), ...)",
 				  "task() takes run() commands, not %s", v_kind_name(v));
 	}
+	if (!eval_keep(ev, need, a->loc))
+		return v_err();
 	if (xir_add_task(ev->x, VSTR(a->pos[0])->s, timeout, a->loc, &t))
 		return eval_oom(ev, a->loc);
 	for (i = 1; i < a->npos; i++) {
@@ -408,6 +432,10 @@ static bool add_constraints(struct eval *ev, struct eval_args *a, size_t first, 
 					   "%s() expects constraints here, not %s", fn, v_kind_name(c));
 				return false;
 			}
+			if (!eval_keep(ev, sizeof(struct xir_constraint) +
+						   (VCONS(*c)->val.kind == V_STR ? VSTR(VCONS(*c)->val)->len : 0),
+				       VCONS(*c)->loc))
+				return false;
 			r = to_xir_value(VCONS(*c), &xv);
 			if (r == -ERANGE) {
 				eval_error(ev, VCONS(*c)->loc, NULL, "value out of range");
@@ -450,6 +478,8 @@ static struct value topo_device(struct eval *ev, struct eval_args *a)
 		return eval_error(ev, a->pos_expr[0]->loc,
 				  "use letters, digits, '-', '_' and '.', at most 63 characters",
 				  "'%.80s' is not a valid device name", name->s);
+	if (!eval_keep(ev, sizeof(struct xir_node) + name->len + 64, a->loc))
+		return v_err();
 	if (xir_add_node(ev->x, name->s, a->loc, &idx))
 		return eval_oom(ev, a->loc);
 	if (!add_constraints(ev, a, 1, &ev->x->nodes[idx].cons, "topo.device"))
@@ -484,6 +514,9 @@ static struct value topo_connect(struct eval *ev, struct eval_args *a)
 	if (name && (name->kind != V_STR || !valid_device_name(VSTR(*name)->s, VSTR(*name)->len)))
 		return eval_error(ev, nameloc, "use letters, digits, '-', '_' and '.'",
 				  "name= needs a valid link name");
+	if (!eval_keep(ev, sizeof(struct xir_link) + VLIST(*devs)->n * sizeof(struct xir_endpoint) + 64,
+		       a->loc))
+		return v_err();
 	if (xir_add_link(ev->x, name ? VSTR(*name)->s : NULL, a->loc, &link))
 		return eval_oom(ev, a->loc);
 	for (i = 0; i < VLIST(*devs)->n; i++) {

@@ -60,6 +60,13 @@ bool eval_method_takes_constraints(const char *name);
 /* Report an error and return the poison value. */
 struct value eval_error(struct eval *ev, struct src_loc loc, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Count copying or comparing `bytes` as steps (one per EVAL_BYTES_PER_STEP),
+ * so that a loop over big strings or lists meets the step cap instead of
+ * running for hours. False (after reporting) once evaluation has stopped. */
+bool eval_charge(struct eval *ev, size_t bytes, struct src_loc loc);
+/* The same for `bytes` the XIR keeps, which also count against the memory
+ * cap for good: the XIR is the model's memory too. */
+bool eval_keep(struct eval *ev, size_t bytes, struct src_loc loc);
 /* The out-of-memory / cap error (once) and the poison value. */
 struct value eval_oom(struct eval *ev, struct src_loc loc);
 const char *eval_sym(const struct eval *ev, uint32_t sym);

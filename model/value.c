@@ -194,6 +194,26 @@ void v_format_float(double f, char *buf, size_t len)
 		strncat(buf, ".0", len - strlen(buf) - 1);
 }
 
+uint64_t v_range_len(const struct vrange *r)
+{
+	uint64_t span, step;
+
+	/* in unsigned arithmetic: stop - start overflows int64_t for
+	 * range(-2**62 * 3, 2**62 * 3) */
+	if (r->step > 0) {
+		if (r->start >= r->stop)
+			return 0;
+		span = (uint64_t)r->stop - (uint64_t)r->start;
+		step = (uint64_t)r->step;
+	} else {
+		if (r->start <= r->stop)
+			return 0;
+		span = (uint64_t)r->start - (uint64_t)r->stop;
+		step = -(uint64_t)r->step;
+	}
+	return (span - 1) / step + 1;
+}
+
 const char *v_kind_name(const struct value *v)
 {
 	switch (v->kind) {

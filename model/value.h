@@ -126,6 +126,9 @@ void v_unref(struct vheap *h, struct value v);
 struct value v_str(struct vheap *h, const char *s, size_t len);
 struct value v_list(struct vheap *h, size_t cap);
 
+/* The number of items in a range, without overflow (up to 2^64 - 1). */
+uint64_t v_range_len(const struct vrange *r);
+
 /* Append src to b the way str() shows it; quote strings inside lists. */
 void v_format(const struct xir *x, const struct value *v, bool quote, struct util_buf *b);
 /* A short name of the value's type for messages: "a string", "a list"... */

@@ -79,7 +79,7 @@ int db_alloc_add(struct db *db, const char *id, const char *node, uint64_t cores
 int db_alloc_used(struct db *db, const char *except, uint64_t *cores, uint64_t *memory);
 
 /* The start time of process pid (field 22 of /proc/PID/stat), or 0 if it
- * does not exist. A journaled process is alive when pid exists and its
+ * does not exist or has ended (a zombie). A journaled process is alive when pid exists and its
  * start time matches. */
 uint64_t db_proc_start(pid_t pid);
 

@@ -1,0 +1,303 @@
+/* vtb down, vtb clean, vtb status, vtb exec: commands on experiments that exist. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cli.h"
+#include "db.h"
+#include "netns.h"
+#include "status.h"
+#include "supervisor.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_removed(const char *verb, const struct db_exp *e, const struct teardown_stats *st,
+			  double secs)
+{
+	printf("%s '%s' (id %s) in %.2f s: %zu namespace%s, %zu link%s, %zu process%s\n", verb,
+	       e->name, e->id, secs, st->netns, st->netns == 1 ? "" : "s", st->links,
+	       st->links == 1 ? "" : "s", st->processes, st->processes == 1 ? "" : "es");
+}
+
+int cmd_down(int argc, char **argv)
+{
+	struct teardown_stats st;
+	struct build_error err;
+	struct db *db = NULL;
+	struct db_exp e;
+	double t0 = now();
+	int status;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		cli_err("down: usage: vtb down NAME");
+		return CLI_USER;
+	}
+	status = cli_need_root("down");
+	if (!status)
+		status = cli_open_db(&db);
+	if (!status)
+		status = cli_find_exp(db, argv[1], &e);
+	if (status)
+		goto out;
+	if (cli_remove_experiment(db, &e, &st, &err)) {
+		cli_err("down %s: %s: %s (vtb clean retries)", e.name, err.what, err.msg);
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	print_removed("removed experiment", &e, &st, now() - t0);
+out:
+	db_close(db);
+	return status;
+}
+
+static bool owner_alive(const struct db_exp *e)
+{
+	return e->owner_pid > 0 && db_proc_start(e->owner_pid) == e->owner_start;
+}
+
+int cmd_clean(int argc, char **argv)
+{
+	struct teardown_stats st;
+	struct build_error err;
+	struct db_exp *v = NULL;
+	struct db *db = NULL;
+	size_t n = 0, i, cleaned = 0;
+	int status, r;
+
+	(void)argv;
+	if (argc != 1) {
+		cli_err("clean: usage: vtb clean");
+		return CLI_USER;
+	}
+	status = cli_need_root("clean");
+	if (!status)
+		status = cli_open_db(&db);
+	if (status)
+		goto out;
+	r = db_exp_list(db, &v, &n);
+	if (r) {
+		cli_err("cannot read the state database: %s", strerror(-r));
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		double t0 = now();
+
+		/* an experiment whose vtb (up, or its supervisor) still runs is not ours to touch */
+		if (owner_alive(&v[i]))
+			continue;
+		if (build_teardown(db, v[i].id, &st, &err)) {
+			cli_err("clean %s: %s: %s", v[i].name, err.what, err.msg);
+			status = CLI_SYSTEM;
+			continue;
+		}
+		print_removed("removed the remains of", &v[i], &st, now() - t0);
+		cleaned++;
+	}
+	if (!cleaned && !status)
+		printf("nothing to clean: every experiment's supervisor is running\n");
+out:
+	free(v);
+	db_close(db);
+	return status;
+}
+
+static void print_status_list(struct db *db, bool json)
+{
+	struct db_exp *v = NULL;
+	size_t n = 0, i;
+	json_t *arr = json_array();
+
+	if (db_exp_list(db, &v, &n))
+		n = 0;
+	if (!json)
+		printf("%-20s %-5s %-9s %-10s %s\n", "NAME", "ID", "STATE", "SUPERVISOR", "MODEL");
+	for (i = 0; i < n; i++) {
+		bool alive = owner_alive(&v[i]);
+
+		if (json)
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b,s:s}", "name", v[i].name,
+							     "id", v[i].id, "state",
+							     status_state_name(v[i].state), "supervisor",
+							     alive, "model", v[i].model));
+		else
+			printf("%-20s %-5s %-9s %-10s %s\n", v[i].name, v[i].id,
+			       status_state_name(v[i].state), alive ? "running" : "gone", v[i].model);
+	}
+	if (json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+
+		if (s)
+			puts(s);
+		free(s);
+	}
+	json_decref(arr);
+	free(v);
+}
+
+static void print_status_one(json_t *st)
+{
+	size_t i, k;
+	json_t *n, *l, *f;
+	const json_t *sup = json_object_get(st, "supervisor");
+
+	printf("experiment '%s' (id %s): %s; supervisor %s\n",
+	       json_string_value(json_object_get(st, "name")),
+	       json_string_value(json_object_get(st, "id")),
+	       json_string_value(json_object_get(st, "state")),
+	       json_is_true(json_object_get(sup, "alive")) ? "running" : "gone (vtb down still works)");
+	printf("nodes:\n");
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		printf("  %-12s %-9s %-7s %-20s", json_string_value(json_object_get(n, "name")),
+		       json_string_value(json_object_get(n, "kind")),
+		       json_string_value(json_object_get(n, "state")),
+		       json_string_value(json_object_get(n, "netns")));
+		json_array_foreach(json_object_get(n, "interfaces"), k, f) {
+			const char *a4 = json_string_value(json_object_get(f, "ipv4"));
+			const char *a6 = json_string_value(json_object_get(f, "ipv6"));
+
+			printf("  %s %s%s%s", json_string_value(json_object_get(f, "name")),
+			       a4 ? a4 : "-", a6 ? " " : "", a6 ? a6 : "");
+		}
+		printf("\n");
+	}
+	printf("links:\n");
+	json_array_foreach(json_object_get(st, "links"), i, l) {
+		const char *s4 = json_string_value(json_object_get(l, "subnet4"));
+
+		printf("  %-16s %-4s %-8s %-18s", json_string_value(json_object_get(l, "name")),
+		       json_string_value(json_object_get(l, "kind")),
+		       json_is_true(json_object_get(l, "emulated")) ? "emulated" : "direct",
+		       s4 ? s4 : "-");
+		json_array_foreach(json_object_get(l, "endpoints"), k, f)
+			printf("%s%s", k ? ", " : " ", json_string_value(f));
+		printf("\n");
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *name = NULL;
+	bool json = false;
+	struct db *db = NULL;
+	struct db_exp e;
+	json_t *reply = NULL, *st = NULL;
+	int i, status;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (argv[i][0] == '-' || name) {
+			cli_err("status: usage: vtb status [NAME] [--json]");
+			return CLI_USER;
+		} else
+			name = argv[i];
+	}
+	status = cli_need_root("status");
+	if (!status)
+		status = cli_open_db(&db);
+	if (status)
+		goto out;
+	if (!name) {
+		print_status_list(db, json);
+		goto out;
+	}
+	status = cli_find_exp(db, name, &e);
+	if (status)
+		goto out;
+	/* the supervisor's view; the database's when it is gone */
+	if (!sup_request(e.id, "status", 5000, &reply) && json_is_true(json_object_get(reply, "ok")))
+		st = json_incref(json_object_get(reply, "status"));
+	else
+		st = status_json(db, &e);
+	if (!st) {
+		cli_err("cannot build the status of '%s'", name);
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	if (json) {
+		char *s = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s)
+			puts(s);
+		free(s);
+	} else {
+		print_status_one(st);
+	}
+out:
+	json_decref(st);
+	json_decref(reply);
+	db_close(db);
+	return status;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	const char *name, *node, *shell;
+	struct db *db = NULL;
+	struct db_exp e;
+	char ns[160], **cmd, *sh[2];
+	int status, netfd = -1, utsfd = -1;
+
+	if (argc < 3 || (argc > 3 && strcmp(argv[3], "--")) || argc == 4) {
+		cli_err("exec: usage: vtb exec NAME NODE [-- CMD [ARG...]]");
+		return CLI_USER;
+	}
+	name = argv[1];
+	node = argv[2];
+	status = cli_need_root("exec");
+	if (!status)
+		status = cli_open_db(&db);
+	if (!status)
+		status = cli_find_exp(db, name, &e);
+	if (status)
+		goto out;
+	build_netns_name(e.id, node, ns, sizeof(ns));
+	netfd = netns_open(ns);
+	utsfd = netns_open_uts(ns);
+	if (netfd < 0 || utsfd < 0) {
+		cli_err("experiment '%s' has no node '%s'%s (vtb status %s lists them)", name, node,
+			e.state == DB_UP ? "" : " up", name);
+		status = CLI_USER;
+		goto out;
+	}
+	if (setns(netfd, CLONE_NEWNET) || setns(utsfd, CLONE_NEWUTS)) {
+		cli_err("cannot enter node '%s': %s", node, strerror(errno));
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	db_close(db);
+	db = NULL;
+	close(netfd);
+	close(utsfd);
+	if (argc > 4) {
+		cmd = argv + 4;
+	} else {
+		shell = getenv("SHELL");
+		sh[0] = (char *)(shell && *shell ? shell : "/bin/sh");
+		sh[1] = NULL;
+		cmd = sh;
+	}
+	execvp(cmd[0], cmd);
+	cli_err("cannot run '%s' on node '%s': %s", cmd[0], node, strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+out:
+	if (netfd >= 0)
+		close(netfd);
+	if (utsfd >= 0)
+		close(utsfd);
+	db_close(db);
+	return status;
+}

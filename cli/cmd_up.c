@@ -1,0 +1,295 @@
+/* vtb up: compile, realize and build an experiment, and leave its supervisor. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cli.h"
+#include "compile.h"
+#include "db.h"
+#include "realize.h"
+#include "supervisor.h"
+#include "xir_json.h"
+
+#define SUMMARY_MAX 40
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A progress bar on a terminal; nothing otherwise (the summary follows). */
+static void progress(void *arg, size_t done, size_t total)
+{
+	int *last = arg, pct = total ? (int)(done * 100 / total) : 100, i;
+	char bar[41];
+
+	if (pct == *last)
+		return;
+	*last = pct;
+	for (i = 0; i < 40; i++)
+		bar[i] = i < pct * 40 / 100 ? '#' : '.';
+	bar[40] = '\0';
+	fprintf(stderr, "\r  building [%s] %zu/%zu%s", bar, done, total, done == total ? "\n" : "");
+	fflush(stderr);
+}
+
+static bool valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n > 64 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* Compile the model; print its diagnostics. CLI_OK with *x, or the status. */
+static int load_model(const char *file, struct xir **x)
+{
+	struct diag_list d;
+	char *src = NULL, *text;
+	size_t len;
+	int r;
+
+	r = compile_read_file(file, &src, &len);
+	if (r) {
+		cli_err("cannot read %s: %s", file, strerror(-r));
+		return r == -ENOENT || r == -EISDIR || r == -EACCES ? CLI_USER : CLI_SYSTEM;
+	}
+	diag_init(&d, file, src, len);
+	r = compile_source(file, src, len, NULL, x, &d, NULL);
+	text = diag_format(&d);
+	if (text && *text)
+		fputs(text, stderr);
+	free(text);
+	diag_free(&d);
+	free(src);
+	if (r == -ENOMEM)
+		return CLI_SYSTEM;
+	return r ? CLI_USER : CLI_OK;
+}
+
+static int host_inventory(struct db *db, struct rz_host *h)
+{
+	struct sysinfo si;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->cores = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (sysinfo(&si))
+		return -errno;
+	h->memory = (uint64_t)si.totalram * si.mem_unit;
+	r = db_alloc_used(db, NULL, &h->used_cores, &h->used_memory);
+	return r;
+}
+
+static int do_realize(struct db *db, const char *file, const struct xir *x,
+		      struct realization **rz)
+{
+	struct rz_host host;
+	struct diag_list d;
+	char *text;
+	int r;
+
+	r = host_inventory(db, &host);
+	if (r) {
+		cli_err("cannot take the host's inventory: %s", strerror(-r));
+		return CLI_SYSTEM;
+	}
+	diag_init(&d, file, NULL, 0);
+	r = realize(x, &host, rz, &d);
+	text = diag_format(&d);
+	if (text && *text)
+		fputs(text, stderr);
+	free(text);
+	diag_free(&d);
+	if (r == -ENOMEM)
+		return CLI_SYSTEM;
+	return r ? CLI_USER : CLI_OK;
+}
+
+static void print_summary(const struct db_exp *e, const struct xir *x,
+			  const struct realization *rz, double secs)
+{
+	size_t i, k;
+	char ns[160], a[64];
+
+	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", e->name, e->id,
+	       secs, x->nnodes, x->nnodes == 1 ? "" : "s", x->nlinks, x->nlinks == 1 ? "" : "s");
+	for (i = 0; i < x->nnodes && i < SUMMARY_MAX; i++) {
+		build_netns_name(e->id, x->nodes[i].name, ns, sizeof(ns));
+		printf("  %-12s %-20s", x->nodes[i].name, ns);
+		for (k = 0; k < rz->nodes[i].nifs; k++) {
+			const struct rz_iface *f = &rz->nodes[i].ifs[k];
+
+			printf("  %s %s", f->name, f->v4.family ? addr_format(&f->v4, a, sizeof(a)) : "-");
+			if (f->v6.family)
+				printf(" %s", addr_format(&f->v6, a, sizeof(a)));
+		}
+		printf("\n");
+	}
+	if (i < x->nnodes)
+		printf("  ... and %zu more (vtb status %s)\n", x->nnodes - i, e->name);
+	printf("run: vtb exec %s NODE -- CMD    status: vtb status %s    remove: vtb down %s\n",
+	       e->name, e->name, e->name);
+}
+
+/* Record what the experiment holds of this host. */
+static int record_allocations(struct db *db, const struct db_exp *e, const struct xir *x,
+			      const struct realization *rz)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < x->nnodes && !r; i++)
+		if (rz->nodes[i].cores || rz->nodes[i].memory)
+			r = db_alloc_add(db, e->id, x->nodes[i].name, rz->nodes[i].cores,
+					 rz->nodes[i].memory);
+	return r;
+}
+
+/* Start the supervisor, journal it, then let it serve. */
+static int start_supervisor(struct db *db, struct db_exp *e, struct build_error *err)
+{
+	struct db_obj objs[2] = { { .kind = DB_PROCESS }, { .kind = DB_FILE } };
+	int release = -1, r;
+	pid_t pid;
+
+	r = sup_start(e->id, &pid, &release);
+	if (r) {
+		snprintf(err->what, sizeof(err->what), "cannot start the supervisor");
+		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
+		return r;
+	}
+	objs[0].pid = pid;
+	objs[0].start = db_proc_start(pid);
+	snprintf(objs[0].name, sizeof(objs[0].name), "supervisor");
+	sup_socket_path(e->id, objs[1].name, sizeof(objs[1].name));
+	r = db_journal_add(db, e->id, objs, 2);
+	if (!r)
+		r = sup_release(release);
+	else
+		close(release); /* the supervisor sees EOF and exits */
+	if (!r)
+		r = db_exp_set_owner(db, e->id, pid, objs[0].start);
+	if (!r) {
+		e->owner_pid = pid;
+		e->owner_start = objs[0].start;
+	} else {
+		snprintf(err->what, sizeof(err->what), "cannot hand the experiment to its supervisor");
+		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
+	}
+	return r;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	const char *file = NULL, *name = NULL;
+	struct realization *rz = NULL;
+	struct build_error err;
+	struct teardown_stats st;
+	struct xir *x = NULL;
+	struct db *db = NULL;
+	struct db_exp e;
+	char *doc = NULL;
+	double t0 = now();
+	int i, r, status, last = -1;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--name") && i + 1 < argc) {
+			name = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			cli_err("up: unknown option '%s' (usage: vtb up MODEL [--name NAME])", argv[i]);
+			return CLI_USER;
+		} else if (file) {
+			cli_err("up: one model at a time");
+			return CLI_USER;
+		} else {
+			file = argv[i];
+		}
+	}
+	if (!file) {
+		cli_err("up: which model? usage: vtb up MODEL [--name NAME]");
+		return CLI_USER;
+	}
+	status = cli_need_root("up");
+	if (status)
+		return status;
+	status = load_model(file, &x);
+	if (status)
+		goto out;
+	if (!name)
+		name = x->name;
+	if (!valid_name(name)) {
+		cli_err("'%s' is not a valid experiment name: use letters, digits, '-', '_' and '.'", name);
+		status = CLI_USER;
+		goto out;
+	}
+	status = cli_open_db(&db);
+	if (status)
+		goto out;
+	if (!db_exp_find(db, name, &e)) {
+		cli_err("experiment '%s' is already up (id %s): vtb down %s first, or give --name", name,
+			e.id, name);
+		status = CLI_USER;
+		goto out;
+	}
+	status = do_realize(db, file, x, &rz);
+	if (status)
+		goto out;
+	doc = xjson_dumps(x);
+	r = doc ? db_exp_create(db, name, file, getpid(), db_proc_start(getpid()), &e) : -ENOMEM;
+	if (r == -EEXIST) {
+		cli_err("experiment '%s' is already up: vtb down %s first, or give --name", name, name);
+		status = CLI_USER;
+		goto out;
+	}
+	if (!r)
+		r = db_exp_set_doc(db, e.id, "xir", doc);
+	if (!r)
+		r = record_allocations(db, &e, x, rz);
+	if (r) {
+		cli_err("cannot record the experiment in the state database: %s", strerror(-r));
+		build_teardown(db, e.id, &st, &err);
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	r = build_up(db, e.id, rz, isatty(2) ? progress : NULL, &last, &err);
+	if (!r)
+		r = start_supervisor(db, &e, &err);
+	if (!r)
+		r = db_exp_set_state(db, e.id, DB_UP);
+	if (r) {
+		struct build_error terr;
+
+		if (last >= 0 && last < 100)
+			fputc('\n', stderr);
+		cli_err("%s: %s", err.what[0] ? err.what : "cannot bring the experiment up",
+			err.msg[0] ? err.msg : strerror(-r));
+		/* leave nothing half-built behind */
+		if (build_teardown(db, e.id, &st, &terr))
+			cli_err("and could not remove everything: %s: %s (vtb clean retries)",
+				terr.what, terr.msg);
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	print_summary(&e, x, rz, now() - t0);
+	status = CLI_OK;
+out:
+	free(doc);
+	realize_free(rz);
+	xir_free(x);
+	db_close(db);
+	return status;
+}

@@ -1,0 +1,75 @@
+/* experiment: what the experiment commands share. */
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cli.h"
+#include "db.h"
+#include "supervisor.h"
+
+int cli_need_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return 0;
+	cli_err("%s needs root (network namespaces and links): run it as root, e.g. sudo vtb %s ...",
+		cmd, cmd);
+	return CLI_USER;
+}
+
+int cli_open_db(struct db **db)
+{
+	char why[256] = "";
+	int r = db_open(db_state_dir(), db, why, sizeof(why));
+
+	if (!r)
+		return 0;
+	cli_err("cannot open the state database in %s: %s%s%s", db_state_dir(), strerror(-r),
+		why[0] ? ": " : "", why);
+	return CLI_SYSTEM;
+}
+
+int cli_find_exp(struct db *db, const char *name, struct db_exp *exp)
+{
+	int r = db_exp_find(db, name, exp);
+
+	if (!r)
+		return 0;
+	if (r == -ENOENT) {
+		cli_err("no experiment named '%s' (vtb status lists them)", name);
+		return CLI_USER;
+	}
+	cli_err("cannot read the state database: %s", strerror(-r));
+	return CLI_SYSTEM;
+}
+
+int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,
+			  struct build_error *err)
+{
+	json_t *reply = NULL;
+	int i;
+
+	db_exp_set_state(db, exp->id, DB_REMOVING);
+	/* ask the supervisor to stop; the journal's process entry kills it if
+	 * it does not answer */
+	if (!sup_request(exp->id, "stop", 2000, &reply)) {
+		for (i = 0; i < 200 && exp->owner_pid > 0 &&
+			    db_proc_start(exp->owner_pid) == exp->owner_start; i++) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	json_decref(reply);
+	return build_teardown(db, exp->id, st, err);
+}
+
+int cmd_supervise(int argc, char **argv)
+{
+	if (argc != 4)
+		return CLI_USER;
+	return sup_main(argv[1], atoi(argv[2]), atoi(argv[3]));
+}

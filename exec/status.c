@@ -1,0 +1,129 @@
+/* status: an experiment's status document. */
+#include "status.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "compile.h"
+#include "netns.h"
+
+const char *status_state_name(enum db_exp_state s)
+{
+	static const char *const names[] = { "creating", "up", "failed", "removing" };
+
+	return (unsigned)s < 4 ? names[s] : "?";
+}
+
+int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct realization **rz)
+{
+	/* everything fits: the allocations were checked when it came up */
+	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2 };
+	struct diag_list d;
+	char *doc = NULL;
+	int r;
+
+	*x = NULL;
+	*rz = NULL;
+	r = db_exp_get_doc(db, exp->id, "xir", &doc);
+	if (r)
+		return r;
+	diag_init(&d, exp->name, doc, strlen(doc));
+	r = compile_source(exp->name, doc, strlen(doc), NULL, x, &d, NULL);
+	if (!r) {
+		r = realize(*x, &host, rz, &d);
+		if (r) {
+			xir_free(*x);
+			*x = NULL;
+		}
+	}
+	diag_free(&d);
+	free(doc);
+	return r;
+}
+
+static json_t *addr_json(const struct addr_prefix *a)
+{
+	char buf[64];
+
+	return a->family ? json_string(addr_format(a, buf, sizeof(buf))) : json_null();
+}
+
+static json_t *node_json(const struct db_exp *exp, const struct xir *x,
+			 const struct realization *rz, size_t i)
+{
+	const struct rz_node *n = &rz->nodes[i];
+	json_t *o = json_object(), *ifs = json_array();
+	char ns[160], mac[32];
+	size_t k;
+
+	build_netns_name(exp->id, x->nodes[i].name, ns, sizeof(ns));
+	json_object_set_new(o, "name", json_string(x->nodes[i].name));
+	json_object_set_new(o, "kind", json_string(n->kind == RZ_VM ? "vm" : "container"));
+	json_object_set_new(o, "netns", json_string(ns));
+	json_object_set_new(o, "state", json_string(netns_exists(ns) ? "up" : "missing"));
+	json_object_set_new(o, "cores", json_integer((json_int_t)n->cores));
+	json_object_set_new(o, "memory", json_integer((json_int_t)n->memory));
+	for (k = 0; k < n->nifs; k++) {
+		const struct rz_iface *f = &n->ifs[k];
+		json_t *jf = json_object();
+
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", f->mac[0], f->mac[1],
+			 f->mac[2], f->mac[3], f->mac[4], f->mac[5]);
+		json_object_set_new(jf, "name", json_string(f->name));
+		json_object_set_new(jf, "link", json_string(x->links[f->link].name));
+		json_object_set_new(jf, "ipv4", addr_json(&f->v4));
+		json_object_set_new(jf, "ipv6", addr_json(&f->v6));
+		json_object_set_new(jf, "mac", json_string(mac));
+		json_array_append_new(ifs, jf);
+	}
+	json_object_set_new(o, "interfaces", ifs);
+	return o;
+}
+
+static json_t *link_json(const struct xir *x, const struct realization *rz, size_t i)
+{
+	const struct xir_link *l = &x->links[i];
+	json_t *o = json_object(), *eps = json_array();
+	size_t k;
+
+	json_object_set_new(o, "name", json_string(l->name));
+	json_object_set_new(o, "kind", json_string(rz->links[i].kind == RZ_LAN ? "lan" : "p2p"));
+	json_object_set_new(o, "emulated", json_boolean(rz->links[i].emulated));
+	for (k = 0; k < l->nep; k++)
+		json_array_append_new(eps, json_string(x->nodes[l->ep[k].node].name));
+	json_object_set_new(o, "endpoints", eps);
+	json_object_set_new(o, "subnet4", addr_json(&rz->links[i].subnet4));
+	json_object_set_new(o, "subnet6", addr_json(&rz->links[i].subnet6));
+	return o;
+}
+
+json_t *status_json(struct db *db, const struct db_exp *exp)
+{
+	struct realization *rz = NULL;
+	struct xir *x = NULL;
+	json_t *o = json_object(), *nodes = json_array(), *links = json_array();
+	bool alive = exp->owner_pid > 0 && db_proc_start(exp->owner_pid) == exp->owner_start;
+	size_t i;
+
+	json_object_set_new(o, "name", json_string(exp->name));
+	json_object_set_new(o, "id", json_string(exp->id));
+	json_object_set_new(o, "state", json_string(status_state_name(exp->state)));
+	json_object_set_new(o, "model", json_string(exp->model));
+	json_object_set_new(o, "created", json_real(exp->created));
+	json_object_set_new(o, "supervisor", json_pack("{s:i,s:b}", "pid", (int)exp->owner_pid,
+							"alive", alive));
+	if (!status_load(db, exp, &x, &rz)) {
+		for (i = 0; i < x->nnodes; i++)
+			json_array_append_new(nodes, node_json(exp, x, rz, i));
+		for (i = 0; i < x->nlinks; i++)
+			json_array_append_new(links, link_json(x, rz, i));
+	}
+	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(o, "links", links);
+	realize_free(rz);
+	xir_free(x);
+	return o;
+}

@@ -1,0 +1,255 @@
+/* supervisor: the per-experiment process and its control socket. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "status.h"
+
+void sup_socket_path(const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s.sock", db_state_dir(), id);
+}
+
+int sup_start(const char *id, pid_t *pid, int *release_fd)
+{
+	int ready[2] = { -1, -1 }, release[2] = { -1, -1 };
+	char rfd[16], lfd[16], c;
+	pid_t child;
+	ssize_t n;
+	int r = 0;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe2(release, O_CLOEXEC)) {
+		r = -errno;
+		goto out;
+	}
+	child = fork();
+	if (child < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (child == 0) {
+		/* these two lose O_CLOEXEC on purpose: the supervisor needs them */
+		fcntl(ready[1], F_SETFD, 0);
+		fcntl(release[0], F_SETFD, 0);
+		snprintf(rfd, sizeof(rfd), "%d", ready[1]);
+		snprintf(lfd, sizeof(lfd), "%d", release[0]);
+		execl("/proc/self/exe", "vtb", "__supervise", id, rfd, lfd, (char *)NULL);
+		_exit(127);
+	}
+	close(ready[1]);
+	ready[1] = -1;
+	close(release[0]);
+	release[0] = -1;
+	do
+		n = read(ready[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || c != 'R') {
+		r = -ECHILD; /* it died before listening */
+		goto out;
+	}
+	*pid = child;
+	*release_fd = release[1];
+	release[1] = -1;
+out:
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	if (release[0] >= 0)
+		close(release[0]);
+	if (release[1] >= 0)
+		close(release[1]);
+	return r;
+}
+
+int sup_release(int release_fd)
+{
+	int r = write(release_fd, "G", 1) == 1 ? 0 : -errno;
+
+	close(release_fd);
+	return r;
+}
+
+static int listen_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	umask(077);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) || listen(fd, 16)) {
+		r = -errno;
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	return fd;
+}
+
+/* Answer one request; returns true when the supervisor must exit. */
+static bool serve_one(int conn, const char *id, char *buf)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	json_t *req, *reply = NULL;
+	const char *op;
+	bool stop = false;
+	ssize_t n;
+	char *text;
+
+	/* root only: the socket is 0600 in a 0700 directory, and we check */
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0)
+		return false;
+	n = recv(conn, buf, SUP_MAX_MSG, 0);
+	if (n <= 0)
+		return false;
+	req = json_loadb(buf, (size_t)n, 0, NULL);
+	op = req ? json_string_value(json_object_get(req, "op")) : NULL;
+	if (op && !strcmp(op, "ping")) {
+		reply = json_pack("{s:b,s:i}", "ok", 1, "pid", (int)getpid());
+	} else if (op && !strcmp(op, "stop")) {
+		reply = json_pack("{s:b}", "ok", 1);
+		stop = true;
+	} else if (op && !strcmp(op, "status")) {
+		struct db *db = NULL;
+		struct db_exp *v = NULL;
+		size_t nexp = 0, i;
+		char why[128];
+
+		if (!db_open(db_state_dir(), &db, why, sizeof(why)) && !db_exp_list(db, &v, &nexp))
+			for (i = 0; i < nexp && !reply; i++)
+				if (!strcmp(v[i].id, id))
+					reply = json_pack("{s:b,s:o}", "ok", 1, "status",
+							  status_json(db, &v[i]));
+		free(v);
+		db_close(db);
+		if (!reply)
+			reply = json_pack("{s:b,s:s}", "ok", 0, "error", "experiment not found");
+	} else {
+		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "unknown request");
+	}
+	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	if (text && strlen(text) <= SUP_MAX_MSG)
+		send(conn, text, strlen(text), MSG_NOSIGNAL);
+	free(text);
+	json_decref(reply);
+	json_decref(req);
+	return stop;
+}
+
+int sup_main(const char *id, int ready_fd, int release_fd)
+{
+	char path[512], c, *buf = NULL;
+	int lfd, nullfd, status = 1;
+	ssize_t n;
+
+	setsid();
+	signal(SIGPIPE, SIG_IGN);
+	if (chdir("/"))
+		return 1;
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd >= 0) {
+		dup2(nullfd, 0);
+		dup2(nullfd, 1);
+		dup2(nullfd, 2);
+		close(nullfd);
+	}
+	sup_socket_path(id, path, sizeof(path));
+	lfd = listen_socket(path);
+	if (lfd < 0)
+		return 1;
+	if (write(ready_fd, "R", 1) != 1)
+		goto out;
+	close(ready_fd);
+	/* wait to be released: EOF means vtb up died before journaling us */
+	do
+		n = read(release_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	close(release_fd);
+	if (n != 1 || c != 'G')
+		goto out;
+	buf = malloc(SUP_MAX_MSG);
+	if (!buf)
+		goto out;
+	for (;;) {
+		int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		bool stop;
+
+		if (conn < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;
+		}
+		stop = serve_one(conn, id, buf);
+		close(conn);
+		if (stop) {
+			status = 0;
+			break;
+		}
+	}
+out:
+	free(buf);
+	close(lfd);
+	unlink(path);
+	return status;
+}
+
+int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	char *buf = NULL, req[128];
+	ssize_t n;
+	int fd, r = 0;
+
+	*reply = NULL;
+	sup_socket_path(id, sa.sun_path, sizeof(sa.sun_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		r = -errno;
+		goto out;
+	}
+	snprintf(req, sizeof(req), "{\"op\":\"%s\"}", op);
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		r = -errno;
+		goto out;
+	}
+	buf = malloc(SUP_MAX_MSG);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	n = recv(fd, buf, SUP_MAX_MSG, 0);
+	if (n <= 0) {
+		r = n < 0 ? -errno : -ECONNRESET;
+		goto out;
+	}
+	*reply = json_loadb(buf, (size_t)n, 0, NULL);
+	if (!*reply)
+		r = -EBADMSG;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}

@@ -1,0 +1,34 @@
+/* supervisor: one process per experiment that lives as long as the
+ * experiment. It holds a root-only control socket in the state directory
+ * (<id>.sock) and answers requests from the vtb command: "ping", "status"
+ * and "stop". Later stages give it the VMs and the link emulator. Requests
+ * and replies are JSON objects, one per SOCK_SEQPACKET message. */
+#ifndef VTB_SUPERVISOR_H
+#define VTB_SUPERVISOR_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SUP_MAX_MSG (4u << 20)
+
+/* The control socket path of experiment id. */
+void sup_socket_path(const char *id, char *buf, size_t len);
+
+/* Start the supervisor of experiment id (fork + exec of this program with
+ * the hidden command "__supervise"). It returns once the supervisor is
+ * listening; it then waits for sup_release before serving, and exits if
+ * the caller dies first. Returns 0 with *pid, or a negative errno. */
+int sup_start(const char *id, pid_t *pid, int *release_fd);
+/* Let the supervisor serve (after its pid has been journaled). */
+int sup_release(int release_fd);
+
+/* The body of "vtb __supervise ID READY_FD RELEASE_FD". Returns the exit status. */
+int sup_main(const char *id, int ready_fd, int release_fd);
+
+/* Send {"op": op} to the supervisor of id and wait (up to timeout_ms) for
+ * the reply, which the caller json_decref()s. -ECONNREFUSED / -ENOENT when
+ * no supervisor listens. */
+int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply);
+
+#endif

@@ -1,0 +1,47 @@
+/* build: materialization on this host. From a realization it plans the
+ * kernel objects (a named netns per node, a veth pair per point-to-point
+ * link, a bridge in the root namespace per LAN with a veth per endpoint),
+ * journals every one of them before anything is created, and creates them
+ * with a DAG of small tasks run by worker threads. teardown removes what an
+ * experiment's journal lists, in reverse order; what is already gone counts
+ * as removed, so it is idempotent and serves crash recovery too. */
+#ifndef VTB_BUILD_H
+#define VTB_BUILD_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "realize.h"
+
+#define BUILD_WORKERS 4
+
+/* Kernel object names carry the experiment id: "vtb<id>-<node>" for a
+ * node's namespace, "vtb<id>b<n>" for a LAN bridge, "vtb<id>p<n>" for a
+ * bridge port. buf holds at least 96 bytes. */
+void build_netns_name(const char *id, const char *node, char *buf, size_t len);
+
+struct build_error {
+	char what[256];  /* "cannot create link 'a-b' (veth eth0 in vtb3a7f-a)" */
+	char msg[256];   /* the kernel's or the system's words */
+};
+
+/* Progress: objects done of total. */
+typedef void (*build_progress_fn)(void *arg, size_t done, size_t total);
+
+/* Create everything for experiment id, journaling it all first. On failure
+ * *err says what failed and why; the caller removes what was created with
+ * build_teardown (the journal lists it). Returns 0 or a negative errno. */
+int build_up(struct db *db, const char *id, const struct realization *rz,
+	     build_progress_fn progress, void *parg, struct build_error *err);
+
+struct teardown_stats {
+	size_t netns, links, processes, files, failed;
+};
+
+/* Remove what the journal of id lists, newest first, then forget the
+ * experiment. Returns 0, or a negative errno with *err set (the journal
+ * then still lists what could not be removed). */
+int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
+		   struct build_error *err);
+
+#endif

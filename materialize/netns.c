@@ -1,0 +1,336 @@
+/* netns: named network (and UTS) namespaces, bound as iproute2 binds them
+ * (see netns.h and iproute2's ip/ipnetns.c netns_add).
+ *
+ * A namespace is made in a short-lived thread that unshares, configures and
+ * bind-mounts its own /proc/thread-self/ns/{net,uts}: the caller's thread
+ * never changes namespace, and the bind mounts keep the namespaces alive
+ * after the thread exits. No fork, no exec. */
+#include "netns.h"
+#include "nl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#define NETNS_PATH_MAX (sizeof(NETNS_UTS_DIR) + 1 + NAME_MAX + 1)
+
+/* A name is one path component. */
+static bool name_ok(const char *name)
+{
+	return name && *name && strlen(name) <= NAME_MAX && !strchr(name, '/') &&
+	       strcmp(name, ".") && strcmp(name, "..");
+}
+
+static void path_of(char *buf, const char *dir, const char *name)
+{
+	snprintf(buf, NETNS_PATH_MAX, "%s/%s", dir, name);
+}
+
+static int mkdir_ok(const char *dir)
+{
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Make dir a mount point with shared propagation, binding it onto itself
+ * first when it is not a mount point yet (what `ip netns add` does): an
+ * unmount of a bound namespace then reaches every mount namespace that
+ * copied it, so the namespace can be freed. */
+static int make_shared(const char *dir)
+{
+	bool bound = false;
+
+	while (mount("", dir, "none", MS_SHARED | MS_REC, NULL)) {
+		if (errno != EINVAL || bound)
+			return -errno;
+		if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL))
+			return -errno;
+		bound = true;
+	}
+	return 0;
+}
+
+static pthread_mutex_t dirs_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool dirs_ready;
+
+/* Create the two directories and make them shared mount points, once per
+ * process (under a lock, so parallel creators bind them only once). */
+static int dirs_prepare(void)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&dirs_lock);
+	if (dirs_ready)
+		goto out_unlock;
+	if ((r = mkdir_ok(NETNS_RUN_DIR)) || (r = make_shared(NETNS_RUN_DIR)) ||
+	    (r = mkdir_ok("/run/vtb")) || (r = mkdir_ok(NETNS_UTS_DIR)) ||
+	    (r = make_shared(NETNS_UTS_DIR)))
+		goto out_unlock;
+	dirs_ready = true;
+out_unlock:
+	pthread_mutex_unlock(&dirs_lock);
+	return r;
+}
+
+/* An empty file to bind onto; -EEXIST when the name is taken. */
+static int file_create(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Unmount (every bind stacked there) and remove path. Gone is success. */
+static int unbind(const char *path)
+{
+	int r = 0, i;
+
+	for (i = 0; i < 8 && !umount2(path, MNT_DETACH); i++)
+		;
+	if (i == 0 && errno != EINVAL && errno != ENOENT)
+		r = -errno;
+	if (unlink(path) && errno != ENOENT && !r)
+		r = -errno;
+	return r;
+}
+
+struct netns_job {
+	const char *hostname, *net_path, *uts_path;
+	int r;
+};
+
+/* In the new namespace: bring lo up (127.0.0.1 answers, as in any host). */
+static int lo_up(void)
+{
+	struct nl_link_opts up = { .up = true };
+	struct nl_sock *s;
+	int r;
+
+	r = nl_open(&s, -1);
+	if (r)
+		return r;
+	r = nl_link_set(s, "lo", &up, NULL);
+	nl_close(s);
+	return r;
+}
+
+/* The thread's body: new net + uts namespaces for this thread only, set
+ * up, then bound to the two files. Returns 0 or a negative errno; binds
+ * already made are undone by the caller. */
+static int netns_setup(const struct netns_job *j)
+{
+	int r;
+
+	if (unshare(CLONE_NEWNET | CLONE_NEWUTS))
+		return -errno;
+	if (sethostname(j->hostname, strlen(j->hostname)))
+		return -errno;
+	r = lo_up();
+	if (r)
+		return r;
+	if (mount("/proc/thread-self/ns/net", j->net_path, "none", MS_BIND, NULL))
+		return -errno;
+	if (mount("/proc/thread-self/ns/uts", j->uts_path, "none", MS_BIND, NULL))
+		return -errno;
+	return 0;
+}
+
+static void *netns_thread(void *arg)
+{
+	struct netns_job *j = arg;
+
+	j->r = netns_setup(j);
+	return NULL;
+}
+
+/* See netns.h. hostname NULL: the hostname is name; one longer than
+ * HOST_NAME_MAX (64) is -EINVAL. The namespaces are made in a thread of
+ * their own, so the calling thread keeps its namespaces throughout. */
+int netns_create(const char *name, const char *hostname)
+{
+	char net[NETNS_PATH_MAX], uts[NETNS_PATH_MAX];
+	struct netns_job job;
+	pthread_t t;
+	int r;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	if (!hostname)
+		hostname = name;
+	if (strlen(hostname) > HOST_NAME_MAX)
+		return -EINVAL;
+	r = dirs_prepare();
+	if (r)
+		return r;
+	path_of(net, NETNS_RUN_DIR, name);
+	path_of(uts, NETNS_UTS_DIR, name);
+	r = file_create(net);
+	if (r)
+		return r;
+	r = file_create(uts);
+	if (r)
+		goto out_unlink_net;
+	job = (struct netns_job){ .hostname = hostname, .net_path = net, .uts_path = uts };
+	r = pthread_create(&t, NULL, netns_thread, &job);
+	if (r) {
+		r = -r;
+		goto out_unlink_uts;
+	}
+	pthread_join(t, NULL);
+	r = job.r;
+	if (r)
+		goto out_unbind;
+	return 0;
+out_unbind:
+	(void)unbind(uts);
+	(void)unbind(net);
+	return r;
+out_unlink_uts:
+	unlink(uts);
+out_unlink_net:
+	unlink(net);
+	return r;
+}
+
+/* Unbind both files; the namespaces go when their last user does (open
+ * fds, sockets, processes inside). Returns 0 or the first real error. */
+int netns_delete(const char *name)
+{
+	char path[NETNS_PATH_MAX];
+	int r, r2;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	path_of(path, NETNS_UTS_DIR, name);
+	r = unbind(path);
+	path_of(path, NETNS_RUN_DIR, name);
+	r2 = unbind(path);
+	return r ? r : r2;
+}
+
+static int open_in(const char *dir, const char *name)
+{
+	char path[NETNS_PATH_MAX];
+	int fd;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	path_of(path, dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The caller owns the returned fd. */
+int netns_open(const char *name)
+{
+	return open_in(NETNS_RUN_DIR, name);
+}
+
+/* The caller owns the returned fd. */
+int netns_open_uts(const char *name)
+{
+	return open_in(NETNS_UTS_DIR, name);
+}
+
+/* True when /run/netns/NAME is a bound namespace (an nsfs file), not just
+ * a leftover empty file. */
+bool netns_exists(const char *name)
+{
+	char path[NETNS_PATH_MAX];
+	struct statfs st;
+
+	if (!name_ok(name))
+		return false;
+	path_of(path, NETNS_RUN_DIR, name);
+	return !statfs(path, &st) && st.f_type == NSFS_MAGIC;
+}
+
+/* See netns.h. The thread's original namespace is held by fd and restored
+ * whatever fn returns. If restoring fails (it cannot in practice: we hold
+ * the fd and had the right to leave), that errno is returned and the
+ * thread is left in ns_fd's namespace: treat it as fatal. */
+int netns_run_in(int ns_fd, int (*fn)(void *arg), void *arg)
+{
+	int self, r;
+
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(ns_fd, CLONE_NEWNET)) {
+		r = -errno;
+		goto out_close;
+	}
+	r = fn(arg);
+	if (setns(self, CLONE_NEWNET))
+		r = -errno;
+out_close:
+	close(self);
+	return r;
+}
+
+struct sysctl_job {
+	const char *path, *value;
+};
+
+/* Runs inside the namespace: /proc/sys/net resolves to the namespace of
+ * the thread that opens the file. */
+static int sysctl_write(void *arg)
+{
+	const struct sysctl_job *j = arg;
+	size_t len = strlen(j->value), done = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open(j->path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		n = write(fd, j->value + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return r;
+}
+
+/* See netns.h. A key with a slash is a path as is (interface names such as
+ * eth0.100 keep their dots); otherwise dots become slashes, as sysctl(8)
+ * does. ns_fd -1: the caller's namespace. */
+int netns_sysctl(int ns_fd, const char *key, const char *value)
+{
+	char path[PATH_MAX];
+	struct sysctl_job j = { .path = path, .value = value };
+	size_t i, start = sizeof("/proc/sys/") - 1;
+	int n;
+
+	if (!key || !*key || *key == '/' || !value || strstr(key, ".."))
+		return -EINVAL;
+	n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (!strchr(key, '/'))
+		for (i = start; path[i]; i++)
+			if (path[i] == '.')
+				path[i] = '/';
+	if (ns_fd < 0)
+		return sysctl_write(&j);
+	return netns_run_in(ns_fd, sysctl_write, &j);
+}

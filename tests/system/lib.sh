@@ -1,0 +1,47 @@
+# lib.sh: helpers for the system tests (sourced). Each test file runs with
+# its own state directory and removes what it made itself on exit.
+set -u
+VTB=${VTB:-$(pwd)/vtb}
+export VTB_STATE_DIR=$(mktemp -d /tmp/vtbtest.XXXXXX)
+pass=0
+fail=0
+cleanup_cmds=""
+
+on_exit() { cleanup_cmds="$1
+$cleanup_cmds"; }
+run_cleanup() {
+	eval "$cleanup_cmds"
+	rm -rf "$VTB_STATE_DIR"
+}
+trap run_cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+not_ok() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
+
+# expect NAME CMD...: the command must succeed
+expect() {
+	name=$1; shift
+	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
+}
+# expect_fail NAME STATUS PATTERN CMD...: exit status STATUS, output matching PATTERN
+expect_fail() {
+	name=$1; want=$2; pat=$3; shift 3
+	out=$("$@" 2>&1); rc=$?
+	if [ "$rc" = "$want" ] && printf '%s' "$out" | grep -Eq -- "$pat"; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc (want $want), output: $out"
+	fi
+}
+
+# The vtb objects of this machine: namespaces and root links named vtb*.
+vtb_objects() {
+	{ ls /run/netns 2>/dev/null | grep '^vtb' | sed 's/^/netns /'
+	  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^vtb' | sed 's/^/link /'
+	} | sort
+}
+
+finish() {
+	echo "$(basename "$0"): $pass passed, $fail failed"
+	[ "$fail" = 0 ]
+}

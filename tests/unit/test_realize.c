@@ -1,0 +1,1013 @@
+/* test_realize: realization of small models compiled from source: node
+ * kinds, allocations, interfaces, MACs, addresses and routes. */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compile.h"
+#include "realize.h"
+
+#define GIB (1ULL << 30)
+#define MIB (1ULL << 20)
+
+static const struct rz_host big_host = { 64, 256 * GIB, 0, 0, false };
+
+/* One compiled model and its realization (or its diagnostics). */
+struct run {
+	struct xir *x;
+	struct realization *r;
+	struct diag_list d;
+	int rc;
+};
+
+/* Compile src (which must compile cleanly) and realize it on h. */
+static void run_model(struct run *t, const char *src, const struct rz_host *h)
+{
+	struct diag_list cd;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	diag_init(&cd, "t.vtb", src, strlen(src));
+	r = compile_source("t.vtb", src, strlen(src), NULL, &t->x, &cd, NULL);
+	if (r) {
+		char *s = diag_format(&cd);
+
+		fprintf(stderr, "%s", s ? s : "(no memory)\n");
+		free(s);
+	}
+	assert_int_equal(r, 0);
+	diag_free(&cd);
+	diag_init(&t->d, "t.vtb", src, strlen(src));
+	t->rc = realize(t->x, h ? h : &big_host, &t->r, &t->d);
+	if (t->rc == 0)
+		assert_int_equal(t->d.nerrors, 0);
+	else
+		assert_null(t->r);
+}
+
+static void run_ok(struct run *t, const char *src, const struct rz_host *h)
+{
+	run_model(t, src, h);
+	if (t->rc) {
+		char *s = diag_format(&t->d);
+
+		fprintf(stderr, "%s", s ? s : "(no memory)\n");
+		free(s);
+	}
+	assert_int_equal(t->rc, 0);
+}
+
+static void run_free(struct run *t)
+{
+	realize_free(t->r);
+	diag_free(&t->d);
+	xir_free(t->x);
+}
+
+/* The error whose message is msg exactly; fails the test when none is. */
+static const struct diag *find_error(const struct run *t, const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < t->d.n; i++)
+		if (t->d.v[i].level == DIAG_ERROR && !strcmp(t->d.v[i].msg, msg))
+			return &t->d.v[i];
+	for (i = 0; i < t->d.n; i++)
+		fprintf(stderr, "have: %s\n", t->d.v[i].msg);
+	fail_msg("no error \"%s\"", msg);
+	return NULL;
+}
+
+static void expect_error(const struct run *t, const char *msg, const char *hint)
+{
+	const struct diag *g = find_error(t, msg);
+
+	assert_int_equal(t->rc, -EINVAL);
+	if (hint) {
+		assert_non_null(g->hint);
+		assert_string_equal(g->hint, hint);
+	}
+}
+
+static uint32_t node_ix(const struct run *t, const char *name)
+{
+	uint32_t i;
+
+	assert_true(xir_find_node(t->x, name, &i));
+	return i;
+}
+
+static const struct rz_node *node_of(const struct run *t, const char *name)
+{
+	return &t->r->nodes[node_ix(t, name)];
+}
+
+static uint32_t link_ix(const struct run *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->x->nlinks; i++)
+		if (!strcmp(t->x->links[i].name, name))
+			return (uint32_t)i;
+	fail_msg("no link '%s'", name);
+	return 0;
+}
+
+static const char *fmt(const struct addr_prefix *a, char buf[64])
+{
+	if (!a->family)
+		return "none";
+	return addr_format(a, buf, 64);
+}
+
+/* The IPv4 address of node's interface on link, as text. */
+static void expect_v4(const struct run *t, const char *node, const char *link, const char *want)
+{
+	const struct rz_node *n = node_of(t, node);
+	uint32_t l = link_ix(t, link);
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < n->nifs; i++)
+		if (n->ifs[i].link == l) {
+			assert_string_equal(fmt(&n->ifs[i].v4, buf), want);
+			return;
+		}
+	fail_msg("'%s' is not on '%s'", node, link);
+}
+
+static void expect_subnet(const struct run *t, const char *link, const char *want)
+{
+	char buf[64];
+
+	assert_string_equal(fmt(&t->r->links[link_ix(t, link)].subnet4, buf), want);
+}
+
+/* Route i of node as "dst via gw". */
+static void expect_route(const struct run *t, const char *node, size_t i, const char *want)
+{
+	const struct rz_node *n = node_of(t, node);
+	char d[64], g[64], got[160];
+
+	assert_true(i < n->nroutes);
+	snprintf(got, sizeof(got), "%s via %s", fmt(&n->routes[i].dst, d),
+		 fmt(&n->routes[i].via, g));
+	assert_string_equal(got, want);
+}
+
+static void expect_nroutes(const struct run *t, const char *node, size_t want)
+{
+	const struct rz_node *n = node_of(t, node);
+	char d[64], g[64];
+	size_t i;
+
+	if (n->nroutes != want)
+		for (i = 0; i < n->nroutes; i++)
+			fprintf(stderr, "%s: %s via %s\n", node, fmt(&n->routes[i].dst, d),
+				fmt(&n->routes[i].via, g));
+	assert_int_equal(n->nroutes, want);
+}
+
+/* A model of a chain of n devices n0 .. n(n-1), with extra lines after. */
+static char *chain_model(unsigned n, const char *extra)
+{
+	char *s;
+
+	assert_true(asprintf(&s,
+			     "n = []\n"
+			     "for i in range(%u):\n"
+			     "    n.append(topo.device('n' + str(i)))\n"
+			     "for i in range(%u):\n"
+			     "    topo.connect([n[i], n[i + 1]])\n"
+			     "%s",
+			     n, n - 1, extra ? extra : "") > 0);
+	return s;
+}
+
+/* ---- rule 1: kinds ---- */
+
+static void test_vm_virt(void **state)
+{
+	struct run t;
+	const struct diag *g;
+
+	(void)state;
+	run_model(&t,
+		  "r = topo.device('r', virt == true)\n"
+		  "a = topo.device('a')\n"
+		  "topo.connect([r, a])\n",
+		  NULL);
+	expect_error(&t,
+		     "device 'r': VM nodes need QEMU support, which this version of vtb does not "
+		     "have yet",
+		     "a VM is asked for by virt == true");
+	g = find_error(&t, "device 'r': VM nodes need QEMU support, which this version of vtb "
+			   "does not have yet");
+	assert_int_equal(g->loc.line, 1);
+	assert_int_equal(t.d.nerrors, 1);
+	run_free(&t);
+}
+
+static void test_vm_nic(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_model(&t,
+		  "r = topo.device('r')\n"
+		  "a = topo.device('a')\n"
+		  "l = topo.connect([r, a])\n"
+		  "l[r].spec(nic == e1000)\n",
+		  NULL);
+	expect_error(&t,
+		     "device 'r': VM nodes need QEMU support, which this version of vtb does not "
+		     "have yet",
+		     "a VM is asked for by nic == e1000 on link 'r-a'");
+	assert_int_equal(t.d.nerrors, 1);
+	run_free(&t);
+
+	/* a physical NIC family does not ask for a VM */
+	run_ok(&t,
+	       "r = topo.device('r')\n"
+	       "a = topo.device('a')\n"
+	       "l = topo.connect([r, a])\n"
+	       "l[r].spec(nic >= connect4)\n",
+	       NULL);
+	assert_int_equal(node_of(&t, "r")->kind, RZ_CONTAINER);
+	run_free(&t);
+}
+
+static void test_vm_image(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_model(&t,
+		  "r = topo.device('r', cores == 1, image == 'debian-12')\n"
+		  "a = topo.device('a')\n"
+		  "topo.connect([r, a])\n",
+		  NULL);
+	expect_error(&t,
+		     "device 'r': VM nodes need QEMU support, which this version of vtb does not "
+		     "have yet",
+		     "a VM is asked for by image == \"debian-12\"");
+	run_free(&t);
+}
+
+/* ---- rule 2: links ---- */
+
+static void test_emulated(void **state)
+{
+	struct run t;
+	const struct diag *g;
+
+	(void)state;
+	run_model(&t,
+		  "a = topo.device('a')\n"
+		  "b = topo.device('b')\n"
+		  "topo.connect([a, b], latency == ms(1), capacity == mbps(100))\n",
+		  NULL);
+	expect_error(&t,
+		     "link 'a-b': emulated links (latency == ms(1)) need the link emulator, which "
+		     "this version of vtb does not have yet",
+		     "remove the impairments to build it as a direct link");
+	g = find_error(&t, "link 'a-b': emulated links (latency == ms(1)) need the link "
+			   "emulator, which this version of vtb does not have yet");
+	assert_int_equal(g->loc.line, 3);
+	assert_int_equal(t.d.nerrors, 1); /* capacity is not reported again */
+	run_free(&t);
+
+	/* an impairment on an endpoint makes the link emulated too */
+	run_model(&t,
+		  "a = topo.device('a')\n"
+		  "b = topo.device('b')\n"
+		  "l = topo.connect([a, b])\n"
+		  "l[b].spec(loss == 0.01)\n",
+		  NULL);
+	expect_error(&t,
+		     "link 'a-b': emulated links (loss == 0.01) need the link emulator, which "
+		     "this version of vtb does not have yet",
+		     NULL);
+	run_free(&t);
+}
+
+static void test_capacity(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_model(&t,
+		  "a = topo.device('a')\n"
+		  "b = topo.device('b')\n"
+		  "topo.connect([a, b], capacity == mbps(100))\n",
+		  NULL);
+	expect_error(&t,
+		     "link 'a-b': rate limits (capacity == mbps(100)) need the link emulator, "
+		     "which this version of vtb does not have yet",
+		     "remove capacity and queue to build it as a direct link");
+	run_free(&t);
+
+	run_model(&t,
+		  "a = topo.device('a')\n"
+		  "b = topo.device('b')\n"
+		  "topo.connect([a, b], queue == 100)\n",
+		  NULL);
+	expect_error(&t,
+		     "link 'a-b': queue limits (queue == 100) need the link emulator, which this "
+		     "version of vtb does not have yet",
+		     NULL);
+	run_free(&t);
+}
+
+static void test_mtu_kinds(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "topo.connect([a, b], mtu == 9000)\n"
+	       "topo.connect([a, b, c], mtu <= 1400)\n"
+	       "topo.connect([b, c], mtu <= 9000)\n",
+	       NULL);
+	assert_int_equal(t.r->links[0].mtu, 9000);
+	assert_int_equal(t.r->links[0].kind, RZ_P2P);
+	assert_false(t.r->links[0].emulated);
+	assert_int_equal(t.r->links[1].mtu, 1400);
+	assert_int_equal(t.r->links[1].kind, RZ_LAN);
+	assert_int_equal(t.r->links[2].mtu, 0);
+	run_free(&t);
+
+	run_model(&t,
+		  "a = topo.device('a')\n"
+		  "b = topo.device('b')\n"
+		  "l = topo.connect([a, b])\n"
+		  "l[a].spec(mtu == 9000)\n",
+		  NULL);
+	expect_error(&t, "link 'a-b', endpoint 'a': per-endpoint mtu is not supported", NULL);
+	run_free(&t);
+}
+
+/* ---- rule 3: allocation ---- */
+
+static void test_alloc(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "topo.spec(islands == true)\n"
+	       "topo.device('a', cores == 2, memory == gb(1))\n"
+	       "topo.device('b', cores >= 3, memory >= mb(512))\n"
+	       "topo.device('c', cores > 3, memory > mb(512))\n"
+	       "topo.device('d', cores <= 4, memory <= gb(2))\n"
+	       "topo.device('e')\n"
+	       "topo.device('f', cores >= 2, cores != 2, cores < 8)\n"
+	       "topo.device('g', cores >= 2, cores > 2, cores >= 1)\n",
+	       NULL);
+	assert_int_equal(node_of(&t, "a")->cores, 2);
+	assert_int_equal(node_of(&t, "a")->memory, GIB);
+	assert_int_equal(node_of(&t, "b")->cores, 3);
+	assert_int_equal(node_of(&t, "b")->memory, 512 * MIB);
+	assert_int_equal(node_of(&t, "c")->cores, 4);
+	assert_int_equal(node_of(&t, "c")->memory, 512 * MIB + 1);
+	assert_int_equal(node_of(&t, "d")->cores, 1);
+	assert_int_equal(node_of(&t, "d")->memory, 0);
+	assert_int_equal(node_of(&t, "e")->cores, 0);
+	assert_int_equal(node_of(&t, "e")->memory, 0);
+	assert_int_equal(node_of(&t, "f")->cores, 3);
+	assert_int_equal(node_of(&t, "g")->cores, 3);
+	assert_int_equal(node_of(&t, "a")->kind, RZ_CONTAINER);
+	assert_int_equal(node_of(&t, "a")->nifs, 0);
+	run_free(&t);
+}
+
+static void test_fit(void **state)
+{
+	struct rz_host h = { 2, 4 * GIB, 1, GIB, false };
+	struct run t;
+
+	(void)state;
+	run_model(&t,
+		  "a = topo.device('a', cores == 4, memory == gb(8))\n"
+		  "b = topo.device('b')\n"
+		  "topo.connect([a, b])\n",
+		  &h);
+	expect_error(&t, "device 'a': cores == 4 does not fit: this host has 2 cores, 1 free",
+		     "other experiments hold 1 core; take one down or ask for less");
+	expect_error(&t,
+		     "device 'a': memory == gb(8) does not fit: this host has 4 GiB of memory, "
+		     "3 GiB free",
+		     "other experiments hold 1 GiB; take one down or ask for less");
+	assert_int_equal(find_error(&t, "device 'a': cores == 4 does not fit: this host has 2 "
+					"cores, 1 free")->loc.line,
+			 1);
+	assert_int_equal(t.d.nerrors, 2);
+	run_free(&t);
+
+	/* exactly full fits */
+	h = (struct rz_host){ 4, 4 * GIB, 2, 3 * GIB, false };
+	run_ok(&t,
+	       "a = topo.device('a', cores == 1, memory == mb(512))\n"
+	       "b = topo.device('b', cores >= 1, memory == mb(512))\n"
+	       "topo.connect([a, b])\n",
+	       &h);
+	run_free(&t);
+}
+
+static void test_fit_cumulative(void **state)
+{
+	struct rz_host h = { 4, 16 * GIB, 1, 0, false };
+	struct run t;
+
+	(void)state;
+	run_model(&t,
+		  "a = topo.device('a', cores == 2, memory == gb(6))\n"
+		  "b = topo.device('b', cores == 2, memory == gb(6))\n"
+		  "c = topo.device('c', cores == 1, memory == mb(5632))\n"
+		  "topo.connect([a, b, c])\n",
+		  &h);
+	/* b is where the cores first run out, c where the memory does */
+	expect_error(&t,
+		     "device 'b': cores == 2 does not fit: this host has 4 cores, 3 free, and "
+		     "earlier devices take 2",
+		     "other experiments hold 1 core; take one down or ask for less");
+	expect_error(&t,
+		     "device 'c': memory == mb(5632) does not fit: this host has 16 GiB of "
+		     "memory, 16 GiB free, and earlier devices take 12 GiB",
+		     "the devices of this experiment ask for 17.5 GiB in all; ask for less");
+	assert_int_equal(t.d.nerrors, 2);
+	run_free(&t);
+
+	h = (struct rz_host){ 2, 16 * GIB, 0, 0, false };
+	run_model(&t,
+		  "a = topo.device('a', cores > 2)\n"
+		  "b = topo.device('b', memory == mb(100))\n"
+		  "topo.connect([a, b])\n",
+		  &h);
+	expect_error(&t, "device 'a': cores > 2 does not fit: this host has 2 cores, 2 free",
+		     "the devices of this experiment ask for 3 cores in all; ask for less");
+	run_free(&t);
+}
+
+/* ---- rule 4: interfaces and MACs ---- */
+
+static void test_ifnames(void **state)
+{
+	struct run t;
+	const struct rz_node *a, *b, *c;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "topo.connect([b, c])\n"
+	       "topo.connect([a, b])\n"
+	       "topo.connect([c, a])\n",
+	       NULL);
+	a = node_of(&t, "a");
+	b = node_of(&t, "b");
+	c = node_of(&t, "c");
+	assert_int_equal(a->nifs, 2);
+	assert_string_equal(a->ifs[0].name, "eth0");
+	assert_int_equal(a->ifs[0].link, 1);
+	assert_string_equal(a->ifs[1].name, "eth1");
+	assert_int_equal(a->ifs[1].link, 2);
+	assert_int_equal(b->ifs[0].link, 0);
+	assert_int_equal(b->ifs[1].link, 1);
+	assert_int_equal(c->ifs[0].link, 0);
+	assert_int_equal(c->ifs[1].link, 2);
+	/* link c-a: endpoint 0 is c (its eth1), endpoint 1 is a (its eth1) */
+	assert_int_equal(t.r->ep_if[2][0], 1);
+	assert_int_equal(t.r->ep_if[2][1], 1);
+	assert_int_equal(t.r->ep_if[1][0], 0);
+	assert_int_equal(t.r->ep_if[1][1], 1);
+	assert_true(a->forwarding);
+	run_free(&t);
+}
+
+static const char *mac_model = "a = topo.device('a')\n"
+			       "b = topo.device('b')\n"
+			       "c = topo.device('c')\n"
+			       "d = topo.device('d')\n"
+			       "l = topo.connect([a, b])\n"
+			       "m = topo.connect([c, d, a])\n"
+			       "m[d].spec(mac == '02:00:00:00:00:42')\n";
+
+static void test_mac_stable(void **state)
+{
+	struct run t1, t2;
+	const struct rz_node *d;
+	size_t i, j;
+
+	(void)state;
+	run_ok(&t1, mac_model, NULL);
+	run_ok(&t2, mac_model, NULL);
+	for (i = 0; i < t1.x->nnodes; i++)
+		for (j = 0; j < t1.r->nodes[i].nifs; j++) {
+			const uint8_t *m = t1.r->nodes[i].ifs[j].mac;
+
+			assert_memory_equal(m, t2.r->nodes[i].ifs[j].mac, 6);
+			assert_int_equal(m[0] & 1, 0); /* unicast */
+			assert_int_equal(m[0] & 2, 2); /* locally administered */
+		}
+	d = node_of(&t1, "d");
+	assert_memory_equal(d->ifs[0].mac, ((const uint8_t[]){ 2, 0, 0, 0, 0, 0x42 }), 6);
+	assert_int_equal(node_of(&t1, "a")->ifs[0].mac[0], 0x02);
+	assert_memory_not_equal(node_of(&t1, "a")->ifs[0].mac, node_of(&t1, "a")->ifs[1].mac, 6);
+	run_free(&t2);
+	run_free(&t1);
+}
+
+/* Another experiment name gives other MACs; a given MAC that equals a
+ * generated one makes the generated one move. */
+static void test_mac_unique(void **state)
+{
+	struct run t1, t2;
+	uint8_t a0[6];
+	char src[512], *chain;
+	uint8_t *all;
+	size_t i, j, n = 0;
+
+	(void)state;
+	run_ok(&t1, mac_model, NULL);
+	memcpy(a0, node_of(&t1, "a")->ifs[0].mac, 6);
+	snprintf(src, sizeof(src), "%stopo.spec(name == 'other')\n", mac_model);
+	run_ok(&t2, src, NULL);
+	assert_memory_not_equal(a0, node_of(&t2, "a")->ifs[0].mac, 6);
+	run_free(&t2);
+	snprintf(src, sizeof(src), "%sm[c].spec(mac == '%02x:%02x:%02x:%02x:%02x:%02x')\n",
+		 mac_model, a0[0], a0[1], a0[2], a0[3], a0[4], a0[5]);
+	run_ok(&t2, src, NULL);
+	assert_memory_equal(node_of(&t2, "c")->ifs[0].mac, a0, 6);
+	assert_memory_not_equal(node_of(&t2, "a")->ifs[0].mac, a0, 6);
+	assert_int_equal(node_of(&t2, "a")->ifs[0].mac[0], 0x02);
+	/* the others are as before */
+	assert_memory_equal(node_of(&t2, "b")->ifs[0].mac, node_of(&t1, "b")->ifs[0].mac, 6);
+	run_free(&t2);
+	run_free(&t1);
+
+	/* 300 nodes: every MAC distinct */
+	chain = chain_model(300, NULL);
+	run_ok(&t1, chain, NULL);
+	all = malloc(600 * 6);
+	assert_non_null(all);
+	for (i = 0; i < t1.x->nnodes; i++)
+		for (j = 0; j < t1.r->nodes[i].nifs; j++)
+			memcpy(all + 6 * n++, t1.r->nodes[i].ifs[j].mac, 6);
+	assert_int_equal(n, 598);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			assert_memory_not_equal(all + 6 * i, all + 6 * j, 6);
+	free(all);
+	free(chain);
+	run_free(&t1);
+}
+
+/* ---- rule 5: addresses ---- */
+
+static void test_addr_auto(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "d = topo.device('d')\n"
+	       "topo.connect([a, b])\n"
+	       "topo.connect([b, c])\n"
+	       "topo.connect([c, d, a])\n",
+	       NULL);
+	expect_subnet(&t, "a-b", "10.0.0.0/24");
+	expect_v4(&t, "a", "a-b", "10.0.0.1/24");
+	expect_v4(&t, "b", "a-b", "10.0.0.2/24");
+	expect_subnet(&t, "b-c", "10.0.1.0/24");
+	expect_v4(&t, "b", "b-c", "10.0.1.1/24");
+	expect_v4(&t, "c", "b-c", "10.0.1.2/24");
+	/* a LAN of three */
+	expect_subnet(&t, "lan0", "10.0.2.0/24");
+	expect_v4(&t, "c", "lan0", "10.0.2.1/24");
+	expect_v4(&t, "d", "lan0", "10.0.2.2/24");
+	expect_v4(&t, "a", "lan0", "10.0.2.3/24");
+	assert_int_equal(t.r->links[2].kind, RZ_LAN);
+	assert_int_equal(t.r->links[0].subnet6.family, 0);
+	assert_int_equal(node_of(&t, "a")->ifs[0].v6.family, 0);
+	run_free(&t);
+}
+
+static void test_addr_pool(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "topo.spec(pool == '10.100.0.0/16')\n"
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "topo.connect([a, b])\n"
+	       "topo.connect([b, c])\n",
+	       NULL);
+	expect_v4(&t, "a", "a-b", "10.100.0.1/24");
+	expect_v4(&t, "c", "b-c", "10.100.1.2/24");
+	run_free(&t);
+
+	/* a pool smaller than a /24: subnets just large enough */
+	run_ok(&t,
+	       "topo.spec(pool == '192.168.7.0/28')\n"
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "topo.connect([a, b])\n"
+	       "topo.connect([b, c])\n",
+	       NULL);
+	expect_subnet(&t, "a-b", "192.168.7.0/30");
+	expect_v4(&t, "c", "b-c", "192.168.7.6/30");
+	run_free(&t);
+}
+
+static void test_addr_skip_given(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "d = topo.device('d')\n"
+	       "e = topo.device('e')\n"
+	       "f = topo.device('f')\n"
+	       "topo.connect([a, b])\n"
+	       "l = topo.connect([b, c])\n"
+	       "topo.connect([c, d])\n"
+	       "m = topo.connect([d, e])\n"
+	       "topo.connect([e, f])\n"
+	       "l[c].spec(ip == '10.0.0.1/24')\n"
+	       "m[e].spec(ip == '10.0.2.9/23')\n",
+	       NULL);
+	/* 10.0.0.0/24 and 10.0.2.0/23 are given: the pool skips them */
+	expect_subnet(&t, "a-b", "10.0.1.0/24");
+	expect_subnet(&t, "b-c", "10.0.0.0/24");
+	expect_v4(&t, "c", "b-c", "10.0.0.1/24");
+	expect_v4(&t, "b", "b-c", "10.0.0.2/24");
+	expect_subnet(&t, "c-d", "10.0.4.0/24");
+	expect_subnet(&t, "d-e", "10.0.2.0/23");
+	expect_v4(&t, "d", "d-e", "10.0.2.1/23");
+	expect_v4(&t, "e", "d-e", "10.0.2.9/23");
+	expect_subnet(&t, "e-f", "10.0.5.0/24");
+	run_free(&t);
+}
+
+static void test_addr_partial(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "d = topo.device('d')\n"
+	       "l = topo.connect([a, b, c, d])\n"
+	       "l[b].spec(ip == '192.168.1.1/24')\n"
+	       "l[d].spec(ip == '192.168.1.3/24')\n",
+	       NULL);
+	expect_subnet(&t, "lan0", "192.168.1.0/24");
+	expect_v4(&t, "a", "lan0", "192.168.1.2/24");
+	expect_v4(&t, "b", "lan0", "192.168.1.1/24");
+	expect_v4(&t, "c", "lan0", "192.168.1.4/24");
+	expect_v4(&t, "d", "lan0", "192.168.1.3/24");
+	run_free(&t);
+}
+
+static void test_addr_full(void **state)
+{
+	struct run t;
+	char *src;
+
+	(void)state;
+	run_model(&t,
+		  "a = topo.device('a')\n"
+		  "b = topo.device('b')\n"
+		  "c = topo.device('c')\n"
+		  "l = topo.connect([a, b, c])\n"
+		  "l[a].spec(ip == '10.9.0.1/30')\n"
+		  "l[b].spec(ip == '10.9.0.2/30')\n",
+		  NULL);
+	expect_error(&t,
+		     "link 'lan0': subnet 10.9.0.0/30 has no free address left for endpoint 'c'",
+		     "give the subnet a shorter prefix, or this endpoint an address with ip ==");
+	run_free(&t);
+
+	src = chain_model(4, "topo.spec(pool == '10.0.0.0/23')\n");
+	run_model(&t, src, NULL);
+	expect_error(&t, "link 'n2-n3': the address pool 10.0.0.0/23 has no free /24 left for it",
+		     NULL);
+	assert_int_equal(t.d.nerrors, 1);
+	free(src);
+	run_free(&t);
+}
+
+static void test_addr_v6(void **state)
+{
+	struct run t;
+	char buf[64];
+	const struct rz_node *a;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "l = topo.connect([a, b])\n"
+	       "m = topo.connect([b, c])\n"
+	       "l[a].spec(ip == 'fd00:1::1/64')\n"
+	       "l[b].spec(ip == 'fd00:1::2/64')\n"
+	       "m[b].spec(ip == 'fd00:2::1/64')\n"
+	       "m[c].spec(ip == 'fd00:2::2/64')\n",
+	       NULL);
+	a = node_of(&t, "a");
+	assert_string_equal(fmt(&a->ifs[0].v6, buf), "fd00:1::1/64");
+	assert_string_equal(fmt(&t.r->links[0].subnet6, buf), "fd00:1::/64");
+	assert_string_equal(fmt(&t.r->links[1].subnet6, buf), "fd00:2::/64");
+	/* IPv4 is still assigned */
+	expect_v4(&t, "a", "a-b", "10.0.0.1/24");
+	expect_nroutes(&t, "a", 2);
+	expect_route(&t, "a", 0, "0.0.0.0/0 via 10.0.0.2/24");
+	expect_route(&t, "a", 1, "::/0 via fd00:1::2/64");
+	expect_nroutes(&t, "b", 0);
+	run_free(&t);
+}
+
+static void test_addr_v6_pool(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_model(&t,
+		  "topo.spec(pool == 'fd00::/48')\n"
+		  "a = topo.device('a')\n"
+		  "b = topo.device('b')\n"
+		  "topo.connect([a, b])\n",
+		  NULL);
+	expect_error(&t,
+		     "link 'a-b': the address pool fd00::/48 is IPv6; addresses are assigned from "
+		     "IPv4 pools only",
+		     NULL);
+	run_free(&t);
+}
+
+/* ---- rule 6: routes ---- */
+
+static void test_routes_chain4(void **state)
+{
+	struct run t;
+	char *src = chain_model(4, NULL);
+
+	(void)state;
+	run_ok(&t, src, NULL);
+	/* n0-n1 10.0.0.0/24, n1-n2 10.0.1.0/24, n2-n3 10.0.2.0/24 */
+	expect_nroutes(&t, "n0", 1);
+	expect_route(&t, "n0", 0, "0.0.0.0/0 via 10.0.0.2/24");
+	expect_nroutes(&t, "n1", 1);
+	expect_route(&t, "n1", 0, "0.0.0.0/0 via 10.0.1.2/24");
+	expect_nroutes(&t, "n2", 1);
+	expect_route(&t, "n2", 0, "0.0.0.0/0 via 10.0.1.1/24");
+	expect_nroutes(&t, "n3", 1);
+	expect_route(&t, "n3", 0, "0.0.0.0/0 via 10.0.2.1/24");
+	assert_false(node_of(&t, "n0")->forwarding);
+	assert_true(node_of(&t, "n1")->forwarding);
+	free(src);
+	run_free(&t);
+}
+
+static void test_routes_chain5(void **state)
+{
+	struct run t;
+	char *src = chain_model(5, NULL);
+
+	(void)state;
+	run_ok(&t, src, NULL);
+	/* n1: two subnets to the right, n2: one each way (the tie goes to
+	 * the first hop on the lower link) */
+	expect_nroutes(&t, "n1", 1);
+	expect_route(&t, "n1", 0, "0.0.0.0/0 via 10.0.1.2/24");
+	expect_nroutes(&t, "n2", 2);
+	expect_route(&t, "n2", 0, "0.0.0.0/0 via 10.0.1.1/24");
+	expect_route(&t, "n2", 1, "10.0.3.0/24 via 10.0.2.2/24");
+	expect_nroutes(&t, "n3", 1);
+	expect_route(&t, "n3", 0, "0.0.0.0/0 via 10.0.2.1/24");
+	free(src);
+	run_free(&t);
+}
+
+/* Sibling subnets through one gateway become one route. */
+static void test_routes_merge(void **state)
+{
+	struct run t;
+	char *src = chain_model(10, NULL);
+
+	(void)state;
+	run_ok(&t, src, NULL);
+	/* n5: 10.0.0-3 via n4 (the default), 10.0.6-8 via n6 */
+	expect_nroutes(&t, "n5", 3);
+	expect_route(&t, "n5", 0, "0.0.0.0/0 via 10.0.4.1/24");
+	expect_route(&t, "n5", 1, "10.0.6.0/23 via 10.0.5.2/24");
+	expect_route(&t, "n5", 2, "10.0.8.0/24 via 10.0.5.2/24");
+	/* n2: 10.0.0.0/24 via n1, 10.0.3-8 via n3 (the default) */
+	expect_nroutes(&t, "n2", 2);
+	expect_route(&t, "n2", 0, "0.0.0.0/0 via 10.0.2.2/24");
+	expect_route(&t, "n2", 1, "10.0.0.0/24 via 10.0.1.1/24");
+	free(src);
+	run_free(&t);
+}
+
+/* IPv6 routes beside the IPv4 ones, merged the same way. */
+static void test_routes_v6(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "n = []\n"
+	       "for i in range(7):\n"
+	       "    n.append(topo.device('n' + str(i)))\n"
+	       "for i in range(6):\n"
+	       "    l = topo.connect([n[i], n[i + 1]])\n"
+	       "    l[n[i]].spec(ip == 'fd00:0:0:' + str(i) + '::1/64')\n"
+	       "    l[n[i + 1]].spec(ip == 'fd00:0:0:' + str(i) + '::2/64')\n",
+	       NULL);
+	expect_nroutes(&t, "n3", 4);
+	expect_route(&t, "n3", 0, "0.0.0.0/0 via 10.0.2.1/24");
+	expect_route(&t, "n3", 1, "10.0.4.0/23 via 10.0.3.2/24");
+	expect_route(&t, "n3", 2, "::/0 via fd00:0:0:2::1/64");
+	expect_route(&t, "n3", 3, "fd00:0:0:4::/63 via fd00:0:0:3::2/64");
+	expect_nroutes(&t, "n0", 2);
+	expect_route(&t, "n0", 1, "::/0 via fd00::2/64");
+	run_free(&t);
+}
+
+static const char *star_model = "h = topo.device('h')\n"
+				"a = topo.device('a')\n"
+				"b = topo.device('b')\n"
+				"c = topo.device('c')\n"
+				"x = topo.device('x')\n"
+				"y = topo.device('y')\n"
+				"z = topo.device('z')\n"
+				"topo.connect([h, a, b, c])\n"
+				"topo.connect([a, x])\n"
+				"topo.connect([b, y])\n"
+				"topo.connect([c, z])\n";
+
+static void test_routes_star(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t, star_model, NULL);
+	/* lan0 10.0.0.0/24: h .1, a .2, b .3, c .4; a-x 10.0.1, b-y 10.0.2, c-z 10.0.3 */
+	expect_nroutes(&t, "h", 3);
+	expect_route(&t, "h", 0, "0.0.0.0/0 via 10.0.0.2/24");
+	expect_route(&t, "h", 1, "10.0.2.0/24 via 10.0.0.3/24");
+	expect_route(&t, "h", 2, "10.0.3.0/24 via 10.0.0.4/24");
+	expect_nroutes(&t, "a", 2);
+	expect_route(&t, "a", 0, "0.0.0.0/0 via 10.0.0.3/24");
+	expect_route(&t, "a", 1, "10.0.3.0/24 via 10.0.0.4/24");
+	expect_nroutes(&t, "x", 1);
+	expect_route(&t, "x", 0, "0.0.0.0/0 via 10.0.1.1/24");
+	expect_nroutes(&t, "z", 1);
+	expect_route(&t, "z", 0, "0.0.0.0/0 via 10.0.3.1/24");
+	assert_false(node_of(&t, "h")->forwarding);
+	assert_true(node_of(&t, "a")->forwarding);
+	run_free(&t);
+}
+
+static void test_routes_ring(void **state)
+{
+	static const char *ring = "a = topo.device('a')\n"
+				  "b = topo.device('b')\n"
+				  "c = topo.device('c')\n"
+				  "d = topo.device('d')\n"
+				  "topo.connect([a, b])\n"
+				  "topo.connect([b, c])\n"
+				  "topo.connect([c, d])\n"
+				  "topo.connect([d, a])\n";
+	struct run t1, t2;
+	size_t i;
+
+	(void)state;
+	run_ok(&t1, ring, NULL);
+	/* a-b 10.0.0, b-c 10.0.1, c-d 10.0.2, d-a 10.0.3 (d .1, a .2) */
+	expect_nroutes(&t1, "a", 2);
+	expect_route(&t1, "a", 0, "0.0.0.0/0 via 10.0.0.2/24");
+	expect_route(&t1, "a", 1, "10.0.2.0/24 via 10.0.3.1/24");
+	expect_nroutes(&t1, "c", 2);
+	expect_route(&t1, "c", 0, "0.0.0.0/0 via 10.0.1.1/24");
+	expect_route(&t1, "c", 1, "10.0.3.0/24 via 10.0.2.2/24");
+	run_ok(&t2, ring, NULL);
+	for (i = 0; i < t1.x->nnodes; i++) {
+		assert_int_equal(t1.r->nodes[i].nroutes, t2.r->nodes[i].nroutes);
+		assert_memory_equal(t1.r->nodes[i].routes, t2.r->nodes[i].routes,
+				    t1.r->nodes[i].nroutes * sizeof(struct rz_route));
+	}
+	run_free(&t2);
+	run_free(&t1);
+}
+
+static void test_routes_off(void **state)
+{
+	struct run t;
+	char *src = chain_model(5, "topo.spec(routing == false)\n");
+	size_t i;
+
+	(void)state;
+	run_ok(&t, src, NULL);
+	for (i = 0; i < t.x->nnodes; i++) {
+		assert_int_equal(t.r->nodes[i].nroutes, 0);
+		assert_null(t.r->nodes[i].routes);
+	}
+	assert_true(node_of(&t, "n2")->forwarding);
+	expect_v4(&t, "n4", "n3-n4", "10.0.3.2/24");
+	free(src);
+	run_free(&t);
+}
+
+static void test_routes_islands(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "topo.spec(islands == true)\n"
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "d = topo.device('d')\n"
+	       "e = topo.device('e')\n"
+	       "f = topo.device('f')\n"
+	       "topo.connect([a, b])\n"
+	       "topo.connect([b, c])\n"
+	       "topo.connect([d, e])\n",
+	       NULL);
+	expect_nroutes(&t, "a", 1);
+	expect_route(&t, "a", 0, "0.0.0.0/0 via 10.0.0.2/24");
+	expect_nroutes(&t, "b", 0);
+	expect_nroutes(&t, "d", 0);
+	expect_nroutes(&t, "e", 0);
+	expect_nroutes(&t, "f", 0);
+	assert_int_equal(node_of(&t, "f")->nifs, 0);
+	run_free(&t);
+}
+
+static void test_chain_1000(void **state)
+{
+	struct run t;
+	char *src = chain_model(1000, NULL);
+	size_t i, total = 0;
+
+	(void)state;
+	run_ok(&t, src, NULL);
+	for (i = 0; i < t.x->nnodes; i++) {
+		assert_true(t.r->nodes[i].nroutes >= 1);
+		total += t.r->nodes[i].nroutes;
+	}
+	expect_nroutes(&t, "n0", 1);
+	expect_route(&t, "n0", 0, "0.0.0.0/0 via 10.0.0.2/24");
+	expect_v4(&t, "n999", "n998-n999", "10.3.230.2/24");
+	/* merged: a few routes per node, not hundreds */
+	assert_true(total < 20 * 1000);
+	free(src);
+	run_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vm_virt),       cmocka_unit_test(test_vm_nic),
+		cmocka_unit_test(test_vm_image),      cmocka_unit_test(test_emulated),
+		cmocka_unit_test(test_capacity),      cmocka_unit_test(test_mtu_kinds),
+		cmocka_unit_test(test_alloc),         cmocka_unit_test(test_fit),
+		cmocka_unit_test(test_fit_cumulative), cmocka_unit_test(test_ifnames),
+		cmocka_unit_test(test_mac_stable),    cmocka_unit_test(test_mac_unique),
+		cmocka_unit_test(test_addr_auto),     cmocka_unit_test(test_addr_pool),
+		cmocka_unit_test(test_addr_skip_given), cmocka_unit_test(test_addr_partial),
+		cmocka_unit_test(test_addr_full),     cmocka_unit_test(test_addr_v6),
+		cmocka_unit_test(test_addr_v6_pool),  cmocka_unit_test(test_routes_v6),
+		cmocka_unit_test(test_routes_chain4), cmocka_unit_test(test_routes_chain5),
+		cmocka_unit_test(test_routes_merge),  cmocka_unit_test(test_routes_star),
+		cmocka_unit_test(test_routes_ring),   cmocka_unit_test(test_routes_off),
+		cmocka_unit_test(test_routes_islands), cmocka_unit_test(test_chain_1000),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
