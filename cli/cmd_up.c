@@ -54,8 +54,9 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* Compile the model; print its diagnostics. CLI_OK with *x, or the status. */
-static int load_model(const char *file, struct xir **x)
+/* Compile the model; print its diagnostics. CLI_OK with *x and the source
+ * in *srcp (for quoting later errors; the caller frees it), or the status. */
+static int load_model(const char *file, struct xir **x, char **srcp, size_t *lenp)
 {
 	struct diag_list d;
 	char *src = NULL, *text;
@@ -74,10 +75,13 @@ static int load_model(const char *file, struct xir **x)
 		fputs(text, stderr);
 	free(text);
 	diag_free(&d);
-	free(src);
-	if (r == -ENOMEM)
-		return CLI_SYSTEM;
-	return r ? CLI_USER : CLI_OK;
+	if (r) {
+		free(src);
+		return r == -ENOMEM ? CLI_SYSTEM : CLI_USER;
+	}
+	*srcp = src;
+	*lenp = len;
+	return CLI_OK;
 }
 
 static int host_inventory(struct db *db, struct rz_host *h)
@@ -94,8 +98,8 @@ static int host_inventory(struct db *db, struct rz_host *h)
 	return r;
 }
 
-static int do_realize(struct db *db, const char *file, const struct xir *x,
-		      struct realization **rz)
+static int do_realize(struct db *db, const char *file, const char *src, size_t len,
+		      const struct xir *x, struct realization **rz)
 {
 	struct rz_host host;
 	struct diag_list d;
@@ -107,8 +111,9 @@ static int do_realize(struct db *db, const char *file, const struct xir *x,
 		cli_err("cannot take the host's inventory: %s", strerror(-r));
 		return CLI_SYSTEM;
 	}
-	diag_init(&d, file, NULL, 0);
+	diag_init(&d, file, src, len);
 	r = realize(x, &host, rz, &d);
+	diag_sort(&d);
 	text = diag_format(&d);
 	if (text && *text)
 		fputs(text, stderr);
@@ -202,7 +207,8 @@ int cmd_up(int argc, char **argv)
 	struct xir *x = NULL;
 	struct db *db = NULL;
 	struct db_exp e;
-	char *doc = NULL;
+	char *doc = NULL, *src = NULL;
+	size_t srclen = 0;
 	double t0 = now();
 	int i, r, status, last = -1;
 
@@ -226,7 +232,7 @@ int cmd_up(int argc, char **argv)
 	status = cli_need_root("up");
 	if (status)
 		return status;
-	status = load_model(file, &x);
+	status = load_model(file, &x, &src, &srclen);
 	if (status)
 		goto out;
 	if (!name)
@@ -245,7 +251,7 @@ int cmd_up(int argc, char **argv)
 		status = CLI_USER;
 		goto out;
 	}
-	status = do_realize(db, file, x, &rz);
+	status = do_realize(db, file, src, srclen, x, &rz);
 	if (status)
 		goto out;
 	doc = xjson_dumps(x);
@@ -288,6 +294,7 @@ int cmd_up(int argc, char **argv)
 	status = CLI_OK;
 out:
 	free(doc);
+	free(src);
 	realize_free(rz);
 	xir_free(x);
 	db_close(db);

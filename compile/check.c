@@ -981,8 +981,20 @@ static void report_clash(const struct owner *o, const struct cstate *s,
 
 /* Run the constraints on prop (in unit, for queue) through a cstate;
  * report the first one that makes the set impossible. */
+/* The address family of an ip/pool constraint's value (0 if unparsable). */
+static int cons_family(const struct xir_constraint *c)
+{
+	struct addr_prefix a;
+	const char *why;
+
+	if (c->value.type != XV_STR || addr_parse_prefix(c->value.s, &a, &why))
+		return 0;
+	return a.family;
+}
+
 static void contra_prop(const struct owner *o, const struct xir_cset *cs, const bool *ok,
-			bool *member, const struct xir_prop *prop, int unit, struct diag_list *d)
+			bool *member, const struct xir_prop *prop, int unit, int family,
+			struct diag_list *d)
 {
 	struct cstate s;
 	struct clash k;
@@ -990,7 +1002,8 @@ static void contra_prop(const struct owner *o, const struct xir_cset *cs, const 
 
 	for (i = 0; i < cs->n; i++)
 		member[i] = ok[i] && cs->v[i].prop == prop &&
-			    (unit < 0 || (int)cs->v[i].value.unit == unit);
+			    (unit < 0 || (int)cs->v[i].value.unit == unit) &&
+			    (!family || cons_family(&cs->v[i]) == family);
 	cstate_init(&s, prop, unit < 0 ? xir_ptype_unit(prop->type) : (enum xir_unit)unit);
 	for (i = 0; i < cs->n; i++)
 		if (member[i] && cstep(&s, cs, member, i, &k)) {
@@ -1029,10 +1042,14 @@ static void contra_cset(const struct xir *x, const struct owner *o, const struct
 			continue; /* this property was done at its first constraint */
 		if (prop->type == XP_QUEUE) {
 			/* packets and bytes are separate limits */
-			contra_prop(o, cs, ok, member, prop, XU_NONE, d);
-			contra_prop(o, cs, ok, member, prop, XU_BYTES, d);
+			contra_prop(o, cs, ok, member, prop, XU_NONE, 0, d);
+			contra_prop(o, cs, ok, member, prop, XU_BYTES, 0, d);
+		} else if (prop->type == XP_ADDR || prop->type == XP_NET) {
+			/* an interface has an IPv4 and an IPv6 address side by side */
+			contra_prop(o, cs, ok, member, prop, -1, AF_INET, d);
+			contra_prop(o, cs, ok, member, prop, -1, AF_INET6, d);
 		} else {
-			contra_prop(o, cs, ok, member, prop, -1, d);
+			contra_prop(o, cs, ok, member, prop, -1, 0, d);
 		}
 	}
 out_free:

@@ -1518,6 +1518,51 @@ void realize_free(struct realization *r)
 	free(p);
 }
 
+/* Constraints the model language has but this host cannot meet yet: say
+ * so instead of building something that silently ignores them. */
+static void cset_unsupported(const struct xir_cset *cs, const char *owner, struct src_loc at,
+			     struct diag_list *d)
+{
+	char c[CONS_BUF];
+	size_t i;
+
+	for (i = 0; i < cs->n && !diag_full(d); i++) {
+		const struct xir_constraint *k = &cs->v[i];
+		const char *n = k->prop->name, *why = NULL;
+
+		if (!strcmp(n, "nic") && !xir_constraint_needs_vm(k))
+			why = "physical NICs (passthrough, SR-IOV) are not in this host's inventory";
+		else if (!strcmp(n, "vlan"))
+			why = "VLAN tags on endpoints are not supported yet";
+		else if (!strcmp(n, "cpufreq"))
+			why = "CPU bandwidth limits are not supported yet";
+		else if (!strcmp(n, "disk"))
+			why = "disk sizes are for VMs, which are not supported yet";
+		if (why)
+			diag_error(d, k->loc.line ? k->loc : at, "remove it to build the experiment",
+				   "%s: %s: %s", owner, fmt_cons(c, k), why);
+	}
+}
+
+static void realize_unsupported(const struct xir *x, struct diag_list *d)
+{
+	char name[NAME_BUF], label[LABEL_BUF], owner[LABEL_BUF + NAME_BUF + 32];
+	size_t i, j;
+
+	for (i = 0; i < x->nnodes; i++) {
+		snprintf(owner, sizeof(owner), "device '%s'", node_name(x, (uint32_t)i, name));
+		cset_unsupported(&x->nodes[i].cons, owner, x->nodes[i].loc, d);
+	}
+	for (i = 0; i < x->nlinks; i++)
+		for (j = 0; j < x->links[i].nep; j++) {
+			const struct xir_endpoint *e = &x->links[i].ep[j];
+
+			snprintf(owner, sizeof(owner), "%s, endpoint '%s'", link_label(x, i, label),
+				 node_name(x, e->node, name));
+			cset_unsupported(&e->cons, owner, x->links[i].loc, d);
+		}
+}
+
 int realize(const struct xir *x, const struct rz_host *host, struct realization **out,
 	    struct diag_list *d)
 {
@@ -1534,6 +1579,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	if (!p->r.nodes || !p->r.links || build_ifaces(p))
 		goto out_free;
 	c.r = &p->r;
+	realize_unsupported(x, d);
 	if (realize_kinds(&c))
 		goto out_free;
 	realize_links(&c);

@@ -1,13 +1,33 @@
 #!/bin/sh
-# The demo: compile every example and show what each would build. (Later
-# stages bring a real experiment up, ping across it and take it down.)
+# The demo: compile the examples, then bring a real experiment up, ping
+# across it, show its status, and take it down again.
 set -eu
 cd "$(dirname "$0")/.."
+VTB=./vtb
 for m in examples/*.vtb; do
-	echo "==> vtb compile $m"
-	./vtb compile "$m"
-	echo
+	printf '==> vtb compile %s: ' "$m"
+	$VTB compile "$m" | head -1
 done
-echo "==> a model with mistakes, to show the checks:"
-echo "    vtb compile tests/golden/errors/contradiction.vtb"
-./vtb compile tests/golden/errors/contradiction.vtb || echo "(exit status $? — a user error, as expected)"
+echo
+if [ "$(id -u)" != 0 ]; then
+	echo "the rest of the demo builds real namespaces and links: run make demo as root" >&2
+	exit 1
+fi
+# a demo left over from an interrupted run goes first
+$VTB down demo >/dev/null 2>&1 || true
+echo "==> vtb up examples/demo.vtb"
+$VTB up examples/demo.vtb
+trap '$VTB down demo' EXIT
+echo
+echo "==> vtb status demo"
+$VTB status demo
+echo
+echo "==> vtb exec demo pc1 -- ping -c 3 192.168.50.10   (pc1 -> r1 -> r2 -> r3 -> srv1)"
+$VTB exec demo pc1 -- ping -c 3 -i 0.2 192.168.50.10
+echo
+echo "==> vtb exec demo srv1 -- ip route"
+$VTB exec demo srv1 -- ip route
+echo
+echo "==> vtb down demo"
+trap - EXIT
+$VTB down demo
