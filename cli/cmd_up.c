@@ -26,7 +26,18 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A progress bar on a terminal; nothing otherwise (the summary follows). */
+/* Without a terminal: a plain line at every quarter. */
+static void progress_lines(void *arg, size_t done, size_t total)
+{
+	int *last = arg, q = total ? (int)(done * 4 / total) : 4;
+
+	if (q == *last)
+		return;
+	*last = q;
+	fprintf(stderr, "vtb: building: %zu of %zu tasks done\n", done, total);
+}
+
+/* A progress bar on a terminal. */
 static void progress(void *arg, size_t done, size_t total)
 {
 	int *last = arg, pct = total ? (int)(done * 100 / total) : 100, i;
@@ -271,7 +282,7 @@ int cmd_up(int argc, char **argv)
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	r = build_up(db, e.id, rz, isatty(2) ? progress : NULL, &last, &err);
+	r = build_up(db, e.id, rz, isatty(2) ? progress : progress_lines, &last, &err);
 	if (!r)
 		r = start_supervisor(db, &e, &err);
 	if (!r)
@@ -279,7 +290,7 @@ int cmd_up(int argc, char **argv)
 	if (r) {
 		struct build_error terr;
 
-		if (last >= 0 && last < 100)
+		if (isatty(2) && last >= 0 && last < 100)
 			fputc('\n', stderr);
 		cli_err("%s: %s", err.what[0] ? err.what : "cannot bring the experiment up",
 			err.msg[0] ? err.msg : strerror(-r));
