@@ -230,14 +230,39 @@ static void test_vm_nic(void **state)
 	assert_int_equal(t.d.nerrors, 1);
 	run_free(&t);
 
-	/* a physical NIC family does not ask for a VM */
-	run_ok(&t,
-	       "r = topo.device('r')\n"
-	       "a = topo.device('a')\n"
-	       "l = topo.connect([r, a])\n"
-	       "l[r].spec(nic >= connect4)\n",
-	       NULL);
-	assert_int_equal(node_of(&t, "r")->kind, RZ_CONTAINER);
+	/* a physical NIC family does not ask for a VM, but this host has none:
+	 * refused, and the VM error does not appear */
+	run_model(&t,
+		  "r = topo.device('r')\n"
+		  "a = topo.device('a')\n"
+		  "l = topo.connect([r, a])\n"
+		  "l[r].spec(nic >= connect4)\n",
+		  NULL);
+	expect_error(&t,
+		     "link 'r-a', endpoint 'r': nic >= connect4: physical NICs (passthrough, "
+		     "SR-IOV) are not in this host's inventory",
+		     "remove it to build the experiment");
+	assert_int_equal(t.d.nerrors, 1);
+	run_free(&t);
+}
+
+/* Constraints this host cannot meet yet are refused, not ignored. */
+static void test_unsupported(void **state)
+{
+	struct run t;
+
+	(void)state;
+	run_model(&t,
+		  "a = topo.device('a', cpufreq == ghz(2))\n"
+		  "b = topo.device('b')\n"
+		  "l = topo.connect([a, b])\n"
+		  "l[b].spec(vlan == 100)\n",
+		  NULL);
+	expect_error(&t, "device 'a': cpufreq == ghz(2): CPU bandwidth limits are not supported yet",
+		     "remove it to build the experiment");
+	expect_error(&t, "link 'a-b', endpoint 'b': vlan == 100: VLAN tags on endpoints are not "
+			 "supported yet", NULL);
+	assert_int_equal(t.d.nerrors, 2);
 	run_free(&t);
 }
 
@@ -994,6 +1019,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vm_virt),       cmocka_unit_test(test_vm_nic),
+		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_vm_image),      cmocka_unit_test(test_emulated),
 		cmocka_unit_test(test_capacity),      cmocka_unit_test(test_mtu_kinds),
 		cmocka_unit_test(test_alloc),         cmocka_unit_test(test_fit),
