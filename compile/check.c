@@ -4,6 +4,7 @@
  * source place, and sits at the most specific place the XIR has. Running
  * out of memory sets d->oom: the checks return nothing. */
 #include "check.h"
+#include "xir_fmt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,131 +18,14 @@
 
 #include "addr.h"
 
-#define NAME_BUF 72   /* a name as shown: 64 characters and "..." */
-#define LABEL_BUF 200 /* "link 'a-b', endpoint 'x'" */
-#define CONS_BUF 160  /* "memory == gb(8)" */
 #define MSG_BUF 360
 #define MAX_LISTED 10 /* islands named in one message */
 
 /* ---- names and values, formatted for one-line messages ---- */
 
-/* Copy s into dst (cap bytes, cap >= 4) for a one-line message: control
- * characters become '?', and a string that does not fit ends in "...". */
-static void clean(char *dst, size_t cap, const char *s)
-{
-	size_t i = 0;
-
-	if (!s)
-		s = "";
-	for (; *s && i + 1 < cap; s++)
-		dst[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-	dst[i] = '\0';
-	if (*s)
-		memcpy(dst + cap - 4, "...", 4);
-}
-
-/* A node's name, or "#N" for an index that names no node. */
-static const char *node_name(const struct xir *x, size_t i, char buf[NAME_BUF])
-{
-	if (i < x->nnodes)
-		clean(buf, NAME_BUF, x->nodes[i].name);
-	else
-		snprintf(buf, NAME_BUF, "#%zu", i);
-	return buf;
-}
-
-/* "link 'a-b'", or "link N" before xir_finish has named it. */
-static const char *link_label(const struct xir *x, size_t li, char buf[LABEL_BUF])
-{
-	char n[NAME_BUF];
-
-	if (x->links[li].name) {
-		clean(n, sizeof(n), x->links[li].name);
-		snprintf(buf, LABEL_BUF, "link '%s'", n);
-	} else {
-		snprintf(buf, LABEL_BUF, "link %zu", li);
-	}
-	return buf;
-}
-
-/* "link 'a-b', endpoint 'x'" */
-static const char *ep_label(const struct xir *x, size_t li, size_t ei, char buf[LABEL_BUF])
-{
-	char l[LABEL_BUF], n[NAME_BUF];
-
-	snprintf(buf, LABEL_BUF, "%s, endpoint '%s'", link_label(x, li, l),
-		 node_name(x, x->links[li].ep[ei].node, n));
-	return buf;
-}
-
 static struct src_loc pick_loc(struct src_loc a, struct src_loc b)
 {
 	return a.line ? a : b;
-}
-
-/* An integer quantity in the model's own terms when exact (gb(8), ms(10),
- * mbps(100)), otherwise in base units with the unit's name. */
-static void fmt_quantity(char *buf, size_t cap, int64_t v, enum xir_unit u)
-{
-	static const struct {
-		enum xir_unit unit;
-		int64_t mult;
-		const char *fn;
-	} fns[] = {
-		{ XU_BYTES, 1LL << 30, "gb" },     { XU_BYTES, 1LL << 20, "mb" },
-		{ XU_BYTES, 1LL << 10, "kb" },     { XU_BPS, 1000000000LL, "gbps" },
-		{ XU_BPS, 1000000LL, "mbps" },     { XU_BPS, 1000LL, "kbps" },
-		{ XU_NS, 1000000000LL, "s" },      { XU_NS, 1000000LL, "ms" },
-		{ XU_NS, 1000LL, "us" },           { XU_HZ, 1000000000LL, "ghz" },
-		{ XU_HZ, 1000000LL, "mhz" },
-	};
-	size_t i;
-
-	if (u == XU_NONE || v == 0) {
-		snprintf(buf, cap, "%lld", (long long)v);
-		return;
-	}
-	for (i = 0; i < UTIL_ARRAY_SIZE(fns); i++)
-		if (fns[i].unit == u && v % fns[i].mult == 0) {
-			snprintf(buf, cap, "%s(%lld)", fns[i].fn, (long long)(v / fns[i].mult));
-			return;
-		}
-	snprintf(buf, cap, "%lld %s", (long long)v, xir_unit_name(u));
-}
-
-static void fmt_value(char *buf, size_t cap, const struct xir_value *v)
-{
-	char s[CONS_BUF - 40];
-
-	switch (v->type) {
-	case XV_INT:
-		fmt_quantity(buf, cap, v->i, v->unit);
-		break;
-	case XV_FLOAT:
-		snprintf(buf, cap, "%g%s%s", v->f, v->unit ? " " : "", xir_unit_name(v->unit));
-		break;
-	case XV_BOOL:
-		snprintf(buf, cap, "%s", v->b ? "true" : "false");
-		break;
-	case XV_STR:
-		clean(s, sizeof(s), v->s);
-		snprintf(buf, cap, "\"%s\"", s);
-		break;
-	default:
-		clean(s, sizeof(s), v->s);
-		snprintf(buf, cap, "%s", s);
-		break;
-	}
-}
-
-/* "cores > 8" */
-static const char *fmt_cons(char buf[CONS_BUF], const struct xir_constraint *c)
-{
-	char v[CONS_BUF - 32];
-
-	fmt_value(v, sizeof(v), &c->value);
-	snprintf(buf, CONS_BUF, "%s %s %s", c->prop->name, xir_op_str(c->op), v);
-	return buf;
 }
 
 /* " (line N)" when c has a place, "" otherwise. */
@@ -157,7 +41,7 @@ static const char *fmt_line(char buf[24], struct src_loc loc)
 
 struct owner {
 	unsigned scope;      /* the XS_* bit of the set */
-	char name[LABEL_BUF]; /* "device 'a'", "link 'a-b', endpoint 'x'", "experiment" */
+	char name[XIR_LABEL_BUF]; /* "device 'a'", "link 'a-b', endpoint 'x'", "experiment" */
 	struct src_loc loc;  /* the object's place (line 0: none) */
 };
 
@@ -174,14 +58,14 @@ typedef void (*cset_fn)(const struct xir *x, const struct owner *o, const struct
 static void each_cset(const struct xir *x, struct diag_list *d, cset_fn fn)
 {
 	struct owner o;
-	char n[NAME_BUF];
+	char n[XIR_NAME_BUF];
 	size_t i, j;
 
 	for (i = 0; i < x->nnodes && !diag_full(d); i++) {
 		if (!x->nodes[i].cons.n)
 			continue;
 		o.scope = XS_NODE;
-		snprintf(o.name, sizeof(o.name), "device '%s'", node_name(x, i, n));
+		snprintf(o.name, sizeof(o.name), "device '%s'", xir_fmt_node(x, i, n));
 		o.loc = x->nodes[i].loc;
 		fn(x, &o, &x->nodes[i].cons, d);
 	}
@@ -190,7 +74,7 @@ static void each_cset(const struct xir *x, struct diag_list *d, cset_fn fn)
 
 		if (l->cons.n) {
 			o.scope = XS_LINK;
-			link_label(x, i, o.name);
+			xir_fmt_link(x, i, o.name);
 			o.loc = l->loc;
 			fn(x, &o, &l->cons, d);
 		}
@@ -198,7 +82,7 @@ static void each_cset(const struct xir *x, struct diag_list *d, cset_fn fn)
 			if (!l->ep[j].cons.n)
 				continue;
 			o.scope = XS_ENDPOINT;
-			ep_label(x, i, j, o.name);
+			xir_fmt_endpoint(x, i, j, o.name);
 			o.loc = pick_loc(l->ep[j].loc, l->loc);
 			fn(x, &o, &l->ep[j].cons, d);
 		}
@@ -283,7 +167,7 @@ static bool scope_problem(unsigned scope, const struct xir_prop *prop, struct pr
 static const char *got_desc(const struct xir_value *v, char *buf, size_t cap)
 {
 	static const char *const unit_nouns[] = { "", "a size", "a rate", "a time", "a frequency" };
-	char s[NAME_BUF];
+	char s[XIR_NAME_BUF];
 
 	switch (v->type) {
 	case XV_INT:
@@ -302,7 +186,7 @@ static const char *got_desc(const struct xir_value *v, char *buf, size_t cap)
 		snprintf(buf, cap, "a string");
 		break;
 	default:
-		clean(s, sizeof(s), v->s);
+		xir_fmt_clean(s, sizeof(s), v->s);
 		snprintf(buf, cap, "%s", s);
 		break;
 	}
@@ -313,7 +197,7 @@ static const char *got_desc(const struct xir_value *v, char *buf, size_t cap)
 static bool type_problem(const struct xir_prop *prop, const struct xir_value *v, const char *hint,
 			 struct problem *p)
 {
-	char got[NAME_BUF + 24];
+	char got[XIR_NAME_BUF + 24];
 
 	return problem_set(p, hint, "'%s' needs %s, not %s", prop->name, xir_ptype_name(prop->type),
 			   got_desc(v, got, sizeof(got)));
@@ -333,9 +217,9 @@ static bool range_problem(const struct xir_prop *prop, const struct xir_value *v
 
 	if (v->i >= prop->min && v->i <= prop->max)
 		return false;
-	fmt_quantity(lo, sizeof(lo), prop->min, u);
-	fmt_quantity(hi, sizeof(hi), prop->max, u);
-	fmt_quantity(got, sizeof(got), v->i, u);
+	xir_fmt_quantity(lo, sizeof(lo), prop->min, u);
+	xir_fmt_quantity(hi, sizeof(hi), prop->max, u);
+	xir_fmt_quantity(got, sizeof(got), v->i, u);
 	if (prop->max == INT64_MAX)
 		return problem_set(p, NULL, "'%s' must be at least %s, not %s", prop->name, lo, got);
 	return problem_set(p, NULL, "'%s' must be between %s and %s, not %s", prop->name, lo, hi,
@@ -417,12 +301,12 @@ static bool enum_problem(const struct xir_prop *prop, const struct xir_value *v,
 	const char *names[64];
 	const struct xir_enum *e;
 	const char *close;
-	char list[MSG_BUF], hint[MSG_BUF], s[NAME_BUF];
+	char list[MSG_BUF], hint[MSG_BUF], s[XIR_NAME_BUF];
 	size_t i, n = 0;
 
 	enum_list(prop, false, list, sizeof(list));
 	if (v->type == XV_STR && xir_enum_find(prop->name, v->s)) {
-		clean(s, sizeof(s), v->s);
+		xir_fmt_clean(s, sizeof(s), v->s);
 		snprintf(hint, sizeof(hint), "write %s == %s, without quotes", prop->name, s);
 		return type_problem(prop, v, hint, p);
 	}
@@ -430,7 +314,7 @@ static bool enum_problem(const struct xir_prop *prop, const struct xir_value *v,
 		return type_problem(prop, v, list, p);
 	if (xir_enum_find(prop->name, v->s))
 		return false;
-	clean(s, sizeof(s), v->s);
+	xir_fmt_clean(s, sizeof(s), v->s);
 	e = xir_enum_any(v->s);
 	if (e)
 		return problem_set(p, list, "'%s' has no value %s (%s is a value of '%s')", prop->name,
@@ -451,7 +335,7 @@ static bool address_problem(const struct xir_prop *prop, const struct xir_value 
 	struct addr_prefix a;
 	uint8_t mac[6];
 	const char *why = NULL;
-	char s[NAME_BUF];
+	char s[XIR_NAME_BUF];
 	int r;
 
 	if (v->type != XV_STR)
@@ -466,7 +350,7 @@ static bool address_problem(const struct xir_prop *prop, const struct xir_value 
 	}
 	if (!r)
 		return false;
-	clean(s, sizeof(s), v->s);
+	xir_fmt_clean(s, sizeof(s), v->s);
 	return problem_set(p, prop->type == XP_MAC && strstr(why, "multicast")
 				      ? "use a locally administered address such as 02:00:00:00:00:01"
 				      : NULL,
@@ -541,7 +425,7 @@ static bool op_problem(const struct xir_constraint *c, struct problem *p)
 	const struct xir_prop *prop = c->prop;
 	const char *noun = unordered_noun(prop->type);
 	const struct xir_enum *e;
-	char list[MSG_BUF], s[NAME_BUF];
+	char list[MSG_BUF], s[XIR_NAME_BUF];
 
 	if (c->op == XIR_EQ || c->op == XIR_NE)
 		return false;
@@ -557,7 +441,7 @@ static bool op_problem(const struct xir_constraint *c, struct problem *p)
 	if (e && e->rank > 0)
 		return false;
 	enum_list(prop, true, list, sizeof(list));
-	clean(s, sizeof(s), c->value.s);
+	xir_fmt_clean(s, sizeof(s), c->value.s);
 	return problem_set(p, list, "%s is not ordered; use == or !=", s);
 }
 
@@ -598,7 +482,7 @@ static void dup_names(const void *base, size_t n, size_t stride, size_t name_off
 		      const char *what, struct diag_list *d)
 {
 	struct util_map m;
-	char name[NAME_BUF], hint[MSG_BUF];
+	char name[XIR_NAME_BUF], hint[MSG_BUF];
 	size_t i;
 
 	util_map_init(&m);
@@ -626,7 +510,7 @@ static void dup_names(const void *base, size_t n, size_t stride, size_t name_off
 		else
 			snprintf(hint, sizeof(hint), "%ss %u and %zu (counting from 0) have the same name",
 				 what, old, i);
-		clean(name, sizeof(name), s);
+		xir_fmt_clean(name, sizeof(name), s);
 		diag_error(d, loc, hint, "%s '%s' is defined twice", what, name);
 	}
 	util_map_free(&m);
@@ -951,10 +835,10 @@ static bool cstep(struct cstate *s, const struct xir_cset *cs, const bool *membe
 static void report_clash(const struct owner *o, const struct cstate *s,
 			 const struct xir_constraint *c, const struct clash *k, struct diag_list *d)
 {
-	char a[CONS_BUF], b[CONS_BUF], line[24], lim[64], hint[MSG_BUF];
+	char a[XIR_CONS_BUF], b[XIR_CONS_BUF], line[24], lim[64], hint[MSG_BUF];
 	const struct xir_enum *ea, *eb;
 
-	fmt_cons(a, c);
+	xir_fmt_cons(a, c);
 	if (k->with) {
 		hint[0] = '\0';
 		ea = xir_enum_find(s->prop->name, c->value.s);
@@ -964,11 +848,11 @@ static void report_clash(const struct owner *o, const struct cstate *s,
 				 ea->name, ea->rank ? ea->family : "unordered", eb->name,
 				 eb->rank ? eb->family : "unordered");
 		diag_error(d, cons_loc(o, c), hint[0] ? hint : NULL, "%s: '%s' contradicts '%s'%s",
-			   o->name, a, fmt_cons(b, k->with), fmt_line(line, k->with->loc));
+			   o->name, a, xir_fmt_cons(b, k->with), fmt_line(line, k->with->loc));
 		return;
 	}
 	if (s->is_int)
-		fmt_quantity(lim, sizeof(lim), (int64_t)k->range->v, s->unit);
+		xir_fmt_quantity(lim, sizeof(lim), (int64_t)k->range->v, s->unit);
 	else
 		snprintf(lim, sizeof(lim), "%Lg", k->range->v);
 	diag_error(d, cons_loc(o, c), NULL, "%s: '%s' can never hold: '%s' is %s %s", o->name, a,
@@ -1069,7 +953,7 @@ void check_contradictions(const struct xir *x, struct diag_list *d)
  * "last link seen" stamp, so a LAN with many endpoints costs O(endpoints). */
 void check_links(const struct xir *x, struct diag_list *d)
 {
-	char l[LABEL_BUF], n[NAME_BUF];
+	char l[XIR_LABEL_BUF], n[XIR_NAME_BUF];
 	size_t *seen, i, j;
 
 	seen = calloc(x->nnodes ? x->nnodes : 1, sizeof(*seen));
@@ -1082,21 +966,21 @@ void check_links(const struct xir *x, struct diag_list *d)
 
 		if (lk->nep < 2)
 			diag_error(d, lk->loc, "connect it to another device, or remove it",
-				   "%s: a link needs at least two devices", link_label(x, i, l));
+				   "%s: a link needs at least two devices", xir_fmt_link(x, i, l));
 		for (j = 0; j < lk->nep && !diag_full(d); j++) {
 			const struct xir_endpoint *e = &lk->ep[j];
 
 			if (e->node >= x->nnodes) {
 				diag_error(d, pick_loc(e->loc, lk->loc), NULL,
 					   "%s: endpoint %zu names no device (index %u)",
-					   link_label(x, i, l), j, e->node);
+					   xir_fmt_link(x, i, l), j, e->node);
 				continue;
 			}
 			if (seen[e->node] == i + 1) {
 				diag_error(d, pick_loc(e->loc, lk->loc),
 					   "a link joins different devices",
-					   "%s: device '%s' is on it twice", link_label(x, i, l),
-					   node_name(x, e->node, n));
+					   "%s: device '%s' is on it twice", xir_fmt_link(x, i, l),
+					   xir_fmt_node(x, e->node, n));
 				continue;
 			}
 			seen[e->node] = i + 1;
@@ -1163,7 +1047,7 @@ static void report_islands(const struct xir *x, const uint32_t *first, size_t k,
 	util_buf_init(&b);
 	util_buf_printf(&b, "the network is split into %zu islands: ", k);
 	for (i = 0; i < k && i < MAX_LISTED; i++) {
-		clean(n, sizeof(n), x->nodes[first[i]].name);
+		xir_fmt_clean(n, sizeof(n), x->nodes[first[i]].name);
 		util_buf_printf(&b, "%s%s", i ? ", " : "", n);
 	}
 	if (k > MAX_LISTED)
@@ -1322,7 +1206,7 @@ static int addr_collect(const struct xir *x, struct addr_ent **out, size_t *nout
 static void addr_subnets(const struct xir *x, const struct addr_ent *v, size_t n,
 			 struct diag_list *d)
 {
-	char la[LABEL_BUF], na[NAME_BUF], nb[NAME_BUF], sa[64], sb[64];
+	char la[XIR_LABEL_BUF], na[XIR_NAME_BUF], nb[XIR_NAME_BUF], sa[64], sb[64];
 	size_t i = 0, j, warned = 0;
 
 	while (i < n) {
@@ -1353,9 +1237,9 @@ static void addr_subnets(const struct xir *x, const struct addr_ent *v, size_t n
 			diag_warning(d, ent_loc(x, &v[j]),
 				     "endpoints of one link need one subnet to reach each other",
 				     "%s: endpoint '%s' (%s) is not in the subnet of endpoint '%s' (%s)",
-				     link_label(x, v[j].link, la), node_name(x, l->ep[v[j].ep].node, na),
+				     xir_fmt_link(x, v[j].link, la), xir_fmt_node(x, l->ep[v[j].ep].node, na),
 				     addr_format(&v[j].p, sb, sizeof(sb)),
-				     node_name(x, l->ep[(*first)->ep].node, nb),
+				     xir_fmt_node(x, l->ep[(*first)->ep].node, nb),
 				     addr_format(&a, sa, sizeof(sa)));
 		}
 		i = end;
@@ -1370,7 +1254,7 @@ static void addr_subnets(const struct xir *x, const struct addr_ent *v, size_t n
  * first of each run. */
 static void addr_dups(const struct xir *x, struct addr_ent *v, size_t n, struct diag_list *d)
 {
-	char a[LABEL_BUF], b[LABEL_BUF], h[INET6_ADDRSTRLEN], line[24];
+	char a[XIR_LABEL_BUF], b[XIR_LABEL_BUF], h[INET6_ADDRSTRLEN], line[24];
 	size_t i, first = 0;
 
 	qsort(v, n, sizeof(*v), addr_cmp_host);
@@ -1380,8 +1264,8 @@ static void addr_dups(const struct xir *x, struct addr_ent *v, size_t n, struct 
 			continue;
 		}
 		diag_error(d, ent_loc(x, &v[i]), "give every interface its own address",
-			   "%s: address %s is already used by %s%s", ep_label(x, v[i].link, v[i].ep, a),
-			   host_str(&v[i].p, h, sizeof(h)), ep_label(x, v[first].link, v[first].ep, b),
+			   "%s: address %s is already used by %s%s", xir_fmt_endpoint(x, v[i].link, v[i].ep, a),
+			   host_str(&v[i].p, h, sizeof(h)), xir_fmt_endpoint(x, v[first].link, v[first].ep, b),
 			   fmt_line(line, ent_loc(x, &v[first])));
 	}
 }
@@ -1393,7 +1277,7 @@ static void addr_dups(const struct xir *x, struct addr_ent *v, size_t n, struct 
 static void addr_overlaps(const struct xir *x, struct addr_ent *v, size_t n, struct diag_list *d)
 {
 	const struct addr_ent *stack[130];
-	char a[LABEL_BUF], b[LABEL_BUF], sa[64], sb[64], line[24];
+	char a[XIR_LABEL_BUF], b[XIR_LABEL_BUF], sa[64], sb[64], line[24];
 	uint32_t last_a = UINT32_MAX, last_b = UINT32_MAX;
 	size_t i, sp = 0, k;
 
@@ -1423,9 +1307,9 @@ static void addr_overlaps(const struct xir *x, struct addr_ent *v, size_t n, str
 		last_a = e->link;
 		last_b = o->link;
 		diag_error(d, ent_loc(x, e), "give each link its own subnet",
-			   "%s: subnet %s overlaps subnet %s of %s%s", link_label(x, e->link, a),
+			   "%s: subnet %s overlaps subnet %s of %s%s", xir_fmt_link(x, e->link, a),
 			   addr_format(&e->p, sa, sizeof(sa)), addr_format(&o->p, sb, sizeof(sb)),
-			   link_label(x, o->link, b), fmt_line(line, ent_loc(x, o)));
+			   xir_fmt_link(x, o->link, b), fmt_line(line, ent_loc(x, o)));
 	}
 }
 
@@ -1466,7 +1350,7 @@ static void check_command(const struct xir *x, const char *tl, const struct xir_
 {
 	const struct xir_command *c = &t->cmd[j];
 	struct src_loc loc = pick_loc(c->loc, t->loc);
-	char n[NAME_BUF], re_s[NAME_BUF], err[160];
+	char n[XIR_NAME_BUF], re_s[XIR_NAME_BUF], err[160];
 	regex_t re;
 	int r;
 
@@ -1475,7 +1359,7 @@ static void check_command(const struct xir *x, const char *tl, const struct xir_
 			   c->node);
 		return;
 	}
-	node_name(x, c->node, n);
+	xir_fmt_node(x, c->node, n);
 	if (blank(c->cmd))
 		diag_error(d, loc, "give run() a command line", "%s: command %zu on '%s' is empty", tl,
 			   j + 1, n);
@@ -1487,7 +1371,7 @@ static void check_command(const struct xir *x, const char *tl, const struct xir_
 		return;
 	}
 	regerror(r, &re, err, sizeof(err));
-	clean(re_s, sizeof(re_s), c->expect);
+	xir_fmt_clean(re_s, sizeof(re_s), c->expect);
 	diag_error(d, loc, "expect takes a POSIX extended regular expression",
 		   "%s: command %zu on '%s': expect \"%s\" is not a valid regular expression: %s",
 		   tl, j + 1, n, re_s, err);
@@ -1496,19 +1380,19 @@ static void check_command(const struct xir *x, const char *tl, const struct xir_
 /* Every task has commands, a positive timeout, and well-formed commands. */
 void check_tasks(const struct xir *x, struct diag_list *d)
 {
-	char tl[LABEL_BUF], n[NAME_BUF], tmo[48];
+	char tl[XIR_LABEL_BUF], n[XIR_NAME_BUF], tmo[48];
 	size_t i, j;
 
 	for (i = 0; i < x->ntasks && !diag_full(d); i++) {
 		const struct xir_task *t = &x->tasks[i];
 
-		clean(n, sizeof(n), t->name);
+		xir_fmt_clean(n, sizeof(n), t->name);
 		snprintf(tl, sizeof(tl), "task '%s'", n);
 		if (!t->ncmd)
 			diag_error(d, t->loc, "add run(device, 'command') to it",
 				   "%s: it has no commands", tl);
 		if (t->timeout_ns <= 0) {
-			fmt_quantity(tmo, sizeof(tmo), t->timeout_ns, XU_NS);
+			xir_fmt_quantity(tmo, sizeof(tmo), t->timeout_ns, XU_NS);
 			diag_error(d, t->loc, "write timeout=s(30), for example",
 				   "%s: the timeout must be positive, not %s", tl, tmo);
 		}
@@ -1548,12 +1432,12 @@ static const struct xir_constraint *cset_needs_vm(const struct xir_cset *cs)
 static void report_virt(const struct xir *x, size_t node, const struct xir_constraint *vf,
 			const struct xir_constraint *why, const char *where, struct diag_list *d)
 {
-	char n[NAME_BUF], w[CONS_BUF];
+	char n[XIR_NAME_BUF], w[XIR_CONS_BUF];
 
 	diag_error(d, pick_loc(vf->loc, x->nodes[node].loc),
 		   "only a VM can meet that: remove virt == false or the other constraint",
-		   "device '%s': virt == false, but %s%s needs a VM", node_name(x, node, n),
-		   fmt_cons(w, why), where);
+		   "device '%s': virt == false, but %s%s needs a VM", xir_fmt_node(x, node, n),
+		   xir_fmt_cons(w, why), where);
 }
 
 /* virt == false on a node that needs a VM for another constraint, on the
@@ -1562,7 +1446,7 @@ void check_virt(const struct xir *x, struct diag_list *d)
 {
 	const struct xir_constraint **vf;
 	const struct xir_constraint *why;
-	char l[LABEL_BUF], where[LABEL_BUF + 8];
+	char l[XIR_LABEL_BUF], where[XIR_LABEL_BUF + 8];
 	size_t i, j, count = 0;
 
 	if (!x->nnodes || diag_full(d))
@@ -1593,7 +1477,7 @@ void check_virt(const struct xir *x, struct diag_list *d)
 			why = cset_needs_vm(&e->cons);
 			if (!why)
 				continue;
-			snprintf(where, sizeof(where), " on %s", link_label(x, i, l));
+			snprintf(where, sizeof(where), " on %s", xir_fmt_link(x, i, l));
 			report_virt(x, e->node, vf[e->node], why, where, d);
 			vf[e->node] = NULL;
 			count--;

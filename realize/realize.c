@@ -91,6 +91,7 @@
  *
  * Problems go to the diag list; realize() returns -EINVAL when it added any. */
 #include "realize.h"
+#include "xir_fmt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,9 +99,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define NAME_BUF 72   /* a name as shown: 64 characters and "..." */
-#define LABEL_BUF 200 /* "link 'a-b', endpoint 'x'" */
-#define CONS_BUF 160  /* "memory == gb(8)" */
 #define MSG_BUF 400
 #define DEFAULT_MTU 1500
 #define MIB (1ULL << 20)
@@ -123,98 +121,9 @@ struct rz_ctx {
 
 /* ---- names and values, formatted for one-line messages ---- */
 
-/* Copy s into dst (cap >= 4) with control characters as '?' and "..." when
- * it does not fit. */
-static void clean(char *dst, size_t cap, const char *s)
-{
-	size_t i = 0;
-
-	if (!s)
-		s = "";
-	for (; *s && i + 1 < cap; s++)
-		dst[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-	dst[i] = '\0';
-	if (*s)
-		memcpy(dst + cap - 4, "...", 4);
-}
-
-static const char *node_name(const struct xir *x, uint32_t i, char buf[NAME_BUF])
-{
-	clean(buf, NAME_BUF, x->nodes[i].name);
-	return buf;
-}
-
-/* "link 'a-b'" */
-static const char *link_label(const struct xir *x, size_t li, char buf[LABEL_BUF])
-{
-	char n[NAME_BUF];
-
-	clean(n, sizeof(n), x->links[li].name ? x->links[li].name : "?");
-	snprintf(buf, LABEL_BUF, "link '%s'", n);
-	return buf;
-}
-
 static struct src_loc pick_loc(struct src_loc a, struct src_loc b)
 {
 	return a.line ? a : b;
-}
-
-/* An integer quantity in the model's own terms when exact (gb(8), ms(10)). */
-static void fmt_quantity(char *buf, size_t cap, int64_t v, enum xir_unit u)
-{
-	static const struct {
-		enum xir_unit unit;
-		int64_t mult;
-		const char *fn;
-	} fns[] = {
-		{ XU_BYTES, 1LL << 30, "gb" },     { XU_BYTES, 1LL << 20, "mb" },
-		{ XU_BYTES, 1LL << 10, "kb" },     { XU_BPS, 1000000000LL, "gbps" },
-		{ XU_BPS, 1000000LL, "mbps" },     { XU_BPS, 1000LL, "kbps" },
-		{ XU_NS, 1000000000LL, "s" },      { XU_NS, 1000000LL, "ms" },
-		{ XU_NS, 1000LL, "us" },           { XU_HZ, 1000000000LL, "ghz" },
-		{ XU_HZ, 1000000LL, "mhz" },
-	};
-	size_t i;
-
-	if (u == XU_NONE || v == 0) {
-		snprintf(buf, cap, "%lld", (long long)v);
-		return;
-	}
-	for (i = 0; i < UTIL_ARRAY_SIZE(fns); i++)
-		if (fns[i].unit == u && v % fns[i].mult == 0) {
-			snprintf(buf, cap, "%s(%lld)", fns[i].fn, (long long)(v / fns[i].mult));
-			return;
-		}
-	snprintf(buf, cap, "%lld %s", (long long)v, xir_unit_name(u));
-}
-
-/* "cores > 8", "nic == e1000", "image == \"debian\"" */
-static const char *fmt_cons(char buf[CONS_BUF], const struct xir_constraint *c)
-{
-	const struct xir_value *v = &c->value;
-	char s[CONS_BUF - 40];
-
-	switch (v->type) {
-	case XV_INT:
-		fmt_quantity(s, sizeof(s), v->i, v->unit);
-		break;
-	case XV_FLOAT:
-		snprintf(s, sizeof(s), "%g%s%s", v->f, v->unit ? " " : "", xir_unit_name(v->unit));
-		break;
-	case XV_BOOL:
-		snprintf(s, sizeof(s), "%s", v->b ? "true" : "false");
-		break;
-	case XV_STR:
-		clean(s + 1, sizeof(s) - 2, v->s);
-		s[0] = '"';
-		strcat(s, "\"");
-		break;
-	default:
-		clean(s, sizeof(s), v->s);
-		break;
-	}
-	snprintf(buf, CONS_BUF, "%s %s %s", c->prop->name, xir_op_str(c->op), s);
-	return buf;
 }
 
 /* "1 core", "3 cores" */
@@ -340,13 +249,13 @@ static bool cons_wants_vm(const struct xir_constraint *c)
  * true" or "... by nic == e1000 on link 'r-a'". */
 static void vm_reason(const struct xir *x, uint32_t node, char *buf, size_t cap)
 {
-	char cs[CONS_BUF], l[LABEL_BUF];
+	char cs[XIR_CONS_BUF], l[XIR_LABEL_BUF];
 	size_t i, j, k;
 
 	for (k = 0; k < x->nodes[node].cons.n; k++)
 		if (cons_wants_vm(&x->nodes[node].cons.v[k])) {
 			snprintf(buf, cap, "a VM is asked for by %s",
-				 fmt_cons(cs, &x->nodes[node].cons.v[k]));
+				 xir_fmt_cons(cs, &x->nodes[node].cons.v[k]));
 			return;
 		}
 	for (i = 0; i < x->nlinks; i++)
@@ -358,7 +267,7 @@ static void vm_reason(const struct xir *x, uint32_t node, char *buf, size_t cap)
 			for (k = 0; k < e->cons.n; k++)
 				if (cons_wants_vm(&e->cons.v[k])) {
 					snprintf(buf, cap, "a VM is asked for by %s on %s",
-						 fmt_cons(cs, &e->cons.v[k]), link_label(x, i, l));
+						 xir_fmt_cons(cs, &e->cons.v[k]), xir_fmt_link(x, i, l));
 					return;
 				}
 		}
@@ -368,7 +277,7 @@ static void vm_reason(const struct xir *x, uint32_t node, char *buf, size_t cap)
 /* Decide container or VM for every node. Returns 0 or -ENOMEM. */
 static int realize_kinds(struct rz_ctx *c)
 {
-	char n[NAME_BUF], hint[MSG_BUF];
+	char n[XIR_NAME_BUF], hint[MSG_BUF];
 	bool *vm;
 	size_t i;
 
@@ -382,7 +291,7 @@ static int realize_kinds(struct rz_ctx *c)
 			diag_error(c->d, c->x->nodes[i].loc, hint,
 				   "device '%s': VM nodes need QEMU support, which this version of "
 				   "vtb does not have yet",
-				   node_name(c->x, (uint32_t)i, n));
+				   xir_fmt_node(c->x, (uint32_t)i, n));
 		}
 	}
 	free(vm);
@@ -532,7 +441,7 @@ static unsigned link_mtu(const struct xir_link *l)
 static void check_ep_mtu(struct rz_ctx *c, size_t li)
 {
 	const struct xir_link *l = &c->x->links[li];
-	char lb[LABEL_BUF], n[NAME_BUF];
+	char lb[XIR_LABEL_BUF], n[XIR_NAME_BUF];
 	size_t j, k;
 
 	for (j = 0; j < l->nep && !diag_full(c->d); j++)
@@ -544,7 +453,7 @@ static void check_ep_mtu(struct rz_ctx *c, size_t li)
 			diag_error(c->d, pick_loc(m->loc, pick_loc(l->ep[j].loc, l->loc)),
 				   "give mtu on the link; it applies to every endpoint",
 				   "%s, endpoint '%s': per-endpoint mtu is not supported",
-				   link_label(c->x, li, lb), node_name(c->x, l->ep[j].node, n));
+				   xir_fmt_link(c->x, li, lb), xir_fmt_node(c->x, l->ep[j].node, n));
 			break;
 		}
 }
@@ -553,24 +462,24 @@ static void check_ep_mtu(struct rz_ctx *c, size_t li)
  * on a direct link its rate and queue limits. */
 static void check_link_needs(struct rz_ctx *c, size_t li, bool emulated)
 {
-	char lb[LABEL_BUF], cs[CONS_BUF];
+	char lb[XIR_LABEL_BUF], cs[XIR_CONS_BUF];
 	struct found f;
 
-	link_label(c->x, li, lb);
+	xir_fmt_link(c->x, li, lb);
 	if (emulated) {
 		if (link_find(c->x, li, is_emulated, &f))
 			diag_error(c->d, f.loc,
 				   "remove the impairments to build it as a direct link",
 				   "%s: emulated links (%s) need the link emulator, which this "
 				   "version of vtb does not have yet",
-				   lb, fmt_cons(cs, f.c));
+				   lb, xir_fmt_cons(cs, f.c));
 		return;
 	}
 	if (link_find(c->x, li, is_rate, &f))
 		diag_error(c->d, f.loc, "remove capacity and queue to build it as a direct link",
 			   "%s: %s limits (%s) need the link emulator, which this version of vtb "
 			   "does not have yet",
-			   lb, prop_is(f.c, "queue") ? "queue" : "rate", fmt_cons(cs, f.c));
+			   lb, prop_is(f.c, "queue") ? "queue" : "rate", xir_fmt_cons(cs, f.c));
 }
 
 static void realize_links(struct rz_ctx *c)
@@ -609,7 +518,7 @@ static const char *fmt_amount(const struct resource *res, char *buf, size_t cap,
 static void report_fit(struct rz_ctx *c, const struct resource *res, uint32_t node,
 		       const struct xir_constraint *why, uint64_t before, uint64_t total)
 {
-	char n[NAME_BUF], cs[CONS_BUF], have[48], fr[48], bf[48], held[48], tot[48];
+	char n[XIR_NAME_BUF], cs[XIR_CONS_BUF], have[48], fr[48], bf[48], held[48], tot[48];
 	char hint[MSG_BUF], earlier[96] = "";
 	uint64_t free_ = res->base > res->used ? res->base - res->used : 0;
 
@@ -637,7 +546,7 @@ static void report_fit(struct rz_ctx *c, const struct resource *res, uint32_t no
 		snprintf(fr, sizeof(fr), "%llu", (unsigned long long)free_);
 	diag_error(c->d, c->x->nodes[node].loc, hint,
 		   "device '%s': %s does not fit: this host has %s, %s free%s",
-		   node_name(c->x, node, n), why ? fmt_cons(cs, why) : res->prop, have, fr,
+		   xir_fmt_node(c->x, node, n), why ? xir_fmt_cons(cs, why) : res->prop, have, fr,
 		   earlier);
 }
 
@@ -958,7 +867,7 @@ static bool pool_take(struct rz_ctx *c, struct pool *p, size_t li, struct addr_p
 	size_t nep = c->x->links[li].nep;
 	unsigned plen = subnet_plen(nep, p->net.plen);
 	uint64_t size = v4_size(plen), s;
-	char lb[LABEL_BUF], pn[64], hint[MSG_BUF];
+	char lb[XIR_LABEL_BUF], pn[64], hint[MSG_BUF];
 
 	if (p->net.family != AF_INET) {
 		if (!p->reported && !diag_full(c->d))
@@ -966,7 +875,7 @@ static bool pool_take(struct rz_ctx *c, struct pool *p, size_t li, struct addr_p
 				   "give an IPv4 pool, or IPv4 addresses with ip ==",
 				   "%s: the address pool %s is IPv6; addresses are assigned from "
 				   "IPv4 pools only",
-				   link_label(c->x, li, lb), addr_format(&p->net, pn, sizeof(pn)));
+				   xir_fmt_link(c->x, li, lb), addr_format(&p->net, pn, sizeof(pn)));
 		p->reported = true;
 		return false;
 	}
@@ -986,7 +895,7 @@ static bool pool_take(struct rz_ctx *c, struct pool *p, size_t li, struct addr_p
 			 "give some links addresses with ip ==");
 		diag_error(c->d, c->x->links[li].loc, hint,
 			   "%s: the address pool %s has no free /%u left for it",
-			   link_label(c->x, li, lb), addr_format(&p->net, pn, sizeof(pn)), plen);
+			   xir_fmt_link(c->x, li, lb), addr_format(&p->net, pn, sizeof(pn)), plen);
 	}
 	p->reported = true;
 	return false;
@@ -1003,15 +912,15 @@ static int u64_cmp(const void *pa, const void *pb)
 static void report_full(struct rz_ctx *c, size_t li, size_t j, const struct addr_prefix *subnet)
 {
 	const struct xir_link *l = &c->x->links[li];
-	char lb[LABEL_BUF], sn[64], n[NAME_BUF];
+	char lb[XIR_LABEL_BUF], sn[64], n[XIR_NAME_BUF];
 
 	if (diag_full(c->d))
 		return;
 	diag_error(c->d, pick_loc(l->ep[j].loc, l->loc),
 		   "give the subnet a shorter prefix, or this endpoint an address with ip ==",
 		   "%s: subnet %s has no free address left for endpoint '%s'",
-		   link_label(c->x, li, lb), addr_format(subnet, sn, sizeof(sn)),
-		   node_name(c->x, l->ep[j].node, n));
+		   xir_fmt_link(c->x, li, lb), addr_format(subnet, sn, sizeof(sn)),
+		   xir_fmt_node(c->x, l->ep[j].node, n));
 }
 
 /* Give the endpoints of link li without an IPv4 address the lowest host
@@ -1523,7 +1432,7 @@ void realize_free(struct realization *r)
 static void cset_unsupported(const struct xir_cset *cs, const char *owner, struct src_loc at,
 			     struct diag_list *d)
 {
-	char c[CONS_BUF];
+	char c[XIR_CONS_BUF];
 	size_t i;
 
 	for (i = 0; i < cs->n && !diag_full(d); i++) {
@@ -1540,25 +1449,25 @@ static void cset_unsupported(const struct xir_cset *cs, const char *owner, struc
 			why = "disk sizes are for VMs, which are not supported yet";
 		if (why)
 			diag_error(d, k->loc.line ? k->loc : at, "remove it to build the experiment",
-				   "%s: %s: %s", owner, fmt_cons(c, k), why);
+				   "%s: %s: %s", owner, xir_fmt_cons(c, k), why);
 	}
 }
 
 static void realize_unsupported(const struct xir *x, struct diag_list *d)
 {
-	char name[NAME_BUF], label[LABEL_BUF], owner[LABEL_BUF + NAME_BUF + 32];
+	char name[XIR_NAME_BUF], label[XIR_LABEL_BUF], owner[XIR_LABEL_BUF + XIR_NAME_BUF + 32];
 	size_t i, j;
 
 	for (i = 0; i < x->nnodes; i++) {
-		snprintf(owner, sizeof(owner), "device '%s'", node_name(x, (uint32_t)i, name));
+		snprintf(owner, sizeof(owner), "device '%s'", xir_fmt_node(x, (uint32_t)i, name));
 		cset_unsupported(&x->nodes[i].cons, owner, x->nodes[i].loc, d);
 	}
 	for (i = 0; i < x->nlinks; i++)
 		for (j = 0; j < x->links[i].nep; j++) {
 			const struct xir_endpoint *e = &x->links[i].ep[j];
 
-			snprintf(owner, sizeof(owner), "%s, endpoint '%s'", link_label(x, i, label),
-				 node_name(x, e->node, name));
+			snprintf(owner, sizeof(owner), "%s, endpoint '%s'", xir_fmt_link(x, i, label),
+				 xir_fmt_node(x, e->node, name));
 			cset_unsupported(&e->cons, owner, x->links[i].loc, d);
 		}
 }
