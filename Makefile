@@ -30,8 +30,9 @@ SYSTEST_BINS = $(SYSTEST_SRCS:tests/system/%.c=$(B)/systests/%)
 
 all: vtb
 
+# by rename, so a ./vtb that is running (a supervisor) does not block the update
 vtb: $(B)/vtb
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

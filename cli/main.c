@@ -17,6 +17,8 @@ static const struct cli_cmd commands[] = {
 	  "experiments, or one experiment's nodes, addresses and links" },
 	{ "exec", cmd_exec, "vtb exec NAME NODE [-- CMD [ARG...]]",
 	  "run a command on a node (a shell when no command is given)" },
+	{ "run", cmd_run, "vtb run NAME [--json] [--keep-going] [--repeat N] [--show]",
+	  "run the experiment's tasks; report, keep and list (--show) their results" },
 	{ "down", cmd_down, "vtb down NAME", "remove everything NAME created, in reverse order" },
 	{ "clean", cmd_clean, "vtb clean",
 	  "remove what the journal lists for experiments whose vtb is gone (crash, kill -9)" },

@@ -25,7 +25,7 @@
 #include "util.h"
 
 #define DB_FILE "vtb.db"
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_BUSY_MS 5000
 
 struct db {
@@ -65,6 +65,33 @@ static const char db_schema[] =
 	" memory INTEGER);"
 	"CREATE INDEX allocations_exp ON allocations(exp_id);"
 	"PRAGMA user_version = 1;";
+
+/* Version 2 adds the results of vtb run: one row per run of an
+ * experiment's tasks and one per command of it. IF NOT EXISTS, so a
+ * version 1 database upgrades in place. */
+static const char db_schema_v2[] =
+	"CREATE TABLE IF NOT EXISTS runs("
+	" exp_id TEXT NOT NULL REFERENCES experiments(id),"
+	" run INTEGER NOT NULL,"
+	" started REAL,"
+	" ended REAL,"
+	" status TEXT,"
+	" PRIMARY KEY(exp_id, run));"
+	"CREATE TABLE IF NOT EXISTS results("
+	" exp_id TEXT NOT NULL REFERENCES experiments(id),"
+	" run INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" task TEXT,"
+	" node TEXT,"
+	" cmd TEXT,"
+	" start_ns INTEGER,"
+	" end_ns INTEGER,"
+	" exit INTEGER,"
+	" status TEXT,"
+	" stdout BLOB,"
+	" stderr BLOB,"
+	" PRIMARY KEY(exp_id, run, seq));"
+	"PRAGMA user_version = 2;";
 
 /* Map an (extended) SQLite result code to a negative errno. I/O and open
  * failures carry the errno of the system call that failed, when there is
@@ -233,8 +260,9 @@ static int db_make_dir(const char *dir, char *why, size_t whylen)
 	return 0;
 }
 
-/* Create the tables in a fresh database, once: the version check and the
- * creation share one write transaction, so two processes opening a new
+/* Create the tables in a fresh database, or add those of newer versions to
+ * an older one, once: the version check and the creation share one write
+ * transaction, so two processes opening a new
  * database at once do not both create. Returns an SQLite code, or
  * SQLITE_SCHEMA for a database from a newer vtb. */
 static int db_init_schema(struct db *db)
@@ -260,6 +288,11 @@ static int db_init_schema(struct db *db)
 	}
 	if (version == 0) {
 		rc = db_exec(db, db_schema);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+	}
+	if (version < 2) {
+		rc = db_exec(db, db_schema_v2);
 		if (rc != SQLITE_OK)
 			goto out_rollback;
 	}
@@ -643,7 +676,8 @@ int db_exp_get_doc(struct db *db, const char *id, const char *key, char **doc)
 	return r;
 }
 
-/* Remove experiment id and every row that refers to it, in one
+/* Remove experiment id and every row that refers to it (documents,
+ * journal, allocations, runs and results), in one
  * transaction. An id that is already gone is success. */
 int db_exp_delete(struct db *db, const char *id)
 {
@@ -651,6 +685,8 @@ int db_exp_delete(struct db *db, const char *id)
 		"DELETE FROM docs WHERE exp_id = ?",
 		"DELETE FROM journal WHERE exp_id = ?",
 		"DELETE FROM allocations WHERE exp_id = ?",
+		"DELETE FROM results WHERE exp_id = ?",
+		"DELETE FROM runs WHERE exp_id = ?",
 		"DELETE FROM experiments WHERE id = ?",
 	};
 	sqlite3_stmt *st;
@@ -884,6 +920,295 @@ int db_alloc_used(struct db *db, const char *except, uint64_t *cores, uint64_t *
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
 	return r;
+}
+
+/* The next run number of id into *run, inside the caller's transaction.
+ * Returns an SQLite code. */
+static int db_run_next(struct db *db, const char *id, int64_t *run)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = db_prepare(db, "SELECT COALESCE(MAX(run), 0) + 1 FROM runs WHERE exp_id = ?", &st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*run = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Number and insert the run in one write transaction, so two vtb run of
+ * the same experiment never get the same number. */
+int db_run_begin(struct db *db, const char *id, int64_t *run)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t next = 0;
+	int r, rc;
+
+	*run = 0;
+	pthread_mutex_lock(&db->lock);
+	rc = db_exec(db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = db_run_next(db, id, &next);
+	if (rc == SQLITE_OK)
+		rc = db_prepare(db, "INSERT INTO runs(exp_id, run, started, ended, status)"
+				    " VALUES(?, ?, ?, 0, 'running')", &st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, next);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_double(st, 3, db_now());
+	if (rc == SQLITE_OK)
+		rc = db_step_done(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		rc = db_exec(db, "COMMIT");
+	r = rc == SQLITE_OK ? 0 : db_errno(db->conn, rc);
+	if (r)
+		db_rollback(db);
+	else
+		*run = next;
+	pthread_mutex_unlock(&db->lock);
+	return r;
+}
+
+int db_run_end(struct db *db, const char *id, int64_t run, const char *status)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	pthread_mutex_lock(&db->lock);
+	rc = db_prepare(db, "UPDATE runs SET ended = ?, status = ? WHERE exp_id = ? AND run = ?",
+			&st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_double(st, 1, db_now());
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, run);
+	if (rc == SQLITE_OK)
+		rc = db_step_done(st);
+	if (rc == SQLITE_DONE)
+		r = sqlite3_changes(db->conn) ? 0 : -ENOENT;
+	else
+		r = db_errno(db->conn, rc);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	return r;
+}
+
+/* Bind a possibly NULL string as text ("" for NULL). */
+static int db_bind_str(sqlite3_stmt *st, int idx, const char *s)
+{
+	return sqlite3_bind_text(st, idx, s ? s : "", -1, SQLITE_STATIC);
+}
+
+/* Bind len bytes of data as a blob (an empty blob for none). */
+static int db_bind_blob(sqlite3_stmt *st, int idx, const char *data, size_t len)
+{
+	if (len > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_blob(st, idx, len ? data : "", (int)len, SQLITE_STATIC);
+}
+
+/* Bind every column of r to the INSERT of db_result_add (id is ?1). */
+static int db_result_bind(sqlite3_stmt *st, const struct db_result *r)
+{
+	int rc = sqlite3_bind_int64(st, 2, r->run);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, r->seq);
+	if (rc == SQLITE_OK)
+		rc = db_bind_str(st, 4, r->task);
+	if (rc == SQLITE_OK)
+		rc = db_bind_str(st, 5, r->node);
+	if (rc == SQLITE_OK)
+		rc = db_bind_str(st, 6, r->cmd);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 7, r->start_ns);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 8, r->end_ns);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 9, r->exit);
+	if (rc == SQLITE_OK)
+		rc = db_bind_field(st, 10, r->status, sizeof(r->status));
+	if (rc == SQLITE_OK)
+		rc = db_bind_blob(st, 11, r->out, r->outlen);
+	if (rc == SQLITE_OK)
+		rc = db_bind_blob(st, 12, r->err, r->errlen);
+	return rc;
+}
+
+int db_result_add(struct db *db, const char *id, const struct db_result *r)
+{
+	sqlite3_stmt *st = NULL;
+	int ret, rc;
+
+	pthread_mutex_lock(&db->lock);
+	rc = db_prepare(db, "INSERT INTO results(exp_id, run, seq, task, node, cmd, start_ns, end_ns,"
+			    " exit, status, stdout, stderr) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = db_result_bind(st, r);
+	if (rc == SQLITE_OK)
+		rc = db_step_done(st);
+	ret = rc == SQLITE_DONE ? 0 : rc == SQLITE_TOOBIG ? -E2BIG : db_errno(db->conn, rc);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	return ret;
+}
+
+int db_run_list(struct db *db, const char *id, struct db_run **v, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct db_run *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	int r = 0, rc;
+
+	*v = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->lock);
+	rc = db_prepare(db, "SELECT run, started, ended, status,"
+			    " (SELECT task FROM results AS s WHERE s.exp_id = runs.exp_id"
+			    "  AND s.run = runs.run AND s.status <> 'ok' ORDER BY seq LIMIT 1)"
+			    " FROM runs WHERE exp_id = ? ORDER BY run", &st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		r = db_errno(db->conn, rc);
+		goto out_free;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_run *u;
+
+		r = util_grow((void **)&arr, &cap, cnt + 1, sizeof(*arr));
+		if (r)
+			goto out_free;
+		u = &arr[cnt++];
+		memset(u, 0, sizeof(*u));
+		u->run = sqlite3_column_int64(st, 0);
+		u->started = sqlite3_column_double(st, 1);
+		u->ended = sqlite3_column_double(st, 2);
+		db_col_copy(st, 3, u->status, sizeof(u->status));
+		db_col_copy(st, 4, u->failed_task, sizeof(u->failed_task));
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_errno(db->conn, rc);
+		goto out_free;
+	}
+	*v = arr;
+	*n = cnt;
+	arr = NULL;
+out_free:
+	free(arr);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	return r;
+}
+
+/* A malloc'd copy of column col (text or blob) with a NUL after it, its
+ * length in *len (if len). NULL when out of memory. */
+static char *db_col_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	size_t l = p ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	char *s = malloc(l + 1);
+
+	if (!s)
+		return NULL;
+	if (l)
+		memcpy(s, p, l);
+	s[l] = '\0';
+	if (len)
+		*len = l;
+	return s;
+}
+
+/* Fill r from a row of "SELECT run, seq, task, node, cmd, start_ns, end_ns,
+ * exit, status, stdout, stderr". Returns 0 or -ENOMEM. */
+static int db_result_from_row(sqlite3_stmt *st, struct db_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->run = sqlite3_column_int64(st, 0);
+	r->seq = sqlite3_column_int64(st, 1);
+	r->task = db_col_dup(st, 2, NULL);
+	r->node = db_col_dup(st, 3, NULL);
+	r->cmd = db_col_dup(st, 4, NULL);
+	r->start_ns = sqlite3_column_int64(st, 5);
+	r->end_ns = sqlite3_column_int64(st, 6);
+	r->exit = sqlite3_column_int(st, 7);
+	db_col_copy(st, 8, r->status, sizeof(r->status));
+	r->out = db_col_dup(st, 9, &r->outlen);
+	r->err = db_col_dup(st, 10, &r->errlen);
+	return r->task && r->node && r->cmd && r->out && r->err ? 0 : -ENOMEM;
+}
+
+int db_result_list(struct db *db, const char *id, int64_t run, struct db_result **v, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct db_result *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	int r = 0, rc;
+
+	*v = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->lock);
+	rc = db_prepare(db, "SELECT run, seq, task, node, cmd, start_ns, end_ns, exit, status,"
+			    " stdout, stderr FROM results WHERE exp_id = ?1 AND (?2 = 0 OR run = ?2)"
+			    " ORDER BY run, seq", &st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, run);
+	if (rc != SQLITE_OK) {
+		r = db_errno(db->conn, rc);
+		goto out_free;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = util_grow((void **)&arr, &cap, cnt + 1, sizeof(*arr));
+		if (r)
+			goto out_free;
+		r = db_result_from_row(st, &arr[cnt++]);
+		if (r)
+			goto out_free;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_errno(db->conn, rc);
+		goto out_free;
+	}
+	*v = arr;
+	*n = cnt;
+	arr = NULL;
+	cnt = 0;
+out_free:
+	db_results_free(arr, cnt);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->lock);
+	return r;
+}
+
+/* Release the results of db_result_list; accepts NULL. */
+void db_results_free(struct db_result *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].task);
+		free(v[i].node);
+		free(v[i].cmd);
+		free(v[i].out);
+		free(v[i].err);
+	}
+	free(v);
 }
 
 /* Field 22 (starttime, clock ticks after boot) of /proc/PID/stat, or 0.

@@ -1,6 +1,7 @@
 /* db: vtb's state, one SQLite database in the state directory
  * (/var/lib/vtb, or $VTB_STATE_DIR): the experiments, the journal of the
- * kernel objects and processes each one created, and the allocation table.
+ * kernel objects and processes each one created, the allocation table, and
+ * the results of vtb run.
  *
  * A struct db is one connection, safe to share between threads (calls are
  * serialised by a mutex). Every write is committed before the call returns,
@@ -77,6 +78,43 @@ int db_journal_remove(struct db *db, const char *id, int64_t seq);
 int db_alloc_add(struct db *db, const char *id, const char *node, uint64_t cores, uint64_t memory);
 /* Totals held by every experiment but `except` (NULL: all). */
 int db_alloc_used(struct db *db, const char *except, uint64_t *cores, uint64_t *memory);
+
+/* One run of an experiment's tasks (vtb run). */
+struct db_run {
+	int64_t run;              /* 1, 2, ... per experiment */
+	double started, ended;    /* unix time; ended is 0 while it runs */
+	char status[16];          /* "running", "ok", "failed", "interrupted", "error" */
+	char failed_task[128];    /* the task of its first result that is not ok, or "" */
+};
+
+/* The result of one command of a run. The strings belong to the struct
+ * (db_result_list allocates them; db_results_free releases them). */
+struct db_result {
+	int64_t run, seq;         /* seq: order within the run, from 1 */
+	char *task, *node, *cmd;
+	int64_t start_ns, end_ns; /* CLOCK_REALTIME, nanoseconds */
+	int exit;                 /* exit code; 128 + N when killed by signal N */
+	char status[16];          /* "ok", "failed", "timeout", "expect" */
+	char *out, *err;          /* stdout and stderr (not NUL-terminated: use the lengths) */
+	size_t outlen, errlen;
+};
+
+/* Start run number max + 1 of experiment id (status "running", started
+ * now) and put its number in *run. Returns 0, -ENOENT for an unknown id, or
+ * a negative errno. */
+int db_run_begin(struct db *db, const char *id, int64_t *run);
+/* Set the run's status and end time (now). -ENOENT for an unknown run. */
+int db_run_end(struct db *db, const char *id, int64_t run, const char *status);
+/* Add one result of a run (r->run, r->seq and the rest as given; NULL
+ * strings are stored as empty). Returns 0, -EEXIST for a seq already
+ * stored, -ENOENT for an unknown id, or a negative errno. */
+int db_result_add(struct db *db, const char *id, const struct db_result *r);
+/* The runs of id, oldest first; *v freed by the caller. */
+int db_run_list(struct db *db, const char *id, struct db_run **v, size_t *n);
+/* The results of run (or of every run when run is 0) in run and seq order;
+ * release with db_results_free. */
+int db_result_list(struct db *db, const char *id, int64_t run, struct db_result **v, size_t *n);
+void db_results_free(struct db_result *v, size_t n);
 
 /* The start time of process pid (field 22 of /proc/PID/stat), or 0 if it
  * does not exist or has ended (a zombie). A journaled process is alive when pid exists and its

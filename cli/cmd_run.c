@@ -1,0 +1,527 @@
+/* vtb run: run the tasks of an experiment that is up, report them, and keep
+ * the results in the state database (docs/cli.md). */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "db.h"
+#include "status.h"
+#include "tasks.h"
+
+#define RUN_TAIL_LINES 10
+#define RUN_EXIT_INTERRUPTED 130
+#define RUN_BAR_WIDTH 30
+
+struct run_opts {
+	bool json, keep_going, show;
+	long repeat;
+};
+
+struct run_ctx {
+	struct db *db;
+	const struct db_exp *exp;
+	const struct xir *x;
+	const struct run_opts *o;
+	FILE *hout;       /* human output: stdout, or stderr when stdout carries JSON */
+	bool quiet;       /* --repeat: no per-task lines */
+	int64_t run;
+	int64_t seq;
+	size_t tasks_ok, tasks_failed;
+};
+
+static volatile sig_atomic_t run_stop;
+
+static void run_on_signal(int sig)
+{
+	run_stop = sig;
+}
+
+static double run_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A JSON string of len bytes of possibly binary text: bytes that are not
+ * UTF-8 become '?'. */
+static json_t *run_json_text(const char *s, size_t len)
+{
+	json_t *j = json_stringn(s, len);
+	char *copy;
+	size_t i;
+
+	if (j)
+		return j;
+	copy = malloc(len + 1);
+	if (!copy)
+		return NULL;
+	for (i = 0; i < len; i++)
+		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	j = json_stringn(copy, len);
+	free(copy);
+	return j;
+}
+
+/* Print one result as a JSON line on stdout. */
+static void run_print_json(const struct run_ctx *c, const struct db_result *d, bool background)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set_new(o, "experiment", json_string(c->exp->name));
+	json_object_set_new(o, "run", json_integer(d->run));
+	json_object_set_new(o, "seq", json_integer(d->seq));
+	json_object_set_new(o, "task", run_json_text(d->task, strlen(d->task)));
+	json_object_set_new(o, "node", run_json_text(d->node, strlen(d->node)));
+	json_object_set_new(o, "command", run_json_text(d->cmd, strlen(d->cmd)));
+	if (background)
+		json_object_set_new(o, "background", json_true());
+	json_object_set_new(o, "start_ns", json_integer(d->start_ns));
+	json_object_set_new(o, "end_ns", json_integer(d->end_ns));
+	json_object_set_new(o, "exit", json_integer(d->exit));
+	json_object_set_new(o, "status", json_string(d->status));
+	json_object_set_new(o, "stdout", run_json_text(d->out, d->outlen));
+	json_object_set_new(o, "stderr", run_json_text(d->err, d->errlen));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+	fflush(stdout);
+}
+
+/* The db row of result v. The strings stay v's and the model's. */
+static struct db_result run_row(const struct run_ctx *c, const struct tasks_result *v)
+{
+	const struct xir_task *t = &c->x->tasks[v->task];
+	const struct xir_command *cmd = &t->cmd[v->cmd];
+	struct db_result d = {
+		.run = c->run, .task = t->name, .node = c->x->nodes[cmd->node].name,
+		.cmd = cmd->cmd, .start_ns = v->start_ns, .end_ns = v->end_ns, .exit = v->exit,
+		.out = v->out, .err = v->err, .outlen = v->outlen, .errlen = v->errlen,
+	};
+
+	snprintf(d.status, sizeof(d.status), "%s", tasks_status_name(v->status));
+	return d;
+}
+
+/* Print the last RUN_TAIL_LINES lines of one stream, indented. */
+static void run_print_tail(FILE *f, const char *what, const char *s, size_t len)
+{
+	size_t start = len, lines = 0;
+
+	while (len && s[len - 1] == '\n')
+		len--;
+	if (!len)
+		return;
+	start = len;
+	while (start > 0 && lines < RUN_TAIL_LINES) {
+		start--;
+		if (s[start] == '\n' && ++lines == RUN_TAIL_LINES) {
+			start++;
+			break;
+		}
+	}
+	fprintf(f, "  %s (last lines):\n    ", what);
+	for (; start < len; start++) {
+		fputc(s[start], f);
+		if (s[start] == '\n')
+			fputs("    ", f);
+	}
+	fputc('\n', f);
+}
+
+/* Say why a command failed, and the tail of its output. */
+static void run_print_failure(const struct run_ctx *c, const struct tasks_result *v,
+			      const char *what)
+{
+	const struct xir_task *t = &c->x->tasks[v->task];
+	const struct xir_command *cmd = &t->cmd[v->cmd];
+	char why[256];
+
+	switch (v->status) {
+	case TASKS_TIMEOUT:
+		if (run_stop) {
+			snprintf(why, sizeof(why), "was stopped: vtb run was interrupted (%s)",
+				 strsignal(run_stop));
+			break;
+		}
+		snprintf(why, sizeof(why), "did not end within the task's timeout of %.3g s (stopped)",
+			 (double)t->timeout_ns / 1e9);
+		break;
+	case TASKS_EXPECT:
+		snprintf(why, sizeof(why), "exited 0 but its output does not match '%s'",
+			 cmd->expect);
+		break;
+	default:
+		if (v->exit > 128)
+			snprintf(why, sizeof(why), "was killed by signal %d (%s)", v->exit - 128,
+				 strsignal(v->exit - 128));
+		else
+			snprintf(why, sizeof(why), "exited %d", v->exit);
+	}
+	fprintf(c->hout, "%s '%s' failed: node '%s' command '%s' %s\n", what, t->name,
+		c->x->nodes[cmd->node].name, cmd->cmd, why);
+	run_print_tail(c->hout, "stdout", v->out, v->outlen);
+	run_print_tail(c->hout, "stderr", v->err, v->errlen);
+}
+
+/* Store and print the results res[0..n); count the failed ones into
+ * *failed. Returns 0 or CLI_SYSTEM (the database refused). */
+static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t n,
+		      const char *what, size_t *failed)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		struct db_result d = run_row(c, &res[i]);
+		bool bg = c->x->tasks[res[i].task].cmd[res[i].cmd].background;
+
+		d.seq = ++c->seq;
+		r = db_result_add(c->db, c->exp->id, &d);
+		if (r) {
+			cli_err("cannot store the results of run %lld: %s", (long long)c->run,
+				strerror(-r));
+			return CLI_SYSTEM;
+		}
+		if (c->o->json)
+			run_print_json(c, &d, bg);
+		if (res[i].status != TASKS_OK) {
+			(*failed)++;
+			run_print_failure(c, &res[i], what);
+		}
+	}
+	return 0;
+}
+
+/* Run task t. *failed becomes true when one of its commands failed.
+ * Returns 0, or CLI_SYSTEM when the commands could not be started. */
+static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *failed)
+{
+	const struct xir_task *task = &c->x->tasks[t];
+	struct tasks_result *res = NULL;
+	size_t n = 0, nfailed = 0;
+	double t0 = run_mono();
+	char why[512] = "";
+	int r, status;
+
+	if (!c->quiet)
+		fprintf(c->hout, "task '%s' started (%zu command%s)\n", task->name, task->ncmd,
+			task->ncmd == 1 ? "" : "s");
+	fflush(c->hout);
+	r = tasks_run_task(tr, t, &res, &n, why, sizeof(why));
+	if (r) {
+		cli_err("run %s: task '%s': %s", c->exp->name, task->name, why);
+		tasks_results_free(res, n);
+		return CLI_SYSTEM;
+	}
+	status = run_record(c, res, n, "task", &nfailed);
+	*failed = nfailed > 0;
+	if (!c->quiet) {
+		if (nfailed)
+			fprintf(c->hout, "task '%s' ended in %.3f s: %zu of %zu command%s failed\n",
+				task->name, run_mono() - t0, nfailed, n, n == 1 ? "" : "s");
+		else
+			fprintf(c->hout, "task '%s' ended in %.3f s: ok\n", task->name,
+				run_mono() - t0);
+	}
+	fflush(c->hout);
+	tasks_results_free(res, n);
+	return status;
+}
+
+/* Stop the background commands and record them. */
+static int run_background(struct run_ctx *c, struct tasks_run *tr, bool *failed)
+{
+	struct tasks_result *res = NULL;
+	size_t n = 0, nfailed = 0;
+	int r, status;
+
+	r = tasks_stop_background(tr, &res, &n);
+	status = run_record(c, res, n, "background command of task", &nfailed);
+	tasks_results_free(res, n);
+	if (r) {
+		cli_err("run %s: cannot stop the background commands: %s", c->exp->name,
+			strerror(-r));
+		return CLI_SYSTEM;
+	}
+	*failed = nfailed > 0;
+	return status;
+}
+
+/* One run of every task: numbered, recorded, reported. Returns CLI_OK,
+ * CLI_USER (a task failed), CLI_SYSTEM or RUN_EXIT_INTERRUPTED. */
+static int run_once(struct run_ctx *c)
+{
+	struct tasks_run *tr = NULL;
+	double t0 = run_mono();
+	size_t t, ran = 0;
+	bool failed = false, bg_failed = false;
+	char why[512] = "";
+	const char *st;
+	int r, status = CLI_OK;
+
+	c->seq = 0;
+	c->tasks_ok = c->tasks_failed = 0;
+	r = db_run_begin(c->db, c->exp->id, &c->run);
+	if (r) {
+		cli_err("cannot record a run of '%s': %s", c->exp->name, strerror(-r));
+		return CLI_SYSTEM;
+	}
+	r = tasks_open(c->x, c->exp->id, &run_stop, &tr, why, sizeof(why));
+	if (r) {
+		cli_err("run %s: %s", c->exp->name, why);
+		db_run_end(c->db, c->exp->id, c->run, "error");
+		return CLI_SYSTEM;
+	}
+	for (t = 0; t < c->x->ntasks && !run_stop; t++) {
+		status = run_task(c, tr, t, &failed);
+		if (status)
+			break;
+		ran++;
+		if (failed)
+			c->tasks_failed++;
+		else
+			c->tasks_ok++;
+		if (failed && !c->o->keep_going)
+			break;
+	}
+	r = run_background(c, tr, &bg_failed);
+	if (!status)
+		status = r;
+	tasks_close(tr);
+	if (!status && (c->tasks_failed || bg_failed))
+		status = CLI_USER;
+	if ((!status || status == CLI_USER) && run_stop)
+		status = RUN_EXIT_INTERRUPTED;
+	st = status == CLI_OK ? "ok" : status == CLI_USER ? "failed" :
+	     status == RUN_EXIT_INTERRUPTED ? "interrupted" : "error";
+	db_run_end(c->db, c->exp->id, c->run, st);
+	if (!c->quiet) {
+		fprintf(c->hout, "run %lld of experiment '%s': %zu task%s, %zu ok", (long long)c->run,
+			c->exp->name, c->x->ntasks, c->x->ntasks == 1 ? "" : "s", c->tasks_ok);
+		if (c->tasks_failed)
+			fprintf(c->hout, ", %zu failed", c->tasks_failed);
+		if (ran < c->x->ntasks)
+			fprintf(c->hout, ", %zu not run", c->x->ntasks - ran);
+		if (bg_failed)
+			fprintf(c->hout, ", a background command failed");
+		if (status == RUN_EXIT_INTERRUPTED)
+			fprintf(c->hout, ", interrupted");
+		fprintf(c->hout, ", in %.2f s\n", run_mono() - t0);
+	}
+	return status;
+}
+
+/* The progress of --repeat: a bar on a terminal, a line per run otherwise. */
+static void run_progress(const struct run_ctx *c, bool tty, long done, long total, long failed,
+			 int status, double secs)
+{
+	int i, fill = (int)(RUN_BAR_WIDTH * done / total);
+
+	if (!tty) {
+		fprintf(c->hout, "run %lld (%ld/%ld): %s in %.2f s\n", (long long)c->run, done, total,
+			status == CLI_OK ? "ok" : status == CLI_USER ? "failed" : "error", secs);
+		fflush(c->hout);
+		return;
+	}
+	fputs("\r[", c->hout);
+	for (i = 0; i < RUN_BAR_WIDTH; i++)
+		fputc(i < fill ? '#' : ' ', c->hout);
+	fprintf(c->hout, "] %ld/%ld runs, %ld failed", done, total, failed);
+	if (done == total)
+		fputc('\n', c->hout);
+	fflush(c->hout);
+}
+
+/* --repeat N: N runs, a progress display and a summary. */
+static int run_repeat(struct run_ctx *c)
+{
+	bool tty = isatty(fileno(c->hout));
+	long i, passed = 0, failed = 0;
+	int status, worst = CLI_OK;
+
+	c->quiet = true;
+	for (i = 0; i < c->o->repeat && !run_stop; i++) {
+		double t0 = run_mono();
+
+		if (tty && i == 0)
+			run_progress(c, tty, 0, c->o->repeat, 0, CLI_OK, 0);
+		status = run_once(c);
+		if (status == CLI_OK)
+			passed++;
+		else
+			failed++;
+		if (tty && status != CLI_OK)
+			fputc('\n', c->hout); /* the failure was printed over the bar */
+		run_progress(c, tty, i + 1, c->o->repeat, failed, status, run_mono() - t0);
+		if (status == CLI_SYSTEM || status == RUN_EXIT_INTERRUPTED) {
+			worst = status;
+			break;
+		}
+		if (status)
+			worst = CLI_USER;
+	}
+	fprintf(c->hout, "%ld run%s of experiment '%s': %ld passed, %ld failed\n", passed + failed,
+		passed + failed == 1 ? "" : "s", c->exp->name, passed, failed);
+	return worst;
+}
+
+/* --show: the runs of the experiment, or with --json their results. */
+static int run_show(struct db *db, const struct db_exp *exp, bool json)
+{
+	struct db_result *res = NULL;
+	struct db_run *runs = NULL;
+	struct run_ctx c = { .db = db, .exp = exp };
+	size_t n = 0, i;
+	int r;
+
+	r = json ? db_result_list(db, exp->id, 0, &res, &n) : db_run_list(db, exp->id, &runs, &n);
+	if (r) {
+		cli_err("cannot read the runs of '%s': %s", exp->name, strerror(-r));
+		return CLI_SYSTEM;
+	}
+	if (json) {
+		for (i = 0; i < n; i++)
+			run_print_json(&c, &res[i], false);
+		db_results_free(res, n);
+		return CLI_OK;
+	}
+	if (!n)
+		printf("experiment '%s' has no runs yet (vtb run %s)\n", exp->name, exp->name);
+	else
+		printf("%-5s %-19s %10s  %-11s %s\n", "RUN", "STARTED", "DURATION", "STATUS",
+		       "FAILED TASK");
+	for (i = 0; i < n; i++) {
+		time_t when = (time_t)runs[i].started;
+		struct tm tm;
+		char stamp[32] = "?";
+
+		if (localtime_r(&when, &tm))
+			strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+		if (runs[i].ended > 0)
+			printf("%-5lld %-19s %8.2f s  %-11s %s\n", (long long)runs[i].run, stamp,
+			       runs[i].ended - runs[i].started, runs[i].status,
+			       runs[i].failed_task[0] ? runs[i].failed_task : "-");
+		else
+			printf("%-5lld %-19s %10s  %-11s %s\n", (long long)runs[i].run, stamp, "-",
+			       runs[i].status, "-");
+	}
+	free(runs);
+	return CLI_OK;
+}
+
+static int run_usage(void)
+{
+	cli_err("run: usage: vtb run NAME [--json] [--keep-going] [--repeat N] [--show]");
+	return CLI_USER;
+}
+
+static int run_parse(int argc, char **argv, struct run_opts *o, const char **name)
+{
+	char *end;
+	int i;
+
+	*name = NULL;
+	o->repeat = 1;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			o->json = true;
+		} else if (!strcmp(argv[i], "--keep-going")) {
+			o->keep_going = true;
+		} else if (!strcmp(argv[i], "--show")) {
+			o->show = true;
+		} else if (!strcmp(argv[i], "--repeat")) {
+			if (++i == argc)
+				return run_usage();
+			errno = 0;
+			o->repeat = strtol(argv[i], &end, 10);
+			if (errno || *end || end == argv[i] || o->repeat < 1 || o->repeat > 1000000) {
+				cli_err("run: --repeat wants a number of runs from 1 to 1000000, not '%s'",
+					argv[i]);
+				return CLI_USER;
+			}
+		} else if (argv[i][0] == '-' || *name) {
+			return run_usage();
+		} else {
+			*name = argv[i];
+		}
+	}
+	return *name ? 0 : run_usage();
+}
+
+/* Catch SIGINT and SIGTERM (no SA_RESTART, so poll returns): the run stops
+ * its commands and records itself as interrupted instead of leaving them
+ * running in their own process groups. */
+static void run_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = run_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	struct realization *rz = NULL;
+	struct xir *x = NULL;
+	struct db *db = NULL;
+	struct db_exp e;
+	struct run_ctx c;
+	const char *name;
+	int status, r;
+
+	status = run_parse(argc, argv, &o, &name);
+	if (!status)
+		status = cli_need_root("run");
+	if (!status)
+		status = cli_open_db(&db);
+	if (!status)
+		status = cli_find_exp(db, name, &e);
+	if (status)
+		goto out;
+	if (o.show) {
+		status = run_show(db, &e, o.json);
+		goto out;
+	}
+	if (e.state != DB_UP) {
+		cli_err("experiment '%s' is not up (state %s)", name, status_state_name(e.state));
+		status = CLI_USER;
+		goto out;
+	}
+	r = status_load(db, &e, &x, &rz);
+	if (r) {
+		cli_err("cannot load the model of '%s' from the state database: %s", name,
+			strerror(-r));
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	if (!x->ntasks) {
+		cli_err("experiment '%s' has no tasks: add task(...) to its model", name);
+		status = CLI_USER;
+		goto out;
+	}
+	run_catch_signals();
+	c = (struct run_ctx){ .db = db, .exp = &e, .x = x, .o = &o,
+			      .hout = o.json ? stderr : stdout };
+	status = o.repeat > 1 ? run_repeat(&c) : run_once(&c);
+out:
+	realize_free(rz);
+	xir_free(x);
+	db_close(db);
+	return status;
+}

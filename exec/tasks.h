@@ -1,0 +1,81 @@
+/* tasks: run an experiment's tasks (vtb run). A task is a set of commands
+ * started together on their nodes; it ends when the last of its foreground
+ * commands ends (a barrier), and the next one starts only then (Qemunet's
+ * Task). Background commands stay up for the later tasks and are stopped at
+ * the end of the run.
+ *
+ * How a command starts on a node depends on the node's kind: a container
+ * command is a child process that enters the node's network and UTS
+ * namespaces and waits at the task's start line; a VM backend (later) will
+ * send the command to the guest's console. The rest (the barrier, output,
+ * timeouts, statuses) is the same for every kind.
+ *
+ * The library prints nothing and does not touch the state database: the
+ * caller reports and records the results. */
+#ifndef VTB_TASKS_H
+#define VTB_TASKS_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xir.h"
+
+/* At most this much of each stream of a command is kept; the rest is
+ * counted and replaced by a "[truncated ...]" line. */
+#define TASKS_OUTPUT_MAX (1u << 20)
+
+enum tasks_status {
+	TASKS_OK,      /* exit 0 and, if it has one, its expect matched */
+	TASKS_FAILED,  /* non-zero exit (128 + N: killed by signal N) */
+	TASKS_TIMEOUT, /* still running at the task's timeout: stopped */
+	TASKS_EXPECT,  /* exit 0, but stdout does not match expect */
+};
+
+/* "ok", "failed", "timeout", "expect" */
+const char *tasks_status_name(enum tasks_status s);
+
+/* The result of one command. out and err belong to the result (NUL
+ * terminated as well as counted). */
+struct tasks_result {
+	size_t task, cmd;          /* indexes in x->tasks and in its commands */
+	int64_t start_ns, end_ns;  /* CLOCK_REALTIME: when it passed the start line; when it ended */
+	int exit;                  /* exit code, 128 + N when killed by signal N */
+	enum tasks_status status;
+	char *out, *err;
+	size_t outlen, errlen;
+};
+
+void tasks_results_free(struct tasks_result *v, size_t n);
+
+struct tasks_run;
+
+/* Prepare to run x's tasks on experiment id's nodes: open every node's
+ * namespaces once. stop (may be NULL) is polled: when it becomes non-zero
+ * (a signal handler sets it), the commands that run are stopped and the
+ * task ends as if it had timed out. x must outlive the run. Returns 0 or a
+ * negative errno with why naming the node. */
+int tasks_open(const struct xir *x, const char *id, const volatile sig_atomic_t *stop,
+	       struct tasks_run **out, char *why, size_t whylen);
+
+/* Run task t: start its commands together, wait for the foreground ones
+ * (at most the task's timeout: SIGTERM to each late command's process
+ * group, SIGKILL one second later). The results of its foreground commands
+ * are appended to *res and *n (the caller's, freed with tasks_results_free);
+ * its background commands keep running. Returns 0 however the commands
+ * ended, or a negative errno (why says what) when they could not be
+ * started: then none of the task's commands ran. */
+int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, size_t *n,
+		   char *why, size_t whylen);
+
+/* Stop the background commands that still run (SIGTERM to each process
+ * group, SIGKILL after one second) and append their results. A background
+ * command stopped this way is "ok" (exit 128 + the signal) unless its
+ * expect does not match; one that had ended by itself is judged by its
+ * exit status. Returns 0 or a negative errno. */
+int tasks_stop_background(struct tasks_run *r, struct tasks_result **res, size_t *n);
+
+/* Kill whatever still runs and release the run; accepts NULL. */
+void tasks_close(struct tasks_run *r);
+
+#endif

@@ -1,0 +1,116 @@
+#!/bin/sh
+# System tests of vtb run: tasks as barriers on real container nodes, with
+# real commands (sh, date, ping, sleep). Needs root.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/system/lib.sh
+m=$(mktemp -d /tmp/vtbmodels.XXXXXX)
+on_exit "rm -rf $m"
+w=$(mktemp -d /tmp/vtbrun.XXXXXX)   # what the commands write
+on_exit "rm -rf $w"
+
+# ten nodes on one LAN
+{
+	echo "n = []"
+	echo "for i in range(10):"
+	echo "    n.append(topo.device('n' + str(i)))"
+	echo "topo.connect(n)"
+} >"$m/ten.vtb"
+
+# model NAME TASKS...: ten.vtb plus the given task lines
+model() {
+	f="$m/$1.vtb"; shift
+	cp "$m/ten.vtb" "$f"
+	for t in "$@"; do printf '%s\n' "$t" >>"$f"; done
+	echo "$f"
+}
+
+# up NAME MODEL: bring it up and register its removal
+up() {
+	expect "up $1" "$VTB" up "$2" --name "$1"
+	on_exit "$VTB down $1 >/dev/null 2>&1"
+}
+
+# start skew: ten commands of one task note when they started
+f=$(model skew "task('t', [run(n[i], 'date +%s%N > $w/skew.' + str(i)) for i in range(10)])")
+# the language may not have comprehensions: fall back to a loop
+if ! "$VTB" compile "$f" >/dev/null 2>&1; then
+	f=$(model skew "cmds = []" "for i in range(10):" \
+		"    cmds.append(run(n[i], 'date +%s%N > $w/skew.' + str(i)))" "task('t', cmds)")
+fi
+up skew "$f"
+expect "a task of ten commands runs" "$VTB" run skew
+spread=$(cat "$w"/skew.* | sort -n | awk 'NR==1{min=$1} {max=$1} END{printf "%d", (max-min)/1000000}')
+n=$(ls "$w"/skew.* | wc -l)
+if [ "$n" = 10 ] && [ "$spread" -lt 50 ]; then ok "ten commands start together (spread $spread ms)"
+else not_ok "ten commands start together" "files $n, spread $spread ms"; fi
+# the recorded start times agree
+rs=$("$VTB" run skew --json 2>/dev/null | awk -F'"start_ns":' '{split($2,a,","); print a[1]}' | sort -n |
+	awk 'NR==1{min=$1} {max=$1} END{printf "%d", (max-min)/1000000}')
+if [ "$rs" -lt 50 ]; then ok "recorded start times within $rs ms"; else not_ok "recorded start skew" "$rs ms"; fi
+"$VTB" down skew >/dev/null
+
+# ordering: task 2 on every node sees what every command of task 1 wrote
+f=$(model order "cmds = []" "checks = []" "for i in range(10):" \
+	"    cmds.append(run(n[i], 'sleep 0.' + str(i) + '; echo done > $w/order.' + str(i)))" \
+	"    checks.append(run(n[i], 'test \$(ls $w/order.* | wc -l) = 10'))" \
+	"task('write', cmds)" "task('check', checks)")
+up order "$f"
+expect "a later task sees every file of the earlier one" "$VTB" run order
+
+# timeout; expect; failure stops the run and names the task, node, command
+rm -f "$w/after"
+f=$(model fail "task('slow', run(n[0], 'sleep 10'), run(n[1], 'true'), timeout=s(1))" \
+	"task('after', run(n[2], 'touch $w/after'))")
+up fail "$f"
+t0=$(date +%s)
+expect_fail "a command over the timeout fails its task" 1 \
+	"task 'slow' failed: node 'n0' command 'sleep 10' did not end within" "$VTB" run fail
+el=$(( $(date +%s) - t0 ))
+if [ "$el" -le 4 ]; then ok "the timeout stops it in time (${el} s)"; else not_ok "timeout stops it in time" "${el} s"; fi
+if [ ! -e "$w/after" ]; then ok "a failure stops the run: the later task did not run"
+else not_ok "a failure stops the run"; fi
+expect_fail "the failed run says what did not run" 1 "1 failed, 1 not run" "$VTB" run fail
+expect_fail "--json gives the status timeout" 1 '"status":"timeout"' "$VTB" run fail --json
+expect_fail "--keep-going runs the later task" 1 "task 'after' ended" "$VTB" run fail --keep-going
+if [ -e "$w/after" ]; then ok "--keep-going: the later task's side effect happened"
+else not_ok "--keep-going: the later task's side effect happened"; fi
+"$VTB" down fail >/dev/null
+
+f=$(model exp "task('ping', run(n[0], 'ping -c 1 -W 2 10.0.0.2', expect='1 received'), timeout=s(10))" \
+	"task('nomatch', run(n[1], 'echo hello; echo line2 >&2', expect='^goodbye'), timeout=s(10))")
+up exp "$f"
+expect_fail "expect not met fails the task" 1 \
+	"task 'nomatch' failed: node 'n1' command 'echo hello; echo line2 >&2' exited 0 but its output does not match" \
+	"$VTB" run exp
+expect_fail "the failure shows the tail of the output" 1 "hello" "$VTB" run exp
+expect_fail "--json: ping ok, expect status" 1 '"task":"ping".*"status":"ok"' "$VTB" run exp --json
+expect_fail "--json: status expect" 1 '"status":"expect"' "$VTB" run exp --json
+"$VTB" down exp >/dev/null
+
+# background commands stay up for later tasks and are stopped at the end
+marker="sleep 1000.$$"   # GNU sleep takes fractions: a unique command line
+f=$(model bg "task('start', run(n[0], '$marker', background=true))" \
+	"task('see', run(n[1], 'pgrep -f \"^$marker\"'))")
+up bg "$f"
+expect "a background command runs during later tasks" "$VTB" run bg
+if ! pgrep -f "^$marker" >/dev/null; then ok "the background command is gone after the run"
+else not_ok "the background command is gone after the run" "$(pgrep -af "^$marker")"; kill $(pgrep -f "^$marker"); fi
+expect_fail "--json reports the stopped background command" 0 '"background":true.*"status":"ok"' \
+	"$VTB" run bg --json
+
+# repeat, and --show (runs 1 and 2 above, 3 to 5 now)
+expect_fail "--repeat 3" 0 "3 runs of experiment 'bg': 3 passed, 0 failed" "$VTB" run bg --repeat 3
+expect_fail "--show lists every run" 0 "^5 .* ok" "$VTB" run bg --show
+runs=$("$VTB" run bg --show | grep -c ' ok ')
+if [ "$runs" = 5 ]; then ok "--show: 5 runs kept"; else not_ok "--show: 5 runs kept" "$runs"; fi
+expect_fail "--show --json gives the results" 0 '"run":5,"seq":1' "$VTB" run bg --show --json
+"$VTB" down bg >/dev/null
+
+# errors a user meets
+f=$(model none)
+up none "$f"
+expect_fail "an experiment without tasks" 1 "has no tasks: add task" "$VTB" run none
+expect_fail "an unknown experiment" 1 "no experiment named 'nope'" "$VTB" run nope
+expect_fail "a bad --repeat" 1 "--repeat wants" "$VTB" run none --repeat 0
+"$VTB" down none >/dev/null
+finish
