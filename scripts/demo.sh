@@ -28,6 +28,9 @@ echo
 echo "==> vtb exec demo srv1 -- ip route"
 $VTB exec demo srv1 -- ip route
 echo
+echo "==> vtb run demo   (the model's tasks, in lock-step)"
+$VTB run demo
+echo
 echo "==> vtb down demo"
 trap - EXIT
 $VTB down demo
