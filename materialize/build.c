@@ -127,6 +127,18 @@ static int do_netns(struct build_ctx *c, const struct btask *t)
 		return fd;
 	}
 	c->ns_fd[t->node] = fd;
+	/* IPv4 forwarding is per incoming interface, and interfaces copy the
+	 * namespace's default when they are created, which is next. Writing
+	 * conf/default needs no RTNL lock; conf/all takes it with a trylock
+	 * and the write restarts until it succeeds, a spin that costs much
+	 * when other workers are creating links. */
+	if (c->rz->nodes[t->node].forwarding) {
+		r = netns_sysctl(fd, "net/ipv4/conf/default/forwarding", "1");
+		if (r) {
+			set_error(c, strerror(-r), "cannot enable forwarding in device '%s'", node);
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -202,6 +214,16 @@ static int do_p2p(struct build_ctx *c, unsigned worker, const struct btask *t)
 	return r;
 }
 
+static bool node_has_v6(const struct rz_node *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nifs; i++)
+		if (n->ifs[i].v6.family)
+			return true;
+	return false;
+}
+
 /* Addresses, routes and forwarding of one node, in one netlink batch. */
 static int do_config(struct build_ctx *c, const struct btask *t)
 {
@@ -217,10 +239,10 @@ static int do_config(struct build_ctx *c, const struct btask *t)
 		set_error(c, strerror(-r), "cannot open netlink in device '%s'", node);
 		return r;
 	}
-	if (n->forwarding) {
-		r = netns_sysctl(c->ns_fd[t->node], "net/ipv4/ip_forward", "1");
-		if (!r)
-			r = netns_sysctl(c->ns_fd[t->node], "net/ipv6/conf/all/forwarding", "1");
+	/* IPv6 forwarding has no per-interface default that takes effect
+	 * without RTNL: set it only where there is IPv6 to forward */
+	if (n->forwarding && node_has_v6(n)) {
+		r = netns_sysctl(c->ns_fd[t->node], "net/ipv6/conf/all/forwarding", "1");
 		if (r) {
 			set_error(c, strerror(-r), "cannot enable forwarding in device '%s'", node);
 			goto out;
@@ -425,6 +447,18 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 		goto out;
 	}
 	r = dag_run(g, BUILD_WORKERS, on_progress, NULL);
+	/* the global switch, for users and routing daemons that read it:
+	 * written once the workers are done, so the RTNL trylock behind it
+	 * finds the lock free instead of spinning */
+	for (i = 0; !r && i < c.x->nnodes; i++)
+		if (rz->nodes[i].forwarding) {
+			r = netns_sysctl(c.ns_fd[i], "net/ipv4/ip_forward", "1");
+			if (r) {
+				snprintf(err->what, sizeof(err->what),
+					 "cannot enable forwarding in device '%s'", c.x->nodes[i].name);
+				snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
+			}
+		}
 out:
 	if (r && !err->what[0]) {
 		snprintf(err->what, sizeof(err->what), "cannot build the experiment");
