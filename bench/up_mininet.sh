@@ -74,12 +74,12 @@ count_objects() {
 	for _p in "$@"; do
 		_cmd=$(echo "$_p" | tr '+' ' ')
 		_ns=$((_ns + 1))
-		_nsveth=$((_nsveth + $($_cmd -o link show type veth | wc -l)))
+		_nsveth=$((_nsveth + $($_cmd -o link show type veth 2>/dev/null | wc -l)))
 		_addr=$((_addr + $($_cmd -4 -o addr show scope global | wc -l)))
 		_routes=$((_routes + $($_cmd -4 route show | grep -vc 'proto kernel' || true)))
 	done
-	_br=$(ip -o link show type bridge | awk -F': ' '{ print $2 }' | grep -Ec "$ROOT_BRIDGE_RE" || true)
-	_rveth=$(ip -o link show type veth | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+	_br=$(ip -o link show type bridge 2>/dev/null | awk -F': ' '{ print $2 }' | grep -Ec "$ROOT_BRIDGE_RE" || true)
+	_rveth=$(ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
 		grep -Ec "$ROOT_VETH_RE" || true)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$_case" "$_tool" "$_ns" "$_br" \
 		$(((_rveth + _nsveth) / 2)) "$_rveth" "$_addr" "$_routes" "$_procs" "$_mounts"
@@ -214,6 +214,7 @@ trap 'exit 130' INT TERM HUP
 	echo "memory: $(awk '/^MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo)"
 	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "vtb: $vtb, $(stat -c '%y' "$vtb")"
+	echo "tree: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo ' (with local changes)')"
 	echo "mininet: $(mn --version 2>&1 | tail -n 1), $(ip -V)"
 	echo "runs: $runs of each, alternating"
 } >"$out/up_mininet.env"
@@ -322,7 +323,10 @@ count_mn linear100 linear,100
 count_vtb linear100-noroutes "$out/up-linear100-noroutes.vtb"
 {
 	printf "$COUNTS_HEADER"
-	[ -f "$counts" ] && tail -n +2 "$counts" | grep -Ev '^(single100|linear100|linear100-noroutes)	' || true
+	if [ -f "$counts" ]; then
+		tail -n +2 "$counts" | awk -F'\t' 'FILENAME == ARGV[1] { drop[$1 "\t" $2] = 1; next } !(($1 "\t" $2) in drop)' \
+			"$work/counts" - || true
+	fi
 	cat "$work/counts"
 } >"$work/counts.new"
 mv "$work/counts.new" "$counts"

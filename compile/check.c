@@ -485,7 +485,12 @@ static void dup_names(const void *base, size_t n, size_t stride, size_t name_off
 	char name[XIR_NAME_BUF], hint[MSG_BUF];
 	size_t i;
 
-	util_map_init(&m);
+	/* the names stay put while the map lives: no copies */
+	util_map_init_borrow(&m);
+	if (util_map_reserve(&m, n)) {
+		d->oom = true;
+		return;
+	}
 	for (i = 0; i < n && !diag_full(d); i++) {
 		const char *elem = (const char *)base + i * stride;
 		const char *s;

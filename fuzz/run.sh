@@ -3,7 +3,9 @@
 # on a working copy of the seed corpus so fuzz/corpus/ stays as committed.
 # usage: fuzz/run.sh [SECONDS] [TARGET...]     (targets: compile json)
 # The grown corpora, logs and any artifacts stay in fuzz/build/. Exits 1 when
-# a target left a crash, leak, timeout or out-of-memory artifact.
+# a target left a crash, leak, timeout or out-of-memory artifact (a slow-unit
+# artifact is only reported). FUZZ_FLAGS adds libFuzzer options, e.g.
+# FUZZ_FLAGS='-fork=2 -ignore_crashes=1' to go on after a crash.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:-60}
@@ -22,9 +24,19 @@ for t in $targets; do
 	mkdir -p "$b/corpus/$t" "$b/artifacts/$t"
 	cp -n "$here/corpus/$t"/* "$b/corpus/$t/" 2>/dev/null || true
 	rm -f "$b/artifacts/$t"/*
-	echo "fuzz: $t for ${secs}s (corpus $(ls "$b/corpus/$t" | wc -l) files)"
+	files=$(find "$b/corpus/$t" -type f | wc -l)
+	if [ "$files" -gt 5000 ]; then
+		# the working corpus only grows: keep the inputs that add coverage
+		rm -rf "$b/corpus/$t.new" && mkdir "$b/corpus/$t.new"
+		"$b/fuzz_$t" -merge=1 -max_len=4096 -timeout=10 "$b/corpus/$t.new" "$b/corpus/$t" \
+			>"$b/$t.merge.log" 2>&1
+		rm -rf "$b/corpus/$t" && mv "$b/corpus/$t.new" "$b/corpus/$t"
+		files=$(find "$b/corpus/$t" -type f | wc -l)
+	fi
+	echo "fuzz: $t for ${secs}s (corpus $files files)"
+	# shellcheck disable=SC2086 # FUZZ_FLAGS holds several options
 	"$b/fuzz_$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-		-dict="$here/vtb.dict" -print_final_stats=1 \
+		-dict="$here/vtb.dict" -print_final_stats=1 ${FUZZ_FLAGS:-} \
 		-artifact_prefix="$b/artifacts/$t/" "$b/corpus/$t" >"$b/$t.log" 2>&1 &
 	echo $! >"$b/$t.pid"
 done
@@ -42,11 +54,15 @@ for t in $targets; do
 	ft=$(echo "$done_line" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
 	corp=$(echo "$done_line" | sed -n 's/.*corp: \([^ ]*\).*/\1/p')
 	echo "fuzz: $t: ${execs:-?} executions, ${speed:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?} (log $log)"
-	arts=$(ls "$b/artifacts/$t" 2>/dev/null || true)
-	if [ -n "$arts" ]; then
-		for a in $arts; do
-			echo "fuzz: $t: FOUND $b/artifacts/$t/$a" >&2
-		done
+	found=0
+	for a in "$b/artifacts/$t"/*; do
+		case ${a##*/} in
+		'*') ;;
+		slow-unit-*) echo "fuzz: $t: slow input (over 10 s, not a failure): $a" ;;
+		*) echo "fuzz: $t: FOUND $a" >&2; found=1 ;;
+		esac
+	done
+	if [ $found = 1 ]; then
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" >&2 || true
 		status=1
 	fi

@@ -32,6 +32,18 @@ bool diag_full(const struct diag_list *d)
 	return d->nerrors >= DIAG_MAX_ERRORS;
 }
 
+bool diag_seen(const struct diag_list *d, struct src_loc loc)
+{
+	size_t i;
+
+	if (diag_full(d))
+		return true;
+	for (i = d->n; i > 0 && i + 16 > d->n; i--)
+		if (d->v[i - 1].loc.line && !memcmp(&d->v[i - 1].loc, &loc, sizeof(loc)))
+			return true;
+	return false;
+}
+
 void diag_add(struct diag_list *d, enum diag_level level, struct src_loc loc, const char *hint,
 	      const char *fmt, ...)
 {

@@ -49,6 +49,10 @@ void diag_add(struct diag_list *d, enum diag_level level, struct src_loc loc, co
 
 /* True once the list holds DIAG_MAX_ERRORS errors: stages stop early. */
 bool diag_full(const struct diag_list *d);
+/* True when a diagnostic at exactly loc was among the last ones added (or
+ * the list is full): a loop repeating an error need not build its message
+ * and hint again, which diag_add would drop anyway. */
+bool diag_seen(const struct diag_list *d, struct src_loc loc);
 
 /* Render every diagnostic in the form
  *   FILE:LINE:COL: error: MESSAGE

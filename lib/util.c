@@ -185,14 +185,22 @@ void util_map_init(struct util_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
+void util_map_init_borrow(struct util_map *m)
+{
+	util_map_init(m);
+	m->borrow = true;
+}
+
 void util_map_free(struct util_map *m)
 {
+	bool borrow = m->borrow;
 	size_t i;
 
-	for (i = 0; i < m->cap; i++)
+	for (i = 0; i < m->cap && !borrow; i++)
 		free(m->slots[i].key);
 	free(m->slots);
 	util_map_init(m);
+	m->borrow = borrow;
 }
 
 static struct util_map_slot *map_find(const struct util_map *m, const char *key, size_t klen,
@@ -211,10 +219,11 @@ static struct util_map_slot *map_find(const struct util_map *m, const char *key,
 	}
 }
 
-static int map_rehash(struct util_map *m)
+/* Move every key into a table of ncap slots (a power of two). */
+static int map_resize(struct util_map *m, size_t ncap)
 {
-	size_t ncap = m->cap ? m->cap * 2 : 64, i;
-	struct util_map nm = { .cap = ncap, .n = m->n };
+	struct util_map nm = { .cap = ncap, .n = m->n, .borrow = m->borrow };
+	size_t i;
 
 	nm.slots = calloc(ncap, sizeof(*nm.slots));
 	if (!nm.slots)
@@ -230,12 +239,24 @@ static int map_rehash(struct util_map *m)
 	return 0;
 }
 
+int util_map_reserve(struct util_map *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+
+	while (cap < n * 2) {
+		if (cap > SIZE_MAX / 4)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	return cap > m->cap ? map_resize(m, cap) : 0;
+}
+
 int util_map_put(struct util_map *m, const char *key, size_t klen, uint32_t value, uint32_t *old)
 {
 	uint32_t h = util_hash(key, klen);
 	struct util_map_slot *s;
 
-	if ((m->n + 1) * 2 > m->cap && map_rehash(m))
+	if ((m->n + 1) * 2 > m->cap && map_resize(m, m->cap ? m->cap * 2 : 64))
 		return -ENOMEM;
 	s = map_find(m, key, klen, h);
 	if (s->key) {
@@ -243,7 +264,7 @@ int util_map_put(struct util_map *m, const char *key, size_t klen, uint32_t valu
 			*old = s->value;
 		return -EEXIST;
 	}
-	s->key = util_strndup(key, klen);
+	s->key = m->borrow ? (char *)key : util_strndup(key, klen);
 	if (!s->key)
 		return -ENOMEM;
 	s->hash = h;

@@ -56,9 +56,15 @@ struct util_map {
 		size_t len;
 	} *slots;
 	size_t n, cap;
+	bool borrow; /* keys are the caller's, not copied */
 };
 
 void util_map_init(struct util_map *m);
+/* A map whose keys are not copied: each key must stay valid and unchanged
+ * for the map's life. Saves a copy per key in large maps. */
+void util_map_init_borrow(struct util_map *m);
+/* Make room for n keys without rehashing. 0 or -ENOMEM. */
+int util_map_reserve(struct util_map *m, size_t n);
 void util_map_free(struct util_map *m);
 /* Insert key -> value. Returns 0, -EEXIST (value left alone, *old set to
  * the existing value when old is not NULL) or -ENOMEM. */

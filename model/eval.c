@@ -251,6 +251,8 @@ static struct value eval_name(struct eval *ev, const struct ast_expr *e)
 
 	if (lookup(ev, e->sym, &v))
 		return v;
+	if (diag_seen(ev->diag, e->loc))
+		return v_err(); /* said already, at this very place */
 	return eval_error(ev, e->loc, closest_name(ev, name, hint, sizeof(hint)),
 			  "undefined name '%s'", name);
 }
@@ -492,7 +494,11 @@ static struct value eval_cmp(struct eval *ev, const struct ast_expr *e)
 	/* an unknown name on the left of a comparison is a misspelt property */
 	if (is_free_name(ev, le) && !resolve_free_sym(ev, le->sym, &l)) {
 		const char *name = eval_sym(ev, le->sym);
-		const char *h = closest_prop(name, hint, sizeof(hint));
+		const char *h;
+
+		if (diag_seen(ev->diag, le->loc))
+			return v_err();
+		h = closest_prop(name, hint, sizeof(hint));
 
 		if (h || ev->cons_args)
 			return eval_error(ev, le->loc, h ? h : "see docs/model-language.md for the properties",

@@ -12,7 +12,8 @@ struct xir *xir_new(const char *name)
 
 	if (!x)
 		return NULL;
-	util_map_init(&x->node_map);
+	/* keys are the nodes' own names, which live as long as the xir */
+	util_map_init_borrow(&x->node_map);
 	if (xir_set_name(x, name ? name : "experiment")) {
 		free(x);
 		return NULL;
@@ -123,12 +124,16 @@ int xir_add_node(struct xir *x, const char *name, struct src_loc loc, uint32_t *
 	n.name = strdup(name);
 	if (!n.name)
 		return -ENOMEM;
-	r = util_map_put(&x->node_map, name, strlen(name), (uint32_t)x->nnodes, NULL);
-	if (r && r != -EEXIST)
-		goto out_free;
 	r = UTIL_PUSH(x->nodes, x->nnodes, x->cap_nodes, n);
 	if (r)
 		goto out_free;
+	/* the map borrows the node's own copy of the name: add it only once
+	 * the node is in place. A duplicate keeps the first node's index. */
+	r = util_map_put(&x->node_map, n.name, strlen(n.name), (uint32_t)(x->nnodes - 1), NULL);
+	if (r && r != -EEXIST) {
+		x->nnodes--;
+		goto out_free;
+	}
 	if (idx)
 		*idx = (uint32_t)(x->nnodes - 1);
 	return 0;
