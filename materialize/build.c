@@ -530,6 +530,20 @@ static int stop_process(const struct db_obj *o)
 	return 0;
 }
 
+/* Wait up to 2 s for a root link to disappear on its own. */
+static bool port_gone(struct nl_sock *s, const char *name)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (!nl_link_exists(s, name))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
 static int td_task(void *ctx, unsigned worker, void *arg)
 {
 	struct td_ctx *c = ctx;
@@ -555,9 +569,11 @@ static int td_task(void *ctx, unsigned worker, void *arg)
 				return 0;
 			}
 		}
-		/* a LAN port's veth went with its node's namespace; the kernel
-		 * removes such pairs in one batch, far faster than one by one */
-		if (o->kind == DB_LINK && !nl_link_exists(c->root[worker], o->name)) {
+		/* a LAN port's veth goes with its node's namespace: the kernel
+		 * removes such pairs in one batch, in the background, far faster
+		 * than one RTM_DELLINK each (about 20 ms apiece). Give it a
+		 * moment before deleting what is left by hand. */
+		if (o->kind == DB_LINK && port_gone(c->root[worker], o->name)) {
 			td_count(c, &c->st->links);
 			break;
 		}

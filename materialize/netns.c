@@ -8,6 +8,7 @@
 #include "netns.h"
 #include "nl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -60,6 +62,41 @@ static int make_shared(const char *dir)
 	return 0;
 }
 
+static bool dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+/* Put dir on a tmpfs of its own when it holds nothing yet and is not on
+ * one already. The bind files of namespaces are created and removed for
+ * every node; where /run is a disk file system (some VMs) each costs a
+ * disk metadata update. Nothing is ever hidden: a directory with entries
+ * is left as it is. Errors are not fatal: the directory works either way. */
+static void tmpfs_if_empty(const char *dir)
+{
+	struct statfs sf;
+
+	if (statfs(dir, &sf) || sf.f_type == TMPFS_MAGIC || !dir_is_empty(dir))
+		return;
+	/* a self-bind (what `ip netns add` leaves) goes first, so the tmpfs
+	 * does not stack on it */
+	while (!umount2(dir, MNT_DETACH) && dir_is_empty(dir))
+		;
+	mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=16m");
+}
+
 static pthread_mutex_t dirs_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool dirs_ready;
 
@@ -72,9 +109,12 @@ static int dirs_prepare(void)
 	pthread_mutex_lock(&dirs_lock);
 	if (dirs_ready)
 		goto out_unlock;
-	if ((r = mkdir_ok(NETNS_RUN_DIR)) || (r = make_shared(NETNS_RUN_DIR)) ||
-	    (r = mkdir_ok("/run/vtb")) || (r = mkdir_ok(NETNS_UTS_DIR)) ||
-	    (r = make_shared(NETNS_UTS_DIR)))
+	if ((r = mkdir_ok(NETNS_RUN_DIR)) || (r = mkdir_ok("/run/vtb")) ||
+	    (r = mkdir_ok(NETNS_UTS_DIR)))
+		goto out_unlock;
+	tmpfs_if_empty(NETNS_RUN_DIR);
+	tmpfs_if_empty(NETNS_UTS_DIR);
+	if ((r = make_shared(NETNS_RUN_DIR)) || (r = make_shared(NETNS_UTS_DIR)))
 		goto out_unlock;
 	dirs_ready = true;
 out_unlock:
