@@ -97,20 +97,6 @@ static int64_t tasks_clock(clockid_t c)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void tasks_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void tasks_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static void tasks_close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -235,7 +221,7 @@ static int tasks_open_nodes(struct tasks_run *r, const char *id, char *why, size
 			if (n->net < 0 || n->uts < 0) {
 				int e = n->net < 0 ? n->net : n->uts;
 
-				tasks_why(why, whylen, "cannot open the namespaces of node '%s' (%s): %s",
+				util_fmt(why, whylen, "cannot open the namespaces of node '%s' (%s): %s",
 					  x->nodes[ni].name, ns, strerror(-e));
 				return e;
 			}
@@ -647,7 +633,7 @@ static int tasks_start_all(struct tasks_run *r, size_t t, int go_rd, int go_wr, 
 		r->nprocs++;
 		e = n->start(r, r->nprocs - 1, n, cmd->cmd, go_rd, go_wr, msg_wr);
 		if (e) {
-			tasks_why(why, whylen, "cannot start a command on node '%s': %s",
+			util_fmt(why, whylen, "cannot start a command on node '%s': %s",
 				  r->x->nodes[cmd->node].name, strerror(-e));
 			return e;
 		}
@@ -684,7 +670,7 @@ int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, siz
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(msg, O_CLOEXEC)) {
 		e = -errno;
-		tasks_why(why, whylen, "cannot make pipes: %s", strerror(-e));
+		util_fmt(why, whylen, "cannot make pipes: %s", strerror(-e));
 		goto out;
 	}
 	fcntl(msg[0], F_SETFL, O_NONBLOCK);
@@ -692,10 +678,10 @@ int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, siz
 	if (!e) {
 		e = tasks_wait_ready(r, first, msg[0], &bad);
 		if (e && bad < r->nprocs)
-			tasks_why(why, whylen, "cannot enter node '%s': %s",
+			util_fmt(why, whylen, "cannot enter node '%s': %s",
 				  r->x->nodes[task->cmd[r->procs[bad].cmd].node].name, strerror(-e));
 		else if (e)
-			tasks_why(why, whylen, "the commands of task '%s' did not get ready: %s",
+			util_fmt(why, whylen, "the commands of task '%s' did not get ready: %s",
 				  task->name, strerror(-e));
 	}
 	if (e) {
@@ -711,7 +697,7 @@ int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, siz
 	deadline = task->timeout_ns > 0 ? tasks_clock(CLOCK_MONOTONIC) + task->timeout_ns : 0;
 	e = tasks_wait(r, msg[0], first, false, deadline, 0);
 	if (e) {
-		tasks_why(why, whylen, "cannot wait for the commands of task '%s': %s", task->name,
+		util_fmt(why, whylen, "cannot wait for the commands of task '%s': %s", task->name,
 			  strerror(-e));
 		tasks_abort(r, first);
 		goto out;

@@ -99,6 +99,17 @@ char *util_buf_take(struct util_buf *b)
 	return s;
 }
 
+void util_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
 char *util_strndup(const char *s, size_t n)
 {
 	char *d = malloc(n + 1);

@@ -38,6 +38,10 @@ char *util_buf_take(struct util_buf *b);
 
 char *util_strndup(const char *s, size_t n);
 
+/* snprintf into buf when the caller gave one (buf may be NULL or len 0):
+ * for the optional "why" buffers of functions that explain a failure. */
+void util_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Levenshtein distance, capped: returns max+1 as soon as it exceeds max. */
 size_t util_edit_distance(const char *a, const char *b, size_t max);
 

@@ -124,21 +124,6 @@ static int db_errno(sqlite3 *conn, int rc)
 	}
 }
 
-static void db_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Write an explanation into why (if the caller gave a buffer). */
-static void db_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* Copy a text column into a fixed buffer, truncating; NULL reads as "". */
 static void db_col_copy(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
@@ -221,7 +206,7 @@ static int db_make_dir(const char *dir, char *why, size_t whylen)
 	size_t len = strlen(dir), i;
 
 	if (!len || len >= sizeof(path)) {
-		db_why(why, whylen, "state directory '%s': bad path", dir);
+		util_fmt(why, whylen, "state directory '%s': bad path", dir);
 		return len ? -ENAMETOOLONG : -EINVAL;
 	}
 	memcpy(path, dir, len + 1);
@@ -234,7 +219,7 @@ static int db_make_dir(const char *dir, char *why, size_t whylen)
 		if (mkdir(path, last ? 0700 : 0777) < 0 && errno != EEXIST) {
 			int err = errno;
 
-			db_why(why, whylen, "cannot create directory %s: %s", path, strerror(err));
+			util_fmt(why, whylen, "cannot create directory %s: %s", path, strerror(err));
 			return -err;
 		}
 		if (!last)
@@ -243,15 +228,15 @@ static int db_make_dir(const char *dir, char *why, size_t whylen)
 	if (stat(dir, &sb) < 0) {
 		int err = errno;
 
-		db_why(why, whylen, "%s: %s", dir, strerror(err));
+		util_fmt(why, whylen, "%s: %s", dir, strerror(err));
 		return -err;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		db_why(why, whylen, "state directory %s is not a directory", dir);
+		util_fmt(why, whylen, "state directory %s is not a directory", dir);
 		return -ENOTDIR;
 	}
 	if (sb.st_mode & S_IWOTH) {
-		db_why(why, whylen,
+		util_fmt(why, whylen,
 		       "state directory %s is writable by every user (mode %04o); "
 		       "refusing to keep vtb's state there (chmod o-w, or set VTB_STATE_DIR)",
 		       dir, (unsigned)(sb.st_mode & 07777));
@@ -336,12 +321,12 @@ int db_open(const char *dir, struct db **out, char *why, size_t whylen)
 	int r, rc;
 
 	*out = NULL;
-	db_why(why, whylen, "%s", "");
+	util_fmt(why, whylen, "%s", "");
 	r = db_make_dir(dir, why, whylen);
 	if (r)
 		return r;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_FILE) >= sizeof(path)) {
-		db_why(why, whylen, "state directory path too long");
+		util_fmt(why, whylen, "state directory path too long");
 		return -ENAMETOOLONG;
 	}
 	db = calloc(1, sizeof(*db));
@@ -357,14 +342,14 @@ int db_open(const char *dir, struct db **out, char *why, size_t whylen)
 	if (rc == SQLITE_OK)
 		rc = db_init_schema(db);
 	if (rc == SQLITE_SCHEMA) {
-		db_why(why, whylen, "%s was written by a newer vtb (schema version above %d)", path,
+		util_fmt(why, whylen, "%s was written by a newer vtb (schema version above %d)", path,
 		       DB_SCHEMA_VERSION);
 		r = -EPROTO;
 		goto out_close;
 	}
 	if (rc != SQLITE_OK) {
 		/* sqlite3_open_v2 leaves a handle with the message even on failure */
-		db_why(why, whylen, "%s: %s", path,
+		util_fmt(why, whylen, "%s: %s", path,
 		       db->conn ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
 		r = db_errno(db->conn, rc);
 		goto out_close;
@@ -716,24 +701,32 @@ int db_exp_delete(struct db *db, const char *id)
 	return rc;
 }
 
-/* The highest seq journaled for id (0 if none) into *seq. Returns an
+/* Run a query of one integer with the experiment id as its parameter
+ * (SELECT COALESCE(MAX(...), 0) ... WHERE exp_id = ?) into *out. Returns an
  * SQLite code. */
-static int db_journal_max(struct db *db, const char *id, int64_t *seq)
+static int db_query_int(struct db *db, const char *sql, const char *id, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = db_prepare(db, "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE exp_id = ?", &st);
+	rc = db_prepare(db, sql, &st);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
+		*out = sqlite3_column_int64(st, 0);
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* The highest seq journaled for id (0 if none) into *seq. */
+static int db_journal_max(struct db *db, const char *id, int64_t *seq)
+{
+	return db_query_int(db, "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE exp_id = ?", id,
+			    seq);
 }
 
 /* Bind one journal object to the INSERT (exp_id already bound as ?1). */
@@ -926,20 +919,8 @@ int db_alloc_used(struct db *db, const char *except, uint64_t *cores, uint64_t *
  * Returns an SQLite code. */
 static int db_run_next(struct db *db, const char *id, int64_t *run)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = db_prepare(db, "SELECT COALESCE(MAX(run), 0) + 1 FROM runs WHERE exp_id = ?", &st);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*run = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return db_query_int(db, "SELECT COALESCE(MAX(run), 0) + 1 FROM runs WHERE exp_id = ?", id,
+			    run);
 }
 
 /* Number and insert the run in one write transaction, so two vtb run of
