@@ -1,5 +1,5 @@
 #!/bin/sh
-# The barrier of vtb run (docs/benchmarks-tasks.md): a 100-node LAN, a task
+# The barrier of vtb run (docs/benchmarks.md, "Tasks"): a 100-node LAN, a task
 # of 100 `true` commands, 20 runs. Per run: the task's wall time (vtb's own
 # "task 'all' ended in X s": from the first fork to the last reap) against
 # starting the same 100 `sh -c true` from a shell loop and waiting, with no

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The bring-up benchmarks (docs/benchmarks-bringup.md), in order:
+# The bring-up benchmarks (docs/benchmarks.md, "Bring-up"), in order:
 #   bench/up_mininet.sh   vtb against Mininet 2.3.0 (single,100 and linear,100)
 #   bench/up_ipbatch.sh   vtb against the same kernel objects made by ip -batch
 #   bench/up_1000.sh      1000 nodes: up and down times, memory

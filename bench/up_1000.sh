@@ -1,5 +1,5 @@
 #!/bin/sh
-# Bring-up at 1000 container nodes (docs/benchmarks-bringup.md, part 3).
+# Bring-up at 1000 container nodes (docs/benchmarks.md, "Bring-up", part 3).
 # Targets: `vtb up` under 10 s, `vtb down` under 10 s, on 2 cores.
 #
 # Models (written to bench/out/):

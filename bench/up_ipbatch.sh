@@ -1,5 +1,5 @@
 #!/bin/sh
-# Bring-up against iproute2 batches (docs/benchmarks-bringup.md, part 2):
+# Bring-up against iproute2 batches (docs/benchmarks.md, "Bring-up", part 2):
 # the kernel objects `vtb up` creates for a model, created by `ip -batch`
 # instead, then removed by a matching deletion batch; timed against
 # `vtb up` and `vtb down`, alternating, BENCH_RUNS (default 5) runs each.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Bring-up against Mininet (docs/benchmarks-bringup.md, part 1). Same
+# Bring-up against Mininet (docs/benchmarks.md, "Bring-up", part 1). Same
 # machine, same run, alternating, BENCH_RUNS (default 5) runs of each:
 #
 #   single100  mn --topo single,100 --switch lxbr --controller none --test none

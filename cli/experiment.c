@@ -56,9 +56,9 @@ int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardo
 	/* ask the supervisor to stop; the journal's process entry kills it if
 	 * it does not answer */
 	if (!sup_request(exp->id, "stop", 2000, &reply)) {
-		for (i = 0; i < 200 && exp->owner_pid > 0 &&
+		for (i = 0; i < 2000 && exp->owner_pid > 0 &&
 			    db_proc_start(exp->owner_pid) == exp->owner_start; i++) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = { 0, 1000 * 1000 };
 
 			nanosleep(&ts, NULL);
 		}

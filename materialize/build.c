@@ -519,8 +519,8 @@ static int stop_process(const struct db_obj *o)
 	if (o->pid <= 0 || db_proc_start(o->pid) != o->start)
 		return 0; /* gone, or the pid now belongs to someone else */
 	kill(o->pid, SIGTERM);
-	for (i = 0; i < 200; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
+	for (i = 0; i < 2000; i++) {
+		struct timespec ts = { 0, 1000 * 1000 };
 
 		if (db_proc_start(o->pid) != o->start)
 			return 0;
@@ -623,8 +623,8 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 		   struct build_error *err)
 {
 	static const enum db_obj_kind procs[] = { DB_PROCESS };
-	static const enum db_obj_kind links[] = { DB_LINK, DB_BRIDGE };
-	static const enum db_obj_kind spaces[] = { DB_NETNS };
+	static const enum db_obj_kind links[] = { DB_LINK };
+	static const enum db_obj_kind spaces[] = { DB_NETNS, DB_BRIDGE };
 	static const enum db_obj_kind files[] = { DB_FILE };
 	struct td_ctx c = { .db = db, .id = id, .st = st, .err = err };
 	size_t n = 0, i;
@@ -640,13 +640,14 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 		goto out;
 	}
 	/* processes first (they hold the rest), then the namespaces (taking
-	 * their links, and the veth pairs of LAN ports, with them), then what
-	 * is left in the root namespace (bridges), then files */
+	 * their links, and the veth pairs of LAN ports, with them) and the
+	 * bridges side by side (a bridge's deletion waits on RCU, not on its
+	 * ports), then any LAN port the kernel has not removed, then files */
 	r = td_phase(&c, n, procs, 1);
 	if (!r)
-		r = td_phase(&c, n, spaces, 1);
+		r = td_phase(&c, n, spaces, 2);
 	if (!r)
-		r = td_phase(&c, n, links, 2);
+		r = td_phase(&c, n, links, 1);
 	if (!r)
 		r = td_phase(&c, n, files, 1);
 	if (!r)
