@@ -35,6 +35,13 @@ static void b36(unsigned long v, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
+/* The netdev group of an experiment's bridges: "vt" and the 16-bit id, so
+ * teardown can delete them with one request (see td_bridge_group). */
+static uint32_t bridge_group(const char *id)
+{
+	return 0x76740000u | ((uint32_t)strtoul(id, NULL, 16) & 0xffff);
+}
+
 static void bridge_name(const char *id, uint32_t link, char *buf, size_t len)
 {
 	char n[16];
@@ -144,7 +151,8 @@ static int do_netns(struct build_ctx *c, const struct btask *t)
 
 static int do_bridge(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
-	struct nl_link_opts o = { .mtu = c->rz->links[t->link].mtu, .up = true };
+	struct nl_link_opts o = { .mtu = c->rz->links[t->link].mtu, .up = true,
+				  .group = bridge_group(c->id) };
 	struct nl_err e = { 0 };
 	struct nl_sock *s;
 	char name[32];
@@ -600,6 +608,37 @@ static int td_task(void *ctx, unsigned worker, void *arg)
 	return 0; /* keep removing the rest; failures are counted */
 }
 
+/* Delete the experiment's bridges with one request, when their netdev
+ * group holds exactly bridges this journal lists and nothing else: the
+ * kernel then unregisters them as one batch (a bridge costs an RCU barrier
+ * each; 100 bridges took 3.4 s one by one and 1.7 s as a group). Anything
+ * unexpected in the group and it does nothing: the bridges are then
+ * deleted one by one like every other link. */
+static void td_bridge_group(struct td_ctx *c, size_t n)
+{
+	char (*names)[16] = NULL;
+	struct nl_err e;
+	size_t nb = 0, ng = 0, i, k;
+
+	for (i = 0; i < n; i++)
+		nb += c->obj[i].kind == DB_BRIDGE && !c->obj[i].ns[0];
+	if (nb < 2 || (!c->root[0] && nl_open(&c->root[0], -1)))
+		return;
+	if (nl_group_links(c->root[0], bridge_group(c->id), &names, &ng) || !ng)
+		goto out;
+	for (k = 0; k < ng; k++) {
+		for (i = 0; i < n; i++)
+			if (c->obj[i].kind == DB_BRIDGE && !c->obj[i].ns[0] &&
+			    !strcmp(c->obj[i].name, names[k]))
+				break;
+		if (i == n)
+			goto out; /* not ours: leave the group alone */
+	}
+	nl_group_del(c->root[0], bridge_group(c->id), &e);
+out:
+	free(names);
+}
+
 /* One phase of teardown: the objects of these kinds, in parallel. */
 static int td_phase(struct td_ctx *c, size_t n, const enum db_obj_kind *kinds, size_t nkinds)
 {
@@ -644,6 +683,8 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	 * bridges side by side (a bridge's deletion waits on RCU, not on its
 	 * ports), then any LAN port the kernel has not removed, then files */
 	r = td_phase(&c, n, procs, 1);
+	if (!r)
+		td_bridge_group(&c, n);
 	if (!r)
 		r = td_phase(&c, n, spaces, 2);
 	if (!r)

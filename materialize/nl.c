@@ -11,6 +11,7 @@
  * Acks are matched to requests by sequence number; an ack for an older
  * sequence (one abandoned after a receive error) is ignored. */
 #include "nl.h"
+#include "util.h"
 #include "netns.h"
 
 #include <errno.h>
@@ -668,6 +669,8 @@ static void link_put_opts(struct nl_req *r, struct ifinfomsg *ifi, const struct 
 		req_put_u32(r, IFLA_MTU, o->mtu);
 	if (o->mac)
 		req_put(r, IFLA_ADDRESS, 6, o->mac);
+	if (o->group)
+		req_put_u32(r, IFLA_GROUP, o->group);
 	if (o->up && ifi) {
 		/* Applied by rtnl_configure_link once the device is
 		 * registered (not for a veth peer: see nl_veth_create). */
@@ -889,6 +892,103 @@ int nl_ifindex(struct nl_sock *s, const char *name)
 bool nl_link_exists(struct nl_sock *s, const char *name)
 {
 	return nl_ifindex(s, name) > 0;
+}
+
+struct group_dump {
+	uint32_t group;
+	char (*names)[16];
+	size_t n, cap;
+	int err;
+};
+
+static int group_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, IFLA_MAX) >= 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int on_group_link(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct group_dump *g = data;
+	char name[16];
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(struct ifinfomsg), group_attr, tb) < 0)
+		return MNL_CB_OK;
+	if (!tb[IFLA_GROUP] || !tb[IFLA_IFNAME] ||
+	    mnl_attr_get_payload_len(tb[IFLA_GROUP]) < 4 ||
+	    mnl_attr_get_u32(tb[IFLA_GROUP]) != g->group)
+		return MNL_CB_OK;
+	snprintf(name, sizeof(name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (util_grow((void **)&g->names, &g->cap, g->n + 1, sizeof(*g->names))) {
+		g->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	memcpy(g->names[g->n++], name, sizeof(name));
+	return MNL_CB_OK;
+}
+
+int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t *n)
+{
+	struct group_dump g = { .group = group };
+	struct ifinfomsg *ifi;
+	struct nl_req r;
+	uint32_t seq;
+	ssize_t got;
+	int rc;
+
+	if (s->batching)
+		return -EBUSY;
+	ifi = req_init(s, &r, RTM_GETLINK, 0, sizeof(*ifi));
+	r.nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP; /* a dump ends with DONE, not an ack */
+	ifi->ifi_family = AF_UNSPEC;
+	req_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	seq = r.nlh->nlmsg_seq;
+	if (mnl_socket_sendto(s->mnl, r.nlh, r.nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		got = mnl_socket_recvfrom(s->mnl, s->rbuf, NL_RECV_BUF);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			goto out_fail;
+		}
+		rc = mnl_cb_run(s->rbuf, (size_t)got, seq, s->portid, on_group_link, &g);
+	} while (rc > MNL_CB_STOP);
+	if (rc < 0) {
+		rc = g.err ? g.err : -errno;
+		goto out_fail;
+	}
+	*names = g.names;
+	*n = g.n;
+	return 0;
+out_fail:
+	free(g.names);
+	return rc;
+}
+
+int nl_group_del(struct nl_sock *s, uint32_t group, struct nl_err *err)
+{
+	struct nl_err dummy;
+	struct ifinfomsg *ifi;
+	struct nl_req r;
+
+	if (!err)
+		err = &dummy;
+	err_clear(err);
+	if (!group)
+		return req_fail(s, err, -EINVAL, "refusing to delete the default group");
+	ifi = req_start(s, &r, RTM_DELLINK, 0, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	req_put_u32(&r, IFLA_GROUP, group);
+	return req_submit(s, &r, -ENODEV, err);
 }
 
 /* ---- addresses and routes --------------------------------------------- */

@@ -39,6 +39,7 @@ struct nl_link_opts {
 	unsigned mtu;        /* 0: kernel default */
 	const uint8_t *mac;  /* 6 bytes or NULL */
 	bool up;
+	uint32_t group;      /* netdev group (IFLA_GROUP); 0: the default group */
 };
 
 /* Create a veth pair: name in the namespace ns_fd, peer in peer_ns_fd (-1:
@@ -65,6 +66,15 @@ int nl_addr_add(struct nl_sock *s, const char *ifname, const struct addr_prefix 
  * identical existing route is success. dst with plen 0 is a default route. */
 int nl_route_add(struct nl_sock *s, const struct addr_prefix *dst, const struct addr_prefix *gw,
 		 struct nl_err *err);
+/* The names of the links of netdev group `group` in the socket's namespace
+ * (a dump). *names is an array of *n names the caller frees. 0 or a
+ * negative errno. Not for use inside a batch. */
+int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t *n);
+/* Delete every link of netdev group `group` with one request: the kernel
+ * unregisters them as one batch, much faster than one by one (bridges).
+ * The caller must know the group holds only what it means to delete. */
+int nl_group_del(struct nl_sock *s, uint32_t group, struct nl_err *err);
+
 /* The ifindex of name, or -ENODEV. */
 int nl_ifindex(struct nl_sock *s, const char *name);
 /* True when a link with this name exists in the socket's namespace. */

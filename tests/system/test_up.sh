@@ -73,6 +73,30 @@ expect "down chain" "$VTB" down chain
 after=$(vtb_objects)
 if [ "$before" = "$after" ]; then ok "down leaves no vtb namespaces or links"; else not_ok "down leaves no vtb namespaces or links" "$(printf '%s\n' "$after" | grep -vxF -- "$before")"; fi
 
+# bridges are deleted as one netdev group only when the group holds nothing
+# but this experiment's bridges: a foreign device in it is left alone
+cat >"$m/lans.vtb" <<'M'
+a = topo.device('a')
+b = topo.device('b')
+c = topo.device('c')
+d = topo.device('d')
+topo.connect([a, b, c])
+topo.connect([b, c, d])
+M
+expect "up two LANs" "$VTB" up "$m/lans.vtb"
+on_exit "$VTB down lans >/dev/null 2>&1"
+lid=$("$VTB" status lans --json | awk -F'"' '/"id"/{print $4; exit}')
+group=$(( 0x76740000 | 0x$lid ))
+n=$(ip -o link show group $group | wc -l)
+if [ "$n" = 2 ]; then ok "the experiment's bridges are in its group"; else not_ok "the experiment's bridges are in its group" "$n links in group $group"; fi
+ip link add vtbforeign$$ type bridge && ip link set vtbforeign$$ group $group
+on_exit "ip link del vtbforeign$$ 2>/dev/null"
+expect "down with a foreign device in the group" "$VTB" down lans
+expect "the foreign device survived" ip link show vtbforeign$$
+ip link del vtbforeign$$
+n=$(ip -o link show group $group | wc -l)
+if [ "$n" = 0 ]; then ok "the experiment's bridges are gone"; else not_ok "the experiment's bridges are gone" "$n left"; fi
+
 # a dead supervisor: down still works from the journal
 expect "up pair again" "$VTB" up "$m/pair.vtb" --name three
 on_exit "$VTB down three >/dev/null 2>&1"
