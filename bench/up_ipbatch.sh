@@ -31,6 +31,7 @@
 # Environment: VTB (default ./vtb), BENCH_RUNS (default 5).
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 vtb=${VTB:-./vtb}
 runs=${BENCH_RUNS:-5}
@@ -46,38 +47,6 @@ done
 [ -x "$vtb" ] || { echo "bench: $vtb is not built; run make" >&2; exit 2; }
 mkdir -p "$out"
 
-now() { date +%s%N; }
-ms() { echo "$1 $2" | awk '{ printf "%.3f\n", ($2 - $1) / 1e9 }'; }
-
-# stats FILE: "median min max" of the numbers in FILE, one a line.
-stats() {
-	sort -g "$1" | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "NaN NaN NaN"; exit }
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
-}
-
-# settle: wait (at most 20 s) until the kernel has freed the network
-# namespaces of the last run (net_namespace objects in /proc/slabinfo
-# unchanged for 0.5 s).
-settle() {
-	if [ ! -r /proc/slabinfo ]; then
-		sleep 2
-		return
-	fi
-	_prev=-1 _same=0 _i=0
-	while [ $_i -lt 200 ]; do
-		_cur=$(awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo)
-		if [ "$_cur" = "$_prev" ]; then
-			_same=$((_same + 1))
-			[ $_same -ge 5 ] && return
-		else
-			_same=0
-		fi
-		_prev=$_cur _i=$((_i + 1))
-		sleep 0.1
-	done
-}
 
 # count_objects CASE TOOL PROCS MOUNTS NS...: one row of up_counts.tsv
 # (the same columns as bench/up_mininet.sh). Root-namespace objects are

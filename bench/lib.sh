@@ -1,0 +1,36 @@
+# lib.sh: what the benchmark scripts share (sourced).
+
+now() { date +%s%N; }
+
+# ms START END: seconds between two `now` stamps, 3 decimals.
+ms() { echo "$1 $2" | awk '{ printf "%.3f\n", ($2 - $1) / 1e9 }'; }
+
+# stats FILE: "median min max" of the numbers in FILE, one a line.
+stats() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "NaN NaN NaN"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
+}
+
+# settle: wait (at most 20 s) until the kernel has freed the network
+# namespaces of the last run: the count of net_namespace objects in
+# /proc/slabinfo has not moved for 0.5 s.
+settle() {
+	if [ ! -r /proc/slabinfo ]; then
+		sleep 2
+		return
+	fi
+	_prev=-1 _same=0 _i=0
+	while [ $_i -lt 200 ]; do
+		_cur=$(awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo)
+		if [ "$_cur" = "$_prev" ]; then
+			_same=$((_same + 1))
+			[ $_same -ge 5 ] && return
+		else
+			_same=0
+		fi
+		_prev=$_cur _i=$((_i + 1))
+		sleep 0.1
+	done
+}
