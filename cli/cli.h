@@ -40,6 +40,10 @@ int cli_need_root(const char *cmd);
 int cli_open_db(struct db **db);
 /* Find experiment name or say that there is none. 0, CLI_USER or CLI_SYSTEM. */
 int cli_find_exp(struct db *db, const char *name, struct db_exp *exp);
+/* cli_need_root, cli_open_db and cli_find_exp in a row, for the commands
+ * that act on one experiment. 0 with *db open (the caller closes it), or
+ * the exit status (then *db may be open too: db_close accepts NULL). */
+int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_exp *exp);
 /* Tell the supervisor to stop (if it runs), then remove everything the
  * journal lists. Prints nothing; returns 0 or a negative errno. */
 int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,

@@ -44,11 +44,7 @@ int cmd_down(int argc, char **argv)
 		cli_err("down: usage: vtb down NAME");
 		return CLI_USER;
 	}
-	status = cli_need_root("down");
-	if (!status)
-		status = cli_open_db(&db);
-	if (!status)
-		status = cli_find_exp(db, argv[1], &e);
+	status = cli_open_exp("down", argv[1], &db, &e);
 	if (status)
 		goto out;
 	if (cli_remove_experiment(db, &e, &st, &err)) {
@@ -257,11 +253,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	name = argv[1];
 	node = argv[2];
-	status = cli_need_root("exec");
-	if (!status)
-		status = cli_open_db(&db);
-	if (!status)
-		status = cli_find_exp(db, name, &e);
+	status = cli_open_exp("exec", name, &db, &e);
 	if (status)
 		goto out;
 	build_netns_name(e.id, node, ns, sizeof(ns));

@@ -487,11 +487,7 @@ int cmd_run(int argc, char **argv)
 
 	status = run_parse(argc, argv, &o, &name);
 	if (!status)
-		status = cli_need_root("run");
-	if (!status)
-		status = cli_open_db(&db);
-	if (!status)
-		status = cli_find_exp(db, name, &e);
+		status = cli_open_exp("run", name, &db, &e);
 	if (status)
 		goto out;
 	if (o.show) {

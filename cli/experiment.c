@@ -46,6 +46,17 @@ int cli_find_exp(struct db *db, const char *name, struct db_exp *exp)
 	return CLI_SYSTEM;
 }
 
+int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_exp *exp)
+{
+	int status = cli_need_root(cmd);
+
+	if (!status)
+		status = cli_open_db(db);
+	if (!status)
+		status = cli_find_exp(*db, name, exp);
+	return status;
+}
+
 int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,
 			  struct build_error *err)
 {
