@@ -941,7 +941,7 @@ int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t
 	struct nl_req r;
 	uint32_t seq;
 	ssize_t got;
-	int rc;
+	int rc = MNL_CB_OK; /* an interrupted receive goes round again */
 
 	if (s->batching)
 		return -EBUSY;
