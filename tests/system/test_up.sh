@@ -88,7 +88,8 @@ on_exit "$VTB down lans >/dev/null 2>&1"
 lid=$("$VTB" status lans --json | awk -F'"' '/"id"/{print $4; exit}')
 group=$(( 0x76740000 | 0x$lid ))
 n=$(ip -o link show group $group | wc -l)
-if [ "$n" = 2 ]; then ok "the experiment's bridges are in its group"; else not_ok "the experiment's bridges are in its group" "$n links in group $group"; fi
+# two bridges and the root ends of six LAN ports
+if [ "$n" = 8 ]; then ok "the experiment's bridges and ports are in its group"; else not_ok "the experiment's bridges and ports are in its group" "$n links in group $group"; fi
 ip link add vtbforeign$$ type bridge && ip link set vtbforeign$$ group $group
 on_exit "ip link del vtbforeign$$ 2>/dev/null"
 expect "down with a foreign device in the group" "$VTB" down lans
