@@ -1,0 +1,328 @@
+/* emu_dir: one direction of an emulated link (the model is in emu_dir.h). */
+#include "emu_dir.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* xoshiro256** (Blackman and Vigna), seeded through splitmix64 so that any
+ * seed, 0 included, gives a good state. */
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(uint64_t s[4])
+{
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+/* True with probability p. p <= 0 and p >= 1 draw nothing, so a link
+ * without a property keeps the same random stream for the others. */
+static bool rng_chance(struct emu_dir *d, double p)
+{
+	if (p <= 0)
+		return false;
+	if (p >= 1)
+		return true;
+	return (double)(rng_next(d->rng) >> 11) * 0x1.0p-53 < p;
+}
+
+/* Uniform in [-j, j]. The modulo bias is below 2^-20 for j <= 1 h. */
+static int64_t rng_jitter(struct emu_dir *d, int64_t j)
+{
+	uint64_t span = 2 * (uint64_t)j + 1;
+
+	return (int64_t)(rng_next(d->rng) % span) - j;
+}
+
+static bool prob_ok(double p)
+{
+	return p >= 0 && p <= 1; /* false for NaN */
+}
+
+int emu_params_check(const struct emu_params *p)
+{
+	if (!p || p->latency_ns < 0 || p->jitter_ns < 0 || p->latency_ns > EMU_DELAY_MAX_NS ||
+	    p->jitter_ns > EMU_DELAY_MAX_NS - p->latency_ns)
+		return -EINVAL;
+	if (!prob_ok(p->loss) || !prob_ok(p->duplicate) || !prob_ok(p->reorder) ||
+	    !prob_ok(p->corrupt))
+		return -EINVAL;
+	if (p->ge.on && (!prob_ok(p->ge.p_gb) || !prob_ok(p->ge.p_bg) ||
+	                 !prob_ok(p->ge.loss_good) || !prob_ok(p->ge.loss_bad)))
+		return -EINVAL;
+	return 0;
+}
+
+int emu_dir_init(struct emu_dir *d, const struct emu_params *p, uint32_t capacity, uint64_t seed)
+{
+	memset(d, 0, sizeof(*d));
+	if (emu_params_check(p) || capacity == 0 || capacity > EMU_CAPACITY_MAX)
+		return -EINVAL;
+	d->p = *p;
+	d->heap = calloc(capacity, sizeof(*d->heap));
+	d->wait = calloc(capacity, sizeof(*d->wait));
+	if (!d->heap || !d->wait) {
+		emu_dir_free(d);
+		return -ENOMEM;
+	}
+	d->capacity = capacity;
+	for (int i = 0; i < 4; i++)
+		d->rng[i] = splitmix64(&seed);
+	return 0;
+}
+
+void emu_dir_free(struct emu_dir *d)
+{
+	if (!d)
+		return;
+	free(d->heap);
+	free(d->wait);
+	d->heap = NULL;
+	d->wait = NULL;
+	d->capacity = 0;
+	d->stats.ring_used = 0;
+	d->wait_n = 0;
+}
+
+int emu_dir_set_params(struct emu_dir *d, const struct emu_params *p)
+{
+	if (emu_params_check(p))
+		return -EINVAL;
+	if (p->rate_bps != d->p.rate_bps && d->busy_frac) {
+		/* The carried fraction is in units of the old rate: round it up. */
+		d->busy_until_ns++;
+		d->busy_frac = 0;
+	}
+	d->p = *p;
+	return 0;
+}
+
+const char *emu_verdict_name(enum emu_verdict v)
+{
+	switch (v) {
+	case EMU_QUEUED: return "queued";
+	case EMU_DROP_LOSS: return "loss";
+	case EMU_DROP_QUEUE: return "queue";
+	case EMU_DROP_RING: return "ring";
+	}
+	return "?";
+}
+
+/* Heap order: earlier departure first, then earlier arrival. */
+static bool pkt_before(const struct emu_pkt *a, const struct emu_pkt *b)
+{
+	return a->depart_ns < b->depart_ns || (a->depart_ns == b->depart_ns && a->seq < b->seq);
+}
+
+static void heap_push(struct emu_dir *d, const struct emu_pkt *pkt)
+{
+	uint32_t i = d->stats.ring_used++;
+
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (!pkt_before(pkt, &d->heap[parent]))
+			break;
+		d->heap[i] = d->heap[parent];
+		i = parent;
+	}
+	d->heap[i] = *pkt;
+	if (d->stats.ring_used > d->stats.ring_peak)
+		d->stats.ring_peak = d->stats.ring_used;
+}
+
+static struct emu_pkt heap_pop(struct emu_dir *d)
+{
+	struct emu_pkt top = d->heap[0];
+	uint32_t n = --d->stats.ring_used;
+	struct emu_pkt last = d->heap[n];
+	uint32_t i = 0;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && pkt_before(&d->heap[c + 1], &d->heap[c]))
+			c++;
+		if (!pkt_before(&d->heap[c], &last))
+			break;
+		d->heap[i] = d->heap[c];
+		i = c;
+	}
+	if (n > 0)
+		d->heap[i] = last;
+	return top;
+}
+
+/* Advance the clock to now (never backwards) and drop from the backlog the
+ * frames whose serialization has started by then. */
+static uint64_t advance(struct emu_dir *d, uint64_t now)
+{
+	if (now < d->now_ns)
+		now = d->now_ns;
+	d->now_ns = now;
+	while (d->wait_n > 0 && d->wait[d->wait_head].start_ns <= now) {
+		d->stats.backlog_pkts--;
+		d->stats.backlog_bytes -= d->wait[d->wait_head].len;
+		d->wait_head = (d->wait_head + 1) % d->capacity;
+		d->wait_n--;
+	}
+	return now;
+}
+
+/* Loss decision for one offered frame: Bernoulli, or one step of the
+ * Gilbert-Elliott chain (decide in the current state, then move). */
+static bool lose(struct emu_dir *d)
+{
+	bool lost;
+
+	if (!d->p.ge.on)
+		return rng_chance(d, d->p.loss);
+	lost = rng_chance(d, d->ge_bad ? d->p.ge.loss_bad : d->p.ge.loss_good);
+	if (d->ge_bad ? rng_chance(d, d->p.ge.p_bg) : rng_chance(d, d->p.ge.p_gb))
+		d->ge_bad = !d->ge_bad;
+	return lost;
+}
+
+/* When the wire is free for a frame arriving at now. */
+static uint64_t wire_start(const struct emu_dir *d, uint64_t now)
+{
+	if (d->p.rate_bps == 0 || now > d->busy_until_ns)
+		return now;
+	return d->busy_until_ns;
+}
+
+/* Occupy the wire from start for len bytes; returns the end of
+ * serialization. The sub-ns remainder carries to the next frame while the
+ * wire stays busy. */
+static uint64_t wire_take(struct emu_dir *d, uint64_t start, uint32_t len)
+{
+	unsigned __int128 bits_ns = (unsigned __int128)len * 8u * 1000000000u;
+	uint64_t rate = d->p.rate_bps, end;
+
+	if (rate == 0)
+		return start;
+	if (start > d->busy_until_ns)
+		d->busy_frac = 0;
+	end = start + (uint64_t)(bits_ns / rate);
+	d->busy_frac += (uint64_t)(bits_ns % rate);
+	if (d->busy_frac >= rate) {
+		d->busy_frac -= rate;
+		end++;
+	}
+	d->busy_until_ns = end;
+	return end;
+}
+
+/* Queue one copy of a frame (the original or its duplicate). */
+static enum emu_verdict enqueue(struct emu_dir *d, uint64_t now, uint32_t len, uint64_t cookie,
+                                uint32_t flags, uint64_t *depart_ns)
+{
+	uint32_t qp = d->p.queue_pkts ? d->p.queue_pkts : EMU_QUEUE_PKTS_DEFAULT;
+	uint64_t qb = d->p.queue_bytes ? d->p.queue_bytes : UINT64_MAX;
+	uint64_t start = wire_start(d, now), end;
+	struct emu_pkt pkt = { .seq = d->seq, .cookie = cookie, .len = len, .flags = flags };
+	bool waits = start > now;
+
+	if (waits && ((uint64_t)d->stats.backlog_pkts + 1 > qp ||
+	              d->stats.backlog_bytes + len > qb || d->stats.backlog_bytes + len < len)) {
+		d->stats.drop_queue++;
+		return EMU_DROP_QUEUE;
+	}
+	if (d->stats.ring_used >= d->capacity || (waits && d->wait_n >= d->capacity)) {
+		d->stats.drop_ring++;
+		return EMU_DROP_RING;
+	}
+	end = wire_take(d, start, len);
+	if (waits) {
+		d->wait[(d->wait_head + d->wait_n) % d->capacity] =
+			(struct emu_wait){ .start_ns = start, .len = len };
+		d->wait_n++;
+		d->stats.backlog_pkts++;
+		d->stats.backlog_bytes += len;
+	}
+	if (rng_chance(d, d->p.corrupt)) {
+		pkt.flags |= EMU_PKT_CORRUPT;
+		d->stats.corrupted++;
+	}
+	if (rng_chance(d, d->p.reorder)) {
+		pkt.flags |= EMU_PKT_REORDERED;
+		d->stats.reordered++;
+		pkt.depart_ns = end;
+	} else {
+		int64_t delay = d->p.latency_ns;
+
+		if (d->p.jitter_ns > 0)
+			delay += rng_jitter(d, d->p.jitter_ns);
+		pkt.depart_ns = end + (uint64_t)(delay > 0 ? delay : 0);
+		if (pkt.depart_ns < d->last_depart_ns)
+			pkt.depart_ns = d->last_depart_ns;
+	}
+	if (pkt.depart_ns > d->last_depart_ns)
+		d->last_depart_ns = pkt.depart_ns;
+	d->seq++;
+	heap_push(d, &pkt);
+	if (depart_ns)
+		*depart_ns = pkt.depart_ns;
+	return EMU_QUEUED;
+}
+
+enum emu_verdict emu_dir_offer(struct emu_dir *d, uint64_t now_ns, uint32_t frame_len,
+                               uint64_t cookie, uint64_t *depart_ns)
+{
+	uint64_t now = advance(d, now_ns);
+	enum emu_verdict v;
+
+	d->stats.rx_pkts++;
+	d->stats.rx_bytes += frame_len;
+	if (lose(d)) {
+		d->stats.drop_loss++;
+		return EMU_DROP_LOSS;
+	}
+	v = enqueue(d, now, frame_len, cookie, 0, depart_ns);
+	if (v == EMU_QUEUED && rng_chance(d, d->p.duplicate)) {
+		d->stats.duplicated++;
+		enqueue(d, now, frame_len, cookie, EMU_PKT_DUP, NULL);
+	}
+	return v;
+}
+
+size_t emu_dir_due(struct emu_dir *d, uint64_t now_ns, struct emu_pkt *out, size_t max)
+{
+	uint64_t now = advance(d, now_ns);
+	size_t n = 0;
+
+	while (n < max && d->stats.ring_used > 0 && d->heap[0].depart_ns <= now) {
+		out[n] = heap_pop(d);
+		d->stats.tx_pkts++;
+		d->stats.tx_bytes += out[n].len;
+		n++;
+	}
+	return n;
+}
+
+uint64_t emu_dir_next_deadline(const struct emu_dir *d)
+{
+	return d->stats.ring_used > 0 ? d->heap[0].depart_ns : UINT64_MAX;
+}

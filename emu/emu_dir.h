@@ -1,0 +1,169 @@
+/* emu_dir: one direction of one emulated link, as a pure state machine.
+ *
+ * No clock, no sockets, no allocation per packet: the data plane offers each
+ * frame with the current time (emu_dir_offer), arms a timer for
+ * emu_dir_next_deadline, and collects the frames that are due
+ * (emu_dir_due). The state is deterministic given the seed, so tests replay
+ * exactly.
+ *
+ * The model, per frame, in this order:
+ *   1. loss: Bernoulli(loss), or Gilbert-Elliott when ge.on (a 2-state
+ *      Markov chain: a frame is lost with the current state's loss
+ *      probability, then the state moves good->bad with p_gb, bad->good with
+ *      p_bg). A lost frame never reaches the queue (drop "loss").
+ *   2. duplicate: with probability duplicate a second copy is queued right
+ *      behind the original; it takes its own wire time and queue space.
+ *   3. each copy: corrupt with probability corrupt (a flag; the data plane
+ *      flips a bit), then the queue:
+ *        serialization: the wire is FIFO in arrival order. A frame of L bytes
+ *        (Ethernet frame bytes, as given) occupies it for L*8*1e9/rate_bps ns,
+ *        starting at max(arrival, busy_until). Fractions of a ns carry over,
+ *        so the long-run rate is exact.
+ *        queue: the backlog is the frames that have arrived but whose
+ *        serialization has not started yet. A frame that would have to wait
+ *        is dropped at the tail (drop "queue") if the backlog would then
+ *        exceed queue_pkts frames or queue_bytes bytes.
+ *        delay line: departure = serialization end + latency + jitter, the
+ *        jitter uniform in [-jitter_ns, +jitter_ns] (delay clamped at >= 0),
+ *        then raised to the latest departure so far: jitter never reorders,
+ *        it only spreads. (At frame spacing well above 2*jitter the delay is
+ *        latency +- jitter with mean latency; at close spacing the clamp
+ *        pushes the mean delay towards latency + jitter.)
+ *        reorder (netem's model): with probability reorder a frame skips the
+ *        delay line (latency, jitter and clamp) and departs at its
+ *        serialization end, so it overtakes the frames still in the delay
+ *        line. With latency and jitter 0 there is nothing to overtake.
+ *        ring: every queued frame (waiting, on the wire or in the delay line)
+ *        takes one slot of a ring of fixed capacity; when it is full the
+ *        frame is dropped (drop "ring"). That is the memory bound.
+ *
+ * Times are nanoseconds on any monotonic clock; a now earlier than one seen
+ * before is treated as the latest one seen. */
+#ifndef VTB_EMU_DIR_H
+#define VTB_EMU_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Defaults for a queue bound of 0, and the limits emu_dir_set_params accepts. */
+#define EMU_QUEUE_PKTS_DEFAULT 1000u
+#define EMU_DELAY_MAX_NS       (3600LL * 1000000000LL) /* latency + jitter <= 1 h */
+#define EMU_CAPACITY_MAX       (1u << 24)
+
+/* The properties of one direction. Probabilities are in [0, 1]. */
+struct emu_params {
+	int64_t latency_ns; /* one-way delay added after serialization */
+	int64_t jitter_ns;  /* uniform +-jitter_ns around latency_ns */
+	double loss;        /* Bernoulli loss; ignored when ge.on */
+	struct {
+		double p_gb, p_bg;          /* per-frame transition probabilities */
+		double loss_good, loss_bad; /* loss probability in each state */
+		bool on;
+	} ge;
+	double duplicate, reorder, corrupt;
+	uint64_t rate_bps;    /* 0 = unlimited: no serialization delay, no backlog */
+	uint32_t queue_pkts;  /* 0 = EMU_QUEUE_PKTS_DEFAULT */
+	uint64_t queue_bytes; /* 0 = no byte bound (queue_pkts and the ring still bound) */
+};
+
+/* What emu_dir_offer did with a frame. */
+enum emu_verdict {
+	EMU_QUEUED,     /* queued (with its duplicate, if any) */
+	EMU_DROP_LOSS,  /* lost by the loss model */
+	EMU_DROP_QUEUE, /* backlog past queue_pkts / queue_bytes */
+	EMU_DROP_RING,  /* ring full (the memory bound) */
+};
+
+/* Flags of a queued frame. */
+#define EMU_PKT_CORRUPT   0x1u /* flip a bit before sending */
+#define EMU_PKT_DUP       0x2u /* this is the duplicate copy (same cookie twice) */
+#define EMU_PKT_REORDERED 0x4u /* skipped the delay line */
+
+/* One queued frame. cookie is the data plane's handle on the frame's
+ * buffer; emu_dir never looks at it. With a duplicate the same cookie comes
+ * out of emu_dir_due twice, the second time with EMU_PKT_DUP. */
+struct emu_pkt {
+	uint64_t depart_ns;
+	uint64_t seq; /* arrival order of the copy; breaks departure ties */
+	uint64_t cookie;
+	uint32_t len;
+	uint32_t flags;
+};
+
+/* Counters, for vtb status. rx counts offered frames; tx counts frames
+ * handed out by emu_dir_due (copies included). duplicated counts copies
+ * made, reordered and corrupted count copies queued with the flag. At any
+ * time rx_pkts + duplicated == tx_pkts + drop_loss + drop_queue + drop_ring
+ * + ring_used. backlog_* is the queue depth as of the last call. */
+struct emu_stats {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	uint64_t drop_loss, drop_queue, drop_ring;
+	uint64_t duplicated, reordered, corrupted;
+	uint64_t backlog_bytes;
+	uint32_t backlog_pkts;
+	uint32_t ring_used, ring_peak;
+};
+
+/* The backlog in arrival order: when each waiting frame starts on the wire. */
+struct emu_wait {
+	uint64_t start_ns;
+	uint32_t len;
+};
+
+/* One direction. Fields are private to emu_dir.c except through the
+ * functions below; stats may be read directly. */
+struct emu_dir {
+	struct emu_params p;
+	uint64_t rng[4];    /* xoshiro256** */
+	bool ge_bad;        /* Gilbert-Elliott state */
+	uint64_t now_ns;    /* latest time seen */
+	uint64_t busy_until_ns, busy_frac; /* wire free at busy_until + busy_frac/rate ns */
+	uint64_t last_depart_ns;           /* latest departure: the no-reorder clamp */
+	uint64_t seq;
+	struct emu_pkt *heap; /* min-heap on (depart_ns, seq), capacity slots */
+	struct emu_wait *wait; /* FIFO ring of the backlog, capacity slots */
+	uint32_t capacity, wait_head, wait_n;
+	struct emu_stats stats;
+};
+
+/* Set up d with params p (see emu_dir_set_params), a ring of capacity frames
+ * (1..EMU_CAPACITY_MAX; allocated here, once) and the PRNG seed. Returns 0,
+ * -EINVAL (bad params or capacity; d is then safe to emu_dir_free) or
+ * -ENOMEM. */
+int emu_dir_init(struct emu_dir *d, const struct emu_params *p, uint32_t capacity, uint64_t seed);
+
+/* Release d's memory; queued frames are forgotten (their cookies stay the
+ * caller's). Accepts NULL and a d whose init failed. */
+void emu_dir_free(struct emu_dir *d);
+
+/* Check p, and on success apply it to frames arriving from now on. Frames
+ * already queued keep their departure times; a later frame still departs no
+ * earlier than any earlier one unless it is reordered. The backlog is not
+ * trimmed to a smaller bound: new frames are dropped until it drains.
+ * Returns 0 or -EINVAL (d unchanged). */
+int emu_dir_set_params(struct emu_dir *d, const struct emu_params *p);
+
+/* Check p alone: 0 or -EINVAL. */
+int emu_params_check(const struct emu_params *p);
+
+/* Offer a frame of frame_len bytes arriving at now_ns. On EMU_QUEUED,
+ * *depart_ns (if not NULL) is when the original leaves. The cookie comes
+ * back from emu_dir_due; on a drop it is the caller's again at once. A
+ * duplicate that cannot be queued is counted as a drop by its cause but
+ * does not change the verdict. */
+enum emu_verdict emu_dir_offer(struct emu_dir *d, uint64_t now_ns, uint32_t frame_len,
+                               uint64_t cookie, uint64_t *depart_ns);
+
+/* Move up to max frames whose departure time is <= now_ns into out, in
+ * departure order (ties in arrival order). Returns how many. Call again
+ * while it returns max. */
+size_t emu_dir_due(struct emu_dir *d, uint64_t now_ns, struct emu_pkt *out, size_t max);
+
+/* The earliest queued departure time, or UINT64_MAX when nothing is queued. */
+uint64_t emu_dir_next_deadline(const struct emu_dir *d);
+
+/* Name of a verdict for status output: "queued", "loss", "queue", "ring". */
+const char *emu_verdict_name(enum emu_verdict v);
+
+#endif
