@@ -520,41 +520,63 @@ int db_exp_find(struct db *db, const char *name, struct db_exp *out)
 	return r;
 }
 
+/* Step st to its end, turning each row into the next elem-sized item of a
+ * growing array with row(). On success *v (the caller frees it) and *n;
+ * on failure the items made so far are released with release (free() when
+ * NULL) and a negative errno is returned. */
+static int db_collect(struct db *db, sqlite3_stmt *st, size_t elem,
+		      int (*row)(sqlite3_stmt *, void *), void (*release)(void *, size_t),
+		      void **v, size_t *n)
+{
+	char *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	int r = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = util_grow((void **)&arr, &cap, cnt + 1, elem);
+		if (r)
+			goto out_fail;
+		memset(arr + cnt * elem, 0, elem);
+		r = row(st, arr + cnt++ * elem);
+		if (r)
+			goto out_fail;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_errno(db->conn, rc);
+		goto out_fail;
+	}
+	*v = arr;
+	*n = cnt;
+	return 0;
+out_fail:
+	if (release)
+		release(arr, cnt);
+	else
+		free(arr);
+	return r;
+}
+
 /* All experiments, oldest first, into a malloc'd array the caller frees.
  * On failure *v is NULL and *n 0. */
+static int db_exp_row(sqlite3_stmt *st, void *item)
+{
+	db_exp_from_row(st, item);
+	return 0;
+}
+
 int db_exp_list(struct db *db, struct db_exp **v, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	struct db_exp *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = 0, rc;
+	int r, rc;
 
 	*v = NULL;
 	*n = 0;
 	pthread_mutex_lock(&db->lock);
 	rc = db_prepare(db, "SELECT " DB_EXP_COLUMNS " FROM experiments ORDER BY created, rowid",
 			&st);
-	if (rc != SQLITE_OK) {
-		r = db_errno(db->conn, rc);
-		goto out_unlock;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = util_grow((void **)&arr, &cap, cnt + 1, sizeof(*arr));
-		if (r)
-			goto out_free;
-		db_exp_from_row(st, &arr[cnt++]);
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_errno(db->conn, rc);
-		goto out_free;
-	}
-	*v = arr;
-	*n = cnt;
-	arr = NULL;
-out_free:
-	free(arr);
+	r = rc == SQLITE_OK ? db_collect(db, st, sizeof(**v), db_exp_row, NULL, (void **)v, n)
+			    : db_errno(db->conn, rc);
 	sqlite3_finalize(st);
-out_unlock:
 	pthread_mutex_unlock(&db->lock);
 	return r;
 }
@@ -802,12 +824,16 @@ static void db_obj_from_row(sqlite3_stmt *st, struct db_obj *o)
 
 /* The journal of id by ascending seq, into a malloc'd array the caller
  * frees (NULL and 0 when empty or on failure). */
+static int db_obj_row(sqlite3_stmt *st, void *item)
+{
+	db_obj_from_row(st, item);
+	return 0;
+}
+
 int db_journal_list(struct db *db, const char *id, struct db_obj **v, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	struct db_obj *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = 0, rc;
+	int r, rc;
 
 	*v = NULL;
 	*n = 0;
@@ -816,25 +842,8 @@ int db_journal_list(struct db *db, const char *id, struct db_obj **v, size_t *n)
 			    " WHERE exp_id = ? ORDER BY seq", &st);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (rc != SQLITE_OK) {
-		r = db_errno(db->conn, rc);
-		goto out_free;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = util_grow((void **)&arr, &cap, cnt + 1, sizeof(*arr));
-		if (r)
-			goto out_free;
-		db_obj_from_row(st, &arr[cnt++]);
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_errno(db->conn, rc);
-		goto out_free;
-	}
-	*v = arr;
-	*n = cnt;
-	arr = NULL;
-out_free:
-	free(arr);
+	r = rc == SQLITE_OK ? db_collect(db, st, sizeof(**v), db_obj_row, NULL, (void **)v, n)
+			    : db_errno(db->conn, rc);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
 	return r;
@@ -1048,12 +1057,23 @@ int db_result_add(struct db *db, const char *id, const struct db_result *r)
 	return ret;
 }
 
+/* Fill a struct db_run from a row of db_run_list's query. */
+static int db_run_row(sqlite3_stmt *st, void *item)
+{
+	struct db_run *u = item;
+
+	u->run = sqlite3_column_int64(st, 0);
+	u->started = sqlite3_column_double(st, 1);
+	u->ended = sqlite3_column_double(st, 2);
+	db_col_copy(st, 3, u->status, sizeof(u->status));
+	db_col_copy(st, 4, u->failed_task, sizeof(u->failed_task));
+	return 0;
+}
+
 int db_run_list(struct db *db, const char *id, struct db_run **v, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	struct db_run *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = 0, rc;
+	int r, rc;
 
 	*v = NULL;
 	*n = 0;
@@ -1064,33 +1084,8 @@ int db_run_list(struct db *db, const char *id, struct db_run **v, size_t *n)
 			    " FROM runs WHERE exp_id = ? ORDER BY run", &st);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (rc != SQLITE_OK) {
-		r = db_errno(db->conn, rc);
-		goto out_free;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_run *u;
-
-		r = util_grow((void **)&arr, &cap, cnt + 1, sizeof(*arr));
-		if (r)
-			goto out_free;
-		u = &arr[cnt++];
-		memset(u, 0, sizeof(*u));
-		u->run = sqlite3_column_int64(st, 0);
-		u->started = sqlite3_column_double(st, 1);
-		u->ended = sqlite3_column_double(st, 2);
-		db_col_copy(st, 3, u->status, sizeof(u->status));
-		db_col_copy(st, 4, u->failed_task, sizeof(u->failed_task));
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_errno(db->conn, rc);
-		goto out_free;
-	}
-	*v = arr;
-	*n = cnt;
-	arr = NULL;
-out_free:
-	free(arr);
+	r = rc == SQLITE_OK ? db_collect(db, st, sizeof(**v), db_run_row, NULL, (void **)v, n)
+			    : db_errno(db->conn, rc);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
 	return r;
@@ -1133,12 +1128,20 @@ static int db_result_from_row(sqlite3_stmt *st, struct db_result *r)
 	return r->task && r->node && r->cmd && r->out && r->err ? 0 : -ENOMEM;
 }
 
+static int db_result_row(sqlite3_stmt *st, void *item)
+{
+	return db_result_from_row(st, item);
+}
+
+static void db_results_release(void *arr, size_t n)
+{
+	db_results_free(arr, n);
+}
+
 int db_result_list(struct db *db, const char *id, int64_t run, struct db_result **v, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	struct db_result *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = 0, rc;
+	int r, rc;
 
 	*v = NULL;
 	*n = 0;
@@ -1150,28 +1153,9 @@ int db_result_list(struct db *db, const char *id, int64_t run, struct db_result 
 		rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, run);
-	if (rc != SQLITE_OK) {
-		r = db_errno(db->conn, rc);
-		goto out_free;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = util_grow((void **)&arr, &cap, cnt + 1, sizeof(*arr));
-		if (r)
-			goto out_free;
-		r = db_result_from_row(st, &arr[cnt++]);
-		if (r)
-			goto out_free;
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_errno(db->conn, rc);
-		goto out_free;
-	}
-	*v = arr;
-	*n = cnt;
-	arr = NULL;
-	cnt = 0;
-out_free:
-	db_results_free(arr, cnt);
+	r = rc == SQLITE_OK ? db_collect(db, st, sizeof(**v), db_result_row, db_results_release,
+					 (void **)v, n)
+			    : db_errno(db->conn, rc);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
 	return r;
