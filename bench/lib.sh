@@ -34,3 +34,25 @@ settle() {
 		sleep 0.1
 	done
 }
+
+# vtb_up MODEL NAME: bring it up with $vtb, record and print its id (in
+# $work/ids, for the cleanup on exit)
+vtb_up() {
+	"$vtb" up "$1" --name "$2" >"$work/up.out" 2>"$work/up.err" || {
+		echo "bench: vtb up $1 failed:" >&2
+		head -n 5 "$work/up.err" >&2
+		exit 1
+	}
+	_id=$(sed -n 's/.* is up (id \([0-9a-f]*\)).*/\1/p' "$work/up.out")
+	echo "$_id" >>"$work/ids"
+	echo "$_id"
+}
+
+# vtb_down NAME
+vtb_down() {
+	"$vtb" down "$1" >"$work/down.out" 2>&1 || {
+		echo "bench: vtb down $1 failed:" >&2
+		head -n 5 "$work/down.out" >&2
+		exit 1
+	}
+}

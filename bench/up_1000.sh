@@ -102,6 +102,7 @@ trap 'exit 130' INT TERM HUP
 } >"$out/up-sites1000.vtb"
 
 # vtb_up MODEL NAME: bring it up (max RSS to $work/rss), print its id
+# vtb_up: lib.sh's, also taking vtb up's peak memory
 vtb_up() {
 	/usr/bin/time -f '%M' -o "$work/rss" "$vtb" up "$1" --name "$2" >"$work/up.out" 2>"$work/up.err" || {
 		echo "bench: vtb up $1 failed:" >&2
@@ -113,13 +114,6 @@ vtb_up() {
 	echo "$_id"
 }
 
-vtb_down() {
-	"$vtb" down "$1" >"$work/down.out" 2>&1 || {
-		echo "bench: vtb down $1 failed:" >&2
-		head -n 5 "$work/down.out" >&2
-		exit 1
-	}
-}
 
 # check SHAPE ID FROM TO...: count the kernel objects once, and ping from
 # FROM to each TO across the topology

@@ -136,24 +136,7 @@ trap 'exit 130' INT TERM HUP
 	echo "topo.connect(h, name='lan')"
 } >"$out/up-single100.vtb"
 
-vtb_up() {
-	"$vtb" up "$1" --name "$2" >"$work/up.out" 2>"$work/up.err" || {
-		echo "bench: vtb up $1 failed:" >&2
-		head -n 5 "$work/up.err" >&2
-		exit 1
-	}
-	_id=$(sed -n 's/.* is up (id \([0-9a-f]*\)).*/\1/p' "$work/up.out")
-	echo "$_id" >>"$work/ids"
-	echo "$_id"
-}
 
-vtb_down() {
-	"$vtb" down "$1" >"$work/down.out" 2>&1 || {
-		echo "bench: vtb down $1 failed:" >&2
-		head -n 5 "$work/down.out" >&2
-		exit 1
-	}
-}
 
 # gen_batches CASE MODEL: bring the model up once, count what vtb built,
 # write the batches from its realization into $work/CASE/, bring it down.

@@ -211,25 +211,7 @@ trap 'exit 130' INT TERM HUP
 	echo "topo.spec(routing == false)"
 } >"$out/up-linear100-noroutes.vtb"
 
-# vtb_up MODEL NAME: bring it up, print its id
-vtb_up() {
-	"$vtb" up "$1" --name "$2" >"$work/up.out" 2>"$work/up.err" || {
-		echo "bench: vtb up $1 failed:" >&2
-		head -n 5 "$work/up.err" >&2
-		exit 1
-	}
-	_id=$(sed -n 's/.* is up (id \([0-9a-f]*\)).*/\1/p' "$work/up.out")
-	echo "$_id" >>"$work/ids"
-	echo "$_id"
-}
 
-vtb_down() {
-	"$vtb" down "$1" >"$work/down.out" 2>&1 || {
-		echo "bench: vtb down $1 failed:" >&2
-		head -n 5 "$work/down.out" >&2
-		exit 1
-	}
-}
 
 # ---- counting run: what each side builds ----
 # count_vtb CASE MODEL: build it, count, check it works, remove it
