@@ -6,13 +6,13 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 STD     := -std=gnu17 -D_GNU_SOURCE
-INC     := -Ilib -Ixir -Imodel -Icompile -Irealize -Imaterialize -Istate -Iexec -Icli -Iemu
+INC     := -Ilib -Ixir -Imodel -Icompile -Irealize -Imaterialize -Istate -Iexec -Icli -Iemu -Ivm
 PKGS    := jansson libmnl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lmnl -lsqlite3) -lpthread
 ALL_CFLAGS = $(STD) $(WARN) $(INC) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 
-LIB_SRCS := $(wildcard lib/*.c xir/*.c model/*.c compile/*.c realize/*.c materialize/*.c state/*.c exec/*.c emu/*.c)
+LIB_SRCS := $(wildcard lib/*.c xir/*.c model/*.c compile/*.c realize/*.c materialize/*.c state/*.c exec/*.c emu/*.c vm/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 SYSTEST_SRCS := $(wildcard tests/system/test_*.c)
@@ -85,7 +85,12 @@ fuzz-build:
 fuzz: fuzz-build
 	@fuzz/run.sh $(FUZZ_TIME)
 
-bench: deps vtb
+# bench/udpbench: the UDP load generator and receiver of the link benchmarks
+$(B)/udpbench: bench/udpbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $< -o $@ -lm
+
+bench: deps vtb $(B)/udpbench
 	@bench/run.sh
 
 clean:

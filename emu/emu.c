@@ -1,0 +1,735 @@
+/* emu: the link emulator's data plane (see emu.h). */
+#include "emu.h"
+
+#include <errno.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RING_BLOCK   (1u << 16)
+#define MAC_SLOTS    256u          /* per LAN: learned MACs (open addressing) */
+#define SPIN_DEFAULT 60000LL       /* ns of polling before a deadline */
+#define VLAN_HLEN    4u
+
+/* One port: the socket, its receive ring, and its direction. */
+struct port {
+	int fd, ifindex;
+	uint32_t seg;
+	uint8_t *ring;
+	size_t ring_len;
+	uint32_t frame_size, frame_nr, head;
+	/* the direction of frames arriving here */
+	struct emu_dir d;
+	uint8_t *slab;            /* slots of slot_size bytes */
+	uint32_t *free_slots, nfree;
+	uint32_t *slot_len;
+	uint8_t *slot_refs;
+	bool active;              /* in the active list */
+	/* frames leaving by this port in the current iteration */
+	struct mmsghdr msg[EMU_BATCH];
+	struct iovec iov[EMU_BATCH];
+	struct { uint32_t port, slot; } out_ref[EMU_BATCH];
+	uint32_t nout;
+	uint64_t drop_kernel, drop_oversize, drop_tx;
+};
+
+struct mac_ent {
+	uint8_t mac[6];
+	bool used;
+	uint32_t port;
+};
+
+struct seg {
+	uint32_t first, n;        /* its ports */
+	struct mac_ent *macs;     /* LANs only */
+};
+
+struct emu {
+	struct port *ports;
+	size_t nports;
+	struct seg *segs;
+	size_t nsegs;
+	uint32_t slot_size;
+	uint32_t *active;         /* ports whose direction holds frames */
+	size_t nactive;
+	int epfd, evfd;
+	int64_t spin_ns;
+	uint8_t *scratch;         /* corrupted copies of shared slots */
+	uint32_t nscratch;
+	uint64_t rng;
+	pthread_t thread;
+	bool running;
+	/* control: one request at a time, carried out by the thread */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	atomic_int pending;       /* a request waits */
+	atomic_int stop;
+	int req;                  /* REQ_* */
+	size_t req_port;
+	const struct emu_params *req_p;
+	struct emu_port_stats *req_out;
+	int req_r;
+	bool req_done;
+};
+
+enum { REQ_NONE, REQ_SET, REQ_SNAP };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint32_t pow2_at_least(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* Ring frames: the tpacket header, room for the address, and the frame. */
+static int open_port(struct port *pt, const char *ifname, uint32_t frame_size,
+		     uint32_t ring_bytes)
+{
+	struct tpacket_req req = { 0 };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int v2 = TPACKET_V2, one = 1, r = 0;
+
+	pt->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (pt->fd < 0)
+		return -errno;
+	pt->ifindex = (int)if_nametoindex(ifname);
+	if (!pt->ifindex)
+		return -errno;
+	req.tp_block_size = RING_BLOCK > frame_size ? RING_BLOCK : frame_size;
+	req.tp_block_nr = ring_bytes / req.tp_block_size ? ring_bytes / req.tp_block_size : 1;
+	req.tp_frame_size = frame_size;
+	req.tp_frame_nr = req.tp_block_nr * (req.tp_block_size / frame_size);
+	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))
+		return -errno;
+	pt->ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
+	pt->ring = mmap(NULL, pt->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, pt->fd, 0);
+	if (pt->ring == MAP_FAILED) {
+		pt->ring = NULL;
+		return -errno;
+	}
+	pt->frame_size = frame_size;
+	pt->frame_nr = req.tp_frame_nr;
+	sll.sll_ifindex = pt->ifindex;
+	if (bind(pt->fd, (struct sockaddr *)&sll, sizeof(sll)))
+		r = -errno;
+	return r;
+}
+
+static int alloc_dir(struct port *pt, const struct emu_params *p, uint32_t slot_size,
+		     uint64_t seed)
+{
+	uint32_t cap = EMU_SLOTS_DEFAULT, i;
+	int r;
+
+	if (p->queue_pkts > cap / 2)
+		cap = p->queue_pkts * 2 > EMU_CAPACITY_MAX ? EMU_CAPACITY_MAX : p->queue_pkts * 2;
+	r = emu_dir_init(&pt->d, p, cap, seed);
+	if (r)
+		return r;
+	pt->slab = mmap(NULL, (size_t)cap * slot_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pt->slab == MAP_FAILED) {
+		pt->slab = NULL;
+		return -ENOMEM;
+	}
+	pt->free_slots = malloc(cap * sizeof(*pt->free_slots));
+	pt->slot_len = calloc(cap, sizeof(*pt->slot_len));
+	pt->slot_refs = calloc(cap, 1);
+	if (!pt->free_slots || !pt->slot_len || !pt->slot_refs)
+		return -ENOMEM;
+	for (i = 0; i < cap; i++)
+		pt->free_slots[i] = cap - 1 - i;
+	pt->nfree = cap;
+	return 0;
+}
+
+static void close_port(struct port *pt)
+{
+	if (pt->ring)
+		munmap(pt->ring, pt->ring_len);
+	if (pt->fd >= 0)
+		close(pt->fd);
+	emu_dir_free(&pt->d);
+	free(pt->free_slots);
+	free(pt->slot_len);
+	free(pt->slot_refs);
+}
+
+void emu_close(struct emu *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	if (e->running) {
+		atomic_store(&e->stop, 1);
+		if (write(e->evfd, &(uint64_t){ 1 }, 8) != 8) {
+			/* the thread also polls stop at every iteration */
+		}
+		pthread_join(e->thread, NULL);
+	}
+	for (i = 0; i < e->nports; i++) {
+		struct port *pt = &e->ports[i];
+
+		if (pt->slab)
+			munmap(pt->slab, (size_t)pt->d.capacity * e->slot_size);
+		pt->slab = NULL;
+		close_port(pt);
+	}
+	for (i = 0; i < e->nsegs; i++)
+		free(e->segs[i].macs);
+	if (e->scratch)
+		munmap(e->scratch, (size_t)EMU_BATCH * e->slot_size);
+	if (e->epfd >= 0)
+		close(e->epfd);
+	if (e->evfd >= 0)
+		close(e->evfd);
+	pthread_mutex_destroy(&e->mu);
+	pthread_cond_destroy(&e->cv);
+	free(e->ports);
+	free(e->segs);
+	free(e->active);
+	free(e);
+}
+
+int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_t spin_ns,
+	     struct emu **out, char *err, size_t errlen)
+{
+	struct emu *e;
+	unsigned mtu = 0;
+	uint32_t frame_size, ring_bytes;
+	size_t i, j, n = 0, k = 0;
+	int r = 0;
+
+	*out = NULL;
+	err[0] = '\0';
+	for (i = 0; i < nsegs; i++) {
+		n += segs[i].nports;
+		if (segs[i].mtu > mtu)
+			mtu = segs[i].mtu;
+	}
+	if (!mtu)
+		mtu = 1500;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->epfd = e->evfd = -1;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	e->spin_ns = spin_ns > 0 ? spin_ns : SPIN_DEFAULT;
+	e->rng = seed ^ 0x5bd1e995u;
+	/* a frame: Ethernet header, a VLAN tag put back, the MTU's payload */
+	e->slot_size = (uint32_t)((ETH_HLEN + VLAN_HLEN + mtu + 63) & ~63u);
+	frame_size = pow2_at_least(TPACKET_ALIGN(TPACKET2_HDRLEN) + 64 + e->slot_size);
+	/* the kernel's ring memory is pinned: smaller rings for big experiments */
+	ring_bytes = n <= 64 ? (4u << 20) : n <= 512 ? (1u << 20) : (256u << 10);
+	e->ports = calloc(n ? n : 1, sizeof(*e->ports));
+	e->segs = calloc(nsegs ? nsegs : 1, sizeof(*e->segs));
+	e->active = calloc(n ? n : 1, sizeof(*e->active));
+	if (!e->ports || !e->segs || !e->active) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		e->ports[i].fd = -1;
+	e->nports = n;
+	e->nsegs = nsegs;
+	e->scratch = mmap(NULL, (size_t)EMU_BATCH * e->slot_size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (e->scratch == MAP_FAILED) {
+		e->scratch = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->epfd < 0 || e->evfd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->evfd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.u32 = UINT32_MAX })) {
+		r = -errno;
+		goto out;
+	}
+	for (i = 0; i < nsegs && !r; i++) {
+		struct seg *sg = &e->segs[i];
+
+		sg->first = (uint32_t)k;
+		sg->n = (uint32_t)segs[i].nports;
+		if (sg->n < 2) {
+			snprintf(err, errlen, "link '%s': an emulated link needs two ports",
+				 segs[i].name);
+			r = -EINVAL;
+			break;
+		}
+		if (sg->n > 2) {
+			sg->macs = calloc(MAC_SLOTS, sizeof(*sg->macs));
+			if (!sg->macs) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		for (j = 0; j < segs[i].nports && !r; j++, k++) {
+			struct port *pt = &e->ports[k];
+			const struct emu_port_cfg *pc = &segs[i].ports[j];
+
+			pt->seg = (uint32_t)i;
+			r = emu_params_check(&pc->p);
+			if (r) {
+				snprintf(err, errlen, "link '%s': invalid parameters for %s",
+					 segs[i].name, pc->ifname);
+				break;
+			}
+			r = open_port(pt, pc->ifname, frame_size, ring_bytes);
+			if (!r)
+				r = alloc_dir(pt, &pc->p, e->slot_size, rng_next(&e->rng));
+			if (!r && epoll_ctl(e->epfd, EPOLL_CTL_ADD, pt->fd,
+					    &(struct epoll_event){ .events = EPOLLIN,
+								   .data.u32 = (uint32_t)k }))
+				r = -errno;
+			if (r)
+				snprintf(err, errlen, "link '%s': cannot open port %s: %s",
+					 segs[i].name, pc->ifname, strerror(-r));
+		}
+	}
+out:
+	if (r) {
+		emu_close(e);
+		return r;
+	}
+	*out = e;
+	return 0;
+}
+
+size_t emu_nports(const struct emu *e)
+{
+	return e->nports;
+}
+
+static void activate(struct emu *e, struct port *pt)
+{
+	if (!pt->active) {
+		pt->active = true;
+		e->active[e->nactive++] = (uint32_t)(pt - e->ports);
+	}
+}
+
+static void release_slot(struct port *pt, uint32_t slot)
+{
+	if (--pt->slot_refs[slot] == 0)
+		pt->free_slots[pt->nfree++] = slot;
+}
+
+/* Send what is batched for port o; what the port refuses is dropped and
+ * counted on the direction it came from. */
+static void flush_port(struct emu *e, struct port *o)
+{
+	uint32_t done = 0, i;
+	int n;
+
+	while (done < o->nout) {
+		n = sendmmsg(o->fd, o->msg + done, o->nout - done, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			/* the first refused frame is dropped, then go on */
+			e->ports[o->out_ref[done].port].drop_tx++;
+			done++;
+			continue;
+		}
+		done += (uint32_t)n;
+	}
+	for (i = 0; i < o->nout; i++) {
+		if (o->out_ref[i].slot == UINT32_MAX)
+			continue; /* a scratch copy */
+		release_slot(&e->ports[o->out_ref[i].port], o->out_ref[i].slot);
+	}
+	o->nout = 0;
+}
+
+static void flush_all(struct emu *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nports; i++)
+		if (e->ports[i].nout)
+			flush_port(e, &e->ports[i]);
+	e->nscratch = 0;
+}
+
+/* Queue a frame of port src's slot for port o. */
+static void out_frame(struct emu *e, struct port *o, uint32_t src, uint32_t slot, uint8_t *data,
+		      uint32_t len)
+{
+	uint32_t k;
+
+	if (o->nout == EMU_BATCH)
+		flush_port(e, o);
+	k = o->nout++;
+	o->iov[k].iov_base = data;
+	o->iov[k].iov_len = len;
+	memset(&o->msg[k], 0, sizeof(o->msg[k]));
+	o->msg[k].msg_hdr.msg_iov = &o->iov[k];
+	o->msg[k].msg_hdr.msg_iovlen = 1;
+	o->out_ref[k].port = src;
+	o->out_ref[k].slot = slot;
+	if (slot != UINT32_MAX)
+		e->ports[src].slot_refs[slot]++;
+}
+
+static struct mac_ent *mac_find(struct seg *sg, const uint8_t *mac, bool insert)
+{
+	uint32_t h = 2166136261u, i, k;
+
+	for (i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 16777619u;
+	for (i = 0; i < MAC_SLOTS; i++) {
+		struct mac_ent *m = &sg->macs[(h + i) & (MAC_SLOTS - 1)];
+
+		if (m->used && !memcmp(m->mac, mac, 6))
+			return m;
+		if (!m->used) {
+			if (!insert)
+				return NULL;
+			memcpy(m->mac, mac, 6);
+			m->used = true;
+			return m;
+		}
+	}
+	/* full: forget one at random, it is learned again */
+	k = h & (MAC_SLOTS - 1);
+	if (insert) {
+		memcpy(sg->macs[k].mac, mac, 6);
+		return &sg->macs[k];
+	}
+	return NULL;
+}
+
+/* A frame of port p's direction is due: send it where it goes. */
+static void deliver(struct emu *e, struct port *p, const struct emu_pkt *pk)
+{
+	uint32_t src = (uint32_t)(p - e->ports), slot = (uint32_t)pk->cookie, i;
+	struct seg *sg = &e->segs[p->seg];
+	uint8_t *data = p->slab + (size_t)slot * e->slot_size;
+	uint32_t len = p->slot_len[slot];
+
+	if (pk->flags & EMU_PKT_CORRUPT) {
+		/* a random bit after the Ethernet header, so the frame still
+		 * reaches its node and the damage shows in its checksums; on a
+		 * copy when the slot is shared with a duplicate */
+		uint64_t bit;
+
+		if (len <= ETH_HLEN) {
+			release_slot(p, slot);
+			return;
+		}
+		if (p->slot_refs[slot] > 1) {
+			if (e->nscratch == EMU_BATCH)
+				flush_all(e);
+			uint8_t *copy = e->scratch + (size_t)e->nscratch++ * e->slot_size;
+
+			memcpy(copy, data, len);
+			release_slot(p, slot);
+			data = copy;
+			slot = UINT32_MAX;
+		}
+		bit = rng_next(&e->rng) % ((uint64_t)(len - ETH_HLEN) * 8);
+		data[ETH_HLEN + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	if (sg->n == 2) {
+		out_frame(e, &e->ports[sg->first + (src == sg->first)], src, slot, data, len);
+	} else {
+		struct mac_ent *m = (data[0] & 1) ? NULL : mac_find(sg, data, false);
+
+		if (m && m->port != src) {
+			out_frame(e, &e->ports[m->port], src, slot, data, len);
+		} else if (!m) {
+			for (i = sg->first; i < sg->first + sg->n; i++)
+				if (i != src)
+					out_frame(e, &e->ports[i], src, slot, data, len);
+		}
+	}
+	/* the reference the direction held */
+	if (slot != UINT32_MAX)
+		release_slot(p, slot);
+}
+
+/* Take up to EMU_BATCH frames from port p's ring into its direction. */
+static unsigned drain_port(struct emu *e, struct port *p, uint64_t now, int64_t real_off)
+{
+	unsigned n = 0;
+
+	while (n < EMU_BATCH) {
+		struct tpacket2_hdr *h =
+			(struct tpacket2_hdr *)(p->ring + (size_t)p->head * p->frame_size);
+		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		uint8_t *frame = (uint8_t *)h + h->tp_mac;
+		uint32_t len = h->tp_snaplen, slot, vlan = 0;
+		uint64_t ts;
+
+		if (!(st & TP_STATUS_USER))
+			break;
+		if (st & TP_STATUS_VLAN_VALID)
+			vlan = VLAN_HLEN;
+		if (h->tp_len != h->tp_snaplen || len + vlan > e->slot_size || len < ETH_HLEN ||
+		    !p->nfree) {
+			if (!p->nfree) {
+				/* every slot holds a frame: the ring bound */
+				p->d.stats.rx_pkts++;
+				p->d.stats.rx_bytes += h->tp_len;
+				p->d.stats.drop_ring++;
+			} else {
+				p->drop_oversize++;
+			}
+			goto next;
+		}
+		slot = p->free_slots[--p->nfree];
+		{
+			uint8_t *dst = p->slab + (size_t)slot * e->slot_size;
+
+			if (vlan) {
+				uint16_t tpid = htons(h->tp_vlan_tpid ? h->tp_vlan_tpid : 0x8100);
+				uint16_t tci = htons(h->tp_vlan_tci);
+
+				memcpy(dst, frame, 12);
+				memcpy(dst + 12, &tpid, 2);
+				memcpy(dst + 14, &tci, 2);
+				memcpy(dst + 16, frame + 12, len - 12);
+			} else {
+				memcpy(dst, frame, len);
+			}
+			p->slot_len[slot] = len + vlan;
+			if (e->segs[p->seg].macs && !(dst[6] & 1)) {
+				struct mac_ent *m = mac_find(&e->segs[p->seg], dst + 6, true);
+
+				m->port = (uint32_t)(p - e->ports);
+			}
+		}
+		/* the kernel's receive time, on the monotonic clock */
+		ts = (uint64_t)h->tp_sec * 1000000000ULL + h->tp_nsec;
+		ts = (int64_t)ts - real_off > 0 ? (uint64_t)((int64_t)ts - real_off) : now;
+		if (ts > now)
+			ts = now;
+		p->slot_refs[slot] = 1;
+		if (emu_dir_offer(&p->d, ts, len + vlan, slot, NULL) != EMU_QUEUED)
+			release_slot(p, slot);
+		else
+			activate(e, p);
+	next:
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		p->head = (p->head + 1) % p->frame_nr;
+		n++;
+	}
+	return n;
+}
+
+/* Send everything due; returns the earliest remaining deadline. */
+static uint64_t run_due(struct emu *e, uint64_t now, bool *sent)
+{
+	struct emu_pkt pk[EMU_BATCH];
+	uint64_t next = UINT64_MAX, dl;
+	size_t i = 0, n, k;
+
+	while (i < e->nactive) {
+		struct port *p = &e->ports[e->active[i]];
+
+		do {
+			n = emu_dir_due(&p->d, now, pk, EMU_BATCH);
+			for (k = 0; k < n; k++)
+				deliver(e, p, &pk[k]);
+			if (n)
+				*sent = true;
+		} while (n == EMU_BATCH);
+		dl = emu_dir_next_deadline(&p->d);
+		if (dl == UINT64_MAX) {
+			p->active = false;
+			e->active[i] = e->active[--e->nactive];
+			continue;
+		}
+		if (dl < next)
+			next = dl;
+		i++;
+	}
+	flush_all(e);
+	return next;
+}
+
+static void kernel_drops(struct emu *e)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+	size_t i;
+
+	for (i = 0; i < e->nports; i++)
+		if (!getsockopt(e->ports[i].fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+			e->ports[i].drop_kernel += st.tp_drops;
+}
+
+static void snapshot(struct emu *e, struct emu_port_stats *out)
+{
+	size_t i;
+
+	kernel_drops(e);
+	for (i = 0; i < e->nports; i++) {
+		out[i].dir = e->ports[i].d.stats;
+		out[i].p = e->ports[i].d.p;
+		out[i].drop_kernel = e->ports[i].drop_kernel;
+		out[i].drop_oversize = e->ports[i].drop_oversize;
+		out[i].drop_tx = e->ports[i].drop_tx;
+	}
+}
+
+static void serve_request(struct emu *e)
+{
+	pthread_mutex_lock(&e->mu);
+	e->req_r = 0;
+	if (e->req == REQ_SET)
+		e->req_r = emu_dir_set_params(&e->ports[e->req_port].d, e->req_p);
+	else if (e->req == REQ_SNAP)
+		snapshot(e, e->req_out);
+	e->req = REQ_NONE;
+	e->req_done = true;
+	atomic_store(&e->pending, 0);
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static void *loop(void *arg)
+{
+	struct emu *e = arg;
+	struct epoll_event ev[64];
+	uint64_t next = UINT64_MAX, now, drain;
+	int64_t real_off = (int64_t)(real_ns() - mono_ns());
+	int n, i;
+
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	while (!atomic_load(&e->stop)) {
+		struct timespec to, *top = &to;
+		bool sent = false;
+
+		now = mono_ns();
+		if (next == UINT64_MAX) {
+			top = NULL; /* nothing queued: sleep until a frame comes */
+		} else if (next > now + (uint64_t)e->spin_ns) {
+			uint64_t d = next - now - (uint64_t)e->spin_ns;
+
+			to.tv_sec = (time_t)(d / 1000000000ULL);
+			to.tv_nsec = (long)(d % 1000000000ULL);
+		} else {
+			to.tv_sec = 0;
+			to.tv_nsec = 0;
+		}
+		n = epoll_pwait2(e->epfd, ev, 64, top, NULL);
+		now = mono_ns();
+		real_off = (int64_t)(real_ns() - now);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.u32 == UINT32_MAX) {
+				if (read(e->evfd, &drain, 8) != 8) {
+					/* nothing to drain: another wake-up took it */
+				}
+				continue;
+			}
+			drain_port(e, &e->ports[ev[i].data.u32], now, real_off);
+		}
+		if (atomic_load(&e->pending))
+			serve_request(e);
+		next = run_due(e, mono_ns(), &sent);
+	}
+	return NULL;
+}
+
+int emu_start(struct emu *e)
+{
+	int r = pthread_create(&e->thread, NULL, loop, e);
+
+	if (r)
+		return -r;
+	e->running = true;
+	return 0;
+}
+
+static int request(struct emu *e, int kind, size_t port, const struct emu_params *p,
+		   struct emu_port_stats *out)
+{
+	int r;
+
+	if (!e->running) {
+		if (kind == REQ_SET)
+			return emu_dir_set_params(&e->ports[port].d, p);
+		snapshot(e, out);
+		return 0;
+	}
+	pthread_mutex_lock(&e->mu);
+	while (e->req != REQ_NONE)
+		pthread_cond_wait(&e->cv, &e->mu);
+	e->req = kind;
+	e->req_port = port;
+	e->req_p = p;
+	e->req_out = out;
+	e->req_done = false;
+	atomic_store(&e->pending, 1);
+	if (write(e->evfd, &(uint64_t){ 1 }, 8) != 8) {
+		/* the counter is saturated: the thread is being woken anyway */
+	}
+	while (!e->req_done)
+		pthread_cond_wait(&e->cv, &e->mu);
+	r = e->req_r;
+	pthread_mutex_unlock(&e->mu);
+	return r;
+}
+
+int emu_set(struct emu *e, size_t port, const struct emu_params *p)
+{
+	if (port >= e->nports || emu_params_check(p))
+		return -EINVAL;
+	return request(e, REQ_SET, port, p, NULL);
+}
+
+int emu_snapshot(struct emu *e, struct emu_port_stats *out)
+{
+	return request(e, REQ_SNAP, 0, NULL, out);
+}

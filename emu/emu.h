@@ -1,0 +1,86 @@
+/* emu: the link emulator's data plane. One thread moves frames between
+ * ports (the root-namespace ends of the nodes' veths) through the emu_dir
+ * state machines.
+ *
+ * A segment is one emulated link: two ports for a point-to-point link, more
+ * for a LAN. Every port has one direction, the frames that arrive from it
+ * (that is, the frames its node sends): they are impaired by that port's
+ * emu_dir and then leave by the other port (point-to-point) or by the port
+ * whose node has the destination MAC (a LAN learns source MACs as frames
+ * arrive; unknown, broadcast and multicast destinations go to every other
+ * port). So on a point-to-point link the two directions are independent,
+ * and on a LAN each endpoint's traffic is impaired on its way into the LAN.
+ *
+ * I/O. Each port is an AF_PACKET socket bound to its interface with a
+ * TPACKET_V2 receive ring (frame-by-frame hand-over: a V3 ring hands frames
+ * over a block at a time, when the block fills or its timer, of a
+ * millisecond at least, expires, which would add up to that much delay to a
+ * frame; see docs/link-emulator.md). Arriving frames are copied once into a
+ * slot of the direction's slab (the memory bound: a fixed number of slots,
+ * mapped once, touched only as used) and time-stamped with the kernel's
+ * receive time. Due frames go out with sendmmsg(), a batch per port and
+ * loop iteration, bypassing the qdisc. One epoll_pwait2 per iteration
+ * covers every port and the control eventfd: no per-frame system calls.
+ *
+ * Timing. The loop computes the earliest departure over the directions
+ * that hold frames; it sleeps (timer slack 1 ns) until spin_ns before it
+ * and then polls without sleeping until it is due. With nothing queued it
+ * sleeps until a frame or a request arrives: an idle experiment costs no CPU.
+ *
+ * Control. emu_set and emu_snapshot may be called from another thread at
+ * any time; the data-plane thread carries them out between two iterations
+ * (a change applies to frames arriving after it, at once). */
+#ifndef VTB_EMU_H
+#define VTB_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu_dir.h"
+
+#define EMU_SLOTS_DEFAULT 8192u /* frames held per direction, at most */
+#define EMU_BATCH         64u   /* frames per sendmmsg and per ring pass */
+
+struct emu_port_cfg {
+	char ifname[16];      /* the root-namespace interface */
+	struct emu_params p;  /* for frames arriving from this port */
+};
+
+struct emu_seg_cfg {
+	const char *name;     /* the link's name, for messages */
+	const struct emu_port_cfg *ports;
+	size_t nports;        /* 2 or more */
+	unsigned mtu;         /* 0: 1500 */
+};
+
+/* What the data plane adds to a direction's emu_stats. */
+struct emu_port_stats {
+	struct emu_stats dir;
+	struct emu_params p;
+	uint64_t drop_kernel;   /* the receive ring was full (the kernel's count) */
+	uint64_t drop_oversize; /* larger than the link's MTU allows */
+	uint64_t drop_tx;       /* the out port refused it (sendmmsg error) */
+};
+
+struct emu;
+
+/* Open every port of segs (in order; a port's index is its position over
+ * all segments) and allocate all memory. No thread yet. On failure err
+ * names the link and interface with the system's words. spin_ns 0 picks
+ * the default. Returns 0 or a negative errno. */
+int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_t spin_ns,
+	     struct emu **out, char *err, size_t errlen);
+/* Start the data-plane thread. */
+int emu_start(struct emu *e);
+/* Stop the thread (if any) and free everything. Accepts NULL. */
+void emu_close(struct emu *e);
+
+size_t emu_nports(const struct emu *e);
+/* Change the parameters of port's direction. 0 or -EINVAL (bad params or
+ * port), -ENOMEM never: slots are fixed at open. */
+int emu_set(struct emu *e, size_t port, const struct emu_params *p);
+/* Copy the counters and parameters of every port into out[emu_nports]. */
+int emu_snapshot(struct emu *e, struct emu_port_stats *out);
+
+#endif
