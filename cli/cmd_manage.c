@@ -143,6 +143,49 @@ static void print_status_list(struct db *db, bool json)
 	free(v);
 }
 
+static json_int_t jint(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* "    a -> b  latency 5 ms, loss 1%  rx 10 tx 9  drops loss 1  queue 0" */
+static void print_direction(const json_t *d)
+{
+	const json_t *p = json_object_get(d, "params"), *c = json_object_get(d, "counters");
+	const json_t *dr = json_object_get(c, "drops");
+	char what[256] = "";
+	size_t n = 0;
+
+#define ADD(...) n += (size_t)snprintf(what + n, n < sizeof(what) ? sizeof(what) - n : 0, __VA_ARGS__)
+	if (jint(p, "latency_ns"))
+		ADD(" latency %g ms", (double)jint(p, "latency_ns") / 1e6);
+	if (jint(p, "jitter_ns"))
+		ADD(" jitter %g ms", (double)jint(p, "jitter_ns") / 1e6);
+	if (json_real_value(json_object_get(p, "loss")) > 0)
+		ADD(" loss %g%%", json_real_value(json_object_get(p, "loss")) * 100);
+	if (json_real_value(json_object_get(p, "burst")) > 0)
+		ADD(" burst %g", json_real_value(json_object_get(p, "burst")));
+	if (json_real_value(json_object_get(p, "duplicate")) > 0)
+		ADD(" duplicate %g%%", json_real_value(json_object_get(p, "duplicate")) * 100);
+	if (json_real_value(json_object_get(p, "reorder")) > 0)
+		ADD(" reorder %g%%", json_real_value(json_object_get(p, "reorder")) * 100);
+	if (json_real_value(json_object_get(p, "corrupt")) > 0)
+		ADD(" corrupt %g%%", json_real_value(json_object_get(p, "corrupt")) * 100);
+	if (jint(p, "rate_bps"))
+		ADD(" capacity %g Mbit/s", (double)jint(p, "rate_bps") / 1e6);
+#undef ADD
+	if (n >= sizeof(what))
+		what[sizeof(what) - 1] = '\0';
+	printf("    %s -> %s:%s\n", json_string_value(json_object_get(d, "from")),
+	       json_string_value(json_object_get(d, "to")), n ? what : " no impairment");
+	printf("      packets in %lld out %lld, queue %lld pkts; drops: loss %lld queue %lld "
+	       "memory %lld kernel %lld\n",
+	       (long long)jint(c, "rx_packets"), (long long)jint(c, "tx_packets"),
+	       (long long)jint(c, "queue_packets"), (long long)jint(dr, "loss"),
+	       (long long)jint(dr, "queue"), (long long)jint(dr, "memory"),
+	       (long long)jint(dr, "kernel"));
+}
+
 static void print_status_one(json_t *st)
 {
 	size_t i, k;
@@ -180,6 +223,8 @@ static void print_status_one(json_t *st)
 		json_array_foreach(json_object_get(l, "endpoints"), k, f)
 			printf("%s%s", k ? ", " : " ", json_string_value(f));
 		printf("\n");
+		json_array_foreach(json_object_get(l, "directions"), k, f)
+			print_direction(f);
 	}
 }
 

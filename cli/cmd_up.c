@@ -209,6 +209,34 @@ static int start_supervisor(struct db *db, struct db_exp *e, struct build_error 
 	return r;
 }
 
+/* Have the supervisor open the emulated links' ports and start the
+ * emulator, once they exist. */
+static int start_links(const struct db_exp *e, const struct realization *rz,
+		       struct build_error *err)
+{
+	json_t *reply = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < rz->x->nlinks && !rz->links[i].emulated; i++)
+		;
+	if (i == rz->x->nlinks)
+		return 0;
+	r = sup_request(e->id, "links_start", 30000, &reply);
+	if (!r && !json_is_true(json_object_get(reply, "ok"))) {
+		const char *m = json_string_value(json_object_get(reply, "error"));
+
+		snprintf(err->what, sizeof(err->what), "cannot start the link emulator");
+		snprintf(err->msg, sizeof(err->msg), "%s", m ? m : "no reason given");
+		r = -EIO;
+	} else if (r) {
+		snprintf(err->what, sizeof(err->what), "cannot reach the supervisor");
+		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
+	}
+	json_decref(reply);
+	return r;
+}
+
 int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
@@ -285,6 +313,8 @@ int cmd_up(int argc, char **argv)
 	r = build_up(db, e.id, rz, isatty(2) ? progress : progress_lines, &last, &err);
 	if (!r)
 		r = start_supervisor(db, &e, &err);
+	if (!r)
+		r = start_links(&e, rz, &err);
 	if (!r)
 		r = db_exp_set_state(db, e.id, DB_UP);
 	if (r) {

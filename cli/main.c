@@ -19,6 +19,8 @@ static const struct cli_cmd commands[] = {
 	  "run a command on a node (a shell when no command is given)" },
 	{ "run", cmd_run, "vtb run NAME [--json] [--keep-going] [--repeat N] [--show]",
 	  "run the experiment's tasks; report, keep and list (--show) their results" },
+	{ "link", cmd_link, "vtb link set NAME (A B | LINK) [--from NODE] K=V...",
+	  "change an emulated link at run time: latency=20ms loss=1% capacity=10mbit ..." },
 	{ "down", cmd_down, "vtb down NAME", "remove everything NAME created, in reverse order" },
 	{ "clean", cmd_clean, "vtb clean",
 	  "remove what the journal lists for experiments whose vtb is gone (crash, kill -9)" },

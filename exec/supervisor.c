@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "links.h"
 #include "status.h"
 
 void sup_socket_path(const char *id, char *buf, size_t len)
@@ -104,7 +105,7 @@ static int listen_socket(const char *path)
 }
 
 /* Answer one request; returns true when the supervisor must exit. */
-static bool serve_one(int conn, const char *id, char *buf)
+static bool serve_one(int conn, const char *id, char *buf, struct sup_links **links)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
@@ -136,12 +137,30 @@ static bool serve_one(int conn, const char *id, char *buf)
 		if (!db_open(db_state_dir(), &db, why, sizeof(why)) && !db_exp_list(db, &v, &nexp))
 			for (i = 0; i < nexp && !reply; i++)
 				if (!strcmp(v[i].id, id))
-					reply = json_pack("{s:b,s:o}", "ok", 1, "status",
-							  status_json(db, &v[i]));
+				{
+					json_t *st = status_json(db, &v[i]);
+
+					links_annotate(*links, st);
+					reply = json_pack("{s:b,s:o}", "ok", 1, "status", st);
+				}
 		free(v);
 		db_close(db);
 		if (!reply)
 			reply = json_pack("{s:b,s:s}", "ok", 0, "error", "experiment not found");
+	} else if (op && !strcmp(op, "links_start")) {
+		char err[512];
+		int r = 0;
+
+		if (!*links)
+			r = links_start(id, links, err, sizeof(err));
+		reply = r ? json_pack("{s:b,s:s}", "ok", 0, "error", err)
+			  : json_pack("{s:b}", "ok", 1);
+	} else if (op && !strcmp(op, "link_set")) {
+		char err[512];
+		int r = links_set(*links, req, err, sizeof(err));
+
+		reply = r < 0 ? json_pack("{s:b,s:s}", "ok", 0, "error", err)
+			      : json_pack("{s:b,s:i}", "ok", 1, "changed", r);
 	} else {
 		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "unknown request");
 	}
@@ -156,6 +175,7 @@ static bool serve_one(int conn, const char *id, char *buf)
 
 int sup_main(const char *id, int ready_fd, int release_fd)
 {
+	struct sup_links *links = NULL;
 	char path[512], c, *buf = NULL;
 	int lfd, nullfd, status = 1;
 	ssize_t n;
@@ -197,7 +217,7 @@ int sup_main(const char *id, int ready_fd, int release_fd)
 				continue;
 			break;
 		}
-		stop = serve_one(conn, id, buf);
+		stop = serve_one(conn, id, buf, &links);
 		close(conn);
 		if (stop) {
 			status = 0;
@@ -205,6 +225,7 @@ int sup_main(const char *id, int ready_fd, int release_fd)
 		}
 	}
 out:
+	links_stop(links);
 	free(buf);
 	close(lfd);
 	unlink(path);
@@ -213,24 +234,37 @@ out:
 
 int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply)
 {
+	json_t *req = json_pack("{s:s}", "op", op);
+	int r = req ? sup_call(id, req, timeout_ms, reply) : -ENOMEM;
+
+	json_decref(req);
+	return r;
+}
+
+int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	char *buf = NULL, req[128];
+	char *buf = NULL, *req = NULL;
 	ssize_t n;
 	int fd, r = 0;
 
 	*reply = NULL;
+	req = json_dumps(request, JSON_COMPACT);
+	if (!req)
+		return -ENOMEM;
 	sup_socket_path(id, sa.sun_path, sizeof(sa.sun_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		free(req);
 		return -errno;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		r = -errno;
 		goto out;
 	}
-	snprintf(req, sizeof(req), "{\"op\":\"%s\"}", op);
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
 		r = -errno;
 		goto out;
@@ -249,6 +283,7 @@ int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply)
 	if (!*reply)
 		r = -EBADMSG;
 out:
+	free(req);
 	free(buf);
 	close(fd);
 	return r;

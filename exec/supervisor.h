@@ -1,7 +1,9 @@
 /* supervisor: one process per experiment that lives as long as the
  * experiment. It holds a root-only control socket in the state directory
  * (<id>.sock) and answers requests from the vtb command: "ping", "status"
- * and "stop". Later stages give it the VMs and the link emulator. Requests
+ * (with the emulated links' counters), "stop", "links_start" (open the
+ * link emulator's ports and start it: vtb up asks once the network is
+ * built) and "link_set" (see links_set). Requests
  * and replies are JSON objects, one per SOCK_SEQPACKET message. */
 #ifndef VTB_SUPERVISOR_H
 #define VTB_SUPERVISOR_H
@@ -30,5 +32,7 @@ int sup_main(const char *id, int ready_fd, int release_fd);
  * the reply, which the caller json_decref()s. -ECONNREFUSED / -ENOENT when
  * no supervisor listens. */
 int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply);
+/* The same with a whole request object (not taken). */
+int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply);
 
 #endif

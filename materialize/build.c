@@ -10,6 +10,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "dag.h"
 #include "netns.h"
@@ -50,7 +55,12 @@ static void bridge_name(const char *id, uint32_t link, char *buf, size_t len)
 	snprintf(buf, len, "vtb%sb%s", id, n);
 }
 
-static void port_name(const char *id, uint32_t port, char *buf, size_t len)
+bool build_link_has_ports(const struct realization *rz, uint32_t link)
+{
+	return rz->links[link].kind == RZ_LAN || rz->links[link].emulated;
+}
+
+void build_port_name(const char *id, uint32_t port, char *buf, size_t len)
 {
 	char n[16];
 
@@ -63,7 +73,7 @@ struct build_ctx;
 /* One unit of work in the DAG. */
 struct btask {
 	struct build_ctx *c;
-	enum { BT_NETNS, BT_BRIDGE, BT_PORT, BT_P2P, BT_CONFIG } kind;
+	enum { BT_NETNS, BT_BRIDGE, BT_PORT, BT_EPORT, BT_P2P, BT_CONFIG } kind;
 	uint32_t node, link, ep, port;
 };
 
@@ -187,7 +197,7 @@ static int do_port(struct build_ctx *c, unsigned worker, const struct btask *t)
 	char port[32], br[32];
 	int r;
 
-	port_name(c->id, t->port, port, sizeof(port));
+	build_port_name(c->id, t->port, port, sizeof(port));
 	bridge_name(c->id, t->link, br, sizeof(br));
 	s = root_sock(c, worker, &r);
 	if (s)
@@ -198,6 +208,60 @@ static int do_port(struct build_ctx *c, unsigned worker, const struct btask *t)
 		set_error(c, s ? e.msg : strerror(-r),
 			  "cannot connect device '%s' to LAN '%s' (veth %s, %s)",
 			  c->x->nodes[node].name, link_name(c, t->link), port, ifc->name);
+	return r;
+}
+
+/* The emulator reads the frames a node sends from the root end and
+ * writes them to the other ends as they are: checksums must be complete
+ * when they leave the node, so the node end computes them itself (no
+ * checksum offload, and without it no TSO: the stack segments in software
+ * and every frame is at most MTU-sized). */
+static int no_offload(void *arg)
+{
+	struct ethtool_value v = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
+	struct ifreq ifr = { 0 };
+	int fd, r = 0;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", (const char *)arg);
+	ifr.ifr_data = (void *)&v;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* An endpoint of an emulated link: a veth whose root end is a port of the
+ * link emulator (the supervisor opens it), in no bridge. */
+static int do_eport(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	uint32_t node = c->x->links[t->link].ep[t->ep].node;
+	const struct rz_iface *ifc = ep_iface(c, t->link, t->ep);
+	unsigned mtu = c->rz->links[t->link].mtu;
+	struct nl_link_opts host = { .mtu = mtu, .up = true, .group = bridge_group(c->id) };
+	struct nl_link_opts node_o = { .mtu = mtu, .mac = ifc->mac, .up = true };
+	struct nl_err e = { 0 };
+	struct nl_sock *s;
+	char port[32], ifname[16];
+	int r;
+
+	build_port_name(c->id, t->port, port, sizeof(port));
+	s = root_sock(c, worker, &r);
+	if (s)
+		r = nl_veth_create(s, port, -1, &host, ifc->name, c->ns_fd[node], &node_o, &e);
+	if (r) {
+		set_error(c, s ? e.msg : strerror(-r),
+			  "cannot connect device '%s' to emulated link '%s' (veth %s, %s)",
+			  c->x->nodes[node].name, link_name(c, t->link), port, ifc->name);
+		return r;
+	}
+	snprintf(ifname, sizeof(ifname), "%s", ifc->name);
+	r = netns_run_in(c->ns_fd[node], no_offload, ifname);
+	if (r)
+		set_error(c, strerror(-r), "cannot turn checksum offload off on %s in device '%s'",
+			  ifc->name, c->x->nodes[node].name);
 	return r;
 }
 
@@ -297,6 +361,8 @@ static int run_task(void *ctx, unsigned worker, void *arg)
 		return do_bridge(c, worker, t);
 	case BT_PORT:
 		return do_port(c, worker, t);
+	case BT_EPORT:
+		return do_eport(c, worker, t);
 	case BT_P2P:
 		return do_p2p(c, worker, t);
 	default:
@@ -352,6 +418,17 @@ static int make_plan(struct build_ctx *c, struct plan *p)
 	for (i = 0; i < x->nlinks && !r; i++) {
 		const struct xir_link *l = &x->links[i];
 
+		if (c->rz->links[i].emulated) {
+			for (j = 0; j < l->nep && !r; j++) {
+				build_port_name(c->id, port, name, sizeof(name));
+				r = plan_obj(p, DB_LINK, name, NULL);
+				if (!r)
+					r = plan_task(p, (struct btask){ c, BT_EPORT, l->ep[j].node, i,
+									 j, port });
+				port++;
+			}
+			continue;
+		}
 		if (c->rz->links[i].kind == RZ_P2P) {
 			build_netns_name(c->id, x->nodes[l->ep[0].node].name, ns, sizeof(ns));
 			r = plan_obj(p, DB_LINK, ep_iface(c, i, 0)->name, ns);
@@ -364,7 +441,7 @@ static int make_plan(struct build_ctx *c, struct plan *p)
 		if (!r)
 			r = plan_task(p, (struct btask){ c, BT_BRIDGE, 0, i, 0, 0 });
 		for (j = 0; j < l->nep && !r; j++) {
-			port_name(c->id, port, name, sizeof(name));
+			build_port_name(c->id, port, name, sizeof(name));
 			r = plan_obj(p, DB_LINK, name, NULL);
 			if (!r)
 				r = plan_task(p, (struct btask){ c, BT_PORT, l->ep[j].node, i, j, port });
@@ -407,6 +484,11 @@ static int make_edges(struct build_ctx *c, struct plan *p, struct dag *g)
 			r = dag_edge(g, (uint32_t)(k - t->ep - 1), (uint32_t)k);
 			if (!r)
 				r = dag_edge(g, t->node, (uint32_t)k);
+			if (!r)
+				r = dag_edge(g, (uint32_t)k, cfg0 + t->node);
+			break;
+		case BT_EPORT:
+			r = dag_edge(g, t->node, (uint32_t)k);
 			if (!r)
 				r = dag_edge(g, (uint32_t)k, cfg0 + t->node);
 			break;

@@ -8,7 +8,9 @@
 #ifndef VTB_BUILD_H
 #define VTB_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "realize.h"
@@ -19,6 +21,12 @@
  * node's namespace, "vtb<id>b<n>" for a LAN bridge, "vtb<id>p<n>" for a
  * bridge port. buf holds at least 96 bytes. */
 void build_netns_name(const char *id, const char *node, char *buf, size_t len);
+/* Ports ("vtb<id>p<n>", the root ends of LAN and emulated endpoints) are
+ * numbered in link order, then endpoint order, over the links that have
+ * them (build_link_has_ports): a LAN's bridge ports and every endpoint of
+ * an emulated link, which are the link emulator's ports. buf: 16 bytes. */
+bool build_link_has_ports(const struct realization *rz, uint32_t link);
+void build_port_name(const char *id, uint32_t port, char *buf, size_t len);
 
 struct build_error {
 	char what[256];  /* "cannot create link 'a-b' (veth eth0 in vtb3a7f-a)" */

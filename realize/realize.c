@@ -13,13 +13,22 @@
  *    (the node's own first, then its endpoints' in link order).
  *
  * 2. Links. Two endpoints make RZ_P2P, three or more RZ_LAN.
- *    - Emulated links (xir_link_is_emulated: latency, jitter, loss,
- *      duplicate, reorder or corrupt on the link or an endpoint) are not
- *      supported yet: "link 'a-b': emulated links (latency == ms(1)) need the
- *      link emulator, which this version of vtb does not have yet", naming the
- *      first such constraint (the link's, then the endpoints').
- *    - capacity or queue on a direct link need the emulator too: "link 'a-b':
- *      rate limits (capacity == mbps(100)) need the link emulator, ...".
+ *    - A link goes through the link emulator (rz_link.emulated) when it or
+ *      an endpoint has latency, jitter, loss, duplicate, reorder or corrupt
+ *      (xir_link_is_emulated), and also when it has capacity or queue (the
+ *      emulator is the one rate limiter: it counts Ethernet frame bytes and
+ *      is as exact as TBF without a second mechanism to document).
+ *      rz_link.dir[j] holds the parameters of the direction leaving
+ *      endpoint j: the link's constraints, overridden property by property
+ *      by the endpoint's. A value is taken from ==, >= and > (the least the
+ *      constraint allows); capacity and queue also from <= and < (a limit);
+ *      latency <= ms(5) alone asks for nothing to be added. queue in
+ *      packets or, with a byte unit, in bytes. burst == b (mean length of a
+ *      loss burst, in frames, >= 1) turns loss == p into the Gilbert-Elliott
+ *      model with the same mean loss: every frame in the bad state is lost,
+ *      none in the good one, p_bg = 1/b, p_gb = p / (b (1 - p)).
+ *      Parameters the emulator refuses (a delay over an hour, burst < 1,
+ *      loss == 1 with a burst) are errors naming the link.
  *    - mtu is a link property: mtu == v (or >= v, > v: the smallest value
  *      allowed) sets rz_link.mtu; with only < or <= it is the bound when that
  *      is below 1500, otherwise 0 (the kernel's default). mtu on an endpoint
@@ -388,11 +397,6 @@ struct found {
 
 typedef bool (*cons_pred)(const struct xir_constraint *c);
 
-static bool is_emulated(const struct xir_constraint *c)
-{
-	return c->prop && c->prop->emulated;
-}
-
 static bool is_rate(const struct xir_constraint *c)
 {
 	return prop_is(c, "capacity") || prop_is(c, "queue");
@@ -458,32 +462,108 @@ static void check_ep_mtu(struct rz_ctx *c, size_t li)
 		}
 }
 
-/* What on link li needs the link emulator (rule 2): its impairments, or
- * on a direct link its rate and queue limits. */
-static void check_link_needs(struct rz_ctx *c, size_t li, bool emulated)
+static double value_num(const struct xir_value *v)
 {
-	char lb[XIR_LABEL_BUF], cs[XIR_CONS_BUF];
-	struct found f;
-
-	xir_fmt_link(c->x, li, lb);
-	if (emulated) {
-		if (link_find(c->x, li, is_emulated, &f))
-			diag_error(c->d, f.loc,
-				   "remove the impairments to build it as a direct link",
-				   "%s: emulated links (%s) need the link emulator, which this "
-				   "version of vtb does not have yet",
-				   lb, xir_fmt_cons(cs, f.c));
-		return;
-	}
-	if (link_find(c->x, li, is_rate, &f))
-		diag_error(c->d, f.loc, "remove capacity and queue to build it as a direct link",
-			   "%s: %s limits (%s) need the link emulator, which this version of vtb "
-			   "does not have yet",
-			   lb, prop_is(f.c, "queue") ? "queue" : "rate", xir_fmt_cons(cs, f.c));
+	return v->type == XV_FLOAT ? v->f : v->type == XV_INT ? (double)v->i : 0;
 }
 
-static void realize_links(struct rz_ctx *c)
+/* Apply one constraint to the parameters of a direction; burst is kept
+ * aside until loss is known. */
+static void apply_cons(const struct xir_constraint *k, struct emu_params *p, double *burst)
 {
+	bool lower = k->op == XIR_EQ || k->op == XIR_GE || k->op == XIR_GT;
+	bool upper = k->op == XIR_EQ || k->op == XIR_LE || k->op == XIR_LT;
+	double v = value_num(&k->value);
+
+	if (!k->prop)
+		return;
+	if (lower && prop_is(k, "latency"))
+		p->latency_ns = (int64_t)v;
+	else if (lower && prop_is(k, "jitter"))
+		p->jitter_ns = (int64_t)v;
+	else if (lower && prop_is(k, "loss"))
+		p->loss = v;
+	else if (lower && prop_is(k, "duplicate"))
+		p->duplicate = v;
+	else if (lower && prop_is(k, "reorder"))
+		p->reorder = v;
+	else if (lower && prop_is(k, "corrupt"))
+		p->corrupt = v;
+	else if (lower && prop_is(k, "burst"))
+		*burst = v;
+	else if (upper && prop_is(k, "capacity"))
+		p->rate_bps = (uint64_t)v;
+	else if (upper && prop_is(k, "queue")) {
+		if (k->value.unit == XU_BYTES)
+			p->queue_bytes = (uint64_t)v;
+		else
+			p->queue_pkts = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	}
+}
+
+/* The parameters of the direction leaving endpoint j of link li. Returns
+ * false (and reports it) when the emulator would refuse them. */
+static bool dir_params(struct rz_ctx *c, size_t li, size_t j, struct emu_params *p)
+{
+	const struct xir_link *l = &c->x->links[li];
+	char lb[XIR_LABEL_BUF], n[XIR_NAME_BUF];
+	double burst = 0;
+	size_t k;
+
+	memset(p, 0, sizeof(*p));
+	for (k = 0; k < l->cons.n; k++)
+		apply_cons(&l->cons.v[k], p, &burst);
+	for (k = 0; k < l->ep[j].cons.n; k++)
+		apply_cons(&l->ep[j].cons.v[k], p, &burst);
+	if (burst != 0) {
+		if (burst < 1 || p->loss >= 1) {
+			diag_error(c->d, pick_loc(l->ep[j].loc, l->loc),
+				   "burst is the mean number of frames lost in a row: 1 or more, "
+				   "with a loss below 1",
+				   "%s, direction from '%s': burst == %g does not fit loss == %g",
+				   xir_fmt_link(c->x, li, lb),
+				   xir_fmt_node(c->x, l->ep[j].node, n), burst, p->loss);
+			return false;
+		}
+		if (p->loss > 0) {
+			p->ge.on = true;
+			p->ge.p_bg = 1.0 / burst;
+			p->ge.p_gb = p->loss / (burst * (1.0 - p->loss));
+			if (p->ge.p_gb > 1)
+				p->ge.p_gb = 1;
+			p->ge.loss_bad = 1;
+			p->ge.loss_good = 0;
+		}
+	}
+	if (emu_params_check(p)) {
+		diag_error(c->d, pick_loc(l->ep[j].loc, l->loc),
+			   "latency + jitter must stay within an hour",
+			   "%s, direction from '%s': the link emulator cannot apply these values",
+			   xir_fmt_link(c->x, li, lb), xir_fmt_node(c->x, l->ep[j].node, n));
+		return false;
+	}
+	return true;
+}
+
+/* The emulator's parameters of every direction of link li. */
+static int link_dirs(struct rz_ctx *c, size_t li)
+{
+	const struct xir_link *l = &c->x->links[li];
+	struct rz_link *rl = &c->r->links[li];
+	size_t j;
+
+	rl->dir = calloc(l->nep ? l->nep : 1, sizeof(*rl->dir));
+	if (!rl->dir)
+		return -ENOMEM;
+	for (j = 0; j < l->nep; j++)
+		if (!dir_params(c, li, j, &rl->dir[j]))
+			break;
+	return 0;
+}
+
+static int realize_links(struct rz_ctx *c)
+{
+	struct found f;
 	size_t i;
 
 	for (i = 0; i < c->x->nlinks; i++) {
@@ -491,13 +571,15 @@ static void realize_links(struct rz_ctx *c)
 		struct rz_link *rl = &c->r->links[i];
 
 		rl->kind = l->nep > 2 ? RZ_LAN : RZ_P2P;
-		rl->emulated = xir_link_is_emulated(c->x, l);
+		rl->emulated = xir_link_is_emulated(c->x, l) || link_find(c->x, i, is_rate, &f);
 		rl->mtu = link_mtu(l);
+		if (rl->emulated && link_dirs(c, i))
+			return -ENOMEM;
 		if (diag_full(c->d))
 			continue;
-		check_link_needs(c, i, rl->emulated);
 		check_ep_mtu(c, i);
 	}
+	return 0;
 }
 
 /* ---- rule 3: allocation ---- */
@@ -1420,6 +1502,9 @@ void realize_free(struct realization *r)
 		for (i = 0; i < r->x->nnodes; i++)
 			free(r->nodes[i].routes);
 	free(r->nodes);
+	if (r->links)
+		for (i = 0; i < r->x->nlinks; i++)
+			free(r->links[i].dir);
 	free(r->links);
 	free(r->ep_if);
 	free(p->if_block);
@@ -1491,7 +1576,8 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	realize_unsupported(x, d);
 	if (realize_kinds(&c))
 		goto out_free;
-	realize_links(&c);
+	if (realize_links(&c))
+		goto out_free;
 	realize_alloc(&c);
 	if (realize_macs(&c) || realize_addrs(&c))
 		goto out_free;

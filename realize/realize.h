@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "diag.h"
+#include "emu_dir.h"
 #include "xir.h"
 
 /* What this host offers and what other experiments already hold. */
@@ -48,7 +49,8 @@ struct rz_node {
 
 struct rz_link {
 	enum rz_link_kind kind;
-	bool emulated;
+	bool emulated;           /* through the link emulator (rule 2) */
+	struct emu_params *dir;  /* emulated: [j] for the direction leaving endpoint j */
 	unsigned mtu;            /* 0: default */
 	struct addr_prefix subnet4, subnet6; /* family 0 when none */
 };

@@ -31,6 +31,7 @@ static const struct xir_prop props[] = {
 	{ "duplicate", L | E, XP_FRACTION, 0, 0, false, true, "duplication probability" },
 	{ "reorder", L | E, XP_FRACTION, 0, 0, false, true, "reordering probability" },
 	{ "corrupt", L | E, XP_FRACTION, 0, 0, false, true, "corruption probability" },
+	{ "burst", L | E, XP_FACTOR, 0, 0, false, false, "mean loss burst length, frames" },
 	{ "mtu", L | E, XP_COUNT, 68, 65535, false, false, "MTU in bytes" },
 	{ "nic", E, XP_ENUM, 0, 0, false, false, "NIC model or family" },
 	{ "ip", E, XP_ADDR, 0, 0, true, false, "interface address with prefix" },

@@ -1,0 +1,332 @@
+/* links: the supervisor's side of the link emulator (see links.h). */
+#include "links.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "db.h"
+#include "emu.h"
+#include "status.h"
+
+/* The direction of one port: link li, leaving endpoint ep. */
+struct dir_ref {
+	uint32_t link, ep;
+};
+
+struct sup_links {
+	struct xir *x;
+	struct realization *rz;
+	struct emu *emu;
+	struct dir_ref *dirs; /* per emulator port */
+	size_t ndirs;
+	double *burst;        /* per port: the burst behind its GE parameters */
+};
+
+void links_stop(struct sup_links *l)
+{
+	if (!l)
+		return;
+	emu_close(l->emu);
+	realize_free(l->rz);
+	xir_free(l->x);
+	free(l->dirs);
+	free(l->burst);
+	free(l);
+}
+
+static uint64_t seed_of(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 1099511628211ULL;
+	return h;
+}
+
+static int open_db_exp(const char *id, struct db **db, struct db_exp *e)
+{
+	struct db_exp *v = NULL;
+	size_t n = 0, i;
+	char why[128];
+	int r;
+
+	r = db_open(db_state_dir(), db, why, sizeof(why));
+	if (!r)
+		r = db_exp_list(*db, &v, &n);
+	if (!r) {
+		r = -ENOENT;
+		for (i = 0; i < n; i++)
+			if (!strcmp(v[i].id, id)) {
+				*e = v[i];
+				r = 0;
+				break;
+			}
+	}
+	free(v);
+	return r;
+}
+
+int links_start(const char *id, struct sup_links **out, char *err, size_t errlen)
+{
+	struct sup_links *l = calloc(1, sizeof(*l));
+	struct emu_seg_cfg *segs = NULL;
+	struct emu_port_cfg *ports = NULL;
+	struct db *db = NULL;
+	struct db_exp e;
+	size_t nsegs = 0, np = 0, i, j, total = 0;
+	uint32_t port = 0;
+	const char *spin;
+	int r;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (!l)
+		return -ENOMEM;
+	r = open_db_exp(id, &db, &e);
+	if (!r)
+		r = status_load(db, &e, &l->x, &l->rz);
+	db_close(db);
+	if (r) {
+		snprintf(err, errlen, "cannot load the experiment: %s", strerror(-r));
+		goto out;
+	}
+	for (i = 0; i < l->x->nlinks; i++)
+		if (l->rz->links[i].emulated) {
+			nsegs++;
+			total += l->x->links[i].nep;
+		}
+	segs = calloc(nsegs ? nsegs : 1, sizeof(*segs));
+	ports = calloc(total ? total : 1, sizeof(*ports));
+	l->dirs = calloc(total ? total : 1, sizeof(*l->dirs));
+	l->burst = calloc(total ? total : 1, sizeof(*l->burst));
+	if (!segs || !ports || !l->dirs || !l->burst) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nsegs = 0;
+	for (i = 0; i < l->x->nlinks; i++) {
+		const struct xir_link *xl = &l->x->links[i];
+
+		if (!build_link_has_ports(l->rz, (uint32_t)i))
+			continue;
+		if (!l->rz->links[i].emulated) {
+			port += (uint32_t)xl->nep; /* a bridged LAN's ports */
+			continue;
+		}
+		segs[nsegs].name = xl->name;
+		segs[nsegs].ports = &ports[np];
+		segs[nsegs].nports = xl->nep;
+		segs[nsegs].mtu = l->rz->links[i].mtu;
+		nsegs++;
+		for (j = 0; j < xl->nep; j++, np++) {
+			build_port_name(id, port++, ports[np].ifname, sizeof(ports[np].ifname));
+			ports[np].p = l->rz->links[i].dir[j];
+			l->dirs[np] = (struct dir_ref){ (uint32_t)i, (uint32_t)j };
+			if (ports[np].p.ge.on)
+				l->burst[np] = 1.0 / ports[np].p.ge.p_bg;
+		}
+	}
+	l->ndirs = np;
+	if (nsegs) {
+		spin = getenv("VTB_EMU_SPIN_NS");
+		r = emu_open(segs, nsegs, seed_of(id), spin ? strtoll(spin, NULL, 10) : 0, &l->emu,
+			     err, errlen);
+		if (!r)
+			r = emu_start(l->emu);
+	}
+out:
+	free(segs);
+	free(ports);
+	if (r) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", strerror(-r));
+		links_stop(l);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
+static json_t *params_json(const struct emu_params *p, double burst)
+{
+	return json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I}", "latency_ns",
+			 (json_int_t)p->latency_ns, "jitter_ns", (json_int_t)p->jitter_ns, "loss",
+			 p->ge.on ? p->ge.p_gb / (p->ge.p_gb + p->ge.p_bg) : p->loss, "burst",
+			 p->ge.on ? burst : 0.0, "duplicate", p->duplicate, "reorder", p->reorder,
+			 "corrupt", p->corrupt, "rate_bps", (json_int_t)p->rate_bps, "queue_pkts",
+			 (json_int_t)(p->queue_pkts ? p->queue_pkts : EMU_QUEUE_PKTS_DEFAULT),
+			 "queue_bytes", (json_int_t)p->queue_bytes);
+}
+
+static json_t *counters_json(const struct emu_port_stats *s)
+{
+	const struct emu_stats *d = &s->dir;
+
+	return json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "rx_packets", (json_int_t)d->rx_pkts, "rx_bytes", (json_int_t)d->rx_bytes,
+			 "tx_packets", (json_int_t)d->tx_pkts, "tx_bytes", (json_int_t)d->tx_bytes,
+			 "drops", "loss", (json_int_t)d->drop_loss, "queue",
+			 (json_int_t)d->drop_queue, "memory", (json_int_t)d->drop_ring, "kernel",
+			 (json_int_t)s->drop_kernel, "oversize", (json_int_t)s->drop_oversize, "tx",
+			 (json_int_t)s->drop_tx, "duplicated", (json_int_t)d->duplicated,
+			 "reordered", (json_int_t)d->reordered, "corrupted",
+			 (json_int_t)d->corrupted, "queue_packets", (json_int_t)d->backlog_pkts,
+			 "queue_bytes", (json_int_t)d->backlog_bytes, "in_flight",
+			 (json_int_t)d->ring_used);
+}
+
+void links_annotate(struct sup_links *l, json_t *status)
+{
+	json_t *links = json_object_get(status, "links");
+	struct emu_port_stats *st;
+	size_t i;
+
+	if (!l || !l->emu || !json_is_array(links))
+		return;
+	st = calloc(l->ndirs, sizeof(*st));
+	if (!st || emu_snapshot(l->emu, st)) {
+		free(st);
+		return;
+	}
+	for (i = 0; i < l->ndirs; i++) {
+		const struct xir_link *xl = &l->x->links[l->dirs[i].link];
+		json_t *jl = json_array_get(links, l->dirs[i].link), *dirs, *d;
+		uint32_t ep = l->dirs[i].ep;
+
+		if (!jl)
+			continue;
+		dirs = json_object_get(jl, "directions");
+		if (!dirs) {
+			dirs = json_array();
+			json_object_set_new(jl, "directions", dirs);
+		}
+		d = json_pack("{s:s,s:s}", "from", l->x->nodes[xl->ep[ep].node].name, "to",
+			      xl->nep == 2 ? l->x->nodes[xl->ep[!ep].node].name : xl->name);
+		json_object_set_new(d, "params", params_json(&st[i].p, l->burst[i]));
+		json_object_set_new(d, "counters", counters_json(&st[i]));
+		json_array_append_new(dirs, d);
+	}
+	free(st);
+}
+
+/* Apply the "set" object to p (burst tracked aside). */
+static int apply_set(json_t *set, struct emu_params *p, double *burst, char *err, size_t errlen)
+{
+	double loss = p->ge.on ? p->ge.p_gb / (p->ge.p_gb + p->ge.p_bg) : p->loss;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(set, k, v) {
+		double f = json_number_value(v);
+
+		if (!json_is_number(v) || f < 0) {
+			snprintf(err, errlen, "%s: not a value", k);
+			return -EINVAL;
+		}
+		if (!strcmp(k, "latency_ns"))
+			p->latency_ns = (int64_t)f;
+		else if (!strcmp(k, "jitter_ns"))
+			p->jitter_ns = (int64_t)f;
+		else if (!strcmp(k, "loss"))
+			loss = f;
+		else if (!strcmp(k, "burst"))
+			*burst = f;
+		else if (!strcmp(k, "duplicate"))
+			p->duplicate = f;
+		else if (!strcmp(k, "reorder"))
+			p->reorder = f;
+		else if (!strcmp(k, "corrupt"))
+			p->corrupt = f;
+		else if (!strcmp(k, "rate_bps"))
+			p->rate_bps = (uint64_t)f;
+		else if (!strcmp(k, "queue_pkts"))
+			p->queue_pkts = f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
+		else if (!strcmp(k, "queue_bytes"))
+			p->queue_bytes = (uint64_t)f;
+		else {
+			snprintf(err, errlen, "unknown parameter '%s'", k);
+			return -EINVAL;
+		}
+	}
+	if (*burst != 0 && (*burst < 1 || loss >= 1)) {
+		snprintf(err, errlen, "burst must be 1 or more, with a loss below 1");
+		return -EINVAL;
+	}
+	memset(&p->ge, 0, sizeof(p->ge));
+	p->loss = loss;
+	if (*burst != 0 && loss > 0) {
+		p->ge.on = true;
+		p->ge.p_bg = 1.0 / *burst;
+		p->ge.p_gb = loss / (*burst * (1.0 - loss));
+		if (p->ge.p_gb > 1)
+			p->ge.p_gb = 1;
+		p->ge.loss_bad = 1;
+	}
+	if (emu_params_check(p)) {
+		snprintf(err, errlen, "the link emulator cannot apply these values");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int links_set(struct sup_links *l, json_t *req, char *err, size_t errlen)
+{
+	const char *link = json_string_value(json_object_get(req, "link"));
+	const char *from = json_string_value(json_object_get(req, "from"));
+	json_t *set = json_object_get(req, "set");
+	struct emu_port_stats *st = NULL;
+	bool link_seen = false, from_seen = false;
+	size_t i;
+	int r = 0, n = 0;
+
+	err[0] = '\0';
+	if (!link || !json_is_object(set)) {
+		snprintf(err, errlen, "bad request");
+		return -EINVAL;
+	}
+	if (!l || !l->emu) {
+		snprintf(err, errlen, "link '%s' is not emulated", link);
+		return -ENOENT;
+	}
+	st = calloc(l->ndirs, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	r = emu_snapshot(l->emu, st);
+	/* check every direction first, then apply: all or nothing */
+	for (i = 0; !r && i < l->ndirs; i++) {
+		const struct xir_link *xl = &l->x->links[l->dirs[i].link];
+		double burst = l->burst[i];
+
+		if (strcmp(xl->name, link))
+			continue;
+		link_seen = true;
+		if (from && strcmp(l->x->nodes[xl->ep[l->dirs[i].ep].node].name, from))
+			continue;
+		from_seen = true;
+		r = apply_set(set, &st[i].p, &burst, err, errlen);
+	}
+	if (!r && !link_seen) {
+		snprintf(err, errlen, "experiment has no emulated link '%s'", link);
+		r = -ENOENT;
+	} else if (!r && !from_seen) {
+		snprintf(err, errlen, "link '%s' has no endpoint on device '%s'", link, from);
+		r = -ENOENT;
+	}
+	for (i = 0; !r && i < l->ndirs; i++) {
+		const struct xir_link *xl = &l->x->links[l->dirs[i].link];
+
+		if (strcmp(xl->name, link) ||
+		    (from && strcmp(l->x->nodes[xl->ep[l->dirs[i].ep].node].name, from)))
+			continue;
+		r = emu_set(l->emu, i, &st[i].p);
+		if (!r) {
+			l->burst[i] = st[i].p.ge.on ? 1.0 / st[i].p.ge.p_bg : 0;
+			n++;
+		}
+	}
+	free(st);
+	return r ? r : n;
+}
