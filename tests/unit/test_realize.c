@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,66 +286,95 @@ static void test_vm_image(void **state)
 
 /* ---- rule 2: links ---- */
 
+/* Impairments make a link emulated; per-direction values come from the
+ * link, overridden by the endpoint the direction leaves. */
 static void test_emulated(void **state)
 {
 	struct run t;
-	const struct diag *g;
+	const struct emu_params *d;
 
 	(void)state;
-	run_model(&t,
-		  "a = topo.device('a')\n"
-		  "b = topo.device('b')\n"
-		  "topo.connect([a, b], latency == ms(1), capacity == mbps(100))\n",
-		  NULL);
-	expect_error(&t,
-		     "link 'a-b': emulated links (latency == ms(1)) need the link emulator, which "
-		     "this version of vtb does not have yet",
-		     "remove the impairments to build it as a direct link");
-	g = find_error(&t, "link 'a-b': emulated links (latency == ms(1)) need the link "
-			   "emulator, which this version of vtb does not have yet");
-	assert_int_equal(g->loc.line, 3);
-	assert_int_equal(t.d.nerrors, 1); /* capacity is not reported again */
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "l = topo.connect([a, b], latency == ms(1), capacity == mbps(100))\n"
+	       "l[b].spec(latency == ms(7), loss == 0.01, queue == kb(64))\n",
+	       NULL);
+	assert_true(t.r->links[0].emulated);
+	d = t.r->links[0].dir;
+	assert_non_null(d);
+	assert_int_equal(d[0].latency_ns, 1000000);
+	assert_int_equal(d[0].rate_bps, 100000000);
+	assert_true(d[0].loss == 0);
+	assert_int_equal(d[1].latency_ns, 7000000);
+	assert_int_equal(d[1].rate_bps, 100000000);
+	assert_true(d[1].loss == 0.01);
+	assert_int_equal(d[1].queue_bytes, 65536);
+	assert_int_equal(d[1].queue_pkts, 0);
 	run_free(&t);
 
-	/* an impairment on an endpoint makes the link emulated too */
+	/* an impairment on one endpoint makes the whole link emulated; an
+	 * upper bound alone adds nothing */
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "c = topo.device('c')\n"
+	       "l = topo.connect([a, b], latency <= ms(5))\n"
+	       "l[b].spec(loss == 0.01)\n"
+	       "topo.connect([b, c])\n",
+	       NULL);
+	assert_true(t.r->links[0].emulated);
+	assert_int_equal(t.r->links[0].dir[0].latency_ns, 0);
+	assert_false(t.r->links[1].emulated);
+	assert_null(t.r->links[1].dir);
+	run_free(&t);
+
+	/* a burst turns loss into Gilbert-Elliott with the same mean */
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "topo.connect([a, b], loss == 0.2, burst == 4)\n",
+	       NULL);
+	d = t.r->links[0].dir;
+	assert_true(d[0].ge.on);
+	assert_true(fabs(d[0].ge.p_bg - 0.25) < 1e-12);
+	assert_true(fabs(d[0].ge.p_gb / (d[0].ge.p_gb + d[0].ge.p_bg) - 0.2) < 1e-12);
+	run_free(&t);
+
 	run_model(&t,
 		  "a = topo.device('a')\n"
 		  "b = topo.device('b')\n"
-		  "l = topo.connect([a, b])\n"
-		  "l[b].spec(loss == 0.01)\n",
+		  "topo.connect([a, b], loss == 0.2, burst == 0.5)\n",
 		  NULL);
-	expect_error(&t,
-		     "link 'a-b': emulated links (loss == 0.01) need the link emulator, which "
-		     "this version of vtb does not have yet",
+	expect_error(&t, "link 'a-b', direction from 'a': burst == 0.5 does not fit loss == 0.2",
 		     NULL);
 	run_free(&t);
 }
 
+/* capacity or queue alone: through the emulator too (one rate limiter). */
 static void test_capacity(void **state)
 {
 	struct run t;
 
 	(void)state;
-	run_model(&t,
-		  "a = topo.device('a')\n"
-		  "b = topo.device('b')\n"
-		  "topo.connect([a, b], capacity == mbps(100))\n",
-		  NULL);
-	expect_error(&t,
-		     "link 'a-b': rate limits (capacity == mbps(100)) need the link emulator, "
-		     "which this version of vtb does not have yet",
-		     "remove capacity and queue to build it as a direct link");
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "topo.connect([a, b], capacity <= mbps(20), queue == 100)\n",
+	       NULL);
+	assert_true(t.r->links[0].emulated);
+	assert_int_equal(t.r->links[0].dir[0].rate_bps, 20000000);
+	assert_int_equal(t.r->links[0].dir[1].queue_pkts, 100);
 	run_free(&t);
 
-	run_model(&t,
-		  "a = topo.device('a')\n"
-		  "b = topo.device('b')\n"
-		  "topo.connect([a, b], queue == 100)\n",
-		  NULL);
-	expect_error(&t,
-		     "link 'a-b': queue limits (queue == 100) need the link emulator, which this "
-		     "version of vtb does not have yet",
-		     NULL);
+	/* capacity >= v asks for nothing a veth does not give */
+	run_ok(&t,
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b')\n"
+	       "topo.connect([a, b], capacity >= mbps(20))\n",
+	       NULL);
+	assert_true(t.r->links[0].emulated);
+	assert_int_equal(t.r->links[0].dir[0].rate_bps, 0);
 	run_free(&t);
 }
 
