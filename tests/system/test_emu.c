@@ -39,6 +39,11 @@ static double ping_avg_ms(int from, const char *to, int count, double interval, 
 	int tx = 0, rx = 0;
 	FILE *f;
 
+	/* one echo first, so neighbour discovery is not in the measurement */
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s ping -n -q -c 1 -W 2 %s >/dev/null 2>&1",
+		 ns[from], to);
+	if (system(cmd) == -1)
+		return -1;
 	snprintf(cmd, sizeof(cmd), "ip netns exec %s ping -n -q -c %d -i %g -W 2 %s 2>&1", ns[from],
 		 count, interval, to);
 	f = popen(cmd, "r");
