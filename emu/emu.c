@@ -7,6 +7,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -682,13 +683,22 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-int emu_start(struct emu *e)
+int emu_start(struct emu *e, int cpu)
 {
 	int r = pthread_create(&e->thread, NULL, loop, e);
 
 	if (r)
 		return -r;
 	e->running = true;
+	if (cpu >= 0 && cpu < CPU_SETSIZE) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		r = pthread_setaffinity_np(e->thread, sizeof(set), &set);
+		if (r)
+			return -r; /* the thread runs; emu_close stops it */
+	}
 	return 0;
 }
 

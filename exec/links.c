@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "db.h"
@@ -67,6 +68,18 @@ static int open_db_exp(const char *id, struct db **db, struct db_exp *e)
 	}
 	free(v);
 	return r;
+}
+
+/* The core of the data-plane thread: VTB_EMU_CPU, or the last online
+ * core when there are two or more (-1 in VTB_EMU_CPU: not pinned). */
+static int emu_cpu(void)
+{
+	const char *env = getenv("VTB_EMU_CPU");
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (env && *env)
+		return atoi(env);
+	return n >= 2 ? (int)(n - 1) : -1;
 }
 
 int links_start(const char *id, struct sup_links **out, char *err, size_t errlen)
@@ -135,7 +148,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 		r = emu_open(segs, nsegs, seed_of(id), spin ? strtoll(spin, NULL, 10) : 0, &l->emu,
 			     err, errlen);
 		if (!r)
-			r = emu_start(l->emu);
+			r = emu_start(l->emu, emu_cpu());
 	}
 out:
 	free(segs);
