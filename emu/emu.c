@@ -683,13 +683,19 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-int emu_start(struct emu *e, int cpu)
+int emu_start(struct emu *e, int cpu, int rt_prio)
 {
 	int r = pthread_create(&e->thread, NULL, loop, e);
 
 	if (r)
 		return -r;
 	e->running = true;
+	if (rt_prio > 0) {
+		struct sched_param sp = { .sched_priority = rt_prio };
+
+		/* best effort: without it the thread still runs, less exactly */
+		pthread_setschedparam(e->thread, SCHED_FIFO, &sp);
+	}
 	if (cpu >= 0 && cpu < CPU_SETSIZE) {
 		cpu_set_t set;
 

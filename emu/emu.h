@@ -75,8 +75,11 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
  * matters: with the thread left to the scheduler, it is moved around
  * between the cores the nodes' senders and receivers use, and the
  * zero-impairment rate drops from 96% to about 85% of a direct veth on
- * two cores (docs/benchmarks.md). */
-int emu_start(struct emu *e, int cpu);
+ * two cores (docs/benchmarks.md). rt_prio > 0 runs it SCHED_FIFO at that
+ * priority (best effort): a frame's departure then does not wait for the
+ * scheduler to preempt whatever else runs on the core; the kernel's RT
+ * throttling still leaves other tasks 5% of the core when it is saturated. */
+int emu_start(struct emu *e, int cpu, int rt_prio);
 /* Stop the thread (if any) and free everything. Accepts NULL. */
 void emu_close(struct emu *e);
 

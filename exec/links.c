@@ -82,6 +82,15 @@ static int emu_cpu(void)
 	return n >= 2 ? (int)(n - 1) : -1;
 }
 
+/* SCHED_FIFO priority of the data-plane thread: VTB_EMU_RT, default 10
+ * (0: the normal scheduler). */
+static int emu_rt_prio(void)
+{
+	const char *env = getenv("VTB_EMU_RT");
+
+	return env && *env ? atoi(env) : 10;
+}
+
 int links_start(const char *id, struct sup_links **out, char *err, size_t errlen)
 {
 	struct sup_links *l = calloc(1, sizeof(*l));
@@ -148,7 +157,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 		r = emu_open(segs, nsegs, seed_of(id), spin ? strtoll(spin, NULL, 10) : 0, &l->emu,
 			     err, errlen);
 		if (!r)
-			r = emu_start(l->emu, emu_cpu());
+			r = emu_start(l->emu, emu_cpu(), emu_rt_prio());
 	}
 out:
 	free(segs);

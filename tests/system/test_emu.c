@@ -110,7 +110,7 @@ static struct emu *open_emu(size_t nports, const struct emu_params *p)
 	if (r)
 		print_message("emu_open: %s (%s)\n", err, strerror(-r));
 	assert_int_equal(r, 0);
-	assert_int_equal(emu_start(e, -1), 0);
+	assert_int_equal(emu_start(e, -1, 0), 0);
 	return e;
 }
 

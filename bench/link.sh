@@ -1,0 +1,210 @@
+#!/bin/sh
+# The link emulator's benchmarks (docs/benchmarks.md, "Link emulator"):
+#   1. packets per second, zero-impairment emulated link vs direct veth
+#   2. a chain of 10 nodes, emulated links vs direct links
+#   3. delay accuracy at 10 kpps through latency == ms(10) (CDF plot)
+#   4. rate accuracy at 1, 10, 100 and 1000 Mbit/s
+#   5. isolation: one link offered 10x its capacity beside a delayed one
+# Every comparison runs side by side in one run, alternating, RUNS times
+# (median). Traffic: build/udpbench (sendmmsg sender, recvmmsg receiver with
+# kernel receive timestamps) between nodes' namespaces. Needs root.
+set -eu
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+vtb=${VTB:-$PWD/vtb}
+ub=$PWD/${UDPBENCH:-build/udpbench}
+RUNS=${RUNS:-5}
+PARTS=${PARTS:-1 2 3 4 5}  # which of the five to run
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+out=bench/out/link
+img=docs/img
+mkdir -p "$out" "$img"
+work=$(mktemp -d /tmp/vtblink.XXXXXX)
+export VTB_STATE_DIR=$work/state
+cleanup() {
+	for n in $("$vtb" status 2>/dev/null | awk 'NR > 1 { print $1 }'); do
+		"$vtb" down "$n" >/dev/null 2>&1 || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# jnum FILE KEY: the number after "KEY": (the first one)
+jnum() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" "$1" | head -n 1; }
+# jdelay FILE KEY: a delay_us field
+jdelay() { sed -n "s/.*\"delay_us\":{.*\"$2\":\([-0-9.e+]*\).*/\1/p" "$1" | head -n 1; }
+
+# model NAME LINKPROPS [N]: a chain of N nodes (default 2) with LINKPROPS on every link
+model() {
+	f=$work/$1.vtb
+	{
+		echo "n = []"
+		echo "for i in range(${3:-2}):"
+		echo "    n.append(topo.device('n' + str(i)))"
+		echo "for i in range(${3:-2} - 1):"
+		if [ -n "$2" ]; then
+			echo "    topo.connect([n[i], n[i + 1]], $2)"
+		else
+			echo "    topo.connect([n[i], n[i + 1]])"
+		fi
+	} >"$f"
+	echo "$f"
+}
+
+# The emulator's thread runs on the last core; the measuring programs of
+# the timing benchmarks run on core 0, the paced sender SCHED_FIFO, so that
+# their own scheduling noise stays out of the measurement (the direct veth
+# baseline is measured the same way). PIN= leaves them to the scheduler.
+PIN=""
+pinned() { PIN=1; }
+unpinned() { PIN=""; }
+rx_pre() { [ -n "$PIN" ] && echo "taskset -c 0"; true; }
+tx_pre() { [ -n "$PIN" ] && echo "taskset -c 0 chrt -f 20"; true; }
+
+# flow EXP FROM TO ADDR TAG "SEND ARGS" "RECV ARGS": one measured flow;
+# results in $work/TAG.send, $work/TAG.recv
+flow() {
+	"$vtb" exec "$1" "$3" -- $(rx_pre) "$ub" recv --port 9000 $7 >"$work/$5.recv" 2>&1 &
+	_rp=$!
+	sleep 0.3
+	"$vtb" exec "$1" "$2" -- $(tx_pre) "$ub" send --to "$4:9000" $6 >"$work/$5.send" 2>&1
+	wait $_rp
+}
+
+if part 1; then
+# ---- 1. pps: direct veth vs zero-impairment emulated link ----
+echo "link bench 1: packets per second, 18-byte UDP payloads, unpaced sendmmsg"
+vtb_up "$(model direct '')" direct >/dev/null
+vtb_up "$(model emu0 'latency == 0')" emu0 >/dev/null
+: >"$out/pps.txt"
+for i in $(seq "$RUNS"); do
+	for e in direct emu0; do
+		flow "$e" n0 n1 10.0.0.2 "pps-$e" "--duration 3" "--idle-ms 500"
+		echo "$e $(jnum "$work/pps-$e.recv" pps) $(jnum "$work/pps-$e.send" pps)" >>"$out/pps.txt"
+	done
+done
+vtb_down direct
+vtb_down emu0
+for e in direct emu0; do awk -v e=$e '$1 == e { print $2 }' "$out/pps.txt" >"$work/p.$e"; done
+pd=$(stats "$work/p.direct" | cut -d' ' -f1)
+pe=$(stats "$work/p.emu0" | cut -d' ' -f1)
+echo "  direct veth   $pd pps received (median of $RUNS)"
+echo "  emulated      $pe pps received: $(awk -v a="$pe" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 90%)"
+fi
+
+if part 2; then
+# ---- 2. chain of 10 ----
+echo "link bench 2: a chain of 10 nodes, n0 -> n9, 9 links"
+vtb_up "$(model chain-direct '' 10)" chaind >/dev/null
+vtb_up "$(model chain-emu 'latency == 0' 10)" chaine >/dev/null
+: >"$out/chain.txt"
+for i in $(seq "$RUNS"); do
+	for e in chaind chaine; do
+		flow "$e" n0 n9 10.0.8.2 "chain-$e" "--duration 3" "--idle-ms 500"
+		echo "$e $(jnum "$work/chain-$e.recv" pps)" >>"$out/chain.txt"
+	done
+done
+vtb_down chaind
+vtb_down chaine
+for e in chaind chaine; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
+cd_=$(stats "$work/c.chaind" | cut -d' ' -f1)
+ce=$(stats "$work/c.chaine" | cut -d' ' -f1)
+echo "  direct links   $cd_ pps"
+echo "  emulated links $ce pps: $(awk -v a="$ce" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 80%); Qemunet's ns-3 in the loop: 40000 pps ($(awk -v a="$ce" 'BEGIN { printf "%.1fx", a / 40000 }'))"
+fi
+
+if part 3; then
+# ---- 3. delay accuracy ----
+echo "link bench 3: delay accuracy, latency == ms(10), 10 kpps for 5 s, 64-byte payloads"
+pinned
+vtb_up "$(model lat10 'latency == ms(10)')" lat10 >/dev/null
+vtb_up "$(model lat0 '')" lat0 >/dev/null
+flow lat0 n0 n1 10.0.0.2 delay-direct "--pps 10000 --duration 5 --size 64" \
+	"--idle-ms 1000 --warmup 1000 --delays $out/delay-direct.txt"
+flow lat10 n0 n1 10.0.0.2 delay-emu "--pps 10000 --duration 5 --size 64" \
+	"--idle-ms 1000 --warmup 1000 --delays $out/delay-emu.txt"
+vtb_down lat10
+vtb_down lat0
+unpinned
+# error = measured one-way delay - 10 ms (the veth's own few us included)
+tail -n +1001 "$out/delay-emu.txt" | awk '{ printf "%.3f\n", $1 - 10000 }' | sort -g >"$out/delay-err.txt"
+tail -n +1001 "$out/delay-direct.txt" | sort -g >"$out/delay-direct-sorted.txt"
+pct() { awk -v p="$2" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.999999); if (i < 1) i = 1; print v[i] }' "$1"; }
+abs_err=$work/abs.txt
+awk '{ print ($1 < 0 ? -$1 : $1) }' "$out/delay-err.txt" | sort -g >"$abs_err"
+echo "  direct veth one-way delay: median $(pct "$out/delay-direct-sorted.txt" 50) us, p99 $(pct "$out/delay-direct-sorted.txt" 99) us"
+echo "  emulated: error median $(pct "$out/delay-err.txt" 50) us, p99 $(pct "$out/delay-err.txt" 99) us, max $(pct "$out/delay-err.txt" 100) us; |error| median $(pct "$abs_err" 50) us, p99 $(pct "$abs_err" 99) us (targets 20 / 100 us)"
+echo "  lost $(jnum "$work/delay-emu.recv" lost), reordered $(jnum "$work/delay-emu.recv" reordered) of $(jnum "$work/delay-emu.recv" received)"
+awk '{ print $1, NR / n }' n="$(wc -l <"$out/delay-err.txt")" "$out/delay-err.txt" >"$out/delay-cdf.dat"
+if command -v gnuplot >/dev/null; then
+	gnuplot <<G
+set terminal pngcairo size 800,480 noenhanced
+set output '$img/link-delay-cdf.png'
+set title 'Delay error through latency == ms(10) at 10 kpps (one-way, measured at the sockets)'
+set xlabel 'measured delay - 10 ms (us)'
+set ylabel 'fraction of packets'
+set grid
+set key bottom right
+plot '$out/delay-cdf.dat' using 1:2 with lines lw 2 title 'vtb link emulator'
+G
+fi
+fi
+
+if part 4; then
+# ---- 4. rate accuracy ----
+echo "link bench 4: rate accuracy, 1472-byte payloads (1514-byte frames), offered 120%"
+: >"$out/rate.txt"
+for mb in 1 10 100 1000; do
+	vtb_up "$(model "rate$mb" "capacity == mbps($mb)")" "rate$mb" >/dev/null
+	dur=4
+	flow "rate$mb" n0 n1 10.0.0.2 "rate$mb" "--rate $((mb * 12 / 10))M --size 1472 --duration $((dur + 1))" \
+		"--duration $dur"
+	got=$(jnum "$work/rate$mb.recv" bits_per_s)
+	err=$(awk -v g="$got" -v m="$mb" 'BEGIN { printf "%+.3f", 100 * (g - m * 1e6) / (m * 1e6) }')
+	echo "$mb $got $err" >>"$out/rate.txt"
+	echo "  capacity $mb Mbit/s: received $(awk -v g="$got" 'BEGIN { printf "%.4f", g / 1e6 }') Mbit/s of frames ($err%, target 1%)"
+	vtb_down "rate$mb"
+done
+fi
+
+if part 5; then
+# ---- 5. isolation ----
+echo "link bench 5: isolation: link A capacity 100 Mbit/s offered 1 Gbit/s; link B latency 10 ms at 1 kpps"
+f=$work/iso.vtb
+cat >"$f" <<'M'
+topo.spec(islands == true)
+a1 = topo.device('a1')
+b1 = topo.device('b1')
+a2 = topo.device('a2')
+b2 = topo.device('b2')
+topo.connect([a1, b1], capacity == mbps(100))
+topo.connect([a2, b2], latency == ms(10))
+M
+vtb_up "$f" iso >/dev/null
+pinned
+# B alone
+flow iso a2 b2 10.0.1.2 iso-alone "--pps 1000 --duration 6 --size 64" "--idle-ms 1000 --warmup 100"
+# B while A is flooded at 10x its capacity
+"$vtb" exec iso b1 -- "$ub" recv --port 9000 --duration 6 >"$work/iso-a.recv" 2>&1 &
+ra=$!
+sleep 0.3
+"$vtb" exec iso a1 -- "$ub" send --to 10.0.0.2:9000 --rate 1G --size 1472 --duration 7 >"$work/iso-a.send" 2>&1 &
+sa=$!
+sleep 0.5
+flow iso a2 b2 10.0.1.2 iso-loaded "--pps 1000 --duration 6 --size 64" "--idle-ms 1000 --warmup 100"
+wait $sa $ra || true
+unpinned
+"$vtb" status iso >"$out/iso-status.txt"
+vtb_down iso
+{
+	echo "| link B (latency 10 ms, 1 kpps) | received | lost | delay error median (us) | p99 (us) | max (us) |"
+	echo "|---|---|---|---|---|---|"
+	for t in alone loaded; do
+		r=$work/iso-$t.recv
+		echo "| $t | $(jnum "$r" received) | $(jnum "$r" lost) | $(awk -v v="$(jdelay "$r" median)" 'BEGIN { printf "%.1f", v - 10000 }') | $(awk -v v="$(jdelay "$r" p99)" 'BEGIN { printf "%.1f", v - 10000 }') | $(awk -v v="$(jdelay "$r" max)" 'BEGIN { printf "%.1f", v - 10000 }') |"
+	done
+	echo
+	echo "link A: offered $(awk -v p="$(jnum "$work/iso-a.send" pps)" 'BEGIN { printf "%.0f", p * 1514 * 8 / 1e6 }') Mbit/s, received $(awk -v g="$(jnum "$work/iso-a.recv" bits_per_s)" 'BEGIN { printf "%.2f", g / 1e6 }') Mbit/s (capacity 100)"
+} >"$out/isolation.md"
+sed 's/^/  /' "$out/isolation.md"
+fi
