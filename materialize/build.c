@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <linux/ethtool.h>
+#include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -19,6 +21,7 @@
 #include "dag.h"
 #include "netns.h"
 #include "nl.h"
+#include "redirect.h"
 
 void build_netns_name(const char *id, const char *node, char *buf, size_t len)
 {
@@ -57,7 +60,34 @@ static void bridge_name(const char *id, uint32_t link, char *buf, size_t len)
 
 bool build_link_has_ports(const struct realization *rz, uint32_t link)
 {
-	return rz->links[link].kind == RZ_LAN || rz->links[link].emulated;
+	const struct xir_link *l = &rz->x->links[link];
+	size_t j;
+
+	if (rz->links[link].kind == RZ_LAN || rz->links[link].emulated)
+		return true;
+	for (j = 0; j < l->nep; j++)
+		if (rz->nodes[l->ep[j].node].kind == RZ_VM)
+			return true;
+	return false;
+}
+
+int build_tap_open(const char *name, bool persist)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	int fd, r;
+
+	if (strlen(name) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	strcpy(ifr.ifr_name, name);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, TUNSETIFF, &ifr) || (persist && ioctl(fd, TUNSETPERSIST, 1))) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 void build_port_name(const char *id, uint32_t port, char *buf, size_t len)
@@ -70,11 +100,14 @@ void build_port_name(const char *id, uint32_t port, char *buf, size_t len)
 
 struct build_ctx;
 
+#define NONE UINT32_MAX
+
 /* One unit of work in the DAG. */
 struct btask {
 	struct build_ctx *c;
-	enum { BT_NETNS, BT_BRIDGE, BT_PORT, BT_EPORT, BT_P2P, BT_CONFIG } kind;
+	enum { BT_NETNS, BT_BRIDGE, BT_PORT, BT_EPORT, BT_TAP, BT_SHORT, BT_P2P, BT_CONFIG } kind;
 	uint32_t node, link, ep, port;
+	uint32_t dep, dep2; /* tasks this one waits for besides its node's (UINT32_MAX: none) */
 };
 
 struct build_ctx {
@@ -130,6 +163,8 @@ static int do_netns(struct build_ctx *c, const struct btask *t)
 	char name[128];
 	int r, fd;
 
+	if (c->rz->nodes[t->node].kind == RZ_VM)
+		return 0; /* a VM has no namespace: its NICs are taps */
 	build_netns_name(c->id, node, name, sizeof(name));
 	r = netns_create(name, node);
 	if (r) {
@@ -202,11 +237,11 @@ static int do_port(struct build_ctx *c, unsigned worker, const struct btask *t)
 	s = root_sock(c, worker, &r);
 	if (s)
 		r = nl_veth_create(s, port, -1, &host, ifc->name, c->ns_fd[node], &node_o, &e);
-	if (!r)
+	if (!r && c->rz->links[t->link].kind == RZ_LAN)
 		r = nl_link_set_master(s, port, br, &e);
 	if (r)
 		set_error(c, s ? e.msg : strerror(-r),
-			  "cannot connect device '%s' to LAN '%s' (veth %s, %s)",
+			  "cannot connect device '%s' to link '%s' (veth %s, %s)",
 			  c->x->nodes[node].name, link_name(c, t->link), port, ifc->name);
 	return r;
 }
@@ -265,6 +300,67 @@ static int do_eport(struct build_ctx *c, unsigned worker, const struct btask *t)
 	return r;
 }
 
+/* A VM's endpoint: a persistent tap in the root namespace, named like a
+ * port; the supervisor opens it for QEMU. On a LAN it joins the bridge; on
+ * an emulated link it is the emulator's port; on a direct point-to-point
+ * link a redirect joins it to the other end (BT_SHORT). */
+static int do_tap(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	uint32_t node = c->x->links[t->link].ep[t->ep].node;
+	const struct rz_link *rl = &c->rz->links[t->link];
+	struct nl_link_opts o = { .mtu = rl->mtu, .up = true, .group = bridge_group(c->id) };
+	struct nl_err e = { 0 };
+	struct nl_sock *s;
+	char port[32], br[32];
+	int r, fd;
+
+	build_port_name(c->id, t->port, port, sizeof(port));
+	fd = build_tap_open(port, true);
+	if (fd < 0) {
+		set_error(c, strerror(-fd), "cannot create the tap %s of device '%s' on link '%s'",
+			  port, c->x->nodes[node].name, link_name(c, t->link));
+		return fd;
+	}
+	close(fd);
+	s = root_sock(c, worker, &r);
+	if (s)
+		r = nl_link_set(s, port, &o, &e);
+	if (!r && rl->kind == RZ_LAN && !rl->emulated) {
+		bridge_name(c->id, t->link, br, sizeof(br));
+		r = nl_link_set_master(s, port, br, &e);
+	}
+	if (r)
+		set_error(c, s ? e.msg : strerror(-r),
+			  "cannot set up the tap %s of device '%s' on link '%s'", port,
+			  c->x->nodes[node].name, link_name(c, t->link));
+	return r;
+}
+
+/* The shortbridge of a direct point-to-point link with a VM: each port's
+ * ingress redirected to the other's egress. */
+static int do_short(struct build_ctx *c, const struct btask *t)
+{
+	char a[32], b[32], err[512];
+	int ia, ib, r;
+
+	build_port_name(c->id, t->port, a, sizeof(a));
+	build_port_name(c->id, t->port + 1, b, sizeof(b));
+	ia = (int)if_nametoindex(a);
+	ib = (int)if_nametoindex(b);
+	if (!ia || !ib) {
+		set_error(c, strerror(errno), "cannot join %s and %s for link '%s'", a, b,
+			  link_name(c, t->link));
+		return -ENODEV;
+	}
+	r = redir_attach(ia, ib, err, sizeof(err));
+	if (!r)
+		r = redir_attach(ib, ia, err, sizeof(err));
+	if (r)
+		set_error(c, err, "cannot join %s and %s for link '%s'", a, b,
+			  link_name(c, t->link));
+	return r;
+}
+
 static int do_p2p(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	const struct xir_link *l = &c->x->links[t->link];
@@ -306,6 +402,8 @@ static int do_config(struct build_ctx *c, const struct btask *t)
 	size_t i, nreq = 0;
 	int r;
 
+	if (n->kind == RZ_VM)
+		return 0; /* the guest configures itself from its initrd */
 	r = nl_open(&s, c->ns_fd[t->node]);
 	if (r) {
 		set_error(c, strerror(-r), "cannot open netlink in device '%s'", node);
@@ -363,6 +461,10 @@ static int run_task(void *ctx, unsigned worker, void *arg)
 		return do_port(c, worker, t);
 	case BT_EPORT:
 		return do_eport(c, worker, t);
+	case BT_TAP:
+		return do_tap(c, worker, t);
+	case BT_SHORT:
+		return do_short(c, t);
 	case BT_P2P:
 		return do_p2p(c, worker, t);
 	default:
@@ -411,45 +513,47 @@ static int make_plan(struct build_ctx *c, struct plan *p)
 
 	for (i = 0; i < x->nnodes && !r; i++) {
 		build_netns_name(c->id, x->nodes[i].name, name, sizeof(name));
-		r = plan_obj(p, DB_NETNS, name, NULL);
+		r = c->rz->nodes[i].kind == RZ_VM ? 0 : plan_obj(p, DB_NETNS, name, NULL);
 		if (!r)
-			r = plan_task(p, (struct btask){ c, BT_NETNS, i, 0, 0, 0 });
+			r = plan_task(p, (struct btask){ c, BT_NETNS, i, 0, 0, 0, NONE, NONE });
 	}
 	for (i = 0; i < x->nlinks && !r; i++) {
 		const struct xir_link *l = &x->links[i];
+		const struct rz_link *rl = &c->rz->links[i];
+		uint32_t bridge = UINT32_MAX, first = (uint32_t)p->nt;
 
-		if (c->rz->links[i].emulated) {
-			for (j = 0; j < l->nep && !r; j++) {
-				build_port_name(c->id, port, name, sizeof(name));
-				r = plan_obj(p, DB_LINK, name, NULL);
-				if (!r)
-					r = plan_task(p, (struct btask){ c, BT_EPORT, l->ep[j].node, i,
-									 j, port });
-				port++;
-			}
-			continue;
-		}
-		if (c->rz->links[i].kind == RZ_P2P) {
+		if (!build_link_has_ports(c->rz, i)) {
 			build_netns_name(c->id, x->nodes[l->ep[0].node].name, ns, sizeof(ns));
 			r = plan_obj(p, DB_LINK, ep_iface(c, i, 0)->name, ns);
 			if (!r)
-				r = plan_task(p, (struct btask){ c, BT_P2P, 0, i, 0, 0 });
+				r = plan_task(p, (struct btask){ c, BT_P2P, 0, i, 0, 0, NONE, NONE });
 			continue;
 		}
-		bridge_name(c->id, i, name, sizeof(name));
-		r = plan_obj(p, DB_BRIDGE, name, NULL);
-		if (!r)
-			r = plan_task(p, (struct btask){ c, BT_BRIDGE, 0, i, 0, 0 });
+		if (rl->kind == RZ_LAN && !rl->emulated) {
+			bridge_name(c->id, i, name, sizeof(name));
+			bridge = (uint32_t)p->nt;
+			r = plan_obj(p, DB_BRIDGE, name, NULL);
+			if (!r)
+				r = plan_task(p, (struct btask){ c, BT_BRIDGE, 0, i, 0, 0, NONE, NONE });
+		}
 		for (j = 0; j < l->nep && !r; j++) {
+			bool vm = c->rz->nodes[l->ep[j].node].kind == RZ_VM;
+			int kind = vm ? BT_TAP : rl->emulated ? BT_EPORT : BT_PORT;
+
 			build_port_name(c->id, port, name, sizeof(name));
 			r = plan_obj(p, DB_LINK, name, NULL);
 			if (!r)
-				r = plan_task(p, (struct btask){ c, BT_PORT, l->ep[j].node, i, j, port });
+				r = plan_task(p, (struct btask){ c, kind, l->ep[j].node, i, j, port,
+								 bridge, NONE });
 			port++;
 		}
+		/* a direct point-to-point link with a VM: the shortbridge */
+		if (!r && rl->kind == RZ_P2P && !rl->emulated)
+			r = plan_task(p, (struct btask){ c, BT_SHORT, 0, i, 0, port - 2, first,
+							 first + 1 });
 	}
 	for (i = 0; i < x->nnodes && !r; i++)
-		r = plan_task(p, (struct btask){ c, BT_CONFIG, i, 0, 0, 0 });
+		r = plan_task(p, (struct btask){ c, BT_CONFIG, i, 0, 0, 0, NONE, NONE });
 	return r;
 }
 
@@ -480,17 +584,18 @@ static int make_edges(struct build_ctx *c, struct plan *p, struct dag *g)
 				r = dag_edge(g, (uint32_t)k, cfg0 + l->ep[1].node);
 			break;
 		case BT_PORT:
-			/* the bridge task comes right before the link's first port */
-			r = dag_edge(g, (uint32_t)(k - t->ep - 1), (uint32_t)k);
-			if (!r)
-				r = dag_edge(g, t->node, (uint32_t)k);
+		case BT_EPORT:
+		case BT_TAP:
+			r = dag_edge(g, t->node, (uint32_t)k);
+			if (!r && t->dep != NONE)
+				r = dag_edge(g, t->dep, (uint32_t)k);
 			if (!r)
 				r = dag_edge(g, (uint32_t)k, cfg0 + t->node);
 			break;
-		case BT_EPORT:
-			r = dag_edge(g, t->node, (uint32_t)k);
+		case BT_SHORT:
+			r = dag_edge(g, t->dep, (uint32_t)k);
 			if (!r)
-				r = dag_edge(g, (uint32_t)k, cfg0 + t->node);
+				r = dag_edge(g, t->dep2, (uint32_t)k);
 			break;
 		case BT_CONFIG:
 			/* a node with no links still waits for its namespace */

@@ -24,8 +24,14 @@ void build_netns_name(const char *id, const char *node, char *buf, size_t len);
 /* Ports ("vtb<id>p<n>", the root ends of LAN and emulated endpoints) are
  * numbered in link order, then endpoint order, over the links that have
  * them (build_link_has_ports): a LAN's bridge ports and every endpoint of
- * an emulated link, which are the link emulator's ports. buf: 16 bytes. */
+ * an emulated link, which are the link emulator's ports, and every
+ * endpoint of a link with a VM on it, whose port is the VM's tap (a port of
+ * a direct point-to-point link is joined to the other by a redirect, the
+ * Trellis shortbridge). buf: 16 bytes. */
 bool build_link_has_ports(const struct realization *rz, uint32_t link);
+/* Open the tap name (IFF_TAP | IFF_NO_PI), creating it when missing, and
+ * make it persistent when persist. Returns the fd or a negative errno. */
+int build_tap_open(const char *name, bool persist);
 void build_port_name(const char *id, uint32_t port, char *buf, size_t len);
 
 struct build_error {

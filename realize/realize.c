@@ -7,10 +7,12 @@
  * 1. Node kind. A node is a VM when xir_vm_nodes() says so (virt == true, or
  *    a constraint only a VM can meet: kernel, image, dilation, an arch other
  *    than x86_64, a QEMU NIC model on one of its endpoints); otherwise it is a
- *    container. VMs are not supported yet: each VM node is reported at its
- *    place, "device 'r': VM nodes need QEMU support, which this version of vtb
- *    does not have yet", with a hint naming the constraint that asked for it
- *    (the node's own first, then its endpoints' in link order).
+ *    container. A VM has vm_cores (its cores allocation, or 1) and
+ *    vm_memory_mib (its memory allocation in MiB, rounded up, or 256); each
+ *    of its interfaces has a NIC model (the endpoint's nic == model, or
+ *    virtio). vtb boots its own guest image, so kernel, image, dilation and
+ *    an arch other than x86_64 are refused at their place ("... vtb boots its
+ *    own guest image ..."), as are disk, vlan, cpufreq and physical NICs.
  *
  * 2. Links. Two endpoints make RZ_P2P, three or more RZ_LAN.
  *    - A link goes through the link emulator (rz_link.emulated) when it or
@@ -245,66 +247,56 @@ static struct rz_iface *ep_iface(const struct realization *r, size_t link, size_
 
 /* ---- rule 1: node kinds ---- */
 
-static bool cons_wants_vm(const struct xir_constraint *c)
-{
-	if (!c->prop)
-		return false;
-	if (prop_is(c, "virt"))
-		return c->op == XIR_EQ && c->value.type == XV_BOOL && c->value.b;
-	return xir_constraint_needs_vm(c);
-}
-
-/* Say which constraint makes node a VM: "a VM is asked for by virt ==
- * true" or "... by nic == e1000 on link 'r-a'". */
-static void vm_reason(const struct xir *x, uint32_t node, char *buf, size_t cap)
-{
-	char cs[XIR_CONS_BUF], l[XIR_LABEL_BUF];
-	size_t i, j, k;
-
-	for (k = 0; k < x->nodes[node].cons.n; k++)
-		if (cons_wants_vm(&x->nodes[node].cons.v[k])) {
-			snprintf(buf, cap, "a VM is asked for by %s",
-				 xir_fmt_cons(cs, &x->nodes[node].cons.v[k]));
-			return;
-		}
-	for (i = 0; i < x->nlinks; i++)
-		for (j = 0; j < x->links[i].nep; j++) {
-			const struct xir_endpoint *e = &x->links[i].ep[j];
-
-			if (e->node != node)
-				continue;
-			for (k = 0; k < e->cons.n; k++)
-				if (cons_wants_vm(&e->cons.v[k])) {
-					snprintf(buf, cap, "a VM is asked for by %s on %s",
-						 xir_fmt_cons(cs, &e->cons.v[k]), xir_fmt_link(x, i, l));
-					return;
-				}
-		}
-	snprintf(buf, cap, "a constraint of this device asks for a VM");
-}
-
 /* Decide container or VM for every node. Returns 0 or -ENOMEM. */
 static int realize_kinds(struct rz_ctx *c)
 {
-	char n[XIR_NAME_BUF], hint[MSG_BUF];
 	bool *vm;
 	size_t i;
 
 	if (xir_vm_nodes(c->x, &vm))
 		return -ENOMEM;
-	for (i = 0; i < c->x->nnodes; i++) {
+	for (i = 0; i < c->x->nnodes; i++)
 		c->r->nodes[i].kind = vm[i] ? RZ_VM : RZ_CONTAINER;
-		/* the one place that refuses VMs until QEMU support lands */
-		if (c->r->nodes[i].kind == RZ_VM && !diag_full(c->d)) {
-			vm_reason(c->x, (uint32_t)i, hint, sizeof(hint));
-			diag_error(c->d, c->x->nodes[i].loc, hint,
-				   "device '%s': VM nodes need QEMU support, which this version of "
-				   "vtb does not have yet",
-				   xir_fmt_node(c->x, (uint32_t)i, n));
-		}
-	}
 	free(vm);
 	return 0;
+}
+
+/* The NIC model of every VM interface (rule 1): the endpoint's nic ==
+ * model, or virtio. */
+static void realize_nics(struct rz_ctx *c)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < c->x->nlinks; i++)
+		for (j = 0; j < c->x->links[i].nep; j++) {
+			const struct xir_endpoint *e = &c->x->links[i].ep[j];
+			struct rz_node *n = &c->r->nodes[e->node];
+			struct rz_iface *f = &n->ifs[c->r->ep_if[i][j]];
+
+			snprintf(f->nic, sizeof(f->nic), "%s", n->kind == RZ_VM ? "virtio" : "");
+			for (k = 0; k < e->cons.n; k++) {
+				const struct xir_constraint *m = &e->cons.v[k];
+
+				if (prop_is(m, "nic") && m->op == XIR_EQ && xir_constraint_needs_vm(m) &&
+				    m->value.s)
+					snprintf(f->nic, sizeof(f->nic), "%s", m->value.s);
+			}
+		}
+}
+
+/* The size of a VM: its allocation, or 1 core and 256 MiB. */
+static void realize_vm_size(struct rz_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->x->nnodes; i++) {
+		struct rz_node *n = &c->r->nodes[i];
+
+		if (n->kind != RZ_VM)
+			continue;
+		n->vm_cores = n->cores ? (unsigned)n->cores : 1;
+		n->vm_memory_mib = n->memory ? (n->memory + MIB - 1) / MIB : 256;
+	}
 }
 
 /* ---- integer properties: the smallest value the constraints allow ---- */
@@ -1531,7 +1523,15 @@ static void cset_unsupported(const struct xir_cset *cs, const char *owner, struc
 		else if (!strcmp(n, "cpufreq"))
 			why = "CPU bandwidth limits are not supported yet";
 		else if (!strcmp(n, "disk"))
-			why = "disk sizes are for VMs, which are not supported yet";
+			why = "vtb's guests run from their initramfs and have no disk yet";
+		else if (!strcmp(n, "image") || !strcmp(n, "kernel"))
+			why = "vtb boots its own guest image (a Debian kernel and a busybox "
+			      "initramfs, vtb image build); other images and kernels are not "
+			      "supported yet";
+		else if (!strcmp(n, "arch") && xir_constraint_needs_vm(k))
+			why = "only x86_64 guests are supported";
+		else if (!strcmp(n, "dilation"))
+			why = "time dilation is not supported yet";
 		if (why)
 			diag_error(d, k->loc.line ? k->loc : at, "remove it to build the experiment",
 				   "%s: %s: %s", owner, xir_fmt_cons(c, k), why);
@@ -1579,8 +1579,10 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	if (realize_links(&c))
 		goto out_free;
 	realize_alloc(&c);
+	realize_vm_size(&c);
 	if (realize_macs(&c) || realize_addrs(&c))
 		goto out_free;
+	realize_nics(&c);
 	if (d->oom)
 		goto out_free;
 	if (d->nerrors > errors) {

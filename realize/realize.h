@@ -30,6 +30,7 @@ struct rz_iface {
 	struct addr_prefix v4;   /* family 0 when none */
 	struct addr_prefix v6;   /* family 0 when none (only given ones) */
 	uint8_t mac[6];          /* given, or stable: derived from experiment name, node, link */
+	char nic[12];            /* VMs: the QEMU NIC model ("virtio", "e1000", ...); "" otherwise */
 };
 
 struct rz_route {
@@ -45,6 +46,8 @@ struct rz_node {
 	struct rz_route *routes;
 	size_t nroutes;
 	bool forwarding;         /* two or more interfaces: routes between them */
+	unsigned vm_cores;       /* VMs: QEMU's -smp */
+	uint64_t vm_memory_mib;  /* VMs: QEMU's -m */
 };
 
 struct rz_link {

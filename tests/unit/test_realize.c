@@ -194,41 +194,49 @@ static char *chain_model(unsigned n, const char *extra)
 static void test_vm_virt(void **state)
 {
 	struct run t;
-	const struct diag *g;
+	uint32_t r, a;
 
 	(void)state;
-	run_model(&t,
-		  "r = topo.device('r', virt == true)\n"
-		  "a = topo.device('a')\n"
-		  "topo.connect([r, a])\n",
-		  NULL);
-	expect_error(&t,
-		     "device 'r': VM nodes need QEMU support, which this version of vtb does not "
-		     "have yet",
-		     "a VM is asked for by virt == true");
-	g = find_error(&t, "device 'r': VM nodes need QEMU support, which this version of vtb "
-			   "does not have yet");
-	assert_int_equal(g->loc.line, 1);
-	assert_int_equal(t.d.nerrors, 1);
+	run_ok(&t,
+	       "r = topo.device('r', virt == true)\n"
+	       "a = topo.device('a')\n"
+	       "b = topo.device('b', virt == true, cores == 2, memory == mb(300))\n"
+	       "topo.connect([r, a])\n"
+	       "topo.connect([r, b])\n",
+	       NULL);
+	r = node_ix(&t, "r");
+	a = node_ix(&t, "a");
+	assert_int_equal(t.r->nodes[r].kind, RZ_VM);
+	assert_int_equal(t.r->nodes[a].kind, RZ_CONTAINER);
+	/* the default size, and the allocation */
+	assert_int_equal(t.r->nodes[r].vm_cores, 1);
+	assert_int_equal(t.r->nodes[r].vm_memory_mib, 256);
+	assert_int_equal(t.r->nodes[node_ix(&t, "b")].vm_cores, 2);
+	assert_int_equal(t.r->nodes[node_ix(&t, "b")].vm_memory_mib, 300);
+	/* VM interfaces are virtio unless asked; containers have none */
+	assert_string_equal(t.r->nodes[r].ifs[0].nic, "virtio");
+	assert_string_equal(t.r->nodes[a].ifs[0].nic, "");
 	run_free(&t);
 }
 
 static void test_vm_nic(void **state)
 {
 	struct run t;
+	uint32_t r;
 
 	(void)state;
-	run_model(&t,
-		  "r = topo.device('r')\n"
-		  "a = topo.device('a')\n"
-		  "l = topo.connect([r, a])\n"
-		  "l[r].spec(nic == e1000)\n",
-		  NULL);
-	expect_error(&t,
-		     "device 'r': VM nodes need QEMU support, which this version of vtb does not "
-		     "have yet",
-		     "a VM is asked for by nic == e1000 on link 'r-a'");
-	assert_int_equal(t.d.nerrors, 1);
+	run_ok(&t,
+	       "r = topo.device('r')\n"
+	       "a = topo.device('a')\n"
+	       "c = topo.device('c')\n"
+	       "l = topo.connect([r, a])\n"
+	       "l[r].spec(nic == e1000)\n"
+	       "topo.connect([r, c])\n",
+	       NULL);
+	r = node_ix(&t, "r");
+	assert_int_equal(t.r->nodes[r].kind, RZ_VM);
+	assert_string_equal(t.r->nodes[r].ifs[0].nic, "e1000");
+	assert_string_equal(t.r->nodes[r].ifs[1].nic, "virtio");
 	run_free(&t);
 
 	/* a physical NIC family does not ask for a VM, but this host has none:
@@ -278,9 +286,10 @@ static void test_vm_image(void **state)
 		  "topo.connect([r, a])\n",
 		  NULL);
 	expect_error(&t,
-		     "device 'r': VM nodes need QEMU support, which this version of vtb does not "
-		     "have yet",
-		     "a VM is asked for by image == \"debian-12\"");
+		     "device 'r': image == \"debian-12\": vtb boots its own guest image (a Debian "
+		     "kernel and a busybox initramfs, vtb image build); other images and kernels "
+		     "are not supported yet",
+		     "remove it to build the experiment");
 	run_free(&t);
 }
 
