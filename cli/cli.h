@@ -28,6 +28,7 @@ int cmd_exec(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_link(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 
 struct db;

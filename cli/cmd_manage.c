@@ -13,6 +13,7 @@
 #include "db.h"
 #include "netns.h"
 #include "status.h"
+#include "console.h"
 #include "supervisor.h"
 
 static double now(void)
@@ -199,10 +200,19 @@ static void print_status_one(json_t *st)
 	       json_is_true(json_object_get(sup, "alive")) ? "running" : "gone (vtb down still works)");
 	printf("nodes:\n");
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		const json_t *vm = json_object_get(n, "vm");
+		char where[64];
+
+		if (vm)
+			snprintf(where, sizeof(where), "qemu/%s %.1f s",
+				 json_string_value(json_object_get(vm, "accel")),
+				 json_real_value(json_object_get(vm, "boot_s")));
+		else
+			snprintf(where, sizeof(where), "%s",
+				 json_string_value(json_object_get(n, "netns")) ?: "-");
 		printf("  %-12s %-9s %-7s %-20s", json_string_value(json_object_get(n, "name")),
 		       json_string_value(json_object_get(n, "kind")),
-		       json_string_value(json_object_get(n, "state")),
-		       json_string_value(json_object_get(n, "netns")));
+		       json_string_value(json_object_get(n, "state")), where);
 		json_array_foreach(json_object_get(n, "interfaces"), k, f) {
 			const char *a4 = json_string_value(json_object_get(f, "ipv4"));
 			const char *a6 = json_string_value(json_object_get(f, "ipv6"));
@@ -211,6 +221,8 @@ static void print_status_one(json_t *st)
 			       a4 ? a4 : "-", a6 ? " " : "", a6 ? a6 : "");
 		}
 		printf("\n");
+		if (vm && json_string_value(json_object_get(vm, "error"))[0])
+			printf("    %s\n", json_string_value(json_object_get(vm, "error")));
 	}
 	printf("links:\n");
 	json_array_foreach(json_object_get(st, "links"), i, l) {
@@ -284,6 +296,87 @@ out:
 	return status;
 }
 
+/* Copy the terminal to the console connection and back until Ctrl-] or
+ * the end of input (the console proxy does the raw mode). */
+static int attach_console(int fd)
+{
+	struct con *c = NULL;
+	int r = con_open_fd(fd, &c);
+
+	if (r) {
+		close(fd);
+		return r;
+	}
+	r = con_attach(c, 0, 1, 0x1d);
+	con_close(c);
+	return r == -EPIPE ? 0 : r;
+}
+
+/* Append arg to buf as one word of a shell line. */
+static void shell_word(struct util_buf *b, const char *arg)
+{
+	const char *p;
+	bool plain = *arg != '\0';
+
+	for (p = arg; *p && plain; p++)
+		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			       "-_./:=,+@%", *p) != NULL;
+	if (b->len)
+		util_buf_puts(b, " ");
+	if (plain) {
+		util_buf_puts(b, arg);
+		return;
+	}
+	util_buf_puts(b, "'");
+	for (p = arg; *p; p++)
+		if (*p == '\'')
+			util_buf_puts(b, "'\\''");
+		else
+			util_buf_append(b, p, 1);
+	util_buf_puts(b, "'");
+}
+
+/* A VM node: the command through the supervisor's console proxy, or the
+ * console itself when no command is given. */
+static int exec_vm(const struct db_exp *e, const char *name, const char *node, int argc,
+		   char **argv)
+{
+	struct util_buf line;
+	char err[1200];
+	int i, r, status = 0, fd;
+
+	if (argc <= 4) {
+		fd = sup_vm_attach(e->id, node, err, sizeof(err));
+		if (fd < 0) {
+			cli_err("cannot attach to VM '%s' of '%s': %s", node, name, err);
+			return strstr(err, "not a VM") ? CLI_USER : CLI_SYSTEM;
+		}
+		if (isatty(0))
+			fprintf(stderr, "vtb: console of VM '%s' (Ctrl-] leaves)\r\n", node);
+		r = attach_console(fd);
+		return r ? CLI_SYSTEM : CLI_OK;
+	}
+	util_buf_init(&line);
+	for (i = 4; i < argc; i++)
+		shell_word(&line, argv[i]);
+	if (line.oom) {
+		util_buf_free(&line);
+		return CLI_SYSTEM;
+	}
+	r = sup_vm_exec(e->id, node, line.s, 3600 * 1000, 1, &status, err, sizeof(err));
+	util_buf_free(&line);
+	if (r == -ENOENT) {
+		cli_err("experiment '%s' has no node '%s' (vtb status %s lists them)", name, node,
+			name);
+		return CLI_USER;
+	}
+	if (r) {
+		cli_err("cannot run the command on VM '%s': %s", node, err);
+		return CLI_SYSTEM;
+	}
+	return status;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	const char *name, *node, *shell;
@@ -305,9 +398,15 @@ int cmd_exec(int argc, char **argv)
 	netfd = netns_open(ns);
 	utsfd = netns_open_uts(ns);
 	if (netfd < 0 || utsfd < 0) {
-		cli_err("experiment '%s' has no node '%s'%s (vtb status %s lists them)", name, node,
-			e.state == DB_UP ? "" : " up", name);
-		status = CLI_USER;
+		/* no namespace: a VM, or no such node */
+		db_close(db);
+		db = NULL;
+		if (e.state != DB_UP) {
+			cli_err("experiment '%s' is not up", name);
+			status = CLI_USER;
+			goto out;
+		}
+		status = exec_vm(&e, name, node, argc, argv);
 		goto out;
 	}
 	if (setns(netfd, CLONE_NEWNET) || setns(utsfd, CLONE_NEWUTS)) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "image.h"
 #include "cli.h"
 #include "compile.h"
 #include "db.h"
@@ -237,6 +238,111 @@ static int start_links(const struct db_exp *e, const struct realization *rz,
 	return r;
 }
 
+static size_t count_vms(const struct realization *rz)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rz->x->nnodes; i++)
+		n += rz->nodes[i].kind == RZ_VM;
+	return n;
+}
+
+static void image_step(void *arg, const char *step)
+{
+	(void)arg;
+	fprintf(stderr, "vtb: guest image: %s\n", step);
+}
+
+/* The guest image, built once (cached) before anything is created. */
+static int ensure_image(const struct realization *rz)
+{
+	struct img_paths p;
+	char err[512] = "";
+	int r;
+
+	if (!count_vms(rz))
+		return 0;
+	r = img_ensure(NULL, false, image_step, NULL, &p, err, sizeof(err));
+	if (r)
+		cli_err("cannot build the guest image of the VMs: %s", err[0] ? err : strerror(-r));
+	return r;
+}
+
+/* Start the VMs in the supervisor and wait until every one is ready or
+ * has failed, showing progress. A VM that failed fails vtb up, with the
+ * reason (for a boot timeout, the console's last lines). */
+static int start_vms(const struct db_exp *e, const struct realization *rz,
+		     struct build_error *err)
+{
+	size_t nvm = count_vms(rz), ready = 0, failed = 0, last = SIZE_MAX, i;
+	json_t *reply = NULL, *v;
+	double t0 = now();
+	bool said = false;
+	int r;
+
+	if (!nvm)
+		return 0;
+	r = sup_request(e->id, "vms_start", 60000, &reply);
+	if (!r && !json_is_true(json_object_get(reply, "ok"))) {
+		const char *m = json_string_value(json_object_get(reply, "error"));
+
+		snprintf(err->what, sizeof(err->what), "cannot start the VMs");
+		snprintf(err->msg, sizeof(err->msg), "%s", m ? m : "no reason given");
+		r = -EIO;
+	}
+	json_decref(reply);
+	reply = NULL;
+	while (!r) {
+		json_t *vms;
+		const char *accel, *note;
+
+		r = sup_request(e->id, "vms", 5000, &reply);
+		if (r)
+			break;
+		vms = json_object_get(reply, "vms");
+		accel = json_string_value(json_object_get(vms, "accel"));
+		note = json_string_value(json_object_get(vms, "accel_note"));
+		if (!said) {
+			fprintf(stderr, "vtb: booting %zu VM%s with %s%s%s%s\n", nvm, nvm == 1 ? "" : "s",
+				accel ? accel : "?", note && *note ? " (" : "", note ? note : "",
+				note && *note ? ")" : "");
+			said = true;
+		}
+		ready = failed = 0;
+		json_array_foreach(json_object_get(vms, "vms"), i, v) {
+			const char *st = json_string_value(json_object_get(v, "state"));
+
+			if (st && !strcmp(st, "ready"))
+				ready++;
+			else if (st && !strcmp(st, "failed")) {
+				failed++;
+				snprintf(err->what, sizeof(err->what), "VM '%s' did not come up",
+					 json_string_value(json_object_get(v, "name")));
+				snprintf(err->msg, sizeof(err->msg), "%s",
+					 json_string_value(json_object_get(v, "error")));
+			}
+		}
+		if (ready != last) {
+			fprintf(stderr, "vtb: VMs: %zu of %zu ready (%.1f s)\n", ready, nvm, now() - t0);
+			last = ready;
+		}
+		json_decref(reply);
+		reply = NULL;
+		if (failed) {
+			r = -EHOSTDOWN;
+			break;
+		}
+		if (ready == nvm)
+			break;
+		usleep(100 * 1000);
+	}
+	if (r && !err->what[0]) {
+		snprintf(err->what, sizeof(err->what), "cannot reach the supervisor");
+		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
+	}
+	return r;
+}
+
 int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
@@ -293,6 +399,10 @@ int cmd_up(int argc, char **argv)
 	status = do_realize(db, file, src, srclen, x, &rz);
 	if (status)
 		goto out;
+	if (ensure_image(rz)) {
+		status = CLI_SYSTEM;
+		goto out;
+	}
 	doc = xjson_dumps(x);
 	r = doc ? db_exp_create(db, name, file, getpid(), db_proc_start(getpid()), &e) : -ENOMEM;
 	if (r == -EEXIST) {
@@ -315,6 +425,8 @@ int cmd_up(int argc, char **argv)
 		r = start_supervisor(db, &e, &err);
 	if (!r)
 		r = start_links(&e, rz, &err);
+	if (!r)
+		r = start_vms(&e, rz, &err);
 	if (!r)
 		r = db_exp_set_state(db, e.id, DB_UP);
 	if (r) {

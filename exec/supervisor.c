@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "db.h"
 #include "links.h"
+#include "vms.h"
 #include "status.h"
 
 void sup_socket_path(const char *id, char *buf, size_t len)
@@ -104,8 +106,92 @@ static int listen_socket(const char *path)
 	return fd;
 }
 
-/* Answer one request; returns true when the supervisor must exit. */
-static bool serve_one(int conn, const char *id, char *buf, struct sup_links **links)
+/* What the supervisor runs. */
+struct sup_state {
+	struct sup_links *links;
+	struct sup_vms *vms;
+};
+
+/* A request that may take long (a command on a VM, an attached console),
+ * served by a thread of its own so that the supervisor keeps answering. */
+struct client {
+	int conn;
+	struct sup_vms *vms;
+	json_t *req;
+};
+
+static void send_json(int conn, json_t *reply)
+{
+	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+
+	if (text && strlen(text) <= SUP_MAX_MSG)
+		send(conn, text, strlen(text), MSG_NOSIGNAL);
+	free(text);
+}
+
+/* vm_exec: the output as raw messages (SUP_OUT and up to 64 KiB), then
+ * {"ok", "status"} or {"ok": false, "error"}. */
+static void *client_thread(void *arg)
+{
+	struct client *cl = arg;
+	const char *op = json_string_value(json_object_get(cl->req, "op"));
+	const char *node = json_string_value(json_object_get(cl->req, "node"));
+	const char *cmd = json_string_value(json_object_get(cl->req, "cmd"));
+	json_int_t tmo = json_integer_value(json_object_get(cl->req, "timeout_ms"));
+	struct util_buf out;
+	json_t *reply = NULL;
+	char err[1200];
+	int r, status = 0;
+
+	util_buf_init(&out);
+	if (!node) {
+		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "bad request");
+	} else if (!strcmp(op, "vm_attach")) {
+		/* say yes first, then the connection carries the console */
+		r = vms_exec(cl->vms, node, "true", 10000, &out, &status, err, sizeof(err));
+		if (r) {
+			reply = json_pack("{s:b,s:s}", "ok", 0, "error", err);
+		} else {
+			json_t *yes = json_pack("{s:b}", "ok", 1);
+
+			send_json(cl->conn, yes);
+			json_decref(yes);
+			vms_attach(cl->vms, node, cl->conn, err, sizeof(err));
+		}
+	} else {
+		r = vms_exec(cl->vms, node, cmd ? cmd : "", tmo > 0 ? (int)tmo : 60000, &out,
+			     &status, err, sizeof(err));
+		if (out.len) {
+			size_t off = 0;
+			char chunk[1 + 65536];
+
+			while (off < out.len) {
+				size_t n = out.len - off > 65536 ? 65536 : out.len - off;
+
+				chunk[0] = SUP_OUT;
+				memcpy(chunk + 1, out.s + off, n);
+				if (send(cl->conn, chunk, n + 1, MSG_NOSIGNAL) < 0)
+					break;
+				off += n;
+			}
+		}
+		reply = r ? json_pack("{s:b,s:s,s:i}", "ok", 0, "error", err, "errno", -r)
+			  : json_pack("{s:b,s:i}", "ok", 1, "status", status);
+	}
+	if (reply)
+		send_json(cl->conn, reply);
+	json_decref(reply);
+	util_buf_free(&out);
+	close(cl->conn);
+	vms_release(cl->vms);
+	json_decref(cl->req);
+	free(cl);
+	return NULL;
+}
+
+/* Answer one request; returns true when the supervisor must exit. *taken
+ * says a thread took the connection. */
+static bool serve_one(int conn, const char *id, char *buf, struct sup_state *state, bool *taken)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
@@ -113,7 +199,6 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_links **li
 	const char *op;
 	bool stop = false;
 	ssize_t n;
-	char *text;
 
 	/* root only: the socket is 0600 in a 0700 directory, and we check */
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0)
@@ -123,7 +208,39 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_links **li
 		return false;
 	req = json_loadb(buf, (size_t)n, 0, NULL);
 	op = req ? json_string_value(json_object_get(req, "op")) : NULL;
-	if (op && !strcmp(op, "ping")) {
+	if (op && (!strcmp(op, "vm_exec") || !strcmp(op, "vm_attach")) && state->vms) {
+		struct client *cl = calloc(1, sizeof(*cl));
+		pthread_t t;
+
+		if (cl) {
+			cl->conn = conn;
+			cl->vms = state->vms;
+			cl->req = json_incref(req);
+			vms_hold(state->vms);
+			if (!pthread_create(&t, NULL, client_thread, cl)) {
+				pthread_detach(t);
+				*taken = true;
+				json_decref(req);
+				return false;
+			}
+			vms_release(state->vms);
+			json_decref(cl->req);
+			free(cl);
+		}
+		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "out of resources");
+	} else if (op && (!strcmp(op, "vm_exec") || !strcmp(op, "vm_attach"))) {
+		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "this experiment has no VMs");
+	} else if (op && !strcmp(op, "vms_start")) {
+		char err[1200];
+		int r = 0;
+
+		if (!state->vms)
+			r = vms_start(id, &state->vms, err, sizeof(err));
+		reply = r ? json_pack("{s:b,s:s}", "ok", 0, "error", err)
+			  : json_pack("{s:b}", "ok", 1);
+	} else if (op && !strcmp(op, "vms")) {
+		reply = json_pack("{s:b,s:o}", "ok", 1, "vms", vms_json(state->vms));
+	} else if (op && !strcmp(op, "ping")) {
 		reply = json_pack("{s:b,s:i}", "ok", 1, "pid", (int)getpid());
 	} else if (op && !strcmp(op, "stop")) {
 		reply = json_pack("{s:b}", "ok", 1);
@@ -140,7 +257,8 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_links **li
 				{
 					json_t *st = status_json(db, &v[i]);
 
-					links_annotate(*links, st);
+					links_annotate(state->links, st);
+					vms_annotate(state->vms, st);
 					reply = json_pack("{s:b,s:o}", "ok", 1, "status", st);
 				}
 		free(v);
@@ -151,23 +269,20 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_links **li
 		char err[512];
 		int r = 0;
 
-		if (!*links)
-			r = links_start(id, links, err, sizeof(err));
+		if (!state->links)
+			r = links_start(id, &state->links, err, sizeof(err));
 		reply = r ? json_pack("{s:b,s:s}", "ok", 0, "error", err)
 			  : json_pack("{s:b}", "ok", 1);
 	} else if (op && !strcmp(op, "link_set")) {
 		char err[512];
-		int r = links_set(*links, req, err, sizeof(err));
+		int r = links_set(state->links, req, err, sizeof(err));
 
 		reply = r < 0 ? json_pack("{s:b,s:s}", "ok", 0, "error", err)
 			      : json_pack("{s:b,s:i}", "ok", 1, "changed", r);
 	} else {
 		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "unknown request");
 	}
-	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	if (text && strlen(text) <= SUP_MAX_MSG)
-		send(conn, text, strlen(text), MSG_NOSIGNAL);
-	free(text);
+	send_json(conn, reply);
 	json_decref(reply);
 	json_decref(req);
 	return stop;
@@ -175,7 +290,7 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_links **li
 
 int sup_main(const char *id, int ready_fd, int release_fd)
 {
-	struct sup_links *links = NULL;
+	struct sup_state state = { 0 };
 	char path[512], c, *buf = NULL;
 	int lfd, nullfd, status = 1;
 	ssize_t n;
@@ -210,22 +325,25 @@ int sup_main(const char *id, int ready_fd, int release_fd)
 		goto out;
 	for (;;) {
 		int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		bool stop;
+		bool stop, taken;
 
 		if (conn < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			break;
 		}
-		stop = serve_one(conn, id, buf, &links);
-		close(conn);
+		taken = false;
+		stop = serve_one(conn, id, buf, &state, &taken);
+		if (!taken)
+			close(conn);
 		if (stop) {
 			status = 0;
 			break;
 		}
 	}
 out:
-	links_stop(links);
+	vms_stop(state.vms);
+	links_stop(state.links);
 	free(buf);
 	close(lfd);
 	unlink(path);
@@ -287,4 +405,118 @@ out:
 	free(buf);
 	close(fd);
 	return r;
+}
+
+/* Connect to the supervisor of id and send req; the fd or a negative errno. */
+static int sup_connect_send(const char *id, json_t *request)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *req = json_dumps(request, JSON_COMPACT);
+	int fd, r = 0;
+
+	if (!req)
+		return -ENOMEM;
+	sup_socket_path(id, sa.sun_path, sizeof(sa.sun_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		r = -errno;
+	else if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		 send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		r = -errno;
+	free(req);
+	if (r && fd >= 0)
+		close(fd);
+	return r ? r : fd;
+}
+
+int sup_vm_exec(const char *id, const char *node, const char *cmd, int timeout_ms, int out_fd,
+		int *status, char *err, size_t errlen)
+{
+	json_t *req = json_pack("{s:s,s:s,s:s,s:i}", "op", "vm_exec", "node", node, "cmd", cmd,
+				"timeout_ms", timeout_ms);
+	json_t *reply = NULL;
+	char *buf = malloc(SUP_MAX_MSG);
+	int fd, r = 0;
+	ssize_t n;
+
+	err[0] = '\0';
+	fd = req && buf ? sup_connect_send(id, req) : -ENOMEM;
+	if (fd < 0) {
+		r = fd;
+		snprintf(err, errlen, "cannot reach the supervisor: %s", strerror(-r));
+		goto out;
+	}
+	for (;;) {
+		n = recv(fd, buf, SUP_MAX_MSG, 0);
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ECONNRESET;
+			snprintf(err, errlen, "the supervisor went away: %s", strerror(-r));
+			break;
+		}
+		if (buf[0] == SUP_OUT) {
+			const char *p = buf + 1;
+			size_t left = (size_t)n - 1;
+
+			while (left) {
+				ssize_t w = write(out_fd, p, left);
+
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					break; /* the reader is gone: keep draining */
+				p += w;
+				left -= (size_t)w;
+			}
+			continue;
+		}
+		reply = json_loadb(buf, (size_t)n, 0, NULL);
+		if (!reply) {
+			r = -EBADMSG;
+			snprintf(err, errlen, "a malformed answer from the supervisor");
+		} else if (json_is_true(json_object_get(reply, "ok"))) {
+			*status = (int)json_integer_value(json_object_get(reply, "status"));
+		} else {
+			const char *m = json_string_value(json_object_get(reply, "error"));
+			json_int_t e = json_integer_value(json_object_get(reply, "errno"));
+
+			snprintf(err, errlen, "%s", m ? m : "refused");
+			r = e > 0 ? -(int)e : -EIO;
+		}
+		break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(reply);
+	json_decref(req);
+	free(buf);
+	return r;
+}
+
+int sup_vm_attach(const char *id, const char *node, char *err, size_t errlen)
+{
+	json_t *req = json_pack("{s:s,s:s}", "op", "vm_attach", "node", node), *reply = NULL;
+	char buf[4096];
+	int fd;
+	ssize_t n;
+
+	err[0] = '\0';
+	fd = req ? sup_connect_send(id, req) : -ENOMEM;
+	json_decref(req);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot reach the supervisor: %s", strerror(-fd));
+		return fd;
+	}
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	reply = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		const char *m = json_string_value(json_object_get(reply, "error"));
+
+		snprintf(err, errlen, "%s", m ? m : "the supervisor refused");
+		json_decref(reply);
+		close(fd);
+		return -EIO;
+	}
+	json_decref(reply);
+	return fd;
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #define SUP_MAX_MSG (4u << 20)
+#define SUP_OUT '\x01' /* first byte of a message of command output (vm_exec) */
 
 /* The control socket path of experiment id. */
 void sup_socket_path(const char *id, char *buf, size_t len);
@@ -34,5 +35,15 @@ int sup_main(const char *id, int ready_fd, int release_fd);
 int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply);
 /* The same with a whole request object (not taken). */
 int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply);
+
+/* Run cmd on VM node of experiment id through its supervisor: the output
+ * written to out_fd as it comes, the command's exit status in *status.
+ * Returns 0, or a negative errno with err saying why (the VM is booting or
+ * failed, the command timed out, no supervisor). */
+int sup_vm_exec(const char *id, const char *node, const char *cmd, int timeout_ms, int out_fd,
+		int *status, char *err, size_t errlen);
+/* Ask for node's console: a connected fd that carries it (the caller
+ * copies bytes both ways and closes it), or a negative errno with err. */
+int sup_vm_attach(const char *id, const char *node, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,573 @@
+/* vms: the supervisor's VMs (see vms.h). */
+#include "vms.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "console.h"
+#include "db.h"
+#include "image.h"
+#include "qemu.h"
+#include "status.h"
+
+enum vm_state { VM_BOOTING, VM_READY, VM_FAILED };
+
+static const char *const state_names[] = { "booting", "ready", "failed" };
+
+struct vm {
+	struct sup_vms *owner;
+	uint32_t node;
+	const char *name;
+	pid_t pid;
+	enum vm_state state;
+	char error[1024];
+	double t_start, boot_s;
+	struct con *con;
+	int qmp;
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t cmd_lock; /* one command (or attach) at a time */
+	char con_path[108], qmp_path[108], log_path[108], initrd[108];
+};
+
+struct sup_vms {
+	struct xir *x;
+	struct realization *rz;
+	struct vm *v;
+	size_t n;
+	enum qemu_accel accel;
+	char accel_note[256];
+	int boot_timeout_ms;
+	pthread_mutex_t mu; /* the state fields of every vm, and holds */
+	pthread_cond_t cv;
+	int holds;          /* client threads that may still use this */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void set_failed(struct sup_vms *s, struct vm *m, const char *fmt, const char *detail)
+{
+	pthread_mutex_lock(&s->mu);
+	if (m->state != VM_FAILED) {
+		m->state = VM_FAILED;
+		snprintf(m->error, sizeof(m->error), fmt, detail);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Has QEMU gone (exited, or a guest panic)? Marks the VM failed. */
+static void check_alive(struct sup_vms *s, struct vm *m)
+{
+	char st[64];
+	int ws;
+
+	if (m->pid > 0 && waitpid(m->pid, &ws, WNOHANG) == m->pid) {
+		char why[64];
+
+		m->pid = -m->pid; /* reaped: never signal that number again */
+		if (WIFSIGNALED(ws))
+			snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(ws));
+		else
+			snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(ws));
+		set_failed(s, m, "QEMU exited (%s)", why);
+		return;
+	}
+	if (m->qmp >= 0 && pthread_mutex_trylock(&m->cmd_lock) == 0) {
+		if (!qemu_qmp_status(m->qmp, st, sizeof(st)) &&
+		    (!strcmp(st, "guest-panicked") || !strcmp(st, "internal-error") ||
+		     !strcmp(st, "shutdown")))
+			set_failed(s, m, "the guest stopped: %s", st);
+		pthread_mutex_unlock(&m->cmd_lock);
+	}
+}
+
+/* The boot of one VM: console, QMP, then the shell's answer. */
+static void *boot_thread(void *arg)
+{
+	struct vm *m = arg;
+	struct sup_vms *s = m->owner;
+	char tail[700];
+	int r, qmp;
+
+	r = con_connect(m->con_path, 10000, &m->con);
+	if (r) {
+		set_failed(s, m, "cannot connect to the serial console: %s", strerror(-r));
+		return NULL;
+	}
+	qmp = qemu_qmp_open(m->qmp_path, 10000);
+	pthread_mutex_lock(&s->mu);
+	m->qmp = qmp >= 0 ? qmp : -1;
+	pthread_mutex_unlock(&s->mu);
+	r = con_wait_ready(m->con, s->boot_timeout_ms);
+	if (!r) {
+		pthread_mutex_lock(&s->mu);
+		if (m->state == VM_BOOTING) {
+			m->state = VM_READY;
+			m->boot_s = now_s() - m->t_start;
+		}
+		pthread_mutex_unlock(&s->mu);
+		return NULL;
+	}
+	con_tail(m->con, tail, sizeof(tail));
+	if (r == -ETIMEDOUT) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg),
+			 "boot timed out after %d s; the console's last lines:\n%s",
+			 s->boot_timeout_ms / 1000, tail);
+		set_failed(s, m, "%s", msg);
+	} else {
+		set_failed(s, m, "the console closed while booting (QEMU died); its last lines:\n%s",
+			   tail);
+	}
+	return NULL;
+}
+
+/* The guest's configuration, from the realization. */
+static int vm_conf(const struct sup_vms *s, uint32_t node, struct img_if *ifs,
+		   struct img_route *routes, struct img_vm_conf *conf)
+{
+	const struct rz_node *n = &s->rz->nodes[node];
+	size_t i;
+
+	memset(conf, 0, sizeof(*conf));
+	snprintf(conf->hostname, sizeof(conf->hostname), "%s", s->x->nodes[node].name);
+	for (i = 0; i < n->nifs; i++) {
+		const struct rz_iface *f = &n->ifs[i];
+
+		memset(&ifs[i], 0, sizeof(ifs[i]));
+		snprintf(ifs[i].name, sizeof(ifs[i].name), "%s", f->name);
+		memcpy(ifs[i].mac, f->mac, 6);
+		if (f->v4.family)
+			addr_format(&f->v4, ifs[i].v4, sizeof(ifs[i].v4));
+		if (f->v6.family)
+			addr_format(&f->v6, ifs[i].v6, sizeof(ifs[i].v6));
+		ifs[i].mtu = s->rz->links[f->link].mtu;
+	}
+	for (i = 0; i < n->nroutes; i++) {
+		if (n->routes[i].dst.plen == 0)
+			snprintf(routes[i].dst, sizeof(routes[i].dst), "default");
+		else
+			addr_format(&n->routes[i].dst, routes[i].dst, sizeof(routes[i].dst));
+		addr_format(&n->routes[i].via, routes[i].via, sizeof(routes[i].via));
+		routes[i].via[strcspn(routes[i].via, "/")] = '\0'; /* a host address */
+	}
+	conf->ifs = ifs;
+	conf->nifs = n->nifs;
+	conf->routes = routes;
+	conf->nroutes = n->nroutes;
+	conf->forwarding = n->forwarding;
+	return 0;
+}
+
+static int journal(const char *id, struct db_obj *o, size_t n)
+{
+	struct db *db = NULL;
+	char why[128];
+	int r;
+
+	r = db_open(db_state_dir(), &db, why, sizeof(why));
+	if (!r)
+		r = db_journal_add(db, id, o, n);
+	db_close(db);
+	return r;
+}
+
+/* Start the QEMU of VM k: files journaled, taps opened, QEMU started and
+ * journaled. */
+static int start_one(struct sup_vms *s, const char *id, size_t k, const uint32_t *port_of_ep,
+		     const struct img_paths *img, char *err, size_t errlen)
+{
+	struct vm *m = &s->v[k];
+	const struct rz_node *n = &s->rz->nodes[m->node];
+	struct img_if *ifs = calloc(n->nifs ? n->nifs : 1, sizeof(*ifs));
+	struct img_route *routes = calloc(n->nroutes ? n->nroutes : 1, sizeof(*routes));
+	struct qemu_nic *nics = calloc(n->nifs ? n->nifs : 1, sizeof(*nics));
+	struct db_obj files[4] = { { .kind = DB_FILE }, { .kind = DB_FILE }, { .kind = DB_FILE },
+				   { .kind = DB_FILE } };
+	struct db_obj proc = { .kind = DB_PROCESS };
+	struct img_vm_conf conf;
+	struct qemu_spec spec;
+	char qerr[512];
+	size_t i;
+	int r = 0;
+
+	if (!ifs || !routes || !nics) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n->nifs; i++)
+		nics[i].tap_fd = -1;
+	if (strlen(db_state_dir()) + strlen(id) + 32 > sizeof(m->con_path)) {
+		snprintf(err, errlen, "the state directory's name is too long for QEMU's sockets");
+		r = -ENAMETOOLONG;
+		goto out;
+	}
+	snprintf(m->con_path, sizeof(m->con_path), "%s/%s.vm%zu.con", db_state_dir(), id, k);
+	snprintf(m->qmp_path, sizeof(m->qmp_path), "%s/%s.vm%zu.qmp", db_state_dir(), id, k);
+	snprintf(m->log_path, sizeof(m->log_path), "%s/%s.vm%zu.log", db_state_dir(), id, k);
+	snprintf(m->initrd, sizeof(m->initrd), "%s/%s.vm%zu.initrd", db_state_dir(), id, k);
+	memcpy(files[0].name, m->con_path, sizeof(m->con_path));
+	memcpy(files[1].name, m->qmp_path, sizeof(m->qmp_path));
+	memcpy(files[2].name, m->log_path, sizeof(m->log_path));
+	memcpy(files[3].name, m->initrd, sizeof(m->initrd));
+	r = journal(id, files, 4);
+	if (r) {
+		snprintf(err, errlen, "VM '%s': cannot write the journal: %s", m->name,
+			 strerror(-r));
+		goto out;
+	}
+	vm_conf(s, m->node, ifs, routes, &conf);
+	r = img_write_vm_initrd(img->initrd, &conf, m->initrd);
+	if (r) {
+		snprintf(err, errlen, "VM '%s': cannot write its initrd %s: %s", m->name, m->initrd,
+			 strerror(-r));
+		goto out;
+	}
+	for (i = 0; i < n->nifs; i++) {
+		const struct rz_iface *f = &n->ifs[i];
+		char tap[32];
+		size_t j;
+
+		/* the endpoint of this interface: its port is the tap */
+		for (j = 0; j < s->x->links[f->link].nep; j++)
+			if (s->x->links[f->link].ep[j].node == m->node &&
+			    s->rz->ep_if[f->link][j] == i)
+				break;
+		build_port_name(id, port_of_ep[f->link] + (uint32_t)j, tap, sizeof(tap));
+		nics[i].model = f->nic;
+		memcpy(nics[i].mac, f->mac, 6);
+		nics[i].tap_fd = build_tap_open(tap, false);
+		if (nics[i].tap_fd < 0) {
+			r = nics[i].tap_fd;
+			snprintf(err, errlen, "VM '%s': cannot open its tap %s: %s", m->name, tap,
+				 strerror(-r));
+			goto out;
+		}
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.name = m->name;
+	spec.kernel = img->kernel;
+	spec.initrd = m->initrd;
+	spec.cmdline = img_cmdline();
+	spec.cores = n->vm_cores;
+	spec.memory_mib = n->vm_memory_mib;
+	spec.accel = s->accel;
+	spec.nics = nics;
+	spec.nnics = n->nifs;
+	spec.console_path = m->con_path;
+	spec.qmp_path = m->qmp_path;
+	spec.log_path = m->log_path;
+	spec.die_with_parent = true;
+	m->t_start = now_s();
+	r = qemu_start(&spec, &m->pid, qerr, sizeof(qerr));
+	if (r) {
+		snprintf(err, errlen, "VM '%s': QEMU did not start: %s", m->name, qerr);
+		goto out;
+	}
+	proc.pid = m->pid;
+	proc.start = db_proc_start(m->pid);
+	snprintf(proc.name, sizeof(proc.name), "qemu %s", m->name);
+	r = journal(id, &proc, 1);
+	if (r) {
+		snprintf(err, errlen, "VM '%s': cannot journal QEMU: %s", m->name, strerror(-r));
+		goto out;
+	}
+out:
+	for (i = 0; nics && i < n->nifs; i++)
+		if (nics[i].tap_fd >= 0)
+			close(nics[i].tap_fd);
+	free(ifs);
+	free(routes);
+	free(nics);
+	return r;
+}
+
+void vms_hold(struct sup_vms *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->holds++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void vms_release(struct sup_vms *s)
+{
+	pthread_mutex_lock(&s->mu);
+	if (--s->holds == 0)
+		pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void vms_stop(struct sup_vms *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].pid > 0)
+			qemu_quit(s->v[i].qmp_path, s->v[i].pid, 3000);
+	/* commands in flight end with their console (-EPIPE) */
+	pthread_mutex_lock(&s->mu);
+	while (s->holds > 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; i < s->n; i++) {
+		struct vm *m = &s->v[i];
+
+		if (m->thread_started)
+			pthread_join(m->thread, NULL);
+		if (m->qmp >= 0)
+			close(m->qmp);
+		con_close(m->con);
+		pthread_mutex_destroy(&m->cmd_lock);
+		unlink(m->con_path);
+		unlink(m->qmp_path);
+		unlink(m->initrd);
+	}
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s->v);
+	realize_free(s->rz);
+	xir_free(s->x);
+	free(s);
+}
+
+static int load(const char *id, struct sup_vms *s)
+{
+	struct db_exp *v = NULL;
+	struct db *db = NULL;
+	size_t n = 0, i;
+	char why[128];
+	int r;
+
+	r = db_open(db_state_dir(), &db, why, sizeof(why));
+	if (!r)
+		r = db_exp_list(db, &v, &n);
+	if (!r) {
+		r = -ENOENT;
+		for (i = 0; i < n; i++)
+			if (!strcmp(v[i].id, id)) {
+				r = status_load(db, &v[i], &s->x, &s->rz);
+				break;
+			}
+	}
+	free(v);
+	db_close(db);
+	return r;
+}
+
+int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
+{
+	struct sup_vms *s = calloc(1, sizeof(*s));
+	struct img_paths img;
+	uint32_t *port_of_ep = NULL, port = 0;
+	const char *bt = getenv("VTB_VM_BOOT_TIMEOUT");
+	char ierr[512];
+	size_t i, k;
+	int fell = 0, r;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->boot_timeout_ms = bt && atoi(bt) > 0 ? atoi(bt) * 1000 : VMS_BOOT_TIMEOUT_MS;
+	r = load(id, s);
+	if (r) {
+		snprintf(err, errlen, "cannot load the experiment: %s", strerror(-r));
+		goto out;
+	}
+	for (i = 0; i < s->x->nnodes; i++)
+		s->n += s->rz->nodes[i].kind == RZ_VM;
+	if (!s->n)
+		goto out;
+	s->v = calloc(s->n, sizeof(*s->v));
+	port_of_ep = calloc(s->x->nlinks ? s->x->nlinks : 1, sizeof(*port_of_ep));
+	if (!s->v || !port_of_ep) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s->x->nlinks; i++)
+		if (build_link_has_ports(s->rz, (uint32_t)i)) {
+			port_of_ep[i] = port;
+			port += (uint32_t)s->x->links[i].nep;
+		}
+	for (i = 0, k = 0; i < s->x->nnodes; i++) {
+		if (s->rz->nodes[i].kind != RZ_VM)
+			continue;
+		s->v[k].owner = s;
+		s->v[k].node = (uint32_t)i;
+		s->v[k].name = s->x->nodes[i].name;
+		s->v[k].qmp = -1;
+		pthread_mutex_init(&s->v[k].cmd_lock, NULL);
+		k++;
+	}
+	r = img_ensure(NULL, false, NULL, NULL, &img, ierr, sizeof(ierr));
+	if (r) {
+		snprintf(err, errlen, "the guest image is missing and cannot be built: %s", ierr);
+		goto out;
+	}
+	s->accel = qemu_accel_auto(&fell, s->accel_note, sizeof(s->accel_note));
+	for (k = 0; k < s->n && !r; k++) {
+		r = start_one(s, id, k, port_of_ep, &img, err, errlen);
+		if (!r) {
+			r = -pthread_create(&s->v[k].thread, NULL, boot_thread, &s->v[k]);
+			s->v[k].thread_started = !r;
+			if (r)
+				snprintf(err, errlen, "VM '%s': %s", s->v[k].name, strerror(-r));
+		}
+	}
+out:
+	free(port_of_ep);
+	if (r) {
+		vms_stop(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+static struct vm *find_vm(struct sup_vms *s, const char *node)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->n; i++)
+		if (!strcmp(s->v[i].name, node))
+			return &s->v[i];
+	return NULL;
+}
+
+json_t *vms_json(struct sup_vms *s)
+{
+	json_t *o = json_object(), *a = json_array();
+	size_t i;
+
+	json_object_set_new(o, "accel", json_string(s && s->accel == QEMU_KVM ? "kvm" : "tcg"));
+	json_object_set_new(o, "accel_note", json_string(s ? s->accel_note : ""));
+	for (i = 0; s && i < s->n; i++) {
+		struct vm *m = &s->v[i];
+
+		check_alive(s, m);
+		pthread_mutex_lock(&s->mu);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:s}", "name", m->name, "state",
+						   state_names[m->state], "boot_s", m->boot_s,
+						   "error", m->error));
+		pthread_mutex_unlock(&s->mu);
+	}
+	json_object_set_new(o, "vms", a);
+	return o;
+}
+
+void vms_annotate(struct sup_vms *s, json_t *status)
+{
+	json_t *nodes = json_object_get(status, "nodes");
+	size_t i;
+
+	for (i = 0; s && i < s->n; i++) {
+		struct vm *m = &s->v[i];
+		json_t *jn = json_array_get(nodes, m->node);
+
+		if (!jn)
+			continue;
+		check_alive(s, m);
+		pthread_mutex_lock(&s->mu);
+		json_object_set_new(jn, "state", json_string(state_names[m->state]));
+		json_object_set_new(jn, "netns", json_null());
+		json_object_set_new(jn, "vm",
+				    json_pack("{s:s,s:s,s:f,s:i,s:s,s:i,s:I}", "accel",
+					      s->accel == QEMU_KVM ? "kvm" : "tcg", "state",
+					      state_names[m->state], "boot_s", m->boot_s, "pid",
+					      m->pid > 0 ? (int)m->pid : 0, "error", m->error,
+					      "cores", (int)s->rz->nodes[m->node].vm_cores,
+					      "memory_mib",
+					      (json_int_t)s->rz->nodes[m->node].vm_memory_mib));
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* The VM named node, ready for a command, or why not. */
+static int usable(struct sup_vms *s, const char *node, struct vm **out, char *err, size_t errlen)
+{
+	struct vm *m = find_vm(s, node);
+	int r = 0;
+
+	*out = m;
+	if (!m) {
+		snprintf(err, errlen, "'%s' is not a VM of this experiment", node);
+		return -ENOENT;
+	}
+	check_alive(s, m);
+	pthread_mutex_lock(&s->mu);
+	if (m->state == VM_BOOTING) {
+		snprintf(err, errlen, "VM '%s' is still booting", node);
+		r = -EAGAIN;
+	} else if (m->state == VM_FAILED) {
+		snprintf(err, errlen, "VM '%s' failed: %s", node, m->error);
+		r = -EHOSTDOWN;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int vms_exec(struct sup_vms *s, const char *node, const char *cmd, int timeout_ms,
+	     struct util_buf *out, int *status, char *err, size_t errlen)
+{
+	struct vm *m;
+	int r;
+
+	err[0] = '\0';
+	r = usable(s, node, &m, err, errlen);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->cmd_lock);
+	r = con_exec(m->con, cmd, timeout_ms, out, status);
+	pthread_mutex_unlock(&m->cmd_lock);
+	if (r == -EPIPE) {
+		check_alive(s, m);
+		set_failed(s, m, "%s", "the console closed (QEMU died)");
+		snprintf(err, errlen, "VM '%s' died during the command", node);
+		r = -EHOSTDOWN;
+	} else if (r == -ETIMEDOUT) {
+		snprintf(err, errlen, "the command did not end within %d s (interrupted)",
+			 timeout_ms / 1000);
+	} else if (r == -EINVAL || r == -E2BIG) {
+		snprintf(err, errlen, "a command for a VM is one line of at most %d bytes",
+			 CON_CMD_MAX);
+	} else if (r) {
+		snprintf(err, errlen, "%s", strerror(-r));
+	}
+	return r;
+}
+
+int vms_attach(struct sup_vms *s, const char *node, int fd, char *err, size_t errlen)
+{
+	struct vm *m;
+	int r;
+
+	err[0] = '\0';
+	r = usable(s, node, &m, err, errlen);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->cmd_lock);
+	r = con_attach(m->con, fd, fd, 0x1d);
+	pthread_mutex_unlock(&m->cmd_lock);
+	if (r == -EPIPE)
+		set_failed(s, m, "%s", "the console closed (QEMU died)");
+	return r;
+}

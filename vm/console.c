@@ -1,0 +1,674 @@
+/* console: the command-shell proxy (see console.h for the protocol). */
+#include "console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CON_TAIL 4096
+#define CON_READ 65536
+#define CON_RESEND_MS 500
+#define CON_INTR_WAIT_MS 1000
+
+struct con {
+	int fd;
+	bool sock;              /* send() with MSG_NOSIGNAL works */
+	bool ready;             /* the shell has our prompt and no command runs */
+	char id[17];            /* random, per console: prompt and markers carry it */
+	char prompt[40];
+	size_t plen;
+	unsigned long long seq; /* per command */
+	char *rbuf;             /* received, not yet consumed */
+	size_t rlen, rcap;
+	char tail[CON_TAIL];    /* the last raw bytes, for error messages */
+	size_t tlen;
+};
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int ms_left(long long deadline)
+{
+	long long left = deadline - now_ms();
+
+	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static void random_hex(char *buf, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+	size_t k = n / 2 < sizeof(r) ? n / 2 : sizeof(r);
+
+	if (getrandom(r, k, GRND_NONBLOCK) != (ssize_t)k) {
+		unsigned long long x = (unsigned long long)now_ms() * 6364136223846793005ULL ^ (unsigned)getpid();
+
+		for (size_t i = 0; i < k; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+			r[i] = (unsigned char)(x >> 56);
+	}
+	for (size_t i = 0; i < k; i++) {
+		buf[2 * i] = hex[r[i] >> 4];
+		buf[2 * i + 1] = hex[r[i] & 15];
+	}
+	buf[2 * k] = '\0';
+}
+
+int con_open_fd(int fd, struct con **out)
+{
+	struct con *c = calloc(1, sizeof(*c));
+	struct stat st;
+	int fl;
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	random_hex(c->id, sizeof(c->id));
+	c->plen = (size_t)snprintf(c->prompt, sizeof(c->prompt), "__vtb_%s__# ", c->id);
+	*out = c;
+	return 0;
+}
+
+int con_connect(const char *unix_path, int timeout_ms, struct con **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long long deadline = now_ms() + timeout_ms;
+
+	if (strlen(unix_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, unix_path);
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return con_open_fd(fd, out);
+		e = errno;
+		close(fd);
+		if (e == EINTR)
+			continue;
+		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN)
+			return -e;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		{
+			struct timespec t = { .tv_nsec = 10000000 };
+
+			nanosleep(&t, NULL);
+		}
+	}
+}
+
+int con_fd(const struct con *c)
+{
+	return c->fd;
+}
+
+void con_close(struct con *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c->rbuf);
+	free(c);
+}
+
+size_t con_tail(const struct con *c, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!len)
+		return 0;
+	n = c->tlen < len - 1 ? c->tlen : len - 1;
+	memcpy(buf, c->tail + c->tlen - n, n);
+	buf[n] = '\0';
+	return n;
+}
+
+static void tail_add(struct con *c, const char *p, size_t n)
+{
+	if (n >= CON_TAIL) {
+		memcpy(c->tail, p + n - CON_TAIL, CON_TAIL);
+		c->tlen = CON_TAIL;
+		return;
+	}
+	if (c->tlen + n > CON_TAIL) {
+		size_t drop = c->tlen + n - CON_TAIL;
+
+		memmove(c->tail, c->tail + drop, c->tlen - drop);
+		c->tlen -= drop;
+	}
+	memcpy(c->tail + c->tlen, p, n);
+	c->tlen += n;
+}
+
+/* Read what is there (without waiting) into rbuf. Returns the number of
+ * bytes read (0: nothing yet), -EPIPE when the console closed. */
+static int con_read_once(struct con *c)
+{
+	ssize_t n;
+
+	if (util_grow((void **)&c->rbuf, &c->rcap, c->rlen + CON_READ, 1))
+		return -ENOMEM;
+	do
+		n = read(c->fd, c->rbuf + c->rlen, CON_READ);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	/* a pty master whose shell is gone reads EIO; a socket 0 or ECONNRESET */
+	if (n == 0 || (n < 0 && (errno == EIO || errno == ECONNRESET)))
+		return -EPIPE;
+	if (n < 0)
+		return -errno;
+	tail_add(c, c->rbuf + c->rlen, (size_t)n);
+	c->rlen += (size_t)n;
+	return (int)n;
+}
+
+/* Wait for data until the deadline and read it. n > 0, -ETIMEDOUT, -EPIPE. */
+static int con_recv(struct con *c, long long deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		int r = poll(&p, 1, ms_left(deadline));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		r = con_read_once(c);
+		if (r)
+			return r;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+static void con_consume(struct con *c, size_t n)
+{
+	memmove(c->rbuf, c->rbuf + n, c->rlen - n);
+	c->rlen -= n;
+}
+
+/* Throw away everything the console has said so far. */
+static int con_drain(struct con *c)
+{
+	int r;
+
+	while ((r = con_read_once(c)) > 0)
+		c->rlen = 0;
+	c->rlen = 0;
+	return r;
+}
+
+static int con_send(struct con *c, const char *p, size_t n, long long deadline)
+{
+	while (n) {
+		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
+		ssize_t w;
+		int r;
+
+		w = c->sock ? send(c->fd, p, n, MSG_NOSIGNAL) : write(c->fd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return errno == EPIPE || errno == EIO || errno == ECONNRESET ? -EPIPE : -errno;
+		r = poll(&pf, 1, ms_left(deadline));
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Consume the console's output up to and including pat. Everything before
+ * it is discarded. 0, -ETIMEDOUT, -EPIPE. */
+static int con_expect(struct con *c, const char *pat, size_t plen, long long deadline)
+{
+	for (;;) {
+		char *p = memmem(c->rbuf, c->rlen, pat, plen);
+		int r;
+
+		if (p) {
+			con_consume(c, (size_t)(p - c->rbuf) + plen);
+			return 0;
+		}
+		if (c->rlen >= plen)
+			con_consume(c, c->rlen - (plen - 1));
+		r = con_recv(c, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* ---- readiness ----------------------------------------------------------- */
+
+/* The setup line. The prompt is written as '_''_vtb_...' so that its echo
+ * (before stty -echo takes effect) does not contain the prompt itself. */
+static int con_send_setup(struct con *c, long long deadline)
+{
+	char line[160];
+	int n = snprintf(line, sizeof(line),
+			 "\nstty -echo 2>/dev/null; PS1='_''_vtb_%s__# '; PS2=''; unset HISTFILE\n", c->id);
+
+	return con_send(c, line, (size_t)n, deadline);
+}
+
+/* Look for the prompt in what c has received; keep only what could still
+ * be the start of one. */
+static bool con_saw_prompt(struct con *c)
+{
+	char *p = memmem(c->rbuf, c->rlen, c->prompt, c->plen);
+
+	if (p) {
+		con_consume(c, (size_t)(p - c->rbuf) + c->plen);
+		return true;
+	}
+	if (c->rlen >= c->plen)
+		con_consume(c, c->rlen - (c->plen - 1));
+	return false;
+}
+
+/* One round of con_wait_ready_many: send setups that are due, poll, read.
+ * pending[i] is true while cs[i] waits; next[i] is its next send time. */
+static int ready_round(struct con *const *cs, size_t n, int *res, bool *pending, long long *next,
+		       struct pollfd *pf, long long deadline)
+{
+	long long now = now_ms(), wake = deadline;
+	size_t np = 0;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!pending[i])
+			continue;
+		if (now >= next[i]) {
+			r = con_send_setup(cs[i], now + CON_RESEND_MS);
+			if (r && r != -ETIMEDOUT) {
+				res[i] = r;
+				pending[i] = false;
+				continue;
+			}
+			next[i] = now + CON_RESEND_MS;
+		}
+		if (next[i] < wake)
+			wake = next[i];
+		pf[np].fd = cs[i]->fd;
+		pf[np].events = POLLIN;
+		pf[np].revents = 0;
+		np++;
+	}
+	if (!np)
+		return 0;
+	r = poll(pf, np, ms_left(wake));
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	np = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!pending[i])
+			continue;
+		if (!pf[np++].revents)
+			continue;
+		r = con_read_once(cs[i]);
+		if (r < 0) {
+			res[i] = r;
+			pending[i] = false;
+		} else if (con_saw_prompt(cs[i])) {
+			cs[i]->ready = true;
+			res[i] = 0;
+			pending[i] = false;
+		}
+	}
+	return 0;
+}
+
+static int wait_ready_until(struct con *const *cs, size_t n, long long deadline, int *res)
+{
+	bool *pending = calloc(n ? n : 1, sizeof(*pending));
+	long long *next = calloc(n ? n : 1, sizeof(*next));
+	struct pollfd *pf = calloc(n ? n : 1, sizeof(*pf));
+	int r = 0, left = 0;
+
+	if (!pending || !next || !pf) {
+		r = -ENOMEM;
+		goto out_free;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cs[i]->ready = false;
+		res[i] = -ETIMEDOUT;
+		pending[i] = true;
+		next[i] = 0;
+	}
+	for (;;) {
+		bool any = false;
+
+		for (size_t i = 0; i < n; i++)
+			any |= pending[i];
+		if (!any || now_ms() >= deadline)
+			break;
+		r = ready_round(cs, n, res, pending, next, pf, deadline);
+		if (r)
+			goto out_free;
+	}
+	for (size_t i = 0; i < n; i++)
+		left += res[i] != 0;
+	r = left;
+out_free:
+	free(pending);
+	free(next);
+	free(pf);
+	return r;
+}
+
+int con_wait_ready_many(struct con *const *cs, size_t n, int timeout_ms, int *res)
+{
+	return wait_ready_until(cs, n, now_ms() + timeout_ms, res);
+}
+
+int con_wait_ready(struct con *c, int timeout_ms)
+{
+	int res, r = con_wait_ready_many(&c, 1, timeout_ms, &res);
+
+	return r < 0 ? r : res;
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+/* Append to out what rbuf holds, CRLF turned into LF; a CR at the very end
+ * waits in *cr for the next byte. Consumes rbuf. */
+static void take_output(struct con *c, struct util_buf *out, bool *cr)
+{
+	char *s = c->rbuf, *end = c->rbuf + c->rlen, *w = c->rbuf;
+
+	if (!c->rlen)
+		return;
+	if (*cr && *s != '\n')
+		util_buf_append(out, "\r", 1);
+	*cr = false;
+	for (; s < end; s++) {
+		if (*s == '\r') {
+			if (s + 1 == end) {
+				*cr = true;
+				break;
+			}
+			if (s[1] == '\n')
+				continue;
+		}
+		*w++ = *s;
+	}
+	util_buf_append(out, c->rbuf, (size_t)(w - c->rbuf));
+	c->rlen = 0;
+}
+
+/* Find the end marker ("\n" emark DIGITS "__") in out from *from on. 1 when
+ * found (out truncated before it, the bytes after it given back to rbuf,
+ * *status set), 0 when not (yet), negative on memory failure. */
+static int find_end(struct con *c, struct util_buf *out, const char *emark, size_t elen, size_t *from,
+		    int *status)
+{
+	for (;;) {
+		char *p = out->len > *from ? memmem(out->s + *from, out->len - *from, emark, elen) : NULL;
+		char *q, *end = out->s + out->len;
+		long st = 0;
+
+		if (!p) {
+			if (out->len >= elen && out->len - (elen - 1) > *from)
+				*from = out->len - (elen - 1);
+			return 0;
+		}
+		q = p + elen;
+		while (q < end && q - (p + elen) < 4 && *q >= '0' && *q <= '9')
+			st = st * 10 + (*q++ - '0');
+		if (q + 2 > end) {
+			*from = (size_t)(p - out->s); /* wait for the rest of the marker */
+			return 0;
+		}
+		if (q == p + elen || q[0] != '_' || q[1] != '_') {
+			*from = (size_t)(p - out->s) + 1;
+			continue;
+		}
+		q += 2;
+		if (util_grow((void **)&c->rbuf, &c->rcap, c->rlen + (size_t)(end - q), 1))
+			return -ENOMEM;
+		memmove(c->rbuf + (end - q), c->rbuf, c->rlen);
+		memcpy(c->rbuf, q, (size_t)(end - q));
+		c->rlen += (size_t)(end - q);
+		out->len = (size_t)(p - out->s);
+		out->s[out->len] = '\0';
+		*status = (int)st;
+		return 1;
+	}
+}
+
+/* Collect the output up to the end marker. */
+static int collect(struct con *c, struct util_buf *out, const char *emark, long long deadline, int *status)
+{
+	size_t elen = strlen(emark), from = out->len;
+	bool cr = false;
+	int r;
+
+	for (;;) {
+		take_output(c, out, &cr);
+		if (out->oom)
+			return -ENOMEM;
+		r = find_end(c, out, emark, elen, &from, status);
+		if (r)
+			return r < 0 ? r : 0;
+		r = con_recv(c, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* Whether cmd fits on one canonical tty line as we send it. */
+static int check_cmd(const char *cmd)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)cmd; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return -EINVAL;
+		n += *p == '\'' ? 4 : 1;
+	}
+	return n > CON_CMD_MAX ? -E2BIG : 0;
+}
+
+/* The line for cmd with nonce: see console.h. */
+static void build_line(struct util_buf *b, const char *cmd, const char *nonce)
+{
+	util_buf_printf(b, "printf '__vtb_s%%s__\\n' %s; (eval '", nonce);
+	for (const char *p = cmd; *p; p++) {
+		if (*p == '\'')
+			util_buf_puts(b, "'\\''");
+		else
+			util_buf_append(b, p, 1);
+	}
+	util_buf_printf(b, "') </dev/null; printf '\\n__vtb_e%%s_%%d__\\n' %s \"$?\"\n", nonce);
+}
+
+/* After a timeout: interrupt the command and see whether the prompt comes
+ * back; if not, the console is out of sync. */
+static int interrupt(struct con *c)
+{
+	long long deadline = now_ms() + CON_INTR_WAIT_MS;
+	int r = con_send(c, "\003", 1, deadline);
+
+	if (r == 0)
+		r = con_expect(c, c->prompt, c->plen, deadline);
+	if (r) {
+		c->ready = false;
+		return r == -EPIPE ? -EPIPE : -ETIMEDOUT;
+	}
+	return -ETIMEDOUT;
+}
+
+int con_exec(struct con *c, const char *cmd, int timeout_ms, struct util_buf *out, int *status)
+{
+	long long deadline = now_ms() + timeout_ms;
+	char nonce[48], smark[64], emark[64];
+	struct util_buf line;
+	int r, st = -1;
+
+	r = check_cmd(cmd);
+	if (r)
+		return r;
+	if (!c->ready) {
+		int res;
+
+		r = wait_ready_until(&c, 1, deadline, &res);
+		if (r < 0)
+			return r;
+		if (res)
+			return res;
+	}
+	r = con_drain(c);
+	if (r < 0) {
+		c->ready = false;
+		return r;
+	}
+	snprintf(nonce, sizeof(nonce), "%sx%llx", c->id, ++c->seq);
+	snprintf(smark, sizeof(smark), "__vtb_s%s__", nonce);
+	snprintf(emark, sizeof(emark), "\n__vtb_e%s_", nonce);
+	util_buf_init(&line);
+	build_line(&line, cmd, nonce);
+	if (line.oom) {
+		util_buf_free(&line);
+		return -ENOMEM;
+	}
+	r = con_send(c, line.s, line.len, deadline);
+	util_buf_free(&line);
+	if (r == 0)
+		r = con_expect(c, smark, strlen(smark), deadline);
+	if (r == 0)
+		r = con_expect(c, "\n", 1, deadline);
+	if (r == 0)
+		r = collect(c, out, emark, deadline, &st);
+	if (r == 0)
+		r = con_expect(c, c->prompt, c->plen, deadline);
+	if (r == -ETIMEDOUT)
+		return interrupt(c);
+	if (r) {
+		c->ready = false;
+		return r;
+	}
+	*status = st;
+	return 0;
+}
+
+/* ---- attach -------------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+			poll(&pf, 1, -1);
+			continue;
+		}
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy one chunk from in_fd to the console. 1 when the escape byte or the
+ * end of the input came, 0 to go on, negative on error. */
+static int attach_input(struct con *c, int in_fd, char escape)
+{
+	char buf[4096], *esc;
+	ssize_t n = read(in_fd, buf, sizeof(buf));
+	int r;
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return n == 0 ? 1 : -errno;
+	esc = memchr(buf, escape, (size_t)n);
+	r = con_send(c, buf, esc ? (size_t)(esc - buf) : (size_t)n, now_ms() + 5000);
+	if (r)
+		return r;
+	return esc ? 1 : 0;
+}
+
+int con_attach(struct con *c, int in_fd, int out_fd, char escape)
+{
+	static const char human[] = "stty echo 2>/dev/null; PS1='# '\n";
+	struct termios saved, raw;
+	bool tty = isatty(in_fd) && tcgetattr(in_fd, &saved) == 0;
+	int r;
+
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(in_fd, TCSANOW, &raw);
+	}
+	c->ready = false;
+	c->rlen = 0;
+	r = con_send(c, human, sizeof(human) - 1, now_ms() + 5000);
+	while (r == 0) {
+		struct pollfd pf[2] = { { .fd = in_fd, .events = POLLIN }, { .fd = c->fd, .events = POLLIN } };
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno != EINTR)
+				r = -errno;
+			continue;
+		}
+		if (pf[1].revents) {
+			r = con_read_once(c);
+			if (r > 0)
+				r = write_all(out_fd, c->rbuf, c->rlen);
+			c->rlen = 0;
+			if (r)
+				break;
+		}
+		if (pf[0].revents) {
+			r = attach_input(c, in_fd, escape);
+			if (r == 1) {
+				r = 0;
+				break;
+			}
+		}
+	}
+	if (tty)
+		tcsetattr(in_fd, TCSANOW, &saved);
+	return r;
+}
