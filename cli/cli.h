@@ -30,6 +30,7 @@ int cmd_run(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
+int cmd_vmexec(int argc, char **argv);
 
 struct db;
 struct db_exp;

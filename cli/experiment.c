@@ -84,3 +84,18 @@ int cmd_supervise(int argc, char **argv)
 		return CLI_USER;
 	return sup_main(argv[1], atoi(argv[2]), atoi(argv[3]));
 }
+
+int cmd_vmexec(int argc, char **argv)
+{
+	char err[1200];
+	int status = 0, r;
+
+	if (argc != 4)
+		return CLI_USER;
+	r = sup_vm_exec(argv[1], argv[2], argv[3], 24 * 3600 * 1000, 1, &status, err, sizeof(err));
+	if (r) {
+		cli_err("VM '%s': %s", argv[2], err);
+		return 126;
+	}
+	return status;
+}

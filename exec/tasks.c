@@ -69,6 +69,8 @@ struct tasks_proc {
 
 struct tasks_node {
 	int net, uts;     /* namespace fds, -1 when no command runs there */
+	const char *id;   /* VMs: the experiment, for the supervisor */
+	const char *name; /* VMs: the node's name */
 	/* The node kind's "start a command" step (container today). */
 	int (*start)(struct tasks_run *r, size_t pi, const struct tasks_node *n, const char *cmd,
 		     int go_rd, int go_wr, int msg_wr);
@@ -201,6 +203,76 @@ fail:
 	return -e;
 }
 
+/* In the child of a VM command: the start line as for a container, then
+ * the command through the supervisor's console proxy, by running this
+ * program's hidden "__vmexec ID NODE CMD" (an exec: async-signal-safe),
+ * whose output and exit status are the command's. */
+static void tasks_child_vm(uint32_t idx, const struct tasks_node *n, const char *cmd, int go_rd,
+			   int go_wr, int msg_wr, int out_wr, int err_wr)
+{
+	struct tasks_msg m = { .idx = idx, .phase = TASKS_MSG_READY };
+	char c;
+	ssize_t got;
+	int devnull;
+
+	close(go_wr);
+	if (setpgid(0, 0))
+		goto fail;
+	devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_wr, 1) < 0 || dup2(err_wr, 2) < 0)
+		goto fail;
+	tasks_child_send(msg_wr, &m);
+	do
+		got = read(go_rd, &c, 1);
+	while (got < 0 && errno == EINTR);
+	m.phase = TASKS_MSG_STARTED;
+	m.start_ns = tasks_clock(CLOCK_REALTIME);
+	tasks_child_send(msg_wr, &m);
+	execl("/proc/self/exe", "vtb", "__vmexec", n->id, n->name, cmd, (char *)NULL);
+	_exit(127);
+fail:
+	m.err = errno ? errno : EIO;
+	tasks_child_send(msg_wr, &m);
+	_exit(126);
+}
+
+/* The VM backend's "start a command" step: as for a container, with the
+ * command run over the VM's console. */
+static int tasks_start_vm(struct tasks_run *r, size_t pi, const struct tasks_node *n,
+			  const char *cmd, int go_rd, int go_wr, int msg_wr)
+{
+	struct tasks_proc *p = &r->procs[pi];
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		goto fail;
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0)
+		tasks_child_vm((uint32_t)pi, n, cmd, go_rd, go_wr, msg_wr, out[1], err[1]);
+	setpgid(pid, pid);
+	p->pid = pid;
+	p->pidfd = tasks_pidfd_open(pid);
+	close(out[1]);
+	close(err[1]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	p->out.fd = out[0];
+	p->err.fd = err[0];
+	if (p->pidfd < 0)
+		return -errno;
+	return 0;
+fail:
+	e = errno;
+	tasks_close_fd(&out[0]);
+	tasks_close_fd(&out[1]);
+	tasks_close_fd(&err[0]);
+	tasks_close_fd(&err[1]);
+	return -e;
+}
+
 /* Open the namespaces of every node a command runs on. */
 static int tasks_open_nodes(struct tasks_run *r, const char *id, char *why, size_t whylen)
 {
@@ -213,8 +285,14 @@ static int tasks_open_nodes(struct tasks_run *r, const char *id, char *why, size
 			uint32_t ni = x->tasks[t].cmd[c].node;
 			struct tasks_node *n = &r->nodes[ni];
 
-			if (n->net >= 0)
+			if (n->net >= 0 || n->start)
 				continue;
+			if (xir_node_wants_vm(x, ni)) {
+				n->id = id;
+				n->name = x->nodes[ni].name;
+				n->start = tasks_start_vm;
+				continue;
+			}
 			build_netns_name(id, x->nodes[ni].name, ns, sizeof(ns));
 			n->net = netns_open(ns);
 			n->uts = netns_open_uts(ns);
