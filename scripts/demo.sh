@@ -22,8 +22,16 @@ echo
 echo "==> vtb status demo"
 $VTB status demo
 echo
-echo "==> vtb exec demo pc1 -- ping -c 3 192.168.50.10   (pc1 -> r1 -> r2 -> r3 -> srv1)"
-$VTB exec demo pc1 -- ping -c 3 -i 0.2 192.168.50.10
+echo "==> vtb exec demo pc1 -- ping -c 5 192.168.50.10   (pc1 -> r1 -> r2 (a VM) -> r3 -> srv1, about 20 ms;"
+echo "    the first echo also waits for neighbour discovery on every hop, one in an emulated VM)"
+$VTB exec demo pc1 -- ping -c 5 -i 0.2 192.168.50.10
+echo
+echo "==> vtb exec demo r2 -- uname -a   (the VM, over its serial console)"
+$VTB exec demo r2 -- uname -a
+echo
+echo "==> vtb link set demo r2 r3 latency=50ms   (at once, no restart)"
+$VTB link set demo r2 r3 latency=50ms
+$VTB exec demo pc1 -- ping -c 2 -i 0.2 192.168.50.10
 echo
 echo "==> vtb exec demo srv1 -- ip route"
 $VTB exec demo srv1 -- ip route
