@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh build|fuzz|bench
 set -eu
 case "${1:-build}" in
-build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmnl-dev libsqlite3-dev libbpf-dev iproute2 iputils-ping iperf3 tcpdump" ;;
+build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmnl-dev libsqlite3-dev libbpf-dev iproute2 iputils-ping iperf3 tcpdump qemu-system-x86 ipxe-qemu seabios busybox-static xz-utils zstd" ;;
 fuzz) pkgs="clang libclang-rt-14-dev libjansson-dev" ;;
 bench) pkgs="gnuplot-nox time mininet bridge-utils python3" ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
@@ -12,6 +12,12 @@ missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
+# the guest image of VM nodes is made from Debian's kernel package: apt
+# must know it (a fresh machine may have no package lists yet)
+if [ "${1:-build}" = build ] && [ "$(id -u)" = 0 ] &&
+	! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+	apt-get update -qq >/dev/null
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "vtb: missing Debian packages:$missing; run as root or: apt-get install$missing" >&2
