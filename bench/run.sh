@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 bench/compile.sh
 bench/up.sh       # Mininet, ip -batch, 1000 nodes
 bench/tasks.sh    # the task barrier across 100 nodes
+bench/link.sh     # the link emulator: pps, chain, delay, rate, isolation
+bench/vm.sh       # VM boot to ready against bare QEMU; eight at once
