@@ -87,7 +87,12 @@ static void check_alive(struct sup_vms *s, struct vm *m)
 		return;
 	}
 	if (m->qmp >= 0 && pthread_mutex_trylock(&m->cmd_lock) == 0) {
-		if (!qemu_qmp_status(m->qmp, st, sizeof(st)) &&
+		int fd;
+
+		pthread_mutex_lock(&s->mu);
+		fd = m->qmp;
+		pthread_mutex_unlock(&s->mu);
+		if (fd >= 0 && !qemu_qmp_status(fd, st, sizeof(st)) &&
 		    (!strcmp(st, "guest-panicked") || !strcmp(st, "internal-error") ||
 		     !strcmp(st, "shutdown")))
 			set_failed(s, m, "the guest stopped: %s", st);
@@ -318,9 +323,20 @@ void vms_stop(struct sup_vms *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].pid > 0)
-			qemu_quit(s->v[i].qmp_path, s->v[i].pid, 3000);
+	for (i = 0; i < s->n; i++) {
+		struct vm *m = &s->v[i];
+		int fd;
+
+		/* QEMU serves one QMP client at a time: ours goes first */
+		pthread_mutex_lock(&s->mu);
+		fd = m->qmp;
+		m->qmp = -1;
+		pthread_mutex_unlock(&s->mu);
+		if (fd >= 0)
+			close(fd);
+		if (m->pid > 0)
+			qemu_quit(m->qmp_path, m->pid, 3000);
+	}
 	/* commands in flight end with their console (-EPIPE) */
 	pthread_mutex_lock(&s->mu);
 	while (s->holds > 0)
@@ -332,7 +348,7 @@ void vms_stop(struct sup_vms *s)
 		if (m->thread_started)
 			pthread_join(m->thread, NULL);
 		if (m->qmp >= 0)
-			close(m->qmp);
+			close(m->qmp); /* opened by a boot thread after the quit */
 		con_close(m->con);
 		pthread_mutex_destroy(&m->cmd_lock);
 		unlink(m->con_path);

@@ -302,9 +302,31 @@ static bool con_saw_prompt(struct con *c)
 	return false;
 }
 
-/* One round of con_wait_ready_many: send setups that are due, poll, read.
- * pending[i] is true while cs[i] waits; next[i] is its next send time. */
-static int ready_round(struct con *const *cs, size_t n, int *res, bool *pending, long long *next,
+/* Where one console of con_wait_ready_many stands. */
+struct ready_st {
+	bool pending;      /* still waiting for its prompt */
+	unsigned sent;     /* actions so far: even ones send the setup, odd ones Ctrl-C */
+	long long next;    /* time of the next action */
+};
+
+/* The next poke of a console that has not answered: the setup line, or
+ * (half a period later, when that got no answer) a Ctrl-C, which makes the
+ * tty drop what is queued and the shell drop a half-read line (an open
+ * quote left by an attached user, a line mangled during boot) or stop a
+ * command left running. */
+static int ready_poke(struct con *c, struct ready_st *st, long long now)
+{
+	int r = st->sent % 2 ? con_send(c, "\003", 1, now + CON_RESEND_MS / 2)
+			     : con_send_setup(c, now + CON_RESEND_MS / 2);
+
+	st->sent++;
+	st->next = now + CON_RESEND_MS / 2;
+	return r == -ETIMEDOUT ? 0 : r;
+}
+
+/* One round of con_wait_ready_many: poke the consoles that are due, poll,
+ * read, look for prompts. */
+static int ready_round(struct con *const *cs, size_t n, int *res, struct ready_st *st,
 		       struct pollfd *pf, long long deadline)
 {
 	long long now = now_ms(), wake = deadline;
@@ -312,19 +334,15 @@ static int ready_round(struct con *const *cs, size_t n, int *res, bool *pending,
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!pending[i])
+		if (!st[i].pending)
 			continue;
-		if (now >= next[i]) {
-			r = con_send_setup(cs[i], now + CON_RESEND_MS);
-			if (r && r != -ETIMEDOUT) {
-				res[i] = r;
-				pending[i] = false;
-				continue;
-			}
-			next[i] = now + CON_RESEND_MS;
+		if (now >= st[i].next && (r = ready_poke(cs[i], &st[i], now))) {
+			res[i] = r;
+			st[i].pending = false;
+			continue;
 		}
-		if (next[i] < wake)
-			wake = next[i];
+		if (st[i].next < wake)
+			wake = st[i].next;
 		pf[np].fd = cs[i]->fd;
 		pf[np].events = POLLIN;
 		pf[np].revents = 0;
@@ -337,18 +355,16 @@ static int ready_round(struct con *const *cs, size_t n, int *res, bool *pending,
 		return -errno;
 	np = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!pending[i])
-			continue;
-		if (!pf[np++].revents)
+		if (!st[i].pending || !pf[np++].revents)
 			continue;
 		r = con_read_once(cs[i]);
 		if (r < 0) {
 			res[i] = r;
-			pending[i] = false;
+			st[i].pending = false;
 		} else if (con_saw_prompt(cs[i])) {
 			cs[i]->ready = true;
 			res[i] = 0;
-			pending[i] = false;
+			st[i].pending = false;
 		}
 	}
 	return 0;
@@ -356,29 +372,27 @@ static int ready_round(struct con *const *cs, size_t n, int *res, bool *pending,
 
 static int wait_ready_until(struct con *const *cs, size_t n, long long deadline, int *res)
 {
-	bool *pending = calloc(n ? n : 1, sizeof(*pending));
-	long long *next = calloc(n ? n : 1, sizeof(*next));
+	struct ready_st *st = calloc(n ? n : 1, sizeof(*st));
 	struct pollfd *pf = calloc(n ? n : 1, sizeof(*pf));
 	int r = 0, left = 0;
 
-	if (!pending || !next || !pf) {
+	if (!st || !pf) {
 		r = -ENOMEM;
 		goto out_free;
 	}
 	for (size_t i = 0; i < n; i++) {
 		cs[i]->ready = false;
 		res[i] = -ETIMEDOUT;
-		pending[i] = true;
-		next[i] = 0;
+		st[i].pending = true;
 	}
 	for (;;) {
 		bool any = false;
 
 		for (size_t i = 0; i < n; i++)
-			any |= pending[i];
+			any |= st[i].pending;
 		if (!any || now_ms() >= deadline)
 			break;
-		r = ready_round(cs, n, res, pending, next, pf, deadline);
+		r = ready_round(cs, n, res, st, pf, deadline);
 		if (r)
 			goto out_free;
 	}
@@ -386,8 +400,7 @@ static int wait_ready_until(struct con *const *cs, size_t n, long long deadline,
 		left += res[i] != 0;
 	r = left;
 out_free:
-	free(pending);
-	free(next);
+	free(st);
 	free(pf);
 	return r;
 }

@@ -34,6 +34,7 @@
  * is a PCI device that works on both. */
 #define QEMU_MACHINE "pc"
 #define QEMU_START_WAIT_MS 10000
+#define QEMU_QMP_GREET_MS 250 /* a live QEMU greets within milliseconds */
 
 static long long now_ms(void)
 {
@@ -67,11 +68,12 @@ static void sleep_ms(int ms)
  *  - /dev/kvm opens and KVM_CREATE_VM / KVM_CREATE_VCPU / KVM_RUN work.
  *  - QEMU with -accel kvm -cpu host or -cpu max aborts at once ("failed to
  *    set MSR 0x10a"); with -cpu qemu64 SeaBIOS prints its banner, then the
- *    Debian cloud kernel crawls: 4 s after start it is still decompressing
- *    itself, after about a minute it prints its first earlyprintk line, and
- *    after some 150 s of wall time (31 s of guest time) QEMU stops with "KVM
- *    internal error. Suberror: 1 ... emulation failure" at `lock cmpxchg16b`
- *    (f0 48 0f c7 4d 20) right after "Memory: 213748K/261624K available".
+ *    Debian cloud kernel crawls: a minute after start it is still
+ *    decompressing itself (QMP/monitor "info registers": RIP in the
+ *    decompressor), and within 2.5 minutes (31 s of guest time) it has
+ *    printed its boot messages up to "Memory: 213748K/261624K available"
+ *    and QEMU stops with "KVM internal error. Suberror: 1 ... emulation
+ *    failure" at `lock cmpxchg16b` (code bytes f0 48 0f c7 4d 20).
  *  - A 64-bit ring-0 guest run through the ioctl API executes a dec/jnz loop
  *    at about 1.3 us per iteration (1.5 M instructions/s; a CPU does
  *    1e9/s or more, TCG some 1e8/s): the PVM hypervisor does not run a
@@ -1092,30 +1094,37 @@ static bool is_qemu(pid_t pid)
 	return !strncmp(comm, "qemu", 4);
 }
 
+/* Ask QEMU to quit over QMP. False when QMP does not answer: QEMU serves
+ * one QMP client at a time, so a socket that another process holds
+ * connects but never greets. */
+static bool qmp_quit(const char *qmp_path, long long deadline)
+{
+	int left = (int)(deadline - now_ms()), fd, r;
+
+	fd = qemu_qmp_open(qmp_path, left < QEMU_QMP_GREET_MS ? left : QEMU_QMP_GREET_MS);
+	if (fd < 0)
+		return false;
+	left = (int)(deadline - now_ms());
+	r = qemu_qmp_cmd(fd, "quit", NULL, NULL, left > 0 ? left : 0);
+	close(fd);
+	return r == 0 || r == -EPIPE; /* it may close before it answers */
+}
+
 int qemu_quit(const char *qmp_path, pid_t pid, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
-	int fd;
 
 	if (pid <= 0)
 		return -EINVAL;
-	if (proc_gone(pid))
-		return 0;
-	if (qmp_path && is_qemu(pid)) {
-		fd = qemu_qmp_open(qmp_path, timeout_ms < 1000 ? timeout_ms : 1000);
-		if (fd >= 0) {
-			long long left = deadline - now_ms();
-
-			(void)qemu_qmp_cmd(fd, "quit", NULL, NULL, left > 0 ? (int)left : 0);
-			close(fd);
-		}
-		if (wait_gone(pid, deadline))
-			return 0;
-	}
-	if (proc_gone(pid))
+	if (proc_gone(pid) || !is_qemu(pid))
+		return 0; /* a pid that is not a QEMU is not ours any more */
+	/* SIGTERM makes QEMU shut down as cleanly as quit does */
+	if (!qmp_path || !qmp_quit(qmp_path, deadline))
+		kill(pid, SIGTERM);
+	if (wait_gone(pid, deadline))
 		return 0;
 	if (!is_qemu(pid))
-		return 0; /* not ours to kill: our QEMU is gone and the pid reused */
+		return 0;
 	kill(pid, SIGKILL);
 	return wait_gone(pid, now_ms() + 1000) ? 0 : -ETIMEDOUT;
 }

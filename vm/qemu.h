@@ -94,12 +94,16 @@ int qemu_qmp_cmd(int fd, const char *cmd, json_t *args, json_t **ret, int timeou
  * "guest-panicked", "shutdown", ...) into status. Waits up to 2 s. */
 int qemu_qmp_status(int fd, char *status, size_t len);
 
-/* Stop the QEMU with QMP socket qmp_path and process id pid: QMP quit,
- * then SIGKILL when it has not exited within timeout_ms. pid is reaped
- * when it is the caller's child; otherwise this waits until /proc/PID is
- * gone or a zombie. A pid that is not (any more) a QEMU is never signalled.
- * Returns 0 once the process is gone (also when it was gone already), or
- * -ETIMEDOUT when even SIGKILL did not end it within a second. */
+/* Stop the QEMU with QMP socket qmp_path and process id pid: QMP quit (or
+ * SIGTERM, which QEMU handles the same way, when qmp_path is NULL or QMP
+ * does not greet within 250 ms: QEMU serves one QMP client at a time, so
+ * a caller holding a QMP connection should send "quit" on it itself or
+ * pass NULL), then SIGKILL when it has not exited within timeout_ms. pid
+ * is reaped when it is the caller's child; otherwise this waits until
+ * /proc/PID is gone or a zombie. A pid that is not (any more) a QEMU is
+ * never signalled. Returns 0 once the process is gone (also when it was
+ * gone already), or -ETIMEDOUT when even SIGKILL did not end it within a
+ * second. */
 int qemu_quit(const char *qmp_path, pid_t pid, int timeout_ms);
 
 #endif
