@@ -347,9 +347,14 @@ static int exec_vm(const struct db_exp *e, const char *name, const char *node, i
 
 	if (argc <= 4) {
 		fd = sup_vm_attach(e->id, node, err, sizeof(err));
+		if (fd == -ENOENT) {
+			cli_err("experiment '%s' has no node '%s' (vtb status %s lists them)", name,
+				node, name);
+			return CLI_USER;
+		}
 		if (fd < 0) {
 			cli_err("cannot attach to VM '%s' of '%s': %s", node, name, err);
-			return strstr(err, "not a VM") ? CLI_USER : CLI_SYSTEM;
+			return CLI_SYSTEM;
 		}
 		if (isatty(0))
 			fprintf(stderr, "vtb: console of VM '%s' (Ctrl-] leaves)\r\n", node);

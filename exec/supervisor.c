@@ -150,7 +150,7 @@ static void *client_thread(void *arg)
 		/* say yes first, then the connection carries the console */
 		r = vms_exec(cl->vms, node, "true", 10000, &out, &status, err, sizeof(err));
 		if (r) {
-			reply = json_pack("{s:b,s:s}", "ok", 0, "error", err);
+			reply = json_pack("{s:b,s:s,s:i}", "ok", 0, "error", err, "errno", -r);
 		} else {
 			json_t *yes = json_pack("{s:b}", "ok", 1);
 
@@ -229,7 +229,8 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_state *sta
 		}
 		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "out of resources");
 	} else if (op && (!strcmp(op, "vm_exec") || !strcmp(op, "vm_attach"))) {
-		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "this experiment has no VMs");
+		reply = json_pack("{s:b,s:s,s:i}", "ok", 0, "error", "this experiment has no VMs",
+				  "errno", ENOENT);
 	} else if (op && !strcmp(op, "vms_start")) {
 		char err[1200];
 		int r = 0;
@@ -511,11 +512,12 @@ int sup_vm_attach(const char *id, const char *node, char *err, size_t errlen)
 	reply = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		const char *m = json_string_value(json_object_get(reply, "error"));
+		json_int_t e = json_integer_value(json_object_get(reply, "errno"));
 
 		snprintf(err, errlen, "%s", m ? m : "the supervisor refused");
 		json_decref(reply);
 		close(fd);
-		return -EIO;
+		return e > 0 ? -(int)e : -EIO;
 	}
 	json_decref(reply);
 	return fd;

@@ -397,7 +397,8 @@ static void test_parallel_boot(void **state)
 	for (size_t i = 0; i < N; i++) {
 		size_t dl = strlen(drivers[i]);
 
-		exec_ok(cs[i], "readlink /sys/class/net/eth0/device/driver", 10000, &out, &st);
+		/* four TCG guests on two cores (under ASan too): be patient */
+		exec_ok(cs[i], "readlink /sys/class/net/eth0/device/driver", 60000, &out, &st);
 		if (out.len < dl || strcmp(out.s + out.len - dl, drivers[i]))
 			fail_msg("%s: driver %s", models[i], out.s);
 	}
