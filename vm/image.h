@@ -64,9 +64,13 @@ typedef void (*img_progress_fn)(void *arg, const char *step);
  * candidate), the installed busybox-static's version, the module list, the
  * init script's text and the image layout's version. The image is built in
  * cache_dir/.tmp-* and renamed into place, so a crash leaves nothing that
- * counts as cached; builders serialise on a flock of cache_dir/.lock, and a
- * cache hit takes no lock. Needs root (apt-get download, writing the cache)
- * for a build, and apt's package lists (apt-get update) to find the kernel.
+ * counts as cached (the next call that finds the lock free removes it);
+ * builders serialise on a flock of cache_dir/.lock, and a cache hit never
+ * waits for it. A hit costs well under a millisecond: apt's answer is kept
+ * in cache_dir/.candidate until apt's lists, dpkg's status or apt's
+ * sources or pins change (asking apt-cache takes 0.1-1.5 s). A build needs
+ * root (apt-get download, writing the cache) and apt's package lists
+ * (apt-get update) to find the kernel.
  * progress may be NULL. Returns 0, or a negative errno with err (may be
  * NULL) saying what failed in the tool's words: "apt-get download
  * linux-image-6.1.0-56-amd64=6.1.192-2 failed: E: ...". Nothing is printed. */
