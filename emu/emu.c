@@ -22,7 +22,8 @@
 
 #define RING_BLOCK   (1u << 16)
 #define MAC_SLOTS    256u          /* per LAN: learned MACs (open addressing) */
-#define SPIN_DEFAULT 60000LL       /* ns of polling before a deadline */
+#define SPIN_DEFAULT 60000LL       /* ns of polling before a deadline, at least */
+#define SPIN_MAX     5000000LL     /* the margin grows up to this when wake-ups come late */
 #define VLAN_HLEN    4u
 
 /* One port: the socket, its receive ring, and its direction. */
@@ -67,7 +68,8 @@ struct emu {
 	uint32_t *active;         /* ports whose direction holds frames */
 	size_t nactive;
 	int epfd, evfd;
-	int64_t spin_ns;
+	int64_t spin_ns;          /* the least margin */
+	int64_t spin_cur;         /* the margin now: adapts to late wake-ups */
 	uint8_t *scratch;         /* corrupted copies of shared slots */
 	uint32_t nscratch;
 	uint64_t rng;
@@ -261,6 +263,7 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
 	e->spin_ns = spin_ns > 0 ? spin_ns : SPIN_DEFAULT;
+	e->spin_cur = e->spin_ns;
 	e->rng = seed ^ 0x5bd1e995u;
 	/* a frame: Ethernet header, a VLAN tag put back, the MTU's payload */
 	e->slot_size = (uint32_t)((ETH_HLEN + VLAN_HLEN + mtu + 63) & ~63u);
@@ -650,14 +653,16 @@ static void *loop(void *arg)
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	while (!atomic_load(&e->stop)) {
 		struct timespec to, *top = &to;
+		uint64_t wake = 0;
 		bool sent = false;
 
 		now = mono_ns();
 		if (next == UINT64_MAX) {
 			top = NULL; /* nothing queued: sleep until a frame comes */
-		} else if (next > now + (uint64_t)e->spin_ns) {
-			uint64_t d = next - now - (uint64_t)e->spin_ns;
+		} else if (next > now + (uint64_t)e->spin_cur) {
+			uint64_t d = next - now - (uint64_t)e->spin_cur;
 
+			wake = now + d;
 			to.tv_sec = (time_t)(d / 1000000000ULL);
 			to.tv_nsec = (long)(d % 1000000000ULL);
 		} else {
@@ -666,6 +671,17 @@ static void *loop(void *arg)
 		}
 		n = epoll_pwait2(e->epfd, ev, 64, top, NULL);
 		now = mono_ns();
+		/* How late did the timer wake us? On a VM whose idle vCPU its host
+		 * deschedules, much later than on bare metal: the margin grows
+		 * with what is seen (up to SPIN_MAX), and decays slowly. */
+		if (n == 0 && wake) {
+			int64_t late = (int64_t)(now - wake);
+
+			if (late * 2 > e->spin_cur)
+				e->spin_cur = late * 2 < SPIN_MAX ? late * 2 : SPIN_MAX;
+			else
+				e->spin_cur -= (e->spin_cur - e->spin_ns) / 256;
+		}
 		real_off = (int64_t)(real_ns() - now);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.u32 == UINT32_MAX) {
