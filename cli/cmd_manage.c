@@ -1,5 +1,7 @@
 /* vtb down, vtb clean, vtb status, vtb exec: commands on experiments that exist. */
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -296,12 +298,65 @@ out:
 	return status;
 }
 
+/* Standard input is not a terminal (a script): send it to the console,
+ * then show what the console says until it has been quiet for a second
+ * (at most a minute). */
+static int pipe_console(int fd)
+{
+	struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
+	char buf[65536];
+	bool in_open = true;
+	int idle = 0, total = 0, r = 0;
+	ssize_t n;
+
+	while (total < 60000) {
+		int k = poll(p, 2, in_open ? 1000 : 100);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		total += in_open ? 0 : 100;
+		if (k == 0) {
+			if (!in_open && (idle += 100) >= 1000)
+				break;
+			continue;
+		}
+		if (in_open && (p[0].revents & (POLLIN | POLLHUP))) {
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0) {
+				in_open = false;
+				p[0].fd = -1;
+			} else if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0) {
+				r = -errno;
+				break;
+			}
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, buf, sizeof(buf), 0);
+			if (n <= 0)
+				break;
+			idle = 0;
+			if (write(1, buf, (size_t)n) < 0)
+				break;
+		}
+	}
+	close(fd);
+	return r;
+}
+
 /* Copy the terminal to the console connection and back until Ctrl-] or
  * the end of input (the console proxy does the raw mode). */
 static int attach_console(int fd)
 {
 	struct con *c = NULL;
-	int r = con_open_fd(fd, &c);
+	int r;
+
+	if (!isatty(0))
+		return pipe_console(fd);
+	r = con_open_fd(fd, &c);
 
 	if (r) {
 		close(fd);

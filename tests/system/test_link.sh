@@ -47,7 +47,12 @@ neigh lat a 10.0.0.1 b 10.0.0.2
 set -- $(ping_stats lat a 10.0.0.2 50 0.02)
 expect "ping through latency == ms(5): all 50 replies" test "$1" = 50
 within "round trip about 10 ms" "$2" 10.0 10.6
-within "round-trip deviation small" "$3" 0 0.3
+# small deviation: nine in ten round trips within 0.5 ms of 10 ms (a rare
+# late wake-up of this VM's vCPU by its host must not fail the test)
+near=$("$VTB" exec lat a -- ping -n -c 50 -i 0.02 10.0.0.2 2>&1 | awk -F'time=' '
+	/time=/ { split($2, v, " "); n++; if (v[1] >= 10.0 && v[1] <= 10.5) k++ }
+	END { print k + 0 }')
+within "round trips within [10.0, 10.5] ms, of 50" "$near" 45 50
 
 # 2. vtb link set takes effect within one round trip
 "$VTB" exec lat a -- ping -n -D -c 300 -i 0.01 10.0.0.2 >"$m/ping.log" 2>&1 &
@@ -71,6 +76,18 @@ else
 	not_ok "link set within one round trip" "$1 of $2 echoes after the change were not delayed"
 fi
 expect "status shows the new latency" sh -c "'$VTB' status lat | grep -q 'a -> b: latency 20 ms'"
+# duplicate: every frame a -> b twice, so every echo is answered twice
+"$VTB" link set lat a b latency=1ms >/dev/null
+"$VTB" link set lat a-b --from a duplicate=100% >/dev/null
+# (ping may exit before the last echo's copy arrives: 5 or 6 of 6)
+dups=$("$VTB" exec lat a -- ping -n -c 6 -i 0.05 10.0.0.2 2>&1 | sed -n 's/.*+\([0-9]*\) duplicates.*/\1/p')
+expect "duplicate=100%: ping sees its echoes twice (${dups:-no} duplicates of 6)" test "${dups:-0}" -ge 5
+"$VTB" link set lat a-b --from a duplicate=0 >/dev/null
+# jitter spreads the delay without reordering: mdev grows, nothing is lost
+"$VTB" link set lat a b latency=10ms jitter=4ms >/dev/null
+set -- $(ping_stats lat a 10.0.0.2 40 0.05)
+expect "jitter: all 40 echoes back" test "$1" = 40
+within "jitter=4ms each way spreads the round trip (mdev ms)" "$3" 0.8 5
 expect_fail "link set: unknown link named" 1 "no link between 'a' and 'c'" \
 	"$VTB" link set lat a c latency=1ms
 expect_fail "link set: bad value named" 1 "latency=5parsec" "$VTB" link set lat a b latency=5parsec

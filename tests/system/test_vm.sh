@@ -13,9 +13,11 @@ cat >"$m/vm.vtb" <<'M'
 vm = topo.device('vm', virt == true)
 c1 = topo.device('c1')
 c2 = topo.device('c2')
+c3 = topo.device('c3')
 l = topo.connect([vm, c1])
 l[vm].spec(nic == e1000)
 topo.connect([vm, c2], latency == ms(5))
+topo.connect([vm, c1, c3], name='lan')
 task('hello', run(vm, 'echo from-the-vm; uname -n'), run(c1, 'ping -c 1 -W 5 10.0.0.1'))
 M
 expect "vtb image build" "$VTB" image build
@@ -35,6 +37,8 @@ else
 	not_ok "emulated link to the VM: round trip" "got '$rtt' ms, want 10..15"
 fi
 expect "routing through the VM: c1 -> c2" "$VTB" exec vmt c1 -- ping -c 1 -W 5 10.0.1.2
+expect "container -> VM on a LAN (the tap in the bridge)" "$VTB" exec vmt c3 -- ping -c 2 -W 5 10.0.2.1
+expect "VM -> container on the LAN" "$VTB" exec vmt vm -- ping -c 2 -W 5 10.0.2.3
 
 out=$("$VTB" exec vmt vm -- sh -c 'echo out-line; echo err-line >&2; exit 3' 2>&1); rc=$?
 if [ "$rc" = 3 ] && printf '%s' "$out" | grep -q out-line && printf '%s' "$out" | grep -q err-line; then
@@ -47,6 +51,9 @@ expect "eth0's driver in the guest is e1000, as asked" sh -c "echo '$drv' | grep
 drv=$("$VTB" exec vmt vm -- readlink /sys/class/net/eth1/device/driver)
 expect "eth1's driver is virtio_net (the default)" sh -c "echo '$drv' | grep -q '/virtio_net$'"
 expect "the guest's hostname is the node's name" sh -c "test \"\$('$VTB' exec vmt vm -- hostname)\" = vm"
+att=$(printf 'echo attach-$((6 * 7))\n' | "$VTB" exec vmt vm 2>&1)
+expect "vtb exec NAME VM without a command attaches to the console" \
+	sh -c "printf '%s' '$att' | grep -q attach-42"
 big=$("$VTB" exec vmt vm -- seq 1 20000 | md5sum)
 want=$(seq 1 20000 | md5sum)
 expect "long output comes through intact" test "$big" = "$want"
