@@ -13,28 +13,38 @@
 
 #define USAGE "usage: vtb link set NAME (A B | LINK) [--from NODE] KEY=VALUE..."
 
-/* "20ms", "1.5s", "300us", "0" -> ns */
-static int parse_time(const char *s, double *ns)
+struct unit {
+	const char *u;
+	double f;
+};
+
+/* A number and one of units (a bare 0 needs none) -> *v in base units. */
+static int parse_unit(const char *s, const struct unit *units, size_t n, double *v)
 {
-	static const struct { const char *u; double f; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-	};
 	char *end;
-	double v = strtod(s, &end);
+	double x = strtod(s, &end);
 	size_t i;
 
-	if (end == s || v < 0)
+	if (end == s || x < 0)
 		return -EINVAL;
-	if (!*end && v == 0) {
-		*ns = 0;
+	if (!*end && x == 0) {
+		*v = 0;
 		return 0;
 	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	for (i = 0; i < n; i++)
 		if (!strcasecmp(end, units[i].u)) {
-			*ns = v * units[i].f;
+			*v = x * units[i].f;
 			return 0;
 		}
 	return -EINVAL;
+}
+
+/* "20ms", "1.5s", "300us", "0" -> ns */
+static int parse_time(const char *s, double *ns)
+{
+	static const struct unit units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
+
+	return parse_unit(s, units, sizeof(units) / sizeof(units[0]), ns);
 }
 
 /* "1%", "0.01" -> 0.01 */
@@ -58,37 +68,22 @@ static int parse_fraction(const char *s, double *f)
 /* "20mbit", "20mbps", "1gbit", "500kbps", "0"/"off" -> bits/s */
 static int parse_rate(const char *s, double *bps)
 {
-	static const struct { const char *u; double f; } units[] = {
+	static const struct unit units[] = {
 		{ "bps", 1 }, { "bit", 1 }, { "kbps", 1e3 }, { "kbit", 1e3 }, { "mbps", 1e6 },
 		{ "mbit", 1e6 }, { "gbps", 1e9 }, { "gbit", 1e9 },
 	};
-	char *end;
-	double v;
-	size_t i;
 
 	if (!strcmp(s, "off") || !strcmp(s, "none")) {
 		*bps = 0;
 		return 0;
 	}
-	v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -EINVAL;
-	if (!*end && v == 0) {
-		*bps = 0;
-		return 0;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcasecmp(end, units[i].u)) {
-			*bps = v * units[i].f;
-			return 0;
-		}
-	return -EINVAL;
+	return parse_unit(s, units, sizeof(units) / sizeof(units[0]), bps);
 }
 
 /* "100" packets, or "64kb", "1500b", "1mib" bytes */
 static int parse_queue(const char *s, const char **key, double *v)
 {
-	static const struct { const char *u; double f; } units[] = {
+	static const struct unit units[] = {
 		{ "b", 1 }, { "kb", 1e3 }, { "mb", 1e6 }, { "kib", 1024 }, { "mib", 1048576 },
 	};
 	char *end;

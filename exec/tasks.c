@@ -163,12 +163,15 @@ static int tasks_pidfd_open(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* The container backend's "start a command" step: fork procs[pi]'s child
- * with its output pipes; it waits at the start line (go_rd). On success the
- * proc holds the pid, pidfd and the read ends. Returns 0 or a negative
- * errno. */
-static int tasks_start_container(struct tasks_run *r, size_t pi, const struct tasks_node *n,
-				 const char *cmd, int go_rd, int go_wr, int msg_wr)
+/* A backend's "start a command" step: fork procs[pi]'s child (child: the
+ * container's or the VM's) with its output pipes; it waits at the start
+ * line (go_rd). On success the proc holds the pid, pidfd and the read ends.
+ * Returns 0 or a negative errno. */
+typedef void (*tasks_child_fn)(uint32_t idx, const struct tasks_node *n, const char *cmd,
+			       int go_rd, int go_wr, int msg_wr, int out_wr, int err_wr);
+
+static int tasks_start(struct tasks_run *r, size_t pi, const struct tasks_node *n, const char *cmd,
+		       int go_rd, int go_wr, int msg_wr, tasks_child_fn child)
 {
 	struct tasks_proc *p = &r->procs[pi];
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
@@ -180,7 +183,7 @@ static int tasks_start_container(struct tasks_run *r, size_t pi, const struct ta
 	if (pid < 0)
 		goto fail;
 	if (pid == 0)
-		tasks_child((uint32_t)pi, n, cmd, go_rd, go_wr, msg_wr, out[1], err[1]);
+		child((uint32_t)pi, n, cmd, go_rd, go_wr, msg_wr, out[1], err[1]);
 	/* both set the group, so a kill(-pid) cannot come before the child's */
 	setpgid(pid, pid);
 	p->pid = pid;
@@ -236,41 +239,17 @@ fail:
 	_exit(126);
 }
 
-/* The VM backend's "start a command" step: as for a container, with the
- * command run over the VM's console. */
+static int tasks_start_container(struct tasks_run *r, size_t pi, const struct tasks_node *n,
+				 const char *cmd, int go_rd, int go_wr, int msg_wr)
+{
+	return tasks_start(r, pi, n, cmd, go_rd, go_wr, msg_wr, tasks_child);
+}
+
+/* The VM backend: the same, with the command run over the VM's console. */
 static int tasks_start_vm(struct tasks_run *r, size_t pi, const struct tasks_node *n,
 			  const char *cmd, int go_rd, int go_wr, int msg_wr)
 {
-	struct tasks_proc *p = &r->procs[pi];
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
-	pid_t pid;
-
-	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-		goto fail;
-	pid = fork();
-	if (pid < 0)
-		goto fail;
-	if (pid == 0)
-		tasks_child_vm((uint32_t)pi, n, cmd, go_rd, go_wr, msg_wr, out[1], err[1]);
-	setpgid(pid, pid);
-	p->pid = pid;
-	p->pidfd = tasks_pidfd_open(pid);
-	close(out[1]);
-	close(err[1]);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	fcntl(err[0], F_SETFL, O_NONBLOCK);
-	p->out.fd = out[0];
-	p->err.fd = err[0];
-	if (p->pidfd < 0)
-		return -errno;
-	return 0;
-fail:
-	e = errno;
-	tasks_close_fd(&out[0]);
-	tasks_close_fd(&out[1]);
-	tasks_close_fd(&err[0]);
-	tasks_close_fd(&err[1]);
-	return -e;
+	return tasks_start(r, pi, n, cmd, go_rd, go_wr, msg_wr, tasks_child_vm);
 }
 
 /* Open the namespaces of every node a command runs on. */

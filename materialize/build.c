@@ -220,32 +220,6 @@ static const struct rz_iface *ep_iface(const struct build_ctx *c, uint32_t link,
 	return &c->rz->nodes[node].ifs[c->rz->ep_if[link][ep]];
 }
 
-static int do_port(struct build_ctx *c, unsigned worker, const struct btask *t)
-{
-	uint32_t node = c->x->links[t->link].ep[t->ep].node;
-	const struct rz_iface *ifc = ep_iface(c, t->link, t->ep);
-	unsigned mtu = c->rz->links[t->link].mtu;
-	struct nl_link_opts host = { .mtu = mtu, .up = true, .group = bridge_group(c->id) };
-	struct nl_link_opts node_o = { .mtu = mtu, .mac = ifc->mac, .up = true };
-	struct nl_err e = { 0 };
-	struct nl_sock *s;
-	char port[32], br[32];
-	int r;
-
-	build_port_name(c->id, t->port, port, sizeof(port));
-	bridge_name(c->id, t->link, br, sizeof(br));
-	s = root_sock(c, worker, &r);
-	if (s)
-		r = nl_veth_create(s, port, -1, &host, ifc->name, c->ns_fd[node], &node_o, &e);
-	if (!r && c->rz->links[t->link].kind == RZ_LAN)
-		r = nl_link_set_master(s, port, br, &e);
-	if (r)
-		set_error(c, s ? e.msg : strerror(-r),
-			  "cannot connect device '%s' to link '%s' (veth %s, %s)",
-			  c->x->nodes[node].name, link_name(c, t->link), port, ifc->name);
-	return r;
-}
-
 /* The emulator reads the frames a node sends from the root end and
  * writes them to the other ends as they are: checksums must be complete
  * when they leave the node, so the node end computes them itself (no
@@ -268,9 +242,10 @@ static int no_offload(void *arg)
 	return r;
 }
 
-/* An endpoint of an emulated link: a veth whose root end is a port of the
- * link emulator (the supervisor opens it), in no bridge. */
-static int do_eport(struct build_ctx *c, unsigned worker, const struct btask *t)
+/* A container's endpoint with a port: a veth whose root end is a port of
+ * the LAN's bridge, of the link emulator (the supervisor opens it; the node
+ * end then computes its checksums itself), or of a shortbridge to a VM. */
+static int do_port(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	uint32_t node = c->x->links[t->link].ep[t->ep].node;
 	const struct rz_iface *ifc = ep_iface(c, t->link, t->ep);
@@ -279,24 +254,31 @@ static int do_eport(struct build_ctx *c, unsigned worker, const struct btask *t)
 	struct nl_link_opts node_o = { .mtu = mtu, .mac = ifc->mac, .up = true };
 	struct nl_err e = { 0 };
 	struct nl_sock *s;
-	char port[32], ifname[16];
+	const struct rz_link *rl = &c->rz->links[t->link];
+	char port[32], br[32], ifname[16];
 	int r;
 
 	build_port_name(c->id, t->port, port, sizeof(port));
+	bridge_name(c->id, t->link, br, sizeof(br));
 	s = root_sock(c, worker, &r);
 	if (s)
 		r = nl_veth_create(s, port, -1, &host, ifc->name, c->ns_fd[node], &node_o, &e);
+	if (!r && rl->kind == RZ_LAN && !rl->emulated)
+		r = nl_link_set_master(s, port, br, &e);
 	if (r) {
 		set_error(c, s ? e.msg : strerror(-r),
-			  "cannot connect device '%s' to emulated link '%s' (veth %s, %s)",
+			  "cannot connect device '%s' to link '%s' (veth %s, %s)",
 			  c->x->nodes[node].name, link_name(c, t->link), port, ifc->name);
 		return r;
 	}
-	snprintf(ifname, sizeof(ifname), "%s", ifc->name);
-	r = netns_run_in(c->ns_fd[node], no_offload, ifname);
-	if (r)
-		set_error(c, strerror(-r), "cannot turn checksum offload off on %s in device '%s'",
-			  ifc->name, c->x->nodes[node].name);
+	if (rl->emulated) {
+		snprintf(ifname, sizeof(ifname), "%s", ifc->name);
+		r = netns_run_in(c->ns_fd[node], no_offload, ifname);
+		if (r)
+			set_error(c, strerror(-r),
+				  "cannot turn checksum offload off on %s in device '%s'", ifc->name,
+				  c->x->nodes[node].name);
+	}
 	return r;
 }
 
@@ -458,9 +440,8 @@ static int run_task(void *ctx, unsigned worker, void *arg)
 	case BT_BRIDGE:
 		return do_bridge(c, worker, t);
 	case BT_PORT:
-		return do_port(c, worker, t);
 	case BT_EPORT:
-		return do_eport(c, worker, t);
+		return do_port(c, worker, t);
 	case BT_TAP:
 		return do_tap(c, worker, t);
 	case BT_SHORT:
