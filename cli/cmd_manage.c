@@ -18,14 +18,6 @@
 #include "console.h"
 #include "supervisor.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void print_removed(const char *verb, const struct db_exp *e, const struct teardown_stats *st,
 			  double secs)
 {
@@ -40,7 +32,7 @@ int cmd_down(int argc, char **argv)
 	struct build_error err;
 	struct db *db = NULL;
 	struct db_exp e;
-	double t0 = now();
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	int status;
 
 	if (argc != 2 || argv[1][0] == '-') {
@@ -55,7 +47,7 @@ int cmd_down(int argc, char **argv)
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	print_removed("removed experiment", &e, &st, now() - t0);
+	print_removed("removed experiment", &e, &st, util_clock_s(CLOCK_MONOTONIC) - t0);
 out:
 	db_close(db);
 	return status;
@@ -92,7 +84,7 @@ int cmd_clean(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		double t0 = now();
+		double t0 = util_clock_s(CLOCK_MONOTONIC);
 
 		/* an experiment whose vtb (up, or its supervisor) still runs is not ours to touch */
 		if (owner_alive(&v[i]))
@@ -102,7 +94,7 @@ int cmd_clean(int argc, char **argv)
 			status = CLI_SYSTEM;
 			continue;
 		}
-		print_removed("removed the remains of", &v[i], &st, now() - t0);
+		print_removed("removed the remains of", &v[i], &st, util_clock_s(CLOCK_MONOTONIC) - t0);
 		cleaned++;
 	}
 	if (!cleaned && !status)

@@ -42,14 +42,6 @@ static void run_on_signal(int sig)
 	run_stop = sig;
 }
 
-static double run_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A JSON string of len bytes of possibly binary text: bytes that are not
  * UTF-8 become '?'. */
 static json_t *run_json_text(const char *s, size_t len)
@@ -210,7 +202,7 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 	const struct xir_task *task = &c->x->tasks[t];
 	struct tasks_result *res = NULL;
 	size_t n = 0, nfailed = 0;
-	double t0 = run_mono();
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	char why[512] = "";
 	int r, status;
 
@@ -229,10 +221,10 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 	if (!c->quiet) {
 		if (nfailed)
 			fprintf(c->hout, "task '%s' ended in %.3f s: %zu of %zu command%s failed\n",
-				task->name, run_mono() - t0, nfailed, n, n == 1 ? "" : "s");
+				task->name, util_clock_s(CLOCK_MONOTONIC) - t0, nfailed, n, n == 1 ? "" : "s");
 		else
 			fprintf(c->hout, "task '%s' ended in %.3f s: ok\n", task->name,
-				run_mono() - t0);
+				util_clock_s(CLOCK_MONOTONIC) - t0);
 	}
 	fflush(c->hout);
 	tasks_results_free(res, n);
@@ -263,7 +255,7 @@ static int run_background(struct run_ctx *c, struct tasks_run *tr, bool *failed)
 static int run_once(struct run_ctx *c)
 {
 	struct tasks_run *tr = NULL;
-	double t0 = run_mono();
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	size_t t, ran = 0;
 	bool failed = false, bg_failed = false;
 	char why[512] = "";
@@ -317,7 +309,7 @@ static int run_once(struct run_ctx *c)
 			fprintf(c->hout, ", a background command failed");
 		if (status == RUN_EXIT_INTERRUPTED)
 			fprintf(c->hout, ", interrupted");
-		fprintf(c->hout, ", in %.2f s\n", run_mono() - t0);
+		fprintf(c->hout, ", in %.2f s\n", util_clock_s(CLOCK_MONOTONIC) - t0);
 	}
 	return status;
 }
@@ -352,7 +344,7 @@ static int run_repeat(struct run_ctx *c)
 
 	c->quiet = true;
 	for (i = 0; i < c->o->repeat && !run_stop; i++) {
-		double t0 = run_mono();
+		double t0 = util_clock_s(CLOCK_MONOTONIC);
 
 		if (tty && i == 0)
 			run_progress(c, tty, 0, c->o->repeat, 0, CLI_OK, 0);
@@ -363,7 +355,7 @@ static int run_repeat(struct run_ctx *c)
 			failed++;
 		if (tty && status != CLI_OK)
 			fputc('\n', c->hout); /* the failure was printed over the bar */
-		run_progress(c, tty, i + 1, c->o->repeat, failed, status, run_mono() - t0);
+		run_progress(c, tty, i + 1, c->o->repeat, failed, status, util_clock_s(CLOCK_MONOTONIC) - t0);
 		if (status == CLI_SYSTEM || status == RUN_EXIT_INTERRUPTED) {
 			worst = status;
 			break;

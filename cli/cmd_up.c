@@ -19,14 +19,6 @@
 
 #define SUMMARY_MAX 40
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Without a terminal: a plain line at every quarter. */
 static void progress_lines(void *arg, size_t done, size_t total)
 {
@@ -276,7 +268,7 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 {
 	size_t nvm = count_vms(rz), ready = 0, failed = 0, last = SIZE_MAX, i;
 	json_t *reply = NULL, *v;
-	double t0 = now();
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	bool said = false;
 	int r;
 
@@ -323,7 +315,7 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 			}
 		}
 		if (ready != last) {
-			fprintf(stderr, "vtb: VMs: %zu of %zu ready (%.1f s)\n", ready, nvm, now() - t0);
+			fprintf(stderr, "vtb: VMs: %zu of %zu ready (%.1f s)\n", ready, nvm, util_clock_s(CLOCK_MONOTONIC) - t0);
 			last = ready;
 		}
 		json_decref(reply);
@@ -354,7 +346,7 @@ int cmd_up(int argc, char **argv)
 	struct db_exp e;
 	char *doc = NULL, *src = NULL;
 	size_t srclen = 0;
-	double t0 = now();
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	int i, r, status, last = -1;
 
 	for (i = 1; i < argc; i++) {
@@ -443,7 +435,7 @@ int cmd_up(int argc, char **argv)
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	print_summary(&e, x, rz, now() - t0);
+	print_summary(&e, x, rz, util_clock_s(CLOCK_MONOTONIC) - t0);
 	status = CLI_OK;
 out:
 	free(doc);

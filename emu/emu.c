@@ -1,5 +1,6 @@
 /* emu: the link emulator's data plane (see emu.h). */
 #include "emu.h"
+#include "util.h"
 
 #include <errno.h>
 #include <arpa/inet.h>
@@ -90,22 +91,6 @@ struct emu {
 
 enum { REQ_NONE, REQ_SET, REQ_SNAP };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t rng_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
@@ -189,8 +174,10 @@ static int alloc_dir(struct port *pt, const struct emu_params *p, uint32_t slot_
 	return 0;
 }
 
-static void close_port(struct port *pt)
+static void close_port(struct port *pt, uint32_t slot_size)
 {
+	if (pt->slab)
+		munmap(pt->slab, (size_t)pt->d.capacity * slot_size);
 	if (pt->ring)
 		munmap(pt->ring, pt->ring_len);
 	if (pt->fd >= 0)
@@ -214,14 +201,8 @@ void emu_close(struct emu *e)
 		}
 		pthread_join(e->thread, NULL);
 	}
-	for (i = 0; i < e->nports; i++) {
-		struct port *pt = &e->ports[i];
-
-		if (pt->slab)
-			munmap(pt->slab, (size_t)pt->d.capacity * e->slot_size);
-		pt->slab = NULL;
-		close_port(pt);
-	}
+	for (i = 0; i < e->nports; i++)
+		close_port(&e->ports[i], e->slot_size);
 	for (i = 0; i < e->nsegs; i++)
 		free(e->segs[i].macs);
 	if (e->scratch)
@@ -503,7 +484,7 @@ static void deliver(struct emu *e, struct port *p, const struct emu_pkt *pk)
 }
 
 /* Take up to EMU_BATCH frames from port p's ring into its direction. */
-static unsigned drain_port(struct emu *e, struct port *p, uint64_t now, int64_t real_off)
+static void drain_port(struct emu *e, struct port *p, uint64_t now, int64_t real_off)
 {
 	unsigned n = 0;
 
@@ -568,11 +549,10 @@ static unsigned drain_port(struct emu *e, struct port *p, uint64_t now, int64_t 
 		p->head = (p->head + 1) % p->frame_nr;
 		n++;
 	}
-	return n;
 }
 
 /* Send everything due; returns the earliest remaining deadline. */
-static uint64_t run_due(struct emu *e, uint64_t now, bool *sent)
+static uint64_t run_due(struct emu *e, uint64_t now)
 {
 	struct emu_pkt pk[EMU_BATCH];
 	uint64_t next = UINT64_MAX, dl;
@@ -585,8 +565,6 @@ static uint64_t run_due(struct emu *e, uint64_t now, bool *sent)
 			n = emu_dir_due(&p->d, now, pk, EMU_BATCH);
 			for (k = 0; k < n; k++)
 				deliver(e, p, &pk[k]);
-			if (n)
-				*sent = true;
 		} while (n == EMU_BATCH);
 		dl = emu_dir_next_deadline(&p->d);
 		if (dl == UINT64_MAX) {
@@ -647,16 +625,15 @@ static void *loop(void *arg)
 	struct emu *e = arg;
 	struct epoll_event ev[64];
 	uint64_t next = UINT64_MAX, now, drain;
-	int64_t real_off = (int64_t)(real_ns() - mono_ns());
+	int64_t real_off = (int64_t)((uint64_t)util_clock_ns(CLOCK_REALTIME) - (uint64_t)util_clock_ns(CLOCK_MONOTONIC));
 	int n, i;
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	while (!atomic_load(&e->stop)) {
 		struct timespec to, *top = &to;
 		uint64_t wake = 0;
-		bool sent = false;
 
-		now = mono_ns();
+		now = (uint64_t)util_clock_ns(CLOCK_MONOTONIC);
 		if (next == UINT64_MAX) {
 			top = NULL; /* nothing queued: sleep until a frame comes */
 		} else if (next > now + (uint64_t)e->spin_cur) {
@@ -670,7 +647,7 @@ static void *loop(void *arg)
 			to.tv_nsec = 0;
 		}
 		n = epoll_pwait2(e->epfd, ev, 64, top, NULL);
-		now = mono_ns();
+		now = (uint64_t)util_clock_ns(CLOCK_MONOTONIC);
 		/* How late did the timer wake us? On a VM whose idle vCPU its host
 		 * deschedules, much later than on bare metal: the margin grows
 		 * with what is seen (up to SPIN_MAX), and decays slowly. */
@@ -682,7 +659,7 @@ static void *loop(void *arg)
 			else
 				e->spin_cur -= (e->spin_cur - e->spin_ns) / 256;
 		}
-		real_off = (int64_t)(real_ns() - now);
+		real_off = (int64_t)((uint64_t)util_clock_ns(CLOCK_REALTIME) - now);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.u32 == UINT32_MAX) {
 				if (read(e->evfd, &drain, 8) != 8) {
@@ -694,7 +671,7 @@ static void *loop(void *arg)
 		}
 		if (atomic_load(&e->pending))
 			serve_request(e);
-		next = run_due(e, mono_ns(), &sent);
+		next = run_due(e, (uint64_t)util_clock_ns(CLOCK_MONOTONIC));
 	}
 	return NULL;
 }

@@ -326,3 +326,30 @@ uint64_t emu_dir_next_deadline(const struct emu_dir *d)
 {
 	return d->stats.ring_used > 0 ? d->heap[0].depart_ns : UINT64_MAX;
 }
+
+int emu_params_set_loss(struct emu_params *p, double loss, double burst)
+{
+	if (burst != 0 && (burst < 1 || loss >= 1))
+		return -EINVAL;
+	memset(&p->ge, 0, sizeof(p->ge));
+	p->loss = loss;
+	if (burst != 0 && loss > 0) {
+		p->ge.on = true;
+		p->ge.p_bg = 1.0 / burst;
+		p->ge.p_gb = loss / (burst * (1.0 - loss));
+		if (p->ge.p_gb > 1)
+			p->ge.p_gb = 1;
+		p->ge.loss_bad = 1;
+	}
+	return 0;
+}
+
+double emu_params_loss(const struct emu_params *p)
+{
+	return p->ge.on ? p->ge.p_gb / (p->ge.p_gb + p->ge.p_bg) : p->loss;
+}
+
+double emu_params_burst(const struct emu_params *p)
+{
+	return p->ge.on ? 1.0 / p->ge.p_bg : 0;
+}

@@ -147,6 +147,16 @@ int emu_dir_set_params(struct emu_dir *d, const struct emu_params *p);
 /* Check p alone: 0 or -EINVAL. */
 int emu_params_check(const struct emu_params *p);
 
+/* Set p's loss from a mean loss rate and a mean burst length in frames (0:
+ * Bernoulli). With burst >= 1 and loss > 0 it is Gilbert-Elliott with the
+ * same mean: every frame in the bad state is lost, none in the good one,
+ * p_bg = 1/burst, p_gb = loss / (burst (1 - loss)) (at most 1). -EINVAL
+ * (p unchanged) for a burst below 1, or a burst with a loss of 1. */
+int emu_params_set_loss(struct emu_params *p, double loss, double burst);
+/* The mean loss rate of p, and its mean burst length (0 for Bernoulli). */
+double emu_params_loss(const struct emu_params *p);
+double emu_params_burst(const struct emu_params *p);
+
 /* Offer a frame of frame_len bytes arriving at now_ns. On EMU_QUEUED,
  * *depart_ns (if not NULL) is when the original leaves. The cookie comes
  * back from emu_dir_due; on a drop it is the caller's again at once. A

@@ -23,7 +23,6 @@ struct sup_links {
 	struct emu *emu;
 	struct dir_ref *dirs; /* per emulator port */
 	size_t ndirs;
-	double *burst;        /* per port: the burst behind its GE parameters */
 };
 
 void links_stop(struct sup_links *l)
@@ -34,7 +33,6 @@ void links_stop(struct sup_links *l)
 	realize_free(l->rz);
 	xir_free(l->x);
 	free(l->dirs);
-	free(l->burst);
 	free(l);
 }
 
@@ -45,29 +43,6 @@ static uint64_t seed_of(const char *id)
 	for (; *id; id++)
 		h = (h ^ (uint8_t)*id) * 1099511628211ULL;
 	return h;
-}
-
-static int open_db_exp(const char *id, struct db **db, struct db_exp *e)
-{
-	struct db_exp *v = NULL;
-	size_t n = 0, i;
-	char why[128];
-	int r;
-
-	r = db_open(db_state_dir(), db, why, sizeof(why));
-	if (!r)
-		r = db_exp_list(*db, &v, &n);
-	if (!r) {
-		r = -ENOENT;
-		for (i = 0; i < n; i++)
-			if (!strcmp(v[i].id, id)) {
-				*e = v[i];
-				r = 0;
-				break;
-			}
-	}
-	free(v);
-	return r;
 }
 
 /* The core of the data-plane thread: VTB_EMU_CPU, or the last online
@@ -99,8 +74,6 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	struct sup_links *l = calloc(1, sizeof(*l));
 	struct emu_seg_cfg *segs = NULL;
 	struct emu_port_cfg *ports = NULL;
-	struct db *db = NULL;
-	struct db_exp e;
 	size_t nsegs = 0, np = 0, i, j, total = 0;
 	uint32_t port = 0;
 	const char *spin;
@@ -110,10 +83,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	err[0] = '\0';
 	if (!l)
 		return -ENOMEM;
-	r = open_db_exp(id, &db, &e);
-	if (!r)
-		r = status_load(db, &e, &l->x, &l->rz);
-	db_close(db);
+	r = status_load_id(id, &l->x, &l->rz);
 	if (r) {
 		snprintf(err, errlen, "cannot load the experiment: %s", strerror(-r));
 		goto out;
@@ -126,8 +96,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	segs = calloc(nsegs ? nsegs : 1, sizeof(*segs));
 	ports = calloc(total ? total : 1, sizeof(*ports));
 	l->dirs = calloc(total ? total : 1, sizeof(*l->dirs));
-	l->burst = calloc(total ? total : 1, sizeof(*l->burst));
-	if (!segs || !ports || !l->dirs || !l->burst) {
+	if (!segs || !ports || !l->dirs) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -150,8 +119,6 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 			build_port_name(id, port++, ports[np].ifname, sizeof(ports[np].ifname));
 			ports[np].p = l->rz->links[i].dir[j];
 			l->dirs[np] = (struct dir_ref){ (uint32_t)i, (uint32_t)j };
-			if (ports[np].p.ge.on)
-				l->burst[np] = 1.0 / ports[np].p.ge.p_bg;
 		}
 	}
 	l->ndirs = np;
@@ -175,13 +142,13 @@ out:
 	return 0;
 }
 
-static json_t *params_json(const struct emu_params *p, double burst)
+static json_t *params_json(const struct emu_params *p)
 {
 	return json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I}", "latency_ns",
 			 (json_int_t)p->latency_ns, "jitter_ns", (json_int_t)p->jitter_ns, "loss",
-			 p->ge.on ? p->ge.p_gb / (p->ge.p_gb + p->ge.p_bg) : p->loss, "burst",
-			 p->ge.on ? burst : 0.0, "duplicate", p->duplicate, "reorder", p->reorder,
-			 "corrupt", p->corrupt, "rate_bps", (json_int_t)p->rate_bps, "queue_pkts",
+			 emu_params_loss(p), "burst", emu_params_burst(p), "duplicate",
+			 p->duplicate, "reorder", p->reorder, "corrupt", p->corrupt, "rate_bps",
+			 (json_int_t)p->rate_bps, "queue_pkts",
 			 (json_int_t)(p->queue_pkts ? p->queue_pkts : EMU_QUEUE_PKTS_DEFAULT),
 			 "queue_bytes", (json_int_t)p->queue_bytes);
 }
@@ -230,17 +197,17 @@ void links_annotate(struct sup_links *l, json_t *status)
 		}
 		d = json_pack("{s:s,s:s}", "from", l->x->nodes[xl->ep[ep].node].name, "to",
 			      xl->nep == 2 ? l->x->nodes[xl->ep[!ep].node].name : xl->name);
-		json_object_set_new(d, "params", params_json(&st[i].p, l->burst[i]));
+		json_object_set_new(d, "params", params_json(&st[i].p));
 		json_object_set_new(d, "counters", counters_json(&st[i]));
 		json_array_append_new(dirs, d);
 	}
 	free(st);
 }
 
-/* Apply the "set" object to p (burst tracked aside). */
-static int apply_set(json_t *set, struct emu_params *p, double *burst, char *err, size_t errlen)
+/* Apply the "set" object to p. */
+static int apply_set(json_t *set, struct emu_params *p, char *err, size_t errlen)
 {
-	double loss = p->ge.on ? p->ge.p_gb / (p->ge.p_gb + p->ge.p_bg) : p->loss;
+	double loss = emu_params_loss(p), burst = emu_params_burst(p);
 	const char *k;
 	json_t *v;
 
@@ -258,7 +225,7 @@ static int apply_set(json_t *set, struct emu_params *p, double *burst, char *err
 		else if (!strcmp(k, "loss"))
 			loss = f;
 		else if (!strcmp(k, "burst"))
-			*burst = f;
+			burst = f;
 		else if (!strcmp(k, "duplicate"))
 			p->duplicate = f;
 		else if (!strcmp(k, "reorder"))
@@ -276,25 +243,24 @@ static int apply_set(json_t *set, struct emu_params *p, double *burst, char *err
 			return -EINVAL;
 		}
 	}
-	if (*burst != 0 && (*burst < 1 || loss >= 1)) {
+	if (emu_params_set_loss(p, loss, burst)) {
 		snprintf(err, errlen, "burst must be 1 or more, with a loss below 1");
 		return -EINVAL;
-	}
-	memset(&p->ge, 0, sizeof(p->ge));
-	p->loss = loss;
-	if (*burst != 0 && loss > 0) {
-		p->ge.on = true;
-		p->ge.p_bg = 1.0 / *burst;
-		p->ge.p_gb = loss / (*burst * (1.0 - loss));
-		if (p->ge.p_gb > 1)
-			p->ge.p_gb = 1;
-		p->ge.loss_bad = 1;
 	}
 	if (emu_params_check(p)) {
 		snprintf(err, errlen, "the link emulator cannot apply these values");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Is direction i one of link's, leaving device from (any when NULL)? */
+static bool dir_on_link(const struct sup_links *l, size_t i, const char *link, const char *from)
+{
+	const struct xir_link *xl = &l->x->links[l->dirs[i].link];
+
+	return !strcmp(xl->name, link) &&
+	       (!from || !strcmp(l->x->nodes[xl->ep[l->dirs[i].ep].node].name, from));
 }
 
 int links_set(struct sup_links *l, json_t *req, char *err, size_t errlen)
@@ -322,16 +288,11 @@ int links_set(struct sup_links *l, json_t *req, char *err, size_t errlen)
 	r = emu_snapshot(l->emu, st);
 	/* check every direction first, then apply: all or nothing */
 	for (i = 0; !r && i < l->ndirs; i++) {
-		const struct xir_link *xl = &l->x->links[l->dirs[i].link];
-		double burst = l->burst[i];
-
-		if (strcmp(xl->name, link))
-			continue;
-		link_seen = true;
-		if (from && strcmp(l->x->nodes[xl->ep[l->dirs[i].ep].node].name, from))
-			continue;
-		from_seen = true;
-		r = apply_set(set, &st[i].p, &burst, err, errlen);
+		link_seen = link_seen || dir_on_link(l, i, link, NULL);
+		if (dir_on_link(l, i, link, from)) {
+			from_seen = true;
+			r = apply_set(set, &st[i].p, err, errlen);
+		}
 	}
 	if (!r && !link_seen) {
 		snprintf(err, errlen, "experiment has no emulated link '%s'", link);
@@ -340,18 +301,11 @@ int links_set(struct sup_links *l, json_t *req, char *err, size_t errlen)
 		snprintf(err, errlen, "link '%s' has no endpoint on device '%s'", link, from);
 		r = -ENOENT;
 	}
-	for (i = 0; !r && i < l->ndirs; i++) {
-		const struct xir_link *xl = &l->x->links[l->dirs[i].link];
-
-		if (strcmp(xl->name, link) ||
-		    (from && strcmp(l->x->nodes[xl->ep[l->dirs[i].ep].node].name, from)))
-			continue;
-		r = emu_set(l->emu, i, &st[i].p);
-		if (!r) {
-			l->burst[i] = st[i].p.ge.on ? 1.0 / st[i].p.ge.p_bg : 0;
-			n++;
+	for (i = 0; !r && i < l->ndirs; i++)
+		if (dir_on_link(l, i, link, from)) {
+			r = emu_set(l->emu, i, &st[i].p);
+			n += !r;
 		}
-	}
 	free(st);
 	return r ? r : n;
 }

@@ -44,6 +44,24 @@ int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct 
 	return r;
 }
 
+int status_load_id(const char *id, struct xir **x, struct realization **rz)
+{
+	struct db *db = NULL;
+	struct db_exp e;
+	char why[128];
+	int r;
+
+	*x = NULL;
+	*rz = NULL;
+	r = db_open(db_state_dir(), &db, why, sizeof(why));
+	if (!r)
+		r = db_exp_get(db, id, &e);
+	if (!r)
+		r = status_load(db, &e, x, rz);
+	db_close(db);
+	return r;
+}
+
 static json_t *addr_json(const struct addr_prefix *a)
 {
 	char buf[64];

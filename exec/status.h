@@ -15,6 +15,9 @@
  * its addresses and names). The caller frees both with realize_free and
  * xir_free. Returns 0 or a negative errno. */
 int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct realization **rz);
+/* The same for experiment id, opening the state database for the time it
+ * takes (the supervisor's way in). 0, -ENOENT or a negative errno. */
+int status_load_id(const char *id, struct xir **x, struct realization **rz);
 
 /* The status document of one experiment (a new reference), or NULL. */
 json_t *status_json(struct db *db, const struct db_exp *exp);

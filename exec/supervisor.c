@@ -148,7 +148,7 @@ static void *client_thread(void *arg)
 		reply = json_pack("{s:b,s:s}", "ok", 0, "error", "bad request");
 	} else if (!strcmp(op, "vm_attach")) {
 		/* say yes first, then the connection carries the console */
-		r = vms_exec(cl->vms, node, "true", 10000, &out, &status, err, sizeof(err));
+		r = vms_check(cl->vms, node, err, sizeof(err));
 		if (r) {
 			reply = json_pack("{s:b,s:s,s:i}", "ok", 0, "error", err, "errno", -r);
 		} else {
@@ -248,21 +248,16 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_state *sta
 		stop = true;
 	} else if (op && !strcmp(op, "status")) {
 		struct db *db = NULL;
-		struct db_exp *v = NULL;
-		size_t nexp = 0, i;
+		struct db_exp e;
 		char why[128];
 
-		if (!db_open(db_state_dir(), &db, why, sizeof(why)) && !db_exp_list(db, &v, &nexp))
-			for (i = 0; i < nexp && !reply; i++)
-				if (!strcmp(v[i].id, id))
-				{
-					json_t *st = status_json(db, &v[i]);
+		if (!db_open(db_state_dir(), &db, why, sizeof(why)) && !db_exp_get(db, id, &e)) {
+			json_t *st = status_json(db, &e);
 
-					links_annotate(state->links, st);
-					vms_annotate(state->vms, st);
-					reply = json_pack("{s:b,s:o}", "ok", 1, "status", st);
-				}
-		free(v);
+			links_annotate(state->links, st);
+			vms_annotate(state->vms, st);
+			reply = json_pack("{s:b,s:o}", "ok", 1, "status", st);
+		}
 		db_close(db);
 		if (!reply)
 			reply = json_pack("{s:b,s:s}", "ok", 0, "error", "experiment not found");
@@ -360,34 +355,43 @@ int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply)
 	return r;
 }
 
-int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply)
+/* Connect to the supervisor of id and send req, waiting at most
+ * timeout_ms to connect and send (0: no limit); the fd or a negative errno. */
+static int sup_connect_send(const char *id, json_t *request, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	char *buf = NULL, *req = NULL;
-	ssize_t n;
+	char *req = json_dumps(request, JSON_COMPACT);
 	int fd, r = 0;
 
-	*reply = NULL;
-	req = json_dumps(request, JSON_COMPACT);
 	if (!req)
 		return -ENOMEM;
 	sup_socket_path(id, sa.sun_path, sizeof(sa.sun_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		free(req);
-		return -errno;
-	}
+	if (fd < 0)
+		r = -errno;
+	else if ((timeout_ms > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) ||
+		 connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		 send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		r = -errno;
+	free(req);
+	if (r && fd >= 0)
+		close(fd);
+	return r ? r : fd;
+}
+
+int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	char *buf = NULL;
+	ssize_t n;
+	int fd, r = 0;
+
+	*reply = NULL;
+	fd = sup_connect_send(id, request, timeout_ms);
+	if (fd < 0)
+		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		r = -errno;
-		goto out;
-	}
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		r = -errno;
-		goto out;
-	}
 	buf = malloc(SUP_MAX_MSG);
 	if (!buf) {
 		r = -ENOMEM;
@@ -402,32 +406,9 @@ int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply)
 	if (!*reply)
 		r = -EBADMSG;
 out:
-	free(req);
 	free(buf);
 	close(fd);
 	return r;
-}
-
-/* Connect to the supervisor of id and send req; the fd or a negative errno. */
-static int sup_connect_send(const char *id, json_t *request)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *req = json_dumps(request, JSON_COMPACT);
-	int fd, r = 0;
-
-	if (!req)
-		return -ENOMEM;
-	sup_socket_path(id, sa.sun_path, sizeof(sa.sun_path));
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		r = -errno;
-	else if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-		 send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
-		r = -errno;
-	free(req);
-	if (r && fd >= 0)
-		close(fd);
-	return r ? r : fd;
 }
 
 int sup_vm_exec(const char *id, const char *node, const char *cmd, int timeout_ms, int out_fd,
@@ -441,7 +422,7 @@ int sup_vm_exec(const char *id, const char *node, const char *cmd, int timeout_m
 	ssize_t n;
 
 	err[0] = '\0';
-	fd = req && buf ? sup_connect_send(id, req) : -ENOMEM;
+	fd = req && buf ? sup_connect_send(id, req, 0) : -ENOMEM;
 	if (fd < 0) {
 		r = fd;
 		snprintf(err, errlen, "cannot reach the supervisor: %s", strerror(-r));
@@ -502,7 +483,7 @@ int sup_vm_attach(const char *id, const char *node, char *err, size_t errlen)
 	ssize_t n;
 
 	err[0] = '\0';
-	fd = req ? sup_connect_send(id, req) : -ENOMEM;
+	fd = req ? sup_connect_send(id, req, 0) : -ENOMEM;
 	json_decref(req);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot reach the supervisor: %s", strerror(-fd));

@@ -91,14 +91,6 @@ const char *tasks_status_name(enum tasks_status s)
 	return (unsigned)s < UTIL_ARRAY_SIZE(names) ? names[s] : "?";
 }
 
-static int64_t tasks_clock(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void tasks_close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -146,7 +138,7 @@ static void tasks_child(uint32_t idx, const struct tasks_node *n, const char *cm
 		got = read(go_rd, &c, 1);
 	while (got < 0 && errno == EINTR);
 	m.phase = TASKS_MSG_STARTED;
-	m.start_ns = tasks_clock(CLOCK_REALTIME);
+	m.start_ns = util_clock_ns(CLOCK_REALTIME);
 	tasks_child_send(msg_wr, &m);
 	if (rt)
 		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
@@ -229,7 +221,7 @@ static void tasks_child_vm(uint32_t idx, const struct tasks_node *n, const char 
 		got = read(go_rd, &c, 1);
 	while (got < 0 && errno == EINTR);
 	m.phase = TASKS_MSG_STARTED;
-	m.start_ns = tasks_clock(CLOCK_REALTIME);
+	m.start_ns = util_clock_ns(CLOCK_REALTIME);
 	tasks_child_send(msg_wr, &m);
 	execl("/proc/self/exe", "vtb", "__vmexec", n->id, n->name, cmd, (char *)NULL);
 	_exit(127);
@@ -419,14 +411,14 @@ static int tasks_msg_read(struct tasks_run *r, int fd, size_t first, size_t *nre
  * child that failed to get ready (nprocs when it was a timeout). */
 static int tasks_wait_ready(struct tasks_run *r, size_t first, int msg_rd, size_t *err_idx)
 {
-	int64_t deadline = tasks_clock(CLOCK_MONOTONIC) + TASKS_READY_WAIT_MS * 1000000LL;
+	int64_t deadline = util_clock_ns(CLOCK_MONOTONIC) + TASKS_READY_WAIT_MS * 1000000LL;
 	size_t nready = 0, want = r->nprocs - first;
 	struct pollfd pfd = { .fd = msg_rd, .events = POLLIN };
 	int err = 0, got;
 
 	*err_idx = r->nprocs;
 	while (nready < want) {
-		int64_t left = deadline - tasks_clock(CLOCK_MONOTONIC);
+		int64_t left = deadline - util_clock_ns(CLOCK_MONOTONIC);
 
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -449,7 +441,7 @@ static void tasks_reap(struct tasks_proc *p)
 		return;
 	p->reaped = true;
 	p->wstatus = st;
-	p->end_ns = tasks_clock(CLOCK_REALTIME);
+	p->end_ns = util_clock_ns(CLOCK_REALTIME);
 	tasks_close_fd(&p->pidfd);
 	/* what the command left behind in its group goes with it (background
 	 * commands keep theirs until the end of the run) */
@@ -544,7 +536,7 @@ static int tasks_wait(struct tasks_run *r, int msg_rd, size_t first, bool backgr
 	int e;
 
 	while (tasks_waiting(r, first, background)) {
-		int64_t now = tasks_clock(CLOCK_MONOTONIC), next = INT64_MAX;
+		int64_t now = util_clock_ns(CLOCK_MONOTONIC), next = INT64_MAX;
 		int timeout_ms;
 
 		if (!termed && ((deadline_ns && now >= deadline_ns) || (r->stop && *r->stop))) {
@@ -746,12 +738,12 @@ int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, siz
 		goto out;
 	}
 	/* the start line: every child waits in read(go[0]); EOF wakes them all */
-	go_ns = tasks_clock(CLOCK_REALTIME);
+	go_ns = util_clock_ns(CLOCK_REALTIME);
 	tasks_close_fd(&go[1]);
 	tasks_close_fd(&msg[1]);
 	for (i = first; i < r->nprocs; i++)
 		r->procs[i].start_ns = go_ns; /* until the child says when it saw go */
-	deadline = task->timeout_ns > 0 ? tasks_clock(CLOCK_MONOTONIC) + task->timeout_ns : 0;
+	deadline = task->timeout_ns > 0 ? util_clock_ns(CLOCK_MONOTONIC) + task->timeout_ns : 0;
 	e = tasks_wait(r, msg[0], first, false, deadline, 0);
 	if (e) {
 		util_fmt(why, whylen, "cannot wait for the commands of task '%s': %s", task->name,
@@ -785,7 +777,7 @@ int tasks_stop_background(struct tasks_run *r, struct tasks_result **res, size_t
 		if (r->procs[i].background && !r->procs[i].reaped)
 			r->procs[i].stopped = true;
 	tasks_signal(r, 0, true, SIGTERM);
-	e = tasks_wait(r, -1, 0, true, 0, tasks_clock(CLOCK_MONOTONIC) + TASKS_KILL_GRACE_NS);
+	e = tasks_wait(r, -1, 0, true, 0, util_clock_ns(CLOCK_MONOTONIC) + TASKS_KILL_GRACE_NS);
 	/* what the background commands left in their groups goes now */
 	tasks_signal(r, 0, true, SIGKILL);
 	i = 0;

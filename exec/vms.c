@@ -51,14 +51,6 @@ struct sup_vms {
 	int holds;          /* client threads that may still use this */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void set_failed(struct sup_vms *s, struct vm *m, const char *fmt, const char *detail)
 {
 	pthread_mutex_lock(&s->mu);
@@ -122,7 +114,7 @@ static void *boot_thread(void *arg)
 		pthread_mutex_lock(&s->mu);
 		if (m->state == VM_BOOTING) {
 			m->state = VM_READY;
-			m->boot_s = now_s() - m->t_start;
+			m->boot_s = util_clock_s(CLOCK_MONOTONIC) - m->t_start;
 		}
 		pthread_mutex_unlock(&s->mu);
 		return NULL;
@@ -179,23 +171,11 @@ static int vm_conf(const struct sup_vms *s, uint32_t node, struct img_if *ifs,
 	return 0;
 }
 
-static int journal(const char *id, struct db_obj *o, size_t n)
-{
-	struct db *db = NULL;
-	char why[128];
-	int r;
-
-	r = db_open(db_state_dir(), &db, why, sizeof(why));
-	if (!r)
-		r = db_journal_add(db, id, o, n);
-	db_close(db);
-	return r;
-}
-
 /* Start the QEMU of VM k: files journaled, taps opened, QEMU started and
  * journaled. */
-static int start_one(struct sup_vms *s, const char *id, size_t k, const uint32_t *port_of_ep,
-		     const struct img_paths *img, char *err, size_t errlen)
+static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
+		     const uint32_t *port_of_ep, const struct img_paths *img, char *err,
+		     size_t errlen)
 {
 	struct vm *m = &s->v[k];
 	const struct rz_node *n = &s->rz->nodes[m->node];
@@ -230,7 +210,7 @@ static int start_one(struct sup_vms *s, const char *id, size_t k, const uint32_t
 	memcpy(files[1].name, m->qmp_path, sizeof(m->qmp_path));
 	memcpy(files[2].name, m->log_path, sizeof(m->log_path));
 	memcpy(files[3].name, m->initrd, sizeof(m->initrd));
-	r = journal(id, files, 4);
+	r = db_journal_add(db, id, files, 4);
 	if (r) {
 		snprintf(err, errlen, "VM '%s': cannot write the journal: %s", m->name,
 			 strerror(-r));
@@ -278,7 +258,7 @@ static int start_one(struct sup_vms *s, const char *id, size_t k, const uint32_t
 	spec.qmp_path = m->qmp_path;
 	spec.log_path = m->log_path;
 	spec.die_with_parent = true;
-	m->t_start = now_s();
+	m->t_start = util_clock_s(CLOCK_MONOTONIC);
 	r = qemu_start(&spec, &m->pid, qerr, sizeof(qerr));
 	if (r) {
 		snprintf(err, errlen, "VM '%s': QEMU did not start: %s", m->name, qerr);
@@ -287,7 +267,7 @@ static int start_one(struct sup_vms *s, const char *id, size_t k, const uint32_t
 	proc.pid = m->pid;
 	proc.start = db_proc_start(m->pid);
 	snprintf(proc.name, sizeof(proc.name), "qemu %s", m->name);
-	r = journal(id, &proc, 1);
+	r = db_journal_add(db, id, &proc, 1);
 	if (r) {
 		snprintf(err, errlen, "VM '%s': cannot journal QEMU: %s", m->name, strerror(-r));
 		goto out;
@@ -363,34 +343,11 @@ void vms_stop(struct sup_vms *s)
 	free(s);
 }
 
-static int load(const char *id, struct sup_vms *s)
-{
-	struct db_exp *v = NULL;
-	struct db *db = NULL;
-	size_t n = 0, i;
-	char why[128];
-	int r;
-
-	r = db_open(db_state_dir(), &db, why, sizeof(why));
-	if (!r)
-		r = db_exp_list(db, &v, &n);
-	if (!r) {
-		r = -ENOENT;
-		for (i = 0; i < n; i++)
-			if (!strcmp(v[i].id, id)) {
-				r = status_load(db, &v[i], &s->x, &s->rz);
-				break;
-			}
-	}
-	free(v);
-	db_close(db);
-	return r;
-}
-
 int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 {
 	struct sup_vms *s = calloc(1, sizeof(*s));
 	struct img_paths img;
+	struct db *db = NULL;
 	uint32_t *port_of_ep = NULL, port = 0;
 	const char *bt = getenv("VTB_VM_BOOT_TIMEOUT");
 	char ierr[512];
@@ -404,7 +361,7 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	s->boot_timeout_ms = bt && atoi(bt) > 0 ? atoi(bt) * 1000 : VMS_BOOT_TIMEOUT_MS;
-	r = load(id, s);
+	r = status_load_id(id, &s->x, &s->rz);
 	if (r) {
 		snprintf(err, errlen, "cannot load the experiment: %s", strerror(-r));
 		goto out;
@@ -440,8 +397,11 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 		goto out;
 	}
 	s->accel = qemu_accel_auto(&fell, s->accel_note, sizeof(s->accel_note));
+	r = db_open(db_state_dir(), &db, ierr, sizeof(ierr));
+	if (r)
+		snprintf(err, errlen, "cannot open the state database: %s", ierr);
 	for (k = 0; k < s->n && !r; k++) {
-		r = start_one(s, id, k, port_of_ep, &img, err, errlen);
+		r = start_one(s, db, id, k, port_of_ep, &img, err, errlen);
 		if (!r) {
 			r = -pthread_create(&s->v[k].thread, NULL, boot_thread, &s->v[k]);
 			s->v[k].thread_started = !r;
@@ -450,6 +410,7 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 		}
 	}
 out:
+	db_close(db);
 	free(port_of_ep);
 	if (r) {
 		vms_stop(s);
@@ -539,6 +500,13 @@ static int usable(struct sup_vms *s, const char *node, struct vm **out, char *er
 	}
 	pthread_mutex_unlock(&s->mu);
 	return r;
+}
+
+int vms_check(struct sup_vms *s, const char *node, char *err, size_t errlen)
+{
+	struct vm *m;
+
+	return usable(s, node, &m, err, errlen);
 }
 
 int vms_exec(struct sup_vms *s, const char *node, const char *cmd, int timeout_ms,

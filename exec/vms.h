@@ -53,6 +53,9 @@ void vms_annotate(struct sup_vms *v, json_t *status);
  * time per VM; others wait). */
 int vms_exec(struct sup_vms *v, const char *node, const char *cmd, int timeout_ms,
 	     struct util_buf *out, int *status, char *err, size_t errlen);
+/* Whether node is a VM of the experiment ready for commands: 0, or the
+ * errors of vms_exec (-ENOENT, -EAGAIN, -EHOSTDOWN) with err in words. */
+int vms_check(struct sup_vms *v, const char *node, char *err, size_t errlen);
 /* Connect fd (a client's connection) to node's console until fd closes:
  * the interactive console. Same errors as vms_exec. */
 int vms_attach(struct sup_vms *v, const char *node, int fd, char *err, size_t errlen);

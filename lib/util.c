@@ -297,3 +297,24 @@ bool util_map_get(const struct util_map *m, const char *key, size_t klen, uint32
 	*value = s->value;
 	return true;
 }
+
+int64_t util_clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+double util_clock_s(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t util_mono_ms(void)
+{
+	return util_clock_ns(CLOCK_MONOTONIC) / 1000000;
+}

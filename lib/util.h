@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -37,6 +38,12 @@ void util_buf_printf(struct util_buf *b, const char *fmt, ...)
 char *util_buf_take(struct util_buf *b);
 
 char *util_strndup(const char *s, size_t n);
+
+/* Clock c (CLOCK_MONOTONIC, CLOCK_REALTIME, ...) in nanoseconds, in
+ * seconds, and the monotonic clock in milliseconds. Async-signal-safe. */
+int64_t util_clock_ns(clockid_t c);
+double util_clock_s(clockid_t c);
+int64_t util_mono_ms(void);
 
 /* snprintf into buf when the caller gave one (buf may be NULL or len 0):
  * for the optional "why" buffers of functions that explain a failure. */

@@ -507,25 +507,14 @@ static bool dir_params(struct rz_ctx *c, size_t li, size_t j, struct emu_params 
 		apply_cons(&l->cons.v[k], p, &burst);
 	for (k = 0; k < l->ep[j].cons.n; k++)
 		apply_cons(&l->ep[j].cons.v[k], p, &burst);
-	if (burst != 0) {
-		if (burst < 1 || p->loss >= 1) {
-			diag_error(c->d, pick_loc(l->ep[j].loc, l->loc),
-				   "burst is the mean number of frames lost in a row: 1 or more, "
-				   "with a loss below 1",
-				   "%s, direction from '%s': burst == %g does not fit loss == %g",
-				   xir_fmt_link(c->x, li, lb),
-				   xir_fmt_node(c->x, l->ep[j].node, n), burst, p->loss);
-			return false;
-		}
-		if (p->loss > 0) {
-			p->ge.on = true;
-			p->ge.p_bg = 1.0 / burst;
-			p->ge.p_gb = p->loss / (burst * (1.0 - p->loss));
-			if (p->ge.p_gb > 1)
-				p->ge.p_gb = 1;
-			p->ge.loss_bad = 1;
-			p->ge.loss_good = 0;
-		}
+	if (emu_params_set_loss(p, p->loss, burst)) {
+		diag_error(c->d, pick_loc(l->ep[j].loc, l->loc),
+			   "burst is the mean number of frames lost in a row: 1 or more, "
+			   "with a loss below 1",
+			   "%s, direction from '%s': burst == %g does not fit loss == %g",
+			   xir_fmt_link(c->x, li, lb), xir_fmt_node(c->x, l->ep[j].node, n), burst,
+			   p->loss);
+		return false;
 	}
 	if (emu_params_check(p)) {
 		diag_error(c->d, pick_loc(l->ep[j].loc, l->loc),

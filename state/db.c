@@ -180,14 +180,6 @@ static int db_step_done(sqlite3_stmt *st)
 	return rc == SQLITE_ROW ? SQLITE_MISUSE : rc;
 }
 
-static double db_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 const char *db_state_dir(void)
 {
 	const char *d = getenv("VTB_STATE_DIR");
@@ -423,7 +415,7 @@ static int db_exp_insert(struct db *db, const char *name, const char *model, pid
 	sqlite3_stmt *st = NULL;
 	unsigned tries, v = 0;
 	char id[DB_ID_LEN + 1];
-	double now = db_now();
+	double now = util_clock_s(CLOCK_REALTIME);
 	int r = -ENOSPC, rc;
 
 	rc = db_prepare(db, "INSERT INTO experiments(" DB_EXP_COLUMNS ") VALUES(?,?,?,?,?,?,?)", &st);
@@ -498,15 +490,16 @@ int db_exp_create(struct db *db, const char *name, const char *model, pid_t owne
 }
 
 /* Look an experiment up by name. Returns 0, -ENOENT or a negative errno. */
-int db_exp_find(struct db *db, const char *name, struct db_exp *out)
+/* The experiment that the query sql (with one parameter, value) selects. */
+static int db_exp_by(struct db *db, const char *sql, const char *value, struct db_exp *out)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
 	pthread_mutex_lock(&db->lock);
-	rc = db_prepare(db, "SELECT " DB_EXP_COLUMNS " FROM experiments WHERE name = ?", &st);
+	rc = db_prepare(db, sql, &st);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		rc = sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -518,6 +511,16 @@ int db_exp_find(struct db *db, const char *name, struct db_exp *out)
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&db->lock);
 	return r;
+}
+
+int db_exp_find(struct db *db, const char *name, struct db_exp *out)
+{
+	return db_exp_by(db, "SELECT " DB_EXP_COLUMNS " FROM experiments WHERE name = ?", name, out);
+}
+
+int db_exp_get(struct db *db, const char *id, struct db_exp *out)
+{
+	return db_exp_by(db, "SELECT " DB_EXP_COLUMNS " FROM experiments WHERE id = ?", id, out);
 }
 
 /* Step st to its end, turning each row into the next elem-sized item of a
@@ -953,7 +956,7 @@ int db_run_begin(struct db *db, const char *id, int64_t *run)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, next);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_double(st, 3, db_now());
+		rc = sqlite3_bind_double(st, 3, util_clock_s(CLOCK_REALTIME));
 	if (rc == SQLITE_OK)
 		rc = db_step_done(st);
 	sqlite3_finalize(st);
@@ -977,7 +980,7 @@ int db_run_end(struct db *db, const char *id, int64_t run, const char *status)
 	rc = db_prepare(db, "UPDATE runs SET ended = ?, status = ? WHERE exp_id = ? AND run = ?",
 			&st);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_double(st, 1, db_now());
+		rc = sqlite3_bind_double(st, 1, util_clock_s(CLOCK_REALTIME));
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)

@@ -37,17 +37,9 @@ struct con {
 	size_t tlen;
 };
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static int ms_left(long long deadline)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - util_mono_ms();
 
 	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
@@ -59,7 +51,7 @@ static void random_hex(char *buf, size_t n)
 	size_t k = n / 2 < sizeof(r) ? n / 2 : sizeof(r);
 
 	if (getrandom(r, k, GRND_NONBLOCK) != (ssize_t)k) {
-		unsigned long long x = (unsigned long long)now_ms() * 6364136223846793005ULL ^ (unsigned)getpid();
+		unsigned long long x = (unsigned long long)util_mono_ms() * 6364136223846793005ULL ^ (unsigned)getpid();
 
 		for (size_t i = 0; i < k; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
 			r[i] = (unsigned char)(x >> 56);
@@ -96,7 +88,7 @@ int con_open_fd(int fd, struct con **out)
 int con_connect(const char *unix_path, int timeout_ms, struct con **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = util_mono_ms() + timeout_ms;
 
 	if (strlen(unix_path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -114,7 +106,7 @@ int con_connect(const char *unix_path, int timeout_ms, struct con **out)
 			continue;
 		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN)
 			return -e;
-		if (now_ms() >= deadline)
+		if (util_mono_ms() >= deadline)
 			return -ETIMEDOUT;
 		{
 			struct timespec t = { .tv_nsec = 10000000 };
@@ -206,7 +198,7 @@ static int con_recv(struct con *c, long long deadline)
 		r = con_read_once(c);
 		if (r)
 			return r;
-		if (now_ms() >= deadline)
+		if (util_mono_ms() >= deadline)
 			return -ETIMEDOUT;
 	}
 }
@@ -329,7 +321,7 @@ static int ready_poke(struct con *c, struct ready_st *st, long long now)
 static int ready_round(struct con *const *cs, size_t n, int *res, struct ready_st *st,
 		       struct pollfd *pf, long long deadline)
 {
-	long long now = now_ms(), wake = deadline;
+	long long now = util_mono_ms(), wake = deadline;
 	size_t np = 0;
 	int r;
 
@@ -390,7 +382,7 @@ static int wait_ready_until(struct con *const *cs, size_t n, long long deadline,
 
 		for (size_t i = 0; i < n; i++)
 			any |= st[i].pending;
-		if (!any || now_ms() >= deadline)
+		if (!any || util_mono_ms() >= deadline)
 			break;
 		r = ready_round(cs, n, res, st, pf, deadline);
 		if (r)
@@ -407,7 +399,7 @@ out_free:
 
 int con_wait_ready_many(struct con *const *cs, size_t n, int timeout_ms, int *res)
 {
-	return wait_ready_until(cs, n, now_ms() + timeout_ms, res);
+	return wait_ready_until(cs, n, util_mono_ms() + timeout_ms, res);
 }
 
 int con_wait_ready(struct con *c, int timeout_ms)
@@ -535,7 +527,7 @@ static void build_line(struct util_buf *b, const char *cmd, const char *nonce)
  * back; if not, the console is out of sync. */
 static int interrupt(struct con *c)
 {
-	long long deadline = now_ms() + CON_INTR_WAIT_MS;
+	long long deadline = util_mono_ms() + CON_INTR_WAIT_MS;
 	int r = con_send(c, "\003", 1, deadline);
 
 	if (r == 0)
@@ -549,7 +541,7 @@ static int interrupt(struct con *c)
 
 int con_exec(struct con *c, const char *cmd, int timeout_ms, struct util_buf *out, int *status)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = util_mono_ms() + timeout_ms;
 	char nonce[48], smark[64], emark[64];
 	struct util_buf line;
 	int r, st = -1;
@@ -636,7 +628,7 @@ static int attach_input(struct con *c, int in_fd, char escape)
 	if (n <= 0)
 		return n == 0 ? 1 : -errno;
 	esc = memchr(buf, escape, (size_t)n);
-	r = con_send(c, buf, esc ? (size_t)(esc - buf) : (size_t)n, now_ms() + 5000);
+	r = con_send(c, buf, esc ? (size_t)(esc - buf) : (size_t)n, util_mono_ms() + 5000);
 	if (r)
 		return r;
 	return esc ? 1 : 0;
@@ -656,7 +648,7 @@ int con_attach(struct con *c, int in_fd, int out_fd, char escape)
 	}
 	c->ready = false;
 	c->rlen = 0;
-	r = con_send(c, human, sizeof(human) - 1, now_ms() + 5000);
+	r = con_send(c, human, sizeof(human) - 1, util_mono_ms() + 5000);
 	while (r == 0) {
 		struct pollfd pf[2] = { { .fd = in_fd, .events = POLLIN }, { .fd = c->fd, .events = POLLIN } };
 

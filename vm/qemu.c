@@ -36,22 +36,6 @@
 #define QEMU_START_WAIT_MS 10000
 #define QEMU_QMP_GREET_MS 250 /* a live QEMU greets within milliseconds */
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static long long now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
@@ -205,7 +189,7 @@ static int probe_setup_vcpu(int kvm, int vcpu, uint8_t *mem)
 /* Run the vcpu, reporting each OUT to out_fd, until HLT or a failure. */
 static void probe_run(int vcpu, struct kvm_run *run, const uint8_t *mem, int out_fd)
 {
-	long long t0 = now_ns();
+	long long t0 = util_clock_ns(CLOCK_MONOTONIC);
 
 	for (;;) {
 		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
@@ -222,7 +206,7 @@ static void probe_run(int vcpu, struct kvm_run *run, const uint8_t *mem, int out
 				probe_send(out_fd, EV_FAIL, PF_CX16, 0, 0);
 				return;
 			}
-			probe_send(out_fd, ev, 0, now_ns() - t0, 0);
+			probe_send(out_fd, ev, 0, util_clock_ns(CLOCK_MONOTONIC) - t0, 0);
 			break;
 		}
 		case KVM_EXIT_HLT:
@@ -324,14 +308,14 @@ static void probe_explain(const struct probe_msg *m, double mips, char *why, siz
  * Returns 1, 0 (why filled) or a negative errno. */
 static int probe_wait(int fd, int timeout_ms, char *why, size_t whylen)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = util_mono_ms() + timeout_ms;
 	long long start_ns = 0;
 	double mips = 0;
 	int stage = 0;
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - util_mono_ms();
 		struct probe_msg m;
 		ssize_t n;
 		int r;
@@ -737,7 +721,7 @@ static int kill_reap(pid_t pid)
  * loop, so an answer means the guest runs. */
 static int wait_started(const struct qemu_spec *s, pid_t pid, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + QEMU_START_WAIT_MS;
+	long long deadline = util_mono_ms() + QEMU_START_WAIT_MS;
 	int st, fd;
 
 	for (;;) {
@@ -745,17 +729,17 @@ static int wait_started(const struct qemu_spec *s, pid_t pid, char *err, size_t 
 			return start_failed(s, st, err, errlen);
 		if (is_socket(s->console_path) && is_socket(s->qmp_path))
 			break;
-		if (now_ms() >= deadline)
+		if (util_mono_ms() >= deadline)
 			goto out_timeout;
 		sleep_ms(5);
 	}
-	fd = qemu_qmp_open(s->qmp_path, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0));
+	fd = qemu_qmp_open(s->qmp_path, (int)(deadline - util_mono_ms() > 0 ? deadline - util_mono_ms() : 0));
 	if (fd >= 0) {
 		close(fd);
 		return 0;
 	}
 	/* QMP went away: QEMU is exiting; give it a moment to do so */
-	for (long long end = now_ms() + 2000; now_ms() < end; sleep_ms(5))
+	for (long long end = util_mono_ms() + 2000; util_mono_ms() < end; sleep_ms(5))
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return start_failed(s, st, err, errlen);
 	if (fd != -ETIMEDOUT) {
@@ -827,7 +811,7 @@ out_argv:
 static int unix_connect(const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = util_mono_ms() + timeout_ms;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -843,7 +827,7 @@ static int unix_connect(const char *path, int timeout_ms)
 		close(fd);
 		if (e == EINTR)
 			continue;
-		if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) || now_ms() >= deadline)
+		if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) || util_mono_ms() >= deadline)
 			return -e;
 		sleep_ms(10);
 	}
@@ -860,7 +844,7 @@ static int qmp_read(int fd, long long deadline, json_t **msg)
 	util_buf_init(&line);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - util_mono_ms();
 		ssize_t n;
 		char *nl;
 
@@ -941,7 +925,7 @@ static int qmp_send(int fd, json_t *msg)
 int qemu_qmp_cmd(int fd, const char *cmd, json_t *args, json_t **ret, int timeout_ms)
 {
 	static unsigned long long next_id;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = util_mono_ms() + timeout_ms;
 	unsigned long long id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	json_t *req;
 	int r;
@@ -986,7 +970,7 @@ int qemu_qmp_cmd(int fd, const char *cmd, json_t *args, json_t **ret, int timeou
 
 int qemu_qmp_open(const char *path, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = util_mono_ms() + timeout_ms;
 	json_t *greeting = NULL;
 	int fd, r;
 
@@ -998,7 +982,7 @@ int qemu_qmp_open(const char *path, int timeout_ms)
 		r = -EPROTO;
 	json_decref(greeting);
 	if (r == 0) {
-		long long left = deadline - now_ms();
+		long long left = deadline - util_mono_ms();
 
 		r = qemu_qmp_cmd(fd, "qmp_capabilities", NULL, NULL, left > 0 ? (int)left : 0);
 	}
@@ -1072,7 +1056,7 @@ static bool wait_gone(pid_t pid, long long deadline)
 	for (;;) {
 		if (proc_gone(pid))
 			return true;
-		if (now_ms() >= deadline)
+		if (util_mono_ms() >= deadline)
 			return false;
 		sleep_ms(10);
 	}
@@ -1102,12 +1086,12 @@ static bool is_qemu(pid_t pid)
  * connects but never greets. */
 static bool qmp_quit(const char *qmp_path, long long deadline)
 {
-	int left = (int)(deadline - now_ms()), fd, r;
+	int left = (int)(deadline - util_mono_ms()), fd, r;
 
 	fd = qemu_qmp_open(qmp_path, left < QEMU_QMP_GREET_MS ? left : QEMU_QMP_GREET_MS);
 	if (fd < 0)
 		return false;
-	left = (int)(deadline - now_ms());
+	left = (int)(deadline - util_mono_ms());
 	r = qemu_qmp_cmd(fd, "quit", NULL, NULL, left > 0 ? left : 0);
 	close(fd);
 	return r == 0 || r == -EPIPE; /* it may close before it answers */
@@ -1115,7 +1099,7 @@ static bool qmp_quit(const char *qmp_path, long long deadline)
 
 int qemu_quit(const char *qmp_path, pid_t pid, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = util_mono_ms() + timeout_ms;
 
 	if (pid <= 0)
 		return -EINVAL;
@@ -1129,5 +1113,5 @@ int qemu_quit(const char *qmp_path, pid_t pid, int timeout_ms)
 	if (!is_qemu(pid))
 		return 0;
 	kill(pid, SIGKILL);
-	return wait_gone(pid, now_ms() + 1000) ? 0 : -ETIMEDOUT;
+	return wait_gone(pid, util_mono_ms() + 1000) ? 0 : -ETIMEDOUT;
 }
