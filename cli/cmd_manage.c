@@ -17,6 +17,7 @@
 #include "status.h"
 #include "console.h"
 #include "supervisor.h"
+#include "proc.h"
 
 static void print_removed(const char *verb, const struct db_exp *e, const struct teardown_stats *st,
 			  double secs)
@@ -55,7 +56,7 @@ out:
 
 static bool owner_alive(const struct db_exp *e)
 {
-	return e->owner_pid > 0 && db_proc_start(e->owner_pid) == e->owner_start;
+	return e->owner_pid > 0 && proc_start_time(e->owner_pid) == e->owner_start;
 }
 
 int cmd_clean(int argc, char **argv)
@@ -389,7 +390,7 @@ static int exec_vm(const struct db_exp *e, const char *name, const char *node, i
 		   char **argv)
 {
 	struct util_buf line;
-	char err[1200];
+	char err[UTIL_ERR_LEN];
 	int i, r, status = 0, fd;
 
 	if (argc <= 4) {

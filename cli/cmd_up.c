@@ -16,6 +16,7 @@
 #include "realize.h"
 #include "supervisor.h"
 #include "xir_json.h"
+#include "proc.h"
 
 #define SUMMARY_MAX 40
 
@@ -182,7 +183,7 @@ static int start_supervisor(struct db *db, struct db_exp *e, struct build_error 
 		return r;
 	}
 	objs[0].pid = pid;
-	objs[0].start = db_proc_start(pid);
+	objs[0].start = proc_start_time(pid);
 	snprintf(objs[0].name, sizeof(objs[0].name), "supervisor");
 	sup_socket_path(e->id, objs[1].name, sizeof(objs[1].name));
 	r = db_journal_add(db, e->id, objs, 2);
@@ -396,7 +397,7 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	doc = xjson_dumps(x);
-	r = doc ? db_exp_create(db, name, file, getpid(), db_proc_start(getpid()), &e) : -ENOMEM;
+	r = doc ? db_exp_create(db, name, file, getpid(), proc_start_time(getpid()), &e) : -ENOMEM;
 	if (r == -EEXIST) {
 		cli_err("experiment '%s' is already up: vtb down %s first, or give --name", name, name);
 		status = CLI_USER;

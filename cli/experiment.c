@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "db.h"
 #include "supervisor.h"
+#include "proc.h"
 
 int cli_need_root(const char *cmd)
 {
@@ -57,23 +58,21 @@ int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_ex
 	return status;
 }
 
+/* How long a supervisor asked to stop gets to stop its QEMUs and the link
+ * emulator and exit on its own; the journal's process entry kills it after.
+ * Stopping VMs under TCG takes most of this (QMP quit, then the process). */
+#define CLI_SUP_STOP_MS 2000
+
 int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,
 			  struct build_error *err)
 {
 	json_t *reply = NULL;
-	int i;
 
 	db_exp_set_state(db, exp->id, DB_REMOVING);
 	/* ask the supervisor to stop; the journal's process entry kills it if
 	 * it does not answer */
-	if (!sup_request(exp->id, "stop", 2000, &reply)) {
-		for (i = 0; i < 2000 && exp->owner_pid > 0 &&
-			    db_proc_start(exp->owner_pid) == exp->owner_start; i++) {
-			struct timespec ts = { 0, 1000 * 1000 };
-
-			nanosleep(&ts, NULL);
-		}
-	}
+	if (!sup_request(exp->id, "stop", CLI_SUP_STOP_MS, &reply))
+		proc_wait_gone(exp->owner_pid, exp->owner_start, CLI_SUP_STOP_MS);
 	json_decref(reply);
 	return build_teardown(db, exp->id, st, err);
 }
@@ -87,7 +86,7 @@ int cmd_supervise(int argc, char **argv)
 
 int cmd_vmexec(int argc, char **argv)
 {
-	char err[1200];
+	char err[UTIL_ERR_LEN];
 	int status = 0, r;
 
 	if (argc != 4)

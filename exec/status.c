@@ -9,6 +9,7 @@
 #include "build.h"
 #include "compile.h"
 #include "netns.h"
+#include "proc.h"
 
 const char *status_state_name(enum db_exp_state s)
 {
@@ -123,7 +124,7 @@ json_t *status_json(struct db *db, const struct db_exp *exp)
 	struct realization *rz = NULL;
 	struct xir *x = NULL;
 	json_t *o = json_object(), *nodes = json_array(), *links = json_array();
-	bool alive = exp->owner_pid > 0 && db_proc_start(exp->owner_pid) == exp->owner_start;
+	bool alive = exp->owner_pid > 0 && proc_start_time(exp->owner_pid) == exp->owner_start;
 	size_t i;
 
 	json_object_set_new(o, "name", json_string(exp->name));

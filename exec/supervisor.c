@@ -140,7 +140,7 @@ static void *client_thread(void *arg)
 	json_int_t tmo = json_integer_value(json_object_get(cl->req, "timeout_ms"));
 	struct util_buf out;
 	json_t *reply = NULL;
-	char err[1200];
+	char err[UTIL_ERR_LEN];
 	int r, status = 0;
 
 	util_buf_init(&out);
@@ -232,7 +232,7 @@ static bool serve_one(int conn, const char *id, char *buf, struct sup_state *sta
 		reply = json_pack("{s:b,s:s,s:i}", "ok", 0, "error", "this experiment has no VMs",
 				  "errno", ENOENT);
 	} else if (op && !strcmp(op, "vms_start")) {
-		char err[1200];
+		char err[UTIL_ERR_LEN];
 		int r = 0;
 
 		if (!state->vms)

@@ -17,6 +17,7 @@
 #include "image.h"
 #include "qemu.h"
 #include "status.h"
+#include "proc.h"
 
 enum vm_state { VM_BOOTING, VM_READY, VM_FAILED };
 
@@ -265,7 +266,7 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 		goto out;
 	}
 	proc.pid = m->pid;
-	proc.start = db_proc_start(m->pid);
+	proc.start = proc_start_time(m->pid);
 	snprintf(proc.name, sizeof(proc.name), "qemu %s", m->name);
 	r = db_journal_add(db, id, &proc, 1);
 	if (r) {

@@ -4,6 +4,7 @@
 #ifndef VTB_UTIL_H
 #define VTB_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +18,7 @@ int util_grow(void **pv, size_t *pcap, size_t need, size_t elem);
 
 /* Append one item to a typed array (v, n, cap). Evaluates to 0 or -ENOMEM. */
 #define UTIL_PUSH(v, n, cap, item)                                              \
-	(util_grow((void **)&(v), &(cap), (n) + 1, sizeof(*(v))) ? -12              \
+	(util_grow((void **)&(v), &(cap), (n) + 1, sizeof(*(v))) ? -ENOMEM            \
 	                                                         : ((v)[(n)++] = (item), 0))
 
 /* A growable, always NUL-terminated string. A failed append sets oom and
@@ -44,6 +45,11 @@ char *util_strndup(const char *s, size_t n);
 int64_t util_clock_ns(clockid_t c);
 double util_clock_s(clockid_t c);
 int64_t util_mono_ms(void);
+
+/* The size of a "why" buffer (char err[UTIL_ERR_LEN]) that a function
+ * fills with util_fmt when it fails: room for a path, a node or link name
+ * and the kernel's or a program's own words (QEMU's errors run long). */
+#define UTIL_ERR_LEN 1200
 
 /* snprintf into buf when the caller gave one (buf may be NULL or len 0):
  * for the optional "why" buffers of functions that explain a failure. */

@@ -22,6 +22,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "redirect.h"
+#include "proc.h"
 
 void build_netns_name(const char *id, const char *node, char *buf, size_t len)
 {
@@ -687,23 +688,16 @@ static void td_count(struct td_ctx *c, size_t *counter)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* How long a journaled process (the supervisor) gets between SIGTERM and
+ * SIGKILL: it stops its VMs and the emulator in well under this. */
+#define TD_STOP_MS 2000
+
 /* Stop a journaled process if it is still the one we started. */
 static int stop_process(const struct db_obj *o)
 {
-	int i;
+	int r = proc_stop(o->pid, o->start, TD_STOP_MS);
 
-	if (o->pid <= 0 || db_proc_start(o->pid) != o->start)
-		return 0; /* gone, or the pid now belongs to someone else */
-	kill(o->pid, SIGTERM);
-	for (i = 0; i < 2000; i++) {
-		struct timespec ts = { 0, 1000 * 1000 };
-
-		if (db_proc_start(o->pid) != o->start)
-			return 0;
-		nanosleep(&ts, NULL);
-	}
-	kill(o->pid, SIGKILL);
-	return 0;
+	return r == -ETIMEDOUT ? 0 : r; /* SIGKILLed: it cannot hold anything */
 }
 
 /* Wait up to 2 s for a root link to disappear on its own. */

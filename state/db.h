@@ -117,9 +117,5 @@ int db_run_list(struct db *db, const char *id, struct db_run **v, size_t *n);
 int db_result_list(struct db *db, const char *id, int64_t run, struct db_result **v, size_t *n);
 void db_results_free(struct db_result *v, size_t n);
 
-/* The start time of process pid (field 22 of /proc/PID/stat), or 0 if it
- * does not exist or has ended (a zombie). A journaled process is alive when pid exists and its
- * start time matches. */
-uint64_t db_proc_start(pid_t pid);
 
 #endif

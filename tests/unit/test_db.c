@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "proc.h"
 
 struct fixture {
 	char dir[64];
@@ -644,22 +645,22 @@ static void test_durability(void **state)
 
 static void test_proc_start(void **state)
 {
-	uint64_t self = db_proc_start(getpid());
+	uint64_t self = proc_start_time(getpid());
 	int status;
 	pid_t pid;
 
 	(void)state;
 	assert_true(self != 0);
-	assert_int_equal(db_proc_start(getpid()), self);
-	assert_int_equal(db_proc_start(0), 0);
-	assert_int_equal(db_proc_start(-1), 0);
+	assert_int_equal(proc_start_time(getpid()), self);
+	assert_int_equal(proc_start_time(0), 0);
+	assert_int_equal(proc_start_time(-1), 0);
 
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(db_proc_start(pid), 0); /* reaped: gone */
+	assert_int_equal(proc_start_time(pid), 0); /* reaped: gone */
 }
 
 /* A child renames itself "x) (y) 1 2 3": a parser that stops at the first
@@ -693,7 +694,7 @@ static void test_proc_start_odd_comm(void **state)
 	close(up[1]);
 	close(down[0]);
 	assert_int_equal(read(up[0], &c, 1), 1);
-	before = db_proc_start(pid);
+	before = proc_start_time(pid);
 	assert_int_equal(write(down[1], "g", 1), 1);
 	assert_int_equal(read(up[0], &c, 1), 1);
 
@@ -704,14 +705,14 @@ static void test_proc_start_odd_comm(void **state)
 	close(fd);
 	assert_true(len > 0);
 	assert_non_null(strstr(comm, "x) (y) 1 2 3"));
-	after = db_proc_start(pid);
+	after = proc_start_time(pid);
 
 	close(down[1]);
 	close(up[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(before != 0);
 	assert_int_equal(after, before);
-	assert_true(before >= db_proc_start(getpid()));
+	assert_true(before >= proc_start_time(getpid()));
 }
 
 int main(void)
