@@ -1,118 +1,29 @@
 /* vtb link set: change an emulated link of a running experiment. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
 #include "db.h"
+#include "rz_params.h"
 #include "status.h"
 #include "supervisor.h"
 
+/* How long the supervisor may take to answer: it applies a change between
+ * two batches of frames, well under a millisecond, unless it is stuck;
+ * generous because the machine may be loaded by the experiment itself. */
+#define LINK_SET_TIMEOUT_MS 5000
+
 #define USAGE "usage: vtb link set NAME (A B | LINK) [--from NODE] KEY=VALUE..."
 
-struct unit {
-	const char *u;
-	double f;
-};
-
-/* A number and one of units (a bare 0 needs none) -> *v in base units. */
-static int parse_unit(const char *s, const struct unit *units, size_t n, double *v)
+/* One KEY=VALUE into set, checked here with the same table and parser
+ * the supervisor applies it with (so the error names it before anything
+ * is sent); a message naming it when it is wrong. */
+static int parse_kv(const char *arg, json_t *set, struct rz_params *check)
 {
-	char *end;
-	double x = strtod(s, &end);
-	size_t i;
-
-	if (end == s || x < 0)
-		return -EINVAL;
-	if (!*end && x == 0) {
-		*v = 0;
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		if (!strcasecmp(end, units[i].u)) {
-			*v = x * units[i].f;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-/* "20ms", "1.5s", "300us", "0" -> ns */
-static int parse_time(const char *s, double *ns)
-{
-	static const struct unit units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
-
-	return parse_unit(s, units, sizeof(units) / sizeof(units[0]), ns);
-}
-
-/* "1%", "0.01" -> 0.01 */
-static int parse_fraction(const char *s, double *f)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s)
-		return -EINVAL;
-	if (!strcmp(end, "%"))
-		v /= 100;
-	else if (*end)
-		return -EINVAL;
-	if (v < 0 || v > 1)
-		return -ERANGE;
-	*f = v;
-	return 0;
-}
-
-/* "20mbit", "20mbps", "1gbit", "500kbps", "0"/"off" -> bits/s */
-static int parse_rate(const char *s, double *bps)
-{
-	static const struct unit units[] = {
-		{ "bps", 1 }, { "bit", 1 }, { "kbps", 1e3 }, { "kbit", 1e3 }, { "mbps", 1e6 },
-		{ "mbit", 1e6 }, { "gbps", 1e9 }, { "gbit", 1e9 },
-	};
-
-	if (!strcmp(s, "off") || !strcmp(s, "none")) {
-		*bps = 0;
-		return 0;
-	}
-	return parse_unit(s, units, sizeof(units) / sizeof(units[0]), bps);
-}
-
-/* "100" packets, or "64kb", "1500b", "1mib" bytes */
-static int parse_queue(const char *s, const char **key, double *v)
-{
-	static const struct unit units[] = {
-		{ "b", 1 }, { "kb", 1e3 }, { "mb", 1e6 }, { "kib", 1024 }, { "mib", 1048576 },
-	};
-	char *end;
-	double n = strtod(s, &end);
-	size_t i;
-
-	if (end == s || n < 1)
-		return -EINVAL;
-	if (!*end) {
-		*key = "queue_pkts";
-		*v = n;
-		return 0;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcasecmp(end, units[i].u)) {
-			*key = "queue_bytes";
-			*v = n * units[i].f;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-/* One KEY=VALUE into set; a message naming it when it is wrong. */
-static int parse_kv(const char *arg, json_t *set)
-{
-	const char *eq = strchr(arg, '='), *val, *key = NULL;
-	char name[32];
-	double v = 0;
-	int r = -EINVAL;
+	const char *eq = strchr(arg, '=');
+	char name[32], err[UTIL_ERR_LEN];
 
 	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
 		cli_err("link set: '%s' is not KEY=VALUE (%s)", arg, USAGE);
@@ -120,46 +31,11 @@ static int parse_kv(const char *arg, json_t *set)
 	}
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
-	val = eq + 1;
-	if (!strcmp(name, "latency") || !strcmp(name, "jitter")) {
-		key = !strcmp(name, "latency") ? "latency_ns" : "jitter_ns";
-		r = parse_time(val, &v);
-		if (r)
-			cli_err("link set: %s=%s: give a time such as 20ms, 500us or 1s", name, val);
-	} else if (!strcmp(name, "loss") || !strcmp(name, "duplicate") ||
-		   !strcmp(name, "reorder") || !strcmp(name, "corrupt")) {
-		key = name;
-		r = parse_fraction(val, &v);
-		if (r)
-			cli_err("link set: %s=%s: give a fraction such as 0.01 or 1%%, from 0 to 1",
-				name, val);
-	} else if (!strcmp(name, "burst")) {
-		char *end;
-
-		key = "burst";
-		v = !strcmp(val, "off") ? 0 : strtod(val, &end);
-		r = !strcmp(val, "off") || (end != val && !*end && (v == 0 || v >= 1)) ? 0 : -EINVAL;
-		if (r)
-			cli_err("link set: burst=%s: give the mean loss burst in frames (1 or more), "
-				"or off", val);
-	} else if (!strcmp(name, "capacity") || !strcmp(name, "rate")) {
-		key = "rate_bps";
-		r = parse_rate(val, &v);
-		if (r)
-			cli_err("link set: %s=%s: give a rate such as 20mbit, 1gbit or off", name,
-				val);
-	} else if (!strcmp(name, "queue")) {
-		r = parse_queue(val, &key, &v);
-		if (r)
-			cli_err("link set: queue=%s: give packets (100) or bytes (64kb, 1500b)", val);
-	} else {
-		cli_err("link set: unknown property '%s' (latency jitter loss burst duplicate "
-			"reorder corrupt capacity queue)",
-			name);
+	if (rz_params_parse(check, name, eq + 1, err, sizeof(err))) {
+		cli_err("link set: %s", err);
+		return -EINVAL;
 	}
-	if (!r)
-		json_object_set_new(set, key, json_real(round(v * 1e9) / 1e9));
-	return r;
+	return json_object_set_new(set, name, json_string(eq + 1)) ? -ENOMEM : 0;
 }
 
 /* The name of the link joining devices a and b (an emulated one first). */
@@ -194,6 +70,7 @@ int cmd_link(int argc, char **argv)
 	struct realization *rz = NULL;
 	struct xir *x = NULL;
 	struct db *db = NULL;
+	struct rz_params check;
 	struct db_exp e;
 	int i, npos = 0, status = CLI_USER, r;
 
@@ -202,11 +79,12 @@ int cmd_link(int argc, char **argv)
 		goto out;
 	}
 	name = argv[2];
+	rz_params_init(&check, NULL);
 	for (i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--from") && i + 1 < argc) {
 			from = argv[++i];
 		} else if (strchr(argv[i], '=')) {
-			if (parse_kv(argv[i], set))
+			if (parse_kv(argv[i], set, &check))
 				goto out;
 		} else if (npos < 2) {
 			pos[npos++] = argv[i];
@@ -248,7 +126,7 @@ int cmd_link(int argc, char **argv)
 	req = json_pack("{s:s,s:s,s:O}", "op", "link_set", "link", link, "set", set);
 	if (from)
 		json_object_set_new(req, "from", json_string(from));
-	r = sup_call(e.id, req, 5000, &reply);
+	r = sup_call(e.id, req, LINK_SET_TIMEOUT_MS, &reply);
 	if (r) {
 		cli_err("cannot reach the supervisor of '%s': %s (is it up? vtb status %s)", name,
 			strerror(-r), name);

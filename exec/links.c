@@ -10,7 +10,9 @@
 #include "build.h"
 #include "db.h"
 #include "emu.h"
+#include "rz_params.h"
 #include "status.h"
+#include "util.h"
 
 /* The direction of one port: link li, leaving endpoint ep. */
 struct dir_ref {
@@ -204,54 +206,31 @@ void links_annotate(struct sup_links *l, json_t *status)
 	free(st);
 }
 
-/* Apply the "set" object to p. */
+/* Apply the "set" object ({"latency": "20ms", ...}: property names and
+ * values as vtb link set takes them) to p, through the property table. */
 static int apply_set(json_t *set, struct emu_params *p, char *err, size_t errlen)
 {
-	double loss = emu_params_loss(p), burst = emu_params_burst(p);
+	struct rz_params b;
 	const char *k;
 	json_t *v;
+	int r;
 
+	rz_params_init(&b, p);
 	json_object_foreach(set, k, v) {
-		double f = json_number_value(v);
-
-		if (!json_is_number(v) || f < 0) {
-			snprintf(err, errlen, "%s: not a value", k);
+		if (!json_is_string(v)) {
+			util_fmt(err, errlen, "%s: not a value", k);
 			return -EINVAL;
 		}
-		if (!strcmp(k, "latency_ns"))
-			p->latency_ns = (int64_t)f;
-		else if (!strcmp(k, "jitter_ns"))
-			p->jitter_ns = (int64_t)f;
-		else if (!strcmp(k, "loss"))
-			loss = f;
-		else if (!strcmp(k, "burst"))
-			burst = f;
-		else if (!strcmp(k, "duplicate"))
-			p->duplicate = f;
-		else if (!strcmp(k, "reorder"))
-			p->reorder = f;
-		else if (!strcmp(k, "corrupt"))
-			p->corrupt = f;
-		else if (!strcmp(k, "rate_bps"))
-			p->rate_bps = (uint64_t)f;
-		else if (!strcmp(k, "queue_pkts"))
-			p->queue_pkts = f > UINT32_MAX ? UINT32_MAX : (uint32_t)f;
-		else if (!strcmp(k, "queue_bytes"))
-			p->queue_bytes = (uint64_t)f;
-		else {
-			snprintf(err, errlen, "unknown parameter '%s'", k);
-			return -EINVAL;
-		}
+		r = rz_params_parse(&b, k, json_string_value(v), err, errlen);
+		if (r)
+			return r;
 	}
-	if (emu_params_set_loss(p, loss, burst)) {
-		snprintf(err, errlen, "burst must be 1 or more, with a loss below 1");
-		return -EINVAL;
-	}
-	if (emu_params_check(p)) {
-		snprintf(err, errlen, "the link emulator cannot apply these values");
-		return -EINVAL;
-	}
-	return 0;
+	r = rz_params_finish(&b, p);
+	if (r == -EDOM)
+		util_fmt(err, errlen, "burst must be 1 or more, with a loss below 1");
+	else if (r)
+		util_fmt(err, errlen, "the link emulator cannot apply these values");
+	return r ? -EINVAL : 0;
 }
 
 /* Is direction i one of link's, leaving device from (any when NULL)? */

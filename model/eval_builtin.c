@@ -12,26 +12,13 @@
 
 #define DEVICE_NAME_MAX 63
 
-static const struct {
-	const char *name;
-	double scale;
-	enum xir_unit unit;
-} units[] = {
-	[B_KB] = { "kb", 1024.0, XU_BYTES },
-	[B_MB] = { "mb", 1024.0 * 1024, XU_BYTES },
-	[B_GB] = { "gb", 1024.0 * 1024 * 1024, XU_BYTES },
-	[B_TB] = { "tb", 1024.0 * 1024 * 1024 * 1024, XU_BYTES },
-	[B_KBPS] = { "kbps", 1e3, XU_BPS },
-	[B_MBPS] = { "mbps", 1e6, XU_BPS },
-	[B_GBPS] = { "gbps", 1e9, XU_BPS },
-	[B_NS] = { "ns", 1, XU_NS },
-	[B_US] = { "us", 1e3, XU_NS },
-	[B_MS] = { "ms", 1e6, XU_NS },
-	[B_S] = { "s", 1e9, XU_NS },
-	[B_KHZ] = { "khz", 1e3, XU_HZ },
-	[B_MHZ] = { "mhz", 1e6, XU_HZ },
-	[B_GHZ] = { "ghz", 1e9, XU_HZ },
-};
+/* The unit functions are the XIR's unit table, in the builtins' order. */
+_Static_assert(B_GHZ - B_KB + 1 == XIR_UNIT_FNS, "model/eval_int.h B_KB..B_GHZ: one per unit");
+
+static const struct xir_unit_fn *unit_of(int fn)
+{
+	return fn >= B_KB && fn <= B_GHZ ? xir_unit_fn_at((size_t)(fn - B_KB)) : NULL;
+}
 
 static const char *const plain[] = {
 	[B_RANGE] = "range", [B_LEN] = "len", [B_STR] = "str", [B_INT] = "int",
@@ -42,8 +29,8 @@ const char *eval_builtin_name(int fn)
 {
 	if (fn >= 0 && (size_t)fn < UTIL_ARRAY_SIZE(plain) && plain[fn])
 		return plain[fn];
-	if (fn >= 0 && (size_t)fn < UTIL_ARRAY_SIZE(units) && units[fn].name)
-		return units[fn].name;
+	if (unit_of(fn))
+		return unit_of(fn)->name;
 	return "?";
 }
 
@@ -111,22 +98,23 @@ static const struct value *kwarg(struct eval *ev, struct eval_args *a, const cha
 
 static struct value unit_fn(struct eval *ev, int fn, struct eval_args *a)
 {
+	const struct xir_unit_fn *u = unit_of(fn);
 	const struct value *v;
 	double d;
 
-	if (!argc_ok(ev, a, units[fn].name, 1, 1) || !kw_ok(ev, a, units[fn].name, NULL))
+	if (!argc_ok(ev, a, u->name, 1, 1) || !kw_ok(ev, a, u->name, NULL))
 		return v_err();
 	v = &a->pos[0];
 	if ((v->kind != V_INT && v->kind != V_FLOAT) || v->unit)
 		return eval_error(ev, a->pos_expr[0]->loc, NULL, "%s() takes a plain number, not %s",
-				  units[fn].name, v_kind_name(v));
-	if (v->kind == V_INT && units[fn].scale == 1)
-		return v_int(v->i, units[fn].unit);
-	d = (v->kind == V_INT ? (double)v->i : v->f) * units[fn].scale;
+				  u->name, v_kind_name(v));
+	if (v->kind == V_INT && u->scale == 1)
+		return v_int(v->i, u->unit);
+	d = (v->kind == V_INT ? (double)v->i : v->f) * u->scale;
 	if (!(fabs(d) < 9.2e18))
-		return eval_error(ev, a->loc, NULL, "%s(...) is too large", units[fn].name);
+		return eval_error(ev, a->loc, NULL, "%s(...) is too large", u->name);
 	/* quantities are integers in base units (bytes, bits/s, ns, Hz) */
-	return v_int(llround(d), units[fn].unit);
+	return v_int(llround(d), u->unit);
 }
 
 static struct value fn_range(struct eval *ev, struct eval_args *a)

@@ -1,6 +1,7 @@
 /* rz_link: rule 2 of realization (see realize.c): how each link is made,
  * the link emulator's parameters of each direction, and the mtu. */
 #include "rz_int.h"
+#include "rz_params.h"
 #include "xir_fmt.h"
 
 #include <errno.h>
@@ -18,9 +19,10 @@ struct found {
 
 typedef bool (*cons_pred)(const struct xir_constraint *c);
 
+/* A limit (capacity, queue): the emulator is the one rate limiter. */
 static bool is_rate(const struct xir_constraint *c)
 {
-	return rz_prop_is(c, "capacity") || rz_prop_is(c, "queue");
+	return c->prop && c->prop->emu.upper;
 }
 
 /* The first constraint of link li (its own, then its endpoints') that pred
@@ -88,38 +90,16 @@ static double value_num(const struct xir_value *v)
 	return v->type == XV_FLOAT ? v->f : v->type == XV_INT ? (double)v->i : 0;
 }
 
-/* Apply one constraint to the parameters of a direction; burst is kept
- * aside until loss is known. */
-static void apply_cons(const struct xir_constraint *k, struct emu_params *p, double *burst)
+/* Apply one constraint to the parameters of a direction, through the
+ * property table: a limit (capacity, queue) from ==, <= and <, the rest
+ * from ==, >= and > (latency <= ms(5) alone asks for nothing). */
+static void apply_cons(const struct xir_constraint *k, struct rz_params *b)
 {
 	bool lower = k->op == XIR_EQ || k->op == XIR_GE || k->op == XIR_GT;
 	bool upper = k->op == XIR_EQ || k->op == XIR_LE || k->op == XIR_LT;
-	double v = value_num(&k->value);
 
-	if (!k->prop)
-		return;
-	if (lower && rz_prop_is(k, "latency"))
-		p->latency_ns = (int64_t)v;
-	else if (lower && rz_prop_is(k, "jitter"))
-		p->jitter_ns = (int64_t)v;
-	else if (lower && rz_prop_is(k, "loss"))
-		p->loss = v;
-	else if (lower && rz_prop_is(k, "duplicate"))
-		p->duplicate = v;
-	else if (lower && rz_prop_is(k, "reorder"))
-		p->reorder = v;
-	else if (lower && rz_prop_is(k, "corrupt"))
-		p->corrupt = v;
-	else if (lower && rz_prop_is(k, "burst"))
-		*burst = v;
-	else if (upper && rz_prop_is(k, "capacity"))
-		p->rate_bps = (uint64_t)v;
-	else if (upper && rz_prop_is(k, "queue")) {
-		if (k->value.unit == XU_BYTES)
-			p->queue_bytes = (uint64_t)v;
-		else
-			p->queue_pkts = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-	}
+	if (k->prop && k->prop->emu.kind != XE_NONE && (k->prop->emu.upper ? upper : lower))
+		rz_params_set(b, k->prop, value_num(&k->value), k->value.unit);
 }
 
 /* The parameters of the direction leaving endpoint j of link li. Returns
@@ -128,31 +108,29 @@ static bool dir_params(struct rz_ctx *c, size_t li, size_t j, struct emu_params 
 {
 	const struct xir_link *l = &c->x->links[li];
 	char lb[XIR_LABEL_BUF], n[XIR_NAME_BUF];
-	double burst = 0;
+	struct rz_params b;
 	size_t k;
+	int r;
 
-	memset(p, 0, sizeof(*p));
+	rz_params_init(&b, NULL);
 	for (k = 0; k < l->cons.n; k++)
-		apply_cons(&l->cons.v[k], p, &burst);
+		apply_cons(&l->cons.v[k], &b);
 	for (k = 0; k < l->ep[j].cons.n; k++)
-		apply_cons(&l->ep[j].cons.v[k], p, &burst);
-	if (emu_params_set_loss(p, p->loss, burst)) {
+		apply_cons(&l->ep[j].cons.v[k], &b);
+	r = rz_params_finish(&b, p);
+	if (r == -EDOM)
 		diag_error(c->d, rz_pick_loc(l->ep[j].loc, l->loc),
 			   "burst is the mean number of frames lost in a row: 1 or more, "
 			   "with a loss below 1",
 			   "%s, direction from '%s': burst == %g does not fit loss == %g",
-			   xir_fmt_link(c->x, li, lb), xir_fmt_node(c->x, l->ep[j].node, n), burst,
-			   p->loss);
-		return false;
-	}
-	if (emu_params_check(p)) {
+			   xir_fmt_link(c->x, li, lb), xir_fmt_node(c->x, l->ep[j].node, n), b.burst,
+			   b.loss);
+	else if (r)
 		diag_error(c->d, rz_pick_loc(l->ep[j].loc, l->loc),
 			   "latency + jitter must stay within an hour",
 			   "%s, direction from '%s': the link emulator cannot apply these values",
 			   xir_fmt_link(c->x, li, lb), xir_fmt_node(c->x, l->ep[j].node, n));
-		return false;
-	}
-	return true;
+	return !r;
 }
 
 /* The emulator's parameters of every direction of link li. */

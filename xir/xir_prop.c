@@ -1,8 +1,12 @@
 /* xir_prop: the tables of properties and enumerated values. */
 #include "xir_prop.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "emu_dir.h"
 #include "util.h"
 
 #define N XS_NODE
@@ -10,37 +14,48 @@
 #define E XS_ENDPOINT
 #define T XS_TOPO
 #define BIG INT64_MAX
+#define NO_EMU { XE_NONE, 0, false }
+#define EMU(kind, field, upper) { XE_##kind, offsetof(struct emu_params, field), upper }
 
 /* Link properties are allowed on an endpoint too: link[x].spec(latency ==
  * ms(5)) sets the direction that leaves x (see docs/model-language.md). */
 static const struct xir_prop props[] = {
-	{ "cores", N, XP_COUNT, 1, 4096, false, false, "CPU cores" },
-	{ "memory", N, XP_BYTES, 1, BIG, false, false, "memory size" },
-	{ "virt", N, XP_BOOL, 0, 1, true, false, "true: a VM; false: never a VM" },
-	{ "cpufreq", N, XP_FREQ, 1, BIG, false, false, "CPU bandwidth per core" },
-	{ "image", N, XP_STRING, 0, 0, true, false, "guest disk image" },
-	{ "kernel", N, XP_STRING, 0, 0, true, false, "guest kernel" },
-	{ "arch", N, XP_ENUM, 0, 0, true, false, "CPU architecture" },
-	{ "dilation", N, XP_FACTOR, 0, 0, false, false, "time dilation factor" },
-	{ "disk", N, XP_BYTES, 1, BIG, false, false, "disk size" },
-	{ "latency", L | E, XP_TIME, 0, BIG, false, true, "one-way delay" },
-	{ "jitter", L | E, XP_TIME, 0, BIG, false, true, "delay variation" },
-	{ "loss", L | E, XP_FRACTION, 0, 0, false, true, "packet loss probability" },
-	{ "capacity", L | E, XP_BPS, 1, BIG, false, false, "rate limit" },
-	{ "queue", L | E, XP_QUEUE, 1, BIG, false, false, "backlog bound, packets or bytes" },
-	{ "duplicate", L | E, XP_FRACTION, 0, 0, false, true, "duplication probability" },
-	{ "reorder", L | E, XP_FRACTION, 0, 0, false, true, "reordering probability" },
-	{ "corrupt", L | E, XP_FRACTION, 0, 0, false, true, "corruption probability" },
-	{ "burst", L | E, XP_FACTOR, 0, 0, false, false, "mean loss burst length, frames" },
-	{ "mtu", L | E, XP_COUNT, 68, 65535, false, false, "MTU in bytes" },
-	{ "nic", E, XP_ENUM, 0, 0, false, false, "NIC model or family" },
-	{ "ip", E, XP_ADDR, 0, 0, true, false, "interface address with prefix" },
-	{ "mac", E, XP_MAC, 0, 0, true, false, "interface MAC address" },
-	{ "vlan", E, XP_COUNT, 1, 4094, true, false, "VLAN id" },
-	{ "islands", T, XP_BOOL, 0, 1, true, false, "true: allow islanded networks" },
-	{ "routing", T, XP_BOOL, 0, 1, true, false, "false: install no static routes" },
-	{ "pool", T, XP_NET, 0, 0, true, false, "address pool for links" },
-	{ "name", T, XP_STRING, 0, 0, true, false, "experiment name" },
+	{ "cores", N, XP_COUNT, 1, 4096, false, false, "CPU cores", NO_EMU },
+	{ "memory", N, XP_BYTES, 1, BIG, false, false, "memory size", NO_EMU },
+	{ "virt", N, XP_BOOL, 0, 1, true, false, "true: a VM; false: never a VM", NO_EMU },
+	{ "cpufreq", N, XP_FREQ, 1, BIG, false, false, "CPU bandwidth per core", NO_EMU },
+	{ "image", N, XP_STRING, 0, 0, true, false, "guest disk image", NO_EMU },
+	{ "kernel", N, XP_STRING, 0, 0, true, false, "guest kernel", NO_EMU },
+	{ "arch", N, XP_ENUM, 0, 0, true, false, "CPU architecture", NO_EMU },
+	{ "dilation", N, XP_FACTOR, 0, 0, false, false, "time dilation factor", NO_EMU },
+	{ "disk", N, XP_BYTES, 1, BIG, false, false, "disk size", NO_EMU },
+	{ "latency", L | E, XP_TIME, 0, BIG, false, true, "one-way delay",
+	  EMU(I64, latency_ns, false) },
+	{ "jitter", L | E, XP_TIME, 0, BIG, false, true, "delay variation",
+	  EMU(I64, jitter_ns, false) },
+	{ "loss", L | E, XP_FRACTION, 0, 0, false, true, "packet loss probability",
+	  EMU(LOSS, loss, false) },
+	{ "capacity", L | E, XP_BPS, 1, BIG, false, false, "rate limit",
+	  EMU(U64, rate_bps, true) },
+	{ "queue", L | E, XP_QUEUE, 1, BIG, false, false, "backlog bound, packets or bytes",
+	  EMU(QUEUE, queue_pkts, true) },
+	{ "duplicate", L | E, XP_FRACTION, 0, 0, false, true, "duplication probability",
+	  EMU(F64, duplicate, false) },
+	{ "reorder", L | E, XP_FRACTION, 0, 0, false, true, "reordering probability",
+	  EMU(F64, reorder, false) },
+	{ "corrupt", L | E, XP_FRACTION, 0, 0, false, true, "corruption probability",
+	  EMU(F64, corrupt, false) },
+	{ "burst", L | E, XP_FACTOR, 0, 0, false, false, "mean loss burst length, frames",
+	  EMU(BURST, loss, false) },
+	{ "mtu", L | E, XP_COUNT, 68, 65535, false, false, "MTU in bytes", NO_EMU },
+	{ "nic", E, XP_ENUM, 0, 0, false, false, "NIC model or family", NO_EMU },
+	{ "ip", E, XP_ADDR, 0, 0, true, false, "interface address with prefix", NO_EMU },
+	{ "mac", E, XP_MAC, 0, 0, true, false, "interface MAC address", NO_EMU },
+	{ "vlan", E, XP_COUNT, 1, 4094, true, false, "VLAN id", NO_EMU },
+	{ "islands", T, XP_BOOL, 0, 1, true, false, "true: allow islanded networks", NO_EMU },
+	{ "routing", T, XP_BOOL, 0, 1, true, false, "false: install no static routes", NO_EMU },
+	{ "pool", T, XP_NET, 0, 0, true, false, "address pool for links", NO_EMU },
+	{ "name", T, XP_STRING, 0, 0, true, false, "experiment name", NO_EMU },
 };
 
 static const struct xir_enum enums[] = {
@@ -69,6 +84,102 @@ static const struct xir_enum enums[] = {
 	{ "s390x", "arch", "arch", 0, false },
 	{ "mips64el", "arch", "arch", 0, false },
 };
+
+/* The order is the model's builtin order (model/eval_int.h, B_KB...). */
+static const struct xir_unit_fn unit_fns[XIR_UNIT_FNS] = {
+	{ "kb", 1024.0, XU_BYTES },
+	{ "mb", 1024.0 * 1024, XU_BYTES },
+	{ "gb", 1024.0 * 1024 * 1024, XU_BYTES },
+	{ "tb", 1024.0 * 1024 * 1024 * 1024, XU_BYTES },
+	{ "kbps", 1e3, XU_BPS },
+	{ "mbps", 1e6, XU_BPS },
+	{ "gbps", 1e9, XU_BPS },
+	{ "ns", 1, XU_NS },
+	{ "us", 1e3, XU_NS },
+	{ "ms", 1e6, XU_NS },
+	{ "s", 1e9, XU_NS },
+	{ "khz", 1e3, XU_HZ },
+	{ "mhz", 1e6, XU_HZ },
+	{ "ghz", 1e9, XU_HZ },
+};
+
+const struct xir_unit_fn *xir_unit_fn_at(size_t i)
+{
+	return i < XIR_UNIT_FNS ? &unit_fns[i] : NULL;
+}
+
+const struct xir_unit_fn *xir_unit_fn_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < XIR_UNIT_FNS; i++)
+		if (!strcmp(unit_fns[i].name, name))
+			return &unit_fns[i];
+	return NULL;
+}
+
+const char *xir_unit_fn_names(enum xir_unit u, char *buf, size_t len)
+{
+	size_t i, at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; i < XIR_UNIT_FNS && at < len; i++)
+		if (unit_fns[i].unit == u)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " " : "",
+					       unit_fns[i].name);
+	return buf;
+}
+
+/* A number with a unit of u, or a bare 0. */
+static int parse_quantity(const char *num, const char *end, enum xir_unit u, double x, double *v)
+{
+	const struct xir_unit_fn *f;
+
+	if (!*end) {
+		*v = x;
+		return x == 0 ? 0 : -EINVAL;
+	}
+	f = xir_unit_fn_find(end);
+	if (!f || f->unit != u || end == num)
+		return -EINVAL;
+	*v = x * f->scale;
+	return 0;
+}
+
+int xir_value_parse(const char *s, enum xir_ptype t, double *v, enum xir_unit *unit)
+{
+	char *end;
+	double x = strtod(s, &end);
+
+	*unit = XU_NONE;
+	if (end == s || x != x)
+		return -EINVAL;
+	if (x < 0)
+		return -ERANGE;
+	switch (t) {
+	case XP_FRACTION:
+		if (!strcmp(end, "%"))
+			x /= 100;
+		else if (*end)
+			return -EINVAL;
+		*v = x;
+		return x <= 1 ? 0 : -ERANGE;
+	case XP_COUNT:
+	case XP_FACTOR:
+		*v = x;
+		return *end ? -EINVAL : 0;
+	case XP_QUEUE:
+		*v = x;
+		if (!*end)
+			return 0;
+		*unit = XU_BYTES;
+		return parse_quantity(s, end, XU_BYTES, x, v);
+	default:
+		*unit = xir_ptype_unit(t);
+		return *unit == XU_NONE ? -EINVAL : parse_quantity(s, end, *unit, x, v);
+	}
+}
 
 const struct xir_prop *xir_prop_find(const char *name)
 {

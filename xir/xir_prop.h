@@ -35,6 +35,30 @@ enum xir_ptype {
 	XP_MAC,      /* "02:00:00:00:00:01" */
 };
 
+/* Where a link property's value goes in the link emulator's parameters of
+ * a direction (struct emu_params, emu/emu_dir.h), and which bound of a
+ * constraint gives it. This makes the property table the one table of link
+ * parameters: realization, vtb link set and the supervisor all apply
+ * values through it (realize/rz_params.h). */
+enum xir_emu_kind {
+	XE_NONE,  /* not an emulator parameter */
+	XE_I64,   /* int64_t at off */
+	XE_U64,   /* uint64_t at off */
+	XE_F64,   /* double at off */
+	XE_QUEUE, /* queue_pkts (a count) or queue_bytes (a byte unit) */
+	XE_LOSS,  /* the mean loss, set with the burst (emu_params_set_loss) */
+	XE_BURST, /* the mean loss burst length in frames */
+};
+
+struct xir_emu_field {
+	enum xir_emu_kind kind;
+	size_t off;  /* offsetof(struct emu_params, ...) for XE_I64/U64/F64 */
+	bool upper;  /* the value is a constraint's upper bound (capacity <= x is
+	              * a limit: ==, <= and < give it; a link with one is
+	              * emulated, as the one rate limiter); otherwise its lower
+	              * bound (latency >= x is at least x: ==, >= and > give it) */
+};
+
 struct xir_prop {
 	const char *name;
 	unsigned scope;      /* enum xir_scope mask */
@@ -43,6 +67,7 @@ struct xir_prop {
 	bool eq_only;        /* only == and != make sense (addresses, strings...) */
 	bool emulated;       /* on a link: makes it emulated */
 	const char *summary; /* one line for docs and hints */
+	struct xir_emu_field emu; /* link properties the emulator applies */
 };
 
 /* An enumerated value. Values of one family with rank > 0 are ordered
@@ -63,6 +88,33 @@ const struct xir_enum *xir_enum_find(const char *prop, const char *name);
 const struct xir_enum *xir_enum_at(size_t i); /* NULL past the end */
 /* An enumerated value of any property, by name. */
 const struct xir_enum *xir_enum_any(const char *name);
+
+/* A unit function of the model language: kb(4) is 4 * 1024 bytes. This is
+ * the one table of units: the same names mean the same amounts as suffixes
+ * on the command line (vtb link set queue=64kb is 65536 bytes) and in the
+ * docs. */
+struct xir_unit_fn {
+	const char *name;
+	double scale;       /* base units in one */
+	enum xir_unit unit;
+};
+
+#define XIR_UNIT_FNS 14 /* the size of the table */
+
+const struct xir_unit_fn *xir_unit_fn_at(size_t i); /* NULL past the end */
+const struct xir_unit_fn *xir_unit_fn_find(const char *name);
+
+/* The unit names of unit u, space-separated into buf ("ns us ms s"). */
+const char *xir_unit_fn_names(enum xir_unit u, char *buf, size_t len);
+
+/* Parse a value of type t as written on the command line: a number with
+ * one of the unit names of t's unit ("20ms", "1.5gbps", "64kb"), a bare 0
+ * for any unit, a bare number for unitless types (a packet count for
+ * XP_QUEUE, which also takes a byte size), a fraction or percentage for
+ * XP_FRACTION ("0.01", "1%"). Returns 0 with *v in base units and *unit
+ * (XU_NONE for unitless values); -EINVAL when s is not of that form,
+ * -ERANGE when a fraction is outside [0, 1] or a value is negative. */
+int xir_value_parse(const char *s, enum xir_ptype t, double *v, enum xir_unit *unit);
 
 /* The unit an integer of this type carries (XU_NONE for the unitless ones). */
 enum xir_unit xir_ptype_unit(enum xir_ptype t);

@@ -1,0 +1,130 @@
+/* rz_params: link properties into the link emulator's parameters. */
+#include "rz_params.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+void rz_params_init(struct rz_params *b, const struct emu_params *from)
+{
+	memset(b, 0, sizeof(*b));
+	if (!from)
+		return;
+	b->p = *from;
+	b->loss = emu_params_loss(from);
+	b->burst = emu_params_burst(from);
+}
+
+int rz_params_set(struct rz_params *b, const struct xir_prop *prop, double v, enum xir_unit unit)
+{
+	char *field = (char *)&b->p + prop->emu.off;
+
+	switch (prop->emu.kind) {
+	case XE_I64:
+		*(int64_t *)field = v >= 9.2e18 ? INT64_MAX : (int64_t)llround(v);
+		return 0;
+	case XE_U64:
+		*(uint64_t *)field = v >= 1.8e19 ? UINT64_MAX : (uint64_t)llround(v);
+		return 0;
+	case XE_F64:
+		*(double *)field = v;
+		return 0;
+	case XE_QUEUE:
+		if (unit == XU_BYTES)
+			b->p.queue_bytes = v >= 1.8e19 ? UINT64_MAX : (uint64_t)llround(v);
+		else
+			b->p.queue_pkts = v > UINT32_MAX ? UINT32_MAX : (uint32_t)llround(v);
+		return 0;
+	case XE_LOSS:
+		b->loss = v;
+		return 0;
+	case XE_BURST:
+		b->burst = v;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* What to write for a value of type t, for error messages. */
+static const char *value_hint(const struct xir_prop *prop, char *buf, size_t len)
+{
+	char units[64];
+
+	switch (prop->type) {
+	case XP_FRACTION:
+		return "a fraction from 0 to 1, such as 0.01 or 1%";
+	case XP_FACTOR:
+		return "the mean loss burst in frames (1 or more), or off";
+	case XP_QUEUE:
+		snprintf(buf, len, "packets (100) or bytes with a unit: %s (64kb)",
+			 xir_unit_fn_names(XU_BYTES, units, sizeof(units)));
+		return buf;
+	default:
+		snprintf(buf, len, "a number with a unit: %s%s",
+			 xir_unit_fn_names(xir_ptype_unit(prop->type), units, sizeof(units)),
+			 prop->emu.upper ? ", or off" : "");
+		return buf;
+	}
+}
+
+int rz_params_parse(struct rz_params *b, const char *name, const char *text, char *err,
+		    size_t errlen)
+{
+	const struct xir_prop *prop = xir_prop_find(name);
+	enum xir_unit unit = XU_NONE;
+	char names[128], hint[160];
+	double v = 0;
+	int r;
+
+	if (!prop || prop->emu.kind == XE_NONE) {
+		if (prop && prop->scope & XS_LINK)
+			util_fmt(err, errlen, "%s cannot change while the link is up", name);
+		else
+			util_fmt(err, errlen, "unknown property '%s' (%s)", name,
+				 rz_params_names(names, sizeof(names)));
+		return -EINVAL;
+	}
+	/* off: no limit (capacity, queue: the default) or Bernoulli loss (burst) */
+	if (!strcmp(text, "off") && (prop->emu.upper || prop->emu.kind == XE_BURST))
+		r = 0;
+	else
+		r = xir_value_parse(text, prop->type, &v, &unit);
+	if (!r && prop->emu.kind == XE_BURST && v != 0 && v < 1)
+		r = -ERANGE;
+	if (!r && prop->emu.kind == XE_QUEUE && v != 0 && v < 1)
+		r = -ERANGE;
+	if (r) {
+		util_fmt(err, errlen, "%s=%s: give %s", name, text,
+			 value_hint(prop, hint, sizeof(hint)));
+		return -EINVAL;
+	}
+	return rz_params_set(b, prop, v, unit);
+}
+
+int rz_params_finish(struct rz_params *b, struct emu_params *out)
+{
+	if (emu_params_set_loss(&b->p, b->loss, b->burst))
+		return -EDOM;
+	if (emu_params_check(&b->p))
+		return -ERANGE;
+	*out = b->p;
+	return 0;
+}
+
+const char *rz_params_names(char *buf, size_t len)
+{
+	const struct xir_prop *prop;
+	size_t i, at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; (prop = xir_prop_at(i)) && at < len; i++)
+		if (prop->emu.kind != XE_NONE)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " " : "", prop->name);
+	return buf;
+}
