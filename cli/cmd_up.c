@@ -404,6 +404,8 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	if (!r)
+		r = realize_name(rz, e.id);
+	if (!r)
 		r = db_exp_set_doc(db, e.id, "xir", doc);
 	if (!r)
 		r = record_allocations(db, &e, x, rz);

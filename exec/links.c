@@ -77,7 +77,6 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	struct emu_seg_cfg *segs = NULL;
 	struct emu_port_cfg *ports = NULL;
 	size_t nsegs = 0, np = 0, i, j, total = 0;
-	uint32_t port = 0;
 	const char *spin;
 	int r;
 
@@ -106,19 +105,16 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	for (i = 0; i < l->x->nlinks; i++) {
 		const struct xir_link *xl = &l->x->links[i];
 
-		if (!build_link_has_ports(l->rz, (uint32_t)i))
+		if (l->rz->links[i].cls != RZ_LC_EMULATED)
 			continue;
-		if (!l->rz->links[i].emulated) {
-			port += (uint32_t)xl->nep; /* a bridged LAN's ports */
-			continue;
-		}
 		segs[nsegs].name = xl->name;
 		segs[nsegs].ports = &ports[np];
 		segs[nsegs].nports = xl->nep;
 		segs[nsegs].mtu = l->rz->links[i].mtu;
 		nsegs++;
 		for (j = 0; j < xl->nep; j++, np++) {
-			build_port_name(id, port++, ports[np].ifname, sizeof(ports[np].ifname));
+			snprintf(ports[np].ifname, sizeof(ports[np].ifname), "%s",
+				 realize_ep_iface(l->rz, i, j)->port_name);
 			ports[np].p = l->rz->links[i].dir[j];
 			l->dirs[np] = (struct dir_ref){ (uint32_t)i, (uint32_t)j };
 		}

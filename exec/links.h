@@ -1,6 +1,6 @@
 /* links: the supervisor's side of the link emulator. It finds the
  * experiment's emulated links (from its stored XIR, realized again), opens
- * their ports (the root ends build made, named by build_port_name) and runs
+ * their ports (the root ends build made, named in the realization's port map) and runs
  * the emulator's thread; it answers the supervisor's "link_set" requests and
  * adds per-direction counters to the status document. */
 #ifndef VTB_LINKS_H

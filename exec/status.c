@@ -35,7 +35,11 @@ int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct 
 	r = compile_source(exp->name, doc, strlen(doc), NULL, x, &d, NULL);
 	if (!r) {
 		r = realize(*x, &host, rz, &d);
+		if (!r)
+			r = realize_name(*rz, exp->id);
 		if (r) {
+			realize_free(*rz);
+			*rz = NULL;
 			xir_free(*x);
 			*x = NULL;
 		}
@@ -111,6 +115,7 @@ static json_t *link_json(const struct xir *x, const struct realization *rz, size
 	json_object_set_new(o, "name", json_string(l->name));
 	json_object_set_new(o, "kind", json_string(rz->links[i].kind == RZ_LAN ? "lan" : "p2p"));
 	json_object_set_new(o, "emulated", json_boolean(rz->links[i].emulated));
+	json_object_set_new(o, "class", json_string(realize_class_name(rz->links[i].cls)));
 	for (k = 0; k < l->nep; k++)
 		json_array_append_new(eps, json_string(x->nodes[l->ep[k].node].name));
 	json_object_set_new(o, "endpoints", eps);

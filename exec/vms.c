@@ -175,8 +175,7 @@ static int vm_conf(const struct sup_vms *s, uint32_t node, struct img_if *ifs,
 /* Start the QEMU of VM k: files journaled, taps opened, QEMU started and
  * journaled. */
 static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
-		     const uint32_t *port_of_ep, const struct img_paths *img, char *err,
-		     size_t errlen)
+		     const struct img_paths *img, char *err, size_t errlen)
 {
 	struct vm *m = &s->v[k];
 	const struct rz_node *n = &s->rz->nodes[m->node];
@@ -226,15 +225,8 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	}
 	for (i = 0; i < n->nifs; i++) {
 		const struct rz_iface *f = &n->ifs[i];
-		char tap[32];
-		size_t j;
+		const char *tap = f->port_name; /* a VM's port is its tap */
 
-		/* the endpoint of this interface: its port is the tap */
-		for (j = 0; j < s->x->links[f->link].nep; j++)
-			if (s->x->links[f->link].ep[j].node == m->node &&
-			    s->rz->ep_if[f->link][j] == i)
-				break;
-		build_port_name(id, port_of_ep[f->link] + (uint32_t)j, tap, sizeof(tap));
 		nics[i].model = f->nic;
 		memcpy(nics[i].mac, f->mac, 6);
 		nics[i].tap_fd = build_tap_open(tap, false);
@@ -349,7 +341,6 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 	struct sup_vms *s = calloc(1, sizeof(*s));
 	struct img_paths img;
 	struct db *db = NULL;
-	uint32_t *port_of_ep = NULL, port = 0;
 	const char *bt = getenv("VTB_VM_BOOT_TIMEOUT");
 	char ierr[512];
 	size_t i, k;
@@ -372,16 +363,10 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 	if (!s->n)
 		goto out;
 	s->v = calloc(s->n, sizeof(*s->v));
-	port_of_ep = calloc(s->x->nlinks ? s->x->nlinks : 1, sizeof(*port_of_ep));
-	if (!s->v || !port_of_ep) {
+	if (!s->v) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < s->x->nlinks; i++)
-		if (build_link_has_ports(s->rz, (uint32_t)i)) {
-			port_of_ep[i] = port;
-			port += (uint32_t)s->x->links[i].nep;
-		}
 	for (i = 0, k = 0; i < s->x->nnodes; i++) {
 		if (s->rz->nodes[i].kind != RZ_VM)
 			continue;
@@ -402,7 +387,7 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 	if (r)
 		snprintf(err, errlen, "cannot open the state database: %s", ierr);
 	for (k = 0; k < s->n && !r; k++) {
-		r = start_one(s, db, id, k, port_of_ep, &img, err, errlen);
+		r = start_one(s, db, id, k, &img, err, errlen);
 		if (!r) {
 			r = -pthread_create(&s->v[k].thread, NULL, boot_thread, &s->v[k]);
 			s->v[k].thread_started = !r;
@@ -412,7 +397,6 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 	}
 out:
 	db_close(db);
-	free(port_of_ep);
 	if (r) {
 		vms_stop(s);
 		return r;

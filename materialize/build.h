@@ -18,21 +18,12 @@
 #define BUILD_WORKERS 4
 
 /* Kernel object names carry the experiment id: "vtb<id>-<node>" for a
- * node's namespace, "vtb<id>b<n>" for a LAN bridge, "vtb<id>p<n>" for a
- * bridge port. buf holds at least 96 bytes. */
+ * node's namespace (buf holds at least 96 bytes); the root-side ports and
+ * bridges are named in the realization's port map (realize_name). */
 void build_netns_name(const char *id, const char *node, char *buf, size_t len);
-/* Ports ("vtb<id>p<n>", the root ends of LAN and emulated endpoints) are
- * numbered in link order, then endpoint order, over the links that have
- * them (build_link_has_ports): a LAN's bridge ports and every endpoint of
- * an emulated link, which are the link emulator's ports, and every
- * endpoint of a link with a VM on it, whose port is the VM's tap (a port of
- * a direct point-to-point link is joined to the other by a redirect, the
- * Trellis shortbridge). buf: 16 bytes. */
-bool build_link_has_ports(const struct realization *rz, uint32_t link);
 /* Open the tap name (IFF_TAP | IFF_NO_PI), creating it when missing, and
  * make it persistent when persist. Returns the fd or a negative errno. */
 int build_tap_open(const char *name, bool persist);
-void build_port_name(const char *id, uint32_t port, char *buf, size_t len);
 
 struct build_error {
 	char what[256];  /* "cannot create link 'a-b' (veth eth0 in vtb3a7f-a)" */

@@ -100,6 +100,16 @@
  *    time, O(N + E) memory for the search; each node's routes are compressed
  *    as soon as its search is done.
  *
+ * 7. Link classes and ports (rz_ports.c). An emulated link is RZ_LC_EMULATED;
+ *    a direct LAN RZ_LC_BRIDGE; a direct point-to-point link with a VM on it
+ *    RZ_LC_SHORT (a tap cannot be a veth's end: the two ports are joined by
+ *    a redirect); the rest RZ_LC_VETH (one veth pair, no port). Every
+ *    endpoint of a link of the first three classes has a root-side port,
+ *    numbered in link order, then endpoint order (rz_iface.port); the names
+ *    ("vtb<id>p<n>", "vtb<id>b<link>") come with realize_name once the
+ *    experiment has an id. Deterministic: the same XIR gives the same map
+ *    (status and the supervisor realize the stored XIR again).
+ *
  * Problems go to the diag list; realize() returns -EINVAL when it added any. */
 #include "rz_int.h"
 #include "xir_fmt.h"
@@ -514,7 +524,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	    struct diag_list *d)
 {
 	struct rz_priv *p = calloc(1, sizeof(*p));
-	struct rz_ctx c = { x, host, NULL, d };
+	struct rz_ctx c = { .x = x, .host = host, .d = d };
 	size_t errors = d->nerrors;
 	int r = -ENOMEM;
 
@@ -531,6 +541,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 		goto out_free;
 	if (realize_links(&c))
 		goto out_free;
+	realize_ports(&p->r);
 	realize_alloc(&c);
 	realize_vm_size(&c);
 	if (realize_macs(&c) || realize_addrs(&c))

@@ -18,12 +18,26 @@
 struct rz_host {
 	uint64_t cores, memory;           /* base capacity */
 	uint64_t used_cores, used_memory; /* held by experiments already up */
-	bool kvm;                         /* KVM runs a guest */
 };
 
 enum rz_node_kind { RZ_CONTAINER, RZ_VM };
 enum rz_link_kind { RZ_P2P, RZ_LAN };
 
+/* How a link is made; each is a link kind of materialize/ (build_link_kind).
+ * A link of any class but RZ_LC_VETH has a root-side port per endpoint: a
+ * veth's root end for a container, a tap for a VM. */
+enum rz_link_class {
+	RZ_LC_VETH,     /* direct point-to-point between two containers: one
+	                 * veth pair straight between their namespaces */
+	RZ_LC_BRIDGE,   /* direct LAN: a bridge, its ports the endpoints' */
+	RZ_LC_EMULATED, /* through the link emulator: the ports are its own */
+	RZ_LC_SHORT,    /* direct point-to-point with a VM: the two ports joined
+	                 * by a tc redirect (the Trellis shortbridge) */
+	RZ_LC_COUNT,
+};
+
+#define RZ_NO_PORT UINT32_MAX
+#define RZ_NAME_LEN 16 /* IFNAMSIZ */
 struct rz_iface {
 	uint32_t link;           /* xir link index */
 	char name[16];           /* inside the node: eth0, eth1, ... in link order */
@@ -31,6 +45,8 @@ struct rz_iface {
 	struct addr_prefix v6;   /* family 0 when none (only given ones) */
 	uint8_t mac[6];          /* given, or stable: derived from experiment name, node, link */
 	char nic[12];            /* VMs: the QEMU NIC model ("virtio", "e1000", ...); "" otherwise */
+	uint32_t port;           /* the root-side port of this endpoint, RZ_NO_PORT when none */
+	char port_name[RZ_NAME_LEN]; /* "vtb<id>p<port>" (realize_name), "" when none */
 };
 
 struct rz_route {
@@ -54,7 +70,10 @@ struct rz_link {
 	enum rz_link_kind kind;
 	bool emulated;           /* through the link emulator (rule 2) */
 	struct emu_params *dir;  /* emulated: [j] for the direction leaving endpoint j */
+	enum rz_link_class cls;  /* how it is made */
 	unsigned mtu;            /* 0: default */
+	uint32_t first_port;     /* the port of endpoint 0 (the rest follow), or RZ_NO_PORT */
+	char bridge[RZ_NAME_LEN]; /* RZ_LC_BRIDGE: "vtb<id>b<link>" (realize_name) */
 	struct addr_prefix subnet4, subnet6; /* family 0 when none */
 };
 
@@ -64,6 +83,13 @@ struct realization {
 	struct rz_link *links;   /* parallel to x->links */
 	/* the interface of (link, endpoint j) is nodes[ep.node].ifs[ep_if[link][j]] */
 	uint32_t **ep_if;
+	/* The port map: ports are numbered in link order, then endpoint order,
+	 * over the links that have them (every class but RZ_LC_VETH). Computed
+	 * once here; build, the supervisor's VMs and link emulator, and status
+	 * read it instead of counting for themselves. */
+	uint32_t nports;
+	char id[8];              /* the experiment id the names carry ("" before realize_name) */
+	uint32_t group;          /* the netdev group of the experiment's root-side links */
 };
 
 /* Realize x. Problems go to d naming the node, link and constraint, e.g.
@@ -72,5 +98,20 @@ struct realization {
 int realize(const struct xir *x, const struct rz_host *host, struct realization **out,
 	    struct diag_list *d);
 void realize_free(struct realization *r);
+
+/* Name every root-side object of r for experiment id (a short hex string):
+ * ports "vtb<id>p<n>" and bridges "vtb<id>b<n>" (n in base 36, so names fit
+ * in IFNAMSIZ), and the netdev group that marks them. Returns 0, or
+ * -ENAMETOOLONG when id is too long for the names. */
+int realize_name(struct realization *r, const char *id);
+
+/* The netdev group that marks experiment id's root-side links. */
+uint32_t realize_group_of(const char *id);
+
+/* The interface of endpoint j of link. */
+const struct rz_iface *realize_ep_iface(const struct realization *r, size_t link, size_t j);
+
+/* The class name of a link: "veth", "bridge", "emulated", "shortbridge". */
+const char *realize_class_name(enum rz_link_class c);
 
 #endif

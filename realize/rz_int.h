@@ -67,6 +67,8 @@ struct addr_prefix rz_v4_make(uint32_t v, unsigned plen);
 int rz_u64_cmp(const void *pa, const void *pb);
 /* Rule 5: every interface's addresses and every link's subnets. */
 int realize_addrs(struct rz_ctx *c);
+/* Rule 7: every link's class and the port map (after rules 1 and 2). */
+void realize_ports(struct realization *r);
 /* Rule 6: every node's static routes. */
 int realize_routes(struct rz_ctx *c);
 

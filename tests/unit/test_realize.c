@@ -15,7 +15,7 @@
 #define GIB (1ULL << 30)
 #define MIB (1ULL << 20)
 
-static const struct rz_host big_host = { 64, 256 * GIB, 0, 0, false };
+static const struct rz_host big_host = { .cores = 64, .memory = 256 * GIB };
 
 /* One compiled model and its realization (or its diagnostics). */
 struct run {
@@ -454,7 +454,7 @@ static void test_alloc(void **state)
 
 static void test_fit(void **state)
 {
-	struct rz_host h = { 2, 4 * GIB, 1, GIB, false };
+	struct rz_host h = { .cores = 2, .memory = 4 * GIB, .used_cores = 1, .used_memory = GIB };
 	struct run t;
 
 	(void)state;
@@ -476,7 +476,7 @@ static void test_fit(void **state)
 	run_free(&t);
 
 	/* exactly full fits */
-	h = (struct rz_host){ 4, 4 * GIB, 2, 3 * GIB, false };
+	h = (struct rz_host){ .cores = 4, .memory = 4 * GIB, .used_cores = 2, .used_memory = 3 * GIB };
 	run_ok(&t,
 	       "a = topo.device('a', cores == 1, memory == mb(512))\n"
 	       "b = topo.device('b', cores >= 1, memory == mb(512))\n"
@@ -487,7 +487,7 @@ static void test_fit(void **state)
 
 static void test_fit_cumulative(void **state)
 {
-	struct rz_host h = { 4, 16 * GIB, 1, 0, false };
+	struct rz_host h = { .cores = 4, .memory = 16 * GIB, .used_cores = 1, .used_memory = 0 };
 	struct run t;
 
 	(void)state;
@@ -509,7 +509,7 @@ static void test_fit_cumulative(void **state)
 	assert_int_equal(t.d.nerrors, 2);
 	run_free(&t);
 
-	h = (struct rz_host){ 2, 16 * GIB, 0, 0, false };
+	h = (struct rz_host){ .cores = 2, .memory = 16 * GIB, .used_cores = 0, .used_memory = 0 };
 	run_model(&t,
 		  "a = topo.device('a', cores > 2)\n"
 		  "b = topo.device('b', memory == mb(100))\n"
@@ -1054,6 +1054,61 @@ static void test_chain_1000(void **state)
 	run_free(&t);
 }
 
+/* The port map: one class per link kind, ports numbered in link order over
+ * the links that have them, names from the id; the same XIR realized twice
+ * gives the same map (status and the supervisor rely on it). */
+static const char map_src[] =
+	"a = topo.device('a')\n"
+	"b = topo.device('b')\n"
+	"c = topo.device('c')\n"
+	"v = topo.device('v', virt == true)\n"
+	"topo.connect([a, b])\n"                     /* veth: no port */
+	"topo.connect([a, b, c])\n"                  /* bridge: ports 0-2 */
+	"topo.connect([b, c], latency == ms(1))\n"   /* emulated: ports 3-4 */
+	"topo.connect([c, v])\n"                     /* shortbridge: ports 5-6 */
+	"topo.connect([a, v], capacity == mbps(5))\n"; /* emulated (a limit): 7-8 */
+
+static void test_port_map(void **state)
+{
+	static const enum rz_link_class cls[] = { RZ_LC_VETH, RZ_LC_BRIDGE, RZ_LC_EMULATED,
+						  RZ_LC_SHORT, RZ_LC_EMULATED };
+	static const uint32_t first[] = { RZ_NO_PORT, 0, 3, 5, 7 };
+	struct run t1, t2;
+	size_t i, j;
+
+	(void)state;
+	run_ok(&t1, map_src, NULL);
+	run_ok(&t2, map_src, NULL);
+	assert_int_equal(realize_name(t1.r, "1f2e"), 0);
+	assert_int_equal(realize_name(t2.r, "1f2e"), 0);
+	assert_int_equal(t1.r->nports, 9);
+	for (i = 0; i < t1.x->nlinks; i++) {
+		assert_int_equal(t1.r->links[i].cls, cls[i]);
+		assert_int_equal(t1.r->links[i].first_port, first[i]);
+		assert_string_equal(t1.r->links[i].bridge, t2.r->links[i].bridge);
+		for (j = 0; j < t1.x->links[i].nep; j++) {
+			const struct rz_iface *f1 = realize_ep_iface(t1.r, i, j);
+			const struct rz_iface *f2 = realize_ep_iface(t2.r, i, j);
+
+			assert_int_equal(f1->port, f2->port);
+			assert_string_equal(f1->port_name, f2->port_name);
+			assert_memory_equal(f1->mac, f2->mac, 6);
+			assert_string_equal(f1->name, f2->name);
+			assert_int_equal(f1->port, first[i] == RZ_NO_PORT ? RZ_NO_PORT
+									  : first[i] + j);
+		}
+	}
+	assert_string_equal(t1.r->links[1].bridge, "vtb1f2eb1");
+	assert_string_equal(realize_ep_iface(t1.r, 1, 0)->port_name, "vtb1f2ep0");
+	assert_string_equal(realize_ep_iface(t1.r, 4, 1)->port_name, "vtb1f2ep8");
+	assert_string_equal(realize_ep_iface(t1.r, 0, 0)->port_name, "");
+	assert_int_equal(t1.r->group, 0x76741f2e);
+	assert_string_equal(realize_class_name(RZ_LC_SHORT), "shortbridge");
+	assert_int_equal(realize_name(t1.r, "123456789"), -ENAMETOOLONG);
+	run_free(&t1);
+	run_free(&t2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +1127,7 @@ int main(void)
 		cmocka_unit_test(test_routes_merge),  cmocka_unit_test(test_routes_star),
 		cmocka_unit_test(test_routes_ring),   cmocka_unit_test(test_routes_off),
 		cmocka_unit_test(test_routes_islands), cmocka_unit_test(test_chain_1000),
+		cmocka_unit_test(test_port_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

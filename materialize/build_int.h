@@ -1,0 +1,101 @@
+/* build_int: what the files of materialize/'s build share: the build
+ * context, the DAG tasks, and the node and link kinds behind their tables
+ * (as iproute2's struct link_util and Open vSwitch's struct netdev_class:
+ * a new kind is a new provider, not a new case in every switch). Not for
+ * other modules. */
+#ifndef VTB_BUILD_INT_H
+#define VTB_BUILD_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "build.h"
+#include "dag.h"
+#include "nl.h"
+
+struct build_ctx;
+struct btask;
+
+/* The body of one task; 0 or a negative errno (after build_fail). */
+typedef int (*build_fn)(struct build_ctx *c, unsigned worker, const struct btask *t);
+
+/* One unit of work in the DAG. */
+struct btask {
+	struct build_ctx *c;
+	build_fn run;
+	uint32_t node, link, ep;
+};
+
+/* A node kind: what the host builds for a node of that kind. Task ids:
+ * node i's first task is i (the namespace, or nothing), its last is
+ * nnodes + i (the configuration): every task of its links runs between. */
+struct build_node_kind {
+	const char *name;     /* "container", "vm" (as vtb status says) */
+	bool netns;           /* it has a network namespace (journaled, created) */
+	build_fn create;      /* its first task: the namespace (NULL: nothing) */
+	build_fn attach;      /* endpoint (link, ep)'s root-side port */
+	build_fn config;      /* its last task: addresses, routes (NULL: none) */
+};
+
+/* A link kind (one per enum rz_link_class): plan its objects and tasks. */
+struct build_link_kind {
+	const char *name;
+	/* Journal link's objects and add its tasks and edges; 0 or -errno. */
+	int (*plan)(struct build_ctx *c, uint32_t link);
+};
+
+extern const struct build_node_kind build_container, build_vm;
+extern const struct build_link_kind build_link_veth, build_link_bridge, build_link_emulated,
+	build_link_short;
+
+struct build_ctx {
+	const char *id;
+	const struct realization *rz;
+	const struct xir *x;
+	int *ns_fd;                        /* per node, -1 until its netns exists */
+	struct nl_sock *root[BUILD_WORKERS];
+	pthread_mutex_t lock;              /* guards err */
+	struct build_error *err;
+	bool failed;
+	build_progress_fn progress;
+	void *parg;
+	/* the plan: tasks (preallocated: the DAG holds pointers into it),
+	 * the DAG, and the journal rows of what the tasks create */
+	struct btask *t;
+	size_t nt, capt;
+	struct dag *g;
+	struct db_obj *obj;
+	size_t nobj, capobj;
+};
+
+/* The kind of node i. */
+const struct build_node_kind *build_node_kind_of(const struct build_ctx *c, uint32_t node);
+
+/* Record the first failure: what (formatted) and the system's words. */
+void build_fail(struct build_ctx *c, const char *msg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The root namespace's netlink socket of this worker, opened on first use. */
+struct nl_sock *build_root_sock(struct build_ctx *c, unsigned worker, int *r);
+
+/* Journal one object (name in namespace ns, NULL: the root). 0 or -ENOMEM. */
+int build_journal(struct build_ctx *c, enum db_obj_kind kind, const char *name, const char *ns);
+
+/* Add a task to the DAG (after the node tasks); *id its DAG id. 0 or -errno. */
+int build_task(struct build_ctx *c, build_fn run, uint32_t node, uint32_t link, uint32_t ep,
+	       uint32_t *id);
+
+/* Add the tasks of endpoint (link, ep)'s port, between its node's first and
+ * last task, after `after` (UINT32_MAX: nothing else); *id its DAG id. */
+int build_port_task(struct build_ctx *c, uint32_t link, uint32_t ep, uint32_t after,
+		    uint32_t *id);
+
+/* Edges from node's first task to id, and from id to node's last task. */
+int build_node_edges(struct build_ctx *c, uint32_t node, uint32_t id);
+
+/* The interface of endpoint (link, ep) and a link's name for messages. */
+const struct rz_iface *build_ep_iface(const struct build_ctx *c, uint32_t link, uint32_t ep);
+const char *build_link_label(const struct build_ctx *c, uint32_t link);
+
+#endif

@@ -1,0 +1,150 @@
+/* build_link: the link kinds, one per realization class (enum
+ * rz_link_class): a veth pair straight between two containers, a bridge
+ * with a port per endpoint, the link emulator's ports, and the shortbridge
+ * (two ports joined by a tc redirect) of a direct link with a VM. Each
+ * plans its journal rows and tasks; a port is made by its node's kind. */
+#include "build_int.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "redirect.h"
+#include "util.h"
+
+static int veth_create(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	const struct xir_link *l = &c->x->links[t->link];
+	const struct rz_iface *a = build_ep_iface(c, t->link, 0), *b = build_ep_iface(c, t->link, 1);
+	unsigned mtu = c->rz->links[t->link].mtu;
+	struct nl_link_opts oa = { .mtu = mtu, .mac = a->mac, .up = true };
+	struct nl_link_opts ob = { .mtu = mtu, .mac = b->mac, .up = true };
+	struct nl_err e = { 0 };
+	struct nl_sock *s;
+	int r;
+
+	s = build_root_sock(c, worker, &r);
+	if (s)
+		r = nl_veth_create(s, a->name, c->ns_fd[l->ep[0].node], &oa, b->name,
+				   c->ns_fd[l->ep[1].node], &ob, &e);
+	if (r)
+		build_fail(c, s ? e.msg : strerror(-r), "cannot create link '%s' (veth %s-%s)",
+			  build_link_label(c, t->link), a->name, b->name);
+	return r;
+}
+
+/* A veth pair between two containers: journaled by its end in endpoint
+ * 0's namespace (it goes with that namespace). */
+static int veth_plan(struct build_ctx *c, uint32_t link)
+{
+	const struct xir_link *l = &c->x->links[link];
+	char ns[128];
+	uint32_t id;
+	int r;
+
+	build_netns_name(c->id, c->x->nodes[l->ep[0].node].name, ns, sizeof(ns));
+	r = build_journal(c, DB_LINK, build_ep_iface(c, link, 0)->name, ns);
+	if (!r)
+		r = build_task(c, veth_create, 0, link, 0, &id);
+	if (!r)
+		r = build_node_edges(c, l->ep[0].node, id);
+	if (!r)
+		r = build_node_edges(c, l->ep[1].node, id);
+	return r;
+}
+
+/* Every endpoint's port, each after `after`. */
+static int ports_plan(struct build_ctx *c, uint32_t link, uint32_t after, uint32_t *ids)
+{
+	uint32_t j, id;
+	int r = 0;
+
+	for (j = 0; j < c->x->links[link].nep && !r; j++) {
+		r = build_port_task(c, link, j, after, &id);
+		if (ids && j < 2)
+			ids[j] = id;
+	}
+	return r;
+}
+
+static int bridge_create(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	struct nl_link_opts o = { .mtu = c->rz->links[t->link].mtu, .up = true,
+				  .group = c->rz->group };
+	const char *name = c->rz->links[t->link].bridge;
+	struct nl_err e = { 0 };
+	struct nl_sock *s;
+	int r;
+
+	s = build_root_sock(c, worker, &r);
+	if (s)
+		r = nl_bridge_create(s, name, &o, &e);
+	if (r)
+		build_fail(c, s ? e.msg : strerror(-r), "cannot create LAN '%s' (bridge %s)",
+			  build_link_label(c, t->link), name);
+	return r;
+}
+
+static int bridge_plan(struct build_ctx *c, uint32_t link)
+{
+	uint32_t id;
+	int r;
+
+	r = build_journal(c, DB_BRIDGE, c->rz->links[link].bridge, NULL);
+	if (!r)
+		r = build_task(c, bridge_create, 0, link, 0, &id);
+	return r ? r : ports_plan(c, link, id, NULL);
+}
+
+/* The emulator's ports: the supervisor opens them once they exist. */
+static int emulated_plan(struct build_ctx *c, uint32_t link)
+{
+	return ports_plan(c, link, UINT32_MAX, NULL);
+}
+
+/* The shortbridge of a direct point-to-point link with a VM: each port's
+ * ingress redirected to the other's egress. */
+static int short_join(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	const char *a = build_ep_iface(c, t->link, 0)->port_name;
+	const char *b = build_ep_iface(c, t->link, 1)->port_name;
+	char err[UTIL_ERR_LEN];
+	int ia, ib, r;
+
+	(void)worker;
+	ia = (int)if_nametoindex(a);
+	ib = (int)if_nametoindex(b);
+	if (!ia || !ib) {
+		build_fail(c, strerror(errno), "cannot join %s and %s for link '%s'", a, b,
+			  build_link_label(c, t->link));
+		return -ENODEV;
+	}
+	r = redir_attach(ia, ib, err, sizeof(err));
+	if (!r)
+		r = redir_attach(ib, ia, err, sizeof(err));
+	if (r)
+		build_fail(c, err, "cannot join %s and %s for link '%s'", a, b,
+			  build_link_label(c, t->link));
+	return r;
+}
+
+static int short_plan(struct build_ctx *c, uint32_t link)
+{
+	uint32_t ports[2], id;
+	int r;
+
+	r = ports_plan(c, link, UINT32_MAX, ports);
+	if (!r)
+		r = build_task(c, short_join, 0, link, 0, &id);
+	if (!r)
+		r = dag_edge(c->g, ports[0], id);
+	if (!r)
+		r = dag_edge(c->g, ports[1], id);
+	return r;
+}
+
+const struct build_link_kind build_link_veth = { .name = "veth", .plan = veth_plan };
+const struct build_link_kind build_link_bridge = { .name = "bridge", .plan = bridge_plan };
+const struct build_link_kind build_link_emulated = { .name = "emulated", .plan = emulated_plan };
+const struct build_link_kind build_link_short = { .name = "shortbridge", .plan = short_plan };

@@ -1,0 +1,251 @@
+/* build_node: the node kinds. A container is a named network namespace
+ * (with its UTS namespace) whose interfaces are veth ends and which is
+ * configured from the host over netlink; a VM has no namespace: its NICs
+ * are taps in the root namespace, QEMU is started by the supervisor and the
+ * guest configures itself from its initrd. */
+#include "build_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netns.h"
+
+int build_tap_open(const char *name, bool persist)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	int fd, r;
+
+	if (strlen(name) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	strcpy(ifr.ifr_name, name);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, TUNSETIFF, &ifr) || (persist && ioctl(fd, TUNSETPERSIST, 1))) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int container_create(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	const char *node = c->x->nodes[t->node].name;
+	char name[128];
+	int r, fd;
+
+	(void)worker;
+	build_netns_name(c->id, node, name, sizeof(name));
+	r = netns_create(name, node);
+	if (r) {
+		build_fail(c, strerror(-r), "cannot create the namespace of device '%s' (%s)", node,
+			  name);
+		return r;
+	}
+	fd = netns_open(name);
+	if (fd < 0) {
+		build_fail(c, strerror(-fd), "cannot open the namespace of device '%s' (%s)", node,
+			  name);
+		return fd;
+	}
+	c->ns_fd[t->node] = fd;
+	/* IPv4 forwarding is per incoming interface, and interfaces copy the
+	 * namespace's default when they are created, which is next. Writing
+	 * conf/default needs no RTNL lock; conf/all takes it with a trylock
+	 * and the write restarts until it succeeds, a spin that costs much
+	 * when other workers are creating links. */
+	if (c->rz->nodes[t->node].forwarding) {
+		r = netns_sysctl(fd, "net/ipv4/conf/default/forwarding", "1");
+		if (r) {
+			build_fail(c, strerror(-r), "cannot enable forwarding in device '%s'", node);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The emulator reads the frames a node sends from the root end and
+ * writes them to the other ends as they are: checksums must be complete
+ * when they leave the node, so the node end computes them itself (no
+ * checksum offload, and without it no TSO: the stack segments in software
+ * and every frame is at most MTU-sized). */
+static int no_offload(void *arg)
+{
+	struct ethtool_value v = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
+	struct ifreq ifr = { 0 };
+	int fd, r = 0;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", (const char *)arg);
+	ifr.ifr_data = (void *)&v;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* A container's endpoint with a port: a veth whose root end is a port of
+ * the LAN's bridge, of the link emulator (the supervisor opens it; the node
+ * end then computes its checksums itself), or of a shortbridge to a VM. */
+static int container_attach(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	uint32_t node = c->x->links[t->link].ep[t->ep].node;
+	const struct rz_iface *ifc = build_ep_iface(c, t->link, t->ep);
+	unsigned mtu = c->rz->links[t->link].mtu;
+	struct nl_link_opts host = { .mtu = mtu, .up = true, .group = c->rz->group };
+	struct nl_link_opts node_o = { .mtu = mtu, .mac = ifc->mac, .up = true };
+	struct nl_err e = { 0 };
+	struct nl_sock *s;
+	const struct rz_link *rl = &c->rz->links[t->link];
+	const char *port = ifc->port_name;
+	char ifname[16];
+	int r;
+
+	s = build_root_sock(c, worker, &r);
+	if (s)
+		r = nl_veth_create(s, port, -1, &host, ifc->name, c->ns_fd[node], &node_o, &e);
+	if (!r && rl->cls == RZ_LC_BRIDGE)
+		r = nl_link_set_master(s, port, rl->bridge, &e);
+	if (r) {
+		build_fail(c, s ? e.msg : strerror(-r),
+			  "cannot connect device '%s' to link '%s' (veth %s, %s)",
+			  c->x->nodes[node].name, build_link_label(c, t->link), port, ifc->name);
+		return r;
+	}
+	if (rl->cls == RZ_LC_EMULATED) {
+		snprintf(ifname, sizeof(ifname), "%s", ifc->name);
+		r = netns_run_in(c->ns_fd[node], no_offload, ifname);
+		if (r)
+			build_fail(c, strerror(-r),
+				  "cannot turn checksum offload off on %s in device '%s'", ifc->name,
+				  c->x->nodes[node].name);
+	}
+	return r;
+}
+
+/* A VM's endpoint: a persistent tap in the root namespace, named like a
+ * port; the supervisor opens it for QEMU. On a LAN it joins the bridge; on
+ * an emulated link it is the emulator's port; on a direct point-to-point
+ * link a redirect joins it to the other end (build_link_short). */
+static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	uint32_t node = c->x->links[t->link].ep[t->ep].node;
+	const struct rz_link *rl = &c->rz->links[t->link];
+	struct nl_link_opts o = { .mtu = rl->mtu, .up = true, .group = c->rz->group };
+	const char *port = build_ep_iface(c, t->link, t->ep)->port_name;
+	struct nl_err e = { 0 };
+	struct nl_sock *s;
+	int r, fd;
+
+	fd = build_tap_open(port, true);
+	if (fd < 0) {
+		build_fail(c, strerror(-fd), "cannot create the tap %s of device '%s' on link '%s'",
+			  port, c->x->nodes[node].name, build_link_label(c, t->link));
+		return fd;
+	}
+	close(fd);
+	s = build_root_sock(c, worker, &r);
+	if (s)
+		r = nl_link_set(s, port, &o, &e);
+	if (!r && rl->cls == RZ_LC_BRIDGE)
+		r = nl_link_set_master(s, port, rl->bridge, &e);
+	if (r)
+		build_fail(c, s ? e.msg : strerror(-r),
+			  "cannot set up the tap %s of device '%s' on link '%s'", port,
+			  c->x->nodes[node].name, build_link_label(c, t->link));
+	return r;
+}
+
+static bool node_has_v6(const struct rz_node *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nifs; i++)
+		if (n->ifs[i].v6.family)
+			return true;
+	return false;
+}
+
+/* Addresses, routes and forwarding of one node, in one netlink batch. */
+static int container_config(struct build_ctx *c, unsigned worker, const struct btask *t)
+{
+	const struct rz_node *n = &c->rz->nodes[t->node];
+	const char *node = c->x->nodes[t->node].name;
+	struct nl_err e = { 0 };
+	struct nl_sock *s = NULL;
+	size_t i, nreq = 0;
+	int r;
+
+	(void)worker;
+	r = nl_open(&s, c->ns_fd[t->node]);
+	if (r) {
+		build_fail(c, strerror(-r), "cannot open netlink in device '%s'", node);
+		return r;
+	}
+	/* IPv6 forwarding has no per-interface default that takes effect
+	 * without RTNL: set it only where there is IPv6 to forward */
+	if (n->forwarding && node_has_v6(n)) {
+		r = netns_sysctl(c->ns_fd[t->node], "net/ipv6/conf/all/forwarding", "1");
+		if (r) {
+			build_fail(c, strerror(-r), "cannot enable forwarding in device '%s'", node);
+			goto out;
+		}
+	}
+	nl_batch_begin(s);
+	for (i = 0; i < n->nifs; i++) {
+		if (n->ifs[i].v4.family) {
+			nl_addr_add(s, n->ifs[i].name, &n->ifs[i].v4, &e);
+			nreq++;
+		}
+		if (n->ifs[i].v6.family) {
+			nl_addr_add(s, n->ifs[i].name, &n->ifs[i].v6, &e);
+			nreq++;
+		}
+	}
+	for (i = 0; i < n->nroutes; i++)
+		nl_route_add(s, &n->routes[i].dst, &n->routes[i].via, &e);
+	r = nl_batch_flush(s, &e);
+	if (r) {
+		char dst[64];
+
+		if (e.index < nreq)
+			build_fail(c, e.msg, "cannot add an address in device '%s'", node);
+		else
+			build_fail(c, e.msg, "cannot add the route to %s in device '%s'",
+				  addr_format(&n->routes[e.index - nreq].dst, dst, sizeof(dst)),
+				  node);
+	}
+out:
+	nl_close(s);
+	return r;
+}
+
+const struct build_node_kind build_container = {
+	.name = "container",
+	.netns = true,
+	.create = container_create,
+	.attach = container_attach,
+	.config = container_config,
+};
+
+const struct build_node_kind build_vm = {
+	.name = "vm",
+	.attach = vm_attach,
+};
+
+const struct build_node_kind *build_node_kind_of(const struct build_ctx *c, uint32_t node)
+{
+	return c->rz->nodes[node].kind == RZ_VM ? &build_vm : &build_container;
+}
