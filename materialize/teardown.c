@@ -3,6 +3,7 @@
 #include "build.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
-
+#include "util.h"
 
 struct td_ctx {
 	struct db *db;
@@ -27,24 +28,18 @@ struct td_ctx {
 	int result;
 };
 
-static void td_fail(struct td_ctx *c, const struct db_obj *o, const char *msg)
+/* Record a failure to remove o: counted, and the first one explained. */
+static void td_fail(struct td_ctx *c, const struct db_obj *o, const char *label,
+		    const char *msg)
 {
 	pthread_mutex_lock(&c->lock);
 	c->st->failed++;
 	if (!c->result) {
 		c->result = -EIO;
-		snprintf(c->err->what, sizeof(c->err->what), "cannot remove %s%s%s",
-			 o->kind == DB_NETNS ? "namespace " : o->kind == DB_PROCESS ? "process " : "",
+		snprintf(c->err->what, sizeof(c->err->what), "cannot remove %s %s%s", label,
 			 o->name, o->ns[0] ? " (in its namespace)" : "");
 		snprintf(c->err->msg, sizeof(c->err->msg), "%s", msg);
 	}
-	pthread_mutex_unlock(&c->lock);
-}
-
-static void td_count(struct td_ctx *c, size_t *counter)
-{
-	pthread_mutex_lock(&c->lock);
-	(*counter)++;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -52,80 +47,139 @@ static void td_count(struct td_ctx *c, size_t *counter)
  * SIGKILL: it stops its VMs and the emulator in well under this. */
 #define TD_STOP_MS 2000
 
+/* How long a root-side port may take to go with its node's namespace: the
+ * kernel's namespace cleanup removes such veth pairs in one batch in the
+ * background (milliseconds; seconds when hundreds go at once). */
+#define TD_PORT_GONE_MS 2000
+
 /* Stop a journaled process if it is still the one we started. */
-static int stop_process(const struct db_obj *o)
+static int td_process(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
+		      size_t len)
 {
 	int r = proc_stop(o->pid, o->start, TD_STOP_MS);
 
-	return r == -ETIMEDOUT ? 0 : r; /* SIGKILLed: it cannot hold anything */
+	(void)c;
+	(void)worker;
+	if (r == -ETIMEDOUT)
+		return 0; /* SIGKILLed: it cannot hold anything */
+	if (r)
+		util_fmt(msg, len, "%s", strerror(-r));
+	return r;
 }
 
-/* Wait up to 2 s for a root link to disappear on its own. */
-static bool port_gone(struct nl_sock *s, const char *name)
+/* Wait for a root link to disappear on its own: 1 gone, 0 still there,
+ * or a negative errno when the lookup failed (not "gone"). */
+static int port_gone(struct nl_sock *s, const char *name)
 {
+	int64_t deadline = util_mono_ms() + TD_PORT_GONE_MS;
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
-	int i;
+	int r;
 
-	for (i = 0; i < 1000; i++) {
-		if (!nl_link_exists(s, name))
-			return true;
+	for (;;) {
+		r = nl_link_exists(s, name);
+		if (r <= 0 || util_mono_ms() >= deadline)
+			return r < 0 ? r : !r;
 		nanosleep(&ts, NULL);
 	}
-	return false;
 }
+
+/* A root-side link or bridge. One inside a node's namespace goes with the
+ * namespace: 1, nothing done. */
+static int td_link(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
+		   size_t len)
+{
+	struct nl_err e = { 0 };
+	int r;
+
+	if (o->ns[0])
+		return 1;
+	if (!c->root[worker]) {
+		r = nl_open(&c->root[worker], -1);
+		if (r) {
+			util_fmt(msg, len, "%s", strerror(-r));
+			return r;
+		}
+	}
+	/* a LAN port's veth goes with its node's namespace: the kernel
+	 * removes such pairs in one batch, in the background, far faster
+	 * than one RTM_DELLINK each (about 20 ms apiece). Give it a
+	 * moment before deleting what is left by hand. */
+	if (o->kind == DB_LINK) {
+		r = port_gone(c->root[worker], o->name);
+		if (r == 1)
+			return 0;
+		if (r < 0) {
+			util_fmt(msg, len, "cannot look it up: %s", strerror(-r));
+			return r;
+		}
+	}
+	r = nl_link_del(c->root[worker], o->name, &e);
+	if (r)
+		util_fmt(msg, len, "%s", e.msg);
+	return r;
+}
+
+static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
+		    size_t len)
+{
+	int r = netns_delete(o->name);
+
+	(void)c;
+	(void)worker;
+	if (r)
+		util_fmt(msg, len, "%s", strerror(-r));
+	return r;
+}
+
+static int td_file(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
+		   size_t len)
+{
+	(void)c;
+	(void)worker;
+	if (unlink(o->name) && errno != ENOENT) {
+		util_fmt(msg, len, "%s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* How each kind of journaled object is removed (0 removed, already gone
+ * included; 1 nothing to do; -errno with msg) and where it is counted. */
+static const struct td_kind {
+	enum db_obj_kind kind;
+	const char *label;
+	int (*remove)(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
+		      size_t len);
+	size_t counter; /* offsetof(struct teardown_stats, ...) */
+} td_kinds[] = {
+	{ DB_PROCESS, "process", td_process, offsetof(struct teardown_stats, processes) },
+	{ DB_LINK, "link", td_link, offsetof(struct teardown_stats, links) },
+	{ DB_BRIDGE, "bridge", td_link, offsetof(struct teardown_stats, links) },
+	{ DB_NETNS, "namespace", td_netns, offsetof(struct teardown_stats, netns) },
+	{ DB_FILE, "file", td_file, offsetof(struct teardown_stats, files) },
+};
 
 static int td_task(void *ctx, unsigned worker, void *arg)
 {
 	struct td_ctx *c = ctx;
 	const struct db_obj *o = arg;
-	struct nl_err e = { 0 };
-	int r = 0;
+	char msg[UTIL_ERR_LEN] = "";
+	size_t i;
+	int r;
 
-	switch (o->kind) {
-	case DB_PROCESS:
-		r = stop_process(o);
-		if (!r)
-			td_count(c, &c->st->processes);
-		break;
-	case DB_LINK:
-	case DB_BRIDGE:
-		/* a link inside a node's namespace goes with the namespace */
-		if (o->ns[0])
-			break;
-		if (!c->root[worker]) {
-			r = nl_open(&c->root[worker], -1);
-			if (r) {
-				td_fail(c, o, strerror(-r));
-				return 0;
-			}
+	for (i = 0; i < UTIL_ARRAY_SIZE(td_kinds); i++) {
+		const struct td_kind *k = &td_kinds[i];
+
+		if (k->kind != o->kind)
+			continue;
+		r = k->remove(c, worker, o, msg, sizeof(msg));
+		if (r < 0) {
+			td_fail(c, o, k->label, msg);
+		} else if (r == 0) {
+			pthread_mutex_lock(&c->lock);
+			(*(size_t *)((char *)c->st + k->counter))++;
+			pthread_mutex_unlock(&c->lock);
 		}
-		/* a LAN port's veth goes with its node's namespace: the kernel
-		 * removes such pairs in one batch, in the background, far faster
-		 * than one RTM_DELLINK each (about 20 ms apiece). Give it a
-		 * moment before deleting what is left by hand. */
-		if (o->kind == DB_LINK && port_gone(c->root[worker], o->name)) {
-			td_count(c, &c->st->links);
-			break;
-		}
-		r = nl_link_del(c->root[worker], o->name, &e);
-		if (r)
-			td_fail(c, o, e.msg);
-		else
-			td_count(c, &c->st->links);
-		break;
-	case DB_NETNS:
-		r = netns_delete(o->name);
-		if (r)
-			td_fail(c, o, strerror(-r));
-		else
-			td_count(c, &c->st->netns);
-		break;
-	case DB_FILE:
-		if (unlink(o->name) && errno != ENOENT)
-			td_fail(c, o, strerror(errno));
-		else
-			td_count(c, &c->st->files);
-		break;
 	}
 	return 0; /* keep removing the rest; failures are counted */
 }
