@@ -19,6 +19,10 @@
 #include "supervisor.h"
 #include "proc.h"
 
+/* How long vtb status waits for the supervisor's counters: it answers from
+ * memory at once unless it is stuck. */
+#define STATUS_SUP_MS 5000
+
 static void print_removed(const char *verb, const struct db_exp *e, const struct teardown_stats *st,
 			  double secs)
 {
@@ -266,7 +270,7 @@ int cmd_status(int argc, char **argv)
 	if (status)
 		goto out;
 	/* the supervisor's view; the database's when it is gone */
-	if (!sup_request(e.id, "status", 5000, &reply) && json_is_true(json_object_get(reply, "ok")))
+	if (!sup_request(e.id, "status", STATUS_SUP_MS, &reply) && json_is_true(json_object_get(reply, "ok")))
 		st = json_incref(json_object_get(reply, "status"));
 	else
 		st = status_json(db, &e);
@@ -291,9 +295,17 @@ out:
 	return status;
 }
 
+/* A script's console session (vtb exec NAME VM < script): once standard
+ * input ends, the console's output is shown until it has been quiet for
+ * PIPE_QUIET_MS (a command's answer over a serial console under TCG comes
+ * in bursts well within that), for at most PIPE_MAX_MS; the poll wakes
+ * every PIPE_TICK_MS to count the quiet. */
+#define PIPE_QUIET_MS 1000
+#define PIPE_MAX_MS 60000
+#define PIPE_TICK_MS 100
+
 /* Standard input is not a terminal (a script): send it to the console,
- * then show what the console says until it has been quiet for a second
- * (at most a minute). */
+ * then show what the console says until it has been quiet (see above). */
 static int pipe_console(int fd)
 {
 	struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
@@ -302,8 +314,8 @@ static int pipe_console(int fd)
 	int idle = 0, total = 0, r = 0;
 	ssize_t n;
 
-	while (total < 60000) {
-		int k = poll(p, 2, in_open ? 1000 : 100);
+	while (total < PIPE_MAX_MS) {
+		int k = poll(p, 2, in_open ? PIPE_QUIET_MS : PIPE_TICK_MS);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -311,9 +323,9 @@ static int pipe_console(int fd)
 			r = -errno;
 			break;
 		}
-		total += in_open ? 0 : 100;
+		total += in_open ? 0 : PIPE_TICK_MS;
 		if (k == 0) {
-			if (!in_open && (idle += 100) >= 1000)
+			if (!in_open && (idle += PIPE_TICK_MS) >= PIPE_QUIET_MS)
 				break;
 			continue;
 		}

@@ -20,6 +20,14 @@
 
 #define SUMMARY_MAX 40
 
+/* How long the supervisor may take to open the link emulator's ports and
+ * start it: an AF_PACKET ring per port, about a millisecond each, so a
+ * thousand emulated ports fit with room for a loaded machine. */
+#define UP_LINKS_START_MS 30000
+/* How long the supervisor may take to start every QEMU (not to boot them:
+ * that is waited for after): it may first build the guest image. */
+#define UP_VMS_START_MS 60000
+
 /* Without a terminal: a plain line at every quarter. */
 static void progress_lines(void *arg, size_t done, size_t total)
 {
@@ -216,7 +224,7 @@ static int start_links(const struct db_exp *e, const struct realization *rz,
 		;
 	if (i == rz->x->nlinks)
 		return 0;
-	r = sup_request(e->id, "links_start", 30000, &reply);
+	r = sup_request(e->id, "links_start", UP_LINKS_START_MS, &reply);
 	if (!r && !json_is_true(json_object_get(reply, "ok"))) {
 		const char *m = json_string_value(json_object_get(reply, "error"));
 
@@ -275,7 +283,7 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 
 	if (!nvm)
 		return 0;
-	r = sup_request(e->id, "vms_start", 60000, &reply);
+	r = sup_request(e->id, "vms_start", UP_VMS_START_MS, &reply);
 	if (!r && !json_is_true(json_object_get(reply, "ok"))) {
 		const char *m = json_string_value(json_object_get(reply, "error"));
 
@@ -336,19 +344,77 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 	return r;
 }
 
+/* Record experiment name (model file, its XIR) in the database, then
+ * build it, start its supervisor, links and VMs. On failure everything is
+ * removed again and the error said. Returns CLI_OK with *e, or an exit
+ * status. */
+static int bring_up(struct db *db, const char *name, const char *file, const struct xir *x,
+		    struct realization *rz, struct db_exp *e)
+{
+	struct build_error err;
+	struct teardown_stats st;
+	char *doc = NULL;
+	int r, status, last = -1;
+
+	doc = xjson_dumps(x);
+	r = doc ? db_exp_create(db, name, file, getpid(), proc_start_time(getpid()), e) : -ENOMEM;
+	if (r == -EEXIST) {
+		cli_err("experiment '%s' is already up: vtb down %s first, or give --name", name, name);
+		status = CLI_USER;
+		goto out;
+	}
+	if (!r)
+		r = realize_name(rz, e->id);
+	if (!r)
+		r = db_exp_set_doc(db, e->id, "xir", doc);
+	if (!r)
+		r = record_allocations(db, e, x, rz);
+	if (r) {
+		cli_err("cannot record the experiment in the state database: %s", strerror(-r));
+		build_teardown(db, e->id, &st, &err);
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	r = build_up(db, e->id, rz, isatty(2) ? progress : progress_lines, &last, &err);
+	if (!r)
+		r = start_supervisor(db, e, &err);
+	if (!r)
+		r = start_links(e, rz, &err);
+	if (!r)
+		r = start_vms(e, rz, &err);
+	if (!r)
+		r = db_exp_set_state(db, e->id, DB_UP);
+	if (r) {
+		struct build_error terr;
+
+		if (isatty(2) && last >= 0 && last < 100)
+			fputc('\n', stderr);
+		cli_err("%s: %s", err.what[0] ? err.what : "cannot bring the experiment up",
+			err.msg[0] ? err.msg : strerror(-r));
+		/* leave nothing half-built behind */
+		if (build_teardown(db, e->id, &st, &terr))
+			cli_err("and could not remove everything: %s: %s (vtb clean retries)",
+				terr.what, terr.msg);
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	status = CLI_OK;
+out:
+	free(doc);
+	return status;
+}
+
 int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
 	struct realization *rz = NULL;
-	struct build_error err;
-	struct teardown_stats st;
 	struct xir *x = NULL;
 	struct db *db = NULL;
 	struct db_exp e;
-	char *doc = NULL, *src = NULL;
+	char *src = NULL;
 	size_t srclen = 0;
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
-	int i, r, status, last = -1;
+	int i, status;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--name") && i + 1 < argc) {
@@ -396,52 +462,12 @@ int cmd_up(int argc, char **argv)
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	doc = xjson_dumps(x);
-	r = doc ? db_exp_create(db, name, file, getpid(), proc_start_time(getpid()), &e) : -ENOMEM;
-	if (r == -EEXIST) {
-		cli_err("experiment '%s' is already up: vtb down %s first, or give --name", name, name);
-		status = CLI_USER;
+	status = bring_up(db, name, file, x, rz, &e);
+	if (status)
 		goto out;
-	}
-	if (!r)
-		r = realize_name(rz, e.id);
-	if (!r)
-		r = db_exp_set_doc(db, e.id, "xir", doc);
-	if (!r)
-		r = record_allocations(db, &e, x, rz);
-	if (r) {
-		cli_err("cannot record the experiment in the state database: %s", strerror(-r));
-		build_teardown(db, e.id, &st, &err);
-		status = CLI_SYSTEM;
-		goto out;
-	}
-	r = build_up(db, e.id, rz, isatty(2) ? progress : progress_lines, &last, &err);
-	if (!r)
-		r = start_supervisor(db, &e, &err);
-	if (!r)
-		r = start_links(&e, rz, &err);
-	if (!r)
-		r = start_vms(&e, rz, &err);
-	if (!r)
-		r = db_exp_set_state(db, e.id, DB_UP);
-	if (r) {
-		struct build_error terr;
-
-		if (isatty(2) && last >= 0 && last < 100)
-			fputc('\n', stderr);
-		cli_err("%s: %s", err.what[0] ? err.what : "cannot bring the experiment up",
-			err.msg[0] ? err.msg : strerror(-r));
-		/* leave nothing half-built behind */
-		if (build_teardown(db, e.id, &st, &terr))
-			cli_err("and could not remove everything: %s: %s (vtb clean retries)",
-				terr.what, terr.msg);
-		status = CLI_SYSTEM;
-		goto out;
-	}
 	print_summary(&e, x, rz, util_clock_s(CLOCK_MONOTONIC) - t0);
 	status = CLI_OK;
 out:
-	free(doc);
 	free(src);
 	realize_free(rz);
 	xir_free(x);

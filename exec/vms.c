@@ -101,12 +101,12 @@ static void *boot_thread(void *arg)
 	char tail[700];
 	int r, qmp;
 
-	r = con_connect(m->con_path, 10000, &m->con);
+	r = con_connect(m->con_path, VMS_SOCKET_WAIT_MS, &m->con);
 	if (r) {
 		set_failed(s, m, "cannot connect to the serial console: %s", strerror(-r));
 		return NULL;
 	}
-	qmp = qemu_qmp_open(m->qmp_path, 10000);
+	qmp = qemu_qmp_open(m->qmp_path, VMS_SOCKET_WAIT_MS);
 	pthread_mutex_lock(&s->mu);
 	m->qmp = qmp >= 0 ? qmp : -1;
 	pthread_mutex_unlock(&s->mu);
@@ -308,7 +308,7 @@ void vms_stop(struct sup_vms *s)
 		if (fd >= 0)
 			close(fd);
 		if (m->pid > 0)
-			qemu_quit(m->qmp_path, m->pid, 3000);
+			qemu_quit(m->qmp_path, m->pid, VMS_QUIT_MS);
 	}
 	/* commands in flight end with their console (-EPIPE) */
 	pthread_mutex_lock(&s->mu);

@@ -22,6 +22,13 @@
 struct sup_vms;
 
 #define VMS_BOOT_TIMEOUT_MS 120000 /* VTB_VM_BOOT_TIMEOUT (seconds) changes it */
+/* How long QEMU may take to create its console and QMP sockets after it
+ * starts: it does so before the guest runs, in well under a second even
+ * with eight QEMUs starting at once under TCG on two cores. */
+#define VMS_SOCKET_WAIT_MS 10000
+/* How long a VM gets to quit over QMP before it is killed: nothing in the
+ * guest needs saving, so this only has to cover QEMU's own exit. */
+#define VMS_QUIT_MS 3000
 
 /* Start every VM of experiment id (QEMU launched here, in the calling
  * thread, which must live as long as the VMs: the parent-death signal is
