@@ -494,8 +494,21 @@ int vms_check(struct sup_vms *s, const char *node, char *err, size_t errlen)
 	return usable(s, node, &m, err, errlen);
 }
 
-int vms_exec(struct sup_vms *s, const char *node, const char *cmd, int timeout_ms,
-	     struct util_buf *out, int *status, char *err, size_t errlen)
+/* One use of a VM's console: an exec (cmd) or an attach (cmd NULL). */
+struct con_use {
+	const char *cmd;
+	int timeout_ms, fd, *status;
+	struct util_buf *out;
+};
+
+/* The key that leaves an attached console: Ctrl-] (as telnet's). */
+#define VMS_DETACH_KEY 0x1d
+
+/* Use node's console, one user at a time; a console that closes under us
+ * means QEMU died: the VM is marked failed. Returns con_exec's or
+ * con_attach's result, or usable's error with err. */
+static int use_console(struct sup_vms *s, const char *node, const struct con_use *u, char *err,
+		       size_t errlen)
 {
 	struct vm *m;
 	int r;
@@ -505,38 +518,40 @@ int vms_exec(struct sup_vms *s, const char *node, const char *cmd, int timeout_m
 	if (r)
 		return r;
 	pthread_mutex_lock(&m->cmd_lock);
-	r = con_exec(m->con, cmd, timeout_ms, out, status);
+	r = u->cmd ? con_exec(m->con, u->cmd, u->timeout_ms, u->out, u->status)
+		   : con_attach(m->con, u->fd, u->fd, VMS_DETACH_KEY);
 	pthread_mutex_unlock(&m->cmd_lock);
 	if (r == -EPIPE) {
 		check_alive(s, m);
 		set_failed(s, m, "%s", "the console closed (QEMU died)");
-		snprintf(err, errlen, "VM '%s' died during the command", node);
+	}
+	return r;
+}
+
+int vms_exec(struct sup_vms *s, const char *node, const char *cmd, int timeout_ms,
+	     struct util_buf *out, int *status, char *err, size_t errlen)
+{
+	struct con_use u = { .cmd = cmd, .timeout_ms = timeout_ms, .out = out, .status = status };
+	int r = use_console(s, node, &u, err, errlen);
+
+	if (r == -EPIPE) {
+		util_fmt(err, errlen, "VM '%s' died during the command", node);
 		r = -EHOSTDOWN;
 	} else if (r == -ETIMEDOUT) {
-		snprintf(err, errlen, "the command did not end within %d s (interrupted)",
+		util_fmt(err, errlen, "the command did not end within %d s (interrupted)",
 			 timeout_ms / 1000);
 	} else if (r == -EINVAL || r == -E2BIG) {
-		snprintf(err, errlen, "a command for a VM is one line of at most %d bytes",
+		util_fmt(err, errlen, "a command for a VM is one line of at most %d bytes",
 			 CON_CMD_MAX);
-	} else if (r) {
-		snprintf(err, errlen, "%s", strerror(-r));
+	} else if (r && !err[0]) {
+		util_fmt(err, errlen, "%s", strerror(-r));
 	}
 	return r;
 }
 
 int vms_attach(struct sup_vms *s, const char *node, int fd, char *err, size_t errlen)
 {
-	struct vm *m;
-	int r;
+	struct con_use u = { .fd = fd };
 
-	err[0] = '\0';
-	r = usable(s, node, &m, err, errlen);
-	if (r)
-		return r;
-	pthread_mutex_lock(&m->cmd_lock);
-	r = con_attach(m->con, fd, fd, 0x1d);
-	pthread_mutex_unlock(&m->cmd_lock);
-	if (r == -EPIPE)
-		set_failed(s, m, "%s", "the console closed (QEMU died)");
-	return r;
+	return use_console(s, node, &u, err, errlen);
 }
