@@ -86,6 +86,7 @@ static const char db_schema_v2[] =
 	" PRIMARY KEY(exp_id, run, seq));"
 	"PRAGMA user_version = 2;";
 
+/* $VTB_STATE_DIR when set and not empty, else DB_DEFAULT_DIR. */
 const char *db_state_dir(void)
 {
 	const char *d = getenv("VTB_STATE_DIR");

@@ -41,6 +41,7 @@ static void xj_flush(struct xj_out *o)
 	o->len = 0;
 }
 
+/* Append n bytes, flushing the buffer to the file when full. */
 static void xj_raw(struct xj_out *o, const char *s, size_t n)
 {
 	if (o->err)
@@ -100,6 +101,7 @@ static void xj_end_array(struct xj_out *o, size_t n, unsigned depth)
 	xj_lit(o, "]");
 }
 
+/* An integer, as jansson writes it. */
 static void xj_int(struct xj_out *o, int64_t v)
 {
 	char tmp[24], *p = tmp + sizeof(tmp);
@@ -158,6 +160,7 @@ static void xj_str(struct xj_out *o, const char *s)
 	xj_lit(o, "\"");
 }
 
+/* A real, encoded by jansson (a non-finite one is a broken XIR). */
 static void xj_real(struct xj_out *o, double f)
 {
 	if (!isfinite(f))
@@ -166,6 +169,8 @@ static void xj_real(struct xj_out *o, double f)
 		xj_scalar(o, json_real(f), -ENOMEM);
 }
 
+/* A constraint's value: a number, a bool, or a string (enumerated values
+ * too). */
 static void xj_value(struct xj_out *o, const struct xir_value *v)
 {
 	switch (v->type) {
@@ -230,6 +235,8 @@ static void xj_array(struct xj_out *o, const struct xir *x, const void *arr, siz
 	xj_end_array(o, n, depth);
 }
 
+/* Element writers for xj_array: constraint, node, endpoint, link,
+ * command and task i of arr, as the object at depth. */
 static void xj_constraint_at(struct xj_out *o, const struct xir *x, const void *arr, size_t i,
 			     unsigned depth)
 {
@@ -374,6 +381,7 @@ int xjson_write(const struct xir *x, FILE *f)
 	return r;
 }
 
+/* xjson_write into a memory stream; the string is the caller's. */
 char *xjson_dumps(const struct xir *x)
 {
 	char *s = NULL;
