@@ -383,6 +383,22 @@ static int xr_endpoint(struct xr *rd, const char *lwhere, size_t k, json_t *je, 
 	return xr_cset(rd, where, cons, &l->ep[l->nep - 1].cons);
 }
 
+/* Reads element k of an endpoint or command array (owner: the link or task
+ * index, UINT32_MAX to only check). */
+typedef int (*xr_sub_fn)(struct xr *rd, const char *where, size_t k, json_t *j, uint32_t owner);
+
+/* Read every element of array a (NULL: none) with fn, until an error or a
+ * full diagnostics list. Returns 0 or fn's negative errno. */
+static int xr_each(struct xr *rd, const char *where, json_t *a, xr_sub_fn fn, uint32_t owner)
+{
+	size_t k;
+	int r = 0;
+
+	for (k = 0; k < json_array_size(a) && !r && !xr_stop(rd); k++)
+		r = fn(rd, where, k, json_array_get(a, k), owner);
+	return r;
+}
+
 /* Read the i-th (0-based) element of "links". A link's name may be absent
  * or null: xjson_read names it as the compiler does (xir_finish). */
 static int xr_link(struct xr *rd, size_t i, json_t *jl)
@@ -392,7 +408,6 @@ static int xr_link(struct xr *rd, size_t i, json_t *jl)
 	const char *name;
 	json_t *eps, *cons;
 	uint32_t li = UINT32_MAX;
-	size_t k;
 	int r = 0;
 
 	if (!xr_element(rd, "link", i, jl, false, keys, UTIL_ARRAY_SIZE(keys), where, &name))
@@ -402,8 +417,7 @@ static int xr_link(struct xr *rd, size_t i, json_t *jl)
 	r = xir_add_link(rd->x, name, xir_noloc(), &li);
 	if (r)
 		return r == -E2BIG ? -ENOMEM : r;
-	for (k = 0; k < json_array_size(eps) && !r && !xr_stop(rd); k++)
-		r = xr_endpoint(rd, where, k, json_array_get(eps, k), li);
+	r = xr_each(rd, where, eps, xr_endpoint, li);
 	if (!r)
 		r = xr_cset(rd, where, cons, &rd->x->links[li].cons);
 	return r;
@@ -454,7 +468,6 @@ static int xr_task(struct xr *rd, size_t i, json_t *jt)
 	const char *name;
 	json_t *cmds, *jto;
 	uint32_t ti = UINT32_MAX;
-	size_t k;
 	int r = 0;
 
 	if (!xr_element(rd, "task", i, jt, true, keys, UTIL_ARRAY_SIZE(keys), where, &name))
@@ -469,9 +482,7 @@ static int xr_task(struct xr *rd, size_t i, json_t *jt)
 	}
 	if (name)
 		r = xir_add_task(rd->x, name, timeout, xir_noloc(), &ti);
-	for (k = 0; k < json_array_size(cmds) && !r && !xr_stop(rd); k++)
-		r = xr_command(rd, where, k, json_array_get(cmds, k), ti);
-	return r;
+	return r ? r : xr_each(rd, where, cmds, xr_command, ti);
 }
 
 /* Read every element of top-level array key with fn. Returns 0 or -ENOMEM. */
