@@ -1,4 +1,7 @@
-/* eval_int: what eval.c and eval_builtin.c share. Not for other modules. */
+/* eval_int: what the evaluator's files share (eval.c: lifecycle, limits
+ * and names; eval_expr.c, eval_cmp.c, eval_ops.c: expressions; eval_stmt.c:
+ * statements; eval_builtin.c: builtin functions and methods). Not for other
+ * modules. */
 #ifndef VTB_EVAL_INT_H
 #define VTB_EVAL_INT_H
 
@@ -70,5 +73,53 @@ bool eval_keep(struct eval *ev, size_t bytes, struct src_loc loc);
 /* The out-of-memory / cap error (once) and the poison value. */
 struct value eval_oom(struct eval *ev, struct src_loc loc);
 const char *eval_sym(const struct eval *ev, uint32_t sym);
+
+/* Count one evaluation step. False (after reporting, once) when evaluation
+ * has stopped: the step cap is reached, or it had stopped before. */
+bool eval_step(struct eval *ev, struct src_loc loc);
+/* Make sure there is a slot for every symbol the parser has interned.
+ * Returns 0 or -ENOMEM. */
+int eval_ensure_slots(struct eval *ev);
+/* Bind variable sym to v (the slot takes the reference), releasing the
+ * value it had. */
+void eval_assign_slot(struct eval *ev, uint32_t sym, struct value v);
+/* What an unbound name means: a builtin function, topo, a property or an
+ * enumerated value. Returns false when it means nothing. */
+bool eval_resolve_free_name(const char *name, struct value *out);
+/* eval_resolve_free_name, remembered per symbol (the tables are fixed). */
+bool eval_resolve_free_sym(struct eval *ev, uint32_t sym, struct value *out);
+
+/* Expressions: each returns a new reference, or the poison value after
+ * reporting. */
+struct value eval_expr(struct eval *ev, const struct ast_expr *e);
+/* A name: the variable's value or what the free name means. */
+struct value eval_name(struct eval *ev, const struct ast_expr *e);
+/* A comparison: a bool, or a constraint when one side is a property. */
+struct value eval_cmp(struct eval *ev, const struct ast_expr *e);
+/* An arithmetic operator, and the same for two evaluated operands
+ * (borrowed, not released), which x += v uses too. */
+struct value eval_binop(struct eval *ev, const struct ast_expr *e);
+struct value eval_binop_values(struct eval *ev, uint8_t op, struct value a, struct value b,
+			       struct src_loc loc);
+/* A list literal. */
+struct value eval_list(struct eval *ev, const struct ast_expr *e);
+/* obj[idx] of an E_INDEX expression. */
+struct value eval_index(struct eval *ev, const struct ast_expr *e);
+/* Resolve index idx (of E_INDEX expression e) into a sequence of n items
+ * with Python's negative indexing. False after reporting a bad index. */
+bool eval_index_of(struct eval *ev, const struct value *idx, size_t n, const struct ast_expr *e,
+		   size_t *out);
+
+/* True for an int or a float (with or without a unit). */
+static inline bool eval_num(const struct value *v)
+{
+	return v->kind == V_INT || v->kind == V_FLOAT;
+}
+
+/* A number as a double. */
+static inline double eval_as_f(const struct value *v)
+{
+	return v->kind == V_INT ? (double)v->i : v->f;
+}
 
 #endif

@@ -1,387 +1,16 @@
-/* xir_json: the JSON form of the XIR (docs/xir.md). Writing streams the
- * document, so a large experiment is never held twice in memory; reading
- * parses with jansson, checks the structure and reports every problem it
- * finds, naming the node, link or task. */
+/* xir_json_read: reading the JSON form of the XIR (docs/xir.md). The text
+ * is parsed with jansson; the structure is checked and every problem found
+ * is reported, naming the node, link or task. */
 #include "xir_json.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Room for "link 'NAME': endpoint N: constraint M" and for a hint naming a
  * node. Names are cut at 64 bytes in these places, prefixes at 200. */
 #define XJ_WHERE_MAX 256
-
-/* ---------------------------------------------------------------- writing */
-
-/* The writer lays the document out itself, exactly as jansson lays out a
- * whole tree with XJ_DUMP_FLAGS, and lets jansson encode each string and
- * real (escapes, UTF-8 checks, number format). Building a jansson tree per
- * node and dumping it was measured at 1.3 s for 100k nodes and 100k links,
- * most of it in jansson's per-token callbacks and loop checks; this way
- * takes a fraction of that and holds nothing but a small buffer. */
-
-#define XJ_DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY)
-
-/* Where the text goes. Errors are sticky, as in util_buf: once err is set
- * every later write is a no-op and the caller checks once at the end. */
-struct xj_out {
-	FILE *f;
-	int err; /* 0, -EIO, -ENOMEM, -EILSEQ (not UTF-8) or -EINVAL (not JSON) */
-	size_t len;
-	char buf[16384];
-};
-
-static void xj_fail(struct xj_out *o, int err)
-{
-	if (!o->err)
-		o->err = err;
-}
-
-/* Send the buffered text to the file. */
-static void xj_flush(struct xj_out *o)
-{
-	if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len)
-		xj_fail(o, -EIO);
-	o->len = 0;
-}
-
-static void xj_raw(struct xj_out *o, const char *s, size_t n)
-{
-	if (o->err)
-		return;
-	if (o->len + n > sizeof(o->buf))
-		xj_flush(o);
-	if (n > sizeof(o->buf)) {
-		if (fwrite(s, 1, n, o->f) != n)
-			xj_fail(o, -EIO);
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-#define xj_lit(o, s) xj_raw((o), (s), sizeof(s) - 1)
-
-/* A newline and the indentation of nesting level depth. */
-static void xj_nl(struct xj_out *o, unsigned depth)
-{
-	static const char nl[] = "\n                                ";
-
-	xj_raw(o, nl, 1 + 2 * (depth < 16 ? depth : 16));
-}
-
-/* Open an object (first key) or continue it, and write "key": at depth. */
-static void xj_key(struct xj_out *o, bool first, unsigned depth, const char *key)
-{
-	xj_raw(o, first ? "{" : ",", 1);
-	xj_nl(o, depth);
-	xj_lit(o, "\"");
-	xj_raw(o, key, strlen(key));
-	xj_lit(o, "\": ");
-}
-
-static void xj_end_object(struct xj_out *o, unsigned depth)
-{
-	xj_nl(o, depth);
-	xj_lit(o, "}");
-}
-
-/* Before element i of an array whose key is at depth. */
-static void xj_item(struct xj_out *o, size_t i, unsigned depth)
-{
-	xj_raw(o, i ? "," : "[", 1);
-	xj_nl(o, depth + 1);
-}
-
-/* After the n elements of an array whose key is at depth: "[]" when empty. */
-static void xj_end_array(struct xj_out *o, size_t n, unsigned depth)
-{
-	if (!n) {
-		xj_lit(o, "[]");
-		return;
-	}
-	xj_nl(o, depth);
-	xj_lit(o, "]");
-}
-
-static void xj_int(struct xj_out *o, int64_t v)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	xj_raw(o, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-/* json_dump_callback sink for one scalar. */
-static int xj_sink(const char *buf, size_t size, void *data)
-{
-	struct xj_out *o = data;
-
-	xj_raw(o, buf, size);
-	return o->err ? -1 : 0;
-}
-
-/* Have jansson encode scalar v (reference taken; NULL: its constructor ran
- * out of memory). fail is the error when jansson refuses it. */
-static void xj_scalar(struct xj_out *o, json_t *v, int fail)
-{
-	if (!v) {
-		xj_fail(o, -ENOMEM);
-		return;
-	}
-	if (!o->err && json_dump_callback(v, xj_sink, o, XJ_DUMP_FLAGS))
-		xj_fail(o, fail);
-	json_decref(v);
-}
-
-/* A string, or null for NULL. Printable ASCII other than '"' and '\\'
- * (names, commands, addresses: nearly every string) is what jansson would
- * write unchanged, so it is copied; anything else goes to jansson, whose
- * dump checks the UTF-8 that the unchecked constructor let through. */
-static void xj_str(struct xj_out *o, const char *s)
-{
-	const char *p;
-
-	if (!s) {
-		xj_lit(o, "null");
-		return;
-	}
-	for (p = s; *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\'; p++)
-		;
-	if (*p) {
-		xj_scalar(o, json_string_nocheck(s), -EILSEQ);
-		return;
-	}
-	xj_lit(o, "\"");
-	xj_raw(o, s, (size_t)(p - s));
-	xj_lit(o, "\"");
-}
-
-static void xj_real(struct xj_out *o, double f)
-{
-	if (!isfinite(f))
-		xj_fail(o, -EINVAL); /* JSON has no NaN or infinity */
-	else
-		xj_scalar(o, json_real(f), -ENOMEM);
-}
-
-static void xj_value(struct xj_out *o, const struct xir_value *v)
-{
-	switch (v->type) {
-	case XV_INT:
-		xj_int(o, v->i);
-		break;
-	case XV_FLOAT:
-		xj_real(o, v->f);
-		break;
-	case XV_BOOL:
-		if (v->b)
-			xj_lit(o, "true");
-		else
-			xj_lit(o, "false");
-		break;
-	case XV_STR:
-	case XV_ENUM:
-		xj_str(o, v->s);
-		break;
-	default:
-		xj_fail(o, -EINVAL);
-	}
-}
-
-/* A constraint object at depth. A number on "queue" also gets "unit":
- * "packets" or the name of its unit. */
-static void xj_constraint(struct xj_out *o, const struct xir_constraint *c, unsigned depth)
-{
-	if (!c->prop || (unsigned)c->op > XIR_GE) {
-		xj_fail(o, -EINVAL);
-		return;
-	}
-	xj_key(o, true, depth + 1, "property");
-	xj_str(o, c->prop->name);
-	xj_key(o, false, depth + 1, "op");
-	xj_str(o, xir_op_str(c->op));
-	xj_key(o, false, depth + 1, "value");
-	xj_value(o, &c->value);
-	if (c->prop->type == XP_QUEUE && (c->value.type == XV_INT || c->value.type == XV_FLOAT)) {
-		xj_key(o, false, depth + 1, "unit");
-		xj_str(o, c->value.unit == XU_NONE ? "packets" : xir_unit_name(c->value.unit));
-	}
-	xj_end_object(o, depth);
-}
-
-/* The array of the constraints in cs, as the value of a key at depth. */
-static void xj_cset(struct xj_out *o, const struct xir_cset *cs, unsigned depth)
-{
-	size_t i;
-
-	for (i = 0; i < cs->n; i++) {
-		xj_item(o, i, depth);
-		xj_constraint(o, &cs->v[i], depth + 1);
-	}
-	xj_end_array(o, cs->n, depth);
-}
-
-/* The name of node idx; an index past the nodes is a broken XIR. */
-static void xj_node_ref(struct xj_out *o, const struct xir *x, uint32_t idx)
-{
-	if (idx >= x->nnodes)
-		xj_fail(o, -EINVAL);
-	else
-		xj_str(o, x->nodes[idx].name);
-}
-
-static void xj_node(struct xj_out *o, const struct xir_node *n, unsigned depth)
-{
-	xj_key(o, true, depth + 1, "name");
-	xj_str(o, n->name);
-	xj_key(o, false, depth + 1, "constraints");
-	xj_cset(o, &n->cons, depth + 1);
-	xj_end_object(o, depth);
-}
-
-static void xj_link(struct xj_out *o, const struct xir *x, const struct xir_link *l,
-		    unsigned depth)
-{
-	size_t k;
-
-	xj_key(o, true, depth + 1, "name");
-	xj_str(o, l->name);
-	xj_key(o, false, depth + 1, "endpoints");
-	for (k = 0; k < l->nep; k++) {
-		xj_item(o, k, depth + 1);
-		xj_key(o, true, depth + 3, "node");
-		xj_node_ref(o, x, l->ep[k].node);
-		xj_key(o, false, depth + 3, "constraints");
-		xj_cset(o, &l->ep[k].cons, depth + 3);
-		xj_end_object(o, depth + 2);
-	}
-	xj_end_array(o, l->nep, depth + 1);
-	xj_key(o, false, depth + 1, "constraints");
-	xj_cset(o, &l->cons, depth + 1);
-	xj_end_object(o, depth);
-}
-
-/* A command object at depth: "node" and "cmd", then "background" and
- * "expect" only when set. */
-static void xj_command(struct xj_out *o, const struct xir *x, const struct xir_command *c,
-		       unsigned depth)
-{
-	xj_key(o, true, depth + 1, "node");
-	xj_node_ref(o, x, c->node);
-	xj_key(o, false, depth + 1, "cmd");
-	xj_str(o, c->cmd);
-	if (c->background) {
-		xj_key(o, false, depth + 1, "background");
-		xj_lit(o, "true");
-	}
-	if (c->expect) {
-		xj_key(o, false, depth + 1, "expect");
-		xj_str(o, c->expect);
-	}
-	xj_end_object(o, depth);
-}
-
-static void xj_task(struct xj_out *o, const struct xir *x, const struct xir_task *t,
-		    unsigned depth)
-{
-	size_t k;
-
-	xj_key(o, true, depth + 1, "name");
-	xj_str(o, t->name);
-	xj_key(o, false, depth + 1, "commands");
-	for (k = 0; k < t->ncmd; k++) {
-		xj_item(o, k, depth + 1);
-		xj_command(o, x, &t->cmd[k], depth + 2);
-	}
-	xj_end_array(o, t->ncmd, depth + 1);
-	xj_key(o, false, depth + 1, "timeout");
-	xj_int(o, t->timeout_ns);
-	xj_end_object(o, depth);
-}
-
-/* The document, streamed: nothing is held but the output buffer. The
- * element loops stop at the first error. */
-static void xj_doc(struct xj_out *o, const struct xir *x)
-{
-	size_t i;
-
-	xj_key(o, true, 1, "version");
-	xj_int(o, XIR_VERSION);
-	xj_key(o, false, 1, "name");
-	xj_str(o, x->name);
-	xj_key(o, false, 1, "constraints");
-	xj_cset(o, &x->cons, 1);
-	xj_key(o, false, 1, "nodes");
-	for (i = 0; i < x->nnodes && !o->err; i++) {
-		xj_item(o, i, 1);
-		xj_node(o, &x->nodes[i], 2);
-	}
-	xj_end_array(o, x->nnodes, 1);
-	xj_key(o, false, 1, "links");
-	for (i = 0; i < x->nlinks && !o->err; i++) {
-		xj_item(o, i, 1);
-		xj_link(o, x, &x->links[i], 2);
-	}
-	xj_end_array(o, x->nlinks, 1);
-	xj_key(o, false, 1, "tasks");
-	for (i = 0; i < x->ntasks && !o->err; i++) {
-		xj_item(o, i, 1);
-		xj_task(o, x, &x->tasks[i], 2);
-	}
-	xj_end_array(o, x->ntasks, 1);
-	xj_end_object(o, 0);
-	xj_lit(o, "\n");
-}
-
-/* On error the file may hold part of a document. */
-int xjson_write(const struct xir *x, FILE *f)
-{
-	struct xj_out *o = malloc(sizeof(*o));
-	int r;
-
-	if (!o)
-		return -ENOMEM;
-	o->f = f;
-	o->err = 0;
-	o->len = 0;
-	xj_doc(o, x);
-	xj_flush(o);
-	r = o->err;
-	if (!r && fflush(f))
-		r = errno ? -errno : -EIO;
-	free(o);
-	return r;
-}
-
-char *xjson_dumps(const struct xir *x)
-{
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
-	int r;
-
-	if (!f)
-		return NULL;
-	r = xjson_write(x, f);
-	if (fclose(f) && !r)
-		r = -ENOMEM;
-	if (r) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* ---------------------------------------------------------------- reading */
 
 /* The reader's state. Functions named xr_* report problems to d and carry
  * on; they return 0, or -ENOMEM to stop everything. Whether the document
@@ -482,49 +111,46 @@ static void xr_keys(struct xr *rd, const char *where, json_t *obj, const char *c
 	}
 }
 
-/* Fetch obj[key] as a string into *s. An optional key may be absent or
- * null (*s is then NULL). Returns 0, or -EINVAL after reporting a missing
- * key or another type. */
-static int xr_str(struct xr *rd, const char *where, json_t *obj, const char *key, bool required,
-		  const char **s)
+/* Fetch obj[key] into *out when it has type type (named noun in the
+ * message). An optional key may be absent or null (*out is then NULL).
+ * Returns 0, or -EINVAL after reporting a missing key or another type. */
+static int xr_field(struct xr *rd, const char *where, json_t *obj, const char *key, bool required,
+		    json_type type, const char *noun, json_t **out)
 {
 	json_t *v = json_object_get(obj, key);
 
-	*s = NULL;
+	*out = NULL;
 	if (!v || (!required && json_is_null(v))) {
 		if (!required)
 			return 0;
 		xr_error(rd, NULL, "%s: missing \"%s\"", where, key);
 		return -EINVAL;
 	}
-	if (!json_is_string(v)) {
-		xr_error(rd, NULL, "%s: \"%s\" must be a string", where, key);
+	if (json_typeof(v) != type) {
+		xr_error(rd, NULL, "%s: \"%s\" must be %s", where, key, noun);
 		return -EINVAL;
 	}
-	*s = json_string_value(v);
+	*out = v;
 	return 0;
 }
 
-/* Fetch obj[key] as an array into *a, like xr_str. An absent optional array
- * comes back as NULL, which jansson treats as empty. */
+/* Fetch obj[key] as a string into *s, like xr_field. */
+static int xr_str(struct xr *rd, const char *where, json_t *obj, const char *key, bool required,
+		  const char **s)
+{
+	json_t *v;
+	int r = xr_field(rd, where, obj, key, required, JSON_STRING, "a string", &v);
+
+	*s = v ? json_string_value(v) : NULL;
+	return r;
+}
+
+/* Fetch obj[key] as an array into *a, like xr_field. An absent optional
+ * array comes back as NULL, which jansson treats as empty. */
 static int xr_array(struct xr *rd, const char *where, json_t *obj, const char *key,
 		    bool required, json_t **a)
 {
-	json_t *v = json_object_get(obj, key);
-
-	*a = NULL;
-	if (!v || (!required && json_is_null(v))) {
-		if (!required)
-			return 0;
-		xr_error(rd, NULL, "%s: missing \"%s\"", where, key);
-		return -EINVAL;
-	}
-	if (!json_is_array(v)) {
-		xr_error(rd, NULL, "%s: \"%s\" must be an array", where, key);
-		return -EINVAL;
-	}
-	*a = v;
-	return 0;
+	return xr_field(rd, where, obj, key, required, JSON_ARRAY, "an array", a);
 }
 
 /* True when v is an object; reports it otherwise. */
@@ -685,6 +311,25 @@ static int xr_cset(struct xr *rd, const char *where, json_t *ja, struct xir_cset
 	return r;
 }
 
+/* Start reading element i (0-based) of "nodes", "links" or "tasks": where
+ * becomes "KIND N", then "KIND 'NAME'" once the name is read into *name
+ * (NULL when absent or wrong), and unknown keys are reported. Returns false,
+ * after reporting, when the element is not an object. */
+static bool xr_element(struct xr *rd, const char *kind, size_t i, json_t *j, bool name_required,
+		       const char *const *keys, size_t nkeys, char where[XJ_WHERE_MAX],
+		       const char **name)
+{
+	*name = NULL;
+	snprintf(where, XJ_WHERE_MAX, "%s %zu", kind, i + 1);
+	if (!xr_is_object(rd, where, j))
+		return false;
+	xr_str(rd, where, j, "name", name_required, name);
+	if (*name)
+		snprintf(where, XJ_WHERE_MAX, "%s '%.64s'", kind, *name);
+	xr_keys(rd, where, j, keys, nkeys);
+	return true;
+}
+
 /* Read the i-th (0-based) element of "nodes". */
 static int xr_node(struct xr *rd, size_t i, json_t *jn)
 {
@@ -695,13 +340,8 @@ static int xr_node(struct xr *rd, size_t i, json_t *jn)
 	uint32_t idx;
 	int r;
 
-	snprintf(where, sizeof(where), "node %zu", i + 1);
-	if (!xr_is_object(rd, where, jn))
+	if (!xr_element(rd, "node", i, jn, true, keys, UTIL_ARRAY_SIZE(keys), where, &name))
 		return 0;
-	xr_str(rd, where, jn, "name", true, &name);
-	if (name)
-		snprintf(where, sizeof(where), "node '%.64s'", name);
-	xr_keys(rd, where, jn, keys, UTIL_ARRAY_SIZE(keys));
 	xr_array(rd, where, jn, "constraints", false, &cons);
 	if (!name)
 		return xr_cset(rd, where, cons, NULL);
@@ -743,6 +383,22 @@ static int xr_endpoint(struct xr *rd, const char *lwhere, size_t k, json_t *je, 
 	return xr_cset(rd, where, cons, &l->ep[l->nep - 1].cons);
 }
 
+/* Reads element k of an endpoint or command array (owner: the link or task
+ * index, UINT32_MAX to only check). */
+typedef int (*xr_sub_fn)(struct xr *rd, const char *where, size_t k, json_t *j, uint32_t owner);
+
+/* Read every element of array a (NULL: none) with fn, until an error or a
+ * full diagnostics list. Returns 0 or fn's negative errno. */
+static int xr_each(struct xr *rd, const char *where, json_t *a, xr_sub_fn fn, uint32_t owner)
+{
+	size_t k;
+	int r = 0;
+
+	for (k = 0; k < json_array_size(a) && !r && !xr_stop(rd); k++)
+		r = fn(rd, where, k, json_array_get(a, k), owner);
+	return r;
+}
+
 /* Read the i-th (0-based) element of "links". A link's name may be absent
  * or null: xjson_read names it as the compiler does (xir_finish). */
 static int xr_link(struct xr *rd, size_t i, json_t *jl)
@@ -752,22 +408,16 @@ static int xr_link(struct xr *rd, size_t i, json_t *jl)
 	const char *name;
 	json_t *eps, *cons;
 	uint32_t li = UINT32_MAX;
-	size_t k;
 	int r = 0;
 
-	snprintf(where, sizeof(where), "link %zu", i + 1);
-	if (!xr_is_object(rd, where, jl))
+	if (!xr_element(rd, "link", i, jl, false, keys, UTIL_ARRAY_SIZE(keys), where, &name))
 		return 0;
-	if (!xr_str(rd, where, jl, "name", false, &name) && name)
-		snprintf(where, sizeof(where), "link '%.64s'", name);
-	xr_keys(rd, where, jl, keys, UTIL_ARRAY_SIZE(keys));
 	xr_array(rd, where, jl, "endpoints", true, &eps);
 	xr_array(rd, where, jl, "constraints", false, &cons);
 	r = xir_add_link(rd->x, name, xir_noloc(), &li);
 	if (r)
 		return r == -E2BIG ? -ENOMEM : r;
-	for (k = 0; k < json_array_size(eps) && !r && !xr_stop(rd); k++)
-		r = xr_endpoint(rd, where, k, json_array_get(eps, k), li);
+	r = xr_each(rd, where, eps, xr_endpoint, li);
 	if (!r)
 		r = xr_cset(rd, where, cons, &rd->x->links[li].cons);
 	return r;
@@ -818,16 +468,10 @@ static int xr_task(struct xr *rd, size_t i, json_t *jt)
 	const char *name;
 	json_t *cmds, *jto;
 	uint32_t ti = UINT32_MAX;
-	size_t k;
 	int r = 0;
 
-	snprintf(where, sizeof(where), "task %zu", i + 1);
-	if (!xr_is_object(rd, where, jt))
+	if (!xr_element(rd, "task", i, jt, true, keys, UTIL_ARRAY_SIZE(keys), where, &name))
 		return 0;
-	xr_str(rd, where, jt, "name", true, &name);
-	if (name)
-		snprintf(where, sizeof(where), "task '%.64s'", name);
-	xr_keys(rd, where, jt, keys, UTIL_ARRAY_SIZE(keys));
 	xr_array(rd, where, jt, "commands", true, &cmds);
 	jto = json_object_get(jt, "timeout");
 	if (json_is_integer(jto)) {
@@ -838,9 +482,7 @@ static int xr_task(struct xr *rd, size_t i, json_t *jt)
 	}
 	if (name)
 		r = xir_add_task(rd->x, name, timeout, xir_noloc(), &ti);
-	for (k = 0; k < json_array_size(cmds) && !r && !xr_stop(rd); k++)
-		r = xr_command(rd, where, k, json_array_get(cmds, k), ti);
-	return r;
+	return r ? r : xr_each(rd, where, cmds, xr_command, ti);
 }
 
 /* Read every element of top-level array key with fn. Returns 0 or -ENOMEM. */

@@ -1,0 +1,160 @@
+/* check_tasks: check_tasks (commands on known devices, valid expect
+ * regexes, timeouts above 0) and check_virt (a device that may not be a VM
+ * but needs one). */
+#include "check_int.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* True for NULL or a string of only white space. */
+static bool blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return false;
+	return true;
+}
+
+/* One command of a task: a device that exists, a command, a valid regex. */
+static void check_command(const struct xir *x, const char *tl, const struct xir_task *t, size_t j,
+			  struct diag_list *d)
+{
+	const struct xir_command *c = &t->cmd[j];
+	struct src_loc loc = check_pick_loc(c->loc, t->loc);
+	char n[XIR_NAME_BUF], re_s[XIR_NAME_BUF], err[160];
+	regex_t re;
+	int r;
+
+	if (c->node >= x->nnodes) {
+		diag_error(d, loc, NULL, "%s: command %zu names no device (index %u)", tl, j + 1,
+			   c->node);
+		return;
+	}
+	xir_fmt_node(x, c->node, n);
+	if (blank(c->cmd))
+		diag_error(d, loc, "give run() a command line", "%s: command %zu on '%s' is empty", tl,
+			   j + 1, n);
+	if (!c->expect)
+		return;
+	r = regcomp(&re, c->expect, REG_EXTENDED | REG_NOSUB);
+	if (!r) {
+		regfree(&re);
+		return;
+	}
+	regerror(r, &re, err, sizeof(err));
+	xir_fmt_clean(re_s, sizeof(re_s), c->expect);
+	diag_error(d, loc, "expect takes a POSIX extended regular expression",
+		   "%s: command %zu on '%s': expect \"%s\" is not a valid regular expression: %s",
+		   tl, j + 1, n, re_s, err);
+}
+
+/* Every task has commands, a positive timeout, and well-formed commands. */
+void check_tasks(const struct xir *x, struct diag_list *d)
+{
+	char tl[XIR_LABEL_BUF], n[XIR_NAME_BUF], tmo[48];
+	size_t i, j;
+
+	for (i = 0; i < x->ntasks && !diag_full(d); i++) {
+		const struct xir_task *t = &x->tasks[i];
+
+		xir_fmt_clean(n, sizeof(n), t->name);
+		snprintf(tl, sizeof(tl), "task '%s'", n);
+		if (!t->ncmd)
+			diag_error(d, t->loc, "add run(device, 'command') to it",
+				   "%s: it has no commands", tl);
+		if (t->timeout_ns <= 0) {
+			xir_fmt_quantity(tmo, sizeof(tmo), t->timeout_ns, XU_NS);
+			diag_error(d, t->loc, "write timeout=s(30), for example",
+				   "%s: the timeout must be positive, not %s", tl, tmo);
+		}
+		for (j = 0; j < t->ncmd && !diag_full(d); j++)
+			check_command(x, tl, t, j, d);
+	}
+}
+
+/* ---- check_virt ---- */
+
+/* The node's virt == false, or NULL. */
+static const struct xir_constraint *virt_false(const struct xir_node *nd)
+{
+	size_t i;
+
+	for (i = 0; i < nd->cons.n; i++) {
+		const struct xir_constraint *c = &nd->cons.v[i];
+
+		if (c->prop && !strcmp(c->prop->name, "virt") && c->op == XIR_EQ &&
+		    c->value.type == XV_BOOL && !c->value.b)
+			return c;
+	}
+	return NULL;
+}
+
+/* The first constraint of cs that needs a VM, or NULL. */
+static const struct xir_constraint *cset_needs_vm(const struct xir_cset *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].prop && xir_constraint_needs_vm(&cs->v[i]))
+			return &cs->v[i];
+	return NULL;
+}
+
+/* At the virt == false: "but <why><where> needs a VM". */
+static void report_virt(const struct xir *x, size_t node, const struct xir_constraint *vf,
+			const struct xir_constraint *why, const char *where, struct diag_list *d)
+{
+	char n[XIR_NAME_BUF], w[XIR_CONS_BUF];
+
+	diag_error(d, check_pick_loc(vf->loc, x->nodes[node].loc),
+		   "only a VM can meet that: remove virt == false or the other constraint",
+		   "device '%s': virt == false, but %s%s needs a VM", xir_fmt_node(x, node, n),
+		   xir_fmt_cons(w, why), where);
+}
+
+/* virt == false on a node that needs a VM for another constraint, on the
+ * node itself or on one of its endpoints. O(nodes + endpoints). */
+void check_virt(const struct xir *x, struct diag_list *d)
+{
+	const struct xir_constraint **vf;
+	const struct xir_constraint *why;
+	char l[XIR_LABEL_BUF], where[XIR_LABEL_BUF + 8];
+	size_t i, j, count = 0;
+
+	if (!x->nnodes || diag_full(d))
+		return;
+	vf = calloc(x->nnodes, sizeof(*vf));
+	if (!vf) {
+		d->oom = true;
+		return;
+	}
+	for (i = 0; i < x->nnodes && !diag_full(d); i++) {
+		vf[i] = virt_false(&x->nodes[i]);
+		if (!vf[i])
+			continue;
+		why = cset_needs_vm(&x->nodes[i].cons);
+		if (why) {
+			report_virt(x, i, vf[i], why, "", d);
+			vf[i] = NULL; /* reported once */
+		} else {
+			count++;
+		}
+	}
+	for (i = 0; i < x->nlinks && count && !diag_full(d); i++)
+		for (j = 0; j < x->links[i].nep; j++) {
+			const struct xir_endpoint *e = &x->links[i].ep[j];
+
+			if (e->node >= x->nnodes || !vf[e->node])
+				continue;
+			why = cset_needs_vm(&e->cons);
+			if (!why)
+				continue;
+			snprintf(where, sizeof(where), " on %s", xir_fmt_link(x, i, l));
+			report_virt(x, e->node, vf[e->node], why, where, d);
+			vf[e->node] = NULL;
+			count--;
+		}
+	free(vf);
+}
