@@ -700,18 +700,23 @@ static int stop_process(const struct db_obj *o)
 	return r == -ETIMEDOUT ? 0 : r; /* SIGKILLed: it cannot hold anything */
 }
 
-/* Wait up to 2 s for a root link to disappear on its own. */
-static bool port_gone(struct nl_sock *s, const char *name)
-{
-	struct timespec ts = { 0, 2 * 1000 * 1000 };
-	int i;
+/* How long teardown waits for a LAN port's root-side veth to go on its
+ * own once its node's namespace is deleted. The kernel unregisters the
+ * pairs of a deleted namespace in batches in the background (cleanup_net);
+ * under load a thousand of them take about a second. 2 s leaves room for
+ * that, and a port still there after it is deleted by hand anyway. */
+#define TD_PORT_GONE_MS 2000
 
-	for (i = 0; i < 1000; i++) {
-		if (!nl_link_exists(s, name))
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
+/* Wait for root link name to disappear on its own, on its RTM_DELLINK
+ * event. 1 when it is gone, 0 when it is still there after
+ * TD_PORT_GONE_MS, or a negative errno when that could not be found out. */
+static int port_gone(struct nl_sock *s, const char *name)
+{
+	int r = nl_link_wait_gone(s, name, TD_PORT_GONE_MS);
+
+	if (r == -ETIMEDOUT)
+		return 0;
+	return r < 0 ? r : 1;
 }
 
 static int td_task(void *ctx, unsigned worker, void *arg)
@@ -743,7 +748,12 @@ static int td_task(void *ctx, unsigned worker, void *arg)
 		 * removes such pairs in one batch, in the background, far faster
 		 * than one RTM_DELLINK each (about 20 ms apiece). Give it a
 		 * moment before deleting what is left by hand. */
-		if (o->kind == DB_LINK && port_gone(c->root[worker], o->name)) {
+		r = o->kind == DB_LINK ? port_gone(c->root[worker], o->name) : 0;
+		if (r < 0) {
+			td_fail(c, o, strerror(-r));
+			break;
+		}
+		if (r > 0) {
 			td_count(c, &c->st->links);
 			break;
 		}
