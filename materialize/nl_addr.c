@@ -28,7 +28,7 @@ int nl_addr_add(struct nl_sock *s, const char *ifname, const struct addr_prefix 
 	ifindex = nl_ifindex(s, ifname);
 	if (ifindex < 0)
 		return nl_req_fail(s, err, ifindex, "cannot find the link %s: %s",
-				ifname ? ifname : "(null)", strerror(-ifindex));
+				   ifname ? ifname : "(null)", strerror(-ifindex));
 	ifa = nl_req_start(s, &r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)a->family;
 	ifa->ifa_prefixlen = (uint8_t)(a->plen > 255 ? 255 : a->plen);

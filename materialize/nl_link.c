@@ -148,7 +148,7 @@ int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, 
 	m = nl_ifindex(s, master);
 	if (m < 0)
 		return nl_req_fail(s, err, m, "cannot find the bridge %s: %s", master ? master : "(null)",
-				strerror(-m));
+				   strerror(-m));
 	link_change_start(s, &r, name);
 	nl_req_put_u32(&r, IFLA_MASTER, (uint32_t)m);
 	return nl_req_submit(s, &r, 0, err);

@@ -25,7 +25,7 @@
 /* Start a request at the tail of the send buffer and return its fixed
  * header of hdrlen bytes, zeroed. */
 void *nl_req_init(struct nl_sock *s, struct nl_req *r, uint16_t type, uint16_t flags,
-		      size_t hdrlen)
+		  size_t hdrlen)
 {
 	r->nlh = mnl_nlmsg_put_header(s->buf + s->len);
 	r->nlh->nlmsg_type = type;
@@ -42,7 +42,7 @@ void *nl_req_init(struct nl_sock *s, struct nl_req *r, uint16_t type, uint16_t f
  * might not fit behind it, or its ack or a veth peer to bring up might not
  * fit in the budgets. */
 void *nl_req_start(struct nl_sock *s, struct nl_req *r, uint16_t type, uint16_t flags,
-		       size_t hdrlen)
+		   size_t hdrlen)
 {
 	size_t room = s->cap < s->send_max ? s->cap : s->send_max;
 
@@ -119,8 +119,8 @@ int nl_req_fail(struct nl_sock *s, struct nl_err *err, int code, const char *fmt
  * ok: a negative errno that counts as success; a failure is recorded at
  * index. Returns 0 or err->code. */
 int nl_req_transact(struct nl_sock *s, struct nl_req *r, int ok, size_t index,
-			struct nl_err *err, void (*reply)(const struct nlmsghdr *, void *),
-			void *reply_data)
+		    struct nl_err *err, void (*reply)(const struct nlmsghdr *, void *),
+		    void *reply_data)
 {
 	struct nl_pending p = { .seq = r->nlh->nlmsg_seq, .index = (uint32_t)index, .ok = ok };
 	struct nl_wait w = { .pend = &p, .n = 1, .err = err, .reply = reply,
@@ -138,7 +138,7 @@ int nl_req_submit(struct nl_sock *s, struct nl_req *r, int ok, struct nl_err *er
 
 	if (r->full)
 		return nl_req_fail(s, err, -EMSGSIZE, "the request does not fit in %d bytes",
-				NL_MSG_MAX);
+				   NL_MSG_MAX);
 	if (!s->batching)
 		return nl_req_transact(s, r, ok, 0, err, NULL, NULL);
 	s->pend[s->nq].seq = nlh->nlmsg_seq;
@@ -250,9 +250,8 @@ void nl_defer_run(struct nl_sock *s, struct nl_err *err)
 			h = NULL;
 			r = nl_open(&h, d->ns_fd);
 			if (r) {
-				nl_err_record(err, r, d->index,
-					   "cannot bring %s up: no netlink socket in its namespace: %s",
-					   d->name, strerror(-r));
+				nl_err_record(err, r, d->index, "cannot bring %s up: %s: %s", d->name,
+					      "no netlink socket in its namespace", strerror(-r));
 				continue;
 			}
 			cur = st;

@@ -17,6 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* What a sendto leaves unused of the send buffer: the kernel's 32 bytes
+ * (see sock_setup) and as many again for the skb's own alignment. */
+#define NL_SNDBUF_SLACK 64
+
 /* ---- errors ------------------------------------------------------------ */
 
 void nl_err_clear(struct nl_err *err)
@@ -83,7 +87,7 @@ static int sock_setup(struct nl_sock *s)
 	fd = mnl_socket_get_fd(s->mnl);
 	/* netlink_sendmsg refuses a message longer than sk_sndbuf - 32. */
 	snd = sock_buf_set(fd, SO_SNDBUFFORCE, SO_SNDBUF, NL_BATCH_BUF);
-	s->send_max = snd > 64 ? snd - 64 : 0;
+	s->send_max = snd > NL_SNDBUF_SLACK ? snd - NL_SNDBUF_SLACK : 0;
 	if (s->send_max > NL_BATCH_BUF)
 		s->send_max = NL_BATCH_BUF;
 	if (s->send_max < NL_MSG_MAX)
@@ -301,6 +305,6 @@ int nl_send_and_wait(struct nl_sock *s, const void *buf, size_t len, struct nl_w
 	r = wait_acks(s, w);
 	if (r < 0)
 		nl_err_record(w->err, r, w->pend[w->next < w->n ? w->next : w->n - 1].index,
-			   "no acknowledgement from the kernel: %s", strerror(-r));
+			      "no acknowledgement from the kernel: %s", strerror(-r));
 	return r;
 }

@@ -27,7 +27,7 @@ static void img_cpio_pad(struct util_buf *b)
 
 /* Append one entry. Its parent directories must be there already. */
 void img_cpio_entry(struct img_cpio *c, const char *name, unsigned mode, unsigned rmaj,
-			   unsigned rmin, const void *data, size_t len)
+		    unsigned rmin, const void *data, size_t len)
 {
 	util_buf_printf(&c->b, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
 			++c->ino, mode, 0u, 0u, S_ISDIR(mode) ? 2u : 1u, 0u, len, 0u, 0u, rmaj,
@@ -67,7 +67,7 @@ void img_cpio_dirs(struct img_cpio *c, const char *path)
 
 /* Append a file and the directories above it. */
 void img_cpio_file(struct img_cpio *c, const char *name, unsigned mode, const void *data,
-			  size_t len)
+		   size_t len)
 {
 	const char *slash = strrchr(name, '/');
 
@@ -161,7 +161,7 @@ static void img_cpio_mods(struct img_cpio *c, const struct img_mods *m, const ch
 
 /* Write tmp/out/initrd.img. */
 int img_initrd(const char *tmp, const struct img_inputs *in, const struct img_mods *m,
-		      char *err, size_t errlen)
+	       char *err, size_t errlen)
 {
 	static const char *const dirs[] = { "bin", "sbin", "usr/bin", "usr/sbin", "dev", "etc",
 					    "proc", "sys", "run", "tmp", "root", "lib/modules" };

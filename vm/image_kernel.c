@@ -53,7 +53,7 @@ static int img_find_deb(const char *dir, char *buf, size_t len)
 
 /* Download and unpack the kernel package into tmp/pkg. */
 int img_fetch(const char *tmp, const struct img_inputs *in, img_progress_fn progress,
-		     void *arg, char *err, size_t errlen)
+	      void *arg, char *err, size_t errlen)
 {
 	char spec[200], what[300], deb[1024], pkgdir[600];
 	const char *dl[] = { "apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", spec, NULL };

@@ -159,7 +159,7 @@ static void img_memo_put(const char *cache, const char *stamp, const struct img_
 
 /* See image_impl.h. */
 int img_key(const char *cache, struct img_inputs *in, char key[17], char *err,
-		      size_t errlen)
+	    size_t errlen)
 {
 	struct util_buf *t = &in->text;
 	char stamp[512];
