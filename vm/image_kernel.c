@@ -86,6 +86,10 @@ int img_fetch(const char *tmp, const struct img_inputs *in, img_progress_fn prog
 
 /* ---- ELF: module info, PVH note, static binaries ---- */
 
+/* More program headers than this and the file is not a kernel or a
+ * busybox (they have a handful). */
+#define IMG_ELF_MAX_PHDRS 256
+
 /* Section header i of the ELF64 image elf (len bytes) into *sh, copied
  * (the image need not be aligned). false when it lies outside. */
 static bool img_elf_shdr(const uint8_t *elf, size_t len, size_t i, Elf64_Shdr *sh)
@@ -155,38 +159,48 @@ int img_modinfo_get(const uint8_t *ko, size_t len, const char *key, const char *
 static int img_elf_phdrs(int fd, Elf64_Phdr **phdrs)
 {
 	Elf64_Ehdr eh;
+	ssize_t got;
 	size_t sz;
 
 	*phdrs = NULL;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	got = pread(fd, &eh, sizeof(eh), 0);
+	if (got < 0)
+		return -errno;
+	if (got != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh.e_phnum > 256)
+	    eh.e_phnum > IMG_ELF_MAX_PHDRS)
 		return 0;
 	sz = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
 	*phdrs = malloc(sz ? sz : 1);
 	if (!*phdrs)
 		return -ENOMEM;
-	if (pread(fd, *phdrs, sz, (off_t)eh.e_phoff) != (ssize_t)sz) {
+	got = pread(fd, *phdrs, sz, (off_t)eh.e_phoff);
+	if (got != (ssize_t)sz) {
 		free(*phdrs);
 		*phdrs = NULL;
-		return 0;
+		return got < 0 ? -errno : 0; /* cut short: not an ELF we can use */
 	}
 	return eh.e_phnum;
 }
 
-/* Whether the PT_NOTE segments of the ELF open at fd (program headers ph,
- * n of them) hold a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY). */
-static bool img_notes_have_pvh(int fd, const Elf64_Phdr *ph, int n)
+/* 1 when the PT_NOTE segments of the ELF open at fd (program headers ph,
+ * n of them) hold a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY), 0 when
+ * not (a segment cut short counts as holding none), or -errno. */
+static int img_notes_have_pvh(int fd, const Elf64_Phdr *ph, int n)
 {
 	uint8_t buf[4096];
 	size_t off, len;
+	ssize_t got;
 	int i;
 
 	for (i = 0; i < n; i++) {
 		if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > sizeof(buf))
 			continue;
 		len = (size_t)ph[i].p_filesz;
-		if (pread(fd, buf, len, (off_t)ph[i].p_offset) != (ssize_t)len)
+		got = pread(fd, buf, len, (off_t)ph[i].p_offset);
+		if (got < 0)
+			return -errno;
+		if ((size_t)got != len)
 			continue;
 		for (off = 0; off + sizeof(Elf64_Nhdr) <= len;) {
 			Elf64_Nhdr nh;
@@ -197,11 +211,11 @@ static bool img_notes_have_pvh(int fd, const Elf64_Phdr *ph, int n)
 			desc = name + ((nh.n_namesz + 3u) & ~3u);
 			if (nh.n_namesz == 4 && desc <= len && !memcmp(buf + name, "Xen", 4) &&
 			    nh.n_type == 18 /* XEN_ELFNOTE_PHYS32_ENTRY */)
-				return true;
+				return 1;
 			off = desc + ((nh.n_descsz + 3u) & ~3u);
 		}
 	}
-	return false;
+	return 0;
 }
 
 /* 1 when the ELF at path has a Xen PVH entry note, so QEMU can boot it
