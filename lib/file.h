@@ -10,7 +10,8 @@
 
 /* Read all of path into *data (NUL-terminated, the caller frees it) and its
  * length into *len. A file larger than max bytes is -EFBIG (it is not what
- * the caller thinks it is). Returns 0 or a negative errno. */
+ * the caller thinks it is). Returns 0 or a negative errno. For regular
+ * files: it reads as many bytes as fstat says, and /proc files say 0. */
 int file_read_all(const char *path, size_t max, char **data, size_t *len);
 
 /* Write all len bytes of data to fd, going on after EINTR and a short
