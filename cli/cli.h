@@ -1,6 +1,9 @@
 /* cli: the command line. Each subcommand is an entry in the table in
  * main.c; it returns the process exit status: 0 success, 1 a user error
- * (the message names the file, node or link), 2 a system failure. */
+ * (the message names the file, node or link), 2 a system failure. The
+ * layers, each using only those below it: main.c (the table) -> cmd_*.c
+ * (one command each; cmd_internal.c the hidden ones vtb runs itself) ->
+ * experiment.c (what the experiment commands share) -> format.c, err.c. */
 #ifndef VTB_CLI_H
 #define VTB_CLI_H
 
@@ -52,7 +55,7 @@ int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_ex
 int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,
 			  struct build_error *err);
 
-/* Print "vtb: " + message to stderr. */
+/* Print "vtb: " + message to stderr (err.c). */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "8 GiB", "100 Mbit/s", "1 ms", "2.2 GHz", "0.2", "'10.0.0.1/24'" */

@@ -1,6 +1,5 @@
 /* experiment: what the experiment commands share. */
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,8 +8,8 @@
 #include "build.h"
 #include "cli.h"
 #include "db.h"
-#include "supervisor.h"
 #include "proc.h"
+#include "supervisor.h"
 
 int cli_need_root(const char *cmd)
 {
@@ -75,26 +74,4 @@ int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardo
 		proc_wait_gone(exp->owner_pid, exp->owner_start, CLI_SUP_STOP_MS);
 	json_decref(reply);
 	return build_teardown(db, exp->id, st, err);
-}
-
-int cmd_supervise(int argc, char **argv)
-{
-	if (argc != 4)
-		return CLI_USER;
-	return sup_main(argv[1], atoi(argv[2]), atoi(argv[3]));
-}
-
-int cmd_vmexec(int argc, char **argv)
-{
-	char err[UTIL_ERR_LEN];
-	int status = 0, r;
-
-	if (argc != 4)
-		return CLI_USER;
-	r = sup_vm_exec(argv[1], argv[2], argv[3], 24 * 3600 * 1000, 1, &status, err, sizeof(err));
-	if (r) {
-		cli_err("VM '%s': %s", argv[2], err);
-		return 126;
-	}
-	return status;
 }

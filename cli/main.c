@@ -1,5 +1,4 @@
 /* vtb: the command table and dispatch. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,17 +26,6 @@ static const struct cli_cmd commands[] = {
 	{ "clean", cmd_clean, "vtb clean",
 	  "remove what the journal lists for experiments whose vtb is gone (crash, kill -9)" },
 };
-
-void cli_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vtb: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {

@@ -81,12 +81,14 @@ static json_t *node_json(const struct db_exp *exp, const struct xir *x,
 	json_t *o = json_object(), *ifs = json_array();
 	char ns[160], mac[32];
 	size_t k;
+	int r;
 
 	build_netns_name(exp->id, x->nodes[i].name, ns, sizeof(ns));
 	json_object_set_new(o, "name", json_string(x->nodes[i].name));
 	json_object_set_new(o, "kind", json_string(n->kind == RZ_VM ? "vm" : "container"));
 	json_object_set_new(o, "netns", json_string(ns));
-	json_object_set_new(o, "state", json_string(netns_exists(ns) ? "up" : "missing"));
+	r = n->kind == RZ_VM ? 0 : netns_exists(ns);
+	json_object_set_new(o, "state", json_string(r > 0 ? "up" : r == 0 ? "missing" : "unknown"));
 	json_object_set_new(o, "cores", json_integer((json_int_t)n->cores));
 	json_object_set_new(o, "memory", json_integer((json_int_t)n->memory));
 	for (k = 0; k < n->nifs; k++) {

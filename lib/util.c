@@ -191,6 +191,18 @@ uint32_t util_hash(const char *s, size_t n)
 	return h;
 }
 
+uint64_t util_hash64(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
 void util_map_init(struct util_map *m)
 {
 	memset(m, 0, sizeof(*m));

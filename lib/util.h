@@ -62,8 +62,9 @@ size_t util_edit_distance(const char *a, const char *b, size_t max);
  * (distance at most max(1, strlen(word) / 3)); NULL otherwise. */
 const char *util_closest(const char *word, const char *const *names, size_t n);
 
-/* FNV-1a */
+/* FNV-1a, 32 and 64 bits (the wider one for cache keys that name files). */
 uint32_t util_hash(const char *s, size_t n);
+uint64_t util_hash64(const char *s, size_t n);
 
 /* A string -> uint32 map with open addressing. Keys are copied. */
 struct util_map {

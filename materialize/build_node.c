@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "ns.h"
 
 int build_tap_open(const char *name, bool persist)
 {
@@ -126,7 +127,7 @@ static int container_attach(struct build_ctx *c, unsigned worker, const struct b
 	}
 	if (rl->cls == RZ_LC_EMULATED) {
 		snprintf(ifname, sizeof(ifname), "%s", ifc->name);
-		r = netns_run_in(c->ns_fd[node], no_offload, ifname);
+		r = ns_run_in(c->ns_fd[node], no_offload, ifname);
 		if (r)
 			build_fail(c, strerror(-r),
 				  "cannot turn checksum offload off on %s in device '%s'", ifc->name,

@@ -6,7 +6,9 @@
  * never changes namespace, and the bind mounts keep the namespaces alive
  * after the thread exits. No fork, no exec. */
 #include "netns.h"
+#include "file.h"
 #include "nl.h"
+#include "ns.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <linux/magic.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -24,6 +27,9 @@
 #include <unistd.h>
 
 #define NETNS_PATH_MAX (sizeof(NETNS_UTS_DIR) + 1 + NAME_MAX + 1)
+/* How many bind mounts unbind peels off one file: a namespace is bound
+ * once, a few more only when `ip netns` or a crashed run stacked some. */
+#define NETNS_UNBIND_MAX 8
 
 /* A name is one path component. */
 static bool name_ok(const char *name)
@@ -35,13 +41,6 @@ static bool name_ok(const char *name)
 static void path_of(char *buf, const char *dir, const char *name)
 {
 	snprintf(buf, NETNS_PATH_MAX, "%s/%s", dir, name);
-}
-
-static int mkdir_ok(const char *dir)
-{
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 /* Make dir a mount point with shared propagation, binding it onto itself
@@ -109,8 +108,7 @@ static int dirs_prepare(void)
 	pthread_mutex_lock(&dirs_lock);
 	if (dirs_ready)
 		goto out_unlock;
-	if ((r = mkdir_ok(NETNS_RUN_DIR)) || (r = mkdir_ok("/run/vtb")) ||
-	    (r = mkdir_ok(NETNS_UTS_DIR)))
+	if ((r = file_mkdir_p(NETNS_RUN_DIR, 0755)) || (r = file_mkdir_p(NETNS_UTS_DIR, 0755)))
 		goto out_unlock;
 	tmpfs_if_empty(NETNS_RUN_DIR);
 	tmpfs_if_empty(NETNS_UTS_DIR);
@@ -138,7 +136,7 @@ static int unbind(const char *path)
 {
 	int r = 0, i;
 
-	for (i = 0; i < 8 && !umount2(path, MNT_DETACH); i++)
+	for (i = 0; i < NETNS_UNBIND_MAX && !umount2(path, MNT_DETACH); i++)
 		;
 	if (i == 0 && errno != EINVAL && errno != ENOENT)
 		r = -errno;
@@ -285,92 +283,39 @@ int netns_open_uts(const char *name)
 	return open_in(NETNS_UTS_DIR, name);
 }
 
-/* True when /run/netns/NAME is a bound namespace (an nsfs file), not just
- * a leftover empty file. */
-bool netns_exists(const char *name)
+/* 1 when /run/netns/NAME is a bound namespace (an nsfs file), 0 when it
+ * is not there or is just a leftover empty file, -EINVAL for a name that
+ * is no path component, or the negative errno of a failed look. */
+int netns_exists(const char *name)
 {
 	char path[NETNS_PATH_MAX];
 	struct statfs st;
 
 	if (!name_ok(name))
-		return false;
+		return -EINVAL;
 	path_of(path, NETNS_RUN_DIR, name);
-	return !statfs(path, &st) && st.f_type == NSFS_MAGIC;
-}
-
-/* See netns.h. The thread's original namespace is held by fd and restored
- * whatever fn returns. If restoring fails (it cannot in practice: we hold
- * the fd and had the right to leave), that errno is returned and the
- * thread is left in ns_fd's namespace: treat it as fatal. */
-int netns_run_in(int ns_fd, int (*fn)(void *arg), void *arg)
-{
-	int self, r;
-
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	if (setns(ns_fd, CLONE_NEWNET)) {
-		r = -errno;
-		goto out_close;
-	}
-	r = fn(arg);
-	if (setns(self, CLONE_NEWNET))
-		r = -errno;
-out_close:
-	close(self);
-	return r;
+	if (statfs(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	return st.f_type == NSFS_MAGIC;
 }
 
 struct sysctl_job {
-	const char *path, *value;
+	const char *key, *value;
 };
 
-/* Runs inside the namespace: /proc/sys/net resolves to the namespace of
- * the thread that opens the file. */
 static int sysctl_write(void *arg)
 {
 	const struct sysctl_job *j = arg;
-	size_t len = strlen(j->value), done = 0;
-	ssize_t n;
-	int fd, r = 0;
 
-	fd = open(j->path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		n = write(fd, j->value + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	return r;
+	return file_sysctl_write(j->key, j->value);
 }
 
-/* See netns.h. A key with a slash is a path as is (interface names such as
- * eth0.100 keep their dots); otherwise dots become slashes, as sysctl(8)
- * does. ns_fd -1: the caller's namespace. */
+/* See netns.h. ns_fd -1: the caller's namespace. */
 int netns_sysctl(int ns_fd, const char *key, const char *value)
 {
-	char path[PATH_MAX];
-	struct sysctl_job j = { .path = path, .value = value };
-	size_t i, start = sizeof("/proc/sys/") - 1;
-	int n;
+	struct sysctl_job j = { .key = key, .value = value };
 
-	if (!key || !*key || *key == '/' || !value || strstr(key, ".."))
-		return -EINVAL;
-	n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	if (!strchr(key, '/'))
-		for (i = start; path[i]; i++)
-			if (path[i] == '.')
-				path[i] = '/';
 	if (ns_fd < 0)
 		return sysctl_write(&j);
-	return netns_run_in(ns_fd, sysctl_write, &j);
+	return ns_run_in(ns_fd, sysctl_write, &j);
 }

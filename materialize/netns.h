@@ -5,8 +5,6 @@
 #ifndef VTB_NETNS_H
 #define VTB_NETNS_H
 
-#include <stdbool.h>
-
 #define NETNS_RUN_DIR "/run/netns"
 #define NETNS_UTS_DIR "/run/vtb/uts"
 
@@ -19,12 +17,12 @@ int netns_delete(const char *name);
 /* Open the bound namespace NAME: O_RDONLY|O_CLOEXEC fd, or a negative errno. */
 int netns_open(const char *name);
 int netns_open_uts(const char *name);
-bool netns_exists(const char *name);
-/* Run fn(arg) in this thread with its network namespace switched to ns_fd,
- * then switch back. Returns fn's result, or a negative errno from setns. */
-int netns_run_in(int ns_fd, int (*fn)(void *arg), void *arg);
-/* Write value to /proc/sys/KEY (dots or slashes) inside ns_fd, e.g.
- * "net/ipv4/ip_forward" "1". */
+/* 1 when NAME is bound (a live namespace), 0 when not, -EINVAL for a name
+ * that is no path component, or a negative errno when it cannot be told. */
+int netns_exists(const char *name);
+/* Write value to /proc/sys/KEY (dots or slashes) inside ns_fd (-1: the
+ * caller's namespace), e.g. "net/ipv4/ip_forward" "1"; see lib/file.h's
+ * file_sysctl_write. */
 int netns_sysctl(int ns_fd, const char *key, const char *value);
 
 #endif

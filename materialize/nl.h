@@ -6,7 +6,9 @@
  * given by fd) and is used by one thread at a time. Requests can be batched:
  * between nl_batch_begin and nl_batch_flush they are queued in one buffer and
  * sent with one sendto; the flush reads every ack and reports the first
- * failure with the index of the request that failed. */
+ * failure with the index of the request that failed.
+ *
+ * The module's files and what they share: materialize/nl_impl.h. */
 #ifndef VTB_NL_H
 #define VTB_NL_H
 
@@ -75,9 +77,19 @@ int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t
  * The caller must know the group holds only what it means to delete. */
 int nl_group_del(struct nl_sock *s, uint32_t group, struct nl_err *err);
 
-/* The ifindex of name, or -ENODEV. */
+/* The ifindex of name, -ENODEV when the socket's namespace has no such
+ * link, -EINVAL for a name no link can have (empty, IFNAMSIZ or longer),
+ * or another negative errno when the lookup failed. */
 int nl_ifindex(struct nl_sock *s, const char *name);
-/* True when a link with this name exists in the socket's namespace. */
-bool nl_link_exists(struct nl_sock *s, const char *name);
+/* 1 when a link with this name exists in the socket's namespace, 0 when
+ * it does not, or a negative errno when that could not be found out (a
+ * failed lookup is not an absent link). */
+int nl_link_exists(struct nl_sock *s, const char *name);
+/* Wait until the link name is gone from the socket's namespace, at most
+ * timeout_ms: on the kernel's RTM_DELLINK event (a socket subscribed to
+ * RTNLGRP_LINK before the link is looked up once, so no deletion is
+ * missed), not by polling. Returns 0 when it is gone (or never was),
+ * -ETIMEDOUT, or a negative errno. */
+int nl_link_wait_gone(struct nl_sock *s, const char *name, int timeout_ms);
 
 #endif

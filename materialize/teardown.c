@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dag.h"
@@ -47,11 +46,6 @@ static void td_fail(struct td_ctx *c, const struct db_obj *o, const char *label,
  * SIGKILL: it stops its VMs and the emulator in well under this. */
 #define TD_STOP_MS 2000
 
-/* How long a root-side port may take to go with its node's namespace: the
- * kernel's namespace cleanup removes such veth pairs in one batch in the
- * background (milliseconds; seconds when hundreds go at once). */
-#define TD_PORT_GONE_MS 2000
-
 /* Stop a journaled process if it is still the one we started. */
 static int td_process(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		      size_t len)
@@ -67,20 +61,23 @@ static int td_process(struct td_ctx *c, unsigned worker, const struct db_obj *o,
 	return r;
 }
 
-/* Wait for a root link to disappear on its own: 1 gone, 0 still there,
- * or a negative errno when the lookup failed (not "gone"). */
+/* How long teardown waits for a LAN port's root-side veth to go on its
+ * own once its node's namespace is deleted. The kernel unregisters the
+ * pairs of a deleted namespace in batches in the background (cleanup_net);
+ * under load a thousand of them take about a second. 2 s leaves room for
+ * that, and a port still there after it is deleted by hand anyway. */
+#define TD_PORT_GONE_MS 2000
+
+/* Wait for root link name to disappear on its own, on its RTM_DELLINK
+ * event. 1 when it is gone, 0 when it is still there after
+ * TD_PORT_GONE_MS, or a negative errno when that could not be found out. */
 static int port_gone(struct nl_sock *s, const char *name)
 {
-	int64_t deadline = util_mono_ms() + TD_PORT_GONE_MS;
-	struct timespec ts = { 0, 2 * 1000 * 1000 };
-	int r;
+	int r = nl_link_wait_gone(s, name, TD_PORT_GONE_MS);
 
-	for (;;) {
-		r = nl_link_exists(s, name);
-		if (r <= 0 || util_mono_ms() >= deadline)
-			return r < 0 ? r : !r;
-		nanosleep(&ts, NULL);
-	}
+	if (r == -ETIMEDOUT)
+		return 0;
+	return r < 0 ? r : 1;
 }
 
 /* A root-side link or bridge. One inside a node's namespace goes with the

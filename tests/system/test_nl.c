@@ -9,7 +9,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 #include "addr.h"
 #include "netns.h"
+#include "ns.h"
 #include "nl.h"
 
 #define MAX_NS 16
@@ -282,10 +285,10 @@ static void test_veth_pair(void **state)
 	expect_ok(nl_veth_create(s0, "vtb-a", fa, &oa, "vtb-b", fb, &ob, &err), &err, "veth");
 	sa = sock_in(fa);
 	sb = sock_in(fb);
-	assert_false(nl_link_exists(s0, "vtb-a"));
-	assert_false(nl_link_exists(s0, "vtb-b"));
-	assert_true(nl_link_exists(sa, "vtb-a"));
-	assert_true(nl_link_exists(sb, "vtb-b"));
+	assert_int_equal(nl_link_exists(s0, "vtb-a"), 0);
+	assert_int_equal(nl_link_exists(s0, "vtb-b"), 0);
+	assert_int_equal(nl_link_exists(sa, "vtb-a"), 1);
+	assert_int_equal(nl_link_exists(sb, "vtb-b"), 1);
 	assert_true(nl_ifindex(sa, "lo") == 1);
 	assert_int_equal(nl_ifindex(sa, "vtb-b"), -ENODEV);
 
@@ -424,11 +427,11 @@ static void test_route_chain(void **state)
 	assert_int_equal(netns_sysctl(fm, "net.ipv4.ip_forward", "1"), 0);
 	read_file("/proc/sys/net/ipv4/ip_forward", after, sizeof(after));
 	assert_string_equal(before, after);
-	assert_int_equal(netns_run_in(fm, read_fwd, NULL), 0);
+	assert_int_equal(ns_run_in(fm, read_fwd, NULL), 0);
 	assert_string_equal(fwd_seen, "1\n");
 	/* a namespace that was not set keeps what it started with: IPv4's
 	 * defaults are copied from the root namespace's (devconf_inherit_init_net 0) */
-	assert_int_equal(netns_run_in(fa, read_fwd, NULL), 0);
+	assert_int_equal(ns_run_in(fa, read_fwd, NULL), 0);
 	assert_string_equal(fwd_seen, before);
 	assert_int_equal(netns_sysctl(fm, "net/ipv4/conf/all/forwarding", "1"), 0);
 	assert_int_equal(netns_sysctl(fm, "net.ipv4.no_such_key", "1"), -ENOENT);
@@ -484,7 +487,7 @@ static void test_errors(void **state)
 	print_message("veth with an existing peer name: %d \"%s\"\n", r, err.msg);
 	assert_int_equal(r, -EEXIST);
 	assert_true(err.msg[0]);
-	assert_false(nl_link_exists(s, "vtb-e8"));
+	assert_int_equal(nl_link_exists(s, "vtb-e8"), 0);
 
 	r = nl_veth_create(s, "vtb-0123456789abcdef", -1, &up, "vtb-e7", -1, &up, &err);
 	print_message("veth with a 20-character name: %d \"%s\"\n", r, err.msg);
@@ -514,13 +517,13 @@ static void test_errors(void **state)
 
 	assert_int_equal(nl_link_del(s, "vtb-none", &err), 0);
 	assert_int_equal(nl_link_del(s, "vtb-e0", &err), 0);
-	assert_false(nl_link_exists(s, "vtb-e0"));
-	assert_false(nl_link_exists(s, "vtb-e1")); /* the peer goes with it */
+	assert_int_equal(nl_link_exists(s, "vtb-e0"), 0);
+	assert_int_equal(nl_link_exists(s, "vtb-e1"), 0); /* the peer goes with it */
 	assert_int_equal(nl_link_del(s, "vtb-e0", &err), 0);
-	assert_int_equal(nl_ifindex(s, "vtb-0123456789abcdef"), -ENODEV);
+	assert_int_equal(nl_ifindex(s, "vtb-0123456789abcdef"), -EINVAL);
 
 	assert_int_equal(netns_create(ns_name("x"), NULL), -EEXIST);
-	assert_true(netns_exists(ns_name("x")));
+	assert_int_equal(netns_exists(ns_name("x")), 1);
 	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, ns_name("x"));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(netns_create("bad/name", NULL), -EINVAL);
@@ -529,7 +532,7 @@ static void test_errors(void **state)
 	nfds = 0;
 	assert_int_equal(netns_delete(ns_name("x")), 0);
 	assert_int_equal(stat(path, &st), -1);
-	assert_false(netns_exists(ns_name("x")));
+	assert_int_equal(netns_exists(ns_name("x")), 0);
 	snprintf(path, sizeof(path), "%s/%s", NETNS_UTS_DIR, ns_name("x"));
 	assert_int_equal(stat(path, &st), -1);
 	assert_int_equal(netns_delete(ns_name("x")), 0);
@@ -644,8 +647,8 @@ static void test_batch(void **state)
 	}
 	expect_ok(nl_batch_flush(s0, &err), &err, "500 veths");
 	print_message("500 veth pairs between two namespaces: %.3f s\n", now() - t);
-	assert_true(nl_link_exists(s, "vtb-v499"));
-	assert_false(nl_link_exists(s, "vtb-w0"));
+	assert_int_equal(nl_link_exists(s, "vtb-v499"), 1);
+	assert_int_equal(nl_link_exists(s, "vtb-w0"), 0);
 	/* Deleting links is slow (each unregistration waits for an RCU grace
 	 * period, ~20 ms, batch or not): delete 20, the rest go with the
 	 * namespaces, which the kernel dismantles in one sweep. */
@@ -658,18 +661,89 @@ static void test_batch(void **state)
 	t = now();
 	expect_ok(nl_batch_flush(s, &err), &err, "20 deletes");
 	print_message("20 veth pairs deleted: %.3f s\n", now() - t);
-	assert_false(nl_link_exists(s, "vtb-v0"));
-	assert_false(nl_link_exists(s, "vtb-v19"));
-	assert_true(nl_link_exists(s, "vtb-v20"));
+	assert_int_equal(nl_link_exists(s, "vtb-v0"), 0);
+	assert_int_equal(nl_link_exists(s, "vtb-v19"), 0);
+	assert_int_equal(nl_link_exists(s, "vtb-v20"), 1);
 	nl_close(s0);
 	nl_close(s);
+}
+
+/* How long after nl_link_wait_gone has begun the namespace is deleted:
+ * long enough that the wait has subscribed and looked once, short enough
+ * to keep the suite quick. */
+#define DELETE_DELAY_MS 100
+
+/* Thread: delete namespace arg after DELETE_DELAY_MS. */
+static void *delete_later(void *arg)
+{
+	struct timespec d = { 0, DELETE_DELAY_MS * 1000000L };
+
+	nanosleep(&d, NULL);
+	return (void *)(intptr_t)netns_delete(arg);
+}
+
+/* A lookup that fails is an error, not an absent link. A veth whose
+ * peer's namespace is deleted is seen going by its RTM_DELLINK event, from
+ * a socket in another namespace (the event socket is opened there) and
+ * from the root's. */
+static void test_link_gone(void **state)
+{
+	struct nl_link_opts up = { .up = true };
+	struct nl_sock *s0, *sa;
+	struct nl_err err;
+	char gname[64];
+	pthread_t t;
+	void *res;
+	double t0;
+	int fa, r;
+
+	(void)state;
+	need_root();
+	s0 = sock_in(-1);
+	assert_int_equal(nl_link_exists(s0, "vtb-0123456789abcdef"), -EINVAL);
+	assert_int_equal(nl_link_exists(s0, ""), -EINVAL);
+	assert_int_equal(nl_link_exists(s0, NULL), -EINVAL);
+	assert_int_equal(nl_link_wait_gone(s0, "vtb-0123456789abcdef", 10), -EINVAL);
+	assert_int_equal(nl_link_wait_gone(s0, "vtb-none", 10), 0); /* never there */
+
+	fa = mk_ns("a", NULL);
+	(void)mk_ns("g", NULL);
+	snprintf(gname, sizeof(gname), "%s", ns_name("g"));
+	sa = sock_in(fa);
+	expect_ok(nl_veth_create(s0, "vtb-g0", fa, &up, "vtb-g1", fds[nfds - 1], &up, &err), &err,
+		  "veth a-g");
+	expect_ok(nl_veth_create(s0, "vtb-g2", -1, &up, "vtb-g3", fds[nfds - 1], &up, &err), &err,
+		  "veth root-g");
+	assert_int_equal(nl_link_exists(sa, "vtb-g0"), 1);
+	assert_int_equal(nl_link_exists(s0, "vtb-g2"), 1);
+	assert_int_equal(nl_link_wait_gone(sa, "vtb-g0", 50), -ETIMEDOUT);
+	assert_int_equal(nl_link_wait_gone(s0, "vtb-g2", 50), -ETIMEDOUT);
+
+	/* the namespace goes when its bind and its last fd go: ours first,
+	 * then the bind, a moment after the wait has begun (so it is the
+	 * event that ends the wait, not the first look) */
+	close(fds[--nfds]);
+	assert_int_equal(pthread_create(&t, NULL, delete_later, gname), 0);
+	t0 = now();
+	r = nl_link_wait_gone(sa, "vtb-g0", 5000);
+	print_message("veth gone with its peer's namespace after %.3f s: %d\n", now() - t0, r);
+	assert_int_equal(pthread_join(t, &res), 0);
+	assert_int_equal((int)(intptr_t)res, 0);
+	assert_int_equal(r, 0);
+	assert_true(now() - t0 >= DELETE_DELAY_MS / 1000.0 * 0.9);
+	assert_int_equal(nl_link_exists(sa, "vtb-g0"), 0);
+	assert_int_equal(nl_link_wait_gone(s0, "vtb-g2", 5000), 0);
+	assert_int_equal(nl_link_exists(s0, "vtb-g2"), 0);
+	nl_close(sa);
+	nl_close(s0);
 }
 
 /* Runs last: everything the tests made is gone. */
 static void test_nothing_left(void **state)
 {
 	static const char *const names[] = { "vtb-a", "vtb-b", "vtb-br", "vtb-p1", "vtb-a0",
-					      "vtb-m0", "vtb-c0", "vtb-e0", "vtb-y0", "vtb-v0" };
+					      "vtb-m0", "vtb-c0", "vtb-e0", "vtb-y0", "vtb-v0",
+					      "vtb-g0", "vtb-g2" };
 	struct nl_sock *s0;
 	size_t i;
 
@@ -679,7 +753,7 @@ static void test_nothing_left(void **state)
 	assert_int_equal(sweep(NETNS_UTS_DIR, false), 0);
 	s0 = sock_in(-1);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		assert_false(nl_link_exists(s0, names[i]));
+		assert_int_equal(nl_link_exists(s0, names[i]), 0);
 	nl_close(s0);
 }
 
@@ -691,6 +765,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_route_chain, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_errors, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_batch, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_link_gone, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_left, test_setup, test_teardown),
 	};
 

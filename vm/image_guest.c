@@ -1,0 +1,148 @@
+/* image_guest: what runs inside a vtb VM (see image.h): the NIC driver
+ * modules it loads, its /init (PID 1, which applies /etc/vtb.conf), the
+ * small files of its /etc and the kernel command line. All of it is part
+ * of the image's cache key (image_key.c), so a change here makes a new
+ * image. */
+#include "image_impl.h"
+#include "util.h"
+
+/* The NIC drivers of the five QEMU models, virtio's PCI transport (not a
+ * dependency of virtio_net, but what virtio-net-pci needs), and pvpanic,
+ * so that QEMU learns of a guest panic. Dependencies are added. */
+const char *const img_modules[] = {
+	"virtio_pci", "virtio_net", "e1000",	    "e1000e",	   "8139cp",
+	"8139too",    "vmxnet3",    "pvpanic_mmio", "pvpanic_pci",
+};
+
+const size_t img_nmodules = UTIL_ARRAY_SIZE(img_modules);
+
+/* /init: PID 1. Its text is part of the cache key. */
+const char img_init_script[] =
+	"#!/bin/sh\n"
+	"# vtb guest init, PID 1 of every vtb VM (busybox ash). Written by vtb\n"
+	"# (vm/image.c); /etc/vtb.conf is described in vm/image.h.\n"
+	"export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root PS1='\\h:\\w\\$ '\n"
+	"mount -t proc proc /proc\n"
+	"mount -t sysfs sysfs /sys\n"
+	"mount -t devtmpfs devtmpfs /dev\n"
+	"mkdir -p /dev/pts /dev/shm\n"
+	"mount -t devpts devpts /dev/pts\n"
+	"mount -t tmpfs tmpfs /dev/shm\n"
+	"mount -t tmpfs tmpfs /run\n"
+	"dmesg -n 1\n"
+	"\n"
+	"warn() { echo \"vtb-guest-warning: $*\"; }\n"
+	"\n"
+	"# The NIC drivers and what they need, dependencies first (vtb wrote the\n"
+	"# list). A driver whose device is absent loads and waits for none.\n"
+	"while read -r m; do\n"
+	"\tinsmod \"$m\" || warn \"cannot load $m\"\n"
+	"done </lib/modules/vtb-modules\n"
+	"\n"
+	"conf=/etc/vtb.conf\n"
+	"[ -r $conf ] || { warn \"no $conf: the network is left unconfigured\"; conf=/dev/null; }\n"
+	"\n"
+	"# by_mac MAC: set dev to the name of the interface with that address.\n"
+	"by_mac() {\n"
+	"\tlocal d m\n"
+	"\tfor d in /sys/class/net/*; do\n"
+	"\t\tread -r m 2>/dev/null <\"$d/address\" || continue\n"
+	"\t\t[ \"$m\" = \"$1\" ] && { dev=${d##*/}; return 0; }\n"
+	"\tdone\n"
+	"\treturn 1\n"
+	"}\n"
+	"\n"
+	"# The kernel names NICs in probe order, so vtb names them by MAC. First\n"
+	"# every NIC moves to a temporary name, so that no wanted name is still\n"
+	"# taken by another NIC. A NIC may appear a little after its driver\n"
+	"# loads: all of them together get 5 s.\n"
+	"n=0\n"
+	"t=0\n"
+	"while read -r kw name mac mtu; do\n"
+	"\t[ \"$kw\" = iface ] || continue\n"
+	"\tuntil by_mac \"$mac\" || [ $t -ge 50 ]; do\n"
+	"\t\tt=$((t + 1))\n"
+	"\t\tsleep 0.1\n"
+	"\tdone\n"
+	"\tif ! by_mac \"$mac\"; then\n"
+	"\t\twarn \"no NIC with MAC $mac (for $name)\"\n"
+	"\t\tcontinue\n"
+	"\tfi\n"
+	"\tip link set dev \"$dev\" name \"vtbtmp$n\" && n=$((n + 1))\n"
+	"done <$conf\n"
+	"\n"
+	"host=vtb\n"
+	"while read -r kw a b c; do\n"
+	"\tcase $kw in\n"
+	"\thostname) host=$a ;;\n"
+	"\tforwarding)\n"
+	"\t\techo \"$a\" >/proc/sys/net/ipv4/ip_forward\n"
+	"\t\techo \"$a\" >/proc/sys/net/ipv6/conf/all/forwarding\n"
+	"\t\t;;\n"
+	"\tiface)\n"
+	"\t\tby_mac \"$b\" || continue\n"
+	"\t\tip link set dev \"$dev\" name \"$a\" || warn \"cannot rename $dev to $a\"\n"
+	"\t\t[ \"$c\" = 0 ] || ip link set dev \"$a\" mtu \"$c\" || warn \"cannot set MTU $c on $a\"\n"
+	"\t\t# addresses are planned: no duplicate address detection to wait for\n"
+	"\t\techo 0 2>/dev/null >/proc/sys/net/ipv6/conf/$a/accept_dad\n"
+	"\t\tip link set dev \"$a\" up || warn \"cannot bring $a up\"\n"
+	"\t\t;;\n"
+	"\taddr)\n"
+	"\t\tcase $b in\n"
+	"\t\t*:*) ip -6 addr add \"$b\" dev \"$a\" ;;\n"
+	"\t\t*) ip addr add \"$b\" broadcast + dev \"$a\" ;;\n"
+	"\t\tesac || warn \"cannot add address $b to $a\"\n"
+	"\t\t;;\n"
+	"\troute)\n"
+	"\t\tcase $b in\n"
+	"\t\t*:*) ip -6 route add \"$a\" via \"$b\" ;;\n"
+	"\t\t*) ip route add \"$a\" via \"$b\" ;;\n"
+	"\t\tesac || warn \"cannot add route $a via $b\"\n"
+	"\t\t;;\n"
+	"\tesac\n"
+	"done <$conf\n"
+	"ip link set dev lo up\n"
+	"hostname \"$host\"\n"
+	"echo \"$host\" >/etc/hostname\n"
+	"echo \"127.0.1.1 $host\" >>/etc/hosts\n"
+	"\n"
+	"# an e1000 link comes up a moment after its driver: wait (5 s at most)\n"
+	"# until every configured NIC has its carrier, so ready means reachable\n"
+	"t=0\n"
+	"while [ $t -lt 50 ]; do\n"
+	"\tdown=0\n"
+	"\twhile read -r kw a b c; do\n"
+	"\t\t[ \"$kw\" = iface ] || continue\n"
+	"\t\tcar=0\n"
+	"\t\tread -r car 2>/dev/null </sys/class/net/$a/carrier\n"
+	"\t\t[ \"$car\" = 1 ] || down=1\n"
+	"\tdone <$conf\n"
+	"\t[ $down = 0 ] && break\n"
+	"\tt=$((t + 1))\n"
+	"\tsleep 0.1\n"
+	"done\n"
+	"echo vtb-guest-ready\n"
+	"# busybox init keeps a shell on ttyS0 (see /etc/inittab) and reaps orphans\n"
+	"exec /sbin/init\n";
+
+/* The small files of /etc, also part of the key. */
+const struct img_etc img_etc[] = {
+	{ "etc/inittab", "# vtb: a shell on the serial console, started again when it exits\n"
+			 "ttyS0::respawn:/bin/sh\n" },
+	{ "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n" },
+	{ "etc/group", "root:x:0:\n" },
+	{ "etc/hosts", "127.0.0.1 localhost\n::1 localhost\n" },
+};
+
+const size_t img_netc = UTIL_ARRAY_SIZE(img_etc);
+
+const char *img_cmdline(void)
+{
+	/* Each of these saves a little of a TCG boot: cryptomgr.notests skips
+	 * the crypto self-tests (0.4 s), mitigations=off the patching for CPU
+	 * bugs (the guest runs no untrusted code they would contain),
+	 * no_timer_check the timer IRQ test, 8250.nr_uarts=1 and i8042.noaux
+	 * probing of ports that are not there. */
+	return "console=ttyS0 quiet panic=-1 cryptomgr.notests mitigations=off no_timer_check "
+	       "8250.nr_uarts=1 i8042.noaux";
+}

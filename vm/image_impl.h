@@ -1,0 +1,136 @@
+/* image_impl: what the files of the image module share and nothing else
+ * sees (see image.c for which file does what). Everyone else uses
+ * image.h. */
+#ifndef VTB_IMAGE_IMPL_H
+#define VTB_IMAGE_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "util.h"
+
+/* Bumped whenever the layout of an image changes without any other input
+ * changing, so that old cache entries stop matching. */
+#define IMG_LAYOUT "1"
+
+#define IMG_KERNEL_PKG "linux-image-amd64"
+#define IMG_BUSYBOX "/bin/busybox"
+#define IMG_MAX_MODULES 64
+#define IMG_MAX_FILE (256u << 20) /* larger files are not what we think they are */
+
+/* ---- the guest (image_guest.c) ---- */
+
+/* The NIC drivers of the five QEMU models, virtio's PCI transport and
+ * pvpanic; their dependencies are added (image_mods.c). */
+extern const char *const img_modules[];
+extern const size_t img_nmodules;
+/* /init: PID 1. Its text is part of the cache key. */
+extern const char img_init_script[];
+/* The small files of /etc, also part of the key. */
+struct img_etc {
+	const char *path, *text;
+};
+extern const struct img_etc img_etc[];
+extern const size_t img_netc;
+
+/* ---- running the host's tools (image_run.c) ---- */
+
+struct img_cmd {
+	const char *what;      /* for messages: "apt-get download linux-image-..." */
+	const char *const *argv;
+	const char *cwd;       /* NULL: ours */
+	const char *in_path;   /* stdin; NULL: /dev/null */
+	const char *out_path;  /* stdout into this new file; NULL: into out */
+	struct util_buf *out;  /* stdout when out_path is NULL; NULL: discarded */
+};
+
+/* Report a build step to progress (may be NULL). */
+void img_step(img_progress_fn progress, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Run c->argv (argv[0] searched in PATH) and wait for it. posix_spawn,
+ * not fork: `vtb up` calls this from a worker thread. Returns 0 when it
+ * exited 0; -ENOENT when the program is missing; -EIO when it failed,
+ * with err "WHAT failed: <its last error line>"; or another -errno. */
+int img_run(const struct img_cmd *c, char *err, size_t errlen);
+
+/* ---- the inputs and the key (image_key.c) ---- */
+
+struct img_inputs {
+	char pkg[128];     /* linux-image-6.1.0-56-amd64 */
+	char version[64];  /* 6.1.192-2 */
+	char kver[64];     /* 6.1.0-56-amd64 */
+	char busybox[64];  /* busybox-static's version */
+	struct util_buf text; /* everything hashed */
+};
+
+/* Gather the inputs into *in (the caller frees in->text) and hash them
+ * into key. Returns 0 or a negative errno with err saying why. */
+int img_key(const char *cache, struct img_inputs *in, char key[17], char *err, size_t errlen);
+
+/* ---- the kernel package (image_kernel.c) ---- */
+
+/* Download and unpack the kernel package into tmp/pkg. */
+int img_fetch(const char *tmp, const struct img_inputs *in, img_progress_fn progress, void *arg,
+	      char *err, size_t errlen);
+/* Put the kernel of the unpacked package (tmp/pkg) into tmp/out: the ELF
+ * vmlinux when the bzImage's payload unpacks into one with a PVH note,
+ * else the bzImage itself, as vmlinuz. */
+int img_kernel(const char *tmp, const struct img_inputs *in, img_progress_fn progress, void *arg,
+	       char *err, size_t errlen);
+/* 1 when the program at path is statically linked (an ELF without
+ * PT_INTERP), 0 when it is not (or is no 64-bit ELF), or a negative errno
+ * when it cannot be read. */
+int img_is_static(const char *path);
+
+/* ---- the modules (image_mods.c) ---- */
+
+struct img_mod {
+	char name[64];  /* module name: '-' written '_' */
+	char rel[256];  /* file under lib/modules/VER, always ".ko" */
+	char *data;
+	size_t len;
+	uint64_t deps;  /* bit i: needs mods[i], directly or not */
+};
+
+struct img_mods {
+	const char *root;  /* tmp/pkg/lib/modules/VER */
+	char *order;       /* modules.order */
+	struct img_mod v[IMG_MAX_MODULES];
+	size_t n;          /* loaded, in load order */
+	const char *tmp;
+};
+
+/* Load img_modules and their dependencies from the unpacked package's
+ * modules directory root into m (zeroed by the caller; img_mods_free
+ * releases it, also after a failure). */
+int img_mods_load(struct img_mods *m, const char *root, char *err, size_t errlen);
+void img_mods_free(struct img_mods *m);
+
+/* ---- newc cpio and the initramfs (image_cpio.c) ---- */
+
+struct img_cpio {
+	struct util_buf b;
+	uint32_t ino;
+	struct util_map dirs; /* directories already written */
+};
+
+/* A cpio archive is built in memory: a failed append sets c->b.oom, which
+ * the caller checks once at the end. */
+void img_cpio_init(struct img_cpio *c);
+void img_cpio_free(struct img_cpio *c);
+/* Append one entry. Its parent directories must be there already. */
+void img_cpio_entry(struct img_cpio *c, const char *name, unsigned mode, unsigned rmaj,
+		    unsigned rmin, const void *data, size_t len);
+/* Append directory path and the parents not yet written. */
+void img_cpio_dirs(struct img_cpio *c, const char *path);
+/* Append a file and the directories above it. */
+void img_cpio_file(struct img_cpio *c, const char *name, unsigned mode, const void *data,
+		   size_t len);
+void img_cpio_trailer(struct img_cpio *c);
+/* Write tmp/out/initrd.img: busybox, its applets, /init, /etc, modules. */
+int img_initrd(const char *tmp, const struct img_inputs *in, const struct img_mods *m, char *err,
+	       size_t errlen);
+
+#endif
