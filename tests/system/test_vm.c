@@ -67,6 +67,7 @@ static char dir[64];              /* this run's sockets, logs and initrds */
 static size_t ntaps;               /* taps made: vtvm<pid>-0 .. -(ntaps-1) */
 static pid_t pids[MAX_VMS];       /* QEMUs a test has not stopped (yet) */
 static size_t npids;
+static struct con *cons[MAX_VMS]; /* consoles a test has not closed (yet) */
 
 static double now(void)
 {
@@ -103,6 +104,15 @@ static int mk_tap(char *name)
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		fail_msg("TUNSETIFF %s: %s", name, strerror(errno));
 	return fd;
+}
+
+/* Close the consoles in cons (a test that failed left them open). */
+static void close_cons(void)
+{
+	for (size_t i = 0; i < MAX_VMS; i++) {
+		con_close(cons[i]);
+		cons[i] = NULL;
+	}
 }
 
 /* Kill the QEMUs a test left running (it failed before it stopped them). */
@@ -390,7 +400,7 @@ static void test_parallel_boot(void **state)
 	enum { N = UTIL_ARRAY_SIZE(models) };
 	struct qemu_spec spec[N];
 	char con_path[N][128], qmp_path[N][128], name[32];
-	struct con *cs[N];
+	struct con **cs = cons;
 	struct util_buf out;
 	double t0 = now();
 	int res[N], st;
@@ -424,10 +434,9 @@ static void test_parallel_boot(void **state)
 			fail_msg("%s: driver %s", models[i], out.s);
 	}
 	util_buf_free(&out);
-	for (size_t i = 0; i < N; i++) {
-		con_close(cs[i]);
+	close_cons();
+	for (size_t i = 0; i < N; i++)
 		assert_int_equal(qemu_quit(qmp_path[i], pids[i], QUIT_WAIT_MS), 0);
-	}
 	npids = 0;
 }
 
@@ -595,11 +604,12 @@ static void test_safety_cleanup(void **state)
 		fail_msg("the safety cleanup had to remove %zu:%s", n, list);
 }
 
-/* After each test that starts VMs: kill what a failed test left running
- * (a test that passes has stopped its VMs itself). */
+/* After each test that starts VMs: close the consoles and kill the QEMUs
+ * a failed test left (a test that passes has stopped its VMs itself). */
 static int teardown(void **state)
 {
 	(void)state;
+	close_cons();
 	kill_vms();
 	return 0;
 }
