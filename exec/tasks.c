@@ -220,11 +220,8 @@ static int tasks_start_all(struct tasks_run *r, size_t t, int go_rd, int go_wr, 
 		const struct tasks_node *n = &r->nodes[cmd->node];
 		struct tasks_proc *p = &r->procs[r->nprocs];
 
-		memset(p, 0, sizeof(*p));
-		p->task = t;
-		p->cmd = c;
-		p->background = cmd->background;
-		p->pidfd = p->out.fd = p->err.fd = -1;
+		*p = (struct tasks_proc){ .task = t, .cmd = c, .background = cmd->background,
+					  .pidfd = -1, .out.fd = -1, .err.fd = -1 };
 		r->nprocs++;
 		e = task_proc_start(r, r->nprocs - 1, n, cmd->cmd, go_rd, go_wr, msg_wr);
 		if (e) {
