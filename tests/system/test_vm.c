@@ -273,7 +273,8 @@ static void test_boot_exec_kill(void **state)
 	(void)state;
 	pid = start_vm("vtbtvm1", "e1000", false, &spec, con_path, qmp_path);
 	print_message("QEMU started (sockets up) in %.0f ms\n", (now() - t0) * 1e3);
-	assert_int_equal(con_connect(con_path, SOCKET_WAIT_MS, &c), 0);
+	assert_int_equal(con_connect(con_path, SOCKET_WAIT_MS, &cons[0]), 0);
+	c = cons[0];
 	r = con_wait_ready(c, BOOT_WAIT_MS);
 	if (r) {
 		char tail[2048];
@@ -331,7 +332,7 @@ static void test_boot_exec_kill(void **state)
 	}
 	npids = 0;
 	util_buf_free(&out);
-	con_close(c);
+	close_cons();
 }
 
 /* Boot to "vtb-guest-ready" on the raw console vs to the answering prompt
@@ -369,11 +370,12 @@ static void test_boot_time_and_quit(void **state)
 	{
 		struct con *c;
 
-		assert_int_equal(con_open_fd(fd, &c), 0);
+		assert_int_equal(con_open_fd(fd, &cons[0]), 0);
+		c = cons[0];
 		assert_int_equal(con_wait_ready(c, PROMPT_WAIT_MS), 0);
 		print_message("bare boot to vtb-guest-ready %.2f s, to the proxy's prompt %.2f s\n",
 			      t_ready, now() - t0);
-		con_close(c);
+		close_cons();
 	}
 	/* QEMU outlived the process that started it; it is not our child */
 	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
