@@ -137,7 +137,7 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 {
 	const struct xir_task *t = &c->x->tasks[v->task];
 	const struct xir_command *cmd = &t->cmd[v->cmd];
-	char why[256];
+	char why[UTIL_ERR_LEN];
 
 	switch (v->status) {
 	case TASKS_TIMEOUT:
@@ -203,7 +203,7 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 	struct tasks_result *res = NULL;
 	size_t n = 0, nfailed = 0;
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
-	char why[512] = "";
+	char why[UTIL_ERR_LEN] = "";
 	int r, status;
 
 	if (!c->quiet)
@@ -258,7 +258,7 @@ static int run_once(struct run_ctx *c)
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	size_t t, ran = 0;
 	bool failed = false, bg_failed = false;
-	char why[512] = "";
+	char why[UTIL_ERR_LEN] = "";
 	const char *st;
 	int r, status = CLI_OK;
 

@@ -4,11 +4,13 @@
  * Task). Background commands stay up for the later tasks and are stopped at
  * the end of the run.
  *
- * How a command starts on a node depends on the node's kind: a container
- * command is a child process that enters the node's network and UTS
- * namespaces and waits at the task's start line; a VM backend (later) will
- * send the command to the guest's console. The rest (the barrier, output,
- * timeouts, statuses) is the same for every kind.
+ * Every command is a child process that waits at the task's start line;
+ * what it runs then depends on the node's kind: on a container it enters
+ * the node's network and UTS namespaces and runs /bin/sh -c CMD; on a VM it
+ * runs vtb's hidden "__vmexec", which sends the command through the
+ * supervisor's console proxy to the guest's shell and gives back its
+ * output and exit status. The rest (the barrier, output, timeouts,
+ * statuses) is the same for every kind.
  *
  * The library prints nothing and does not touch the state database: the
  * caller reports and records the results. */

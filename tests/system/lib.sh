@@ -41,6 +41,18 @@ vtb_objects() {
 	} | sort
 }
 
+# wait_gone PID SECONDS: wait until process PID has ended (a zombie has),
+# at most SECONDS; 0 when it has. An event wait, not a sleep loop: the
+# kernel makes a pidfd readable when its process exits (perl-base is in
+# every Debian; 434 is pidfd_open on every Linux architecture but alpha).
+wait_gone() {
+	perl -e 'my ($pid, $secs) = @ARGV;
+		my $fd = syscall(434, $pid + 0, 0);
+		exit 0 if $fd < 0; # no such process: gone already
+		my $r = ""; vec($r, $fd, 1) = 1;
+		exit(select($r, undef, undef, $secs) > 0 ? 0 : 1)' "$1" "$2"
+}
+
 finish() {
 	echo "$(basename "$0"): $pass passed, $fail failed"
 	[ "$fail" = 0 ]

@@ -1,10 +1,13 @@
 /* test_vm: real QEMU VMs booted from vtb's guest image under TCG. Needs
  * root (taps, the image cache) and qemu-system-x86_64; the image is built
  * by img_ensure when it is not cached yet (Debian's mirror must be
- * reachable then). Each tap is named vtvm<pid>..., registered for deletion
- * before it is created and deleted by the teardown; the QEMU processes are
- * killed and reaped by the teardown even when a test fails, and the last
- * test checks that none is left.
+ * reachable then). Without root or without an image the suite fails: a VM
+ * suite that skips proves nothing. Each tap is named vtvm<pid>-N and lives
+ * as long as its QEMU holds it. Each test stops its VMs the way vtb does
+ * (qemu_quit); the teardown of a test that failed midway kills the QEMUs
+ * it left. test_nothing_left then looks, before any cleanup of its own,
+ * for a QEMU, a tap or a live socket of this run; test_safety_cleanup
+ * removes what it finds after that, and fails if there was anything.
  *
  * What is tested is what a user sees: the guest's shell answers over the
  * console, the NIC is the model asked for, exit statuses come through,
@@ -12,8 +15,10 @@
  * shows as a closed console and a dead QMP socket. */
 #include "unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
@@ -38,13 +43,31 @@
 
 #define MAX_VMS 8
 
+/* The waits of these tests. TCG runs a guest about ten times slower than
+ * KVM, and under ASan on a shared two-core machine several times slower
+ * again: each limit is a few times what the tests print on such a host. */
+#define SOCKET_WAIT_MS 5000      /* QEMU's console and QMP sockets: up within a second */
+#define BOOT_WAIT_MS 60000       /* one TCG guest to its prompt: about 10 s */
+#define BOOT_MANY_WAIT_MS 120000 /* four TCG guests at once on two cores */
+#define RAW_BOOT_S 60            /* to "vtb-guest-ready" on the raw console */
+#define PROMPT_WAIT_MS 20000     /* from "vtb-guest-ready" to the proxy's prompt */
+#define CMD_WAIT_MS 10000        /* a short command in the guest */
+#define LONG_CMD_WAIT_MS 30000   /* tens of KB through the emulated serial port */
+#define BUSY_CMD_WAIT_MS 60000   /* a command in one of four TCG guests on two cores */
+#define HANG_WAIT_MS 1000        /* a command that never ends: when con_exec gives up */
+#define PANIC_EXEC_MS 3000       /* sysrq-c: the shell never answers, the console may close */
+#define PANIC_WAIT_MS 5000       /* from the panic to QMP's guest-panicked */
+#define QUIT_WAIT_MS 5000        /* QMP quit, then SIGKILL after this */
+#define GONE_WAIT_MS 1000        /* a QEMU that is dead already: reap, or a closed socket */
+#define KVM_PROBE_MS 300         /* qemu_probe_kvm's own limit; the test wants under 1 s */
+#define READ_WAIT_MS 1000        /* one poll of the raw console; the loop has RAW_BOOT_S */
+
 static struct img_paths img;
-static bool have_img;
 static char dir[64];              /* this run's sockets, logs and initrds */
-static char taps[MAX_VMS][IFNAMSIZ];
-static size_t ntaps;
-static pid_t pids[MAX_VMS];       /* QEMUs to kill in the teardown */
+static size_t ntaps;               /* taps made: vtvm<pid>-0 .. -(ntaps-1) */
+static pid_t pids[MAX_VMS];       /* QEMUs a test has not stopped (yet) */
 static size_t npids;
+static struct con *cons[MAX_VMS]; /* consoles a test has not closed (yet) */
 
 static double now(void)
 {
@@ -54,27 +77,25 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void need_vm(void)
-{
-	if (geteuid() != 0 || !have_img)
-		skip();
-}
-
 static void path_in(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", dir, name);
 }
 
-/* A tap vtvm<pid>-<i>, registered for deletion first. The fd keeps it. */
+static void tap_name(char *name, size_t i)
+{
+	snprintf(name, IFNAMSIZ, "vtvm%d-%zu", (int)getpid() % 100000, i);
+}
+
+/* A new tap vtvm<pid>-<i>. It lives while a descriptor holds it: ours
+ * until QEMU has its copy, then QEMU's. */
 static int mk_tap(char *name)
 {
 	struct ifreq ifr;
 	int fd;
 
 	assert_true(ntaps < MAX_VMS);
-	snprintf(taps[ntaps], IFNAMSIZ, "vtvm%d-%zu", (int)getpid() % 100000, ntaps);
-	snprintf(name, IFNAMSIZ, "%s", taps[ntaps]);
-	ntaps++;
+	tap_name(name, ntaps++);
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	assert_true(fd >= 0);
 	memset(&ifr, 0, sizeof(ifr));
@@ -85,20 +106,16 @@ static int mk_tap(char *name)
 	return fd;
 }
 
-static void del_taps(void)
+/* Close the consoles in cons (a test that failed left them open). */
+static void close_cons(void)
 {
-	struct nl_sock *s;
-	struct nl_err err;
-
-	if (!ntaps || nl_open(&s, -1))
-		return;
-	for (size_t i = 0; i < ntaps; i++)
-		if (nl_link_exists(s, taps[i]))
-			nl_link_del(s, taps[i], &err);
-	ntaps = 0;
-	nl_close(s);
+	for (size_t i = 0; i < MAX_VMS; i++) {
+		con_close(cons[i]);
+		cons[i] = NULL;
+	}
 }
 
+/* Kill the QEMUs a test left running (it failed before it stopped them). */
 static void kill_vms(void)
 {
 	for (size_t i = 0; i < npids; i++) {
@@ -115,7 +132,7 @@ static int start_detached(const struct qemu_spec *spec, pid_t *pid, char *err, s
 	struct {
 		int r;
 		pid_t pid;
-		char err[256];
+		char err[UTIL_ERR_LEN];
 	} res = { .r = -EIO };
 	int p[2], st;
 	pid_t helper;
@@ -146,7 +163,7 @@ static pid_t start_vm(const char *name, const char *model, bool detached, struct
 	static struct qemu_nic nic[MAX_VMS];
 	static struct img_if ifs[MAX_VMS];
 	struct img_vm_conf conf = { .nifs = 1 };
-	char tap[IFNAMSIZ], err[512], file[64];
+	char tap[IFNAMSIZ], err[UTIL_ERR_LEN], file[64];
 	size_t k = npids;
 	pid_t pid;
 	int r;
@@ -202,14 +219,37 @@ static void exec_ok(struct con *c, const char *cmd, int timeout_ms, struct util_
 	}
 }
 
+/* Wait until QMP on qmp reports run state want, at most timeout_ms.
+ * QEMU sends an event at every run state change, and qemu_qmp_status
+ * leaves what follows its answer unread: between two looks this waits on
+ * the socket for the next event. */
+static void wait_status(int qmp, const char *want, int timeout_ms)
+{
+	double deadline = now() + timeout_ms / 1e3;
+	char status[64];
+
+	for (;;) {
+		struct pollfd p = { .fd = qmp, .events = POLLIN };
+		double left;
+
+		assert_int_equal(qemu_qmp_status(qmp, status, sizeof(status)), 0);
+		if (!strcmp(status, want))
+			return;
+		left = deadline - now();
+		if (left <= 0)
+			fail_msg("QMP run state '%s', not '%s', after %d ms", status, want, timeout_ms);
+		assert_true(poll(&p, 1, (int)(left * 1e3) + 1) >= 0 || errno == EINTR);
+	}
+}
+
 static void test_probe_kvm(void **state)
 {
-	char why[512];
+	char why[UTIL_ERR_LEN];
 	double t = now();
 	int r;
 
 	(void)state;
-	r = qemu_probe_kvm(300, why, sizeof(why));
+	r = qemu_probe_kvm(KVM_PROBE_MS, why, sizeof(why));
 	t = now() - t;
 	print_message("qemu_probe_kvm: %d in %.0f ms: %s\n", r, t * 1e3, why);
 	assert_true(r == 0 || r == 1);
@@ -231,11 +271,11 @@ static void test_boot_exec_kill(void **state)
 	pid_t pid;
 
 	(void)state;
-	need_vm();
 	pid = start_vm("vtbtvm1", "e1000", false, &spec, con_path, qmp_path);
 	print_message("QEMU started (sockets up) in %.0f ms\n", (now() - t0) * 1e3);
-	assert_int_equal(con_connect(con_path, 5000, &c), 0);
-	r = con_wait_ready(c, 60000);
+	assert_int_equal(con_connect(con_path, SOCKET_WAIT_MS, &cons[0]), 0);
+	c = cons[0];
+	r = con_wait_ready(c, BOOT_WAIT_MS);
 	if (r) {
 		char tail[2048];
 
@@ -245,50 +285,44 @@ static void test_boot_exec_kill(void **state)
 	print_message("VM ready (prompt answers) %.2f s after qemu_start\n", now() - t0);
 
 	util_buf_init(&out);
-	exec_ok(c, "readlink /sys/class/net/eth0/device/driver", 10000, &out, &st);
+	exec_ok(c, "readlink /sys/class/net/eth0/device/driver", CMD_WAIT_MS, &out, &st);
 	assert_int_equal(st, 0);
 	assert_true(out.len > 7 && !strcmp(out.s + out.len - 7, "/e1000\n"));
-	exec_ok(c, "exit 7", 10000, &out, &st);
+	exec_ok(c, "exit 7", CMD_WAIT_MS, &out, &st);
 	assert_int_equal(st, 7);
-	exec_ok(c, "ip -4 addr show dev eth0 | grep -c 10.199.0.2/24", 10000, &out, &st);
+	exec_ok(c, "ip -4 addr show dev eth0 | grep -c 10.199.0.2/24", CMD_WAIT_MS, &out, &st);
 	assert_string_equal(out.s, "1\n");
-	exec_ok(c, "seq 1 20000 | md5sum", 30000, &out, &st);
+	exec_ok(c, "seq 1 20000 | md5sum", LONG_CMD_WAIT_MS, &out, &st);
 	assert_int_equal(st, 0);
-	exec_ok(c, "seq 1 3000", 30000, &out, &st); /* 13 KB through the serial port */
+	exec_ok(c, "seq 1 3000", LONG_CMD_WAIT_MS, &out, &st); /* 13 KB through the serial port */
 	assert_int_equal(out.len, 13893);
 	/* a command that never ends: bounded, interrupted, the next one works */
 	util_buf_free(&out);
-	assert_int_equal(con_exec(c, "sleep 100", 1000, &out, &st), -ETIMEDOUT);
-	exec_ok(c, "echo after", 10000, &out, &st);
+	assert_int_equal(con_exec(c, "sleep 100", HANG_WAIT_MS, &out, &st), -ETIMEDOUT);
+	exec_ok(c, "echo after", CMD_WAIT_MS, &out, &st);
 	assert_string_equal(out.s, "after\n");
 
-	qmp = qemu_qmp_open(qmp_path, 5000);
+	qmp = qemu_qmp_open(qmp_path, SOCKET_WAIT_MS);
 	assert_true(qmp >= 0);
 	assert_int_equal(qemu_qmp_status(qmp, status, sizeof(status)), 0);
 	assert_string_equal(status, "running");
 
 	/* a panic: pvpanic tells QEMU, which pauses the guest */
 	util_buf_free(&out);
-	r = con_exec(c, "echo c >/proc/sysrq-trigger", 3000, &out, &st);
+	r = con_exec(c, "echo c >/proc/sysrq-trigger", PANIC_EXEC_MS, &out, &st);
 	assert_true(r == -ETIMEDOUT || r == -EPIPE);
-	for (int i = 0; i < 50; i++) {
-		assert_int_equal(qemu_qmp_status(qmp, status, sizeof(status)), 0);
-		if (!strcmp(status, "guest-panicked"))
-			break;
-		usleep(100000);
-	}
-	assert_string_equal(status, "guest-panicked");
+	wait_status(qmp, "guest-panicked", PANIC_WAIT_MS);
 
 	/* kill -9: the console closes, QMP is dead, nothing is left */
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	util_buf_free(&out);
-	r = con_exec(c, "echo hello", 5000, &out, &st);
+	r = con_exec(c, "echo hello", CMD_WAIT_MS, &out, &st);
 	assert_int_equal(r, -EPIPE);
-	assert_int_equal(con_wait_ready(c, 1000), -EPIPE);
+	assert_int_equal(con_wait_ready(c, GONE_WAIT_MS), -EPIPE);
 	r = qemu_qmp_status(qmp, status, sizeof(status));
 	assert_true(r == -EPIPE || r == -ECONNRESET);
 	close(qmp);
-	assert_int_equal(qemu_quit(qmp_path, pid, 1000), 0); /* reaps it */
+	assert_int_equal(qemu_quit(qmp_path, pid, GONE_WAIT_MS), 0); /* reaps it */
 	assert_true(access("/proc/self", F_OK) == 0);
 	{
 		char p[64];
@@ -298,7 +332,7 @@ static void test_boot_exec_kill(void **state)
 	}
 	npids = 0;
 	util_buf_free(&out);
-	con_close(c);
+	close_cons();
 }
 
 /* Boot to "vtb-guest-ready" on the raw console vs to the answering prompt
@@ -314,7 +348,6 @@ static void test_boot_time_and_quit(void **state)
 	pid_t pid;
 
 	(void)state;
-	need_vm();
 	pid = start_vm("vtbtvm2", "virtio", true, &spec, con_path, qmp_path);
 	assert_true(strlen(con_path) < sizeof(sa.sun_path));
 	memcpy(sa.sun_path, con_path, strlen(con_path) + 1);
@@ -325,8 +358,8 @@ static void test_boot_time_and_quit(void **state)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		assert_true(now() - t0 < 60);
-		if (poll(&p, 1, 1000) <= 0)
+		assert_true(now() - t0 < RAW_BOOT_S);
+		if (poll(&p, 1, READ_WAIT_MS) <= 0)
 			continue;
 		n = read(fd, buf, sizeof(buf));
 		assert_true(n > 0);
@@ -337,26 +370,27 @@ static void test_boot_time_and_quit(void **state)
 	{
 		struct con *c;
 
-		assert_int_equal(con_open_fd(fd, &c), 0);
-		assert_int_equal(con_wait_ready(c, 20000), 0);
+		assert_int_equal(con_open_fd(fd, &cons[0]), 0);
+		c = cons[0];
+		assert_int_equal(con_wait_ready(c, PROMPT_WAIT_MS), 0);
 		print_message("bare boot to vtb-guest-ready %.2f s, to the proxy's prompt %.2f s\n",
 			      t_ready, now() - t0);
-		con_close(c);
+		close_cons();
 	}
 	/* QEMU outlived the process that started it; it is not our child */
 	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
 	/* quit while another client holds QMP: no greeting, SIGTERM instead */
-	qmp = qemu_qmp_open(qmp_path, 5000);
+	qmp = qemu_qmp_open(qmp_path, SOCKET_WAIT_MS);
 	assert_true(qmp >= 0);
 	t0 = now();
-	r = qemu_quit(qmp_path, pid, 5000);
+	r = qemu_quit(qmp_path, pid, QUIT_WAIT_MS);
 	assert_int_equal(r, 0);
 	print_message("qemu_quit of a QEMU not our child, QMP held elsewhere: %.0f ms\n",
 		      (now() - t0) * 1e3);
 	close(qmp);
 	npids = 0;
-	assert_int_equal(qemu_quit(qmp_path, pid, 1000), 0); /* gone already: fine */
+	assert_int_equal(qemu_quit(qmp_path, pid, GONE_WAIT_MS), 0); /* gone already: fine */
 }
 
 /* Several VMs boot at once, one per other NIC model; each gets the
@@ -368,20 +402,19 @@ static void test_parallel_boot(void **state)
 	enum { N = UTIL_ARRAY_SIZE(models) };
 	struct qemu_spec spec[N];
 	char con_path[N][128], qmp_path[N][128], name[32];
-	struct con *cs[N];
+	struct con **cs = cons;
 	struct util_buf out;
 	double t0 = now();
 	int res[N], st;
 
 	(void)state;
-	need_vm();
 	for (size_t i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), "vtbtp%zu", i);
 		start_vm(name, models[i], false, &spec[i], con_path[i], qmp_path[i]);
 	}
 	for (size_t i = 0; i < N; i++)
-		assert_int_equal(con_connect(con_path[i], 5000, &cs[i]), 0);
-	if (con_wait_ready_many(cs, N, 120000, res)) {
+		assert_int_equal(con_connect(con_path[i], SOCKET_WAIT_MS, &cs[i]), 0);
+	if (con_wait_ready_many(cs, N, BOOT_MANY_WAIT_MS, res)) {
 		for (size_t i = 0; i < N; i++) {
 			char tail[1024];
 
@@ -398,15 +431,14 @@ static void test_parallel_boot(void **state)
 		size_t dl = strlen(drivers[i]);
 
 		/* four TCG guests on two cores (under ASan too): be patient */
-		exec_ok(cs[i], "readlink /sys/class/net/eth0/device/driver", 60000, &out, &st);
+		exec_ok(cs[i], "readlink /sys/class/net/eth0/device/driver", BUSY_CMD_WAIT_MS, &out, &st);
 		if (out.len < dl || strcmp(out.s + out.len - dl, drivers[i]))
 			fail_msg("%s: driver %s", models[i], out.s);
 	}
 	util_buf_free(&out);
-	for (size_t i = 0; i < N; i++) {
-		con_close(cs[i]);
-		assert_int_equal(qemu_quit(qmp_path[i], pids[i], 5000), 0);
-	}
+	close_cons();
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(qemu_quit(qmp_path[i], pids[i], QUIT_WAIT_MS), 0);
 	npids = 0;
 }
 
@@ -418,12 +450,10 @@ static void test_start_errors(void **state)
 		.name = "vtbtbad", .kernel = "/nonexistent/vmlinuz", .cmdline = "console=ttyS0",
 		.cores = 1, .memory_mib = 128, .accel = QEMU_TCG, .nics = &nic, .nnics = 1,
 	};
-	char con_path[128], qmp_path[128], log[128], err[512];
+	char con_path[128], qmp_path[128], log[128], err[UTIL_ERR_LEN];
 	pid_t pid;
 
 	(void)state;
-	if (geteuid() != 0)
-		skip();
 	path_in(con_path, sizeof(con_path), "bad.console");
 	path_in(qmp_path, sizeof(qmp_path), "bad.qmp");
 	path_in(log, sizeof(log), "bad.log");
@@ -441,62 +471,172 @@ static void test_start_errors(void **state)
 	assert_string_equal(qemu_nic_device("rtl8139"), "rtl8139");
 }
 
-/* Runs last: no QEMU of ours and no tap of ours is left. */
-static void test_nothing_left(void **state)
+/* Does a process accept connections on the unix socket at path? */
+static bool socket_live(const char *path)
 {
-	struct nl_sock *s;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	bool live;
+	int fd;
 
-	(void)state;
-	if (geteuid() != 0)
-		skip();
-	kill_vms();
-	del_taps();
-	assert_int_equal(nl_open(&s, -1), 0);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return live;
+}
+
+/* Count this run's sockets (in dir) that a process still serves. */
+static size_t live_sockets(char *list, size_t len)
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char p[sizeof(dir) + sizeof(e->d_name)];
+
+		if (!strstr(e->d_name, ".qmp") && !strstr(e->d_name, ".console"))
+			continue;
+		path_in(p, sizeof(p), e->d_name);
+		if (socket_live(p)) {
+			n++;
+			snprintf(list + strlen(list), len - strlen(list), " socket %s;", p);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Count the processes whose command line names this run's folder (the
+ * QEMUs of these tests); with kill_them, SIGKILL each. A zombie has an
+ * empty command line: it has ended. */
+static size_t run_processes(bool kill_them, char *list, size_t len)
+{
+	char path[64], cmd[8192];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		ssize_t got;
+		int fd;
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, cmd, sizeof(cmd));
+		close(fd);
+		if (got <= 0 || !memmem(cmd, (size_t)got, dir, strlen(dir)))
+			continue;
+		n++;
+		snprintf(list + strlen(list), len - strlen(list), " process %d (%s);", (int)pid, cmd);
+		if (kill_them) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0); /* when it is our child */
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Count the taps of this run that exist; with del_them, delete each. */
+static size_t run_taps(bool del_them, char *list, size_t len)
+{
+	struct nl_sock *s = NULL;
+	struct nl_err err;
+	size_t n = 0;
+
+	if (del_them)
+		assert_int_equal(nl_open(&s, -1), 0);
 	for (size_t i = 0; i < MAX_VMS; i++) {
 		char name[IFNAMSIZ];
 
-		snprintf(name, sizeof(name), "vtvm%d-%zu", (int)getpid() % 100000, i);
-		assert_false(nl_link_exists(s, name));
+		tap_name(name, i);
+		if (!if_nametoindex(name))
+			continue;
+		n++;
+		snprintf(list + strlen(list), len - strlen(list), " tap %s;", name);
+		if (del_them)
+			nl_link_del(s, name, &err);
 	}
-	nl_close(s);
-	/* no process holds our sockets: connecting to them fails */
-	for (size_t i = 1; i <= 2; i++) {
-		char p[128], f[32];
-
-		snprintf(f, sizeof(f), "vtbtvm%zu.qmp", i);
-		path_in(p, sizeof(p), f);
-		assert_true(qemu_qmp_open(p, 100) < 0);
-	}
+	if (s)
+		nl_close(s);
+	return n;
 }
 
+/* Next to last: after the tests stopped their VMs as vtb does, no QEMU of
+ * this run, no tap of it and no socket that answers is left. Nothing is
+ * cleaned up before the look. */
+static void test_nothing_left(void **state)
+{
+	char list[4096] = "";
+	size_t n;
+
+	(void)state;
+	n = live_sockets(list, sizeof(list));
+	n += run_processes(false, list, sizeof(list));
+	n += run_taps(false, list, sizeof(list));
+	if (n)
+		fail_msg("%zu left after the VMs were stopped:%s", n, list);
+}
+
+/* Last: the safety net after the look. Removes whatever this run left
+ * (QEMUs, then taps) and fails when there was anything to remove. */
+static void test_safety_cleanup(void **state)
+{
+	char list[4096] = "";
+	size_t n;
+
+	(void)state;
+	kill_vms();
+	n = run_processes(true, list, sizeof(list));
+	n += run_taps(true, list, sizeof(list));
+	if (n)
+		fail_msg("the safety cleanup had to remove %zu:%s", n, list);
+}
+
+/* After each test that starts VMs: close the consoles and kill the QEMUs
+ * a failed test left (a test that passes has stopped its VMs itself). */
 static int teardown(void **state)
 {
 	(void)state;
+	close_cons();
 	kill_vms();
-	del_taps();
 	return 0;
 }
 
+/* Root and a guest image, or the suite fails: without them it would test
+ * nothing. */
 static int group_setup(void **state)
 {
-	char err[512];
+	char err[UTIL_ERR_LEN];
 	int r;
 
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
+	if (geteuid() != 0) {
+		print_error("test_vm: needs root (taps, the image cache)\n");
+		return -1;
+	}
 	snprintf(dir, sizeof(dir), "/tmp/vtbtest-vm-XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
-	if (geteuid() != 0) {
-		print_message("test_vm: not root, VM tests skipped\n");
-		return 0;
-	}
 	r = img_ensure(NULL, false, NULL, NULL, &img, err, sizeof(err));
 	if (r) {
-		print_message("test_vm: no guest image (%s): VM tests skipped\n", err);
-		return 0;
+		print_error("test_vm: cannot build the guest image: %s (%s)\n", strerror(-r), err);
+		return -1;
 	}
-	have_img = true;
 	return 0;
 }
 
@@ -506,7 +646,6 @@ static int group_teardown(void **state)
 
 	(void)state;
 	kill_vms();
-	del_taps();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		return -1;
@@ -522,6 +661,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_boot_time_and_quit, teardown),
 		cmocka_unit_test_teardown(test_parallel_boot, teardown),
 		cmocka_unit_test(test_nothing_left),
+		cmocka_unit_test(test_safety_cleanup),
 	};
 
 	return cmocka_run_group_tests_name("vm", tests, group_setup, group_teardown);

@@ -6,6 +6,10 @@
 # run builds the guest image (apt-get download of a Debian kernel).
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/lib.sh
+# For a QEMU or a supervisor to be gone after SIGKILL: the kernel ends
+# one in milliseconds, but freeing a TCG guest's memory on a loaded
+# two-core machine can take a second or two.
+GONE_S=10
 m=$(mktemp -d /tmp/vtbmodels.XXXXXX)
 on_exit "rm -rf $m"
 
@@ -63,7 +67,7 @@ expect "vtb run: a task on the VM and a container" sh -c "'$VTB' run vmt | grep 
 qpid=$(pgrep -f "[q]emu-system.*$VTB_STATE_DIR/.*\.vm0\.con" | head -n 1)
 if [ -n "$qpid" ]; then
 	kill -9 "$qpid"
-	sleep 0.5
+	expect "the killed QEMU is gone" wait_gone "$qpid" "$GONE_S"
 	expect "status: the killed VM is failed" sh -c "'$VTB' status vmt | grep -Eq '^  vm +vm +failed'"
 	expect_fail "exec on the killed VM fails, saying so" 2 "failed" "$VTB" exec vmt vm -- true
 else
@@ -78,9 +82,12 @@ expect "up again" "$VTB" up "$m/vm.vtb" --name vmt2
 on_exit "$VTB down vmt2 >/dev/null 2>&1"
 spid=$("$VTB" status vmt2 --json | sed -n '/"supervisor"/,/}/s/.*"pid": *\([0-9][0-9]*\).*/\1/p')
 expect "found the supervisor" test -n "$spid"
+qpid=$(pgrep -f "[q]emu-system.*$VTB_STATE_DIR" | head -n 1)
+expect "found the VM's QEMU" test -n "$qpid"
 kill -9 "$spid"
-sleep 0.5
-expect "QEMU died with its supervisor" sh -c "! pgrep -f '[q]emu-system.*$VTB_STATE_DIR' >/dev/null"
+expect "the killed supervisor is gone" wait_gone "$spid" "$GONE_S"
+expect "QEMU died with its supervisor" wait_gone "${qpid:-0}" "$GONE_S"
+expect "no QEMU left" sh -c "! pgrep -f '[q]emu-system.*$VTB_STATE_DIR' >/dev/null"
 expect "clean" "$VTB" clean
 left=$(vtb_objects)
 if [ -z "$left" ]; then ok "no vtb namespace or link left"; else not_ok "no vtb namespace or link left" "$left"; fi
