@@ -59,6 +59,7 @@ deps:
 # Unit tests and golden tests in the normal and the sanitizer build; the
 # system tests (root: real namespaces, links, ping) with the sanitizer build.
 check: deps
+	scripts/shape.sh
 	$(MAKE) unit golden
 	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden system
 	@echo "make check: all test suites passed"
