@@ -233,13 +233,14 @@ static int task_proc_msg_read(struct tasks_run *r, int fd, size_t first, size_t 
 	return 1;
 }
 
-void task_proc_msg_drain(struct tasks_run *r, int msg_rd, size_t first)
+int task_proc_msg_drain(struct tasks_run *r, int msg_rd, size_t first)
 {
 	size_t nready = 0, err_idx;
-	int err = 0;
+	int err = 0, got;
 
-	while (task_proc_msg_read(r, msg_rd, first, &nready, &err, &err_idx) > 0)
+	while ((got = task_proc_msg_read(r, msg_rd, first, &nready, &err, &err_idx)) > 0)
 		;
+	return got;
 }
 
 int task_proc_wait_ready(struct tasks_run *r, size_t first, int msg_rd, size_t *err_idx)
@@ -320,9 +321,12 @@ static size_t task_proc_running(struct tasks_run *r, size_t first, bool backgrou
 }
 
 /* One poll round over every live proc's pipes and pidfd and the status
- * pipe (msg_rd, -1 for none), at most timeout_ms. Returns 0 or a negative
- * errno. */
-static int task_proc_poll_once(struct tasks_run *r, int msg_rd, size_t first, int timeout_ms)
+ * pipe (*msg_rd, -1 for none), at most timeout_ms. A descriptor that has
+ * nothing more to say leaves the set (a pipe at its end, the status pipe
+ * once every child has exec'd, the pidfd of a reaped proc): poll reports
+ * those ready for ever, and keeping them would spin. Returns 0 or a
+ * negative errno. */
+static int task_proc_poll_once(struct tasks_run *r, int *msg_rd, size_t first, int timeout_ms)
 {
 	struct pollfd *pfd;
 	size_t n = 0, i, k;
@@ -331,14 +335,14 @@ static int task_proc_poll_once(struct tasks_run *r, int msg_rd, size_t first, in
 	pfd = calloc(r->nprocs * 3 + 1, sizeof(*pfd));
 	if (!pfd)
 		return -ENOMEM;
-	if (msg_rd >= 0)
-		pfd[n++] = (struct pollfd){ .fd = msg_rd, .events = POLLIN };
+	if (*msg_rd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = *msg_rd, .events = POLLIN };
 	for (i = 0; i < r->nprocs; i++) {
 		struct tasks_proc *p = &r->procs[i];
 
 		pfd[n++] = (struct pollfd){ .fd = p->out.fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = p->err.fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = p->reaped ? -1 : p->pidfd, .events = POLLIN };
 	}
 	rc = poll(pfd, n, timeout_ms);
 	if (rc < 0) {
@@ -346,8 +350,8 @@ static int task_proc_poll_once(struct tasks_run *r, int msg_rd, size_t first, in
 		goto out_free;
 	}
 	k = 0;
-	if (msg_rd >= 0 && pfd[k++].revents)
-		task_proc_msg_drain(r, msg_rd, first);
+	if (*msg_rd >= 0 && pfd[k++].revents && task_proc_msg_drain(r, *msg_rd, first) < 0)
+		*msg_rd = -1; /* at its end: every child has exec'd or died */
 	for (i = 0; i < r->nprocs; i++, k += 3) {
 		struct tasks_proc *p = &r->procs[i];
 
@@ -369,7 +373,7 @@ int task_proc_wait(struct tasks_run *r, int msg_rd, size_t first, bool backgroun
 {
 	int64_t kill_at = kill_at_ns;
 	bool termed = kill_at_ns != 0, killed = false;
-	int e;
+	int e, msg = msg_rd;
 
 	while (task_proc_running(r, first, background, false)) {
 		int64_t now = util_clock_ns(CLOCK_MONOTONIC), next = INT64_MAX;
@@ -391,7 +395,7 @@ int task_proc_wait(struct tasks_run *r, int msg_rd, size_t first, bool backgroun
 			next = kill_at;
 		if (next != INT64_MAX && (next - now) / 1000000 + 1 < TASKS_STOP_CHECK_MS)
 			timeout_ms = (int)((next - now) / 1000000 + 1);
-		e = task_proc_poll_once(r, msg_rd, first, timeout_ms);
+		e = task_proc_poll_once(r, &msg, first, timeout_ms);
 		if (e)
 			return e;
 	}

@@ -85,8 +85,9 @@ int task_proc_start(struct tasks_run *r, size_t pi, const struct tasks_node *n, 
 int task_proc_wait_ready(struct tasks_run *r, size_t first, int msg_rd, size_t *err_idx);
 
 /* Handle the messages that wait on the status pipe msg_rd (the last
- * STARTED ones once the commands ended). */
-void task_proc_msg_drain(struct tasks_run *r, int msg_rd, size_t first);
+ * STARTED ones once the commands ended). Returns 0 when the pipe may say
+ * more, or a negative errno (-EPIPE: at its end, every writer gone). */
+int task_proc_msg_drain(struct tasks_run *r, int msg_rd, size_t first);
 
 /* Signal the waited-for procs (see task_proc_wait) with sig. */
 void task_proc_signal(struct tasks_run *r, size_t first, bool background, int sig);

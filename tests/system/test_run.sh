@@ -114,6 +114,24 @@ if [ "$runs" = 5 ]; then ok "--show: 5 runs kept"; else not_ok "--show: 5 runs k
 expect_fail "--show --json gives the results" 0 '"run":5,"seq":1' "$VTB" run bg --show --json
 "$VTB" down bg >/dev/null
 
+# vtb run sleeps while its commands run: it once kept the status pipe at its
+# end in its poll set and spun a whole core for the task's length
+f=$(model nap "task('nap', run(n[0], 'sleep 2'))")
+up nap "$f"
+"$VTB" run nap >/dev/null &
+runpid=$!
+sleep 1.5
+ticks=$(awk '{ print $14 + $15 }' "/proc/$runpid/stat" 2>/dev/null || echo gone)
+wait $runpid
+hz=$(getconf CLK_TCK)
+# 1.5 s of a spinning loop is ~1.5 * hz ticks; sleeping costs a few
+if [ "$ticks" != gone ] && [ "$ticks" -le $((hz / 5)) ]; then
+	ok "vtb run sleeps while a task of 'sleep 2' runs ($ticks ticks of CPU in 1.5 s)"
+else
+	not_ok "vtb run sleeps while a task of 'sleep 2' runs" "$ticks ticks of CPU in 1.5 s (hz $hz)"
+fi
+"$VTB" down nap >/dev/null
+
 # errors a user meets
 f=$(model none)
 up none "$f"
