@@ -425,7 +425,6 @@ static int catch_signals(int *rfd)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
@@ -513,8 +512,9 @@ int sup_main(const char *id, int ready_fd, int release_fd)
 	ssize_t n;
 
 	detach(id);
-	if (chdir("/") || catch_signals(&sfd)) {
-		sup_log(SUP_LOG_ERROR, "exiting: fatal: cannot set up: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	if (chdir("/")) {
+		sup_log(SUP_LOG_ERROR, "exiting: fatal: chdir /: %s", strerror(errno));
 		goto out_log;
 	}
 	sup_socket_path(id, path, sizeof(path));
@@ -535,6 +535,12 @@ int sup_main(const char *id, int ready_fd, int release_fd)
 	close(release_fd);
 	if (n != 1 || c != 'G') {
 		sup_log(SUP_LOG_ERROR, "exiting: vtb up ended before it journaled the supervisor");
+		goto out;
+	}
+	/* from here on a stop signal is an event of the serve loop, so that
+	 * the VMs and the link emulator are stopped and the cause logged */
+	if (catch_signals(&sfd)) {
+		sup_log(SUP_LOG_ERROR, "exiting: fatal: cannot catch signals: %s", strerror(errno));
 		goto out;
 	}
 	status = serve(lfd, sfd, &state);
