@@ -371,8 +371,12 @@ static void serve_one(int conn, uint8_t *buf, struct sup_state *state, bool *tak
 	int r;
 
 	/* root only: the socket is 0600 in a 0700 directory, and we check */
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
-		sup_log(SUP_LOG_WARN, "refused a connection from uid %d", clen ? (int)cred.uid : -1);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
+		sup_log(SUP_LOG_WARN, "SO_PEERCRED: %s; connection refused", strerror(errno));
+		return;
+	}
+	if (cred.uid != 0) {
+		sup_log(SUP_LOG_WARN, "refused a connection from uid %u (pid %d)", (unsigned)cred.uid, (int)cred.pid);
 		return;
 	}
 	n = recv(conn, buf, SUP_MAX_MSG, 0);
@@ -434,17 +438,18 @@ static bool accept_transient(int e)
 	       e == ENOBUFS || e == ENOMEM || e == EPROTO;
 }
 
-/* Serve until "stop", a signal or a fatal error; the exit status. */
+/* Serve until "stop", a signal or a fatal error, each logged; the exit
+ * status (0, 128 + the signal, or 1). */
 static int serve(int lfd, int sfd, struct sup_state *state)
 {
 	uint8_t *buf = malloc(SUP_MAX_MSG);
-	int retry_ms = -1;
+	int retry_ms = -1, status = -1;
 
 	if (!buf) {
 		sup_log(SUP_LOG_ERROR, "exiting: fatal: no memory for the request buffer");
 		return 1;
 	}
-	for (;;) {
+	while (status < 0) {
 		/* after a transient accept4 error: wait a little, but a signal still wakes us */
 		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN } };
 		unsigned char sig;
@@ -453,37 +458,36 @@ static int serve(int lfd, int sfd, struct sup_state *state)
 
 		if (poll(p, retry_ms >= 0 ? 1 : 2, retry_ms) < 0 && errno != EINTR) {
 			sup_log(SUP_LOG_ERROR, "exiting: fatal: poll: %s", strerror(errno));
-			break;
-		}
-		if (read(sfd, &sig, 1) == 1) {
+			status = 1;
+		} else if (read(sfd, &sig, 1) == 1) {
 			sup_log(SUP_LOG_INFO, "exiting: signal %s", strsignal(sig));
-			free(buf);
-			return 128 + sig;
+			status = 128 + sig;
 		}
+		if (status >= 0)
+			break;
 		retry_ms = -1;
 		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			if (!accept_transient(errno)) {
-				sup_log(SUP_LOG_ERROR, "exiting: fatal: accept4: %s", strerror(errno));
-				break;
-			}
+		if (conn < 0 && (errno == EAGAIN || errno == EINTR)) {
+			continue;
+		} else if (conn < 0 && accept_transient(errno)) {
 			sup_log(SUP_LOG_WARN, "accept4: %s; retrying in %d ms", strerror(errno), SUP_ACCEPT_RETRY_MS);
 			retry_ms = SUP_ACCEPT_RETRY_MS;
 			continue;
+		} else if (conn < 0) {
+			sup_log(SUP_LOG_ERROR, "exiting: fatal: accept4: %s", strerror(errno));
+			status = 1;
+			break;
 		}
 		serve_one(conn, buf, state, &taken);
 		if (!taken)
 			close(conn);
 		if (state->stop) {
 			sup_log(SUP_LOG_INFO, "exiting: stopped by request");
-			free(buf);
-			return 0;
+			status = 0;
 		}
 	}
 	free(buf);
-	return 1;
+	return status;
 }
 
 /* Put the supervisor in its own session, with /dev/null for stdin and
@@ -553,5 +557,9 @@ out_log:
 	close_fd(&sfd);
 	sup_log(SUP_LOG_INFO, "exit status %d", status);
 	sup_log_close();
+	/* asked to stop (vtb down): the experiment goes, and its log with it,
+	 * as the socket does; any other end leaves the log for vtb status */
+	if (state.stop && status == 0)
+		sup_log_remove(id);
 	return status;
 }
