@@ -435,6 +435,25 @@ static void reap(pid_t pid)
 		;
 }
 
+/* Reap pid, which has ended, if it is our child. QEMU has threads: its
+ * main thread shows as a zombie (and /proc says it has ended) while the
+ * others are still exiting, and it cannot be reaped before they are gone;
+ * its pidfd says when they are. */
+static void reap_ended(pid_t pid)
+{
+	int st, fd;
+	pid_t w = waitpid(pid, &st, WNOHANG);
+
+	if (w != 0)
+		return; /* reaped, or not our child */
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0) {
+		pidfd_ended(fd, QEMU_KILL_WAIT_MS);
+		close(fd);
+	}
+	reap(pid);
+}
+
 /* Whether pid runs a QEMU (so that a reused pid is never killed). */
 static bool is_qemu(pid_t pid)
 {
@@ -480,7 +499,11 @@ int qemu_quit(const char *qmp_path, pid_t pid, int timeout_ms)
 		return -EINVAL;
 	reap(pid);
 	start = proc_start_time(pid); /* 0: gone, or a zombie */
-	if (!start || !is_qemu(pid))
+	if (!start) {
+		reap_ended(pid); /* it may have ended since the first look */
+		return 0;
+	}
+	if (!is_qemu(pid))
 		return 0; /* a pid that is not a QEMU is not ours any more */
 	/* SIGTERM makes QEMU shut down as cleanly as quit does */
 	if (!qmp_path || !qmp_quit(qmp_path, deadline))
@@ -490,6 +513,7 @@ int qemu_quit(const char *qmp_path, pid_t pid, int timeout_ms)
 		kill(pid, SIGKILL);
 		r = proc_wait_gone(pid, start, QEMU_KILL_WAIT_MS);
 	}
-	reap(pid);
+	if (r != -ETIMEDOUT)
+		reap_ended(pid);
 	return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }
