@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run every fuzz target (or the ones named) for SECONDS each, both at once,
+# Run every fuzz target (or the ones named) for SECONDS each, all at once,
 # on a working copy of the seed corpus so fuzz/corpus/ stays as committed.
 # usage: fuzz/run.sh [SECONDS] [TARGET...]     (targets: compile json sup_request sup_reply qmp console)
 # The grown corpora, logs and any artifacts stay in fuzz/build/. Exits 1 when
