@@ -137,8 +137,12 @@ static int find_end(struct con_stream *s)
 			continue;
 		}
 		q += 2;
-		if (unread(s, q, (size_t)(end - q)))
+		/* what follows the marker goes back raw, with a CR held back
+		 * from the end of the last chunk, so that the prompt is looked
+		 * for in the same bytes however the reads were cut */
+		if ((s->cr && unread(s, "\r", 1)) || unread(s, q, (size_t)(end - q)))
 			return -ENOMEM;
+		s->cr = false;
 		out->len = (size_t)(p - out->s);
 		out->s[out->len] = '\0';
 		s->status = (int)st;

@@ -99,6 +99,30 @@ static void test_end_before_prompt(void **state)
 	util_buf_free(&out);
 }
 
+/* A CR held back at the end of a read (it may start a CRLF) right after
+ * the end marker belongs to what follows: a prompt with a CR inside is
+ * not the prompt, however the reads are cut (found by fuzz_console). */
+static void test_cr_after_end_marker(void **state)
+{
+	static const char text[] = "__vtb_s" NONCE "__\nout\n__vtb_e" NONCE "_0____vtb_0\r0aa11bb22cc33dd__# ";
+	size_t len = strlen(text);
+
+	(void)state;
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct con_stream s;
+		struct util_buf out;
+
+		util_buf_init(&out);
+		con_stream_init(&s, PROMPT);
+		con_stream_want_cmd(&s, NONCE, &out);
+		assert_int_equal(con_stream_feed(&s, (const uint8_t *)text, cut), 0);
+		assert_int_equal(con_stream_feed(&s, (const uint8_t *)text + cut, len - cut), 0);
+		assert_int_equal(s.phase, CON_END_PROMPT);
+		con_stream_free(&s);
+		util_buf_free(&out);
+	}
+}
+
 /* Idle: bytes are dropped, nothing is kept. */
 static void test_idle(void **state)
 {
@@ -117,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_every_cut),
 		cmocka_unit_test(test_prompt),
 		cmocka_unit_test(test_end_before_prompt),
+		cmocka_unit_test(test_cr_after_end_marker),
 		cmocka_unit_test(test_idle),
 	};
 
