@@ -25,7 +25,7 @@ CLI_OBJS  = $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 SYSTEST_BINS = $(SYSTEST_SRCS:tests/system/%.c=$(B)/systests/%)
 
-.PHONY: all deps check system unit unit-asan golden golden-asan asan demo fuzz fuzz-build bench clean
+.PHONY: all deps check system unit unit-asan golden golden-asan asan demo fuzz fuzz-build fuzz-replay bench clean
 .SUFFIXES:
 
 all: vtb
@@ -61,7 +61,7 @@ deps:
 check: deps
 	scripts/shape.sh
 	$(MAKE) unit golden
-	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden system
+	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden fuzz-replay system
 	@echo "make check: all test suites passed"
 
 system: $(B)/vtb $(SYSTEST_BINS)
@@ -85,6 +85,16 @@ fuzz-build:
 	$(MAKE) -C fuzz
 fuzz: fuzz-build
 	@fuzz/run.sh $(FUZZ_TIME)
+
+# The fuzz targets built with $(CC) (no clang needed) around fuzz/replay.c,
+# a main() that feeds them files: replays each seed corpus and fuzz/crashes,
+# so a fixed crash stays fixed. `make check` runs it in the sanitizer build.
+FUZZ_REPLAY_BINS = $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+$(B)/fuzz/%: fuzz/%.c fuzz/replay.c $(B)/libvtb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< fuzz/replay.c -o $@ $(B)/libvtb.a $(PKG_LIBS) -lm
+fuzz-replay: $(FUZZ_REPLAY_BINS)
+	@fuzz/replay.sh $(B)/fuzz
 
 # bench/udpbench: the UDP load generator and receiver of the link benchmarks
 $(B)/udpbench: bench/udpbench.c

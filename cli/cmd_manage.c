@@ -16,6 +16,7 @@
 #include "netns.h"
 #include "status.h"
 #include "console.h"
+#include "sup_log.h"
 #include "supervisor.h"
 #include "proc.h"
 
@@ -197,6 +198,13 @@ static void print_status_one(json_t *st)
 	       json_string_value(json_object_get(st, "id")),
 	       json_string_value(json_object_get(st, "state")),
 	       json_is_true(json_object_get(sup, "alive")) ? "running" : "gone (vtb down still works)");
+	if (!json_is_true(json_object_get(sup, "alive")) && json_is_string(json_object_get(st, "id"))) {
+		char log[512];
+
+		sup_log_path(json_string_value(json_object_get(st, "id")), log, sizeof(log));
+		if (access(log, F_OK) == 0)
+			printf("the supervisor's log (why it ended): %s\n", log);
+	}
 	printf("nodes:\n");
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
 		const json_t *vm = json_object_get(n, "vm");

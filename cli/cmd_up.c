@@ -269,6 +269,13 @@ static int ensure_image(const struct realization *rz)
 	return r;
 }
 
+/* How often vtb up asks the supervisor how its VMs stand while they boot.
+ * The supervisor has no notification of a VM's state change to wait on
+ * (exec/vms.c changes it under its lock without a signal), so this polls:
+ * 100 ms is small against a boot (3 s under TCG here) and the progress
+ * line, and a "vms" request costs the supervisor microseconds. */
+#define UP_VM_POLL_MS 100
+
 /* Start the VMs in the supervisor and wait until every one is ready or
  * has failed, showing progress. A VM that failed fails vtb up, with the
  * reason (for a boot timeout, the console's last lines). */
@@ -335,7 +342,7 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 		}
 		if (ready == nvm)
 			break;
-		usleep(100 * 1000);
+		usleep(UP_VM_POLL_MS * 1000);
 	}
 	if (r && !err->what[0]) {
 		snprintf(err->what, sizeof(err->what), "cannot reach the supervisor");

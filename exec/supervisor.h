@@ -3,8 +3,11 @@
  * (<id>.sock) and answers requests from the vtb command: "ping", "status"
  * (with the emulated links' counters), "stop", "links_start" (open the
  * link emulator's ports and start it: vtb up asks once the network is
- * built) and "link_set" (see links_set). Requests
- * and replies are JSON objects, one per SOCK_SEQPACKET message. */
+ * built), "link_set" (see links_set), "vms_start", "vms", "vm_exec" and
+ * "vm_attach". Requests and replies are JSON objects, one per
+ * SOCK_SEQPACKET message, checked by sup_proto.c; the operations dispatch
+ * through a table (supervisor.c). The supervisor logs to
+ * <statedir>/<id>.sup.log (sup_log.h). The client side is sup_client.c. */
 #ifndef VTB_SUPERVISOR_H
 #define VTB_SUPERVISOR_H
 
@@ -12,8 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SUP_MAX_MSG (4u << 20)
-#define SUP_OUT '\x01' /* first byte of a message of command output (vm_exec) */
+#include "sup_proto.h"
 
 /* The control socket path of experiment id. */
 void sup_socket_path(const char *id, char *buf, size_t len);

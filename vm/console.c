@@ -18,21 +18,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "con_stream.h"
+#include "usock.h"
+
+/* The raw bytes kept for error messages: a screenful of boot messages. */
 #define CON_TAIL 4096
+/* One read: a serial console rarely has more than a few KiB waiting; a
+ * pty in the tests gives up to 64 KiB at once. */
 #define CON_READ 65536
+/* How often an unanswered console is poked while it boots (the setup line,
+ * then a Ctrl-C half a period later): a TCG guest's shell answers in tens
+ * of ms once it runs, and a poke more often than this only adds echo. */
 #define CON_RESEND_MS 500
+/* After a timeout, how long the prompt has to come back after Ctrl-C
+ * before the console counts as out of sync. */
 #define CON_INTR_WAIT_MS 1000
+/* Sending a line or an attached user's keys: the guest's tty drains the
+ * serial port at 85 KB/s, so 5 s means the guest is not reading at all. */
+#define CON_SEND_MS 5000
 
 struct con {
 	int fd;
 	bool sock;              /* send() with MSG_NOSIGNAL works */
 	bool ready;             /* the shell has our prompt and no command runs */
 	char id[17];            /* random, per console: prompt and markers carry it */
-	char prompt[40];
-	size_t plen;
 	unsigned long long seq; /* per command */
-	char *rbuf;             /* received, not yet consumed */
-	size_t rlen, rcap;
+	struct con_stream st;   /* the parser of what the console says */
+	char *rbuf;             /* the last read (CON_READ bytes) */
 	char tail[CON_TAIL];    /* the last raw bytes, for error messages */
 	size_t tlen;
 };
@@ -66,10 +78,14 @@ static void random_hex(char *buf, size_t n)
 int con_open_fd(int fd, struct con **out)
 {
 	struct con *c = calloc(1, sizeof(*c));
+	char prompt[40];
 	struct stat st;
 	int fl;
 
-	if (!c) {
+	if (c)
+		c->rbuf = malloc(CON_READ);
+	if (!c || !c->rbuf) {
+		free(c);
 		close(fd);
 		return -ENOMEM;
 	}
@@ -80,40 +96,19 @@ int con_open_fd(int fd, struct con **out)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	random_hex(c->id, sizeof(c->id));
-	c->plen = (size_t)snprintf(c->prompt, sizeof(c->prompt), "__vtb_%s__# ", c->id);
+	snprintf(prompt, sizeof(prompt), "__vtb_%s__# ", c->id);
+	con_stream_init(&c->st, prompt);
 	*out = c;
 	return 0;
 }
 
 int con_connect(const char *unix_path, int timeout_ms, struct con **out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline = util_mono_ms() + timeout_ms;
+	int fd = usock_connect(unix_path, timeout_ms, -1);
 
-	if (strlen(unix_path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, unix_path);
-	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
-
-		if (fd < 0)
-			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return con_open_fd(fd, out);
-		e = errno;
-		close(fd);
-		if (e == EINTR)
-			continue;
-		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN)
-			return -e;
-		if (util_mono_ms() >= deadline)
-			return -ETIMEDOUT;
-		{
-			struct timespec t = { .tv_nsec = 10000000 };
-
-			nanosleep(&t, NULL);
-		}
-	}
+	if (fd == -ENOENT || fd == -ECONNREFUSED || fd == -EAGAIN)
+		return -ETIMEDOUT;
+	return fd < 0 ? fd : con_open_fd(fd, out);
 }
 
 int con_fd(const struct con *c)
@@ -126,6 +121,7 @@ void con_close(struct con *c)
 	if (!c)
 		return;
 	close(c->fd);
+	con_stream_free(&c->st);
 	free(c->rbuf);
 	free(c);
 }
@@ -159,16 +155,16 @@ static void tail_add(struct con *c, const char *p, size_t n)
 	c->tlen += n;
 }
 
-/* Read what is there (without waiting) into rbuf. Returns the number of
- * bytes read (0: nothing yet), -EPIPE when the console closed. */
+/* Read what is there (without waiting) into rbuf and feed it to the
+ * parser. Returns the number of bytes read (0: nothing yet), -EPIPE when
+ * the console closed, -ENOMEM. */
 static int con_read_once(struct con *c)
 {
 	ssize_t n;
+	int r;
 
-	if (util_grow((void **)&c->rbuf, &c->rcap, c->rlen + CON_READ, 1))
-		return -ENOMEM;
 	do
-		n = read(c->fd, c->rbuf + c->rlen, CON_READ);
+		n = read(c->fd, c->rbuf, CON_READ);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
@@ -177,9 +173,9 @@ static int con_read_once(struct con *c)
 		return -EPIPE;
 	if (n < 0)
 		return -errno;
-	tail_add(c, c->rbuf + c->rlen, (size_t)n);
-	c->rlen += (size_t)n;
-	return (int)n;
+	tail_add(c, c->rbuf, (size_t)n);
+	r = con_stream_feed(&c->st, (const uint8_t *)c->rbuf, (size_t)n);
+	return r < 0 ? r : (int)n;
 }
 
 /* Wait for data until the deadline and read it. n > 0, -ETIMEDOUT, -EPIPE. */
@@ -203,20 +199,14 @@ static int con_recv(struct con *c, long long deadline)
 	}
 }
 
-static void con_consume(struct con *c, size_t n)
-{
-	memmove(c->rbuf, c->rbuf + n, c->rlen - n);
-	c->rlen -= n;
-}
-
 /* Throw away everything the console has said so far. */
 static int con_drain(struct con *c)
 {
 	int r;
 
+	con_stream_reset(&c->st);
 	while ((r = con_read_once(c)) > 0)
-		c->rlen = 0;
-	c->rlen = 0;
+		;
 	return r;
 }
 
@@ -246,24 +236,18 @@ static int con_send(struct con *c, const char *p, size_t n, long long deadline)
 	return 0;
 }
 
-/* Consume the console's output up to and including pat. Everything before
- * it is discarded. 0, -ETIMEDOUT, -EPIPE. */
-static int con_expect(struct con *c, const char *pat, size_t plen, long long deadline)
+/* Read until the parser has what it expects (con_stream phase
+ * CON_DONE). 0, -ETIMEDOUT, -EPIPE, -ENOMEM. */
+static int con_run(struct con *c, long long deadline)
 {
-	for (;;) {
-		char *p = memmem(c->rbuf, c->rlen, pat, plen);
-		int r;
+	int r = con_stream_feed(&c->st, NULL, 0);
 
-		if (p) {
-			con_consume(c, (size_t)(p - c->rbuf) + plen);
-			return 0;
-		}
-		if (c->rlen >= plen)
-			con_consume(c, c->rlen - (plen - 1));
+	while (r == 0) {
 		r = con_recv(c, deadline);
-		if (r < 0)
-			return r;
+		if (r > 0)
+			r = c->st.phase == CON_DONE;
 	}
+	return r < 0 ? r : 0;
 }
 
 /* ---- readiness ----------------------------------------------------------- */
@@ -277,21 +261,6 @@ static int con_send_setup(struct con *c, long long deadline)
 			 "\nstty -echo 2>/dev/null; PS1='_''_vtb_%s__# '; PS2=''; unset HISTFILE\n", c->id);
 
 	return con_send(c, line, (size_t)n, deadline);
-}
-
-/* Look for the prompt in what c has received; keep only what could still
- * be the start of one. */
-static bool con_saw_prompt(struct con *c)
-{
-	char *p = memmem(c->rbuf, c->rlen, c->prompt, c->plen);
-
-	if (p) {
-		con_consume(c, (size_t)(p - c->rbuf) + c->plen);
-		return true;
-	}
-	if (c->rlen >= c->plen)
-		con_consume(c, c->rlen - (c->plen - 1));
-	return false;
 }
 
 /* Where one console of con_wait_ready_many stands. */
@@ -353,7 +322,7 @@ static int ready_round(struct con *const *cs, size_t n, int *res, struct ready_s
 		if (r < 0) {
 			res[i] = r;
 			st[i].pending = false;
-		} else if (con_saw_prompt(cs[i])) {
+		} else if (cs[i]->st.phase == CON_DONE) {
 			cs[i]->ready = true;
 			res[i] = 0;
 			st[i].pending = false;
@@ -376,6 +345,7 @@ static int wait_ready_until(struct con *const *cs, size_t n, long long deadline,
 		cs[i]->ready = false;
 		res[i] = -ETIMEDOUT;
 		st[i].pending = true;
+		con_stream_want_prompt(&cs[i]->st);
 	}
 	for (;;) {
 		bool any = false;
@@ -411,92 +381,6 @@ int con_wait_ready(struct con *c, int timeout_ms)
 
 /* ---- commands ------------------------------------------------------------ */
 
-/* Append to out what rbuf holds, CRLF turned into LF; a CR at the very end
- * waits in *cr for the next byte. Consumes rbuf. */
-static void take_output(struct con *c, struct util_buf *out, bool *cr)
-{
-	char *s = c->rbuf, *end = c->rbuf + c->rlen, *w = c->rbuf;
-
-	if (!c->rlen)
-		return;
-	if (*cr && *s != '\n')
-		util_buf_append(out, "\r", 1);
-	*cr = false;
-	for (; s < end; s++) {
-		if (*s == '\r') {
-			if (s + 1 == end) {
-				*cr = true;
-				break;
-			}
-			if (s[1] == '\n')
-				continue;
-		}
-		*w++ = *s;
-	}
-	util_buf_append(out, c->rbuf, (size_t)(w - c->rbuf));
-	c->rlen = 0;
-}
-
-/* Find the end marker ("\n" emark DIGITS "__") in out from *from on. 1 when
- * found (out truncated before it, the bytes after it given back to rbuf,
- * *status set), 0 when not (yet), negative on memory failure. */
-static int find_end(struct con *c, struct util_buf *out, const char *emark, size_t elen, size_t *from,
-		    int *status)
-{
-	for (;;) {
-		char *p = out->len > *from ? memmem(out->s + *from, out->len - *from, emark, elen) : NULL;
-		char *q, *end = out->s + out->len;
-		long st = 0;
-
-		if (!p) {
-			if (out->len >= elen && out->len - (elen - 1) > *from)
-				*from = out->len - (elen - 1);
-			return 0;
-		}
-		q = p + elen;
-		while (q < end && q - (p + elen) < 4 && *q >= '0' && *q <= '9')
-			st = st * 10 + (*q++ - '0');
-		if (q + 2 > end) {
-			*from = (size_t)(p - out->s); /* wait for the rest of the marker */
-			return 0;
-		}
-		if (q == p + elen || q[0] != '_' || q[1] != '_') {
-			*from = (size_t)(p - out->s) + 1;
-			continue;
-		}
-		q += 2;
-		if (util_grow((void **)&c->rbuf, &c->rcap, c->rlen + (size_t)(end - q), 1))
-			return -ENOMEM;
-		memmove(c->rbuf + (end - q), c->rbuf, c->rlen);
-		memcpy(c->rbuf, q, (size_t)(end - q));
-		c->rlen += (size_t)(end - q);
-		out->len = (size_t)(p - out->s);
-		out->s[out->len] = '\0';
-		*status = (int)st;
-		return 1;
-	}
-}
-
-/* Collect the output up to the end marker. */
-static int collect(struct con *c, struct util_buf *out, const char *emark, long long deadline, int *status)
-{
-	size_t elen = strlen(emark), from = out->len;
-	bool cr = false;
-	int r;
-
-	for (;;) {
-		take_output(c, out, &cr);
-		if (out->oom)
-			return -ENOMEM;
-		r = find_end(c, out, emark, elen, &from, status);
-		if (r)
-			return r < 0 ? r : 0;
-		r = con_recv(c, deadline);
-		if (r < 0)
-			return r;
-	}
-}
-
 /* Whether cmd fits on one canonical tty line as we send it. */
 static int check_cmd(const char *cmd)
 {
@@ -528,10 +412,13 @@ static void build_line(struct util_buf *b, const char *cmd, const char *nonce)
 static int interrupt(struct con *c)
 {
 	long long deadline = util_mono_ms() + CON_INTR_WAIT_MS;
-	int r = con_send(c, "\003", 1, deadline);
+	int r;
 
+	c->st.out = NULL;
+	con_stream_want_prompt(&c->st);
+	r = con_send(c, "\003", 1, deadline);
 	if (r == 0)
-		r = con_expect(c, c->prompt, c->plen, deadline);
+		r = con_run(c, deadline);
 	if (r) {
 		c->ready = false;
 		return r == -EPIPE ? -EPIPE : -ETIMEDOUT;
@@ -542,9 +429,9 @@ static int interrupt(struct con *c)
 int con_exec(struct con *c, const char *cmd, int timeout_ms, struct util_buf *out, int *status)
 {
 	long long deadline = util_mono_ms() + timeout_ms;
-	char nonce[48], smark[64], emark[64];
+	char nonce[48];
 	struct util_buf line;
-	int r, st = -1;
+	int r;
 
 	r = check_cmd(cmd);
 	if (r)
@@ -564,31 +451,25 @@ int con_exec(struct con *c, const char *cmd, int timeout_ms, struct util_buf *ou
 		return r;
 	}
 	snprintf(nonce, sizeof(nonce), "%sx%llx", c->id, ++c->seq);
-	snprintf(smark, sizeof(smark), "__vtb_s%s__", nonce);
-	snprintf(emark, sizeof(emark), "\n__vtb_e%s_", nonce);
 	util_buf_init(&line);
 	build_line(&line, cmd, nonce);
 	if (line.oom) {
 		util_buf_free(&line);
 		return -ENOMEM;
 	}
+	con_stream_want_cmd(&c->st, nonce, out);
 	r = con_send(c, line.s, line.len, deadline);
 	util_buf_free(&line);
 	if (r == 0)
-		r = con_expect(c, smark, strlen(smark), deadline);
-	if (r == 0)
-		r = con_expect(c, "\n", 1, deadline);
-	if (r == 0)
-		r = collect(c, out, emark, deadline, &st);
-	if (r == 0)
-		r = con_expect(c, c->prompt, c->plen, deadline);
+		r = con_run(c, deadline);
 	if (r == -ETIMEDOUT)
 		return interrupt(c);
+	c->st.out = NULL;
 	if (r) {
 		c->ready = false;
 		return r;
 	}
-	*status = st;
+	*status = c->st.status;
 	return 0;
 }
 
@@ -628,7 +509,7 @@ static int attach_input(struct con *c, int in_fd, char escape)
 	if (n <= 0)
 		return n == 0 ? 1 : -errno;
 	esc = memchr(buf, escape, (size_t)n);
-	r = con_send(c, buf, esc ? (size_t)(esc - buf) : (size_t)n, util_mono_ms() + 5000);
+	r = con_send(c, buf, esc ? (size_t)(esc - buf) : (size_t)n, util_mono_ms() + CON_SEND_MS);
 	if (r)
 		return r;
 	return esc ? 1 : 0;
@@ -647,8 +528,8 @@ int con_attach(struct con *c, int in_fd, int out_fd, char escape)
 		tcsetattr(in_fd, TCSANOW, &raw);
 	}
 	c->ready = false;
-	c->rlen = 0;
-	r = con_send(c, human, sizeof(human) - 1, util_mono_ms() + 5000);
+	con_stream_reset(&c->st);
+	r = con_send(c, human, sizeof(human) - 1, util_mono_ms() + CON_SEND_MS);
 	while (r == 0) {
 		struct pollfd pf[2] = { { .fd = in_fd, .events = POLLIN }, { .fd = c->fd, .events = POLLIN } };
 
@@ -660,8 +541,7 @@ int con_attach(struct con *c, int in_fd, int out_fd, char escape)
 		if (pf[1].revents) {
 			r = con_read_once(c);
 			if (r > 0)
-				r = write_all(out_fd, c->rbuf, c->rlen);
-			c->rlen = 0;
+				r = write_all(out_fd, c->rbuf, (size_t)r);
 			if (r)
 				break;
 		}

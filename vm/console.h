@@ -21,6 +21,9 @@
  * A TCG guest's serial port carries about 85 KB/s of output (measured with
  * seq under TCG here); a pty carries 5 MB in half a second.
  *
+ * What the console says is parsed by con_stream.h, which is fed the bytes
+ * as they are read.
+ *
  * One command at a time per console: a struct con is used by one thread.
  * Every function returns 0 or a negative errno; -EPIPE always means the
  * console closed (the VM died, the shell exited). */
@@ -42,8 +45,9 @@ struct con;
  * when this fails). 0 or -ENOMEM. */
 int con_open_fd(int fd, struct con **out);
 
-/* Connect to the unix socket at unix_path (QEMU's console), retrying while
- * nothing listens yet, up to timeout_ms. 0, -ETIMEDOUT or another errno. */
+/* Connect to the unix socket at unix_path (QEMU's console), waiting (on
+ * inotify events) while nothing listens yet, up to timeout_ms. 0,
+ * -ETIMEDOUT or another errno. */
 int con_connect(const char *unix_path, int timeout_ms, struct con **out);
 
 /* Wait until the shell answers: send a newline and the setup line every

@@ -1,10 +1,10 @@
-/* qemu: KVM probe, QEMU launch, QMP client. */
+/* qemu: QEMU launch and stop (the KVM probe is kvm_probe.c, the QMP
+ * client qmp.c). */
 #include "qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/kvm.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,16 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
+#include "qmp.h"
 #include "util.h"
 
 /* pc or q35 under TCG: measured on this 2-core machine with vtb's image (a
@@ -33,406 +32,16 @@
  * 2.7-3.2 s for q35. pc it is: never slower, and every NIC model we offer
  * is a PCI device that works on both. */
 #define QEMU_MACHINE "pc"
+/* QEMU builds the machine and greets on QMP in well under a second under
+ * TCG here; 10 s leaves room for a loaded host and many VMs at once. */
 #define QEMU_START_WAIT_MS 10000
 #define QEMU_QMP_GREET_MS 250 /* a live QEMU greets within milliseconds */
-
-static void sleep_ms(int ms)
-{
-	struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
-		;
-}
-
-/* ---- KVM probe ----------------------------------------------------------
- *
- * What goes wrong on this machine (host kernel 6.18, /dev/kvm provided by
- * the kvm_pvm module, an AMD EPYC without hardware virtualisation exposed):
- *
- *  - /dev/kvm opens and KVM_CREATE_VM / KVM_CREATE_VCPU / KVM_RUN work.
- *  - QEMU with -accel kvm -cpu host or -cpu max aborts at once ("failed to
- *    set MSR 0x10a"); with -cpu qemu64 SeaBIOS prints its banner, then the
- *    Debian cloud kernel crawls: a minute after start it is still
- *    decompressing itself (QMP/monitor "info registers": RIP in the
- *    decompressor), and within 2.5 minutes (31 s of guest time) it has
- *    printed its boot messages up to "Memory: 213748K/261624K available"
- *    and QEMU stops with "KVM internal error. Suberror: 1 ... emulation
- *    failure" at `lock cmpxchg16b` (code bytes f0 48 0f c7 4d 20).
- *  - A 64-bit ring-0 guest run through the ioctl API executes a dec/jnz loop
- *    at about 1.3 us per iteration (1.5 M instructions/s; a CPU does
- *    1e9/s or more, TCG some 1e8/s): the PVM hypervisor does not run a
- *    stock kernel's ring-0 code on the CPU, it emulates it instruction by
- *    instruction with KVM's x86 emulator, which lacks cmpxchg16b.
- *
- * So "the kernel hangs" is a guest that is emulated 1000 times too slowly
- * and then dies at the first instruction the emulator does not know. The
- * probe runs the same kind of code a kernel runs, in a child process so
- * that a stuck KVM_RUN is simply killed at the deadline:
- *
- *   64-bit long mode, paging on, ring 0 (set up with KVM_SET_SREGS)
- *   0. OUT (the guest started);
- *   1. 10 000 iterations of dec/jnz, then OUT: calibrates the speed;
- *   2. lock cmpxchg16b on guest memory, then OUT (the value is checked);
- *   3. 20 000 000 iterations of dec/jnz, then OUT, then HLT.
- *
- * Here step 2 ends with KVM_EXIT_INTERNAL_ERROR (emulation failure) about
- * 15 ms after the start, and a host whose emulator knew cmpxchg16b would
- * still fail step 3, which needs some 25 s at this speed. On a healthy KVM
- * host (VMX or SVM, nested or not) all three steps run natively: the loops
- * take 10 us and 5-20 ms (one macro-fused dec/jnz per cycle at 1-4 GHz) and
- * cmpxchg16b is an ordinary instruction, so the probe finishes in tens of
- * milliseconds, an order of magnitude inside a 300 ms deadline. */
-
-#define PROBE_MEM 0x200000ULL   /* one 2 MiB page, identity-mapped */
-#define PROBE_PML4 0x1000
-#define PROBE_PDPT 0x2000
-#define PROBE_PD 0x3000
-#define PROBE_DATA 0x4000       /* 16-byte aligned, for cmpxchg16b */
-#define PROBE_CODE 0x8000
-#define PROBE_PORT 0x80
-#define PROBE_CALIBRATE 10000u
-#define PROBE_LOOP 20000000u
-
-/* What the probe child tells the parent, one message per event. */
-enum probe_ev { EV_START = 1, EV_CALIBRATED, EV_CX16, EV_LOOP, EV_FAIL };
-struct probe_msg {
-	int ev;
-	int code;          /* EV_FAIL: the step that failed (what), below */
-	long long value;   /* ns since the first KVM_RUN, or an errno / exit reason */
-	long long extra;   /* EV_FAIL: internal-error suberror */
-};
-enum probe_fail { PF_CREATE_VM = 1, PF_VCPU, PF_SETUP, PF_RUN, PF_EXIT, PF_INTERNAL, PF_CX16 };
-
-static size_t probe_code(uint8_t *c)
-{
-	static const uint8_t prog[] = {
-		0xb0, EV_START, 0xe6, PROBE_PORT, /* mov al, ev; out PORT, al */
-		0xb9, 0, 0, 0, 0,               /* mov ecx, PROBE_CALIBRATE */
-		0xff, 0xc9, 0x75, 0xfc,         /* 1: dec ecx; jnz 1b */
-		0xb0, EV_CALIBRATED, 0xe6, PROBE_PORT,
-		0xbf, 0, 0, 0, 0,               /* mov edi, PROBE_DATA */
-		0x31, 0xc0, 0x31, 0xd2,         /* xor eax, eax; xor edx, edx */
-		0xbb, 1, 0, 0, 0, 0x31, 0xc9,   /* mov ebx, 1; xor ecx, ecx */
-		0xf0, 0x48, 0x0f, 0xc7, 0x0f,   /* lock cmpxchg16b [rdi] */
-		0xb0, EV_CX16, 0xe6, PROBE_PORT,
-		0xb9, 0, 0, 0, 0,               /* mov ecx, PROBE_LOOP */
-		0xff, 0xc9, 0x75, 0xfc,
-		0xb0, EV_LOOP, 0xe6, PROBE_PORT,
-		0xf4,                           /* hlt */
-	};
-	uint32_t cal = PROBE_CALIBRATE, loop = PROBE_LOOP, data = PROBE_DATA;
-
-	memcpy(c, prog, sizeof(prog));
-	memcpy(c + 5, &cal, 4);
-	memcpy(c + 18, &data, 4);
-	memcpy(c + 43, &loop, 4);
-	return sizeof(prog);
-}
-
-static void probe_send(int fd, int ev, int code, long long value, long long extra)
-{
-	struct probe_msg m = { .ev = ev, .code = code, .value = value, .extra = extra };
-	ssize_t r;
-
-	do
-		r = write(fd, &m, sizeof(m));
-	while (r < 0 && errno == EINTR);
-}
-
-/* Put the vcpu in 64-bit mode with paging, ring 0, at PROBE_CODE. */
-static int probe_setup_vcpu(int kvm, int vcpu, uint8_t *mem)
-{
-	struct {
-		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[256];
-	} cpuid;
-	struct kvm_segment cs = { .limit = 0xffffffff, .selector = 8, .type = 11, .present = 1,
-				  .s = 1, .l = 1, .g = 1 };
-	struct kvm_segment ds = { .limit = 0xffffffff, .selector = 16, .type = 3, .present = 1,
-				  .s = 1, .db = 1, .g = 1 };
-	struct kvm_sregs sr;
-	struct kvm_regs regs;
-	uint64_t *pml4 = (uint64_t *)(mem + PROBE_PML4);
-	uint64_t *pdpt = (uint64_t *)(mem + PROBE_PDPT);
-	uint64_t *pd = (uint64_t *)(mem + PROBE_PD);
-
-	/* the CPUID QEMU would give (long mode, cx16), as a real VMM does */
-	memset(&cpuid, 0, sizeof(cpuid));
-	cpuid.h.nent = 256;
-	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &cpuid) == 0)
-		(void)ioctl(vcpu, KVM_SET_CPUID2, &cpuid);
-
-	pml4[0] = PROBE_PDPT | 3;
-	pdpt[0] = PROBE_PD | 3;
-	pd[0] = 0x83; /* present, writable, 2 MiB page at 0 */
-	probe_code(mem + PROBE_CODE);
-
-	if (ioctl(vcpu, KVM_GET_SREGS, &sr) < 0)
-		return -errno;
-	sr.cr3 = PROBE_PML4;
-	sr.cr4 = 0x20;          /* PAE */
-	sr.cr0 = 0x80050033;    /* PG, AM, WP, NE, ET, MP, PE: what Linux runs with */
-	sr.efer = 0x500;        /* LME, LMA */
-	sr.cs = cs;
-	sr.ds = sr.es = sr.fs = sr.gs = sr.ss = ds;
-	if (ioctl(vcpu, KVM_SET_SREGS, &sr) < 0)
-		return -errno;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = PROBE_CODE;
-	regs.rsp = PROBE_CODE;
-	regs.rflags = 2;
-	if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Run the vcpu, reporting each OUT to out_fd, until HLT or a failure. */
-static void probe_run(int vcpu, struct kvm_run *run, const uint8_t *mem, int out_fd)
-{
-	long long t0 = util_clock_ns(CLOCK_MONOTONIC);
-
-	for (;;) {
-		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			probe_send(out_fd, EV_FAIL, PF_RUN, errno, 0);
-			return;
-		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO: {
-			int ev = *((const uint8_t *)run + run->io.data_offset);
-
-			if (ev == EV_CX16 && mem[PROBE_DATA] != 1) {
-				probe_send(out_fd, EV_FAIL, PF_CX16, 0, 0);
-				return;
-			}
-			probe_send(out_fd, ev, 0, util_clock_ns(CLOCK_MONOTONIC) - t0, 0);
-			break;
-		}
-		case KVM_EXIT_HLT:
-			return;
-		case KVM_EXIT_INTERNAL_ERROR:
-			probe_send(out_fd, EV_FAIL, PF_INTERNAL, KVM_EXIT_INTERNAL_ERROR,
-				   run->internal.suberror);
-			return;
-		default:
-			probe_send(out_fd, EV_FAIL, PF_EXIT, run->exit_reason, 0);
-			return;
-		}
-	}
-}
-
-/* The probe child: only system calls, no allocation (the parent may have
- * threads). Reports to out_fd and exits. */
-static void __attribute__((noreturn)) probe_child(int kvm, int out_fd)
-{
-	struct kvm_userspace_memory_region region = { .slot = 0, .memory_size = PROBE_MEM };
-	struct kvm_run *run;
-	uint8_t *mem;
-	int vm, vcpu, r, runsz;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0) {
-		probe_send(out_fd, EV_FAIL, PF_CREATE_VM, errno, 0);
-		_exit(1);
-	}
-	mem = mmap(NULL, PROBE_MEM, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
-		   -1, 0);
-	if (mem == MAP_FAILED) {
-		probe_send(out_fd, EV_FAIL, PF_SETUP, errno, 0);
-		_exit(1);
-	}
-	region.userspace_addr = (uintptr_t)mem;
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		probe_send(out_fd, EV_FAIL, PF_SETUP, errno, 0);
-		_exit(1);
-	}
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	runsz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vcpu < 0 || runsz <= 0) {
-		probe_send(out_fd, EV_FAIL, PF_VCPU, errno, 0);
-		_exit(1);
-	}
-	run = mmap(NULL, (size_t)runsz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED) {
-		probe_send(out_fd, EV_FAIL, PF_VCPU, errno, 0);
-		_exit(1);
-	}
-	r = probe_setup_vcpu(kvm, vcpu, mem);
-	if (r < 0) {
-		probe_send(out_fd, EV_FAIL, PF_SETUP, -r, 0);
-		_exit(1);
-	}
-	probe_run(vcpu, run, mem, out_fd);
-	_exit(0);
-}
-
-/* Explain a failure message of the child. */
-static void probe_explain(const struct probe_msg *m, double mips, char *why, size_t whylen)
-{
-	char speed[96] = "";
-
-	if (mips > 0)
-		snprintf(speed, sizeof(speed), " (guest code runs at %.1f M instructions/s: emulated)", mips);
-	switch (m->code) {
-	case PF_CREATE_VM:
-		util_fmt(why, whylen, "KVM_CREATE_VM: %s", strerror((int)m->value));
-		break;
-	case PF_VCPU:
-		util_fmt(why, whylen, "KVM_CREATE_VCPU: %s", strerror((int)m->value));
-		break;
-	case PF_SETUP:
-		util_fmt(why, whylen, "cannot set up a KVM guest: %s", strerror((int)m->value));
-		break;
-	case PF_RUN:
-		util_fmt(why, whylen, "KVM_RUN: %s", strerror((int)m->value));
-		break;
-	case PF_INTERNAL:
-		util_fmt(why, whylen,
-			 "KVM cannot run lock cmpxchg16b in a 64-bit guest (KVM internal error, suberror %lld%s)%s, "
-			 "so a stock kernel stops early in its boot",
-			 m->extra, m->extra == KVM_INTERNAL_ERROR_EMULATION ? ": emulation failure" : "",
-			 speed);
-		break;
-	case PF_CX16:
-		util_fmt(why, whylen, "lock cmpxchg16b in a KVM guest did not store its value");
-		break;
-	default:
-		util_fmt(why, whylen, "a 64-bit KVM guest stopped with exit reason %lld", m->value);
-		break;
-	}
-}
-
-/* Read the child's reports until it succeeds, fails or the deadline.
- * Returns 1, 0 (why filled) or a negative errno. */
-static int probe_wait(int fd, int timeout_ms, char *why, size_t whylen)
-{
-	long long deadline = util_mono_ms() + timeout_ms;
-	long long start_ns = 0;
-	double mips = 0;
-	int stage = 0;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - util_mono_ms();
-		struct probe_msg m;
-		ssize_t n;
-		int r;
-
-		if (left < 0)
-			left = 0;
-		r = poll(&p, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0) {
-			const char *step = stage < EV_CALIBRATED ? "10 000 instructions"
-				: stage == EV_CALIBRATED ? "a lock cmpxchg16b" : "20 M instructions";
-			util_fmt(why, whylen,
-				 "a 64-bit KVM guest did not run %s within %d ms (a CPU needs a few ms)%s",
-				 step, timeout_ms,
-				 mips > 0 ? ": KVM emulates guest code instead of running it" : "");
-			if (mips > 0 && why && whylen)
-				snprintf(why + strlen(why), whylen - strlen(why),
-					 ", at %.1f M instructions/s", mips);
-			return 0;
-		}
-		n = read(fd, &m, sizeof(m));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof(m)) {
-			util_fmt(why, whylen, "the KVM probe ended without an answer");
-			return 0;
-		}
-		if (m.ev == EV_FAIL) {
-			probe_explain(&m, mips, why, whylen);
-			return 0;
-		}
-		stage = m.ev;
-		if (m.ev == EV_START)
-			start_ns = m.value;
-		if (m.ev == EV_CALIBRATED && m.value - start_ns > 1000000) /* slow: say how slow */
-			mips = 2.0 * PROBE_CALIBRATE / ((double)(m.value - start_ns) / 1e3);
-		if (m.ev == EV_LOOP) {
-			util_fmt(why, whylen, "a KVM guest ran 20 M instructions in %.1f ms",
-				 (double)m.value / 1e6);
-			return 1;
-		}
-	}
-}
-
-int qemu_probe_kvm(int timeout_ms, char *why, size_t whylen)
-{
-	int kvm, p[2], r, st;
-	pid_t pid;
-
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0) {
-		util_fmt(why, whylen, "/dev/kvm: %s", strerror(errno));
-		return 0;
-	}
-	r = ioctl(kvm, KVM_GET_API_VERSION, 0);
-	if (r != KVM_API_VERSION) {
-		util_fmt(why, whylen, "/dev/kvm: KVM API version %d, not %d", r, KVM_API_VERSION);
-		close(kvm);
-		return 0;
-	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		r = -errno;
-		close(kvm);
-		return r;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		probe_child(kvm, p[1]);
-	}
-	close(p[1]);
-	p[1] = -1;
-	r = probe_wait(p[0], timeout_ms, why, whylen);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-out_close:
-	close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
-	close(kvm);
-	return r;
-}
-
-static pthread_mutex_t accel_lock = PTHREAD_MUTEX_INITIALIZER;
-static int accel_state = -1; /* -1 unknown, else an enum qemu_accel */
-static bool accel_said;
-static char accel_why[256];
-
-enum qemu_accel qemu_accel_auto(int *fell_back, char *why, size_t whylen)
-{
-	enum qemu_accel a;
-
-	pthread_mutex_lock(&accel_lock);
-	if (accel_state < 0) {
-		int r = qemu_probe_kvm(300, accel_why, sizeof(accel_why));
-
-		if (r < 0)
-			snprintf(accel_why, sizeof(accel_why), "the KVM probe failed: %s", strerror(-r));
-		accel_state = r == 1 ? QEMU_KVM : QEMU_TCG;
-	}
-	a = (enum qemu_accel)accel_state;
-	if (fell_back)
-		*fell_back = a == QEMU_TCG && !accel_said;
-	if (a == QEMU_TCG)
-		accel_said = true;
-	util_fmt(why, whylen, "%s", accel_why);
-	pthread_mutex_unlock(&accel_lock);
-	return a;
-}
+/* A QEMU whose QMP went away at start is exiting (a missing kernel): how
+ * long to wait for it, to report its own last words. */
+#define QEMU_EXIT_GRACE_MS 2000
+/* After SIGKILL the kernel ends a process at once unless it is stuck in
+ * an uninterruptible sleep; a second says it is. */
+#define QEMU_KILL_WAIT_MS 1000
 
 /* ---- launch -------------------------------------------------------------- */
 
@@ -679,13 +288,6 @@ static void log_last_line(const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-static bool is_socket(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
 static int unlink_stale(const char *path)
 {
 	if (unlink(path) < 0 && errno != ENOENT)
@@ -715,42 +317,58 @@ static int kill_reap(pid_t pid)
 	return st;
 }
 
-/* Wait until QEMU (pid) has created both sockets and answers on QMP, or
- * has exited. QEMU creates the sockets before it builds the machine (and
- * fails on a missing kernel, say); its QMP greeting comes from the main
- * loop, so an answer means the guest runs. */
-static int wait_started(const struct qemu_spec *s, pid_t pid, char *err, size_t errlen)
+/* Wait until the process behind pidfd ends, at most timeout_ms; true
+ * when it did. */
+static bool pidfd_ended(int pidfd, int timeout_ms)
 {
-	long long deadline = util_mono_ms() + QEMU_START_WAIT_MS;
-	int st, fd;
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	long long deadline = util_mono_ms() + timeout_ms;
 
 	for (;;) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return start_failed(s, st, err, errlen);
-		if (is_socket(s->console_path) && is_socket(s->qmp_path))
-			break;
-		if (util_mono_ms() >= deadline)
-			goto out_timeout;
-		sleep_ms(5);
+		long long left = deadline - util_mono_ms();
+		int r = poll(&p, 1, left > 0 ? (int)left : 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r > 0;
 	}
-	fd = qemu_qmp_open(s->qmp_path, (int)(deadline - util_mono_ms() > 0 ? deadline - util_mono_ms() : 0));
+}
+
+/* Wait until QEMU (pid) answers on QMP, or has exited, on events: the
+ * socket's directory (inotify) and QEMU's pidfd. QEMU creates its sockets
+ * before it builds the machine (and fails on a missing kernel, say); its
+ * QMP greeting comes from the main loop, so an answer means the guest runs
+ * and both sockets exist. */
+static int wait_started(const struct qemu_spec *s, pid_t pid, char *err, size_t errlen)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), st, fd, r;
+
+	if (pidfd < 0) {
+		r = -errno;
+		kill_reap(pid);
+		util_fmt(err, errlen, "QEMU of VM %s: pidfd_open: %s", s->name, strerror(-r));
+		return r;
+	}
+	fd = qmp_open(s->qmp_path, QEMU_START_WAIT_MS, pidfd);
 	if (fd >= 0) {
 		close(fd);
-		return 0;
-	}
-	/* QMP went away: QEMU is exiting; give it a moment to do so */
-	for (long long end = util_mono_ms() + 2000; util_mono_ms() < end; sleep_ms(5))
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return start_failed(s, st, err, errlen);
-	if (fd != -ETIMEDOUT) {
+		r = 0;
+	} else if (fd == -ECHILD || (fd != -ETIMEDOUT && pidfd_ended(pidfd, QEMU_EXIT_GRACE_MS))) {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		r = start_failed(s, st, err, errlen);
+	} else if (fd != -ETIMEDOUT) {
 		kill_reap(pid);
 		util_fmt(err, errlen, "QEMU of VM %s does not answer on QMP: %s", s->name, strerror(-fd));
-		return -EIO;
+		r = -EIO;
+	} else {
+		kill_reap(pid);
+		util_fmt(err, errlen, "QEMU of VM %s did not start within %d s", s->name,
+			 QEMU_START_WAIT_MS / 1000);
+		r = -ETIMEDOUT;
 	}
-out_timeout:
-	kill_reap(pid);
-	util_fmt(err, errlen, "QEMU of VM %s did not start within %d s", s->name, QEMU_START_WAIT_MS / 1000);
-	return -ETIMEDOUT;
+	close(pidfd);
+	return r;
 }
 
 int qemu_start(const struct qemu_spec *s, pid_t *pid, char *err, size_t errlen)
@@ -806,260 +424,34 @@ out_argv:
 	return r;
 }
 
-/* ---- QMP ----------------------------------------------------------------- */
-
-static int unix_connect(const char *path, int timeout_ms)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline = util_mono_ms() + timeout_ms;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
-
-		if (fd < 0)
-			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return fd;
-		e = errno;
-		close(fd);
-		if (e == EINTR)
-			continue;
-		if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) || util_mono_ms() >= deadline)
-			return -e;
-		sleep_ms(10);
-	}
-}
-
-/* Read one newline-terminated QMP message (parsed) within the deadline.
- * Never reads past the newline, so the fd keeps no state between calls. */
-static int qmp_read(int fd, long long deadline, json_t **msg)
-{
-	struct util_buf line;
-	char peek[16384];
-	int r = 0;
-
-	util_buf_init(&line);
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - util_mono_ms();
-		ssize_t n;
-		char *nl;
-
-		if (left < 0)
-			left = 0;
-		r = poll(&p, 1, (int)(left > INT_MAX ? INT_MAX : left));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			break;
-		}
-		if (r == 0) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		n = recv(fd, peek, sizeof(peek), MSG_PEEK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n == 0 || errno == ECONNRESET ? -EPIPE : -errno;
-			break;
-		}
-		nl = memchr(peek, '\n', (size_t)n);
-		if (nl)
-			n = nl - peek + 1;
-		n = recv(fd, peek, (size_t)n, 0);
-		if (n <= 0) {
-			r = n == 0 ? -EPIPE : -errno;
-			break;
-		}
-		util_buf_append(&line, peek, (size_t)n);
-		if (line.oom || line.len > (16u << 20)) {
-			r = line.oom ? -ENOMEM : -EMSGSIZE;
-			break;
-		}
-		if (nl) {
-			json_error_t je;
-
-			*msg = json_loadb(line.s, line.len, 0, &je);
-			r = *msg && json_is_object(*msg) ? 0 : -EPROTO;
-			if (r && *msg) {
-				json_decref(*msg);
-				*msg = NULL;
-			}
-			break;
-		}
-	}
-	util_buf_free(&line);
-	return r;
-}
-
-static int qmp_send(int fd, json_t *msg)
-{
-	char *s = json_dumps(msg, JSON_COMPACT);
-	size_t len, off = 0;
-	int r = 0;
-
-	if (!s)
-		return -ENOMEM;
-	len = strlen(s);
-	s[len] = '\n'; /* replaces the NUL; the length is known */
-	while (off < len + 1) {
-		ssize_t n = send(fd, s + off, len + 1 - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = errno == ECONNRESET ? -EPIPE : -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	free(s);
-	return r;
-}
-
-int qemu_qmp_cmd(int fd, const char *cmd, json_t *args, json_t **ret, int timeout_ms)
-{
-	static unsigned long long next_id;
-	long long deadline = util_mono_ms() + timeout_ms;
-	unsigned long long id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
-	json_t *req;
-	int r;
-
-	if (ret)
-		*ret = NULL;
-	req = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)id);
-	if (!req)
-		return -ENOMEM;
-	if (args && json_object_set(req, "arguments", args)) {
-		json_decref(req);
-		return -ENOMEM;
-	}
-	r = qmp_send(fd, req);
-	json_decref(req);
-	if (r)
-		return r;
-	for (;;) {
-		json_t *msg = NULL, *val;
-
-		r = qmp_read(fd, deadline, &msg);
-		if (r)
-			return r;
-		val = json_object_get(msg, "id");
-		if (json_object_get(msg, "event") || !json_is_integer(val) ||
-		    (unsigned long long)json_integer_value(val) != id) {
-			json_decref(msg);
-			continue;
-		}
-		if ((val = json_object_get(msg, "return")))
-			r = 0;
-		else if ((val = json_object_get(msg, "error")))
-			r = -EREMOTEIO;
-		else
-			r = -EPROTO;
-		if (ret && val)
-			*ret = json_incref(val);
-		json_decref(msg);
-		return r;
-	}
-}
-
-int qemu_qmp_open(const char *path, int timeout_ms)
-{
-	long long deadline = util_mono_ms() + timeout_ms;
-	json_t *greeting = NULL;
-	int fd, r;
-
-	fd = unix_connect(path, timeout_ms);
-	if (fd < 0)
-		return fd;
-	r = qmp_read(fd, deadline, &greeting);
-	if (r == 0 && !json_object_get(greeting, "QMP"))
-		r = -EPROTO;
-	json_decref(greeting);
-	if (r == 0) {
-		long long left = deadline - util_mono_ms();
-
-		r = qemu_qmp_cmd(fd, "qmp_capabilities", NULL, NULL, left > 0 ? (int)left : 0);
-	}
-	if (r) {
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-int qemu_qmp_status(int fd, char *status, size_t len)
-{
-	json_t *ret = NULL;
-	const char *st;
-	int r;
-
-	r = qemu_qmp_cmd(fd, "query-status", NULL, &ret, 2000);
-	if (r) {
-		json_decref(ret);
-		return r;
-	}
-	st = json_string_value(json_object_get(ret, "status"));
-	if (!st) {
-		json_decref(ret);
-		return -EPROTO;
-	}
-	snprintf(status, len, "%s", st);
-	json_decref(ret);
-	return 0;
-}
-
 /* ---- quit ---------------------------------------------------------------- */
 
-/* The state letter of /proc/PID/stat, 0 when the process does not exist. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-/* Whether pid is gone: reaped (when it is our child), a zombie or absent. */
-static bool proc_gone(pid_t pid)
+/* Reap pid if it is our child and has ended (else nothing happens). */
+static void reap(pid_t pid)
 {
 	int st;
-	pid_t w = waitpid(pid, &st, WNOHANG);
-	char s;
 
-	if (w == pid)
-		return true;
-	if (w == 0)
-		return false;
-	s = proc_state(pid); /* not our child */
-	return s == 0 || s == 'Z' || s == 'X';
+	while (waitpid(pid, &st, WNOHANG) < 0 && errno == EINTR)
+		;
 }
 
-static bool wait_gone(pid_t pid, long long deadline)
+/* Reap pid, which has ended, if it is our child. QEMU has threads: its
+ * main thread shows as a zombie (and /proc says it has ended) while the
+ * others are still exiting, and it cannot be reaped before they are gone;
+ * its pidfd says when they are. */
+static void reap_ended(pid_t pid)
 {
-	for (;;) {
-		if (proc_gone(pid))
-			return true;
-		if (util_mono_ms() >= deadline)
-			return false;
-		sleep_ms(10);
+	int st, fd;
+	pid_t w = waitpid(pid, &st, WNOHANG);
+
+	if (w != 0)
+		return; /* reaped, or not our child */
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0) {
+		pidfd_ended(fd, QEMU_KILL_WAIT_MS);
+		close(fd);
 	}
+	reap(pid);
 }
 
 /* Whether pid runs a QEMU (so that a reused pid is never killed). */
@@ -1100,18 +492,28 @@ static bool qmp_quit(const char *qmp_path, long long deadline)
 int qemu_quit(const char *qmp_path, pid_t pid, int timeout_ms)
 {
 	long long deadline = util_mono_ms() + timeout_ms;
+	uint64_t start;
+	int r;
 
 	if (pid <= 0)
 		return -EINVAL;
-	if (proc_gone(pid) || !is_qemu(pid))
+	reap(pid);
+	start = proc_start_time(pid); /* 0: gone, or a zombie */
+	if (!start) {
+		reap_ended(pid); /* it may have ended since the first look */
+		return 0;
+	}
+	if (!is_qemu(pid))
 		return 0; /* a pid that is not a QEMU is not ours any more */
 	/* SIGTERM makes QEMU shut down as cleanly as quit does */
 	if (!qmp_path || !qmp_quit(qmp_path, deadline))
 		kill(pid, SIGTERM);
-	if (wait_gone(pid, deadline))
-		return 0;
-	if (!is_qemu(pid))
-		return 0;
-	kill(pid, SIGKILL);
-	return wait_gone(pid, util_mono_ms() + 1000) ? 0 : -ETIMEDOUT;
+	r = proc_wait_gone(pid, start, (int)(deadline > util_mono_ms() ? deadline - util_mono_ms() : 0));
+	if (r == -ETIMEDOUT && proc_alive(pid, start) == 1 && is_qemu(pid)) {
+		kill(pid, SIGKILL);
+		r = proc_wait_gone(pid, start, QEMU_KILL_WAIT_MS);
+	}
+	if (r != -ETIMEDOUT)
+		reap_ended(pid);
+	return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }

@@ -1,4 +1,6 @@
-/* qemu: the QEMU start helper and the QEMU proxy of Qemunet. It probes
+/* qemu: the QEMU start helper and the QEMU proxy of Qemunet (qemu.c
+ * launches and stops, kvm_probe.c probes, qmp.c is the QMP client over the
+ * stream parser of qmp_stream.h). It probes
  * whether KVM really runs a guest, starts qemu-system-x86_64 detached
  * (its own session, so it outlives `vtb up`) with the serial console and
  * QMP on unix sockets that the supervisor connects to later, and drives
@@ -74,8 +76,9 @@ int qemu_start(const struct qemu_spec *s, pid_t *pid, char *err, size_t errlen);
  * "virtio-net-pci"), NULL when the model is unknown. */
 const char *qemu_nic_device(const char *model);
 
-/* Connect to the QMP socket at path (retrying until it accepts, up to
- * timeout_ms), read the greeting and leave negotiation mode with
+/* Connect to the QMP socket at path (waiting, on inotify events, until it
+ * exists and accepts, up to timeout_ms), read the greeting and leave
+ * negotiation mode with
  * qmp_capabilities. Returns the connected fd (the caller closes it) or a
  * negative errno: -ENOENT / -ECONNREFUSED when nothing listens there,
  * -ETIMEDOUT, -EPIPE when QEMU closed the connection. */

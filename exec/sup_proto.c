@@ -1,0 +1,192 @@
+/* sup_proto: the shapes of the supervisor's requests and the parsers of
+ * requests and replies (see sup_proto.h). */
+#include "sup_proto.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "util.h"
+
+static const struct sup_key shape_none[] = { { NULL, JSON_NULL, false } };
+
+/* links_set (exec/links.c) reads these; "set" maps properties to values
+ * that links_set checks one by one. */
+static const struct sup_key shape_link_set[] = {
+	{ "link", JSON_STRING, true },
+	{ "from", JSON_STRING, false },
+	{ "set", JSON_OBJECT, true },
+	{ NULL, JSON_NULL, false },
+};
+
+static const struct sup_key shape_vm_exec[] = {
+	{ "node", JSON_STRING, true },
+	{ "cmd", JSON_STRING, true },
+	{ "timeout_ms", JSON_INTEGER, false },
+	{ NULL, JSON_NULL, false },
+};
+
+static const struct sup_key shape_vm_attach[] = {
+	{ "node", JSON_STRING, true },
+	{ NULL, JSON_NULL, false },
+};
+
+const struct sup_op sup_ops[SUP_OP_COUNT] = {
+	[SUP_OP_PING] = { "ping", shape_none, false },
+	[SUP_OP_STATUS] = { "status", shape_none, false },
+	[SUP_OP_STOP] = { "stop", shape_none, false },
+	[SUP_OP_LINKS_START] = { "links_start", shape_none, false },
+	[SUP_OP_LINK_SET] = { "link_set", shape_link_set, false },
+	[SUP_OP_VMS_START] = { "vms_start", shape_none, false },
+	[SUP_OP_VMS] = { "vms", shape_none, false },
+	[SUP_OP_VM_EXEC] = { "vm_exec", shape_vm_exec, true },
+	[SUP_OP_VM_ATTACH] = { "vm_attach", shape_vm_attach, true },
+};
+
+static const char *type_name(json_type t)
+{
+	switch (t) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+static const struct sup_key *shape_find(const struct sup_key *shape, const char *key)
+{
+	for (; shape->name; shape++)
+		if (!strcmp(shape->name, key))
+			return shape;
+	return NULL;
+}
+
+/* Check req (an object with a valid "op") against shape: no key outside
+ * it, every present key of its type, every required key present. 0 or
+ * -EPROTO with err naming the key. */
+static int shape_check(const char *op, const struct sup_key *shape, json_t *req, char *err,
+		       size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(req, key, v) {
+		const struct sup_key *k;
+
+		if (!strcmp(key, "op"))
+			continue;
+		k = shape_find(shape, key);
+		if (!k) {
+			util_fmt(err, errlen, "request %s: unexpected key '%s'", op, key);
+			return -EPROTO;
+		}
+		if (json_typeof(v) != k->type) {
+			util_fmt(err, errlen, "request %s: '%s' must be %s, not %s", op, key,
+				 type_name(k->type), type_name(json_typeof(v)));
+			return -EPROTO;
+		}
+	}
+	for (; shape->name; shape++) {
+		if (shape->required && !json_object_get(req, shape->name)) {
+			util_fmt(err, errlen, "request %s: '%s' is missing", op, shape->name);
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+int sup_proto_parse_request(const uint8_t *buf, size_t len, json_t **req, enum sup_opcode *op,
+			    char *err, size_t errlen)
+{
+	json_error_t je;
+	const char *name;
+	json_t *j;
+	int r;
+
+	*req = NULL;
+	if (len > SUP_MAX_MSG) {
+		util_fmt(err, errlen, "request of %zu bytes (at most %u)", len, SUP_MAX_MSG);
+		return -EMSGSIZE;
+	}
+	j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		util_fmt(err, errlen, "request is not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
+		r = -EBADMSG;
+		goto out_free;
+	}
+	name = json_string_value(json_object_get(j, "op"));
+	if (!name) {
+		util_fmt(err, errlen, "request has no \"op\" string");
+		r = -EPROTO;
+		goto out_free;
+	}
+	for (size_t i = 0; i < SUP_OP_COUNT; i++) {
+		if (strcmp(sup_ops[i].name, name))
+			continue;
+		r = shape_check(name, sup_ops[i].shape, j, err, errlen);
+		if (r)
+			goto out_free;
+		*op = (enum sup_opcode)i;
+		*req = j;
+		return 0;
+	}
+	util_fmt(err, errlen, "unknown request '%.64s'", name);
+	r = -EOPNOTSUPP;
+out_free:
+	json_decref(j);
+	return r;
+}
+
+int sup_proto_parse_reply(const uint8_t *buf, size_t len, struct sup_reply *out, char *err,
+			  size_t errlen)
+{
+	json_error_t je;
+	json_t *ok, *e, *n;
+
+	*out = (struct sup_reply){ .kind = SUP_REPLY_JSON };
+	if (len > SUP_MAX_MSG + 1) {
+		util_fmt(err, errlen, "a reply of %zu bytes (at most %u)", len, SUP_MAX_MSG + 1);
+		return -EMSGSIZE;
+	}
+	if (len && buf[0] == (uint8_t)SUP_OUT) {
+		*out = (struct sup_reply){ .kind = SUP_REPLY_OUTPUT, .data = buf + 1, .len = len - 1 };
+		return 0;
+	}
+	out->json = json_loadb((const char *)buf, len, 0, &je);
+	if (!json_is_object(out->json)) {
+		util_fmt(err, errlen, "a malformed answer from the supervisor%s%s", out->json ? "" : ": ",
+			 out->json ? "" : je.text);
+		goto out_bad;
+	}
+	ok = json_object_get(out->json, "ok");
+	e = json_object_get(out->json, "error");
+	n = json_object_get(out->json, "errno");
+	if (!json_is_boolean(ok) || (e && !json_is_string(e)) || (n && !json_is_integer(n))) {
+		util_fmt(err, errlen, "a malformed answer from the supervisor: bad \"ok\", \"error\" or \"errno\"");
+		goto out_bad;
+	}
+	out->ok = json_is_true(ok);
+	if (!out->ok) {
+		json_int_t v = json_integer_value(n);
+
+		out->error = e ? json_string_value(e) : "refused";
+		out->errnum = v > 0 && v < 4096 ? (int)v : EIO;
+	}
+	return 0;
+out_bad:
+	json_decref(out->json);
+	out->json = NULL;
+	return -EBADMSG;
+}
+
+void sup_reply_free(struct sup_reply *r)
+{
+	if (!r)
+		return;
+	json_decref(r->json);
+	r->json = NULL;
+}
