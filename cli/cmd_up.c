@@ -14,6 +14,7 @@
 #include "compile.h"
 #include "db.h"
 #include "realize.h"
+#include "sup_log.h"
 #include "supervisor.h"
 #include "xir_json.h"
 #include "proc.h"
@@ -180,7 +181,8 @@ static int record_allocations(struct db *db, const struct db_exp *e, const struc
 /* Start the supervisor, journal it, then let it serve. */
 static int start_supervisor(struct db *db, struct db_exp *e, struct build_error *err)
 {
-	struct db_obj objs[2] = { { .kind = DB_PROCESS }, { .kind = DB_FILE } };
+	struct db_obj objs[4] = { { .kind = DB_PROCESS }, { .kind = DB_FILE }, { .kind = DB_FILE },
+				  { .kind = DB_FILE } };
 	int release = -1, r;
 	pid_t pid;
 
@@ -194,7 +196,12 @@ static int start_supervisor(struct db *db, struct db_exp *e, struct build_error 
 	objs[0].start = proc_start_time(pid);
 	snprintf(objs[0].name, sizeof(objs[0].name), "supervisor");
 	sup_socket_path(e->id, objs[1].name, sizeof(objs[1].name));
-	r = db_journal_add(db, e->id, objs, 2);
+	/* its log (and the log rotated once): teardown removes them with the
+	 * experiment; until then vtb status points at a dead supervisor's */
+	sup_log_path(e->id, objs[2].name, sizeof(objs[2].name));
+	snprintf(objs[3].name, sizeof(objs[3].name), "%.*s.1", (int)sizeof(objs[3].name) - 3,
+		 objs[2].name);
+	r = db_journal_add(db, e->id, objs, 4);
 	if (!r)
 		r = sup_release(release);
 	else
@@ -269,12 +276,49 @@ static int ensure_image(const struct realization *rz)
 	return r;
 }
 
-/* How often vtb up asks the supervisor how its VMs stand while they boot.
- * The supervisor has no notification of a VM's state change to wait on
- * (exec/vms.c changes it under its lock without a signal), so this polls:
- * 100 ms is small against a boot (3 s under TCG here) and the progress
- * line, and a "vms" request costs the supervisor microseconds. */
-#define UP_VM_POLL_MS 100
+/* vtb up waits for the VMs' state to change (a boot ends, a VM fails) with
+ * the supervisor's vms_wait, each wait at most this long: the supervisor
+ * answers at the change, so this only bounds how long a lost supervisor
+ * goes unnoticed. The request's own timeout adds a margin for the reply. */
+#define UP_VM_WAIT_MS 5000
+#define UP_VM_REPLY_MS (UP_VM_WAIT_MS + 5000)
+
+/* The VMs' states: at once (since < 0), or once they differ from version
+ * since. 0 with *reply (the caller's), or a negative errno. */
+static int vms_ask(const char *id, json_int_t since, json_t **reply)
+{
+	json_t *req = since < 0 ? json_pack("{s:s}", "op", "vms")
+				: json_pack("{s:s,s:I,s:i}", "op", "vms_wait", "since", since,
+					    "wait_ms", UP_VM_WAIT_MS);
+	int r = req ? sup_call(id, req, UP_VM_REPLY_MS, reply) : -ENOMEM;
+
+	json_decref(req);
+	return r;
+}
+
+/* Count the ready VMs of a "vms" object into *ready; the number of failed
+ * ones, the last of them explained in err. */
+static size_t vms_count(json_t *vms, size_t *ready, struct build_error *err)
+{
+	size_t failed = 0, i;
+	json_t *v;
+
+	*ready = 0;
+	json_array_foreach(json_object_get(vms, "vms"), i, v) {
+		const char *st = json_string_value(json_object_get(v, "state"));
+
+		if (st && !strcmp(st, "ready")) {
+			(*ready)++;
+		} else if (st && !strcmp(st, "failed")) {
+			failed++;
+			snprintf(err->what, sizeof(err->what), "VM '%s' did not come up",
+				 json_string_value(json_object_get(v, "name")));
+			snprintf(err->msg, sizeof(err->msg), "%s",
+				 json_string_value(json_object_get(v, "error")));
+		}
+	}
+	return failed;
+}
 
 /* Start the VMs in the supervisor and wait until every one is ready or
  * has failed, showing progress. A VM that failed fails vtb up, with the
@@ -282,8 +326,9 @@ static int ensure_image(const struct realization *rz)
 static int start_vms(const struct db_exp *e, const struct realization *rz,
 		     struct build_error *err)
 {
-	size_t nvm = count_vms(rz), ready = 0, failed = 0, last = SIZE_MAX, i;
-	json_t *reply = NULL, *v;
+	size_t nvm = count_vms(rz), ready = 0, failed = 0, last = SIZE_MAX;
+	json_int_t version = -1;
+	json_t *reply = NULL;
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	bool said = false;
 	int r;
@@ -304,10 +349,11 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 		json_t *vms;
 		const char *accel, *note;
 
-		r = sup_request(e->id, "vms", 5000, &reply);
+		r = vms_ask(e->id, version, &reply);
 		if (r)
 			break;
 		vms = json_object_get(reply, "vms");
+		version = (json_int_t)json_integer_value(json_object_get(vms, "version"));
 		accel = json_string_value(json_object_get(vms, "accel"));
 		note = json_string_value(json_object_get(vms, "accel_note"));
 		if (!said) {
@@ -316,22 +362,10 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 				note && *note ? ")" : "");
 			said = true;
 		}
-		ready = failed = 0;
-		json_array_foreach(json_object_get(vms, "vms"), i, v) {
-			const char *st = json_string_value(json_object_get(v, "state"));
-
-			if (st && !strcmp(st, "ready"))
-				ready++;
-			else if (st && !strcmp(st, "failed")) {
-				failed++;
-				snprintf(err->what, sizeof(err->what), "VM '%s' did not come up",
-					 json_string_value(json_object_get(v, "name")));
-				snprintf(err->msg, sizeof(err->msg), "%s",
-					 json_string_value(json_object_get(v, "error")));
-			}
-		}
+		failed = vms_count(vms, &ready, err);
 		if (ready != last) {
-			fprintf(stderr, "vtb: VMs: %zu of %zu ready (%.1f s)\n", ready, nvm, util_clock_s(CLOCK_MONOTONIC) - t0);
+			fprintf(stderr, "vtb: VMs: %zu of %zu ready (%.1f s)\n", ready, nvm,
+				util_clock_s(CLOCK_MONOTONIC) - t0);
 			last = ready;
 		}
 		json_decref(reply);
@@ -342,7 +376,6 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 		}
 		if (ready == nvm)
 			break;
-		usleep(UP_VM_POLL_MS * 1000);
 	}
 	if (r && !err->what[0]) {
 		snprintf(err->what, sizeof(err->what), "cannot reach the supervisor");

@@ -26,6 +26,14 @@ static const struct sup_key shape_vm_exec[] = {
 	{ NULL, JSON_NULL, false },
 };
 
+/* vms_wait: the VMs' states once they differ from version since, or
+ * after wait_ms (vtb up waits on it instead of polling). */
+static const struct sup_key shape_vms_wait[] = {
+	{ "since", JSON_INTEGER, true },
+	{ "wait_ms", JSON_INTEGER, true },
+	{ NULL, JSON_NULL, false },
+};
+
 static const struct sup_key shape_vm_attach[] = {
 	{ "node", JSON_STRING, true },
 	{ NULL, JSON_NULL, false },
@@ -41,6 +49,7 @@ const struct sup_op sup_ops[SUP_OP_COUNT] = {
 	[SUP_OP_VMS] = { "vms", shape_none, false },
 	[SUP_OP_VM_EXEC] = { "vm_exec", shape_vm_exec, true },
 	[SUP_OP_VM_ATTACH] = { "vm_attach", shape_vm_attach, true },
+	[SUP_OP_VMS_WAIT] = { "vms_wait", shape_vms_wait, true },
 };
 
 static const char *type_name(json_type t)

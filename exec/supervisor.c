@@ -239,6 +239,23 @@ static json_t *op_vms(struct sup_req *rq)
 	return json_pack("{s:b,s:o}", "ok", 1, "vms", vms_json(rq->state->vms));
 }
 
+/* The longest a vms_wait may wait: a client that asks for more is still
+ * answered within this, so a lost client never holds a thread for long. */
+#define SUP_VMS_WAIT_MAX_MS 60000
+
+/* vms_wait (threaded): block until a VM's state changes from version
+ * "since" (a boot ends, a VM fails) or "wait_ms" pass, then the states. */
+static json_t *op_vms_wait(struct sup_req *rq)
+{
+	json_int_t since = json_integer_value(json_object_get(rq->req, "since"));
+	json_int_t ms = json_integer_value(json_object_get(rq->req, "wait_ms"));
+
+	if (ms < 0 || ms > SUP_VMS_WAIT_MAX_MS)
+		ms = SUP_VMS_WAIT_MAX_MS;
+	vms_wait(rq->vms, (uint64_t)since, (int)ms);
+	return json_pack("{s:b,s:o}", "ok", 1, "vms", vms_json(rq->vms));
+}
+
 /* vm_attach (threaded): say yes first, then the connection carries the
  * console until either side ends it. */
 static json_t *op_vm_attach(struct sup_req *rq)
@@ -313,6 +330,7 @@ static sup_handler *const handlers[SUP_OP_COUNT] = {
 	[SUP_OP_VMS] = op_vms,
 	[SUP_OP_VM_EXEC] = op_vm_exec,
 	[SUP_OP_VM_ATTACH] = op_vm_attach,
+	[SUP_OP_VMS_WAIT] = op_vms_wait,
 };
 
 /* A threaded request: run its handler, answer, release what it held. */

@@ -48,8 +48,9 @@ struct sup_vms {
 	char accel_note[256];
 	int boot_timeout_ms;
 	pthread_mutex_t mu; /* the state fields of every vm, and holds */
-	pthread_cond_t cv;
+	pthread_cond_t cv;  /* holds dropped, or a state changed */
 	int holds;          /* client threads that may still use this */
+	uint64_t version;   /* goes up on every change of a VM's state */
 };
 
 static void set_failed(struct sup_vms *s, struct vm *m, const char *fmt, const char *detail)
@@ -58,6 +59,8 @@ static void set_failed(struct sup_vms *s, struct vm *m, const char *fmt, const c
 	if (m->state != VM_FAILED) {
 		m->state = VM_FAILED;
 		snprintf(m->error, sizeof(m->error), fmt, detail);
+		s->version++;
+		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
 }
@@ -116,6 +119,8 @@ static void *boot_thread(void *arg)
 		if (m->state == VM_BOOTING) {
 			m->state = VM_READY;
 			m->boot_s = util_clock_s(CLOCK_MONOTONIC) - m->t_start;
+			s->version++;
+			pthread_cond_broadcast(&s->cv);
 		}
 		pthread_mutex_unlock(&s->mu);
 		return NULL;
@@ -310,8 +315,11 @@ void vms_stop(struct sup_vms *s)
 		if (m->pid > 0)
 			qemu_quit(m->qmp_path, m->pid, VMS_QUIT_MS);
 	}
-	/* commands in flight end with their console (-EPIPE) */
+	/* commands in flight end with their console (-EPIPE); waiters of
+	 * vms_wait wake to a new version and answer */
 	pthread_mutex_lock(&s->mu);
+	s->version++;
+	pthread_cond_broadcast(&s->cv);
 	while (s->holds > 0)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
@@ -433,7 +441,32 @@ json_t *vms_json(struct sup_vms *s)
 		pthread_mutex_unlock(&s->mu);
 	}
 	json_object_set_new(o, "vms", a);
+	if (s) {
+		pthread_mutex_lock(&s->mu);
+		json_object_set_new(o, "version", json_integer((json_int_t)s->version));
+		pthread_mutex_unlock(&s->mu);
+	}
 	return o;
+}
+
+uint64_t vms_wait(struct sup_vms *s, uint64_t since, int timeout_ms)
+{
+	struct timespec until;
+	uint64_t v;
+
+	clock_gettime(CLOCK_REALTIME, &until); /* the condition's clock */
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->version == since && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+		;
+	v = s->version;
+	pthread_mutex_unlock(&s->mu);
+	return v;
 }
 
 void vms_annotate(struct sup_vms *s, json_t *status)

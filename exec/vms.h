@@ -49,6 +49,10 @@ void vms_release(struct sup_vms *v);
  * "error"}]}: state is "booting", "ready" or "failed"; a VM whose QEMU
  * exited or whose guest panicked is failed, with the reason. */
 json_t *vms_json(struct sup_vms *v);
+/* Wait until the VMs' state version (vms_json's "version": it goes up on
+ * every boot that ends and every failure) differs from since, at most
+ * timeout_ms. Returns the version then. */
+uint64_t vms_wait(struct sup_vms *v, uint64_t since, int timeout_ms);
 /* Add "vm": {accel, state, boot_s, pid, error} to every VM node of status
  * (status_json's document) and set the node's "state" to the VM's. */
 void vms_annotate(struct sup_vms *v, json_t *status);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,9 @@
 
 #include "util.h"
 
-/* Field 22 of the stat line after the command name, 0 when absent or ended. */
-static uint64_t stat_start(const char *buf)
+/* Field 22 of the stat line after the command name, 0 when absent, or
+ * ended when !zombie_ok. */
+static uint64_t stat_start(const char *buf, bool zombie_ok)
 {
 	const char *p = strrchr(buf, ')'); /* the name may hold spaces and ')' */
 	char *end;
@@ -26,7 +28,7 @@ static uint64_t stat_start(const char *buf)
 	p++;
 	/* a zombie (or a dying task) has ended: nobody may be waiting to reap
 	 * it (PID 1 in a container often does not), but it is not running */
-	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X' || p[1] == 'x'))
+	if (!zombie_ok && p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X' || p[1] == 'x'))
 		return 0;
 	/* after ')' come " state ppid ...": field 3 is the first */
 	for (field = 3; field < 22; field++) {
@@ -41,7 +43,8 @@ static uint64_t stat_start(const char *buf)
 	return start;
 }
 
-uint64_t proc_start_time(pid_t pid)
+/* The start time of pid as /proc says it, zombie or not (0: absent). */
+static uint64_t read_start(pid_t pid, bool zombie_ok)
 {
 	char path[64], buf[2048];
 	size_t len = 0;
@@ -64,7 +67,12 @@ uint64_t proc_start_time(pid_t pid)
 	}
 	close(fd);
 	buf[len] = '\0';
-	return stat_start(buf);
+	return stat_start(buf, zombie_ok);
+}
+
+uint64_t proc_start_time(pid_t pid)
+{
+	return read_start(pid, false);
 }
 
 int proc_alive(pid_t pid, uint64_t start)
@@ -73,18 +81,21 @@ int proc_alive(pid_t pid, uint64_t start)
 }
 
 /* A pidfd for (pid, start), checked after opening so that a pid reused
- * between our look and the open is not taken for ours. Returns the fd,
- * -ESRCH when the process is not (or no longer) the one named, or -errno. */
+ * between our look and the open is not taken for ours. A zombie leader
+ * counts: its other threads may still be exiting (QEMU's, the
+ * supervisor's), and the pidfd says when the whole process has ended.
+ * Returns the fd, -ESRCH when the process is not (or no longer) the one
+ * named, or -errno. */
 static int pidfd_for(pid_t pid, uint64_t start)
 {
 	int fd;
 
-	if (!proc_alive(pid, start))
+	if (pid <= 0 || !start || read_start(pid, true) != start)
 		return -ESRCH;
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return errno == ESRCH ? -ESRCH : -errno;
-	if (!proc_alive(pid, start)) {
+	if (read_start(pid, true) != start) {
 		close(fd);
 		return -ESRCH;
 	}

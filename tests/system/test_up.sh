@@ -105,7 +105,12 @@ spid=$("$VTB" status three --json | awk -F'[:,]' '/"pid"/{gsub(/ /,"",$2); print
 kill -9 "$spid" 2>/dev/null
 sleep 0.2
 expect_fail "status says the supervisor is gone" 0 "gone" "$VTB" status three
+expect_fail "status points at the supervisor's log" 0 "\.sup\.log" "$VTB" status three
+if ls "$VTB_STATE_DIR"/*.sup.log >/dev/null 2>&1; then ok "the dead supervisor's log is kept until down"
+else not_ok "the dead supervisor's log is kept until down" "$(ls "$VTB_STATE_DIR")"; fi
 expect "down without a supervisor" "$VTB" down three
+if ls "$VTB_STATE_DIR"/*.sup.log* >/dev/null 2>&1; then not_ok "down removes the supervisor's log" "$(ls "$VTB_STATE_DIR")"
+else ok "down removes the supervisor's log"; fi
 after=$(vtb_objects)
 if [ "$before" = "$after" ]; then ok "nothing left after a dead supervisor's down"; else not_ok "nothing left after a dead supervisor's down" "$after"; fi
 

@@ -43,6 +43,7 @@ static void test_good_shapes(void **state)
 		{ "{\"op\":\"vm_exec\",\"node\":\"v\",\"cmd\":\"true\"}", SUP_OP_VM_EXEC },
 		{ "{\"op\":\"vm_exec\",\"node\":\"v\",\"cmd\":\"\",\"timeout_ms\":5}", SUP_OP_VM_EXEC },
 		{ "{\"op\":\"vm_attach\",\"node\":\"v\"}", SUP_OP_VM_ATTACH },
+		{ "{\"op\":\"vms_wait\",\"since\":3,\"wait_ms\":1000}", SUP_OP_VMS_WAIT },
 	};
 	char err[256];
 
@@ -86,6 +87,10 @@ static void test_bad_shapes(void **state)
 		  "'timeout_ms' must be an integer, not a number" },
 		{ "{\"op\":\"vm_exec\",\"node\":\"v\",\"cmd\":[\"x\"]}", -EPROTO, "'cmd' must be a string" },
 		{ "{\"op\":\"vm_attach\"}", -EPROTO, "'node' is missing" },
+		{ "{\"op\":\"vms_wait\",\"wait_ms\":5}", -EPROTO, "'since' is missing" },
+		{ "{\"op\":\"vms_wait\",\"since\":1}", -EPROTO, "'wait_ms' is missing" },
+		{ "{\"op\":\"vms_wait\",\"since\":\"1\",\"wait_ms\":5}", -EPROTO,
+		  "'since' must be an integer, not a string" },
 		{ "{\"op\":\"vm_attach\",\"node\":true}", -EPROTO, "'node' must be a string, not a boolean" },
 		{ "{\"op\":\"ping\",\"op\":\"stop\"}", -EBADMSG, "not a JSON object" },
 	};
