@@ -102,6 +102,10 @@ static int pidfd_for(pid_t pid, uint64_t start)
 	return fd;
 }
 
+/* The longest single poll: a deadline further out is reached in steps of
+ * this, so the int milliseconds of poll() never overflow. */
+#define PROC_POLL_MAX_MS 60000
+
 /* Poll fd until readable or the deadline (ms on the monotonic clock, <0: none). */
 static int poll_until(int fd, int64_t deadline)
 {
@@ -115,7 +119,7 @@ static int poll_until(int fd, int64_t deadline)
 
 			if (left <= 0)
 				return -ETIMEDOUT;
-			wait = left > 60000 ? 60000 : (int)left;
+			wait = left > PROC_POLL_MAX_MS ? PROC_POLL_MAX_MS : (int)left;
 		}
 		r = poll(&p, 1, wait);
 		if (r > 0)

@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "realize.h"
+#include "util.h"
 
 #define BUILD_WORKERS 4
 
@@ -27,7 +28,7 @@ int build_tap_open(const char *name, bool persist);
 
 struct build_error {
 	char what[256];  /* "cannot create link 'a-b' (veth eth0 in vtb3a7f-a)" */
-	char msg[256];   /* the kernel's or the system's words */
+	char msg[UTIL_ERR_LEN]; /* the kernel's or the system's words */
 };
 
 /* Progress: objects done of total. */
