@@ -6,11 +6,38 @@
 # per second of a zero-impairment emulated link (bench/link.sh's part 1).
 # The two binaries alternate, RUNS times each; the medians are compared.
 # usage: OLD=/path/to/old/vtb [NEW=./vtb] [RUNS=5] bench/regress.sh
-# Output: bench/out/regress.tsv (case binary phase median min max) and a
-# summary on standard output. Needs root.
+#        bench/regress.sh plot    (only the plot, from bench/out/regress.tsv)
+# Output: bench/out/regress.tsv (case binary phase median min max), a
+# summary on standard output and docs/img/regress.png (new/old per case,
+# with the min-max range). Needs root.
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+
+# The plot: each case's new median over old's, with new's min and max over
+# old's median as the error bar (1.0 = no change).
+plot() {
+	command -v gnuplot >/dev/null || { echo "bench: gnuplot is missing (scripts/deps.sh bench)" >&2; return 0; }
+	mkdir -p docs/img
+	awk -F'\t' 'NR > 1 { k = $1 " " $3; if ($2 == "old") o[k] = $4; else { n[k] = $4; lo[k] = $5; hi[k] = $6; order[++c] = k } }
+		END { for (i = 1; i <= c; i++) { k = order[i]; printf "\"%s\"\t%f\t%f\t%f\n", k, n[k] / o[k], lo[k] / o[k], hi[k] / o[k] } }' \
+		bench/out/regress.tsv >bench/out/regress.dat
+	gnuplot <<G
+set terminal pngcairo size 800,420 noenhanced
+set output 'docs/img/regress.png'
+set title 'This change against the binary before it: new median / old median (bars: new min-max)'
+set ylabel 'new / old (times: lower is faster; pps: higher)'
+set yrange [0.5:1.5]
+set grid ytics
+set xtics rotate by -30
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
+set style fill solid 0.5
+set boxwidth 0.6
+plot 'bench/out/regress.dat' using 0:2:xtic(1) with boxes notitle, \
+     '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt 0 notitle
+G
+}
+[ "${1:-}" = plot ] && { plot; exit 0; }
 old=${OLD:?give OLD=/path/to/the/previous/vtb}
 new=${NEW:-$PWD/vtb}
 RUNS=${RUNS:-5}
@@ -100,6 +127,7 @@ for c in single100:up single100:down linear100:up linear100:down ring1000:up rin
 		printf '%s\t%s\t%s\t%s\n' "$m" "$b" "$p" "$(stats "$work/v" | tr ' ' '\t')" >>"$out/regress.tsv"
 	done
 done
+plot
 echo "medians of $RUNS, alternating (old: $old, new: $new):"
 awk -F'\t' 'NR > 1 { v[$1 " " $3, $2] = $4; k[$1 " " $3] = 1 }
 	END { for (c in k) printf "  %-16s old %10s  new %10s  new/old %.2f\n", c, v[c, "old"], v[c, "new"],

@@ -3,7 +3,9 @@
  * say what each node and link needs. Teardown is in teardown.c. */
 #include "build_int.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,72 @@ void build_fail(struct build_ctx *c, const char *msg, const char *fmt, ...)
 		snprintf(c->err->msg, sizeof(c->err->msg), "%s", msg);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+void build_not_ours(struct build_ctx *c, enum db_obj_kind kind, const char *name)
+{
+	struct db_obj o = { .kind = kind };
+
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	pthread_mutex_lock(&c->lock);
+	if (UTIL_PUSH(c->foreign, c->nforeign, c->capforeign, o))
+		c->failed = true; /* cannot remember it: the rollback must not run */
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Drop the journal rows of the objects that were there before us, so that
+ * neither the rollback nor a later vtb clean ever removes them. */
+static int forget_foreign(struct db *db, struct build_ctx *c)
+{
+	struct db_obj *rows = NULL;
+	size_t n = 0, i, k;
+	int r;
+
+	if (!c->nforeign)
+		return 0;
+	r = db_journal_list(db, c->id, &rows, &n);
+	for (i = 0; !r && i < n; i++)
+		for (k = 0; k < c->nforeign; k++)
+			if (rows[i].kind == c->foreign[k].kind && !rows[i].ns[0] &&
+			    !strcmp(rows[i].name, c->foreign[k].name)) {
+				r = db_journal_remove(db, c->id, rows[i].seq);
+				break;
+			}
+	free(rows);
+	return r;
+}
+
+/* The first vtb name that experiment id would use and the kernel already
+ * has: a namespace "vtb<id>-*" or a root-namespace link "vtb<id>*". */
+int build_id_in_use(const char *id, char *what, size_t len)
+{
+	struct if_nameindex *ifs, *i;
+	struct dirent *e;
+	char pre[16];
+	size_t n = (size_t)snprintf(pre, sizeof(pre), "vtb%s", id);
+	int r = 0;
+	DIR *d = opendir(NETNS_RUN_DIR);
+
+	if (!d && errno != ENOENT)
+		return -errno;
+	while (d && !r && (e = readdir(d)))
+		if (!strncmp(e->d_name, pre, n) && e->d_name[n] == '-') {
+			util_fmt(what, len, "the namespace %s", e->d_name);
+			r = 1;
+		}
+	if (d)
+		closedir(d);
+	ifs = r ? NULL : if_nameindex();
+	if (!r && !ifs)
+		return -errno;
+	for (i = ifs; i && i->if_index && !r; i++)
+		if (!strncmp(i->if_name, pre, n)) {
+			util_fmt(what, len, "the link %s", i->if_name);
+			r = 1;
+		}
+	if (ifs)
+		if_freenameindex(ifs);
+	return r;
 }
 
 struct nl_sock *build_root_sock(struct build_ctx *c, unsigned worker, int *r)
@@ -192,6 +260,8 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 		goto out;
 	}
 	r = dag_run(c.g, BUILD_WORKERS, on_progress, NULL);
+	if (forget_foreign(db, &c) && !r)
+		r = -EIO;
 	/* the global switch, for users and routing daemons that read it:
 	 * written once the workers are done, so the RTNL trylock behind it
 	 * finds the lock free instead of spinning */
@@ -218,6 +288,7 @@ out:
 	dag_free(c.g);
 	free(c.t);
 	free(c.obj);
+	free(c.foreign);
 	pthread_mutex_destroy(&c.lock);
 	return r;
 }

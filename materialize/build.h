@@ -22,8 +22,15 @@
  * node's namespace (buf holds at least 96 bytes); the root-side ports and
  * bridges are named in the realization's port map (realize_name). */
 void build_netns_name(const char *id, const char *node, char *buf, size_t len);
-/* Open the tap name (IFF_TAP | IFF_NO_PI), creating it when missing, and
- * make it persistent when persist. Returns the fd or a negative errno. */
+/* Whether the kernel already has a name experiment id would use (a
+ * namespace "vtb<id>-*" or a root link "vtb<id>*", made by another state
+ * directory or by hand): 1 with what naming it, 0, or a negative errno.
+ * vtb up draws another id then, so it never meets what it did not create. */
+int build_id_in_use(const char *id, char *what, size_t len);
+
+/* With persist, create the tap name (IFF_TAP | IFF_NO_PI) and make it
+ * persistent: -EBUSY when it exists already (it is not ours). Without,
+ * open the existing tap (QEMU's fd). Returns the fd or a negative errno. */
 int build_tap_open(const char *name, bool persist);
 
 struct build_error {

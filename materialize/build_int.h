@@ -67,6 +67,10 @@ struct build_ctx {
 	struct dag *g;
 	struct db_obj *obj;
 	size_t nobj, capobj;
+	/* objects that existed already when a task came to create them: not
+	 * this experiment's, so their journal rows go before any rollback */
+	struct db_obj *foreign;
+	size_t nforeign, capforeign;
 };
 
 /* The kind of node i. */
@@ -75,6 +79,10 @@ const struct build_node_kind *build_node_kind_of(const struct build_ctx *c, uint
 /* Record the first failure: what (formatted) and the system's words. */
 void build_fail(struct build_ctx *c, const char *msg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Object (kind, name) existed before this experiment tried to create it
+ * (EEXIST): remember that its journal row is not ours. */
+void build_not_ours(struct build_ctx *c, enum db_obj_kind kind, const char *name);
 
 /* The root namespace's netlink socket of this worker, opened on first use. */
 struct nl_sock *build_root_sock(struct build_ctx *c, unsigned worker, int *r);

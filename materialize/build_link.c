@@ -80,6 +80,8 @@ static int bridge_create(struct build_ctx *c, unsigned worker, const struct btas
 	s = build_root_sock(c, worker, &r);
 	if (s)
 		r = nl_bridge_create(s, name, &o, &e);
+	if (r == -EEXIST)
+		build_not_ours(c, DB_BRIDGE, name);
 	if (r)
 		build_fail(c, s ? e.msg : strerror(-r), "cannot create LAN '%s' (bridge %s)",
 			  build_link_label(c, t->link), name);

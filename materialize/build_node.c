@@ -22,7 +22,9 @@
 
 int build_tap_open(const char *name, bool persist)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	/* creating: IFF_TUN_EXCL fails (EBUSY) on a tap that exists, which
+	 * TUNSETIFF would otherwise attach to and make ours */
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | (persist ? IFF_TUN_EXCL : 0) };
 	int fd, r;
 
 	if (strlen(name) >= sizeof(ifr.ifr_name))
@@ -48,6 +50,8 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 	(void)worker;
 	build_netns_name(c->id, node, name, sizeof(name));
 	r = netns_create(name, node);
+	if (r == -EEXIST)
+		build_not_ours(c, DB_NETNS, name);
 	if (r) {
 		build_fail(c, strerror(-r), "cannot create the namespace of device '%s' (%s)", node,
 			  name);
@@ -117,6 +121,9 @@ static int container_attach(struct build_ctx *c, unsigned worker, const struct b
 	s = build_root_sock(c, worker, &r);
 	if (s)
 		r = nl_veth_create(s, port, -1, &host, ifc->name, c->ns_fd[node], &node_o, &e);
+	/* the node's end is new in a new namespace: an existing name is the port's */
+	if (r == -EEXIST)
+		build_not_ours(c, DB_LINK, port);
 	if (!r && rl->cls == RZ_LC_BRIDGE)
 		r = nl_link_set_master(s, port, rl->bridge, &e);
 	if (r) {
@@ -151,6 +158,8 @@ static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t
 	int r, fd;
 
 	fd = build_tap_open(port, true);
+	if (fd == -EBUSY)
+		build_not_ours(c, DB_LINK, port);
 	if (fd < 0) {
 		build_fail(c, strerror(-fd), "cannot create the tap %s of device '%s' on link '%s'",
 			  port, c->x->nodes[node].name, build_link_label(c, t->link));

@@ -42,6 +42,34 @@ static void td_fail(struct td_ctx *c, const struct db_obj *o, const char *label,
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Whether journal row o names something of experiment id: every kernel
+ * object vtb makes carries "vtb<id>" and every file is "<statedir>/<id>.*"
+ * (a process is checked by its start time when it is stopped). A row that
+ * does not is never acted on: a journal someone else wrote, or a bug. */
+static bool td_ours(const struct td_ctx *c, const struct db_obj *o)
+{
+	const char *dir = db_state_dir(), *base;
+	char pre[16];
+	size_t n, dl = strlen(dir);
+
+	n = (size_t)snprintf(pre, sizeof(pre), "vtb%s", c->id);
+	switch (o->kind) {
+	case DB_NETNS:
+		return !strncmp(o->name, pre, n) && o->name[n] == '-';
+	case DB_LINK:
+	case DB_BRIDGE:
+		if (o->ns[0])
+			return !strncmp(o->ns, pre, n) && o->ns[n] == '-';
+		return !strncmp(o->name, pre, n) && o->name[n];
+	case DB_FILE:
+		base = o->name + dl + 1;
+		return !strncmp(o->name, dir, dl) && o->name[dl] == '/' && !strchr(base, '/') &&
+		       !strncmp(base, c->id, strlen(c->id)) && base[strlen(c->id)] == '.';
+	default:
+		return true;
+	}
+}
+
 /* How long a journaled process (the supervisor) gets between SIGTERM and
  * SIGKILL: it stops its VMs and the emulator in well under this. */
 #define TD_STOP_MS 2000
@@ -169,6 +197,10 @@ static int td_task(void *ctx, unsigned worker, void *arg)
 
 		if (k->kind != o->kind)
 			continue;
+		if (!td_ours(c, o)) {
+			td_fail(c, o, k->label, "its name does not carry this experiment's id: left alone");
+			continue;
+		}
 		r = k->remove(c, worker, o, msg, sizeof(msg));
 		if (r < 0) {
 			td_fail(c, o, k->label, msg);
@@ -208,7 +240,8 @@ static void td_bridge_group(struct td_ctx *c, size_t n)
 		goto out;
 	for (k = 0; k < ng; k++) {
 		for (i = 0; i < n; i++)
-			if (td_root_link(&c->obj[i]) && !strcmp(c->obj[i].name, names[k]))
+			if (td_root_link(&c->obj[i]) && td_ours(c, &c->obj[i]) &&
+			    !strcmp(c->obj[i].name, names[k]))
 				break;
 		if (i == n)
 			goto out; /* not ours: leave the group alone */
