@@ -384,6 +384,43 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 	return r;
 }
 
+/* How many ids vtb up draws before it gives up finding one whose names
+ * the kernel does not hold already (65536 ids; a handful are ever taken). */
+#define UP_ID_TRIES 64
+
+/* Create the experiment's record under an id none of whose kernel names
+ * exist yet (another state directory's experiment, or someone's objects
+ * named like vtb's): vtb then never meets, nor removes, what it did not
+ * create. -EADDRINUSE (said) when VTB_ID forces a taken id. */
+static int create_exp(struct db *db, const char *name, const char *file, struct db_exp *e)
+{
+	char what[64];
+	int r, used, tries;
+
+	for (tries = 0; tries < UP_ID_TRIES; tries++) {
+		r = db_exp_create(db, name, file, getpid(), proc_start_time(getpid()), e);
+		if (r == -EADDRINUSE || r == -EINVAL) {
+			cli_err("VTB_ID=%s: %s", getenv("VTB_ID"),
+				r == -EINVAL ? "give 4 hex digits" : "that id is taken in this state directory");
+			return -EADDRINUSE;
+		}
+		if (r)
+			return r;
+		used = build_id_in_use(e->id, what, sizeof(what));
+		if (used <= 0)
+			return used;
+		db_exp_delete(db, e->id);
+		if (getenv("VTB_ID")) {
+			cli_err("id %s is in use: %s exists, which this experiment did not create "
+				"(another state directory's, or made by hand); not touched", e->id, what);
+			return -EADDRINUSE;
+		}
+	}
+	cli_err("cannot find an experiment id whose names are free in the kernel after %d tries",
+		UP_ID_TRIES);
+	return -EADDRINUSE;
+}
+
 /* Record experiment name (model file, its XIR) in the database, then
  * build it, start its supervisor, links and VMs. On failure everything is
  * removed again and the error said. Returns CLI_OK with *e, or an exit
@@ -397,7 +434,11 @@ static int bring_up(struct db *db, const char *name, const char *file, const str
 	int r, status, last = -1;
 
 	doc = xjson_dumps(x);
-	r = doc ? db_exp_create(db, name, file, getpid(), proc_start_time(getpid()), e) : -ENOMEM;
+	r = doc ? create_exp(db, name, file, e) : -ENOMEM;
+	if (r == -EADDRINUSE) {
+		status = CLI_SYSTEM; /* said */
+		goto out;
+	}
 	if (r == -EEXIST) {
 		cli_err("experiment '%s' is already up: vtb down %s first, or give --name", name, name);
 		status = CLI_USER;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -38,9 +39,22 @@ static int db_exp_row(sqlite3_stmt *st, void *item)
  * its free ids. Returns 0 or a negative errno. */
 static int db_next_id(unsigned tries, unsigned *v)
 {
+	const char *forced = getenv("VTB_ID");
 	uint16_t rnd;
 	ssize_t got;
+	char *end;
 
+	/* VTB_ID=hhhh draws exactly that id (tests; reproducing a run) */
+	if (forced && *forced) {
+		unsigned long f = strtoul(forced, &end, 16);
+
+		if (*end || strlen(forced) != DB_ID_LEN || f >= DB_ID_COUNT)
+			return -EINVAL;
+		if (tries)
+			return -EADDRINUSE;
+		*v = (unsigned)f;
+		return 0;
+	}
 	if (tries >= DB_ID_RANDOM_TRIES) {
 		*v = (*v + 1) & (DB_ID_COUNT - 1);
 		return 0;

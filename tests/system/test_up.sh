@@ -98,6 +98,16 @@ ip link del vtbforeign$$
 n=$(ip -o link show group $group | wc -l)
 if [ "$n" = 0 ]; then ok "the experiment's bridges are gone"; else not_ok "the experiment's bridges are gone" "$n left"; fi
 
+# an id whose kernel names exist already (another state directory's, or made
+# by hand) is never used: with VTB_ID forcing it, vtb up refuses and says why
+ip netns add vtbbee5-a
+on_exit "ip netns del vtbbee5-a 2>/dev/null"
+expect_fail "an id whose names the kernel holds is refused" 2 "vtbbee5-a exists.*not touched" \
+	env VTB_ID=bee5 "$VTB" up "$m/pair.vtb" --name taken
+expect "the other's namespace is untouched" ip netns exec vtbbee5-a true
+expect_fail "and nothing was recorded" 1 "no experiment named 'taken'" "$VTB" down taken
+ip netns del vtbbee5-a
+
 # a dead supervisor: down still works from the journal
 expect "up pair again" "$VTB" up "$m/pair.vtb" --name three
 on_exit "$VTB down three >/dev/null 2>&1"
