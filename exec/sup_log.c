@@ -26,7 +26,7 @@ void sup_log_path(const char *id, char *buf, size_t len)
 /* Open log_file for appending and make it stderr. Called with log_lock held. */
 static int log_reopen(void)
 {
-	int fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return -errno;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -94,6 +95,69 @@ const char *db_state_dir(void)
 	return d && *d ? d : DB_DEFAULT_DIR;
 }
 
+/* One component of the state directory's path, as OpenSSH's StrictModes
+ * checks it: owned by root or by us, and writable by nobody else; an
+ * ancestor may be writable by everyone when it is sticky (/tmp), where no
+ * one can rename or delete what is ours. 0 or -EPERM with why. */
+static int db_check_component(const char *path, bool last, char *why, size_t whylen)
+{
+	struct stat sb;
+	mode_t mode;
+
+	if (stat(path, &sb) < 0) {
+		int err = errno;
+
+		util_fmt(why, whylen, "%s: %s", path, strerror(err));
+		return -err;
+	}
+	mode = sb.st_mode & 07777;
+	if (!S_ISDIR(sb.st_mode)) {
+		util_fmt(why, whylen, "state directory %s is not a directory", path);
+		return -ENOTDIR;
+	}
+	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
+		util_fmt(why, whylen, "%s (on the state directory's path) belongs to uid %u, not to root; "
+			 "refusing to keep vtb's state there (set VTB_STATE_DIR)", path,
+			 (unsigned)sb.st_uid);
+		return -EPERM;
+	}
+	if ((mode & 022) && (last || !(mode & S_ISVTX))) {
+		util_fmt(why, whylen, "%s%s is writable by %s (mode %04o); refusing to keep vtb's "
+			 "state there (chmod go-w, or set VTB_STATE_DIR)", last ? "state directory " : "",
+			 path, mode & S_IWOTH ? "every user" : "its group", (unsigned)mode);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The state directory and every directory above it (links resolved) must
+ * be trusted: else whoever controls one could plant a vtb.db whose journal
+ * makes vtb clean delete their choice, or links where vtb writes files. */
+static int db_check_dir(const char *dir, char *why, size_t whylen)
+{
+	char real[PATH_MAX];
+	size_t i, len;
+	int r;
+
+	if (!realpath(dir, real)) {
+		int err = errno;
+
+		util_fmt(why, whylen, "%s: %s", dir, strerror(err));
+		return -err;
+	}
+	len = strlen(real);
+	r = db_check_component("/", len == 1, why, whylen);
+	for (i = 1; !r && i <= len; i++) {
+		if (i < len && real[i] != '/')
+			continue;
+		real[i] = '\0';
+		r = db_check_component(real, i == len, why, whylen);
+		if (i < len)
+			real[i] = '/';
+	}
+	return r;
+}
+
 /* mkdir -p -m 0700 dir: missing parents get the default mode, dir itself
  * 0700. Then refuse a directory that anyone may write to: another user
  * could replace the database or plant a symlink in its place.
@@ -101,7 +165,6 @@ const char *db_state_dir(void)
 static int db_make_dir(const char *dir, char *why, size_t whylen)
 {
 	char path[PATH_MAX];
-	struct stat sb;
 	size_t len = strlen(dir), i;
 
 	if (!len || len >= sizeof(path)) {
@@ -115,7 +178,7 @@ static int db_make_dir(const char *dir, char *why, size_t whylen)
 		if (!last && path[i] != '/')
 			continue;
 		path[i] = '\0';
-		if (mkdir(path, last ? 0700 : 0777) < 0 && errno != EEXIST) {
+		if (mkdir(path, last ? 0700 : 0755) < 0 && errno != EEXIST) {
 			int err = errno;
 
 			util_fmt(why, whylen, "cannot create directory %s: %s", path, strerror(err));
@@ -124,24 +187,7 @@ static int db_make_dir(const char *dir, char *why, size_t whylen)
 		if (!last)
 			path[i] = '/';
 	}
-	if (stat(dir, &sb) < 0) {
-		int err = errno;
-
-		util_fmt(why, whylen, "%s: %s", dir, strerror(err));
-		return -err;
-	}
-	if (!S_ISDIR(sb.st_mode)) {
-		util_fmt(why, whylen, "state directory %s is not a directory", dir);
-		return -ENOTDIR;
-	}
-	if (sb.st_mode & S_IWOTH) {
-		util_fmt(why, whylen,
-		       "state directory %s is writable by every user (mode %04o); "
-		       "refusing to keep vtb's state there (chmod o-w, or set VTB_STATE_DIR)",
-		       dir, (unsigned)(sb.st_mode & 07777));
-		return -EPERM;
-	}
-	return 0;
+	return db_check_dir(dir, why, whylen);
 }
 
 /* Create the tables in a fresh database, or add those of newer versions to
@@ -199,10 +245,21 @@ static int db_configure(struct db *db)
  * errno with SQLite's words (or the schema problem) in why. */
 static int db_connect(struct db *db, const char *path, char *why, size_t whylen)
 {
+	struct stat sb;
 	int r, rc;
 
+	/* a database someone else could have written is not vtb's journal */
+	if (!lstat(path, &sb) && (!S_ISREG(sb.st_mode) || (sb.st_uid != 0 && sb.st_uid != geteuid()) ||
+				  (sb.st_mode & 022))) {
+		util_fmt(why, whylen, "%s is not a file only vtb (root) can have written (%s, uid %u, "
+			 "mode %04o); refusing to act on its journal", path,
+			 S_ISLNK(sb.st_mode) ? "a symbolic link" : S_ISREG(sb.st_mode) ? "a file" : "not a file",
+			 (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777));
+		return -EPERM;
+	}
 	rc = sqlite3_open_v2(path, &db->conn,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
+				     SQLITE_OPEN_NOFOLLOW, NULL);
 	r = rc == SQLITE_OK ? 0 : db_errno(db->conn, rc);
 	if (!r)
 		r = db_configure(db);

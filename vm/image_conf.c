@@ -157,7 +157,8 @@ int img_write_vm_initrd(const char *base_initrd, const struct img_vm_conf *conf,
 		r = -errno;
 		goto out_free;
 	}
-	out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* new, and never through a link planted in its place */
+	out = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (out < 0) {
 		r = -errno;
 		goto out_close_in;

@@ -396,7 +396,7 @@ int qemu_start(const struct qemu_spec *s, pid_t *pid, char *err, size_t errlen)
 		goto out_argv;
 	}
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	log_fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	log_fd = open(s->log_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (null_fd < 0 || log_fd < 0) {
 		r = -errno;
 		util_fmt(err, errlen, "VM %s: %s: %s", s->name, null_fd < 0 ? "/dev/null" : s->log_path,

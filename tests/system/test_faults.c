@@ -8,7 +8,10 @@
  *     rollback removes what it made and leaves the decoy alone.
  *   - a journal row whose name does not carry the experiment's id (a
  *     planted or corrupt journal) is refused by teardown, not acted on.
- *   - build_id_in_use sees a decoy, so vtb up draws another id. */
+ *   - build_id_in_use sees a decoy, so vtb up draws another id.
+ *   - a state directory someone else controls (finding 2) is refused
+ *     before its database is read: a directory or database of another
+ *     user, one writable by others, a database that is a symbolic link. */
 #include "unit.h"
 
 #include <errno.h>
@@ -198,6 +201,64 @@ static void test_id_in_use(void **state)
 	assert_int_equal(build_id_in_use("fe1d", what, sizeof(what)), 0);
 }
 
+/* db_open of dir: the error, and the reason's words in why. */
+static int open_in(const char *dir, char *why, size_t len)
+{
+	struct db *db = NULL;
+	int r = db_open(dir, &db, why, len);
+
+	db_close(db);
+	return r;
+}
+
+static void test_untrusted_state_dir(void **state)
+{
+	char dir[96], sub_dir[128], dbf[160], why[512];
+	int fd;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/other", state_dir);
+	snprintf(dbf, sizeof(dbf), "%s/vtb.db", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(open_in(dir, why, sizeof(why)), 0); /* ours: fine, and a vtb.db made */
+	/* another user's directory, with a planted database */
+	assert_int_equal(chown(dir, 1000, 1000), 0);
+	assert_int_equal(open_in(dir, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "belongs to uid 1000"));
+	assert_int_equal(chown(dir, 0, 0), 0);
+	/* writable by its group */
+	assert_int_equal(chmod(dir, 0770), 0);
+	assert_int_equal(open_in(dir, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "writable by its group"));
+	assert_int_equal(chmod(dir, 0700), 0);
+	/* an ancestor writable by everyone, not sticky: anyone can swap the rest */
+	snprintf(sub_dir, sizeof(sub_dir), "%s/inner", dir);
+	assert_int_equal(mkdir(sub_dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(open_in(sub_dir, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "writable by every user"));
+	assert_int_equal(chmod(dir, 01777), 0); /* sticky, like /tmp: fine */
+	assert_int_equal(open_in(sub_dir, why, sizeof(why)), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+	/* the database: another user's, writable by others, or a link */
+	assert_int_equal(chown(dbf, 1000, 1000), 0);
+	assert_int_equal(open_in(dir, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "uid 1000"));
+	assert_int_equal(chown(dbf, 0, 0), 0);
+	assert_int_equal(chmod(dbf, 0666), 0);
+	assert_int_equal(open_in(dir, why, sizeof(why)), -EPERM);
+	assert_int_equal(chmod(dbf, 0600), 0);
+	assert_int_equal(open_in(dir, why, sizeof(why)), 0);
+	unlink(dbf);
+	fd = open("/tmp/vtbfaults-target.db", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(symlink("/tmp/vtbfaults-target.db", dbf), 0);
+	assert_int_equal(open_in(dir, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "symbolic link"));
+	unlink("/tmp/vtbfaults-target.db");
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -229,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_decoy_port),
 		cmocka_unit_test(test_foreign_rows),
 		cmocka_unit_test(test_id_in_use),
+		cmocka_unit_test(test_untrusted_state_dir),
 	};
 
 	return cmocka_run_group_tests_name("faults", tests, group_setup, group_teardown);

@@ -226,10 +226,17 @@ static void test_vm_initrd(void **state)
 	assert_int_equal(off, len);
 	free(a);
 
-	/* again over the old file: truncated, not appended to */
-	assert_int_equal(img_write_vm_initrd(base, &c, out), 0);
+	/* never over a file or a link that is there already (one planted in
+	 * the state directory would make root write through it) */
+	assert_int_equal(img_write_vm_initrd(base, &c, out), -EEXIST);
 	a = slurp(out, &len);
 	assert_int_equal(len, off);
+	free(a);
+	unlink(out);
+	assert_int_equal(symlink(base, out), 0);
+	assert_int_equal(img_write_vm_initrd(base, &c, out), -EEXIST);
+	a = slurp(base, &len);
+	assert_int_equal(len, 5); /* the link's target is untouched */
 	free(a);
 
 	/* a bad configuration or a missing base writes nothing */
