@@ -17,6 +17,7 @@
 #include "status.h"
 #include "console.h"
 #include "sup_log.h"
+#include "orphans.h"
 #include "supervisor.h"
 #include "proc.h"
 
@@ -64,6 +65,21 @@ static bool owner_alive(const struct db_exp *e)
 	return e->owner_pid > 0 && proc_start_time(e->owner_pid) == e->owner_start;
 }
 
+/* Record again the experiments a lost database forgot (exec/orphans.h), so
+ * that the loop below removes exactly what they created. */
+static int adopt_orphans(struct db *db)
+{
+	char (*ids)[DB_ID_LEN + 1] = NULL;
+	struct db_exp e;
+	size_t n = 0, i;
+	int r = orphans_find(db, &ids, &n);
+
+	for (i = 0; !r && i < n; i++)
+		r = orphans_adopt(db, ids[i], &e);
+	free(ids);
+	return r;
+}
+
 int cmd_clean(int argc, char **argv)
 {
 	struct teardown_stats st;
@@ -83,7 +99,9 @@ int cmd_clean(int argc, char **argv)
 		status = cli_open_db(&db);
 	if (status)
 		goto out;
-	r = db_exp_list(db, &v, &n);
+	r = adopt_orphans(db);
+	if (!r)
+		r = db_exp_list(db, &v, &n);
 	if (r) {
 		cli_err("cannot read the state database: %s", strerror(-r));
 		status = CLI_SYSTEM;

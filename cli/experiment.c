@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "db.h"
 #include "proc.h"
+#include "orphans.h"
 #include "supervisor.h"
 
 int cli_need_root(const char *cmd)
@@ -20,13 +21,32 @@ int cli_need_root(const char *cmd)
 	return CLI_USER;
 }
 
+/* Say so when the database has lost experiments that are still up (it was
+ * removed, emptied or replaced): only vtb clean can remove them now. */
+static void warn_orphans(struct db *db)
+{
+	char (*ids)[DB_ID_LEN + 1] = NULL;
+	size_t n = 0, i;
+
+	if (orphans_find(db, &ids, &n) || !n)
+		goto out;
+	for (i = 0; i < n; i++)
+		cli_err("the state database does not know experiment id %s, whose control socket "
+			"is in %s: the database was removed or replaced while it was up; "
+			"vtb clean removes what it created", ids[i], db_state_dir());
+out:
+	free(ids);
+}
+
 int cli_open_db(struct db **db)
 {
 	char why[256] = "";
 	int r = db_open(db_state_dir(), db, why, sizeof(why));
 
-	if (!r)
+	if (!r) {
+		warn_orphans(*db);
 		return 0;
+	}
 	cli_err("cannot open the state database in %s: %s%s%s", db_state_dir(), strerror(-r),
 		why[0] ? ": " : "", why);
 	return CLI_SYSTEM;

@@ -55,6 +55,10 @@ void db_close(struct db *db);
 int db_exp_create(struct db *db, const char *name, const char *model, pid_t owner,
 		  uint64_t owner_start, struct db_exp *out);
 int db_exp_find(struct db *db, const char *name, struct db_exp *out); /* -ENOENT */
+/* Record experiment id, which this database lost (see exec/orphans.h), as
+ * name in state DB_REMOVING with no owner, so that teardown can remove it.
+ * Returns 0 with *out, -EEXIST when the id or name is known, or -errno. */
+int db_exp_adopt(struct db *db, const char *id, const char *name, struct db_exp *out);
 int db_exp_get(struct db *db, const char *id, struct db_exp *out);    /* by id; -ENOENT */
 /* All experiments, oldest first; *v is freed by the caller. */
 int db_exp_list(struct db *db, struct db_exp **v, size_t *n);

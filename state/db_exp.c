@@ -150,6 +150,21 @@ int db_exp_create(struct db *db, const char *name, const char *model, pid_t owne
 	return r;
 }
 
+int db_exp_adopt(struct db *db, const char *id, const char *name, struct db_exp *out)
+{
+	double now = util_clock_s(CLOCK_REALTIME);
+	int r;
+
+	if (strlen(id) != DB_ID_LEN || strlen(name) >= sizeof(out->name))
+		return -EINVAL;
+	r = db_stmt_write(db, "INSERT INTO experiments(" DB_EXP_COLUMNS ") VALUES(?,?,?,?,?,?,?)",
+			  DB_ARGS(DB_TEXT(id), DB_TEXT(name), DB_TEXT(""), DB_I64(DB_REMOVING),
+				  DB_I64(0), DB_U64(0), DB_REAL(now)));
+	if (r < 0)
+		return r; /* else the number of rows added: 1 */
+	return db_exp_get(db, id, out);
+}
+
 /* The experiment that the query sql (with one parameter, value) selects.
  * Returns 0, -ENOENT or a negative errno. */
 static int db_exp_by(struct db *db, const char *sql, const char *value, struct db_exp *out)
