@@ -172,6 +172,7 @@ static void print_direction(const json_t *d)
 {
 	const json_t *p = json_object_get(d, "params"), *c = json_object_get(d, "counters");
 	const json_t *dr = json_object_get(c, "drops");
+	const char *problem = json_string_value(json_object_get(json_object_get(d, "port"), "problem"));
 	char what[256] = "";
 	size_t n = 0;
 
@@ -203,6 +204,8 @@ static void print_direction(const json_t *d)
 	       (long long)jint(c, "queue_packets"), (long long)jint(dr, "loss"),
 	       (long long)jint(dr, "queue"), (long long)jint(dr, "memory"),
 	       (long long)jint(dr, "kernel"));
+	if (problem) /* the port is down or gone */
+		printf("      %s\n", problem);
 }
 
 static void print_status_one(json_t *st)

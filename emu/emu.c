@@ -1,5 +1,6 @@
 /* emu: the link emulator's data plane (see emu.h). */
 #include "emu.h"
+#include "emu_port.h"
 #include "util.h"
 
 #include <errno.h>
@@ -21,33 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RING_BLOCK   (1u << 16)
 #define MAC_SLOTS    256u          /* per LAN: learned MACs (open addressing) */
 #define SPIN_DEFAULT 60000LL       /* ns of polling before a deadline, at least */
 #define SPIN_MAX     5000000LL     /* the margin grows up to this when wake-ups come late */
 #define VLAN_HLEN    4u
-
-/* One port: the socket, its receive ring, and its direction. */
-struct port {
-	int fd, ifindex;
-	uint32_t seg;
-	uint8_t *ring;
-	size_t ring_len;
-	uint32_t frame_size, frame_nr, head;
-	/* the direction of frames arriving here */
-	struct emu_dir d;
-	uint8_t *slab;            /* slots of slot_size bytes */
-	uint32_t *free_slots, nfree;
-	uint32_t *slot_len;
-	uint8_t *slot_refs;
-	bool active;              /* in the active list */
-	/* frames leaving by this port in the current iteration */
-	struct mmsghdr msg[EMU_BATCH];
-	struct iovec iov[EMU_BATCH];
-	struct { uint32_t port, slot; } out_ref[EMU_BATCH];
-	uint32_t nout;
-	uint64_t drop_kernel, drop_oversize, drop_tx;
-};
 
 struct mac_ent {
 	uint8_t mac[6];
@@ -61,13 +39,15 @@ struct seg {
 };
 
 struct emu {
-	struct port *ports;
+	struct emu_port *ports;
 	size_t nports;
 	struct seg *segs;
 	size_t nsegs;
 	uint32_t slot_size;
 	uint32_t *active;         /* ports whose direction holds frames */
 	size_t nactive;
+	uint32_t *suspect;        /* ports a send found down or gone: to look at */
+	size_t nsuspect;
 	int epfd, evfd;
 	int64_t spin_ns;          /* the least margin */
 	int64_t spin_cur;         /* the margin now: adapts to late wake-ups */
@@ -109,85 +89,6 @@ static uint32_t pow2_at_least(uint32_t v)
 	return p;
 }
 
-/* Ring frames: the tpacket header, room for the address, and the frame. */
-static int open_port(struct port *pt, const char *ifname, uint32_t frame_size,
-		     uint32_t ring_bytes)
-{
-	struct tpacket_req req = { 0 };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int v2 = TPACKET_V2, one = 1, r = 0;
-
-	pt->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (pt->fd < 0)
-		return -errno;
-	pt->ifindex = (int)if_nametoindex(ifname);
-	if (!pt->ifindex)
-		return -errno;
-	req.tp_block_size = RING_BLOCK > frame_size ? RING_BLOCK : frame_size;
-	req.tp_block_nr = ring_bytes / req.tp_block_size ? ring_bytes / req.tp_block_size : 1;
-	req.tp_frame_size = frame_size;
-	req.tp_frame_nr = req.tp_block_nr * (req.tp_block_size / frame_size);
-	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) ||
-	    setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) ||
-	    setsockopt(pt->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
-	    setsockopt(pt->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))
-		return -errno;
-	pt->ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
-	pt->ring = mmap(NULL, pt->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, pt->fd, 0);
-	if (pt->ring == MAP_FAILED) {
-		pt->ring = NULL;
-		return -errno;
-	}
-	pt->frame_size = frame_size;
-	pt->frame_nr = req.tp_frame_nr;
-	sll.sll_ifindex = pt->ifindex;
-	if (bind(pt->fd, (struct sockaddr *)&sll, sizeof(sll)))
-		r = -errno;
-	return r;
-}
-
-static int alloc_dir(struct port *pt, const struct emu_params *p, uint32_t slot_size,
-		     uint64_t seed)
-{
-	uint32_t cap = EMU_SLOTS_DEFAULT, i;
-	int r;
-
-	if (p->queue_pkts > cap / 2)
-		cap = p->queue_pkts * 2 > EMU_CAPACITY_MAX ? EMU_CAPACITY_MAX : p->queue_pkts * 2;
-	r = emu_dir_init(&pt->d, p, cap, seed);
-	if (r)
-		return r;
-	pt->slab = mmap(NULL, (size_t)cap * slot_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pt->slab == MAP_FAILED) {
-		pt->slab = NULL;
-		return -ENOMEM;
-	}
-	pt->free_slots = malloc(cap * sizeof(*pt->free_slots));
-	pt->slot_len = calloc(cap, sizeof(*pt->slot_len));
-	pt->slot_refs = calloc(cap, 1);
-	if (!pt->free_slots || !pt->slot_len || !pt->slot_refs)
-		return -ENOMEM;
-	for (i = 0; i < cap; i++)
-		pt->free_slots[i] = cap - 1 - i;
-	pt->nfree = cap;
-	return 0;
-}
-
-static void close_port(struct port *pt, uint32_t slot_size)
-{
-	if (pt->slab)
-		munmap(pt->slab, (size_t)pt->d.capacity * slot_size);
-	if (pt->ring)
-		munmap(pt->ring, pt->ring_len);
-	if (pt->fd >= 0)
-		close(pt->fd);
-	emu_dir_free(&pt->d);
-	free(pt->free_slots);
-	free(pt->slot_len);
-	free(pt->slot_refs);
-}
-
 void emu_close(struct emu *e)
 {
 	size_t i;
@@ -202,7 +103,7 @@ void emu_close(struct emu *e)
 		pthread_join(e->thread, NULL);
 	}
 	for (i = 0; i < e->nports; i++)
-		close_port(&e->ports[i], e->slot_size);
+		emu_port_close(&e->ports[i], e->slot_size);
 	for (i = 0; i < e->nsegs; i++)
 		free(e->segs[i].macs);
 	if (e->scratch)
@@ -216,6 +117,7 @@ void emu_close(struct emu *e)
 	free(e->ports);
 	free(e->segs);
 	free(e->active);
+	free(e->suspect);
 	free(e);
 }
 
@@ -254,7 +156,8 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 	e->ports = calloc(n ? n : 1, sizeof(*e->ports));
 	e->segs = calloc(nsegs ? nsegs : 1, sizeof(*e->segs));
 	e->active = calloc(n ? n : 1, sizeof(*e->active));
-	if (!e->ports || !e->segs || !e->active) {
+	e->suspect = calloc(n ? n : 1, sizeof(*e->suspect));
+	if (!e->ports || !e->segs || !e->active || !e->suspect) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -299,7 +202,7 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 			}
 		}
 		for (j = 0; j < segs[i].nports && !r; j++, k++) {
-			struct port *pt = &e->ports[k];
+			struct emu_port *pt = &e->ports[k];
 			const struct emu_port_cfg *pc = &segs[i].ports[j];
 
 			pt->seg = (uint32_t)i;
@@ -309,9 +212,9 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 					 segs[i].name, pc->ifname);
 				break;
 			}
-			r = open_port(pt, pc->ifname, frame_size, ring_bytes);
+			r = emu_port_open(pt, pc->ifname, frame_size, ring_bytes);
 			if (!r)
-				r = alloc_dir(pt, &pc->p, e->slot_size, rng_next(&e->rng));
+				r = emu_port_alloc_dir(pt, &pc->p, e->slot_size, rng_next(&e->rng));
 			if (!r && epoll_ctl(e->epfd, EPOLL_CTL_ADD, pt->fd,
 					    &(struct epoll_event){ .events = EPOLLIN,
 								   .data.u32 = (uint32_t)k }))
@@ -335,7 +238,17 @@ size_t emu_nports(const struct emu *e)
 	return e->nports;
 }
 
-static void activate(struct emu *e, struct port *pt)
+const char *emu_port_state_name(enum emu_port_state s)
+{
+	switch (s) {
+	case EMU_PORT_UP: return "up";
+	case EMU_PORT_DOWN: return "down";
+	case EMU_PORT_GONE: return "gone";
+	}
+	return "?";
+}
+
+static void activate(struct emu *e, struct emu_port *pt)
 {
 	if (!pt->active) {
 		pt->active = true;
@@ -343,29 +256,49 @@ static void activate(struct emu *e, struct port *pt)
 	}
 }
 
-static void release_slot(struct port *pt, uint32_t slot)
+static void release_slot(struct emu_port *pt, uint32_t slot)
 {
 	if (--pt->slot_refs[slot] == 0)
 		pt->free_slots[pt->nfree++] = slot;
 }
 
+/* Is err what a send to a port whose interface is down or gone fails with? */
+static bool port_err_down(int err)
+{
+	return err == ENETDOWN || err == ENXIO || err == ENODEV;
+}
+
 /* Send what is batched for port o; what the port refuses is dropped and
- * counted on the direction it came from. */
-static void flush_port(struct emu *e, struct port *o)
+ * counted on the direction it came from. A port down or gone refuses
+ * everything (counted as drop_port) and is looked at after this iteration
+ * (the send may have taken the socket error that epoll would have shown);
+ * a send that passes shows a port down is up again. */
+static void flush_port(struct emu *e, struct emu_port *o)
 {
 	uint32_t done = 0, i;
 	int n;
 
 	while (done < o->nout) {
 		n = sendmmsg(o->fd, o->msg + done, o->nout - done, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && port_err_down(errno)) {
+			o->state = EMU_PORT_DOWN;
+			if (!o->suspect) {
+				o->suspect = true;
+				e->suspect[e->nsuspect++] = (uint32_t)(o - e->ports);
+			}
+			for (; done < o->nout; done++)
+				e->ports[o->out_ref[done].port].drop_port++;
+			break;
+		}
 		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
 			/* the first refused frame is dropped, then go on */
 			e->ports[o->out_ref[done].port].drop_tx++;
 			done++;
 			continue;
 		}
+		o->state = EMU_PORT_UP;
 		done += (uint32_t)n;
 	}
 	for (i = 0; i < o->nout; i++) {
@@ -387,11 +320,15 @@ static void flush_all(struct emu *e)
 }
 
 /* Queue a frame of port src's slot for port o. */
-static void out_frame(struct emu *e, struct port *o, uint32_t src, uint32_t slot, uint8_t *data,
+static void out_frame(struct emu *e, struct emu_port *o, uint32_t src, uint32_t slot, uint8_t *data,
 		      uint32_t len)
 {
 	uint32_t k;
 
+	if (o->state == EMU_PORT_GONE) {
+		e->ports[src].drop_port++;
+		return;
+	}
 	if (o->nout == EMU_BATCH)
 		flush_port(e, o);
 	k = o->nout++;
@@ -435,7 +372,7 @@ static struct mac_ent *mac_find(struct seg *sg, const uint8_t *mac, bool insert)
 }
 
 /* A frame of port p's direction is due: send it where it goes. */
-static void deliver(struct emu *e, struct port *p, const struct emu_pkt *pk)
+static void deliver(struct emu *e, struct emu_port *p, const struct emu_pkt *pk)
 {
 	uint32_t src = (uint32_t)(p - e->ports), slot = (uint32_t)pk->cookie, i;
 	struct seg *sg = &e->segs[p->seg];
@@ -483,8 +420,9 @@ static void deliver(struct emu *e, struct port *p, const struct emu_pkt *pk)
 		release_slot(p, slot);
 }
 
-/* Take up to EMU_BATCH frames from port p's ring into its direction. */
-static void drain_port(struct emu *e, struct port *p, uint64_t now, int64_t real_off)
+/* Take up to EMU_BATCH frames from port p's ring into its direction;
+ * returns how many ring frames it took. */
+static unsigned drain_port(struct emu *e, struct emu_port *p, uint64_t now, int64_t real_off)
 {
 	unsigned n = 0;
 
@@ -549,6 +487,7 @@ static void drain_port(struct emu *e, struct port *p, uint64_t now, int64_t real
 		p->head = (p->head + 1) % p->frame_nr;
 		n++;
 	}
+	return n;
 }
 
 /* Send everything due; returns the earliest remaining deadline. */
@@ -559,7 +498,7 @@ static uint64_t run_due(struct emu *e, uint64_t now)
 	size_t i = 0, n, k;
 
 	while (i < e->nactive) {
-		struct port *p = &e->ports[e->active[i]];
+		struct emu_port *p = &e->ports[e->active[i]];
 
 		do {
 			n = emu_dir_due(&p->d, now, pk, EMU_BATCH);
@@ -580,28 +519,27 @@ static uint64_t run_due(struct emu *e, uint64_t now)
 	return next;
 }
 
-static void kernel_drops(struct emu *e)
-{
-	struct tpacket_stats st;
-	socklen_t len = sizeof(st);
-	size_t i;
-
-	for (i = 0; i < e->nports; i++)
-		if (!getsockopt(e->ports[i].fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
-			e->ports[i].drop_kernel += st.tp_drops;
-}
-
+/* Copy every port's counters, parameters and state into out. A port seen
+ * down is looked at again: set up with nothing sent since, it shows up. */
 static void snapshot(struct emu *e, struct emu_port_stats *out)
 {
 	size_t i;
 
-	kernel_drops(e);
 	for (i = 0; i < e->nports; i++) {
-		out[i].dir = e->ports[i].d.stats;
-		out[i].p = e->ports[i].d.p;
-		out[i].drop_kernel = e->ports[i].drop_kernel;
-		out[i].drop_oversize = e->ports[i].drop_oversize;
-		out[i].drop_tx = e->ports[i].drop_tx;
+		struct emu_port *pt = &e->ports[i];
+
+		emu_port_kernel_drops(pt);
+		if (pt->state == EMU_PORT_DOWN && emu_port_probe(pt) == EMU_PORT_UP)
+			pt->state = EMU_PORT_UP;
+		out[i] = (struct emu_port_stats){
+			.dir = pt->d.stats,
+			.p = pt->d.p,
+			.drop_kernel = pt->drop_kernel,
+			.drop_oversize = pt->drop_oversize,
+			.drop_tx = pt->drop_tx,
+			.drop_port = pt->drop_port,
+			.state = pt->state,
+		};
 	}
 }
 
@@ -620,11 +558,87 @@ static void serve_request(struct emu *e)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* Port p's socket has an error pending: the kernel's ENETDOWN when its
+ * interface went down or was deleted. Read it (a pending error keeps epoll
+ * waking: the thread spun on it), take what the ring holds, then look at
+ * the interface. Up: nothing to do. Down or gone: the direction's frames
+ * are dropped and counted (drop_flush), and frames due to leave by it are
+ * dropped from now on (drop_port); a port down keeps its socket, bound and
+ * in the epoll set, to resume when set up again; a port gone leaves the
+ * epoll set and its socket is closed. A deletion is seen as down, then
+ * gone: the kernel sets the error for each. */
+static void port_changed(struct emu *e, struct emu_port *p, uint64_t now, int64_t real_off)
+{
+	int err = 0, st;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len)) {
+		/* cannot happen on an open socket; the probe below still decides */
+	}
+	while (drain_port(e, p, now, real_off) == EMU_BATCH)
+		;
+	st = emu_port_probe(p);
+	if (st < 0)
+		st = EMU_PORT_DOWN; /* cannot tell: stop it, a frame sent or received resumes it */
+	if (st == EMU_PORT_UP) {
+		p->state = EMU_PORT_UP;
+		return;
+	}
+	emu_dir_flush(&p->d);
+	emu_port_reset_slots(p);
+	p->state = (enum emu_port_state)st;
+	if (st == EMU_PORT_GONE) {
+		emu_port_kernel_drops(p);
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+		emu_port_close_socket(p);
+	}
+}
+
+/* Look at the ports a send found down or gone (no frame of theirs is
+ * batched: run_due flushed every batch). */
+static void check_suspects(struct emu *e, uint64_t now, int64_t real_off)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsuspect; i++) {
+		struct emu_port *p = &e->ports[e->suspect[i]];
+
+		p->suspect = false;
+		if (p->fd >= 0)
+			port_changed(e, p, now, real_off);
+	}
+	e->nsuspect = 0;
+}
+
+/* An event on the epoll set: the control eventfd, or a port's socket. */
+static void on_event(struct emu *e, const struct epoll_event *ev, uint64_t now, int64_t real_off)
+{
+	struct emu_port *p;
+	uint64_t drain;
+
+	if (ev->data.u32 == UINT32_MAX) {
+		if (read(e->evfd, &drain, 8) != 8) {
+			/* nothing to drain: another wake-up took it */
+		}
+		return;
+	}
+	p = &e->ports[ev->data.u32];
+	if (p->fd < 0)
+		return; /* gone earlier in this batch of events */
+	if (ev->events & (EPOLLERR | EPOLLHUP)) {
+		port_changed(e, p, now, real_off);
+		return;
+	}
+	/* a frame from a port seen down: it is up again */
+	if (drain_port(e, p, now, real_off) && p->state == EMU_PORT_DOWN)
+		p->state = EMU_PORT_UP;
+}
+
 static void *loop(void *arg)
 {
 	struct emu *e = arg;
 	struct epoll_event ev[64];
-	uint64_t next = UINT64_MAX, now, drain;
+	uint64_t next = UINT64_MAX, now;
 	int64_t real_off = (int64_t)((uint64_t)util_clock_ns(CLOCK_REALTIME) - (uint64_t)util_clock_ns(CLOCK_MONOTONIC));
 	int n, i;
 
@@ -660,18 +674,15 @@ static void *loop(void *arg)
 				e->spin_cur -= (e->spin_cur - e->spin_ns) / 256;
 		}
 		real_off = (int64_t)((uint64_t)util_clock_ns(CLOCK_REALTIME) - now);
-		for (i = 0; i < n; i++) {
-			if (ev[i].data.u32 == UINT32_MAX) {
-				if (read(e->evfd, &drain, 8) != 8) {
-					/* nothing to drain: another wake-up took it */
-				}
-				continue;
-			}
-			drain_port(e, &e->ports[ev[i].data.u32], now, real_off);
-		}
+		for (i = 0; i < n; i++)
+			on_event(e, &ev[i], now, real_off);
 		if (atomic_load(&e->pending))
 			serve_request(e);
 		next = run_due(e, (uint64_t)util_clock_ns(CLOCK_MONOTONIC));
+		if (e->nsuspect) {
+			check_suspects(e, now, real_off);
+			next = run_due(e, (uint64_t)util_clock_ns(CLOCK_MONOTONIC));
+		}
 	}
 	return NULL;
 }

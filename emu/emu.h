@@ -29,7 +29,18 @@
  *
  * Control. emu_set and emu_snapshot may be called from another thread at
  * any time; the data-plane thread carries them out between two iterations
- * (a change applies to frames arriving after it, at once). */
+ * (a change applies to frames arriving after it, at once).
+ *
+ * Ports that go away. The kernel tells a packet socket that its interface
+ * went down or was deleted by a socket error (ENETDOWN), which keeps epoll
+ * waking until it is read. The thread reads it and looks at the interface:
+ * set down, the port's direction is flushed (its frames dropped and
+ * counted) and frames due to leave by it are dropped and counted; the
+ * socket stays bound and resumes when the interface is set up again (the
+ * first frame either way shows it). Deleted (the node deleted its end of
+ * the veth pair, which takes the port with it), the same, and the socket
+ * leaves the epoll set and is closed: that does not come back. Other
+ * ports are not affected. */
 #ifndef VTB_EMU_H
 #define VTB_EMU_H
 
@@ -54,6 +65,13 @@ struct emu_seg_cfg {
 	unsigned mtu;         /* 0: 1500 */
 };
 
+/* A port's interface, as last seen by the data plane. */
+enum emu_port_state {
+	EMU_PORT_UP,   /* frames pass */
+	EMU_PORT_DOWN, /* set down: frames are dropped until it is set up again */
+	EMU_PORT_GONE, /* deleted (with its veth peer): for good */
+};
+
 /* What the data plane adds to a direction's emu_stats. */
 struct emu_port_stats {
 	struct emu_stats dir;
@@ -61,7 +79,13 @@ struct emu_port_stats {
 	uint64_t drop_kernel;   /* the receive ring was full (the kernel's count) */
 	uint64_t drop_oversize; /* larger than the link's MTU allows */
 	uint64_t drop_tx;       /* the out port refused it (sendmmsg error) */
+	uint64_t drop_port;     /* due to leave by a port down or gone (dir.drop_flush
+	                         * counts those held when this port went) */
+	enum emu_port_state state; /* of this port, the direction's in port */
 };
+
+/* "up", "down" or "gone". */
+const char *emu_port_state_name(enum emu_port_state s);
 
 struct emu;
 

@@ -322,6 +322,23 @@ size_t emu_dir_due(struct emu_dir *d, uint64_t now_ns, struct emu_pkt *out, size
 	return n;
 }
 
+uint32_t emu_dir_flush(struct emu_dir *d)
+{
+	uint32_t n = d->stats.ring_used;
+
+	d->stats.drop_flush += n;
+	d->stats.ring_used = 0;
+	d->stats.backlog_pkts = 0;
+	d->stats.backlog_bytes = 0;
+	d->wait_head = 0;
+	d->wait_n = 0;
+	/* the wire and the delay line are empty: a later frame waits for nothing */
+	d->busy_until_ns = d->now_ns;
+	d->busy_frac = 0;
+	d->last_depart_ns = d->now_ns;
+	return n;
+}
+
 uint64_t emu_dir_next_deadline(const struct emu_dir *d)
 {
 	return d->stats.ring_used > 0 ? d->heap[0].depart_ns : UINT64_MAX;

@@ -93,12 +93,13 @@ struct emu_pkt {
 
 /* Counters, for vtb status. rx counts offered frames; tx counts frames
  * handed out by emu_dir_due (copies included). duplicated counts copies
- * made, reordered and corrupted count copies queued with the flag. At any
- * time rx_pkts + duplicated == tx_pkts + drop_loss + drop_queue + drop_ring
- * + ring_used. backlog_* is the queue depth as of the last call. */
+ * made, reordered and corrupted count copies queued with the flag;
+ * drop_flush counts copies forgotten by emu_dir_flush. At any time
+ * rx_pkts + duplicated == tx_pkts + drop_loss + drop_queue + drop_ring
+ * + drop_flush + ring_used. backlog_* is the queue depth as of the last call. */
 struct emu_stats {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
-	uint64_t drop_loss, drop_queue, drop_ring;
+	uint64_t drop_loss, drop_queue, drop_ring, drop_flush;
 	uint64_t duplicated, reordered, corrupted;
 	uint64_t backlog_bytes;
 	uint32_t backlog_pkts;
@@ -169,6 +170,11 @@ enum emu_verdict emu_dir_offer(struct emu_dir *d, uint64_t now_ns, uint32_t fram
  * departure order (ties in arrival order). Returns how many. Call again
  * while it returns max. */
 size_t emu_dir_due(struct emu_dir *d, uint64_t now_ns, struct emu_pkt *out, size_t max);
+
+/* Forget every queued frame (the direction's port went away): they are
+ * counted in drop_flush, the backlog and the wire are empty afterwards, and
+ * their cookies are the caller's again. Returns how many were forgotten. */
+uint32_t emu_dir_flush(struct emu_dir *d);
 
 /* The earliest queued departure time, or UINT64_MAX when nothing is queued. */
 uint64_t emu_dir_next_deadline(const struct emu_dir *d);

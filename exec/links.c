@@ -155,17 +155,36 @@ static json_t *counters_json(const struct emu_port_stats *s)
 {
 	const struct emu_stats *d = &s->dir;
 
-	return json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I}",
 			 "rx_packets", (json_int_t)d->rx_pkts, "rx_bytes", (json_int_t)d->rx_bytes,
 			 "tx_packets", (json_int_t)d->tx_pkts, "tx_bytes", (json_int_t)d->tx_bytes,
 			 "drops", "loss", (json_int_t)d->drop_loss, "queue",
 			 (json_int_t)d->drop_queue, "memory", (json_int_t)d->drop_ring, "kernel",
 			 (json_int_t)s->drop_kernel, "oversize", (json_int_t)s->drop_oversize, "tx",
-			 (json_int_t)s->drop_tx, "duplicated", (json_int_t)d->duplicated,
+			 (json_int_t)s->drop_tx, "port", (json_int_t)(s->drop_port + d->drop_flush),
+			 "duplicated", (json_int_t)d->duplicated,
 			 "reordered", (json_int_t)d->reordered, "corrupted",
 			 (json_int_t)d->corrupted, "queue_packets", (json_int_t)d->backlog_pkts,
 			 "queue_bytes", (json_int_t)d->backlog_bytes, "in_flight",
 			 (json_int_t)d->ring_used);
+}
+
+/* The direction's in port: {"name": "vtb1234p0", "state": "up"}, and a
+ * "problem" sentence for vtb status when it is down or gone. */
+static json_t *port_json(const char *name, enum emu_port_state st)
+{
+	char why[UTIL_ERR_LEN];
+	json_t *o = json_pack("{s:s,s:s}", "name", name, "state", emu_port_state_name(st));
+
+	if (st == EMU_PORT_GONE)
+		util_fmt(why, sizeof(why), "port %s is gone (the node deleted its interface, "
+			 "or the port was deleted): this direction has stopped for good", name);
+	else if (st == EMU_PORT_DOWN)
+		util_fmt(why, sizeof(why), "port %s is down: this direction resumes when it is "
+			 "set up again", name);
+	if (st != EMU_PORT_UP)
+		json_object_set_new(o, "problem", json_string(why));
+	return o;
 }
 
 void links_annotate(struct sup_links *l, json_t *status)
@@ -197,6 +216,9 @@ void links_annotate(struct sup_links *l, json_t *status)
 			      xl->nep == 2 ? l->x->nodes[xl->ep[!ep].node].name : xl->name);
 		json_object_set_new(d, "params", params_json(&st[i].p));
 		json_object_set_new(d, "counters", counters_json(&st[i]));
+		json_object_set_new(d, "port",
+				    port_json(realize_ep_iface(l->rz, l->dirs[i].link, ep)->port_name,
+					      st[i].state));
 		json_array_append_new(dirs, d);
 	}
 	free(st);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -63,6 +64,15 @@ static double ping_avg_ms(int from, const char *to, int count, double interval, 
 	return avg;
 }
 
+/* Node i's namespace end eth0 (10.77.0.<i+1>) and its root end port[i], both up. */
+static int make_port(int i)
+{
+	return sh("ip link add %s type veth peer name eth0 netns %s && "
+		  "ip link set %s up && ip -n %s link set eth0 up && "
+		  "ip -n %s addr add 10.77.0.%d/24 dev eth0",
+		  port[i], ns[i], port[i], ns[i], ns[i], i + 1);
+}
+
 static int setup(void **state)
 {
 	int i;
@@ -71,10 +81,7 @@ static int setup(void **state)
 	for (i = 0; i < 3; i++) {
 		snprintf(ns[i], sizeof(ns[i]), "vtbtest%de-%c", (int)getpid(), 'a' + i);
 		snprintf(port[i], sizeof(port[i]), "vtbt%d%c", (int)getpid() % 100000, 'a' + i);
-		if (sh("ip netns add %s && ip link add %s type veth peer name eth0 netns %s && "
-		       "ip link set %s up && ip -n %s link set eth0 up && ip -n %s link set lo up && "
-		       "ip -n %s addr add 10.77.0.%d/24 dev eth0",
-		       ns[i], port[i], ns[i], port[i], ns[i], ns[i], ns[i], i + 1))
+		if (sh("ip netns add %s && ip -n %s link set lo up", ns[i], ns[i]) || make_port(i))
 			return -1;
 	}
 	return 0;
@@ -199,6 +206,67 @@ static void test_lan(void **state)
 	emu_close(e);
 }
 
+/* The window over which an idle emulator's CPU time is measured, and what
+ * it may spend in it: it sleeps in epoll, so next to nothing (before the
+ * fix, a port gone or down made it spin at 50-88% of a core). */
+#define IDLE_WINDOW_US 1000000
+#define IDLE_CPU_MAX_S 0.05
+
+/* The CPU time this process (the emulator's thread; not the pings, which
+ * are children) spends over IDLE_WINDOW_US of doing nothing stays under
+ * IDLE_CPU_MAX_S. */
+static void assert_idle(const char *what)
+{
+	struct timespec t0, t1;
+	double cpu;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	usleep(IDLE_WINDOW_US); /* the measurement window itself */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	cpu = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("%s: %.3f s of CPU in %d us\n", what, cpu, IDLE_WINDOW_US);
+	assert_true(cpu < IDLE_CPU_MAX_S);
+}
+
+/* b's port set down: its state says so, frames towards it are dropped and
+ * counted, the thread sleeps; set up again, the link works. Then b deletes
+ * its eth0: the port is gone for good, the thread still sleeps. */
+static void test_port_down_then_gone(void **state)
+{
+	struct emu_params p[2] = { 0 };
+	struct emu_port_stats st[2];
+	struct emu *e;
+	int rx;
+
+	(void)state;
+	e = open_emu(2, p);
+	ping_avg_ms(0, "10.77.0.2", 3, 0.05, &rx);
+	assert_int_equal(rx, 3);
+	assert_int_equal(sh("ip link set %s down", port[1]), 0);
+	assert_int_equal(emu_snapshot(e, st), 0);
+	assert_int_equal(st[0].state, EMU_PORT_UP);
+	assert_int_equal(st[1].state, EMU_PORT_DOWN);
+	assert_idle("port down");
+	ping_avg_ms(0, "10.77.0.2", 3, 0.05, &rx);
+	assert_int_equal(rx, 0);
+	assert_int_equal(emu_snapshot(e, st), 0);
+	assert_true(st[0].drop_port >= 3);
+	assert_int_equal(sh("ip link set %s up", port[1]), 0);
+	ping_avg_ms(0, "10.77.0.2", 3, 0.05, &rx);
+	assert_int_equal(rx, 3);
+	assert_int_equal(emu_snapshot(e, st), 0);
+	assert_int_equal(st[1].state, EMU_PORT_UP);
+	assert_int_equal(sh("ip -n %s link del eth0", ns[1]), 0);
+	assert_int_equal(emu_snapshot(e, st), 0);
+	assert_int_equal(st[1].state, EMU_PORT_GONE);
+	assert_int_equal(st[0].state, EMU_PORT_UP);
+	assert_idle("port gone");
+	ping_avg_ms(0, "10.77.0.2", 3, 0.05, &rx);
+	assert_int_equal(rx, 0);
+	emu_close(e);
+	assert_int_equal(make_port(1), 0); /* for the tests after this one */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_latency_and_set),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_lan),
+		cmocka_unit_test(test_port_down_then_gone),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,137 @@
+/* emu_port: one port of the link emulator (see emu_port.h). */
+#include "emu_port.h"
+
+#include <errno.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* A ring block: 64 KiB holds a few frames of the largest slot, and the
+ * kernel's block allocation stays an order-4 page run. */
+#define RING_BLOCK (1u << 16)
+
+/* Ring frames: the tpacket header, room for the address, and the frame. */
+int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
+		  uint32_t ring_bytes)
+{
+	struct tpacket_req req = { 0 };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int v2 = TPACKET_V2, one = 1, r = 0;
+
+	snprintf(pt->ifname, sizeof(pt->ifname), "%s", ifname);
+	pt->state = EMU_PORT_UP;
+	pt->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (pt->fd < 0)
+		return -errno;
+	pt->ifindex = (int)if_nametoindex(ifname);
+	if (!pt->ifindex)
+		return -errno;
+	req.tp_block_size = RING_BLOCK > frame_size ? RING_BLOCK : frame_size;
+	req.tp_block_nr = ring_bytes / req.tp_block_size ? ring_bytes / req.tp_block_size : 1;
+	req.tp_frame_size = frame_size;
+	req.tp_frame_nr = req.tp_block_nr * (req.tp_block_size / frame_size);
+	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))
+		return -errno;
+	pt->ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
+	pt->ring = mmap(NULL, pt->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, pt->fd, 0);
+	if (pt->ring == MAP_FAILED) {
+		pt->ring = NULL;
+		return -errno;
+	}
+	pt->frame_size = frame_size;
+	pt->frame_nr = req.tp_frame_nr;
+	sll.sll_ifindex = pt->ifindex;
+	if (bind(pt->fd, (struct sockaddr *)&sll, sizeof(sll)))
+		r = -errno;
+	return r;
+}
+
+void emu_port_reset_slots(struct emu_port *pt)
+{
+	uint32_t cap = pt->d.capacity, i;
+
+	for (i = 0; i < cap; i++)
+		pt->free_slots[i] = cap - 1 - i;
+	memset(pt->slot_refs, 0, cap);
+	pt->nfree = cap;
+}
+
+int emu_port_alloc_dir(struct emu_port *pt, const struct emu_params *p, uint32_t slot_size,
+		       uint64_t seed)
+{
+	uint32_t cap = EMU_SLOTS_DEFAULT;
+	int r;
+
+	if (p->queue_pkts > cap / 2)
+		cap = p->queue_pkts * 2 > EMU_CAPACITY_MAX ? EMU_CAPACITY_MAX : p->queue_pkts * 2;
+	r = emu_dir_init(&pt->d, p, cap, seed);
+	if (r)
+		return r;
+	pt->slab = mmap(NULL, (size_t)cap * slot_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pt->slab == MAP_FAILED) {
+		pt->slab = NULL;
+		return -ENOMEM;
+	}
+	pt->free_slots = malloc(cap * sizeof(*pt->free_slots));
+	pt->slot_len = calloc(cap, sizeof(*pt->slot_len));
+	pt->slot_refs = calloc(cap, 1);
+	if (!pt->free_slots || !pt->slot_len || !pt->slot_refs)
+		return -ENOMEM;
+	emu_port_reset_slots(pt);
+	return 0;
+}
+
+void emu_port_kernel_drops(struct emu_port *pt)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	if (pt->fd >= 0 && !getsockopt(pt->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		pt->drop_kernel += st.tp_drops;
+}
+
+/* By index, not by name: the node cannot rename the root end, and a new
+ * interface that took the name is not the one the socket was bound to. */
+int emu_port_probe(const struct emu_port *pt)
+{
+	struct ifreq ifr = { .ifr_ifindex = pt->ifindex };
+
+	if (pt->fd < 0)
+		return EMU_PORT_GONE;
+	if (ioctl(pt->fd, SIOCGIFNAME, &ifr))
+		return errno == ENODEV ? EMU_PORT_GONE : -errno;
+	if (ioctl(pt->fd, SIOCGIFFLAGS, &ifr))
+		return errno == ENODEV ? EMU_PORT_GONE : -errno;
+	return ifr.ifr_flags & IFF_UP ? EMU_PORT_UP : EMU_PORT_DOWN;
+}
+
+void emu_port_close_socket(struct emu_port *pt)
+{
+	if (pt->ring)
+		munmap(pt->ring, pt->ring_len);
+	if (pt->fd >= 0)
+		close(pt->fd);
+	pt->ring = NULL;
+	pt->fd = -1;
+}
+
+void emu_port_close(struct emu_port *pt, uint32_t slot_size)
+{
+	if (pt->slab)
+		munmap(pt->slab, (size_t)pt->d.capacity * slot_size);
+	emu_port_close_socket(pt);
+	emu_dir_free(&pt->d);
+	free(pt->free_slots);
+	free(pt->slot_len);
+	free(pt->slot_refs);
+}

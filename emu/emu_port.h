@@ -1,0 +1,67 @@
+/* emu_port: one port of the link emulator, private to emu/: the AF_PACKET
+ * socket bound to a root-namespace interface, its TPACKET_V2 receive ring,
+ * the direction of the frames arriving from it with the slab that holds
+ * them, and what is known of the interface (up, down or gone). */
+#ifndef VTB_EMU_PORT_H
+#define VTB_EMU_PORT_H
+
+#include <linux/if_packet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "emu.h"
+
+struct emu_port {
+	int fd, ifindex;          /* fd -1 once the interface is gone */
+	char ifname[16];          /* for messages */
+	enum emu_port_state state;
+	uint32_t seg;
+	uint8_t *ring;
+	size_t ring_len;
+	uint32_t frame_size, frame_nr, head;
+	/* the direction of frames arriving here */
+	struct emu_dir d;
+	uint8_t *slab;            /* slots of slot_size bytes */
+	uint32_t *free_slots, nfree;
+	uint32_t *slot_len;
+	uint8_t *slot_refs;
+	bool active;              /* in the active list */
+	bool suspect;             /* in the list of ports to look at */
+	/* frames leaving by this port in the current iteration */
+	struct mmsghdr msg[EMU_BATCH];
+	struct iovec iov[EMU_BATCH];
+	struct { uint32_t port, slot; } out_ref[EMU_BATCH];
+	uint32_t nout;
+	uint64_t drop_kernel, drop_oversize, drop_tx, drop_port;
+};
+
+/* Open pt's socket on ifname with a receive ring of about ring_bytes in
+ * frames of frame_size bytes, and bind it. pt->fd is -1 beforehand; on
+ * failure what was opened stays in pt for emu_port_close. Returns 0 or a
+ * negative errno. */
+int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
+		  uint32_t ring_bytes);
+/* Set up pt's direction with params p and seed, and its slab of slots of
+ * slot_size bytes (mapped once, touched only as used). 0 or a negative errno. */
+int emu_port_alloc_dir(struct emu_port *pt, const struct emu_params *p, uint32_t slot_size,
+		       uint64_t seed);
+/* Mark every slot of pt's slab free: only when no frame of it is queued or
+ * batched (at open, and after its direction was flushed). */
+void emu_port_reset_slots(struct emu_port *pt);
+/* Add the kernel's count of frames its full ring dropped since the last
+ * call to pt->drop_kernel (the kernel resets it when read). */
+void emu_port_kernel_drops(struct emu_port *pt);
+/* What the kernel has of pt's interface now: EMU_PORT_UP, EMU_PORT_DOWN
+ * (it exists, set down) or EMU_PORT_GONE (no interface of its index in the
+ * namespace any more), or a negative errno when it cannot tell. */
+int emu_port_probe(const struct emu_port *pt);
+/* Close pt's socket and unmap its ring (its interface is gone); the
+ * direction and the counters stay. */
+void emu_port_close_socket(struct emu_port *pt);
+/* Release everything of pt (slab of slot_size slots). Accepts a pt that
+ * was never opened (fd -1, pointers NULL). */
+void emu_port_close(struct emu_port *pt, uint32_t slot_size);
+
+#endif
