@@ -544,7 +544,7 @@ static void test_unplaced(void **state)
 	/* no xir_finish: the link has no name */
 	r = run(check_properties, x);
 	has(&r, "m.vtb: error: link 0: 'cores' is a device property, not a link property");
-	has(&r, "m.vtb: error: link 0, endpoint 'b?c': 'vlan' must be between 1 and 4094, not 0");
+	has(&r, "m.vtb: error: link 0, endpoint 'b\\nc': 'vlan' must be between 1 and 4094, not 0");
 	errors(&r, 2);
 	run_free(&r);
 	xir_free(x);
