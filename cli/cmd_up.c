@@ -150,11 +150,11 @@ static void print_summary(const struct db_exp *e, const struct xir *x,
 	size_t i, k;
 	char ns[160], a[64];
 
-	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", e->name, e->id,
+	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", cli_esc(e->name), e->id,
 	       secs, x->nnodes, x->nnodes == 1 ? "" : "s", x->nlinks, x->nlinks == 1 ? "" : "s");
 	for (i = 0; i < x->nnodes && i < SUMMARY_MAX; i++) {
 		build_netns_name(e->id, x->nodes[i].name, ns, sizeof(ns));
-		printf("  %-12s %-20s", x->nodes[i].name, ns);
+		printf("  %-12s %-20s", cli_esc(x->nodes[i].name), cli_esc(ns));
 		for (k = 0; k < rz->nodes[i].nifs; k++) {
 			const struct rz_iface *f = &rz->nodes[i].ifs[k];
 
@@ -165,9 +165,9 @@ static void print_summary(const struct db_exp *e, const struct xir *x,
 		printf("\n");
 	}
 	if (i < x->nnodes)
-		printf("  ... and %zu more (vtb status %s)\n", x->nnodes - i, e->name);
+		printf("  ... and %zu more (vtb status %s)\n", x->nnodes - i, cli_esc(e->name));
 	printf("run: vtb exec %s NODE -- CMD    status: vtb status %s    remove: vtb down %s\n",
-	       e->name, e->name, e->name);
+	       cli_esc(e->name), cli_esc(e->name), cli_esc(e->name));
 }
 
 /* Record what the experiment holds of this host. */
