@@ -42,15 +42,16 @@ bad() {
 	i=$((i + 1))
 	doc "$1" "$2" >"$m/j$i.json"
 	case $1 in node) what=device ;; *) what=$1 ;; esac
+	label="$what '$(printf '%s' "$3" | tr '\\' '^')'" # echo would read the backslashes
 	out=$("$VTB" up "$m/j$i.json" 2>&1); rc=$?
 	want="$m/j$i.json: error: $what '$3' is not a valid name: $4"
 	if [ $rc = 1 ] && printf '%s\n' "$out" | grep -Fq -- "$want"; then
-		ok "up refuses $what $3"
+		ok "up refuses $label"
 	else
-		not_ok "up refuses $what $3" "exit $rc (want 1), want \"$want\" in: $out"
+		not_ok "up refuses $label" "exit $rc (want 1), want \"$want\" in: $out"
 	fi
-	case $out in *"$esc"*) not_ok "$what $3: printed escaped" "$out" ;; esac
-	nothing_left "$what $3"
+	case $out in *"$esc"*) not_ok "$label: printed escaped" "$out" ;; esac
+	nothing_left "$label"
 }
 
 i=0
