@@ -81,21 +81,6 @@ void esc_append(struct util_buf *b, const char *s, size_t len)
 	}
 }
 
-bool esc_is_clean(const char *s, size_t len)
-{
-	char piece[ESC_PIECE_MAX];
-	size_t used, n;
-
-	while (len) {
-		n = esc_piece(s, len, piece, &used);
-		if (n != used || memcmp(piece, s, n))
-			return false;
-		s += used;
-		len -= used;
-	}
-	return true;
-}
-
 /* The escaped length of s[0..len). */
 static size_t esc_len(const char *s, size_t len)
 {

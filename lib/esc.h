@@ -8,7 +8,6 @@
 #ifndef VTB_ESC_H
 #define VTB_ESC_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -22,7 +21,5 @@ void esc_append(struct util_buf *b, const char *s, size_t len);
 /* s (NULL: "") escaped into dst (cap >= 4 bytes); a result that does not
  * fit is cut at a character and ends in "...". Returns dst. */
 const char *esc_str(char *dst, size_t cap, const char *s);
-/* True when s[0..len) prints as it is (nothing to escape). */
-bool esc_is_clean(const char *s, size_t len);
 
 #endif
