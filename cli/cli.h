@@ -58,6 +58,10 @@ int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardo
 /* Print "vtb: " + message to stderr (err.c). */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* s escaped for printing on a terminal ("\n", "\x1b": esc.h): NULL gives
+ * "". The result stays valid for the next 7 calls, so it serves as an
+ * argument of one printf (format.c). */
+const char *cli_esc(const char *s);
 /* "8 GiB", "100 Mbit/s", "1 ms", "2.2 GHz", "0.2", "'10.0.0.1/24'" */
 void cli_format_value(const struct xir_constraint *c, char *buf, size_t len);
 /* "cores == 4, memory == 8 GiB" (at most len bytes) */

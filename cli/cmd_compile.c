@@ -24,7 +24,7 @@ static int print_nodes(const struct xir *x)
 	       x->nnodes - nvm, x->nnodes - nvm == 1 ? "" : "s", nvm, nvm == 1 ? "" : "s");
 	for (i = 0; i < x->nnodes && i < LIST_MAX; i++) {
 		cli_format_cset(&x->nodes[i].cons, cons, sizeof(cons));
-		printf("    %-9s %-16s %s\n", vm[i] ? "VM" : "container", x->nodes[i].name, cons);
+		printf("    %-9s %-16s %s\n", vm[i] ? "VM" : "container", cli_esc(x->nodes[i].name), cons);
 	}
 	if (i < x->nnodes)
 		printf("    ... and %zu more\n", x->nnodes - i);
@@ -50,18 +50,18 @@ static void print_links(const struct xir *x)
 		for (j = 0; j < l->nep && off + 70 < sizeof(eps); j++)
 			off += (size_t)snprintf(eps + off, sizeof(eps) - off, "%s%s",
 						j ? (l->nep == 2 ? " <-> " : ", ") : "",
-						x->nodes[l->ep[j].node].name);
+						cli_esc(x->nodes[l->ep[j].node].name));
 		if (j < l->nep)
 			snprintf(eps + off, sizeof(eps) - off, ", ...");
 		cli_format_cset(&l->cons, cons, sizeof(cons));
 		printf("    %-8s %-9s %-16s %s%s%s\n", xir_link_is_emulated(x, l) ? "emulated" : "direct",
-		       l->nep > 2 ? "LAN" : "p2p", l->name ? l->name : "?", eps, cons[0] ? "  " : "",
+		       l->nep > 2 ? "LAN" : "p2p", cli_esc(l->name ? l->name : "?"), eps, cons[0] ? "  " : "",
 		       cons);
 		for (j = 0; j < l->nep; j++) {
 			if (!l->ep[j].cons.n)
 				continue;
 			cli_format_cset(&l->ep[j].cons, cons, sizeof(cons));
-			printf("      at %-14s %s\n", x->nodes[l->ep[j].node].name, cons);
+			printf("      at %-14s %s\n", cli_esc(x->nodes[l->ep[j].node].name), cons);
 		}
 	}
 	if (i < x->nlinks)
@@ -74,7 +74,7 @@ static void print_tasks(const struct xir *x)
 
 	printf("  %zu task%s\n", x->ntasks, x->ntasks == 1 ? "" : "s");
 	for (i = 0; i < x->ntasks && i < LIST_MAX; i++)
-		printf("    %-16s %zu command%s, timeout %.6g s\n", x->tasks[i].name, x->tasks[i].ncmd,
+		printf("    %-16s %zu command%s, timeout %.6g s\n", cli_esc(x->tasks[i].name), x->tasks[i].ncmd,
 		       x->tasks[i].ncmd == 1 ? "" : "s", (double)x->tasks[i].timeout_ns / 1e9);
 	if (i < x->ntasks)
 		printf("    ... and %zu more\n", x->ntasks - i);
@@ -84,7 +84,7 @@ static int print_summary(const struct xir *x, const char *file)
 {
 	char cons[512];
 
-	printf("%s: experiment '%s' compiles; it would build:\n", file, x->name);
+	printf("%s: experiment '%s' compiles; it would build:\n", cli_esc(file), cli_esc(x->name));
 	if (print_nodes(x))
 		return -ENOMEM;
 	print_links(x);

@@ -109,14 +109,14 @@ int cmd_link(int argc, char **argv)
 	if (npos == 2) {
 		r = find_link(x, rz, pos[0], pos[1], &link);
 		if (r == -ENOENT) {
-			cli_err("experiment '%s' has no link between '%s' and '%s'", name, pos[0],
-				pos[1]);
+			cli_err("experiment '%s' has no link between '%s' and '%s'", cli_esc(name),
+				cli_esc(pos[0]), cli_esc(pos[1]));
 			status = CLI_USER;
 			goto out;
 		}
 		if (r == -EEXIST) {
 			cli_err("'%s' and '%s' share several emulated links: name one (vtb status %s)",
-				pos[0], pos[1], name);
+				cli_esc(pos[0]), cli_esc(pos[1]), cli_esc(name));
 			status = CLI_USER;
 			goto out;
 		}
@@ -136,11 +136,11 @@ int cmd_link(int argc, char **argv)
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		const char *m = json_string_value(json_object_get(reply, "error"));
 
-		cli_err("link set %s: %s", link, m ? m : "refused");
+		cli_err("link set %s: %s", cli_esc(link), cli_esc(m ? m : "refused"));
 		status = CLI_USER;
 		goto out;
 	}
-	printf("link '%s': %d direction%s changed\n", link,
+	printf("link '%s': %d direction%s changed\n", cli_esc(link),
 	       (int)json_integer_value(json_object_get(reply, "changed")),
 	       json_integer_value(json_object_get(reply, "changed")) == 1 ? "" : "s");
 	status = CLI_OK;

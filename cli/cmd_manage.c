@@ -29,7 +29,7 @@ static void print_removed(const char *verb, const struct db_exp *e, const struct
 			  double secs)
 {
 	printf("%s '%s' (id %s) in %.2f s: %zu namespace%s, %zu link%s, %zu process%s\n", verb,
-	       e->name, e->id, secs, st->netns, st->netns == 1 ? "" : "s", st->links,
+	       cli_esc(e->name), e->id, secs, st->netns, st->netns == 1 ? "" : "s", st->links,
 	       st->links == 1 ? "" : "s", st->processes, st->processes == 1 ? "" : "es");
 }
 
@@ -148,8 +148,9 @@ static void print_status_list(struct db *db, bool json)
 							     status_state_name(v[i].state), "supervisor",
 							     alive, "model", v[i].model));
 		else
-			printf("%-20s %-5s %-9s %-10s %s\n", v[i].name, v[i].id,
-			       status_state_name(v[i].state), alive ? "running" : "gone", v[i].model);
+			printf("%-20s %-5s %-9s %-10s %s\n", cli_esc(v[i].name), v[i].id,
+			       status_state_name(v[i].state), alive ? "running" : "gone",
+			       cli_esc(v[i].model));
 	}
 	if (json) {
 		char *s = json_dumps(arr, JSON_INDENT(2));
@@ -196,8 +197,8 @@ static void print_direction(const json_t *d)
 #undef ADD
 	if (n >= sizeof(what))
 		what[sizeof(what) - 1] = '\0';
-	printf("    %s -> %s:%s\n", json_string_value(json_object_get(d, "from")),
-	       json_string_value(json_object_get(d, "to")), n ? what : " no impairment");
+	printf("    %s -> %s:%s\n", cli_esc(json_string_value(json_object_get(d, "from"))),
+	       cli_esc(json_string_value(json_object_get(d, "to"))), n ? what : " no impairment");
 	printf("      packets in %lld out %lld, queue %lld pkts; drops: loss %lld queue %lld "
 	       "memory %lld kernel %lld\n",
 	       (long long)jint(c, "rx_packets"), (long long)jint(c, "tx_packets"),
@@ -215,9 +216,9 @@ static void print_status_one(json_t *st)
 	const json_t *sup = json_object_get(st, "supervisor");
 
 	printf("experiment '%s' (id %s): %s; supervisor %s\n",
-	       json_string_value(json_object_get(st, "name")),
-	       json_string_value(json_object_get(st, "id")),
-	       json_string_value(json_object_get(st, "state")),
+	       cli_esc(json_string_value(json_object_get(st, "name"))),
+	       cli_esc(json_string_value(json_object_get(st, "id"))),
+	       cli_esc(json_string_value(json_object_get(st, "state"))),
 	       json_is_true(json_object_get(sup, "alive")) ? "running" : "gone (vtb down still works)");
 	if (!json_is_true(json_object_get(sup, "alive")) && json_is_string(json_object_get(st, "id"))) {
 		char log[512];
@@ -238,30 +239,30 @@ static void print_status_one(json_t *st)
 		else
 			snprintf(where, sizeof(where), "%s",
 				 json_string_value(json_object_get(n, "netns")) ?: "-");
-		printf("  %-12s %-9s %-7s %-20s", json_string_value(json_object_get(n, "name")),
-		       json_string_value(json_object_get(n, "kind")),
-		       json_string_value(json_object_get(n, "state")), where);
+		printf("  %-12s %-9s %-7s %-20s", cli_esc(json_string_value(json_object_get(n, "name"))),
+		       cli_esc(json_string_value(json_object_get(n, "kind"))),
+		       cli_esc(json_string_value(json_object_get(n, "state"))), cli_esc(where));
 		json_array_foreach(json_object_get(n, "interfaces"), k, f) {
 			const char *a4 = json_string_value(json_object_get(f, "ipv4"));
 			const char *a6 = json_string_value(json_object_get(f, "ipv6"));
 
-			printf("  %s %s%s%s", json_string_value(json_object_get(f, "name")),
-			       a4 ? a4 : "-", a6 ? " " : "", a6 ? a6 : "");
+			printf("  %s %s%s%s", cli_esc(json_string_value(json_object_get(f, "name"))),
+			       cli_esc(a4 ? a4 : "-"), a6 ? " " : "", cli_esc(a6));
 		}
 		printf("\n");
-		if (vm && json_string_value(json_object_get(vm, "error"))[0])
-			printf("    %s\n", json_string_value(json_object_get(vm, "error")));
+		if (vm && json_string_length(json_object_get(vm, "error")))
+			printf("    %s\n", cli_esc(json_string_value(json_object_get(vm, "error"))));
 	}
 	printf("links:\n");
 	json_array_foreach(json_object_get(st, "links"), i, l) {
 		const char *s4 = json_string_value(json_object_get(l, "subnet4"));
 
-		printf("  %-16s %-4s %-8s %-18s", json_string_value(json_object_get(l, "name")),
-		       json_string_value(json_object_get(l, "kind")),
+		printf("  %-16s %-4s %-8s %-18s", cli_esc(json_string_value(json_object_get(l, "name"))),
+		       cli_esc(json_string_value(json_object_get(l, "kind"))),
 		       json_is_true(json_object_get(l, "emulated")) ? "emulated" : "direct",
-		       s4 ? s4 : "-");
+		       cli_esc(s4 ? s4 : "-"));
 		json_array_foreach(json_object_get(l, "endpoints"), k, f)
-			printf("%s%s", k ? ", " : " ", json_string_value(f));
+			printf("%s%s", k ? ", " : " ", cli_esc(json_string_value(f)));
 		printf("\n");
 		json_array_foreach(json_object_get(l, "directions"), k, f)
 			print_direction(f);

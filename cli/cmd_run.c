@@ -151,7 +151,7 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 		break;
 	case TASKS_EXPECT:
 		snprintf(why, sizeof(why), "exited 0 but its output does not match '%s'",
-			 cmd->expect);
+			 cli_esc(cmd->expect));
 		break;
 	default:
 		if (v->exit > 128)
@@ -160,8 +160,8 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 		else
 			snprintf(why, sizeof(why), "exited %d", v->exit);
 	}
-	fprintf(c->hout, "%s '%s' failed: node '%s' command '%s' %s\n", what, t->name,
-		c->x->nodes[cmd->node].name, cmd->cmd, why);
+	fprintf(c->hout, "%s '%s' failed: node '%s' command '%s' %s\n", what, cli_esc(t->name),
+		cli_esc(c->x->nodes[cmd->node].name), cli_esc(cmd->cmd), why);
 	run_print_tail(c->hout, "stdout", v->out, v->outlen);
 	run_print_tail(c->hout, "stderr", v->err, v->errlen);
 }
@@ -207,12 +207,12 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 	int r, status;
 
 	if (!c->quiet)
-		fprintf(c->hout, "task '%s' started (%zu command%s)\n", task->name, task->ncmd,
+		fprintf(c->hout, "task '%s' started (%zu command%s)\n", cli_esc(task->name), task->ncmd,
 			task->ncmd == 1 ? "" : "s");
 	fflush(c->hout);
 	r = tasks_run_task(tr, t, &res, &n, why, sizeof(why));
 	if (r) {
-		cli_err("run %s: task '%s': %s", c->exp->name, task->name, why);
+		cli_err("run %s: task '%s': %s", cli_esc(c->exp->name), cli_esc(task->name), why);
 		tasks_results_free(res, n);
 		return CLI_SYSTEM;
 	}
@@ -221,9 +221,9 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 	if (!c->quiet) {
 		if (nfailed)
 			fprintf(c->hout, "task '%s' ended in %.3f s: %zu of %zu command%s failed\n",
-				task->name, util_clock_s(CLOCK_MONOTONIC) - t0, nfailed, n, n == 1 ? "" : "s");
+				cli_esc(task->name), util_clock_s(CLOCK_MONOTONIC) - t0, nfailed, n, n == 1 ? "" : "s");
 		else
-			fprintf(c->hout, "task '%s' ended in %.3f s: ok\n", task->name,
+			fprintf(c->hout, "task '%s' ended in %.3f s: ok\n", cli_esc(task->name),
 				util_clock_s(CLOCK_MONOTONIC) - t0);
 	}
 	fflush(c->hout);
@@ -300,7 +300,7 @@ static int run_once(struct run_ctx *c)
 	db_run_end(c->db, c->exp->id, c->run, st);
 	if (!c->quiet) {
 		fprintf(c->hout, "run %lld of experiment '%s': %zu task%s, %zu ok", (long long)c->run,
-			c->exp->name, c->x->ntasks, c->x->ntasks == 1 ? "" : "s", c->tasks_ok);
+			cli_esc(c->exp->name), c->x->ntasks, c->x->ntasks == 1 ? "" : "s", c->tasks_ok);
 		if (c->tasks_failed)
 			fprintf(c->hout, ", %zu failed", c->tasks_failed);
 		if (ran < c->x->ntasks)
@@ -364,7 +364,7 @@ static int run_repeat(struct run_ctx *c)
 			worst = CLI_USER;
 	}
 	fprintf(c->hout, "%ld run%s of experiment '%s': %ld passed, %ld failed\n", passed + failed,
-		passed + failed == 1 ? "" : "s", c->exp->name, passed, failed);
+		passed + failed == 1 ? "" : "s", cli_esc(c->exp->name), passed, failed);
 	return worst;
 }
 
@@ -389,7 +389,8 @@ static int run_show(struct db *db, const struct db_exp *exp, bool json)
 		return CLI_OK;
 	}
 	if (!n)
-		printf("experiment '%s' has no runs yet (vtb run %s)\n", exp->name, exp->name);
+		printf("experiment '%s' has no runs yet (vtb run %s)\n", cli_esc(exp->name),
+		       cli_esc(exp->name));
 	else
 		printf("%-5s %-19s %10s  %-11s %s\n", "RUN", "STARTED", "DURATION", "STATUS",
 		       "FAILED TASK");
@@ -403,7 +404,7 @@ static int run_show(struct db *db, const struct db_exp *exp, bool json)
 		if (runs[i].ended > 0)
 			printf("%-5lld %-19s %8.2f s  %-11s %s\n", (long long)runs[i].run, stamp,
 			       runs[i].ended - runs[i].started, runs[i].status,
-			       runs[i].failed_task[0] ? runs[i].failed_task : "-");
+			       cli_esc(runs[i].failed_task[0] ? runs[i].failed_task : "-"));
 		else
 			printf("%-5lld %-19s %10s  %-11s %s\n", (long long)runs[i].run, stamp, "-",
 			       runs[i].status, "-");

@@ -1,5 +1,4 @@
 /* vtb up: compile, realize and build an experiment, and leave its supervisor. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "db.h"
+#include "esc.h"
 #include "realize.h"
 #include "sup_log.h"
 #include "supervisor.h"
@@ -56,18 +56,6 @@ static void progress(void *arg, size_t done, size_t total)
 	fflush(stderr);
 }
 
-static bool valid_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (!n || n > 64 || s[0] == '-' || s[0] == '.')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
 /* Compile the model; print its diagnostics. CLI_OK with *x and the source
  * in *srcp (for quoting later errors; the caller frees it), or the status. */
 static int load_model(const char *file, struct xir **x, char **srcp, size_t *lenp)
@@ -98,6 +86,23 @@ static int load_model(const char *file, struct xir **x, char **srcp, size_t *len
 	return CLI_OK;
 }
 
+/* MemAvailable from /proc/meminfo in bytes, or 0 when it cannot be read
+ * (then realization does not check the host's memory). */
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long long kb = 0;
+	char line[128];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb << 10;
+}
+
 static int host_inventory(struct db *db, struct rz_host *h)
 {
 	struct sysinfo si;
@@ -108,6 +113,7 @@ static int host_inventory(struct db *db, struct rz_host *h)
 	if (sysinfo(&si))
 		return -errno;
 	h->memory = (uint64_t)si.totalram * si.mem_unit;
+	h->available = mem_available();
 	r = db_alloc_used(db, NULL, &h->used_cores, &h->used_memory);
 	return r;
 }
@@ -144,11 +150,11 @@ static void print_summary(const struct db_exp *e, const struct xir *x,
 	size_t i, k;
 	char ns[160], a[64];
 
-	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", e->name, e->id,
+	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", cli_esc(e->name), e->id,
 	       secs, x->nnodes, x->nnodes == 1 ? "" : "s", x->nlinks, x->nlinks == 1 ? "" : "s");
 	for (i = 0; i < x->nnodes && i < SUMMARY_MAX; i++) {
 		build_netns_name(e->id, x->nodes[i].name, ns, sizeof(ns));
-		printf("  %-12s %-20s", x->nodes[i].name, ns);
+		printf("  %-12s %-20s", cli_esc(x->nodes[i].name), cli_esc(ns));
 		for (k = 0; k < rz->nodes[i].nifs; k++) {
 			const struct rz_iface *f = &rz->nodes[i].ifs[k];
 
@@ -159,9 +165,9 @@ static void print_summary(const struct db_exp *e, const struct xir *x,
 		printf("\n");
 	}
 	if (i < x->nnodes)
-		printf("  ... and %zu more (vtb status %s)\n", x->nnodes - i, e->name);
+		printf("  ... and %zu more (vtb status %s)\n", x->nnodes - i, cli_esc(e->name));
 	printf("run: vtb exec %s NODE -- CMD    status: vtb status %s    remove: vtb down %s\n",
-	       e->name, e->name, e->name);
+	       cli_esc(e->name), cli_esc(e->name), cli_esc(e->name));
 }
 
 /* Record what the experiment holds of this host. */
@@ -488,6 +494,7 @@ out:
 int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
+	char why[64], shown[ESC_NAME_BUF];
 	struct realization *rz = NULL;
 	struct xir *x = NULL;
 	struct db *db = NULL;
@@ -522,8 +529,9 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	if (!name)
 		name = x->name;
-	if (!valid_name(name)) {
-		cli_err("'%s' is not a valid experiment name: use letters, digits, '-', '_' and '.'", name);
+	if (xir_name_check(name, strlen(name), why, sizeof(why))) {
+		cli_err("'%s' is not a valid experiment name: %s; %s", esc_str(shown, sizeof(shown), name),
+			why, XIR_NAME_RULE);
 		status = CLI_USER;
 		goto out;
 	}

@@ -1,9 +1,29 @@
-/* format: constraints as a person reads them, for summaries. */
+/* format: constraints as a person reads them, for summaries, and user
+ * text escaped for the terminal. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "esc.h"
+
+/* Escaped strings live in these, used in turn: enough for the arguments of
+ * the busiest printf of the commands (a status line has six). */
+#define CLI_ESC_SLOTS 8
+#define CLI_ESC_LEN 1024 /* a command line as run shows it; longer ones end in "..." */
+
+/* s escaped for a terminal (esc.h), in one of CLI_ESC_SLOTS static buffers
+ * used in turn, so up to that many calls can be the arguments of one
+ * printf. NULL gives "". Not thread-safe: the commands print from one
+ * thread. */
+const char *cli_esc(const char *s)
+{
+	static char slot[CLI_ESC_SLOTS][CLI_ESC_LEN];
+	static unsigned next;
+
+	next = (next + 1) % CLI_ESC_SLOTS;
+	return esc_str(slot[next], sizeof(slot[next]), s);
+}
 
 static void scaled(int64_t v, const char *const *names, const double *scale, size_t n, char *buf,
 		   size_t len)
@@ -58,10 +78,10 @@ void cli_format_value(const struct xir_constraint *c, char *buf, size_t len)
 		snprintf(buf, len, "%s", v->b ? "true" : "false");
 		break;
 	case XV_STR:
-		snprintf(buf, len, "'%s'", v->s);
+		snprintf(buf, len, "'%s'", cli_esc(v->s));
 		break;
 	case XV_ENUM:
-		snprintf(buf, len, "%s", v->s);
+		snprintf(buf, len, "%s", cli_esc(v->s));
 		break;
 	}
 }

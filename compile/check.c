@@ -73,14 +73,16 @@ void check_each_cset(const struct xir *x, struct diag_list *d, check_cset_fn fn)
 
 /* ---- check_names ---- */
 
-/* Report every repeated name in an array of n elements (stride bytes
- * apart) whose char *name (NULL: unnamed) and struct src_loc sit at
- * name_off and loc_off. Each repeat is reported at its own place. */
+/* Report every name that breaks the name rule (xir.h) and every repeated
+ * name in an array of n elements (stride bytes apart) whose char *name
+ * (NULL: unnamed) and struct src_loc sit at name_off and loc_off. Each is
+ * reported at its own place. A model's names were checked as they were
+ * made; a JSON document's are checked here. */
 static void dup_names(const void *base, size_t n, size_t stride, size_t name_off, size_t loc_off,
 		      const char *what, struct diag_list *d)
 {
 	struct util_map m;
-	char name[XIR_NAME_BUF], hint[MSG_BUF];
+	char name[XIR_NAME_BUF], hint[MSG_BUF], why[64];
 	size_t i;
 
 	/* the names stay put while the map lives: no copies */
@@ -99,6 +101,13 @@ static void dup_names(const void *base, size_t n, size_t stride, size_t name_off
 		memcpy(&s, elem + name_off, sizeof(s));
 		if (!s)
 			continue;
+		memcpy(&loc, elem + loc_off, sizeof(loc));
+		if (xir_name_check(s, strlen(s), why, sizeof(why))) {
+			xir_fmt_clean(name, sizeof(name), s);
+			diag_error(d, loc, XIR_NAME_RULE, "%s '%s' is not a valid name: %s", what, name,
+				   why);
+			continue;
+		}
 		r = util_map_put(&m, s, strlen(s), (uint32_t)i, &old);
 		if (r == -ENOMEM) {
 			d->oom = true;
@@ -106,7 +115,6 @@ static void dup_names(const void *base, size_t n, size_t stride, size_t name_off
 		}
 		if (!r)
 			continue;
-		memcpy(&loc, elem + loc_off, sizeof(loc));
 		memcpy(&first, (const char *)base + (size_t)old * stride + loc_off, sizeof(first));
 		if (first.line)
 			snprintf(hint, sizeof(hint), "first defined at line %u", first.line);
@@ -119,7 +127,7 @@ static void dup_names(const void *base, size_t n, size_t stride, size_t name_off
 	util_map_free(&m);
 }
 
-/* Devices, links and tasks each need unique names. */
+/* Devices, links and tasks each need valid, unique names. */
 void check_names(const struct xir *x, struct diag_list *d)
 {
 	dup_names(x->nodes, x->nnodes, sizeof(*x->nodes), offsetof(struct xir_node, name),

@@ -10,7 +10,7 @@
 /* Every property sits where it may (scope), with a value of the right type,
  * unit and range, and an operator that makes sense for it. */
 void check_properties(const struct xir *x, struct diag_list *d);
-/* Duplicate device, link and task names. */
+/* Device, link and task names that break the name rule (xir.h) or repeat. */
 void check_names(const struct xir *x, struct diag_list *d);
 /* Contradictory constraints on one object: cores == 4, cores > 8. */
 void check_contradictions(const struct xir *x, struct diag_list *d);

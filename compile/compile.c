@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -93,6 +94,23 @@ static int apply_topo_name(struct xir *x)
 	return 0;
 }
 
+/* Report a model over COMPILE_MAX_SOURCE. compile_read_file stops reading
+ * just past the limit, so the size is the file's own when file is a
+ * regular file, and otherwise only known to be over the limit. */
+static void report_size(const char *file, struct diag_list *d)
+{
+	struct stat st;
+
+	if (strcmp(file, "-") && !stat(file, &st) && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > COMPILE_MAX_SOURCE)
+		diag_error(d, xir_noloc(), NULL, "the model is %llu bytes (%llu MiB); the limit is %zu MiB",
+			   (unsigned long long)st.st_size, (unsigned long long)st.st_size >> 20,
+			   COMPILE_MAX_SOURCE >> 20);
+	else
+		diag_error(d, xir_noloc(), NULL, "the model is over the limit of %zu MiB",
+			   COMPILE_MAX_SOURCE >> 20);
+}
+
 int compile_source(const char *file, const char *src, size_t len, const struct eval_limits *lim,
 		   struct xir **out, struct diag_list *d, struct compile_stats *stats)
 {
@@ -102,8 +120,7 @@ int compile_source(const char *file, const char *src, size_t len, const struct e
 	int r;
 
 	if (len > COMPILE_MAX_SOURCE) {
-		diag_error(d, xir_noloc(), NULL, "the model is %zu MiB; the limit is %zu MiB",
-			   len >> 20, COMPILE_MAX_SOURCE >> 20);
+		report_size(file, d);
 		return -EFBIG;
 	}
 	if (looks_like_json(src, len)) {
@@ -165,13 +182,17 @@ int compile_read_file(const char *path, char **buf, size_t *len)
 	if (fd < 0)
 		return -errno;
 	for (;;) {
+		size_t want;
 		ssize_t got;
 
 		if (util_grow((void **)&b, &cap, n + 65536 + 1, 1)) {
 			r = -ENOMEM;
 			goto out_close;
 		}
-		got = read(fd, b + n, cap - n - 1);
+		want = cap - n - 1;
+		if (want > COMPILE_MAX_SOURCE + 1 - n)
+			want = COMPILE_MAX_SOURCE + 1 - n; /* never more than a byte past the limit */
+		got = read(fd, b + n, want);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -181,7 +202,7 @@ int compile_read_file(const char *path, char **buf, size_t *len)
 		if (!got)
 			break;
 		n += (size_t)got;
-		if (n > COMPILE_MAX_SOURCE + 1)
+		if (n > COMPILE_MAX_SOURCE)
 			break; /* compile_source reports the size */
 	}
 	b[n] = '\0';

@@ -121,6 +121,12 @@ void emu_close(struct emu *e)
 	free(e);
 }
 
+/* The kernel's ring memory is pinned: smaller rings for big experiments. */
+uint32_t emu_ring_bytes(size_t nports)
+{
+	return nports <= 64 ? (4u << 20) : nports <= 512 ? (1u << 20) : (256u << 10);
+}
+
 int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_t spin_ns,
 	     struct emu **out, char *err, size_t errlen)
 {
@@ -151,8 +157,7 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 	/* a frame: Ethernet header, a VLAN tag put back, the MTU's payload */
 	e->slot_size = (uint32_t)((ETH_HLEN + VLAN_HLEN + mtu + 63) & ~63u);
 	frame_size = pow2_at_least(TPACKET_ALIGN(TPACKET2_HDRLEN) + 64 + e->slot_size);
-	/* the kernel's ring memory is pinned: smaller rings for big experiments */
-	ring_bytes = n <= 64 ? (4u << 20) : n <= 512 ? (1u << 20) : (256u << 10);
+	ring_bytes = emu_ring_bytes(n);
 	e->ports = calloc(n ? n : 1, sizeof(*e->ports));
 	e->segs = calloc(nsegs ? nsegs : 1, sizeof(*e->segs));
 	e->active = calloc(n ? n : 1, sizeof(*e->active));

@@ -108,6 +108,9 @@ int emu_start(struct emu *e, int cpu, int rt_prio);
 void emu_close(struct emu *e);
 
 size_t emu_nports(const struct emu *e);
+/* The bytes of the receive ring of each port of an emulator with nports
+ * ports: the kernel pins them, so realization counts them (rule 3). */
+uint32_t emu_ring_bytes(size_t nports);
 /* Change the parameters of port's direction. 0 or -EINVAL (bad params or
  * port), -ENOMEM never: slots are fixed at open. */
 int emu_set(struct emu *e, size_t port, const struct emu_params *p);

@@ -1,5 +1,6 @@
 /* diag: collecting and formatting compiler diagnostics. */
 #include "diag.h"
+#include "esc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,6 +160,13 @@ static void diag_quote(const struct diag_list *d, const struct diag *g, struct u
 	util_buf_puts(b, "\n");
 }
 
+/* Append s (NULL: nothing) to b, escaped for a terminal (esc.h). */
+static void diag_put(struct util_buf *b, const char *s)
+{
+	if (s)
+		esc_append(b, s, strlen(s));
+}
+
 char *diag_format(const struct diag_list *d)
 {
 	struct util_buf b;
@@ -171,18 +179,24 @@ char *diag_format(const struct diag_list *d)
 
 		if (g->level == DIAG_WARNING)
 			nwarn++;
+		/* names and words from the model or document are escaped (esc.h) */
+		diag_put(&b, d->file);
 		if (g->loc.line)
-			util_buf_printf(&b, "%s:%u:%u: %s: %s\n", d->file, g->loc.line, g->loc.col,
-					lvl, g->msg);
-		else
-			util_buf_printf(&b, "%s: %s: %s\n", d->file, lvl, g->msg);
+			util_buf_printf(&b, ":%u:%u", g->loc.line, g->loc.col);
+		util_buf_printf(&b, ": %s: ", lvl);
+		diag_put(&b, g->msg);
+		util_buf_puts(&b, "\n");
 		diag_quote(d, g, &b);
-		if (g->hint)
-			util_buf_printf(&b, "  hint: %s\n", g->hint);
+		if (g->hint) {
+			util_buf_puts(&b, "  hint: ");
+			diag_put(&b, g->hint);
+			util_buf_puts(&b, "\n");
+		}
 	}
-	if (d->truncated || d->nerrors >= DIAG_MAX_ERRORS)
-		util_buf_printf(&b, "%s: too many errors, stopped after %d\n", d->file,
-				DIAG_MAX_ERRORS);
+	if (d->truncated || d->nerrors >= DIAG_MAX_ERRORS) {
+		diag_put(&b, d->file);
+		util_buf_printf(&b, ": too many errors, stopped after %d\n", DIAG_MAX_ERRORS);
+	}
 	if (d->nerrors)
 		util_buf_printf(&b, "%zu error%s", d->nerrors, d->nerrors == 1 ? "" : "s");
 	if (nwarn)

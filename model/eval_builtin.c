@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "eval_int.h"
-
-#define DEVICE_NAME_MAX 63
+#include "xir_fmt.h"
 
 /* The unit functions are the XIR's unit table, in the builtins' order. */
 _Static_assert(B_GHZ - B_KB + 1 == XIR_UNIT_FNS, "model/eval_int.h B_KB..B_GHZ: one per unit");
@@ -277,6 +276,19 @@ static size_t run_bytes(const struct vrun *r)
 	       (r->expect.kind == V_STR ? VSTR(r->expect)->len : 0);
 }
 
+/* True when name follows the name rule (xir.h); otherwise reports
+ * "'a/b' is not a valid device name: '/' is not allowed" at loc. */
+static bool name_ok(struct eval *ev, const struct vstr *name, struct src_loc loc, const char *what)
+{
+	char why[64], shown[XIR_NAME_BUF];
+
+	if (!xir_name_check(name->s, name->len, why, sizeof(why)))
+		return true;
+	xir_fmt_clean(shown, sizeof(shown), name->s);
+	eval_error(ev, loc, XIR_NAME_RULE, "'%s' is not a valid %s name: %s", shown, what, why);
+	return false;
+}
+
 static int add_run(struct eval *ev, uint32_t task, const struct vrun *r)
 {
 	return xir_task_add_command(ev->x, task, r->node, VSTR(r->cmd)->s, r->background,
@@ -298,6 +310,8 @@ static struct value fn_task(struct eval *ev, struct eval_args *a)
 		return eval_error(ev, a->npos ? a->pos_expr[0]->loc : a->loc,
 				  "task('name', run(node, 'cmd'), ..., timeout=s(30))",
 				  "task() needs a name string first");
+	if (!name_ok(ev, VSTR(a->pos[0]), a->pos_expr[0]->loc, "task"))
+		return v_err();
 	to = kwarg(ev, a, "timeout", &toloc);
 	if (to) {
 		if ((to->kind != V_INT && to->kind != V_FLOAT) || to->unit != XU_NS)
@@ -438,18 +452,6 @@ static bool add_constraints(struct eval *ev, struct eval_args *a, size_t first, 
 	return true;
 }
 
-static bool valid_device_name(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!len || len > DEVICE_NAME_MAX || s[0] == '-' || s[0] == '.')
-		return false;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
 static struct value topo_device(struct eval *ev, struct eval_args *a)
 {
 	const struct vstr *name;
@@ -462,10 +464,8 @@ static struct value topo_device(struct eval *ev, struct eval_args *a)
 				  "topo.device('name', cores == 4, ...)",
 				  "topo.device() needs a name string first");
 	name = VSTR(a->pos[0]);
-	if (!valid_device_name(name->s, name->len))
-		return eval_error(ev, a->pos_expr[0]->loc,
-				  "use letters, digits, '-', '_' and '.', at most 63 characters",
-				  "'%.80s' is not a valid device name", name->s);
+	if (!name_ok(ev, name, a->pos_expr[0]->loc, "device"))
+		return v_err();
 	if (!eval_keep(ev, sizeof(struct xir_node) + name->len + 64, a->loc))
 		return v_err();
 	if (xir_add_node(ev->x, name->s, a->loc, &idx))
@@ -499,9 +499,10 @@ static struct value topo_connect(struct eval *ev, struct eval_args *a)
 					  NULL, "topo.connect(): item %zu is %s, not a device", i,
 					  v_kind_name(&VLIST(*devs)->v[i]));
 	name = kwarg(ev, a, "name", &nameloc);
-	if (name && (name->kind != V_STR || !valid_device_name(VSTR(*name)->s, VSTR(*name)->len)))
-		return eval_error(ev, nameloc, "use letters, digits, '-', '_' and '.'",
-				  "name= needs a valid link name");
+	if (name && name->kind != V_STR)
+		return eval_error(ev, nameloc, XIR_NAME_RULE, "name= needs a link name string");
+	if (name && !name_ok(ev, VSTR(*name), nameloc, "link"))
+		return v_err();
 	if (!eval_keep(ev, sizeof(struct xir_link) + VLIST(*devs)->n * sizeof(struct xir_endpoint) + 64,
 		       a->loc))
 		return v_err();

@@ -50,6 +50,12 @@
  *    hint "other experiments hold 1 core; take one down or ask for less" (or,
  *    when no other experiment holds any, "the devices of this experiment ask
  *    for 5 cores in all; ask for less"). Memory is shown in MiB or GiB.
+ *    Then the host's memory: each container takes RZ_MEM_CONTAINER of
+ *    kernel memory, each emulated port its pinned receive ring
+ *    (emu_ring_bytes) and RZ_MEM_EMU_PORT, each VM its vm_memory_mib; the
+ *    sum must fit in MemAvailable minus RZ_MEM_RESERVE when the host's
+ *    MemAvailable is known: "1000000 containers need about 427 GiB of
+ *    kernel memory; this host has 22.1 GiB available".
  *
  * 4. Interfaces. Each node gets eth0, eth1, ... in the order of the links it
  *    is on (xir link order); nifs is its number of endpoints, and
@@ -111,6 +117,7 @@
  *    (status and the supervisor realize the stored XIR again).
  *
  * Problems go to the diag list; realize() returns -EINVAL when it added any. */
+#include "emu.h"
 #include "rz_int.h"
 #include "xir_fmt.h"
 
@@ -311,6 +318,50 @@ static void realize_alloc(struct rz_ctx *c)
 
 	alloc_resource(c, &cores);
 	alloc_resource(c, &mem);
+}
+
+/* The host memory the experiment takes besides its nodes' requests: its
+ * containers' and emulated ports' kernel memory and its VMs' memory
+ * (rule 3). Reported when it does not fit in what the host has available. */
+static void realize_host_memory(struct rz_ctx *c)
+{
+	uint64_t ncont = 0, nvm = 0, nports = 0, need = 0, vm_mem = 0, room;
+	char needs[48], have[48], what[160];
+	size_t i;
+
+	if (!c->host->available)
+		return;
+	for (i = 0; i < c->x->nnodes; i++) {
+		if (c->r->nodes[i].kind == RZ_CONTAINER) {
+			ncont++;
+		} else {
+			nvm++;
+			vm_mem = sat_add(vm_mem, c->r->nodes[i].vm_memory_mib << 20);
+		}
+	}
+	for (i = 0; i < c->x->nlinks; i++)
+		if (c->r->links[i].cls == RZ_LC_EMULATED)
+			nports += c->x->links[i].nep;
+	need = sat_add(ncont * RZ_MEM_CONTAINER,
+		       nports * (emu_ring_bytes((size_t)nports) + RZ_MEM_EMU_PORT));
+	room = c->host->available > RZ_MEM_RESERVE ? c->host->available - RZ_MEM_RESERVE : 0;
+	if (sat_add(need, vm_mem) <= room || diag_full(c->d))
+		return;
+	snprintf(what, sizeof(what), "%llu container%s", (unsigned long long)ncont,
+		 ncont == 1 ? "" : "s");
+	if (nports)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 " and %llu emulated port%s", (unsigned long long)nports,
+			 nports == 1 ? "" : "s");
+	if (nvm)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 " (and %llu VM%s with %s of memory)", (unsigned long long)nvm,
+			 nvm == 1 ? "" : "s", rz_fmt_bytes(have, sizeof(have), vm_mem));
+	rz_fmt_bytes(needs, sizeof(needs), need);
+	rz_fmt_bytes(have, sizeof(have), c->host->available);
+	diag_error(c->d, xir_noloc(), "make the experiment smaller, or free memory on this host",
+		   "%s need about %s of kernel memory; this host has %s available", what, needs,
+		   have);
 }
 
 /* ---- rule 4: MACs ---- */
@@ -544,6 +595,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	realize_ports(&p->r);
 	realize_alloc(&c);
 	realize_vm_size(&c);
+	realize_host_memory(&c);
 	if (realize_macs(&c) || realize_addrs(&c))
 		goto out_free;
 	realize_nics(&c);

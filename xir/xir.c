@@ -1,10 +1,13 @@
 /* xir: building and freeing the experiment intermediate representation. */
 #include "xir.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "esc.h"
 
 struct xir *xir_new(const char *name)
 {
@@ -252,21 +255,27 @@ const struct xir_constraint *xir_cset_find(const struct xir_cset *cs, const stru
 	return NULL;
 }
 
-/* Claim name in taken, or name.2, name.3... Returns the claimed name (owned
- * by the caller) or NULL. */
+/* Claim name in taken, or name.2, name.3... (base cut so that the name
+ * stays within XIR_NAME_MAX). Returns the claimed name (owned by the
+ * caller) or NULL. */
 static char *claim_name(struct util_map *taken, const char *base)
 {
 	struct util_buf b;
 	unsigned k;
 
 	for (k = 1; k < UINT32_MAX; k++) {
+		char suffix[16] = "";
+		size_t keep = strlen(base);
 		char *s;
 		int r;
 
-		util_buf_init(&b);
-		util_buf_puts(&b, base);
 		if (k > 1)
-			util_buf_printf(&b, ".%u", k);
+			snprintf(suffix, sizeof(suffix), ".%u", k);
+		if (keep + strlen(suffix) > XIR_NAME_MAX)
+			keep = XIR_NAME_MAX - strlen(suffix);
+		util_buf_init(&b);
+		util_buf_append(&b, base, keep);
+		util_buf_puts(&b, suffix);
 		s = util_buf_take(&b);
 		if (!s)
 			return NULL;
@@ -424,5 +433,36 @@ int xir_vm_nodes(const struct xir *x, bool **out)
 				vm[e->node] = cons_wants_vm(&e->cons.v[k]);
 		}
 	*out = vm;
+	return 0;
+}
+
+/* The name rule (xir.h): 0, or -EINVAL with the reason in why. */
+int xir_name_check(const char *s, size_t len, char *why, size_t cap)
+{
+	char c[2] = { 0, 0 }, shown[8];
+	size_t i;
+
+	if (!len) {
+		util_fmt(why, cap, "it is empty");
+		return -EINVAL;
+	}
+	if (len > XIR_NAME_MAX) {
+		util_fmt(why, cap, "it is %zu characters long", len);
+		return -EINVAL;
+	}
+	if (s[0] == '-' || s[0] == '.') {
+		util_fmt(why, cap, "it starts with '%c'", s[0]);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		if (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.')
+			continue;
+		c[0] = s[i];
+		if (s[i] == ' ')
+			util_fmt(why, cap, "a space is not allowed");
+		else
+			util_fmt(why, cap, "'%s' is not allowed", esc_str(shown, sizeof(shown), c));
+		return -EINVAL;
+	}
 	return 0;
 }

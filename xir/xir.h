@@ -98,6 +98,18 @@ static inline struct src_loc xir_noloc(void)
 	return (struct src_loc){ 0, 0, 0 };
 }
 
+/* The one rule for device, link, task and experiment names, from a model
+ * or from JSON: 1 to XIR_NAME_MAX letters, digits, '-', '_' and '.', not
+ * starting with '-' or '.'. Names become parts of namespace, file and
+ * interface-alias names and are printed on terminals, so nothing else. */
+#define XIR_NAME_MAX 63
+#define XIR_NAME_RULE "use letters, digits, '-', '_' and '.', at most 63 characters, not starting with '-' or '.'"
+
+/* 0 when s[0..len) follows the name rule; otherwise -EINVAL, with why
+ * (cap bytes; may be NULL) saying what breaks it: "it is empty", "it is
+ * 70 characters long", "it starts with '.'", "'/' is not allowed". */
+int xir_name_check(const char *s, size_t len, char *why, size_t cap);
+
 /* Returns NULL when out of memory. */
 struct xir *xir_new(const char *name);
 void xir_free(struct xir *x);

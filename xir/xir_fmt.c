@@ -5,19 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Copy s into dst (cap bytes, cap >= 4) for a one-line message: control
- * characters become '?', and a string that does not fit ends in "...". */
+#include "esc.h"
+
+/* Copy s into dst (cap bytes, cap >= 4) for a one-line message, escaped
+ * as esc_str does ("\n", "\x1b"); a string that does not fit ends in "...". */
 void xir_fmt_clean(char *dst, size_t cap, const char *s)
 {
-	size_t i = 0;
-
-	if (!s)
-		s = "";
-	for (; *s && i + 1 < cap; s++)
-		dst[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-	dst[i] = '\0';
-	if (*s)
-		memcpy(dst + cap - 4, "...", 4);
+	esc_str(dst, cap, s);
 }
 
 /* A node's name, or "#N" for an index that names no node. */

@@ -1,6 +1,6 @@
 /* xir_fmt: names, values and constraints formatted for one-line messages:
- * control characters shown as '?', long names cut with "...", quantities in
- * the model's own terms (gb(8), ms(10)) when exact. */
+ * control characters escaped (esc.h: "\n", "\x1b"), long names cut with
+ * "...", quantities in the model's own terms (gb(8), ms(10)) when exact. */
 #ifndef VTB_XIR_FMT_H
 #define VTB_XIR_FMT_H
 
@@ -9,12 +9,12 @@
 
 #include "xir.h"
 
-#define XIR_NAME_BUF 72   /* a name as shown: 64 characters and "..." */
+#define XIR_NAME_BUF 72   /* a name as shown: 64 characters and "...", or less when escaped */
 #define XIR_LABEL_BUF 200 /* "link 'a-b', endpoint 'x'" */
 #define XIR_CONS_BUF 160  /* "memory == gb(8)" */
 
-/* Copy s into dst (cap >= 4): control characters become '?', and a string
- * that does not fit ends in "...". */
+/* Copy s into dst (cap >= 4), escaped as esc_str does, and a string that
+ * does not fit ends in "...". */
 void xir_fmt_clean(char *dst, size_t cap, const char *s);
 /* A node's name, or "#N" for an index that names no node. */
 const char *xir_fmt_node(const struct xir *x, size_t i, char buf[XIR_NAME_BUF]);

@@ -2,11 +2,13 @@
  * small model, runs one check and looks for the words a user would read. */
 #include "unit.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "compile.h"
 #include "xir.h"
 
 typedef void (*check_fn)(const struct xir *, struct diag_list *);
@@ -544,7 +546,7 @@ static void test_unplaced(void **state)
 	/* no xir_finish: the link has no name */
 	r = run(check_properties, x);
 	has(&r, "m.vtb: error: link 0: 'cores' is a device property, not a link property");
-	has(&r, "m.vtb: error: link 0, endpoint 'b?c': 'vlan' must be between 1 and 4094, not 0");
+	has(&r, "m.vtb: error: link 0, endpoint 'b\\nc': 'vlan' must be between 1 and 4094, not 0");
 	errors(&r, 2);
 	run_free(&r);
 	xir_free(x);
@@ -640,6 +642,116 @@ static void test_names(void **state)
 	link2(x, NULL, 0, 1, 3);
 	link2(x, NULL, 0, 1, 4);
 	expect_clean(check_names, x);
+}
+
+/* The name rule itself: good and bad names, and why. */
+static void test_name_rule(void **state)
+{
+	static const char *const good[] = {
+		"a", "A9", "n0", "a.b", "a-b", "a_b", "_x", "9",
+		"n23456789012345678901234567890123456789012345678901234567890123",
+	};
+	static const struct {
+		const char *name, *why;
+	} bad[] = {
+		{ "", "it is empty" },
+		{ ".", "it starts with '.'" },
+		{ "..", "it starts with '.'" },
+		{ "../../../tmp/x", "it starts with '.'" },
+		{ "-x", "it starts with '-'" },
+		{ "a/b", "'/' is not allowed" },
+		{ "a b", "a space is not allowed" },
+		{ "$(touch x)", "'$' is not allowed" },
+		{ "nl\nx", "'\\n' is not allowed" },
+		{ "e\x1b[31m", "'\\x1b' is not allowed" },
+		{ "n234567890123456789012345678901234567890123456789012345678901234",
+		  "it is 64 characters long" },
+	};
+	char why[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_SIZE(good); i++)
+		if (xir_name_check(good[i], strlen(good[i]), why, sizeof(why)))
+			fail_msg("'%s' refused: %s", good[i], why);
+	for (i = 0; i < UTIL_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(xir_name_check(bad[i].name, strlen(bad[i].name), why, sizeof(why)),
+				 -EINVAL);
+		assert_string_equal(why, bad[i].why);
+	}
+	assert_int_equal(xir_name_check("a/b", 3, NULL, 0), -EINVAL);
+}
+
+/* check_names reports names that break the rule (as a JSON document can
+ * carry them), escaped, naming the object. */
+static void test_names_rule(void **state)
+{
+	struct xir *x;
+	struct run r;
+
+	(void)state;
+	x = model();
+	node(x, "a/b", 1);
+	node(x, "b\nx", 2);
+	link2(x, "l\x1b[2J", 0, 1, 3);
+	assert_int_equal(xir_add_task(x, "a b", SEC(1), at(4), NULL), 0);
+	finish(x);
+	r = run(check_names, x);
+	has(&r, "m.vtb:1:3: error: device 'a/b' is not a valid name: '/' is not allowed\n"
+		"  hint: " XIR_NAME_RULE);
+	has(&r, "device 'b\\nx' is not a valid name: '\\n' is not allowed");
+	has(&r, "link 'l\\x1b[2J' is not a valid name: '\\x1b' is not allowed");
+	has(&r, "task 'a b' is not a valid name: a space is not allowed");
+	lacks(&r, "\x1b");
+	errors(&r, 4);
+	run_free(&r);
+	xir_free(x);
+}
+
+/* Compile a model; its diagnostics in the result. */
+static struct run compile_text(const char *src)
+{
+	struct diag_list d;
+	struct xir *x = NULL;
+	struct run r = { 0 };
+
+	diag_init(&d, "m.vtb", src, strlen(src));
+	compile_source("m.vtb", src, strlen(src), NULL, &x, &d, NULL);
+	r.text = diag_format(&d);
+	assert_non_null(r.text);
+	r.nerrors = d.nerrors;
+	diag_free(&d);
+	xir_free(x);
+	return r;
+}
+
+/* The model language applies the same rule to devices, links and tasks,
+ * and the names it makes for links stay within it. */
+static void test_names_model(void **state)
+{
+	struct run r;
+
+	(void)state;
+	r = compile_text("a = topo.device('a/b')\n");
+	has(&r, "m.vtb:1:17: error: 'a/b' is not a valid device name: '/' is not allowed");
+	run_free(&r);
+	r = compile_text("a = topo.device('a')\nb = topo.device('b')\n"
+			 "topo.connect([a, b], name='x y')\n");
+	has(&r, "error: 'x y' is not a valid link name: a space is not allowed");
+	run_free(&r);
+	r = compile_text("a = topo.device('a')\ntask('t\\n1', run(a, 'true'))\n");
+	has(&r, "error: 't\\n1' is not a valid task name: '\\n' is not allowed");
+	lacks(&r, "t\n1");
+	run_free(&r);
+	r = compile_text("a = topo.device('a')\ntask('..', run(a, 'true'))\n");
+	has(&r, "error: '..' is not a valid task name: it starts with '.'");
+	run_free(&r);
+	/* 12 links between two 30-character names: "...-....12" is cut to 63 */
+	r = compile_text("a = topo.device('a23456789012345678901234567890')\n"
+			 "b = topo.device('b23456789012345678901234567890')\n"
+			 "for i in range(12):\n    topo.connect([a, b])\n");
+	errors(&r, 0);
+	run_free(&r);
 }
 
 /* ---- check_contradictions ---- */
@@ -1342,6 +1454,9 @@ int main(void)
 		cmocka_unit_test(test_locations),
 		cmocka_unit_test(test_stops_when_full),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_name_rule),
+		cmocka_unit_test(test_names_rule),
+		cmocka_unit_test(test_names_model),
 		cmocka_unit_test(test_contra_numbers),
 		cmocka_unit_test(test_contra_edges),
 		cmocka_unit_test(test_contra_one_per_property),

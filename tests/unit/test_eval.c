@@ -1141,7 +1141,7 @@ static void test_garbage(void **state)
 	memset(buf, ' ', len);
 	res = compile_as("t.vtb", buf, len, NULL);
 	assert_int_equal(res.r, -EFBIG);
-	has(&res, "t.vtb: error: the model is 64 MiB; the limit is 64 MiB");
+	has(&res, "t.vtb: error: the model is over the limit of 64 MiB");
 	result_free(&res);
 	free(buf);
 }

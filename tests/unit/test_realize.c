@@ -520,6 +520,45 @@ static void test_fit_cumulative(void **state)
 	run_free(&t);
 }
 
+/* The host's memory: containers and emulated ports counted against
+ * MemAvailable minus the reserve (rule 3); unknown (0) is not checked. */
+static void test_host_memory(void **state)
+{
+	struct rz_host h = { .cores = 64, .memory = 256 * GIB, .available = RZ_MEM_RESERVE + 400 * MIB };
+	char *src = chain_model(1000, NULL);
+	struct run t;
+
+	(void)state;
+	run_model(&t, src, &h);
+	expect_error(&t,
+		     "1000 containers need about 437.5 MiB of kernel memory; this host has "
+		     "912 MiB available",
+		     "make the experiment smaller, or free memory on this host");
+	assert_int_equal(t.d.nerrors, 1);
+	run_free(&t);
+	h.available = RZ_MEM_RESERVE + 440 * MIB;
+	run_ok(&t, src, &h);
+	run_free(&t);
+	h.available = 0;
+	run_ok(&t, src, &h);
+	run_free(&t);
+	free(src);
+
+	/* 9 emulated links: 18 ports with 4 MiB rings */
+	h.available = RZ_MEM_RESERVE + 64 * MIB;
+	run_model(&t,
+		  "n = []\n"
+		  "for i in range(10):\n"
+		  "    n.append(topo.device('n' + str(i)))\n"
+		  "for i in range(9):\n"
+		  "    topo.connect([n[i], n[i + 1]], latency == ms(1))\n",
+		  &h);
+	expect_error(&t,
+		     "10 containers and 18 emulated ports need about 78.6 MiB of kernel memory; "
+		     "this host has 576 MiB available", NULL);
+	run_free(&t);
+}
+
 /* ---- rule 4: interfaces and MACs ---- */
 
 static void test_ifnames(void **state)
@@ -1117,7 +1156,8 @@ int main(void)
 		cmocka_unit_test(test_vm_image),      cmocka_unit_test(test_emulated),
 		cmocka_unit_test(test_capacity),      cmocka_unit_test(test_mtu_kinds),
 		cmocka_unit_test(test_alloc),         cmocka_unit_test(test_fit),
-		cmocka_unit_test(test_fit_cumulative), cmocka_unit_test(test_ifnames),
+		cmocka_unit_test(test_fit_cumulative), cmocka_unit_test(test_host_memory),
+		cmocka_unit_test(test_ifnames),
 		cmocka_unit_test(test_mac_stable),    cmocka_unit_test(test_mac_unique),
 		cmocka_unit_test(test_addr_auto),     cmocka_unit_test(test_addr_pool),
 		cmocka_unit_test(test_addr_skip_given), cmocka_unit_test(test_addr_partial),

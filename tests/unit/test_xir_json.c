@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compile.h"
 #include "xir.h"
 #include "xir_json.h"
 
@@ -646,6 +647,104 @@ static void test_read_keeps_out(void **state)
 	free(msgs);
 }
 
+/* ------------------------------------------------------------- names */
+
+/* Compile a JSON document as vtb up does; the diagnostics in *msgs. */
+static int compile_doc(const char *text, char **msgs)
+{
+	struct xir *x = NULL;
+	struct diag_list d;
+	int r;
+
+	diag_init(&d, "j.json", text, strlen(text));
+	r = compile_source("j.json", text, strlen(text), NULL, &x, &d, NULL);
+	*msgs = diag_format(&d);
+	assert_non_null(*msgs);
+	diag_free(&d);
+	xir_free(x);
+	return r;
+}
+
+/* A document whose node "a" (or link, or task) is renamed to name (JSON text). */
+static void expect_bad_name(const char *what, const char *json_name, const char *want)
+{
+	char doc[1024], *msgs;
+	int r;
+
+	if (!strcmp(what, "device"))
+		snprintf(doc, sizeof(doc),
+			 "{\"version\": 1, \"name\": \"t\", \"nodes\": [{\"name\": \"%s\"}, "
+			 "{\"name\": \"b\"}], \"links\": [{\"endpoints\": [{\"node\": \"%s\"}, "
+			 "{\"node\": \"b\"}]}]}", json_name, json_name);
+	else if (!strcmp(what, "link"))
+		snprintf(doc, sizeof(doc), DOC("", "{\"name\": \"%s\", \"endpoints\": "
+					       "[{\"node\": \"a\"}, {\"node\": \"b\"}]}", ""),
+			 json_name);
+	else
+		snprintf(doc, sizeof(doc), DOC("", "{\"endpoints\": [{\"node\": \"a\"}, "
+					       "{\"node\": \"b\"}]}",
+					       "{\"name\": \"%s\", \"commands\": "
+					       "[{\"node\": \"a\", \"cmd\": \"true\"}]}"),
+			 json_name);
+	r = compile_doc(doc, &msgs);
+	if (!strstr(msgs, want))
+		fail_msg("expected \"%s\" in:\n%s", want, msgs);
+	/* nothing raw: no control character reaches the terminal */
+	for (const char *p = msgs; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			fail_msg("a raw control character 0x%02x in:\n%s", *p, msgs);
+	free(msgs);
+	assert_int_equal(r, -EINVAL);
+}
+
+static void test_read_bad_names(void **state)
+{
+	static const struct {
+		const char *what, *json, *want;
+	} cases[] = {
+		{ "device", "../../../tmp/x",
+		  "j.json: error: device '../../../tmp/x' is not a valid name: it starts with '.'" },
+		{ "device", "a/b", "j.json: error: device 'a/b' is not a valid name: '/' is not allowed" },
+		{ "device", "$(touch x)", "device '$(touch x)' is not a valid name: '$' is not allowed" },
+		{ "device", "..", "device '..' is not a valid name: it starts with '.'" },
+		{ "device", ".", "device '.' is not a valid name: it starts with '.'" },
+		{ "device", "a b", "device 'a b' is not a valid name: a space is not allowed" },
+		{ "device", "", "device '' is not a valid name: it is empty" },
+		{ "device", "nl\\nx", "device 'nl\\nx' is not a valid name: '\\n' is not allowed" },
+		{ "device", "-x", "device '-x' is not a valid name: it starts with '-'" },
+		{ "device", "n234567890123456789012345678901234567890123456789012345678901234",
+		  "is not a valid name: it is 64 characters long" },
+		{ "link", "l\\u001b[31mred", "link 'l\\x1b[31mred' is not a valid name: '\\x1b' is not allowed" },
+		{ "link", "a/b", "link 'a/b' is not a valid name: '/' is not allowed" },
+		{ "task", "t\\u001b]0;title\\u0007", "task 't\\x1b]0;title\\x07' is not a valid name" },
+		{ "task", "x y", "task 'x y' is not a valid name: a space is not allowed" },
+		{ "task", "\\u00c2\\u009b2J", "task '\xc3\x82\\u009b2J' is not a valid name: '\\xc3' is not allowed" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UTIL_ARRAY_SIZE(cases); i++)
+		expect_bad_name(cases[i].what, cases[i].json, cases[i].want);
+}
+
+/* Good names pass, the longest (63 characters) included. */
+static void test_read_good_names(void **state)
+{
+	static const char doc[] =
+		"{\"version\": 1, \"name\": \"t\", \"nodes\": [{\"name\": \"a.b-c_D9\"}, "
+		"{\"name\": \"n23456789012345678901234567890123456789012345678901234567890123\"}], "
+		"\"links\": [{\"name\": \"L.1\", \"endpoints\": [{\"node\": \"a.b-c_D9\"}, "
+		"{\"node\": \"n23456789012345678901234567890123456789012345678901234567890123\"}]}], "
+		"\"tasks\": [{\"name\": \"ping_1\", \"commands\": [{\"node\": \"a.b-c_D9\", "
+		"\"cmd\": \"true\"}]}]}";
+	char *msgs;
+
+	(void)state;
+	assert_int_equal(compile_doc(doc, &msgs), 0);
+	assert_string_equal(msgs, "");
+	free(msgs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +766,8 @@ int main(void)
 		cmocka_unit_test(test_read_stops_when_full),
 		cmocka_unit_test(test_read_with_full_list),
 		cmocka_unit_test(test_read_keeps_out),
+		cmocka_unit_test(test_read_bad_names),
+		cmocka_unit_test(test_read_good_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
