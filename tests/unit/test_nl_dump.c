@@ -43,6 +43,7 @@ static void put_link(size_t i, const char *name, uint32_t group, uint16_t flags)
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
 	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = 7;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	sc.len[i] += nlh->nlmsg_len;
@@ -177,12 +178,58 @@ static void test_feed_reads_past_intr(void **state)
 	assert_int_equal(count, 2);
 }
 
+/* A lookup's request: answered after the stale, interrupted rest of an
+ * older dump (what an aborted reader used to leave in the socket). */
+static ssize_t stale_send(struct nl_sock *s, const void *buf, size_t len)
+{
+	const struct nlmsghdr *req = buf;
+	struct nlmsghdr *nlh;
+	struct nlmsgerr *e;
+	uint32_t seq = req->nlmsg_seq;
+
+	(void)s;
+	sc.sends++;
+	memset(sc.len, 0, sizeof(sc.len));
+	sc.next = 0;
+	sc.seq = seq - 1; /* the older dump's */
+	put_link(0, "old", GROUP, NLM_F_DUMP_INTR);
+	put_done(0, NLM_F_DUMP_INTR);
+	sc.seq = seq;
+	put_link(1, "a", GROUP, 0);
+	nlh = mnl_nlmsg_put_header(sc.dgram[1] + sc.len[1]);
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_seq = seq;
+	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+	e->error = 0;
+	sc.len[1] += nlh->nlmsg_len;
+	sc.n = 2;
+	return (ssize_t)len;
+}
+
+static const struct nl_io stale_io = { .send = stale_send, .recv = fake_recv };
+
+/* The ack reader skips a stale interrupted dump instead of failing with
+ * "no acknowledgement from the kernel: Interrupted system call". */
+static void test_acks_skip_stale_dump(void **state)
+{
+	struct nl_sock *s = fake_sock();
+
+	(void)state;
+	sc = (struct script){ 0 };
+	s->io = &stale_io;
+	s->seq = 100;
+	assert_int_equal(nl_link_exists(s, "a"), 1);
+	assert_int_equal(sc.recvs, 2);
+	nl_close(s);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interrupted_dump_is_retried),
 		cmocka_unit_test(test_always_interrupted_gives_eagain),
 		cmocka_unit_test(test_feed_reads_past_intr),
+		cmocka_unit_test(test_acks_skip_stale_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
