@@ -383,8 +383,9 @@ static void *req_thread(void *arg)
 	return NULL;
 }
 
-/* Hand a threaded request to a thread of its own. 1 when a thread took
- * conn and req, or the reply to send when that was not possible. */
+/* Hand a threaded request to a thread of its own. NULL with *taken when
+ * a thread took conn and req, or the reply to send when that was not
+ * possible. */
 static json_t *serve_threaded(struct sup_req *rq, bool *taken)
 {
 	struct sup_req *t;
@@ -467,7 +468,7 @@ static void conn_write(struct sup_conn *c)
 
 	while (c->off < c->len && !r)
 		r = sup_send_piece(c->fd, c->out, c->len, &c->off, MSG_DONTWAIT);
-	if (r == -EAGAIN || r == -ENOBUFS)
+	if (r == -EAGAIN)
 		return; /* the rest when the socket is writable */
 	if (r)
 		sup_log(SUP_LOG_WARN, "cannot send a reply: %s", strerror(-r));
