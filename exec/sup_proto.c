@@ -213,6 +213,8 @@ void sup_assembly_free(struct sup_assembly *a)
  * -EMSGSIZE / -ENOMEM with err. */
 static int assembly_add(struct sup_assembly *a, const uint8_t *p, size_t n, char *err, size_t errlen)
 {
+	if (!n)
+		return 0; /* an empty piece: nothing to keep (a->buf may be NULL) */
 	if (n > SUP_MAX_REPLY - a->len) {
 		util_fmt(err, errlen, "the supervisor's reply is over %u MiB", SUP_MAX_REPLY >> 20);
 		return -EMSGSIZE;
