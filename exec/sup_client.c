@@ -12,9 +12,6 @@
 
 #include "util.h"
 
-/* vm_attach's answer is a short {"ok": ...}: this holds it. */
-#define SUP_ATTACH_REPLY_MAX 4096
-
 int sup_request(const char *id, const char *op, int timeout_ms, json_t **reply)
 {
 	json_t *req = json_pack("{s:s}", "op", op);
@@ -49,26 +46,38 @@ static int sup_connect_send(const char *id, json_t *request, int timeout_ms)
 	return r ? r : fd;
 }
 
-/* Receive one message on fd into buf (cap bytes) and parse it. 0 with
- * *rep, or a negative errno with err. */
-static int recv_reply(int fd, uint8_t *buf, size_t cap, struct sup_reply *rep, char *err, size_t errlen)
+/* Receive messages on fd until a reply is whole: a chunk of output or a
+ * JSON reply put together from its pieces in a (see sup_proto.h). buf
+ * holds one message (SUP_MAX_MSG bytes; a longer one is seen whole with
+ * MSG_TRUNC and refused). 0 with *rep, or a negative errno with err. */
+static int recv_reply(int fd, struct sup_assembly *a, uint8_t *buf, struct sup_reply *rep,
+		      char *err, size_t errlen)
 {
-	ssize_t n = recv(fd, buf, cap, 0);
+	ssize_t n;
 	int r;
 
-	if (n <= 0) {
-		r = n < 0 ? -errno : -ECONNRESET;
-		util_fmt(err, errlen, "the supervisor went away: %s", strerror(-r));
-		*rep = (struct sup_reply){ .kind = SUP_REPLY_JSON };
-		return r;
+	for (;;) {
+		n = recv(fd, buf, SUP_MAX_MSG, MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ECONNRESET;
+			util_fmt(err, errlen, "the supervisor went away: %s", strerror(-r));
+			*rep = (struct sup_reply){ .kind = SUP_REPLY_JSON };
+			sup_assembly_free(a);
+			return r;
+		}
+		r = sup_proto_feed_reply(a, buf, (size_t)n, rep, err, errlen);
+		if (r)
+			return r < 0 ? r : 0;
 	}
-	return sup_proto_parse_reply(buf, (size_t)n, rep, err, errlen);
 }
 
 int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct sup_reply rep = { .kind = SUP_REPLY_JSON };
+	struct sup_assembly a = { 0 };
 	uint8_t *buf = NULL;
 	int fd, r;
 
@@ -82,7 +91,7 @@ int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply)
 		r = -ENOMEM;
 		goto out_close;
 	}
-	r = recv_reply(fd, buf, SUP_MAX_MSG, &rep, NULL, 0);
+	r = recv_reply(fd, &a, buf, &rep, NULL, 0);
 	if (!r && rep.kind != SUP_REPLY_JSON)
 		r = -EBADMSG;
 	if (!r) {
@@ -91,6 +100,7 @@ int sup_call(const char *id, json_t *request, int timeout_ms, json_t **reply)
 	}
 	sup_reply_free(&rep);
 out_close:
+	sup_assembly_free(&a);
 	free(buf);
 	close(fd);
 	return r;
@@ -117,7 +127,8 @@ int sup_vm_exec(const char *id, const char *node, const char *cmd, int timeout_m
 {
 	json_t *req = json_pack("{s:s,s:s,s:s,s:i}", "op", "vm_exec", "node", node, "cmd", cmd,
 				"timeout_ms", timeout_ms);
-	uint8_t *buf = malloc(SUP_MAX_MSG + 1);
+	uint8_t *buf = malloc(SUP_MAX_MSG);
+	struct sup_assembly a = { 0 };
 	struct sup_reply rep;
 	int fd, r = 0;
 
@@ -129,7 +140,7 @@ int sup_vm_exec(const char *id, const char *node, const char *cmd, int timeout_m
 		goto out_free;
 	}
 	for (;;) {
-		r = recv_reply(fd, buf, SUP_MAX_MSG + 1, &rep, err, errlen);
+		r = recv_reply(fd, &a, buf, &rep, err, errlen);
 		if (r)
 			break;
 		if (rep.kind == SUP_REPLY_OUTPUT) {
@@ -150,6 +161,7 @@ int sup_vm_exec(const char *id, const char *node, const char *cmd, int timeout_m
 	}
 	close(fd);
 out_free:
+	sup_assembly_free(&a);
 	json_decref(req);
 	free(buf);
 	return r;
@@ -158,18 +170,22 @@ out_free:
 int sup_vm_attach(const char *id, const char *node, char *err, size_t errlen)
 {
 	json_t *req = json_pack("{s:s,s:s}", "op", "vm_attach", "node", node);
-	uint8_t buf[SUP_ATTACH_REPLY_MAX];
+	uint8_t *buf = malloc(SUP_MAX_MSG);
+	struct sup_assembly a = { 0 };
 	struct sup_reply rep;
 	int fd, r;
 
 	err[0] = '\0';
-	fd = req ? sup_connect_send(id, req, 0) : -ENOMEM;
+	fd = req && buf ? sup_connect_send(id, req, 0) : -ENOMEM;
 	json_decref(req);
 	if (fd < 0) {
 		util_fmt(err, errlen, "cannot reach the supervisor: %s", strerror(-fd));
+		free(buf);
 		return fd;
 	}
-	r = recv_reply(fd, buf, sizeof(buf), &rep, err, errlen);
+	r = recv_reply(fd, &a, buf, &rep, err, errlen);
+	sup_assembly_free(&a);
+	free(buf);
 	if (!r && rep.kind != SUP_REPLY_JSON) {
 		util_fmt(err, errlen, "a malformed answer from the supervisor");
 		r = -EBADMSG;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -157,8 +158,8 @@ int sup_proto_parse_reply(const uint8_t *buf, size_t len, struct sup_reply *out,
 	json_t *ok, *e, *n;
 
 	*out = (struct sup_reply){ .kind = SUP_REPLY_JSON };
-	if (len > SUP_MAX_MSG + 1) {
-		util_fmt(err, errlen, "a reply of %zu bytes (at most %u)", len, SUP_MAX_MSG + 1);
+	if (len > SUP_MAX_REPLY) {
+		util_fmt(err, errlen, "a reply of %zu bytes (at most %u)", len, SUP_MAX_REPLY);
 		return -EMSGSIZE;
 	}
 	if (len && buf[0] == (uint8_t)SUP_OUT) {
@@ -198,4 +199,69 @@ void sup_reply_free(struct sup_reply *r)
 		return;
 	json_decref(r->json);
 	r->json = NULL;
+}
+
+void sup_assembly_free(struct sup_assembly *a)
+{
+	if (!a)
+		return;
+	free(a->buf);
+	*a = (struct sup_assembly){ 0 };
+}
+
+/* Keep a piece (the message without its SUP_PART byte) of n bytes. 0 or
+ * -EMSGSIZE / -ENOMEM with err. */
+static int assembly_add(struct sup_assembly *a, const uint8_t *p, size_t n, char *err, size_t errlen)
+{
+	if (!n)
+		return 0; /* an empty piece: nothing to keep (a->buf may be NULL) */
+	if (n > SUP_MAX_REPLY - a->len) {
+		util_fmt(err, errlen, "the supervisor's reply is over %u MiB", SUP_MAX_REPLY >> 20);
+		return -EMSGSIZE;
+	}
+	if (util_grow((void **)&a->buf, &a->cap, a->len + n, 1)) {
+		util_fmt(err, errlen, "no memory for a reply of %zu bytes", a->len + n);
+		return -ENOMEM;
+	}
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+	return 0;
+}
+
+int sup_proto_feed_reply(struct sup_assembly *a, const uint8_t *buf, size_t len,
+			 struct sup_reply *out, char *err, size_t errlen)
+{
+	int r;
+
+	*out = (struct sup_reply){ .kind = SUP_REPLY_JSON };
+	if (len > SUP_MAX_MSG) {
+		util_fmt(err, errlen, "a message of %zu bytes from the supervisor (at most %u)", len,
+			 SUP_MAX_MSG);
+		r = -EMSGSIZE;
+		goto out_reset;
+	}
+	if (len && buf[0] == (uint8_t)SUP_PART) {
+		r = assembly_add(a, buf + 1, len - 1, err, errlen);
+		if (r)
+			goto out_reset;
+		return 0;
+	}
+	if (!a->len)
+		return sup_proto_parse_reply(buf, len, out, err, errlen) ?: 1;
+	if (len && buf[0] == (uint8_t)SUP_OUT) {
+		util_fmt(err, errlen, "a malformed answer from the supervisor: output inside a reply");
+		r = -EBADMSG;
+		goto out_reset;
+	}
+	r = assembly_add(a, buf, len, err, errlen);
+	if (!r && a->buf[0] == (uint8_t)SUP_OUT) {
+		/* output would point into a->buf, freed below: only JSON is pieced */
+		util_fmt(err, errlen, "a malformed answer from the supervisor: output in pieces");
+		r = -EBADMSG;
+	} else if (!r) {
+		r = sup_proto_parse_reply(a->buf, a->len, out, err, errlen) ?: 1;
+	}
+out_reset:
+	sup_assembly_free(a);
+	return r;
 }

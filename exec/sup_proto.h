@@ -8,6 +8,14 @@
  * message whose first byte is SUP_OUT) or a JSON object {"ok": true, ...}
  * or {"ok": false, "error": TEXT, "errno": N}.
  *
+ * A JSON reply of any size (a status of thousands of nodes) travels in
+ * pieces: every message but the last starts with SUP_PART and carries up
+ * to SUP_CHUNK bytes of the text; the last one is the rest, plain. So a
+ * reply of up to SUP_CHUNK bytes is one plain message. (A SOCK_SEQPACKET
+ * message must fit the sender's socket buffer: sendmsg refuses one longer
+ * than sk_sndbuf - 32 with EMSGSIZE, about 208 KiB by default.) The client
+ * puts the pieces together with sup_proto_feed_reply, up to SUP_MAX_REPLY.
+ *
  * No I/O here and nothing prints: both parsers take (const uint8_t *,
  * size_t) so that they can be fuzzed (fuzz/fuzz_sup_request.c,
  * fuzz/fuzz_sup_reply.c). */
@@ -19,8 +27,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SUP_MAX_MSG (4u << 20)
-#define SUP_OUT '\x01' /* first byte of a message of command output (vm_exec) */
+/* The most bytes of text or output in one message: well under the default
+ * socket buffer (see above), and few messages for a large status. */
+#define SUP_CHUNK (64u << 10)
+/* The longest message: a request, or SUP_CHUNK bytes after a first byte. */
+#define SUP_MAX_MSG (SUP_CHUNK + 1)
+/* The longest JSON reply a client takes: a status of 100,000 nodes is
+ * about 60 MiB; past this the client says so instead of eating memory. */
+#define SUP_MAX_REPLY (256u << 20)
+#define SUP_OUT '\x01'  /* first byte of a message of command output (vm_exec) */
+#define SUP_PART '\x02' /* first byte of a piece of a JSON reply, more to come */
 
 /* The operations, in the order of sup_ops[]. */
 enum sup_opcode {
@@ -86,5 +102,22 @@ int sup_proto_parse_reply(const uint8_t *buf, size_t len, struct sup_reply *out,
 			  size_t errlen);
 /* Release what sup_proto_parse_reply gave. */
 void sup_reply_free(struct sup_reply *r);
+
+/* The pieces of a JSON reply received so far (start zeroed; free with
+ * sup_assembly_free). */
+struct sup_assembly {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+/* Feed one received message of len bytes. Returns 1 with *out (as
+ * sup_proto_parse_reply gives it; output chunks point into buf) when a
+ * reply is whole, 0 when the message was a SUP_PART piece kept in a, or a
+ * negative errno with err: -EMSGSIZE (a message over SUP_MAX_MSG, or the
+ * pieces over SUP_MAX_REPLY), -EBADMSG (output in the middle of a piece
+ * reply, or a malformed reply). After a reply or an error a is empty. */
+int sup_proto_feed_reply(struct sup_assembly *a, const uint8_t *buf, size_t len,
+			 struct sup_reply *out, char *err, size_t errlen);
+void sup_assembly_free(struct sup_assembly *a);
 
 #endif

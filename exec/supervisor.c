@@ -3,6 +3,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,12 +13,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "links.h"
 #include "status.h"
+#include "util.h"
 #include "sup_log.h"
 #include "vms.h"
 
@@ -27,8 +30,15 @@
 #define SUP_ACCEPT_RETRY_MS 50
 /* vm_exec without a timeout: the default of `vtb exec` in a VM. */
 #define SUP_EXEC_DEFAULT_MS 60000
-/* vm_exec output goes out in messages of at most this (plus SUP_OUT). */
-#define SUP_OUT_CHUNK 65536
+/* Connections served at once; more wait in the listen backlog. */
+#define SUP_CONNS_MAX 64
+/* vtb sends its request as soon as it is connected: a client that has
+ * sent nothing for this long (a stuck or hostile one) is dropped. It only
+ * holds its own slot meanwhile: the others are served all the same. */
+#define SUP_REQUEST_TIMEOUT_MS 2000
+/* A client reads its reply as it comes: one that has taken no piece of
+ * it for this long is dropped (a status of 5000 nodes takes 0.1 s). */
+#define SUP_REPLY_STALL_MS 5000
 
 void sup_socket_path(const char *id, char *buf, size_t len)
 {
@@ -143,17 +153,41 @@ struct sup_req {
  * caller sends and json_decref()s. */
 typedef json_t *sup_handler(struct sup_req *rq);
 
-static void send_json(int conn, json_t *reply)
+int sup_send_piece(int conn, const char *text, size_t len, size_t *off, int flags)
 {
-	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	size_t len = text ? strlen(text) : 0;
+	size_t left = len - *off, n = left > SUP_CHUNK ? SUP_CHUNK : left;
+	char part = SUP_PART;
+	struct iovec iov[2] = { { &part, 1 }, { (char *)text + *off, n } };
+	struct msghdr m = { .msg_iov = left > SUP_CHUNK ? iov : iov + 1,
+			    .msg_iovlen = left > SUP_CHUNK ? 2 : 1 };
+
+	if (sendmsg(conn, &m, MSG_NOSIGNAL | flags) < 0)
+		return -errno;
+	*off += n;
+	return 0;
+}
+
+/* The reply as compact JSON text (the caller frees it), or NULL, logged. */
+static char *reply_text(json_t *reply)
+{
+	char *text = json_dumps(reply, JSON_COMPACT);
 
 	if (!text)
 		sup_log(SUP_LOG_ERROR, "cannot encode a reply: out of memory");
-	else if (len > SUP_MAX_MSG)
-		sup_log(SUP_LOG_ERROR, "a reply of %zu bytes is too long to send", len);
-	else if (send(conn, text, len, MSG_NOSIGNAL) < 0)
-		sup_log(SUP_LOG_WARN, "cannot send a reply: %s", strerror(errno));
+	return text;
+}
+
+/* Send a whole reply on a blocking conn (a request's own thread). */
+static void send_json(int conn, json_t *reply)
+{
+	char *text = reply_text(reply);
+	size_t len = text ? strlen(text) : 0, off = 0;
+	int r = 0;
+
+	while (off < len && !r)
+		r = sup_send_piece(conn, text, len, &off, 0);
+	if (r)
+		sup_log(SUP_LOG_WARN, "cannot send a reply: %s", strerror(-r));
 	free(text);
 }
 
@@ -277,17 +311,17 @@ static json_t *op_vm_attach(struct sup_req *rq)
 	return NULL;
 }
 
-/* Send out as raw messages (SUP_OUT and up to SUP_OUT_CHUNK bytes). */
+/* Send out as raw messages (SUP_OUT and up to SUP_CHUNK bytes). */
 static void send_output(int conn, const struct util_buf *out)
 {
-	char *chunk = out->len ? malloc(1 + SUP_OUT_CHUNK) : NULL;
+	char *chunk = out->len ? malloc(1 + SUP_CHUNK) : NULL;
 
 	if (out->len && !chunk) {
 		sup_log(SUP_LOG_ERROR, "vm_exec: no memory to send the output");
 		return;
 	}
 	for (size_t off = 0; off < out->len;) {
-		size_t n = out->len - off > SUP_OUT_CHUNK ? SUP_OUT_CHUNK : out->len - off;
+		size_t n = out->len - off > SUP_CHUNK ? SUP_CHUNK : out->len - off;
 
 		chunk[0] = SUP_OUT;
 		memcpy(chunk + 1, out->s + off, n);
@@ -349,8 +383,9 @@ static void *req_thread(void *arg)
 	return NULL;
 }
 
-/* Hand a threaded request to a thread of its own. 1 when a thread took
- * conn and req, or the reply to send when that was not possible. */
+/* Hand a threaded request to a thread of its own. NULL with *taken when
+ * a thread took conn and req, or the reply to send when that was not
+ * possible. */
 static json_t *serve_threaded(struct sup_req *rq, bool *taken)
 {
 	struct sup_req *t;
@@ -377,46 +412,128 @@ static json_t *serve_threaded(struct sup_req *rq, bool *taken)
 	return NULL;
 }
 
-/* Answer one request on conn; *taken says a thread took the connection. */
-static void serve_one(int conn, uint8_t *buf, struct sup_state *state, bool *taken)
-{
-	struct sup_req rq = { .conn = conn, .state = state };
-	char err[UTIL_ERR_LEN];
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	json_t *reply = NULL;
-	ssize_t n;
-	int r;
+/* One client connection of the serve loop. */
+struct sup_conn {
+	int fd;           /* -1: a free slot */
+	int64_t deadline; /* util_mono_ms(): dropped then, request or reply unfinished */
+	char *out;        /* the reply's text being sent; NULL: the request is awaited */
+	size_t len, off;  /* of out, and how much of it is sent */
+	bool stop_after;  /* the reply to "stop": the supervisor ends once it is sent */
+};
 
-	/* root only: the socket is 0600 in a 0700 directory, and we check */
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
-		sup_log(SUP_LOG_WARN, "SO_PEERCRED: %s; connection refused", strerror(errno));
-		return;
+static void conn_close(struct sup_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->out);
+	*c = (struct sup_conn){ .fd = -1 };
+}
+
+/* The reply to one request of n bytes in buf, or NULL when a thread took
+ * the connection (a threaded op, made blocking for it first). */
+static json_t *answer(struct sup_conn *c, const uint8_t *buf, size_t n, struct sup_state *state,
+		      bool *taken)
+{
+	struct sup_req rq = { .conn = c->fd, .state = state };
+	char err[UTIL_ERR_LEN];
+	json_t *reply;
+	int r, fl;
+
+	r = sup_proto_parse_request(buf, n, &rq.req, &rq.op, err, sizeof(err));
+	if (r) {
+		sup_log(SUP_LOG_WARN, "bad request: %s", err);
+		return json_pack("{s:b,s:s,s:i}", "ok", 0, "error", err, "errno", -r);
 	}
-	if (cred.uid != 0) {
-		sup_log(SUP_LOG_WARN, "refused a connection from uid %u (pid %d)", (unsigned)cred.uid, (int)cred.pid);
-		return;
+	if (sup_ops[rq.op].threaded) {
+		fl = fcntl(c->fd, F_GETFL);
+		if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK))
+			reply = reply_err(&rq, -errno, "cannot serve the connection");
+		else
+			reply = serve_threaded(&rq, taken);
+		if (*taken)
+			return NULL;
+	} else {
+		reply = handlers[rq.op](&rq);
+		c->stop_after = rq.op == SUP_OP_STOP;
 	}
-	n = recv(conn, buf, SUP_MAX_MSG, 0);
+	json_decref(rq.req);
+	return reply;
+}
+
+/* Send what the socket takes of c's reply now; close c once it is all
+ * sent or the client is gone. */
+static void conn_write(struct sup_conn *c)
+{
+	int r = 0;
+
+	while (c->off < c->len && !r)
+		r = sup_send_piece(c->fd, c->out, c->len, &c->off, MSG_DONTWAIT);
+	if (r == -EAGAIN)
+		return; /* the rest when the socket is writable */
+	if (r)
+		sup_log(SUP_LOG_WARN, "cannot send a reply: %s", strerror(-r));
+	conn_close(c);
+}
+
+/* c is readable: take its request (one message), answer it, start sending
+ * the reply. buf holds SUP_MAX_MSG bytes. */
+static void conn_read(struct sup_conn *c, uint8_t *buf, struct sup_state *state)
+{
+	ssize_t n = recv(c->fd, buf, SUP_MAX_MSG, MSG_TRUNC | MSG_DONTWAIT);
+	bool taken = false;
+	json_t *reply;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
 	if (n <= 0) {
 		if (n < 0)
 			sup_log(SUP_LOG_WARN, "cannot read a request: %s", strerror(errno));
+		conn_close(c);
 		return;
 	}
-	r = sup_proto_parse_request(buf, (size_t)n, &rq.req, &rq.op, err, sizeof(err));
-	if (r) {
-		sup_log(SUP_LOG_WARN, "bad request: %s", err);
-		reply = json_pack("{s:b,s:s,s:i}", "ok", 0, "error", err, "errno", -r);
-	} else if (sup_ops[rq.op].threaded) {
-		reply = serve_threaded(&rq, taken);
-		if (*taken)
-			return;
-	} else {
-		reply = handlers[rq.op](&rq);
+	reply = answer(c, buf, (size_t)n, state, &taken);
+	if (taken) {
+		c->fd = -1; /* the thread's now */
+		conn_close(c);
+		return;
 	}
-	send_json(conn, reply);
+	c->out = reply ? reply_text(reply) : NULL;
 	json_decref(reply);
-	json_decref(rq.req);
+	if (!c->out) {
+		conn_close(c);
+		return;
+	}
+	c->len = strlen(c->out);
+	c->deadline = util_mono_ms() + SUP_REPLY_STALL_MS;
+	conn_write(c);
+}
+
+/* Take a new connection into a free slot (there is one): root only (the
+ * socket is 0600 in a 0700 directory, and we check). 0, or accept4's
+ * negative errno. */
+static int conn_accept(int lfd, struct sup_conn *conns)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	size_t i;
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
+		sup_log(SUP_LOG_WARN, "SO_PEERCRED: %s; connection refused", strerror(errno));
+		close(fd);
+		return 0;
+	}
+	if (cred.uid != 0) {
+		sup_log(SUP_LOG_WARN, "refused a connection from uid %u (pid %d)", (unsigned)cred.uid, (int)cred.pid);
+		close(fd);
+		return 0;
+	}
+	for (i = 0; conns[i].fd >= 0; i++)
+		;
+	conns[i] = (struct sup_conn){ .fd = fd, .deadline = util_mono_ms() + SUP_REQUEST_TIMEOUT_MS };
+	return 0;
 }
 
 /* The write end of the self-pipe that turns a signal into an event. */
@@ -456,54 +573,107 @@ static bool accept_transient(int e)
 	       e == ENOBUFS || e == ENOMEM || e == EPROTO;
 }
 
+/* What the serve loop polls: the signal pipe (p[0]), the listening socket
+ * (p[1], unless accepting waits: a transient failure, or every slot
+ * taken), each connection (p[2 + i]: its request, or room for its
+ * reply). The poll timeout in ms: the nearest deadline, or the retry. */
+static int poll_set(struct pollfd *p, int sfd, int lfd, const struct sup_conn *conns, int retry_ms)
+{
+	int64_t now = util_mono_ms(), first = INT64_MAX;
+	size_t i, used = 0;
+
+	p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (i = 0; i < SUP_CONNS_MAX; i++) {
+		p[2 + i] = (struct pollfd){ .fd = conns[i].fd, .events = conns[i].out ? POLLOUT : POLLIN };
+		if (conns[i].fd < 0)
+			continue;
+		used++;
+		if (conns[i].deadline < first)
+			first = conns[i].deadline;
+	}
+	p[1] = (struct pollfd){ .fd = retry_ms < 0 && used < SUP_CONNS_MAX ? lfd : -1, .events = POLLIN };
+	if (first == INT64_MAX)
+		return retry_ms;
+	first = first > now ? first - now : 0;
+	return retry_ms >= 0 && retry_ms < first ? retry_ms : (int)first;
+}
+
+/* Serve each connection that poll found ready, and drop those past their
+ * deadline. true once a "stop" was asked and its reply has gone (or could
+ * not go). */
+static bool conns_step(struct sup_conn *conns, const struct pollfd *p, uint8_t *buf,
+		       struct sup_state *state)
+{
+	int64_t now = util_mono_ms();
+	size_t i;
+
+	for (i = 0; i < SUP_CONNS_MAX; i++) {
+		struct sup_conn *c = &conns[i];
+
+		if (c->fd < 0)
+			continue;
+		if (p[2 + i].revents && c->out)
+			conn_write(c);
+		else if (p[2 + i].revents)
+			conn_read(c, buf, state);
+		else if (now >= c->deadline) {
+			sup_log(SUP_LOG_WARN, "dropped a client that %s in %d ms",
+				c->out ? "took none of its reply" : "sent no request",
+				c->out ? SUP_REPLY_STALL_MS : SUP_REQUEST_TIMEOUT_MS);
+			conn_close(c);
+		}
+	}
+	for (i = 0; state->stop && i < SUP_CONNS_MAX; i++)
+		if (conns[i].fd >= 0 && conns[i].stop_after)
+			return false;
+	return state->stop;
+}
+
 /* Serve until "stop", a signal or a fatal error, each logged; the exit
- * status (0, 128 + the signal, or 1). */
+ * status (0, 128 + the signal, or 1). Every client is served at once
+ * (poll): one that sends nothing or reads slowly delays no other. */
 static int serve(int lfd, int sfd, struct sup_state *state)
 {
+	struct sup_conn conns[SUP_CONNS_MAX];
+	struct pollfd p[2 + SUP_CONNS_MAX];
 	uint8_t *buf = malloc(SUP_MAX_MSG);
-	int retry_ms = -1, status = -1;
+	int retry_ms = -1, status = -1, r, tmo;
+	unsigned char sig;
 
 	if (!buf) {
 		sup_log(SUP_LOG_ERROR, "exiting: fatal: no memory for the request buffer");
 		return 1;
 	}
+	for (size_t i = 0; i < SUP_CONNS_MAX; i++)
+		conns[i] = (struct sup_conn){ .fd = -1 };
 	while (status < 0) {
-		/* after a transient accept4 error: wait a little, but a signal still wakes us */
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN } };
-		unsigned char sig;
-		bool taken = false;
-		int conn;
-
-		if (poll(p, retry_ms >= 0 ? 1 : 2, retry_ms) < 0 && errno != EINTR) {
+		tmo = poll_set(p, sfd, lfd, conns, retry_ms);
+		if (poll(p, 2 + SUP_CONNS_MAX, tmo) < 0 && errno != EINTR) {
 			sup_log(SUP_LOG_ERROR, "exiting: fatal: poll: %s", strerror(errno));
 			status = 1;
+			break;
 		} else if (read(sfd, &sig, 1) == 1) {
 			sup_log(SUP_LOG_INFO, "exiting: signal %s", strsignal(sig));
 			status = 128 + sig;
-		}
-		if (status >= 0)
 			break;
+		}
 		retry_ms = -1;
-		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn < 0 && (errno == EAGAIN || errno == EINTR)) {
-			continue;
-		} else if (conn < 0 && accept_transient(errno)) {
-			sup_log(SUP_LOG_WARN, "accept4: %s; retrying in %d ms", strerror(errno), SUP_ACCEPT_RETRY_MS);
+		r = p[1].revents ? conn_accept(lfd, conns) : 0;
+		if (r && r != -EAGAIN && r != -EINTR && accept_transient(-r)) {
+			sup_log(SUP_LOG_WARN, "accept4: %s; retrying in %d ms", strerror(-r), SUP_ACCEPT_RETRY_MS);
 			retry_ms = SUP_ACCEPT_RETRY_MS;
-			continue;
-		} else if (conn < 0) {
-			sup_log(SUP_LOG_ERROR, "exiting: fatal: accept4: %s", strerror(errno));
+		} else if (r && r != -EAGAIN && r != -EINTR) {
+			sup_log(SUP_LOG_ERROR, "exiting: fatal: accept4: %s", strerror(-r));
 			status = 1;
 			break;
 		}
-		serve_one(conn, buf, state, &taken);
-		if (!taken)
-			close(conn);
-		if (state->stop) {
+		if (conns_step(conns, p, buf, state)) {
 			sup_log(SUP_LOG_INFO, "exiting: stopped by request");
 			status = 0;
 		}
 	}
+	for (size_t i = 0; i < SUP_CONNS_MAX; i++)
+		conn_close(&conns[i]);
 	free(buf);
 	return status;
 }

@@ -4,9 +4,11 @@
  * (with the emulated links' counters), "stop", "links_start" (open the
  * link emulator's ports and start it: vtb up asks once the network is
  * built), "link_set" (see links_set), "vms_start", "vms", "vm_exec" and
- * "vm_attach". Requests and replies are JSON objects, one per
- * SOCK_SEQPACKET message, checked by sup_proto.c; the operations dispatch
- * through a table (supervisor.c). The supervisor logs to
+ * "vm_attach". Requests and replies are JSON objects on a SOCK_SEQPACKET
+ * socket, a request in one message, a reply in as many as it takes
+ * (sup_proto.h), checked by sup_proto.c; the operations dispatch through a
+ * table (supervisor.c). Every client is served at once (one poll loop; the
+ * long operations on threads of their own), each with a deadline. The supervisor logs to
  * <statedir>/<id>.sup.log (sup_log.h). The client side is sup_client.c. */
 #ifndef VTB_SUPERVISOR_H
 #define VTB_SUPERVISOR_H
@@ -27,6 +29,13 @@ void sup_socket_path(const char *id, char *buf, size_t len);
 int sup_start(const char *id, pid_t *pid, int *release_fd);
 /* Let the supervisor serve (after its pid has been journaled). */
 int sup_release(int release_fd);
+
+/* Send the next message of a reply's text[*off..len] on conn: a SUP_PART
+ * piece of SUP_CHUNK bytes while more than that is left, else the rest
+ * plain (sup_proto.h). Returns 0 with *off moved on, or a negative errno
+ * (-EAGAIN with MSG_DONTWAIT in flags: the socket is full, go on once it
+ * is writable). The caller keeps text. */
+int sup_send_piece(int conn, const char *text, size_t len, size_t *off, int flags);
 
 /* The body of "vtb __supervise ID READY_FD RELEASE_FD". Returns the exit status. */
 int sup_main(const char *id, int ready_fd, int release_fd);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "nl.h"
 
@@ -28,6 +29,22 @@
 #define NL_RCVBUF (4 * 1024 * 1024) /* holds NL_QUEUE_MAX acks with room */
 #define NL_ACK_COST 2048            /* what one queued ack may cost in rcvbuf */
 #define NL_DEFER_MAX 64             /* veth peers waiting to be brought up */
+/* A dump the kernel marks interrupted (NLM_F_DUMP_INTR: the table changed
+ * while it was read, e.g. other experiments' teardowns) is read to its end
+ * and asked again; past this many tries the table is changing too fast to
+ * get a consistent copy, and the caller hears -EAGAIN. Twenty teardowns at
+ * once needed at most 3. */
+#define NL_DUMP_TRIES 8
+
+struct nl_sock;
+
+/* How a socket sends and receives: the mnl socket (nl_sock.c), or a unit
+ * test's script (tests/unit/test_nl_dump.c). Both return what sendto and
+ * recvfrom return, with errno. */
+struct nl_io {
+	ssize_t (*send)(struct nl_sock *s, const void *buf, size_t len);
+	ssize_t (*recv)(struct nl_sock *s, void *buf, size_t len);
+};
 
 struct nl_pending {
 	uint32_t seq;
@@ -47,6 +64,7 @@ struct nl_defer {
 
 struct nl_sock {
 	struct mnl_socket *mnl;
+	const struct nl_io *io; /* &nl_mnl_io unless a test says otherwise */
 	unsigned portid;
 	int ns_fd;          /* the socket's namespace, held (nl_link_wait_gone) */
 	uint32_t seq;       /* of the last request built */
@@ -101,6 +119,33 @@ void nl_err_record(struct nl_err *err, int code, size_t index, const char *fmt, 
 /* Send len bytes of requests from buf and wait for their w->n acks.
  * Returns 0 or a negative errno (recorded in w->err too). */
 int nl_send_and_wait(struct nl_sock *s, const void *buf, size_t len, struct nl_wait *w);
+
+/* The socket's own I/O, through the mnl socket. */
+extern const struct nl_io nl_mnl_io;
+/* Send len bytes through s->io, again after EINTR. sendto's return. */
+ssize_t nl_sock_send(struct nl_sock *s, const void *buf, size_t len);
+/* Receive one datagram into s->rbuf through s->io, again after EINTR. */
+ssize_t nl_sock_recv(struct nl_sock *s);
+
+/* ---- dumps (nl_lookup.c) ---- */
+
+/* One round of a dump being read: its messages go to cb (0 or a negative
+ * errno; after a failure the rest are read and dropped), an interruption
+ * is noted, and the round ends at NLMSG_DONE or the kernel's error. */
+struct nl_dump {
+	uint32_t seq;
+	int (*cb)(const struct nlmsghdr *nlh, void *data);
+	void *data;
+	bool intr; /* a message carried NLM_F_DUMP_INTR: ask again */
+	bool done; /* NLMSG_DONE (or the dump's error) arrived */
+	int err;   /* the kernel's error for the dump, or cb's first failure */
+};
+
+/* Feed one received datagram of len bytes to d. Messages of another
+ * sequence number (a stale answer) are skipped. Returns 1 when the round
+ * is done, 0 when more is to come. Never gives up early: a dump is always
+ * read to its end, so nothing of it is left for the next reader. */
+int nl_dump_feed(struct nl_dump *d, const void *buf, size_t len);
 
 /* ---- requests (nl_req.c) ---- */
 

@@ -78,7 +78,6 @@ struct group_dump {
 	uint32_t group;
 	char (*names)[16];
 	size_t n, cap;
-	int err;
 };
 
 /* mnl_attr_parse callback: index the attributes of a link message by type. */
@@ -92,6 +91,7 @@ static int link_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* nl_dump's callback: keep the name of a link of g->group. */
 static int on_group_link(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
@@ -99,64 +99,110 @@ static int on_group_link(const struct nlmsghdr *nlh, void *data)
 	char name[16];
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
+		return 0;
 	if (mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, tb) < 0)
-		return MNL_CB_OK;
+		return 0;
 	if (!tb[IFLA_GROUP] || !tb[IFLA_IFNAME] ||
 	    mnl_attr_get_payload_len(tb[IFLA_GROUP]) < 4 ||
 	    mnl_attr_get_u32(tb[IFLA_GROUP]) != g->group)
-		return MNL_CB_OK;
+		return 0;
 	snprintf(name, sizeof(name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
-	if (util_grow((void **)&g->names, &g->cap, g->n + 1, sizeof(*g->names))) {
-		g->err = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
+	if (util_grow((void **)&g->names, &g->cap, g->n + 1, sizeof(*g->names)))
+		return -ENOMEM;
 	memcpy(g->names[g->n++], name, sizeof(name));
-	return MNL_CB_OK;
+	return 0;
 }
 
-/* See nl.h. One dump of every link, filtered here: the kernel's own group
- * filter for dumps (IFLA_GROUP in the request) is newer than some hosts. */
-int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t *n)
+/* The kernel's error in a NLMSG_DONE or NLMSG_ERROR that ends a dump (0
+ * when it reports none). */
+static int dump_end_error(const struct nlmsghdr *nlh)
 {
-	struct group_dump g = { .group = group };
+	int e;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(e))
+		return nlh->nlmsg_type == NLMSG_ERROR ? -EPROTO : 0;
+	memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
+	return e < 0 ? e : 0;
+}
+
+/* See nl_impl.h. Not mnl_cb_run: it stops at the first message flagged
+ * NLM_F_DUMP_INTR and leaves the rest of the dump in the socket, where the
+ * next request's reader meets it. */
+int nl_dump_feed(struct nl_dump *d, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len, r;
+
+	for (; mnl_nlmsg_ok(nlh, left) && !d->done; nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_seq != d->seq)
+			continue;
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			d->intr = true;
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
+			r = dump_end_error(nlh);
+			if (r && !d->err)
+				d->err = r;
+			d->done = true;
+		} else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && !d->err) {
+			d->err = d->cb(nlh, d->data);
+		}
+	}
+	return d->done;
+}
+
+/* Ask for a dump of every link and read all of it through d. 0 (the
+ * outcome is in d), or a negative errno when sending or receiving failed. */
+static int dump_links(struct nl_sock *s, struct nl_dump *d)
+{
 	struct ifinfomsg *ifi;
 	struct nl_req r;
-	uint32_t seq;
 	ssize_t got;
-	int rc = MNL_CB_OK; /* an interrupted receive goes round again */
 
-	if (s->batching)
-		return -EBUSY;
 	ifi = nl_req_init(s, &r, RTM_GETLINK, 0, sizeof(*ifi));
 	r.nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP; /* a dump ends with DONE, not an ack */
 	ifi->ifi_family = AF_UNSPEC;
 	nl_req_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	seq = r.nlh->nlmsg_seq;
-	if (mnl_socket_sendto(s->mnl, r.nlh, r.nlh->nlmsg_len) < 0)
+	d->seq = r.nlh->nlmsg_seq;
+	if (nl_sock_send(s, r.nlh, r.nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
-		got = mnl_socket_recvfrom(s->mnl, s->rbuf, NL_RECV_BUF);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out_fail;
-		}
-		rc = mnl_cb_run(s->rbuf, (size_t)got, seq, s->portid, on_group_link, &g);
-	} while (rc > MNL_CB_STOP);
-	if (rc < 0) {
-		rc = g.err ? g.err : -errno;
-		goto out_fail;
+		got = nl_sock_recv(s);
+		if (got < 0)
+			return -errno;
+	} while (!nl_dump_feed(d, s->rbuf, (size_t)got));
+	return 0;
+}
+
+/* See nl.h. One dump of every link, filtered here: the kernel's own group
+ * filter for dumps (IFLA_GROUP in the request) is newer than some hosts.
+ * An interrupted dump (links come and go: other experiments' teardowns)
+ * is asked again, up to NL_DUMP_TRIES times; then -EAGAIN. */
+int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t *n)
+{
+	struct group_dump g = { .group = group };
+	struct nl_dump d;
+	int r = -EAGAIN, tries;
+
+	if (s->batching)
+		return -EBUSY;
+	for (tries = 0; tries < NL_DUMP_TRIES; tries++) {
+		d = (struct nl_dump){ .cb = on_group_link, .data = &g };
+		g.n = 0;
+		r = dump_links(s, &d);
+		if (!r)
+			r = d.err;
+		if (r || !d.intr)
+			break;
+		r = -EAGAIN;
+	}
+	if (r) {
+		free(g.names);
+		return r;
 	}
 	*names = g.names;
 	*n = g.n;
 	return 0;
-out_fail:
-	free(g.names);
-	return rc;
 }
-
 
 /* ---- waiting for a link to go ------------------------------------------- */
 

@@ -53,6 +53,38 @@ struct nl_err *nl_err_start(struct nl_err *err, struct nl_err *dummy)
 
 /* ---- the socket ------------------------------------------------------- */
 
+static ssize_t mnl_send(struct nl_sock *s, const void *buf, size_t len)
+{
+	return mnl_socket_sendto(s->mnl, buf, len);
+}
+
+static ssize_t mnl_recv(struct nl_sock *s, void *buf, size_t len)
+{
+	return mnl_socket_recvfrom(s->mnl, buf, len);
+}
+
+const struct nl_io nl_mnl_io = { .send = mnl_send, .recv = mnl_recv };
+
+ssize_t nl_sock_send(struct nl_sock *s, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = s->io->send(s, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+ssize_t nl_sock_recv(struct nl_sock *s)
+{
+	ssize_t n;
+
+	do
+		n = s->io->recv(s, s->rbuf, NL_RECV_BUF);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 /* Raise a socket buffer to want (forcing past the sysctl limit when we may)
  * and return what the kernel granted (it doubles the request and reports
  * the doubled value). */
@@ -133,6 +165,7 @@ int nl_open(struct nl_sock **out, int ns_fd)
 	if (!s)
 		return -ENOMEM;
 	s->ns_fd = -1;
+	s->io = &nl_mnl_io;
 	s->cap = NL_MSG_MAX;
 	s->buf = malloc(s->cap);
 	s->rbuf = malloc(NL_RECV_BUF);
@@ -225,7 +258,7 @@ static struct ext_ack ext_ack_parse(const struct nlmsghdr *nlh, const struct nlm
 	return x;
 }
 
-static int on_ack(const struct nlmsghdr *nlh, void *data)
+static void on_ack(const struct nlmsghdr *nlh, void *data)
 {
 	struct nl_wait *w = data;
 	struct nl_pending *p;
@@ -235,34 +268,49 @@ static int on_ack(const struct nlmsghdr *nlh, void *data)
 
 	p = wait_find(w, nlh->nlmsg_seq, &at);
 	if (!p)
-		return MNL_CB_OK;
+		return;
 	w->next = at + 1;
 	w->acked++;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
 		nl_err_record(w->err, -EPROTO, p->index, "a truncated acknowledgement from the kernel");
-		return MNL_CB_OK;
+		return;
 	}
 	e = mnl_nlmsg_get_payload(nlh);
 	if (e->error >= 0 || e->error == p->ok) {
 		p->done = true;
-		return MNL_CB_OK;
+		return;
 	}
 	x = ext_ack_parse(nlh, e);
 	if (x.msg && x.len)
 		nl_err_record(w->err, e->error, p->index, "%.*s", (int)x.len, x.msg);
 	else
 		nl_err_record(w->err, e->error, p->index, "%s", strerror(-e->error));
-	return MNL_CB_OK;
 }
 
-static int on_data(const struct nlmsghdr *nlh, void *data)
+static void on_data(const struct nlmsghdr *nlh, void *data)
 {
 	struct nl_wait *w = data;
 	size_t at;
 
 	if (w->reply && wait_find(w, nlh->nlmsg_seq, &at))
 		w->reply(nlh, w->reply_data);
-	return MNL_CB_OK;
+}
+
+/* Hand each message of one receive to on_ack or on_data. Not through
+ * mnl_cb_run: it gives up on the first message flagged NLM_F_DUMP_INTR
+ * (errno EINTR), and such a message here is only the stale rest of a dump
+ * someone else left unread, to skip like any other stale message. */
+static void acks_run(const void *buf, size_t len, struct nl_wait *w)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR)
+			on_ack(nlh, w);
+		else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+			on_data(nlh, w);
+	}
 }
 
 /* Read until every request of w is acknowledged. A receive may hold many
@@ -271,19 +319,13 @@ static int on_data(const struct nlmsghdr *nlh, void *data)
  * which case the acks of pend[w->next..] are unknown. */
 static int wait_acks(struct nl_sock *s, struct nl_wait *w)
 {
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = on_ack };
 	ssize_t got;
 
 	while (w->acked < w->n) {
-		got = mnl_socket_recvfrom(s->mnl, s->rbuf, NL_RECV_BUF);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
+		got = nl_sock_recv(s);
+		if (got < 0)
 			return -errno;
-		}
-		if (mnl_cb_run2(s->rbuf, (size_t)got, 0, s->portid, on_data, w, ctl,
-				NLMSG_MIN_TYPE) < 0)
-			return -errno;
+		acks_run(s->rbuf, (size_t)got, w);
 	}
 	return 0;
 }
@@ -294,9 +336,7 @@ int nl_send_and_wait(struct nl_sock *s, const void *buf, size_t len, struct nl_w
 	ssize_t sent;
 	int r;
 
-	do
-		sent = mnl_socket_sendto(s->mnl, buf, len);
-	while (sent < 0 && errno == EINTR);
+	sent = nl_sock_send(s, buf, len);
 	if (sent < 0) {
 		r = -errno;
 		nl_err_record(w->err, r, w->pend[0].index, "cannot send to the kernel: %s", strerror(-r));
