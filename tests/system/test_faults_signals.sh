@@ -54,6 +54,21 @@ wait_file() {
 	return 1
 }
 
+# wait_caught PID SIGNUM: wait until process PID catches signal SIGNUM
+# (SigCgt in /proc/PID/status): from then on vtb up answers a signal; before
+# (exec, the sanitizer's start) the kernel's default action ends it.
+wait_caught() {
+	i=0
+	while [ $i -lt 2000 ]; do
+		cgt=$(awk '/^SigCgt:/ {print $2}' /proc/$1/status 2>/dev/null)
+		[ -z "$cgt" ] && return 1
+		[ $(((0x$cgt >> ($2 - 1)) & 1)) = 1 ] && return 0
+		sleep 0.005
+		i=$((i + 1))
+	done
+	return 1
+}
+
 cat >"$m/big.vtb" <<'M'
 n = []
 for i in range(300):
@@ -74,12 +89,16 @@ for i in range(299):
 M
 
 # 1. SIGINT, SIGTERM, SIGHUP at several points of vtb up: a message, a
-# rollback by vtb up itself, nothing left without vtb clean
+# rollback by vtb up itself, nothing left without vtb clean (each delay
+# counted from when vtb up catches signals)
 midway=0
-for sig in INT TERM HUP; do
+for sig in INT:2 TERM:15 HUP:1; do
+	num=${sig#*:}
+	sig=${sig%:*}
 	for delay in 0.1 0.3 0.6; do
 		"$VTB" up "$m/big.vtb" --name sig >"$m/out" 2>"$m/err" &
 		pid=$!
+		wait_caught $pid $num
 		sleep $delay
 		kill -$sig $pid 2>/dev/null
 		wait $pid
@@ -107,6 +126,7 @@ fi
 # 2. a second SIGINT during the rollback does not cut it short
 "$VTB" up "$m/big.vtb" --name sig2 >"$m/out" 2>"$m/err" &
 pid=$!
+wait_caught $pid 2
 sleep 0.4
 kill -INT $pid 2>/dev/null
 sleep 0.05
