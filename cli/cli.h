@@ -7,8 +7,11 @@
 #ifndef VTB_CLI_H
 #define VTB_CLI_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "xir.h"
 
@@ -54,6 +57,31 @@ int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_ex
  * journal lists. Prints nothing; returns 0 or a negative errno. */
 int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,
 			  struct build_error *err);
+
+/* The journal's name of an experiment's supervisor process. */
+#define CLI_SUP_JOURNAL_NAME "supervisor"
+/* The supervisor of experiment id, from its journal: 0 with *pid and
+ * *start, -ENOENT when none was started, or a negative errno. */
+int cli_exp_supervisor(struct db *db, const char *id, pid_t *pid, uint64_t *start);
+/* Whether the experiment's owner runs: the vtb up, down or clean acting on
+ * it, or (once up) its supervisor. A creating or removing experiment whose
+ * vtb is gone is not busy even when its supervisor still runs: vtb clean
+ * takes it over. */
+bool cli_exp_busy(struct db *db, const struct db_exp *e);
+
+/* The signal (SIGINT, SIGTERM or SIGHUP) that asked the command to stop,
+ * 0 while none did. */
+extern volatile sig_atomic_t cli_stop;
+/* Catch SIGINT, SIGTERM and SIGHUP: the handler only sets cli_stop (no
+ * SA_RESTART, so a blocking wait returns EINTR) and the command stops at
+ * its next check, rolling back what it made. */
+void cli_catch_signals(void);
+/* Block SIGINT, SIGTERM and SIGHUP in this thread and the threads it
+ * starts from now: a rollback or a removal is finished, not cut short
+ * (SIGKILL still can; vtb clean finishes then). */
+void cli_block_signals(void);
+/* Which of them is pending (blocked and sent), or 0. */
+int cli_pending_signal(void);
 
 /* Print "vtb: " + message to stderr (err.c). */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

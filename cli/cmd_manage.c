@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,28 @@ static void print_removed(const char *verb, const struct db_exp *e, const struct
 	       st->links == 1 ? "" : "s", st->processes, st->processes == 1 ? "" : "es");
 }
 
+/* SIGINT, SIGTERM and SIGHUP are blocked while a removal runs: it is
+ * finished, not left half done. Say so when one came meanwhile. */
+static void say_held_signal(void)
+{
+	int sig = cli_pending_signal();
+
+	if (sig)
+		cli_err("%s: the removal was finished first", strsignal(sig));
+}
+
+/* Refuse an experiment another vtb is creating or removing right now
+ * (CLI_USER, said), else 0. */
+static int refuse_busy(struct db *db, const struct db_exp *e)
+{
+	if (e->state == DB_UP || e->state == DB_FAILED || !cli_exp_busy(db, e))
+		return 0;
+	cli_err("experiment '%s' is being %s by vtb (pid %d): wait for it to end, or stop it "
+		"(vtb clean finishes what it leaves)", e->name,
+		e->state == DB_CREATING ? "created" : "removed", (int)e->owner_pid);
+	return CLI_USER;
+}
+
 int cmd_down(int argc, char **argv)
 {
 	struct teardown_stats st;
@@ -47,14 +70,18 @@ int cmd_down(int argc, char **argv)
 		return CLI_USER;
 	}
 	status = cli_open_exp("down", argv[1], &db, &e);
+	if (!status)
+		status = refuse_busy(db, &e);
 	if (status)
 		goto out;
+	cli_block_signals();
 	if (cli_remove_experiment(db, &e, &st, &err)) {
 		cli_err("down %s: %s: %s (vtb clean retries)", e.name, err.what, err.msg);
 		status = CLI_SYSTEM;
-		goto out;
+	} else {
+		print_removed("removed experiment", &e, &st, util_clock_s(CLOCK_MONOTONIC) - t0);
 	}
-	print_removed("removed experiment", &e, &st, util_clock_s(CLOCK_MONOTONIC) - t0);
+	say_held_signal();
 out:
 	db_close(db);
 	return status;
@@ -107,13 +134,16 @@ int cmd_clean(int argc, char **argv)
 		status = CLI_SYSTEM;
 		goto out;
 	}
+	cli_block_signals();
 	for (i = 0; i < n; i++) {
 		double t0 = util_clock_s(CLOCK_MONOTONIC);
 
-		/* an experiment whose vtb (up, or its supervisor) still runs is not ours to touch */
-		if (owner_alive(&v[i]))
+		/* an experiment whose owner (its supervisor, or the vtb up or
+		 * down acting on it) still runs is not ours to touch; one left
+		 * creating or removing by a vtb that died is, supervisor and all */
+		if (cli_exp_busy(db, &v[i]))
 			continue;
-		if (build_teardown(db, v[i].id, &st, &err)) {
+		if (cli_remove_experiment(db, &v[i], &st, &err)) {
 			cli_err("clean %s: %s: %s", v[i].name, err.what, err.msg);
 			status = CLI_SYSTEM;
 			continue;
@@ -122,7 +152,9 @@ int cmd_clean(int argc, char **argv)
 		cleaned++;
 	}
 	if (!cleaned && !status)
-		printf("nothing to clean: every experiment's supervisor is running\n");
+		printf("nothing to clean: every experiment's supervisor, or the vtb acting on it, "
+		       "is running\n");
+	say_held_signal();
 out:
 	free(v);
 	db_close(db);

@@ -184,7 +184,10 @@ static int record_allocations(struct db *db, const struct db_exp *e, const struc
 	return r;
 }
 
-/* Start the supervisor, journal it, then let it serve. */
+/* Start the supervisor, journal it, then let it serve. The experiment
+ * stays this process's (its owner in the database) until it is up: should
+ * vtb up die before, vtb clean takes it over, supervisor included. *e gets
+ * the supervisor's pid and start time. */
 static int start_supervisor(struct db *db, struct db_exp *e, struct build_error *err)
 {
 	struct db_obj objs[4] = { { .kind = DB_PROCESS }, { .kind = DB_FILE }, { .kind = DB_FILE },
@@ -200,7 +203,7 @@ static int start_supervisor(struct db *db, struct db_exp *e, struct build_error 
 	}
 	objs[0].pid = pid;
 	objs[0].start = proc_start_time(pid);
-	snprintf(objs[0].name, sizeof(objs[0].name), "supervisor");
+	snprintf(objs[0].name, sizeof(objs[0].name), CLI_SUP_JOURNAL_NAME);
 	sup_socket_path(e->id, objs[1].name, sizeof(objs[1].name));
 	/* its log (and the log rotated once): teardown removes them with the
 	 * experiment; until then vtb status points at a dead supervisor's */
@@ -212,8 +215,6 @@ static int start_supervisor(struct db *db, struct db_exp *e, struct build_error 
 		r = sup_release(release);
 	else
 		close(release); /* the supervisor sees EOF and exits */
-	if (!r)
-		r = db_exp_set_owner(db, e->id, pid, objs[0].start);
 	if (!r) {
 		e->owner_pid = pid;
 		e->owner_start = objs[0].start;
@@ -351,7 +352,7 @@ static int start_vms(const struct db_exp *e, const struct realization *rz,
 	}
 	json_decref(reply);
 	reply = NULL;
-	while (!r) {
+	while (!r && !cli_stop) {
 		json_t *vms;
 		const char *accel, *note;
 
@@ -427,20 +428,60 @@ static int create_exp(struct db *db, const char *name, const char *file, struct 
 	return -EADDRINUSE;
 }
 
+/* A step of bring_up that succeeded is still a failure when a signal
+ * asked vtb up to stop meanwhile: -EINTR then, r otherwise. */
+static int up_step(int r)
+{
+	return r ? r : cli_stop ? -EINTR : 0;
+}
+
+/* Say why vtb up fails (err and r, or the signal in cli_stop), then
+ * remove what was created. SIGINT, SIGTERM and SIGHUP are blocked from
+ * here, so a second Ctrl-C does not cut the rollback short. Returns the
+ * exit status: 128 + the signal, or CLI_SYSTEM. */
+static int roll_back(struct db *db, const char *id, int r, const struct build_error *err,
+		     int last)
+{
+	struct teardown_stats st;
+	struct build_error terr;
+	int sig;
+
+	cli_block_signals();
+	sig = cli_stop;
+	if (isatty(2) && last >= 0 && last < 100)
+		fputc('\n', stderr);
+	if (sig)
+		cli_err("interrupted (%s): removing what was created", strsignal(sig));
+	else
+		cli_err("%s: %s", err->what[0] ? err->what : "cannot bring the experiment up",
+			err->msg[0] ? err->msg : strerror(-r));
+	if (build_teardown(db, id, &st, &terr))
+		cli_err("and could not remove everything: %s: %s (vtb clean finishes it)", terr.what,
+			terr.msg);
+	else if (sig)
+		cli_err("removed: %zu namespace%s, %zu link%s, %zu process%s", st.netns,
+			st.netns == 1 ? "" : "s", st.links, st.links == 1 ? "" : "s", st.processes,
+			st.processes == 1 ? "" : "es");
+	return sig ? 128 + sig : CLI_SYSTEM;
+}
+
 /* Record experiment name (model file, its XIR) in the database, then
- * build it, start its supervisor, links and VMs. On failure everything is
- * removed again and the error said. Returns CLI_OK with *e, or an exit
- * status. */
+ * build it, start its supervisor, links and VMs, and hand it to the
+ * supervisor. On failure, or on SIGINT, SIGTERM or SIGHUP (caught by
+ * cmd_up: the build stops between tasks), everything is removed again and
+ * the reason said. Returns CLI_OK with *e, or an exit status. */
 static int bring_up(struct db *db, const char *name, const char *file, const struct xir *x,
 		    struct realization *rz, struct db_exp *e)
 {
-	struct build_error err;
-	struct teardown_stats st;
+	struct build_error err = { .what = "" };
 	char *doc = NULL;
 	int r, status, last = -1;
 
+	build_set_stop(&cli_stop);
 	doc = xjson_dumps(x);
-	r = doc ? create_exp(db, name, file, e) : -ENOMEM;
+	r = doc ? up_step(0) : -ENOMEM;
+	if (!r)
+		r = create_exp(db, name, file, e);
 	if (r == -EADDRINUSE) {
 		status = CLI_SYSTEM; /* said */
 		goto out;
@@ -450,42 +491,35 @@ static int bring_up(struct db *db, const char *name, const char *file, const str
 		status = CLI_USER;
 		goto out;
 	}
-	if (!r)
-		r = realize_name(rz, e->id);
+	if (r) { /* nothing was created */
+		if (cli_stop)
+			cli_err("interrupted (%s): nothing was created", strsignal(cli_stop));
+		else
+			cli_err("cannot record the experiment in the state database: %s", strerror(-r));
+		status = cli_stop ? 128 + cli_stop : CLI_SYSTEM;
+		goto out;
+	}
+	r = realize_name(rz, e->id);
 	if (!r)
 		r = db_exp_set_doc(db, e->id, "xir", doc);
 	if (!r)
 		r = record_allocations(db, e, x, rz);
-	if (r) {
-		cli_err("cannot record the experiment in the state database: %s", strerror(-r));
-		build_teardown(db, e->id, &st, &err);
-		status = CLI_SYSTEM;
-		goto out;
-	}
-	r = build_up(db, e->id, rz, isatty(2) ? progress : progress_lines, &last, &err);
+	if (r)
+		util_fmt(err.what, sizeof(err.what), "cannot record the experiment in the state database");
+	r = up_step(r);
 	if (!r)
-		r = start_supervisor(db, e, &err);
+		r = up_step(build_up(db, e->id, rz, isatty(2) ? progress : progress_lines, &last, &err));
 	if (!r)
-		r = start_links(e, rz, &err);
+		r = up_step(start_supervisor(db, e, &err));
 	if (!r)
-		r = start_vms(e, rz, &err);
+		r = up_step(start_links(e, rz, &err));
 	if (!r)
-		r = db_exp_set_state(db, e->id, DB_UP);
-	if (r) {
-		struct build_error terr;
-
-		if (isatty(2) && last >= 0 && last < 100)
-			fputc('\n', stderr);
-		cli_err("%s: %s", err.what[0] ? err.what : "cannot bring the experiment up",
-			err.msg[0] ? err.msg : strerror(-r));
-		/* leave nothing half-built behind */
-		if (build_teardown(db, e->id, &st, &terr))
-			cli_err("and could not remove everything: %s: %s (vtb clean retries)",
-				terr.what, terr.msg);
-		status = CLI_SYSTEM;
-		goto out;
-	}
-	status = CLI_OK;
+		r = up_step(start_vms(e, rz, &err));
+	/* up, and the supervisor's from now on: one write, so that vtb clean
+	 * sees either this process or the supervisor as the owner */
+	if (!r)
+		r = db_exp_set_state_owner(db, e->id, DB_UP, e->owner_pid, e->owner_start);
+	status = r ? roll_back(db, e->id, r, &err, last) : CLI_OK;
 out:
 	free(doc);
 	return status;
@@ -524,6 +558,9 @@ int cmd_up(int argc, char **argv)
 	status = cli_need_root("up");
 	if (status)
 		return status;
+	/* from here a signal is noticed (at the latest when bring_up starts)
+	 * and rolled back, not a silent end */
+	cli_catch_signals();
 	status = load_model(file, &x, &src, &srclen);
 	if (status)
 		goto out;
@@ -547,7 +584,7 @@ int cmd_up(int argc, char **argv)
 	status = do_realize(db, file, src, srclen, x, &rz);
 	if (status)
 		goto out;
-	if (ensure_image(rz)) {
+	if (ensure_image(rz) && !cli_stop) {
 		status = CLI_SYSTEM;
 		goto out;
 	}

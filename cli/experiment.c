@@ -1,6 +1,9 @@
 /* experiment: what the experiment commands share. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +80,86 @@ int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_ex
 	return status;
 }
 
+volatile sig_atomic_t cli_stop;
+
+/* Only records the signal: everything else happens outside the handler. */
+static void cli_on_signal(int sig)
+{
+	cli_stop = sig;
+}
+
+/* The signals that end a command at a terminal or from a service manager. */
+static void cli_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void cli_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = cli_on_signal };
+
+	cli_stop_signals(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void cli_block_signals(void)
+{
+	sigset_t set;
+
+	cli_stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int cli_pending_signal(void)
+{
+	sigset_t set;
+
+	if (sigpending(&set))
+		return 0;
+	return sigismember(&set, SIGINT) ? SIGINT : sigismember(&set, SIGTERM) ? SIGTERM
+		: sigismember(&set, SIGHUP) ? SIGHUP : 0;
+}
+
+int cli_exp_supervisor(struct db *db, const char *id, pid_t *pid, uint64_t *start)
+{
+	struct db_obj *v = NULL;
+	size_t n = 0, i;
+	int r = db_journal_list(db, id, &v, &n);
+
+	for (i = 0; !r && i < n; i++)
+		if (v[i].kind == DB_PROCESS && !strcmp(v[i].name, CLI_SUP_JOURNAL_NAME))
+			break;
+	if (!r && i == n)
+		r = -ENOENT;
+	if (!r) {
+		*pid = v[i].pid;
+		*start = v[i].start;
+	}
+	free(v);
+	return r;
+}
+
+bool cli_exp_busy(struct db *db, const struct db_exp *e)
+{
+	pid_t sup;
+	uint64_t start;
+
+	if (e->owner_pid <= 0 || proc_start_time(e->owner_pid) != e->owner_start)
+		return false;
+	if (e->state == DB_UP || e->state == DB_FAILED)
+		return true;
+	/* creating or removing with the supervisor as owner (a database an
+	 * older vtb wrote, which handed it over before the experiment was up):
+	 * the vtb that acted on it is gone */
+	return cli_exp_supervisor(db, e->id, &sup, &start) || sup != e->owner_pid ||
+	       start != e->owner_start;
+}
+
 /* How long a supervisor asked to stop gets to stop its QEMUs and the link
  * emulator and exit on its own; the journal's process entry kills it after.
  * Stopping VMs under TCG takes most of this (QMP quit, then the process). */
@@ -86,12 +169,17 @@ int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardo
 			  struct build_error *err)
 {
 	json_t *reply = NULL;
+	uint64_t start;
+	pid_t sup;
 
-	db_exp_set_state(db, exp->id, DB_REMOVING);
+	/* this process owns the removal from now: should it die, vtb clean
+	 * sees its owner gone and finishes it */
+	db_exp_set_state_owner(db, exp->id, DB_REMOVING, getpid(), proc_start_time(getpid()));
 	/* ask the supervisor to stop; the journal's process entry kills it if
 	 * it does not answer */
-	if (!sup_request(exp->id, "stop", CLI_SUP_STOP_MS, &reply))
-		proc_wait_gone(exp->owner_pid, exp->owner_start, CLI_SUP_STOP_MS);
+	if (!sup_request(exp->id, "stop", CLI_SUP_STOP_MS, &reply) &&
+	    !cli_exp_supervisor(db, exp->id, &sup, &start))
+		proc_wait_gone(sup, start, CLI_SUP_STOP_MS);
 	json_decref(reply);
 	return build_teardown(db, exp->id, st, err);
 }

@@ -218,6 +218,14 @@ static int make_plan(struct build_ctx *c)
 	return r;
 }
 
+/* build_set_stop's flag: the process's one, as signals are. */
+static const volatile sig_atomic_t *build_stop;
+
+void build_set_stop(const volatile sig_atomic_t *stop)
+{
+	build_stop = stop;
+}
+
 static void on_progress(void *ctx, size_t done, size_t total)
 {
 	struct build_ctx *c = ctx;
@@ -259,6 +267,7 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
 		goto out;
 	}
+	dag_set_stop(c.g, build_stop);
 	r = dag_run(c.g, BUILD_WORKERS, on_progress, NULL);
 	if (forget_foreign(db, &c) && !r)
 		r = -EIO;

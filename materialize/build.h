@@ -8,6 +8,7 @@
 #ifndef VTB_BUILD_H
 #define VTB_BUILD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,11 @@ struct build_error {
 
 /* Progress: objects done of total. */
 typedef void (*build_progress_fn)(void *arg, size_t done, size_t total);
+
+/* Have build_up stop creating once *stop is non-zero (the flag of a
+ * signal handler, checked between tasks): it then returns -EINTR and the
+ * caller rolls back as after a failure. stop is not owned; NULL: never. */
+void build_set_stop(const volatile sig_atomic_t *stop);
 
 /* Create everything for experiment id, journaling it all first. On failure
  * *err says what failed and why; the caller removes what was created with

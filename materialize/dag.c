@@ -28,6 +28,8 @@ struct dag {
 	size_t done, running;
 	int result;
 	uint32_t failed;
+	bool stopped;         /* result is -EINTR from *stop, no task's */
+	const volatile sig_atomic_t *stop;
 	dag_progress_fn progress;
 };
 
@@ -51,6 +53,11 @@ void dag_free(struct dag *g)
 	free(g->t);
 	free(g->ready);
 	free(g);
+}
+
+void dag_set_stop(struct dag *g, const volatile sig_atomic_t *stop)
+{
+	g->stop = stop;
 }
 
 size_t dag_count(const struct dag *g)
@@ -86,6 +93,10 @@ int dag_edge(struct dag *g, uint32_t before, uint32_t after)
 static bool take(struct dag *g, uint32_t *id)
 {
 	for (;;) {
+		if (g->result == 0 && g->stop && *g->stop) {
+			g->result = -EINTR;
+			g->stopped = true;
+		}
 		if (g->result == 0 && g->nready) {
 			*id = g->ready[--g->nready];
 			g->running++;
@@ -145,6 +156,7 @@ static void *worker_main(void *p)
 
 int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t *failed)
 {
+	sigset_t all, old;
 	struct worker *w;
 	unsigned i, started = 0;
 	size_t k;
@@ -162,6 +174,7 @@ int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t
 	}
 	g->nready = g->done = g->running = 0;
 	g->result = 0;
+	g->stopped = false;
 	g->progress = progress;
 	for (k = 0; k < g->n; k++)
 		if (!g->t[k].waiting)
@@ -172,6 +185,11 @@ int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t
 	}
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->cond, NULL);
+	/* the workers inherit a mask blocking every signal, so a handler runs
+	 * in the caller's thread and never makes a task's system call fail
+	 * with EINTR */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < nworkers; i++) {
 		w[i].g = g;
 		w[i].index = i;
@@ -179,6 +197,7 @@ int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t
 			break;
 		started++;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!started) {
 		/* no thread could start: run everything here */
 		struct worker self = { .g = g, .index = 0 };
@@ -190,7 +209,7 @@ int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t
 	pthread_mutex_destroy(&g->lock);
 	pthread_cond_destroy(&g->cond);
 	r = g->result;
-	if (r && failed)
+	if (r && failed && !g->stopped)
 		*failed = g->failed;
 	if (!r && g->done != g->n)
 		r = -ELOOP;

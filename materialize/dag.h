@@ -5,6 +5,7 @@
 #ifndef VTB_DAG_H
 #define VTB_DAG_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,15 @@ int dag_add(struct dag *g, dag_fn fn, void *arg, uint32_t *id);
 /* Task `after` runs only when `before` has finished successfully. */
 int dag_edge(struct dag *g, uint32_t before, uint32_t after);
 
-/* Run every task with nworkers threads. Returns 0, or the first failure's
- * result with *failed (if not NULL) set to that task's id. */
+/* Stop starting tasks once *stop is non-zero (a signal handler's flag,
+ * read between tasks; tasks already running finish): dag_run then returns
+ * -EINTR. stop is not owned; NULL (the default) never stops. */
+void dag_set_stop(struct dag *g, const volatile sig_atomic_t *stop);
+
+/* Run every task with nworkers threads, which take no signals (they are
+ * blocked in them: the caller's thread handles them). Returns 0, the first
+ * failure's result with *failed (if not NULL) set to that task's id, or
+ * -EINTR when stopped by dag_set_stop's flag (*failed not set). */
 int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t *failed);
 size_t dag_count(const struct dag *g);
 

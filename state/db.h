@@ -24,7 +24,7 @@ struct db_exp {
 	char id[DB_ID_LEN + 1];
 	char name[128];
 	enum db_exp_state state;
-	pid_t owner_pid;          /* the vtb up process, then the supervisor */
+	pid_t owner_pid;          /* the vtb up (down, clean) acting on it; the supervisor once up */
 	uint64_t owner_start;     /* its start time (/proc/PID/stat field 22), against pid reuse */
 	char model[512];          /* the model file as given */
 	double created;           /* unix time */
@@ -64,6 +64,12 @@ int db_exp_get(struct db *db, const char *id, struct db_exp *out);    /* by id; 
 int db_exp_list(struct db *db, struct db_exp **v, size_t *n);
 int db_exp_set_state(struct db *db, const char *id, enum db_exp_state state);
 int db_exp_set_owner(struct db *db, const char *id, pid_t pid, uint64_t start);
+/* Both in one write: the owner is the vtb process acting on the
+ * experiment (vtb up while it is creating, vtb down or clean while it is
+ * removing) or, once up, its supervisor; vtb clean takes over an
+ * experiment whose owner is gone. */
+int db_exp_set_state_owner(struct db *db, const char *id, enum db_exp_state state, pid_t pid,
+			   uint64_t start);
 /* Store / load an opaque document with the experiment (the XIR JSON and the
  * realization, so status and teardown need not recompile the model). */
 int db_exp_set_doc(struct db *db, const char *id, const char *key, const char *doc);

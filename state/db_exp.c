@@ -221,6 +221,21 @@ int db_exp_set_owner(struct db *db, const char *id, pid_t pid, uint64_t start)
 	return r < 0 ? r : r ? 0 : -ENOENT;
 }
 
+/* The state and the owner in one write, so that no crash leaves one
+ * without the other (a built experiment handed to its supervisor, a
+ * removal taken over by the vtb that does it). Returns as
+ * db_exp_set_owner. */
+int db_exp_set_state_owner(struct db *db, const char *id, enum db_exp_state state, pid_t pid,
+			   uint64_t start)
+{
+	int r = db_stmt_write(db,
+			      "UPDATE experiments SET state = ?2, owner_pid = ?3, owner_start = ?4 "
+			      "WHERE id = ?1",
+			      DB_ARGS(DB_TEXT(id), DB_I64(state), DB_I64(pid), DB_U64(start)));
+
+	return r < 0 ? r : r ? 0 : -ENOENT;
+}
+
 /* Store doc under (id, key), replacing an older one. The text is copied.
  * Returns 0, -ENOENT when there is no experiment id, or a negative errno. */
 int db_exp_set_doc(struct db *db, const char *id, const char *key, const char *doc)
