@@ -308,7 +308,7 @@ int cmd_status(int argc, char **argv)
 	struct db *db = NULL;
 	struct db_exp e;
 	json_t *reply = NULL, *st = NULL;
-	int i, status;
+	int i, status, r;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -331,11 +331,18 @@ int cmd_status(int argc, char **argv)
 	status = cli_find_exp(db, name, &e);
 	if (status)
 		goto out;
-	/* the supervisor's view; the database's when it is gone */
-	if (!sup_request(e.id, "status", STATUS_SUP_MS, &reply) && json_is_true(json_object_get(reply, "ok")))
+	/* the supervisor's view; the database's when it is gone, said when
+	 * it is there but did not answer (the links' counters are missing) */
+	r = sup_request(e.id, "status", STATUS_SUP_MS, &reply);
+	if (!r && json_is_true(json_object_get(reply, "ok"))) {
 		st = json_incref(json_object_get(reply, "status"));
-	else
+	} else {
+		if (r != -ECONNREFUSED && r != -ENOENT)
+			cli_err("the supervisor of '%s' did not answer (%s): showing the database's "
+				"view, without the links' counters", name,
+				r ? strerror(-r) : "an error reply");
 		st = status_json(db, &e);
+	}
 	if (!st) {
 		cli_err("cannot build the status of '%s'", name);
 		status = CLI_SYSTEM;

@@ -729,6 +729,7 @@ int sup_main(const char *id, int ready_fd, int release_fd)
 		sup_log(SUP_LOG_ERROR, "exiting: vtb up ended before it journaled the supervisor");
 		goto out;
 	}
+	sup_log(SUP_LOG_INFO, "journaled: serving");
 	/* from here on a stop signal is an event of the serve loop, so that
 	 * the VMs and the link emulator are stopped and the cause logged */
 	if (catch_signals(&sfd)) {

@@ -144,7 +144,17 @@ nothing_left "two SIGINTs"
 # experiment stays creating, its supervisor running; vtb clean takes it over
 "$VTB" up "$m/emu.vtb" --name half >/dev/null 2>&1 &
 pid=$!
-if wait_file "$VTB_STATE_DIR/*.sock" 60; then
+# the supervisor exits by design when vtb up dies before journaling it:
+# kill once it has been journaled (its log says it serves)
+served() {
+	_i=0
+	while [ $_i -lt 600 ]; do
+		grep -qs "journaled: serving" "$VTB_STATE_DIR"/*.sup.log && return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+if wait_file "$VTB_STATE_DIR/*.sock" 60 && served; then
 	kill -9 $pid
 	wait $pid 2>/dev/null
 	st=$("$VTB" status | awk '$1 == "half" {print $3}')
