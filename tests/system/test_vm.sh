@@ -6,6 +6,9 @@
 # run builds the guest image (apt-get download of a Debian kernel).
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/lib.sh
+# a command on the VM answers in seconds; a console that never answers
+# fails the test in VM_EXEC_S instead of holding it for vtb exec's hour
+VM_EXEC_S=${VM_EXEC_S:-120}
 # For a QEMU or a supervisor to be gone after SIGKILL: the kernel ends
 # one in milliseconds, but freeing a TCG guest's memory on a loaded
 # two-core machine can take a second or two.
@@ -31,9 +34,9 @@ on_exit "$VTB down vmt >/dev/null 2>&1"
 expect "status: the VM is ready, with its accelerator" \
 	sh -c "'$VTB' status vmt | grep -Eq '^  vm +vm +ready +qemu/(tcg|kvm)'"
 expect "container -> VM over the direct link (e1000)" "$VTB" exec vmt c1 -- ping -c 2 -W 5 10.0.0.1
-expect "VM -> container over the direct link" "$VTB" exec vmt vm -- ping -c 2 -W 5 10.0.0.2
+expect "VM -> container over the direct link" timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- ping -c 2 -W 5 10.0.0.2
 expect "container -> VM over the emulated link" "$VTB" exec vmt c2 -- ping -c 2 -W 5 10.0.1.1
-expect "VM -> container over the emulated link" "$VTB" exec vmt vm -- ping -c 2 -W 5 10.0.1.2
+expect "VM -> container over the emulated link" timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- ping -c 2 -W 5 10.0.1.2
 rtt=$("$VTB" exec vmt c2 -- ping -c 5 -i 0.2 -q 10.0.1.1 | awk -F/ '/^rtt/ { print $5 }')
 if awk -v r="${rtt:-0}" 'BEGIN { exit !(r >= 10 && r < 15) }'; then
 	ok "emulated link to the VM: round trip $rtt ms (latency 5 ms each way)"
@@ -42,23 +45,23 @@ else
 fi
 expect "routing through the VM: c1 -> c2" "$VTB" exec vmt c1 -- ping -c 1 -W 5 10.0.1.2
 expect "container -> VM on a LAN (the tap in the bridge)" "$VTB" exec vmt c3 -- ping -c 2 -W 5 10.0.2.1
-expect "VM -> container on the LAN" "$VTB" exec vmt vm -- ping -c 2 -W 5 10.0.2.3
+expect "VM -> container on the LAN" timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- ping -c 2 -W 5 10.0.2.3
 
-out=$("$VTB" exec vmt vm -- sh -c 'echo out-line; echo err-line >&2; exit 3' 2>&1); rc=$?
+out=$(timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- sh -c 'echo out-line; echo err-line >&2; exit 3' 2>&1); rc=$?
 if [ "$rc" = 3 ] && printf '%s' "$out" | grep -q out-line && printf '%s' "$out" | grep -q err-line; then
 	ok "vtb exec on the VM: output and the command's exit status (3)"
 else
 	not_ok "vtb exec on the VM" "exit $rc, output: $out"
 fi
-drv=$("$VTB" exec vmt vm -- readlink /sys/class/net/eth0/device/driver)
+drv=$(timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- readlink /sys/class/net/eth0/device/driver)
 expect "eth0's driver in the guest is e1000, as asked" sh -c "echo '$drv' | grep -q '/e1000$'"
-drv=$("$VTB" exec vmt vm -- readlink /sys/class/net/eth1/device/driver)
+drv=$(timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- readlink /sys/class/net/eth1/device/driver)
 expect "eth1's driver is virtio_net (the default)" sh -c "echo '$drv' | grep -q '/virtio_net$'"
 expect "the guest's hostname is the node's name" sh -c "test \"\$('$VTB' exec vmt vm -- hostname)\" = vm"
-att=$(printf 'echo attach-$((6 * 7))\n' | "$VTB" exec vmt vm 2>&1)
+att=$(printf 'echo attach-$((6 * 7))\n' | timeout "$VM_EXEC_S" "$VTB" exec vmt vm 2>&1)
 expect "vtb exec NAME VM without a command attaches to the console" \
 	sh -c "printf '%s' '$att' | grep -q attach-42"
-big=$("$VTB" exec vmt vm -- seq 1 20000 | md5sum)
+big=$(timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- seq 1 20000 | md5sum)
 want=$(seq 1 20000 | md5sum)
 expect "long output comes through intact" test "$big" = "$want"
 expect "vtb run: a task on the VM and a container" sh -c "'$VTB' run vmt | grep -q '1 ok'"
@@ -69,7 +72,7 @@ if [ -n "$qpid" ]; then
 	kill -9 "$qpid"
 	expect "the killed QEMU is gone" wait_gone "$qpid" "$GONE_S"
 	expect "status: the killed VM is failed" sh -c "'$VTB' status vmt | grep -Eq '^  vm +vm +failed'"
-	expect_fail "exec on the killed VM fails, saying so" 2 "failed" "$VTB" exec vmt vm -- true
+	expect_fail "exec on the killed VM fails, saying so" 2 "failed" timeout "$VM_EXEC_S" "$VTB" exec vmt vm -- true
 else
 	not_ok "find the VM's QEMU process" "no qemu process for the experiment"
 fi
