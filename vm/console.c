@@ -394,10 +394,14 @@ static int check_cmd(const char *cmd)
 	return n > CON_CMD_MAX ? -E2BIG : 0;
 }
 
-/* The line for cmd with nonce: see console.h. */
+/* The line for cmd with nonce: see console.h. It starts with ": ;": a stray
+ * byte left on the shell's line (seen under TCG after the Ctrl-C retries of
+ * a resync) then spoils that no-op ("/bin/sh: X:: not found") instead of
+ * the start marker's printf, which would leave con_exec waiting for a
+ * marker that never comes. */
 static void build_line(struct util_buf *b, const char *cmd, const char *nonce)
 {
-	util_buf_printf(b, "printf '__vtb_s%%s__\\n' %s; (eval '", nonce);
+	util_buf_printf(b, ": ; printf '__vtb_s%%s__\\n' %s; (eval '", nonce);
 	for (const char *p = cmd; *p; p++) {
 		if (*p == '\'')
 			util_buf_puts(b, "'\\''");

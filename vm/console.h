@@ -5,9 +5,10 @@
  * The shell gets a unique prompt (PS1 = "__vtb_<random>__# "), echo off and
  * PS2 empty. A command is sent as one line
  *
- *     printf '__vtb_s%s__\n' N; (eval 'CMD') </dev/null; printf '\n__vtb_e%s_%d__\n' N "$?"
+ *     : ; printf '__vtb_s%s__\n' N; (eval 'CMD') </dev/null; printf '\n__vtb_e%s_%d__\n' N "$?"
  *
- * with a fresh nonce N per command: its output is what comes between the
+ * (the leading no-op takes any stray byte left on the shell's line), with a
+ * fresh nonce N per command: its output is what comes between the
  * start marker and the end marker (which carries the exit status); then the
  * prompt must come back. The literal markers and the prompt never appear in
  * the line as sent, so an echo of it (before `stty -echo` took effect)
