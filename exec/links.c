@@ -38,15 +38,6 @@ void links_stop(struct sup_links *l)
 	free(l);
 }
 
-static uint64_t seed_of(const char *id)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *id; id++)
-		h = (h ^ (uint8_t)*id) * 1099511628211ULL;
-	return h;
-}
-
 /* The core of the data-plane thread: VTB_EMU_CPU, or the last online
  * core when there are two or more (-1 in VTB_EMU_CPU: not pinned). */
 static int emu_cpu(void)
@@ -122,7 +113,9 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	l->ndirs = np;
 	if (nsegs) {
 		spin = getenv("VTB_EMU_SPIN_NS");
-		r = emu_open(segs, nsegs, seed_of(id), spin ? strtoll(spin, NULL, 10) : 0, &l->emu,
+		/* the seed: the id's FNV-1a, so a run of an experiment repeats */
+		r = emu_open(segs, nsegs, util_hash64(id, strlen(id)),
+			     spin ? strtoll(spin, NULL, 10) : 0, &l->emu,
 			     err, errlen);
 		if (!r)
 			r = emu_start(l->emu, emu_cpu(), emu_rt_prio());
