@@ -4,12 +4,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "netns.h"
+#include "build.h"
 #include "proc.h"
 #include "supervisor.h"
 #include "util.h"
@@ -91,12 +90,11 @@ static int row_supervisor(const char *id, struct db_obj **v, size_t *n, size_t *
 	return r;
 }
 
-/* Every entry of dir whose name starts with pre (and then sep, when not
- * 0), as a row of kind, named dir/entry when full. */
-static int rows_dir(const char *dir, const char *pre, char sep, bool full, enum db_obj_kind kind,
-		    struct db_obj **v, size_t *n, size_t *cap)
+/* The files "<statedir>/<id>.*". */
+static int rows_files(const char *id, struct db_obj **v, size_t *n, size_t *cap)
 {
-	size_t len = strlen(pre);
+	const char *dir = db_state_dir();
+	size_t len = strlen(id);
 	char path[PATH_MAX];
 	struct dirent *e;
 	DIR *d = opendir(dir);
@@ -105,30 +103,14 @@ static int rows_dir(const char *dir, const char *pre, char sep, bool full, enum 
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while (!r && (e = readdir(d))) {
-		if (strncmp(e->d_name, pre, len) || (sep && e->d_name[len] != sep))
+		if (strncmp(e->d_name, id, len) || e->d_name[len] != '.')
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
 			r = -ENAMETOOLONG;
 		else
-			r = row(v, n, cap, kind, full ? path : e->d_name);
+			r = row(v, n, cap, DB_FILE, path);
 	}
 	closedir(d);
-	return r;
-}
-
-/* Root links whose names start with pre. */
-static int rows_links(const char *pre, struct db_obj **v, size_t *n, size_t *cap)
-{
-	struct if_nameindex *ifs = if_nameindex(), *i;
-	int r = 0;
-
-	if (!ifs)
-		return -errno;
-	for (i = ifs; i->if_index && !r; i++)
-		if (!strncmp(i->if_name, pre, strlen(pre)))
-			r = row(v, n, cap, i->if_name[strlen(pre)] == 'b' ? DB_BRIDGE : DB_LINK,
-				i->if_name);
-	if_freenameindex(ifs);
 	return r;
 }
 
@@ -136,17 +118,14 @@ int orphans_adopt(struct db *db, const char *id, struct db_exp *exp)
 {
 	struct db_obj *v = NULL;
 	size_t n = 0, cap = 0;
-	char name[32], pre[16];
+	char name[32];
 	int r;
 
 	snprintf(name, sizeof(name), "lost-%s", id);
-	snprintf(pre, sizeof(pre), "vtb%s", id);
 	/* in creation order, as teardown expects: it goes newest first */
-	r = rows_dir(NETNS_RUN_DIR, pre, '-', false, DB_NETNS, &v, &n, &cap);
+	r = build_id_objects(id, &v, &n, &cap);
 	if (!r)
-		r = rows_links(pre, &v, &n, &cap);
-	if (!r)
-		r = rows_dir(db_state_dir(), id, '.', true, DB_FILE, &v, &n, &cap);
+		r = rows_files(id, &v, &n, &cap);
 	if (!r)
 		r = row_supervisor(id, &v, &n, &cap);
 	if (!r)

@@ -75,36 +75,56 @@ static int forget_foreign(struct db *db, struct build_ctx *c)
 	return r;
 }
 
-/* The first vtb name that experiment id would use and the kernel already
- * has: a namespace "vtb<id>-*" or a root-namespace link "vtb<id>*". */
-int build_id_in_use(const char *id, char *what, size_t len)
+/* One row of kind named name onto (*v, *n, *cap). */
+static int id_row(struct db_obj **v, size_t *n, size_t *cap, enum db_obj_kind kind,
+		  const char *name)
+{
+	struct db_obj o = { .kind = kind };
+
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	return UTIL_PUSH(*v, *n, *cap, o);
+}
+
+int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap)
 {
 	struct if_nameindex *ifs, *i;
 	struct dirent *e;
 	char pre[16];
-	size_t n = (size_t)snprintf(pre, sizeof(pre), "vtb%s", id);
-	int r = 0;
+	size_t len = (size_t)snprintf(pre, sizeof(pre), "vtb%s", id);
 	DIR *d = opendir(NETNS_RUN_DIR);
+	int r = 0;
 
 	if (!d && errno != ENOENT)
 		return -errno;
 	while (d && !r && (e = readdir(d)))
-		if (!strncmp(e->d_name, pre, n) && e->d_name[n] == '-') {
-			util_fmt(what, len, "the namespace %s", e->d_name);
-			r = 1;
-		}
+		if (!strncmp(e->d_name, pre, len) && e->d_name[len] == '-')
+			r = id_row(v, n, cap, DB_NETNS, e->d_name);
 	if (d)
 		closedir(d);
 	ifs = r ? NULL : if_nameindex();
 	if (!r && !ifs)
 		return -errno;
 	for (i = ifs; i && i->if_index && !r; i++)
-		if (!strncmp(i->if_name, pre, n)) {
-			util_fmt(what, len, "the link %s", i->if_name);
-			r = 1;
-		}
+		if (!strncmp(i->if_name, pre, len))
+			r = id_row(v, n, cap, i->if_name[len] == 'b' ? DB_BRIDGE : DB_LINK,
+				   i->if_name);
 	if (ifs)
 		if_freenameindex(ifs);
+	return r;
+}
+
+int build_id_in_use(const char *id, char *what, size_t len)
+{
+	struct db_obj *v = NULL;
+	size_t n = 0, cap = 0;
+	int r = build_id_objects(id, &v, &n, &cap);
+
+	if (!r && n) {
+		util_fmt(what, len, "the %s %s", v[0].kind == DB_NETNS ? "namespace" : "link",
+			 v[0].name);
+		r = 1;
+	}
+	free(v);
 	return r;
 }
 

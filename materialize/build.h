@@ -29,6 +29,12 @@ void build_netns_name(const char *id, const char *node, char *buf, size_t len);
  * vtb up draws another id then, so it never meets what it did not create. */
 int build_id_in_use(const char *id, char *what, size_t len);
 
+/* Every kernel object that carries experiment id in its name, as journal
+ * rows appended to (*v, *n, *cap) (the caller frees *v): namespaces
+ * "vtb<id>-*", root bridges "vtb<id>b*" and other root links "vtb<id>*".
+ * Returns 0 or a negative errno. */
+int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap);
+
 /* With persist, create the tap name (IFF_TAP | IFF_NO_PI) and make it
  * persistent: -EBUSY when it exists already (it is not ours). Without,
  * open the existing tap (QEMU's fd). Returns the fd or a negative errno. */
