@@ -49,7 +49,7 @@ void build_not_ours(struct build_ctx *c, enum db_obj_kind kind, const char *name
 	snprintf(o.name, sizeof(o.name), "%s", name);
 	pthread_mutex_lock(&c->lock);
 	if (UTIL_PUSH(c->foreign, c->nforeign, c->capforeign, o))
-		c->failed = true; /* cannot remember it: the rollback must not run */
+		c->foreign_lost = true; /* its row stays: forget_foreign says so */
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -62,7 +62,7 @@ static int forget_foreign(struct db *db, struct build_ctx *c)
 	int r;
 
 	if (!c->nforeign)
-		return 0;
+		return c->foreign_lost ? -ENOMEM : 0;
 	r = db_journal_list(db, c->id, &rows, &n);
 	for (i = 0; !r && i < n; i++)
 		for (k = 0; k < c->nforeign; k++)
@@ -72,7 +72,7 @@ static int forget_foreign(struct db *db, struct build_ctx *c)
 				break;
 			}
 	free(rows);
-	return r;
+	return r ? r : c->foreign_lost ? -ENOMEM : 0;
 }
 
 /* One row of kind named name onto (*v, *n, *cap). */

@@ -71,6 +71,7 @@ struct build_ctx {
 	 * this experiment's, so their journal rows go before any rollback */
 	struct db_obj *foreign;
 	size_t nforeign, capforeign;
+	bool foreign_lost; /* one could not be remembered (out of memory) */
 };
 
 /* The kind of node i. */
