@@ -505,8 +505,10 @@ void realize_free(struct realization *r)
 		return;
 	p = (struct rz_priv *)((char *)r - offsetof(struct rz_priv, r));
 	if (r->nodes)
-		for (i = 0; i < r->x->nnodes; i++)
+		for (i = 0; i < r->x->nnodes; i++) {
 			free(r->nodes[i].routes);
+			free(r->nodes[i].priv);
+		}
 	free(r->nodes);
 	if (r->links)
 		for (i = 0; i < r->x->nlinks; i++)

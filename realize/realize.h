@@ -70,8 +70,18 @@ struct rz_route {
 	struct addr_prefix via;  /* gateway host address */
 };
 
+/* A directory of a container node's own (the model's `private`): an empty
+ * tmpfs at path, or one seeded with a copy of the host directory seed. */
+struct rz_private {
+	const char *path;        /* absolute, normalized; points into the XIR */
+	const char *seed;        /* host directory to copy, or NULL: empty */
+};
+
 struct rz_node {
 	enum rz_node_kind kind;
+	bool privileged;         /* `privileged == true`: the host's full root */
+	struct rz_private *priv; /* the node's private directories */
+	size_t npriv;
 	uint64_t cores, memory;  /* allocated (0: no request) */
 	struct rz_iface *ifs;
 	size_t nifs;
