@@ -22,6 +22,7 @@ static enum ckind kind_of(enum xir_ptype t)
 		return CK_ENUM;
 	case XP_BOOL:
 	case XP_STRING:
+	case XP_DIR:
 	case XP_ADDR:
 	case XP_NET:
 	case XP_MAC:
@@ -88,6 +89,7 @@ static bool same_value(const struct xir_constraint *a, const struct xir_constrai
 	switch (a->prop->type) {
 	case XP_ENUM:
 	case XP_STRING:
+	case XP_DIR:
 		return !strcmp(a->value.s, b->value.s);
 	case XP_BOOL:
 		return a->value.b == b->value.b;
@@ -410,8 +412,8 @@ static void contra_cset(const struct xir *x, const struct owner *o, const struct
 		for (j = 0; j < i; j++)
 			if (ok[j] && cs->v[j].prop == prop)
 				break;
-		if (j < i)
-			continue; /* this property was done at its first constraint */
+		if (j < i || prop->multi)
+			continue; /* done at its first constraint; a set has no contradiction */
 		if (prop->type == XP_QUEUE) {
 			/* packets and bytes are separate limits */
 			contra_prop(o, cs, ok, member, prop, XU_NONE, 0, d);

@@ -148,6 +148,7 @@ static const struct {
 	[XP_ADDR] = { .unordered = "an address" },
 	[XP_NET] = { .unordered = "a network" },
 	[XP_MAC] = { .unordered = "a MAC address" },
+	[XP_DIR] = { .unordered = "a directory" },
 };
 
 /* The example hint of a quantity type (NULL for others). */
@@ -160,6 +161,56 @@ static const char *quantity_example(enum xir_ptype t)
 static const char *unordered_noun(enum xir_ptype t)
 {
 	return (size_t)t < UTIL_ARRAY_SIZE(ptype_words) ? ptype_words[t].unordered : NULL;
+}
+
+/* Why s (length len) is no plain absolute directory path, or NULL: '/'
+ * first, no empty, '.' or '..' component, no trailing '/', not '/' itself,
+ * and not in /proc, /sys or /dev (the node's own views of the kernel). */
+static const char *dir_path_problem(const char *s, size_t len)
+{
+	static const char *const kernel_views[] = { "/proc", "/sys", "/dev" };
+	size_t i, k;
+
+	if (!len || s[0] != '/')
+		return "is not an absolute path";
+	if (len == 1)
+		return "is the root directory";
+	if (len > XIR_DIR_MAX)
+		return "is too long";
+	for (i = 0; i < len; i = k) {
+		for (k = i + 1; k < len && s[k] != '/'; k++)
+			;
+		if (k == i + 1 || (k == i + 2 && s[i + 1] == '.') ||
+		    (k == i + 3 && s[i + 1] == '.' && s[i + 2] == '.'))
+			return "has an empty, '.' or '..' component";
+	}
+	for (i = 0; i < UTIL_ARRAY_SIZE(kernel_views); i++) {
+		k = strlen(kernel_views[i]);
+		if (len >= k && !strncmp(s, kernel_views[i], k) && (len == k || s[k] == '/'))
+			return "is one of the node's kernel views (/proc, /sys, /dev)";
+	}
+	return NULL;
+}
+
+/* private == '/path' or '/path=/host/seed': both plain absolute paths. */
+static bool dir_problem(const struct xir_prop *prop, const struct xir_value *v, struct problem *p)
+{
+	const char *eq, *why;
+	size_t plen;
+
+	if (v->type != XV_STR)
+		return type_problem(prop, v, v->type == XV_ENUM ? "put it in quotes" : NULL, p);
+	eq = strchr(v->s, '=');
+	plen = eq ? (size_t)(eq - v->s) : strlen(v->s);
+	why = dir_path_problem(v->s, plen);
+	if (why)
+		return problem_set(p, "write '/etc/frr', or '/etc/frr=/srv/frr' to seed it",
+				   "'%s': the directory '%.*s' %s", prop->name, (int)plen, v->s, why);
+	why = eq ? dir_path_problem(eq + 1, strlen(eq + 1)) : NULL;
+	if (why)
+		return problem_set(p, "write '/etc/frr=/etc/frr' to seed it from the host's /etc/frr",
+				   "'%s': the seed '%s' %s", prop->name, eq + 1, why);
+	return false;
 }
 
 /* memory, capacity, latency, cpufreq: an integer in the property's unit (a
@@ -319,6 +370,8 @@ static bool value_problem(const struct xir_constraint *c, struct problem *p)
 	case XP_NET:
 	case XP_MAC:
 		return address_problem(prop, v, p);
+	case XP_DIR:
+		return dir_problem(prop, v, p);
 	}
 	return problem_set(p, NULL, "'%s' has an unknown type", prop->name);
 }
@@ -331,6 +384,9 @@ static bool op_problem(const struct xir_constraint *c, struct problem *p)
 	const struct xir_enum *e;
 	char list[MSG_BUF], s[XIR_NAME_BUF];
 
+	if (prop->multi && c->op != XIR_EQ)
+		return problem_set(p, NULL, "'%s' is a list of values: only == applies, not %s",
+				   prop->name, xir_op_str(c->op));
 	if (c->op == XIR_EQ || c->op == XIR_NE)
 		return false;
 	if (noun)

@@ -410,6 +410,46 @@ static int to_xir_value(const struct vcons *c, struct xir_value *out)
 	}
 }
 
+/* Add constraint vc to cs: one XIR constraint, or one per element when
+ * its value is a list (a set property: private == ['/a', '/b']). Returns
+ * false after an error. */
+static bool add_constraint(struct eval *ev, const struct vcons *vc, struct xir_cset *cs)
+{
+	const struct vlist *l = vc->val.kind == V_LIST ? VLIST(vc->val) : NULL;
+	size_t k, n = l ? l->n : 1;
+
+	for (k = 0; k < n; k++) {
+		struct vcons one = *vc;
+		struct xir_value xv;
+		int r;
+
+		if (l)
+			one.val = l->v[k];
+		if (one.val.kind == V_ERR)
+			continue; /* reported where it failed */
+		if (l && one.val.kind != V_STR) {
+			eval_error(ev, vc->loc, "write private == ['/etc/frr', '/var/lib/frr']",
+				   "'%s' takes a list of strings: this one holds %s", vc->prop->name,
+				   v_kind_name(&one.val));
+			return false;
+		}
+		if (!eval_keep(ev, sizeof(struct xir_constraint) +
+					   (one.val.kind == V_STR ? VSTR(one.val)->len : 0),
+			       vc->loc))
+			return false;
+		r = to_xir_value(&one, &xv);
+		if (r == -ERANGE) {
+			eval_error(ev, vc->loc, NULL, "value out of range");
+			return false;
+		}
+		if (r || xir_cset_add(cs, one.prop, one.op, xv, one.loc)) {
+			eval_oom(ev, vc->loc);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Add the constraints among a's positional arguments from index first on
  * (a constraint, or a list of them) to cs. Returns false after an error. */
 static bool add_constraints(struct eval *ev, struct eval_args *a, size_t first, struct xir_cset *cs,
@@ -423,8 +463,6 @@ static bool add_constraints(struct eval *ev, struct eval_args *a, size_t first, 
 
 		for (k = 0; k < n; k++) {
 			const struct value *c = v->kind == V_LIST ? &VLIST(*v)->v[k] : v;
-			struct xir_value xv;
-			int r;
 
 			if (c->kind == V_ERR)
 				continue; /* reported where it failed */
@@ -434,19 +472,8 @@ static bool add_constraints(struct eval *ev, struct eval_args *a, size_t first, 
 					   "%s() expects constraints here, not %s", fn, v_kind_name(c));
 				return false;
 			}
-			if (!eval_keep(ev, sizeof(struct xir_constraint) +
-						   (VCONS(*c)->val.kind == V_STR ? VSTR(VCONS(*c)->val)->len : 0),
-				       VCONS(*c)->loc))
+			if (!add_constraint(ev, VCONS(*c), cs))
 				return false;
-			r = to_xir_value(VCONS(*c), &xv);
-			if (r == -ERANGE) {
-				eval_error(ev, VCONS(*c)->loc, NULL, "value out of range");
-				return false;
-			}
-			if (r || xir_cset_add(cs, VCONS(*c)->prop, VCONS(*c)->op, xv, VCONS(*c)->loc)) {
-				eval_oom(ev, a->loc);
-				return false;
-			}
 		}
 	}
 	return true;

@@ -90,8 +90,10 @@ static struct value make_cons(struct eval *ev, const struct xir_prop *p, enum xi
 	switch (val.kind) {
 	case V_INT: case V_FLOAT: case V_BOOL: case V_STR: case V_ENUM:
 		break;
-	case V_ERR:
-		return val;
+	case V_LIST:
+		if (p->multi)
+			break; /* private == ['/a', '/b']: one constraint per element */
+		/* fall through */
 	default: {
 		struct value err = eval_error(ev, valexpr->loc, NULL,
 					      "'%s' cannot be compared with %s", p->name,
@@ -100,6 +102,8 @@ static struct value make_cons(struct eval *ev, const struct xir_prop *p, enum xi
 		v_unref(&ev->heap, val);
 		return err;
 	}
+	case V_ERR:
+		return val;
 	}
 	c = (struct vcons *)vheap_alloc(&ev->heap, V_CONS, sizeof(*c));
 	if (!c) {

@@ -499,7 +499,7 @@ out_free:
 void realize_free(struct realization *r)
 {
 	struct rz_priv *p;
-	size_t i;
+	size_t i, k;
 
 	if (!r)
 		return;
@@ -507,6 +507,8 @@ void realize_free(struct realization *r)
 	if (r->nodes)
 		for (i = 0; i < r->x->nnodes; i++) {
 			free(r->nodes[i].routes);
+			for (k = 0; k < r->nodes[i].npriv; k++)
+				free(r->nodes[i].priv[k].owned);
 			free(r->nodes[i].priv);
 		}
 	free(r->nodes);
@@ -590,7 +592,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 		goto out_free;
 	c.r = &p->r;
 	realize_unsupported(x, d);
-	if (realize_kinds(&c))
+	if (realize_kinds(&c) || realize_views(&c))
 		goto out_free;
 	if (realize_links(&c))
 		goto out_free;

@@ -73,8 +73,9 @@ struct rz_route {
 /* A directory of a container node's own (the model's `private`): an empty
  * tmpfs at path, or one seeded with a copy of the host directory seed. */
 struct rz_private {
-	const char *path;        /* absolute, normalized; points into the XIR */
+	const char *path;        /* absolute, no '.' or '..' (checked by compile) */
 	const char *seed;        /* host directory to copy, or NULL: empty */
+	char *owned;             /* the copy path and seed point into, or NULL */
 };
 
 struct rz_node {

@@ -69,6 +69,9 @@ int rz_u64_cmp(const void *pa, const void *pb);
 int realize_addrs(struct rz_ctx *c);
 /* Rule 7: every link's class and the port map (after rules 1 and 2). */
 void realize_ports(struct realization *r);
+/* Rule 8: what each container sees of the host (privileged, private
+ * directories); errors for VMs. Returns 0 or -ENOMEM. */
+int realize_views(struct rz_ctx *c);
 /* Rule 6: every node's static routes. */
 int realize_routes(struct rz_ctx *c);
 

@@ -14,8 +14,10 @@
 #define E XS_ENDPOINT
 #define T XS_TOPO
 #define BIG INT64_MAX
-#define NO_EMU { XE_NONE, 0, false }
-#define EMU(kind, field, upper) { XE_##kind, offsetof(struct emu_params, field), upper }
+/* The last two fields of a row: the emulator's field and multi. */
+#define NO_EMU { XE_NONE, 0, false }, false
+#define EMU(kind, field, upper) { XE_##kind, offsetof(struct emu_params, field), upper }, false
+#define SET_OF_VALUES { XE_NONE, 0, false }, true
 
 /* Link properties are allowed on an endpoint too: link[x].spec(latency ==
  * ms(5)) sets the direction that leaves x (see docs/model-language.md). */
@@ -29,6 +31,9 @@ static const struct xir_prop props[] = {
 	{ "arch", N, XP_ENUM, 0, 0, true, false, "CPU architecture", NO_EMU },
 	{ "dilation", N, XP_FACTOR, 0, 0, false, false, "time dilation factor", NO_EMU },
 	{ "disk", N, XP_BYTES, 1, BIG, false, false, "disk size", NO_EMU },
+	{ "privileged", N, XP_BOOL, 0, 1, true, false, "true: a container with the host's full root",
+	  NO_EMU },
+	{ "private", N, XP_DIR, 0, 0, true, false, "directories of the node's own", SET_OF_VALUES },
 	{ "latency", L | E, XP_TIME, 0, BIG, false, true, "one-way delay",
 	  EMU(I64, latency_ns, false) },
 	{ "jitter", L | E, XP_TIME, 0, BIG, false, true, "delay variation",
@@ -280,6 +285,7 @@ const char *xir_ptype_name(enum xir_ptype t)
 		[XP_ADDR] = "an address with prefix, like '10.0.0.1/24'",
 		[XP_NET] = "a network with prefix, like '10.0.0.0/16'",
 		[XP_MAC] = "a MAC address, like '02:00:00:00:00:01'",
+		[XP_DIR] = "a directory, like '/etc/frr' or '/etc/frr=/srv/frr' (seeded)",
 	};
 
 	return t < UTIL_ARRAY_SIZE(names) ? names[t] : "?";

@@ -18,6 +18,9 @@ enum xir_scope {
 	XS_TOPO = 8,     /* topo.spec(...) */
 };
 
+/* The longest directory path a property takes (private == ...). */
+#define XIR_DIR_MAX 255
+
 enum xir_ptype {
 	XP_COUNT,    /* integer, no unit: cores, mtu, vlan */
 	XP_BYTES,    /* integer bytes: memory, disk */
@@ -33,6 +36,7 @@ enum xir_ptype {
 	XP_ADDR,     /* interface address with prefix: "10.0.0.1/24", "fd00::1/64" */
 	XP_NET,      /* network with prefix, host bits zero: "10.0.0.0/16" */
 	XP_MAC,      /* "02:00:00:00:00:01" */
+	XP_DIR,      /* a directory: "/path", or "/path=/host/seed" (seeded) */
 };
 
 /* Where a link property's value goes in the link emulator's parameters of
@@ -68,6 +72,7 @@ struct xir_prop {
 	bool emulated;       /* on a link: makes it emulated */
 	const char *summary; /* one line for docs and hints */
 	struct xir_emu_field emu; /* link properties the emulator applies */
+	bool multi;          /* a set: each == adds a value (private == [...]) */
 };
 
 /* An enumerated value. Values of one family with rank > 0 are ordered

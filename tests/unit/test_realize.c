@@ -275,6 +275,46 @@ static void test_unsupported(void **state)
 	run_free(&t);
 }
 
+/* privileged and private: sorted parents first, seeds split off, a path
+ * given twice and both properties on a VM refused. */
+static void test_views(void **state)
+{
+	struct run t;
+	const struct rz_node *a, *b;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a', privileged == true,\n"
+	       "                private == ['/var/lib/frr', '/etc/frr=/srv/tmpl', '/etc'])\n"
+	       "b = topo.device('b', privileged != true)\n"
+	       "topo.connect([a, b])\n",
+	       NULL);
+	a = &t.r->nodes[0];
+	b = &t.r->nodes[1];
+	assert_true(a->privileged);
+	assert_false(b->privileged);
+	assert_int_equal(b->npriv, 0);
+	assert_int_equal(a->npriv, 3);
+	assert_string_equal(a->priv[0].path, "/etc");
+	assert_null(a->priv[0].seed);
+	assert_string_equal(a->priv[1].path, "/etc/frr");
+	assert_string_equal(a->priv[1].seed, "/srv/tmpl");
+	assert_string_equal(a->priv[2].path, "/var/lib/frr");
+	assert_null(a->priv[2].seed);
+	run_free(&t);
+
+	run_model(&t,
+		  "a = topo.device('a', private == ['/x', '/y', '/x=/z'])\n"
+		  "v = topo.device('v', virt == true, privileged == true, private == '/w')\n"
+		  "topo.connect([a, v])\n",
+		  NULL);
+	expect_error(&t, "device 'a': private directory /x given twice", "give each directory once");
+	expect_error(&t, "device 'v': privileged applies to container devices only", NULL);
+	expect_error(&t, "device 'v': private applies to container devices only", NULL);
+	assert_int_equal(t.d.nerrors, 3);
+	run_free(&t);
+}
+
 static void test_vm_image(void **state)
 {
 	struct run t;
@@ -1153,6 +1193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vm_virt),       cmocka_unit_test(test_vm_nic),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_vm_image),      cmocka_unit_test(test_emulated),
 		cmocka_unit_test(test_capacity),      cmocka_unit_test(test_mtu_kinds),
 		cmocka_unit_test(test_alloc),         cmocka_unit_test(test_fit),
