@@ -1,4 +1,5 @@
 /* vtb: the command table and dispatch. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,18 @@ static const struct cli_cmd commands[] = {
 	{ "clean", cmd_clean, "vtb clean",
 	  "remove what the journal lists for experiments whose vtb is gone (crash, kill -9)" },
 };
+
+/* --help or -h among a command's arguments, before any "--" (after it, the
+ * words are a node command's: vtb exec E a -- ls --help). */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
 
 static void usage(FILE *f)
 {
@@ -58,7 +71,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < UTIL_ARRAY_SIZE(commands); i++) {
 		if (!strcmp(argv[1], commands[i].name)) {
-			if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+			if (wants_help(argc, argv)) {
 				printf("usage: %s\n%s\n", commands[i].usage, commands[i].summary);
 				return CLI_OK;
 			}

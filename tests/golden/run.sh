@@ -53,5 +53,20 @@ for m in tests/golden/errors/*.vtb; do
 	check "$m" "$n.err" "$tmp/err"
 done
 
+# every command and subcommand answers --help (and -h) with its usage, exit 0
+for c in compile up status exec run link "link set" image "image build" down clean; do
+	for h in --help -h; do
+		# shellcheck disable=SC2086
+		out=$("$vtb" $c $h 2>&1)
+		rc=$?
+		if [ $rc = 0 ] && printf '%s' "$out" | grep -q '^usage: vtb '; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "FAIL: vtb $c $h exited $rc: $out"
+		fi
+	done
+done
+
 echo "golden: $pass passed, $fail failed"
 [ "$fail" = 0 ]
