@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "compile.h"
+#include "realize.h"
 #include "xir_json.h"
 
 #define LIST_MAX 40 /* objects listed one per line before "... and N more" */
@@ -130,6 +131,8 @@ int cmd_compile(int argc, char **argv)
 	}
 	diag_init(&d, file, src, len);
 	r = compile_source(file, src, len, NULL, &x, &d, NULL);
+	if (!r)
+		realize_unsupported(x, true, &d); /* what vtb up will refuse, said now */
 	text = diag_format(&d);
 	if (text && *text)
 		fputs(text, stderr);

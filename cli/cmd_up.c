@@ -564,8 +564,21 @@ int cmd_up(int argc, char **argv)
 	status = load_model(file, &x, &src, &srclen);
 	if (status)
 		goto out;
-	if (!name)
-		name = x->name;
+	if (name && strcmp(name, x->name)) {
+		/* --name names the experiment: its XIR carries it, so what
+		 * derives from the name (generated MACs) differs from another
+		 * experiment of the same model */
+		char *dup = strdup(name);
+
+		if (!dup) {
+			cli_err("up: out of memory");
+			status = CLI_SYSTEM;
+			goto out;
+		}
+		free(x->name);
+		x->name = dup;
+	}
+	name = x->name;
 	if (xir_name_check(name, strlen(name), why, sizeof(why))) {
 		cli_err("'%s' is not a valid experiment name: %s; %s", esc_str(shown, sizeof(shown), name),
 			why, XIR_NAME_RULE);

@@ -523,9 +523,10 @@ void realize_free(struct realization *r)
 }
 
 /* Constraints the model language has but this host cannot meet yet: say
- * so instead of building something that silently ignores them. */
+ * so instead of building something that silently ignores them (errors for
+ * vtb up, warnings of what vtb up will refuse for vtb compile). */
 static void cset_unsupported(const struct xir_cset *cs, const char *owner, struct src_loc at,
-			     struct diag_list *d)
+			     bool warn, struct diag_list *d)
 {
 	char c[XIR_CONS_BUF];
 	size_t i;
@@ -551,19 +552,20 @@ static void cset_unsupported(const struct xir_cset *cs, const char *owner, struc
 		else if (!strcmp(n, "dilation"))
 			why = "time dilation is not supported yet";
 		if (why)
-			diag_error(d, k->loc.line ? k->loc : at, "remove it to build the experiment",
-				   "%s: %s: %s", owner, xir_fmt_cons(c, k), why);
+			diag_add(d, warn ? DIAG_WARNING : DIAG_ERROR, k->loc.line ? k->loc : at,
+				 "remove it to build the experiment", "%s: %s: %s%s", owner,
+				 xir_fmt_cons(c, k), warn ? "vtb up will refuse it: " : "", why);
 	}
 }
 
-static void realize_unsupported(const struct xir *x, struct diag_list *d)
+void realize_unsupported(const struct xir *x, bool warn, struct diag_list *d)
 {
 	char name[XIR_NAME_BUF], label[XIR_LABEL_BUF], owner[XIR_LABEL_BUF + XIR_NAME_BUF + 32];
 	size_t i, j;
 
 	for (i = 0; i < x->nnodes; i++) {
 		snprintf(owner, sizeof(owner), "device '%s'", xir_fmt_node(x, (uint32_t)i, name));
-		cset_unsupported(&x->nodes[i].cons, owner, x->nodes[i].loc, d);
+		cset_unsupported(&x->nodes[i].cons, owner, x->nodes[i].loc, warn, d);
 	}
 	for (i = 0; i < x->nlinks; i++)
 		for (j = 0; j < x->links[i].nep; j++) {
@@ -571,7 +573,7 @@ static void realize_unsupported(const struct xir *x, struct diag_list *d)
 
 			snprintf(owner, sizeof(owner), "%s, endpoint '%s'", xir_fmt_link(x, i, label),
 				 xir_fmt_node(x, e->node, name));
-			cset_unsupported(&e->cons, owner, x->links[i].loc, d);
+			cset_unsupported(&e->cons, owner, x->links[i].loc, warn, d);
 		}
 }
 
@@ -591,7 +593,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	if (!p->r.nodes || !p->r.links || build_ifaces(p))
 		goto out_free;
 	c.r = &p->r;
-	realize_unsupported(x, d);
+	realize_unsupported(x, false, d);
 	if (realize_kinds(&c) || realize_views(&c))
 		goto out_free;
 	if (realize_links(&c))

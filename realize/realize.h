@@ -119,6 +119,11 @@ struct realization {
 	uint32_t group;          /* the netdev group of the experiment's root-side links */
 };
 
+/* The constraints the model language has but vtb cannot build yet (cpufreq,
+ * vlan, image, ...) into d: errors (what realize does), or with warn the
+ * warnings "vtb up will refuse it: ..." that vtb compile prints. */
+void realize_unsupported(const struct xir *x, bool warn, struct diag_list *d);
+
 /* Realize x. Problems go to d naming the node, link and constraint, e.g.
  * "device 'a': cores == 4 does not fit: this host has 2 cores, 1 free".
  * Returns 0 and *out, -EINVAL when d holds errors, or -ENOMEM. */

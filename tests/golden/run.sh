@@ -2,7 +2,8 @@
 # Golden tests: every examples/*.vtb compiles to tests/golden/examples/*.json
 # (and that JSON, read back, prints the same again); every broken model in
 # tests/golden/errors/*.vtb fails with exit status 1 and exactly the messages
-# in its .err file. UPDATE=1 rewrites the expected files.
+# in its .err file, and every model in tests/golden/warnings/*.vtb compiles
+# (exit status 0) with exactly the warnings in its .err file. UPDATE=1 rewrites the expected files.
 # usage: tests/golden/run.sh PATH/TO/vtb
 set -u
 vtb=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -48,6 +49,19 @@ for m in tests/golden/errors/*.vtb; do
 	if [ $rc != 1 ]; then
 		fail=$((fail + 1))
 		echo "FAIL: $m exited $rc, not 1"
+		continue
+	fi
+	check "$m" "$n.err" "$tmp/err"
+done
+
+# models that compile with warnings (exit 0): exactly the messages in .err
+for m in tests/golden/warnings/*.vtb; do
+	n=${m%.vtb}
+	"$vtb" compile "$m" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc != 0 ]; then
+		fail=$((fail + 1))
+		echo "FAIL: $m exited $rc, not 0"
 		continue
 	fi
 	check "$m" "$n.err" "$tmp/err"
