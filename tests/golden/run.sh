@@ -38,7 +38,8 @@ for m in examples/*.vtb; do
 	fi
 	check "$m" "tests/golden/examples/$n.json" "$tmp/$n.json"
 	# the JSON form reads back and prints the same document
-	"$vtb" compile "$tmp/$n.json" --json >"$tmp/$n.again.json" 2>&1
+	"$vtb" compile "$tmp/$n.json" --json >"$tmp/$n.again.json" 2>"$tmp/$n.again.err" ||
+		cat "$tmp/$n.again.err" >>"$tmp/$n.again.json"
 	check "$m (JSON round trip)" "$tmp/$n.json" "$tmp/$n.again.json"
 done
 
