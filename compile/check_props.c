@@ -121,13 +121,15 @@ static bool range_problem(const struct xir_prop *prop, const struct xir_value *v
 {
 	char lo[48], hi[48], got[48];
 	enum xir_unit u = value_unit(prop, v);
+	int64_t min, max;
 
-	if (v->i >= prop->min && v->i <= prop->max)
+	xir_prop_bounds(prop, u, &min, &max);
+	if (v->i >= min && v->i <= max)
 		return false;
-	xir_fmt_quantity(lo, sizeof(lo), prop->min, u);
-	xir_fmt_quantity(hi, sizeof(hi), prop->max, u);
+	xir_fmt_quantity(lo, sizeof(lo), min, u);
+	xir_fmt_quantity(hi, sizeof(hi), max, u);
 	xir_fmt_quantity(got, sizeof(got), v->i, u);
-	if (prop->max == INT64_MAX)
+	if (max == INT64_MAX)
 		return problem_set(p, NULL, "'%s' must be at least %s, not %s", prop->name, lo, got);
 	return problem_set(p, NULL, "'%s' must be between %s and %s, not %s", prop->name, lo, hi,
 			   got);

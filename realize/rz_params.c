@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "xir_fmt.h"
 
 void rz_params_init(struct rz_params *b, const struct emu_params *from)
 {
@@ -72,6 +73,31 @@ static const char *value_hint(const struct xir_prop *prop, char *buf, size_t len
 	}
 }
 
+/* Whether an integer property's value v (in unit) is in the range the model
+ * allows it (xir_prop_bounds); false with err naming the value when not.
+ * Fractions and factors were checked by their parser. */
+static bool in_bounds(const struct xir_prop *prop, double v, enum xir_unit unit, const char *text,
+		      char *err, size_t errlen)
+{
+	char lo[48], hi[48];
+	int64_t min, max;
+
+	if (prop->type == XP_FRACTION || prop->type == XP_FACTOR)
+		return true;
+	xir_prop_bounds(prop, unit, &min, &max);
+	if (v >= (double)min && v <= (double)max)
+		return true;
+	xir_fmt_quantity(lo, sizeof(lo), min, unit);
+	xir_fmt_quantity(hi, sizeof(hi), max, unit);
+	if (max == INT64_MAX)
+		util_fmt(err, errlen, "%s=%s: %s must be at least %s%s", prop->name, text, prop->name,
+			 lo, prop->emu.upper ? " (off: no limit)" : "");
+	else
+		util_fmt(err, errlen, "%s=%s: %s must be between %s and %s", prop->name, text,
+			 prop->name, lo, hi);
+	return false;
+}
+
 int rz_params_parse(struct rz_params *b, const char *name, const char *text, char *err,
 		    size_t errlen)
 {
@@ -83,9 +109,10 @@ int rz_params_parse(struct rz_params *b, const char *name, const char *text, cha
 
 	if (!prop || prop->emu.kind == XE_NONE) {
 		if (prop && prop->scope & XS_LINK)
-			util_fmt(err, errlen, "%s cannot change while the link is up", name);
+			util_fmt(err, errlen, "%s=%s: %s cannot change while the link is up", name,
+				 text, name);
 		else
-			util_fmt(err, errlen, "unknown property '%s' (%s)", name,
+			util_fmt(err, errlen, "%s=%s: unknown property '%s' (%s)", name, text, name,
 				 rz_params_names(names, sizeof(names)));
 		return -EINVAL;
 	}
@@ -99,10 +126,12 @@ int rz_params_parse(struct rz_params *b, const char *name, const char *text, cha
 	if (!r && prop->emu.kind == XE_QUEUE && v != 0 && v < 1)
 		r = -ERANGE;
 	if (r) {
-		util_fmt(err, errlen, "%s=%s: give %s", name, text,
-			 value_hint(prop, hint, sizeof(hint)));
+		util_fmt(err, errlen, "%s=%s: %sgive %s", name, text,
+			 r == -ERANGE ? "out of range: " : "", value_hint(prop, hint, sizeof(hint)));
 		return -EINVAL;
 	}
+	if (strcmp(text, "off") && !in_bounds(prop, v, unit, text, err, errlen))
+		return -ERANGE;
 	return rz_params_set(b, prop, v, unit);
 }
 

@@ -2,6 +2,7 @@
 #include "xir_prop.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,15 +153,25 @@ static int parse_quantity(const char *num, const char *end, enum xir_unit u, dou
 	return 0;
 }
 
+void xir_prop_bounds(const struct xir_prop *prop, enum xir_unit unit, int64_t *min, int64_t *max)
+{
+	*min = prop->min;
+	*max = prop->type == XP_QUEUE && unit == XU_NONE ? XIR_QUEUE_PKTS_MAX : prop->max;
+}
+
+/* Integers of the XIR are int64: a larger quantity is out of range. */
+#define XIR_INT_LIMIT 9.2e18
+
 int xir_value_parse(const char *s, enum xir_ptype t, double *v, enum xir_unit *unit)
 {
 	char *end;
 	double x = strtod(s, &end);
+	int r;
 
 	*unit = XU_NONE;
 	if (end == s || x != x)
 		return -EINVAL;
-	if (x < 0)
+	if (x < 0 || isinf(x))
 		return -ERANGE;
 	switch (t) {
 	case XP_FRACTION:
@@ -176,14 +187,19 @@ int xir_value_parse(const char *s, enum xir_ptype t, double *v, enum xir_unit *u
 		return *end ? -EINVAL : 0;
 	case XP_QUEUE:
 		*v = x;
-		if (!*end)
-			return 0;
-		*unit = XU_BYTES;
-		return parse_quantity(s, end, XU_BYTES, x, v);
+		if (*end) {
+			*unit = XU_BYTES;
+			r = parse_quantity(s, end, XU_BYTES, x, v);
+		} else {
+			r = 0;
+		}
+		break;
 	default:
 		*unit = xir_ptype_unit(t);
-		return *unit == XU_NONE ? -EINVAL : parse_quantity(s, end, *unit, x, v);
+		r = *unit == XU_NONE ? -EINVAL : parse_quantity(s, end, *unit, x, v);
+		break;
 	}
+	return !r && *v >= XIR_INT_LIMIT ? -ERANGE : r;
 }
 
 const struct xir_prop *xir_prop_find(const char *name)

@@ -121,6 +121,13 @@ const char *xir_unit_fn_names(enum xir_unit u, char *buf, size_t len);
  * -ERANGE when a fraction is outside [0, 1] or a value is negative. */
 int xir_value_parse(const char *s, enum xir_ptype t, double *v, enum xir_unit *unit);
 
+/* The most packets a queue bound counts (the emulator's 32-bit field). */
+#define XIR_QUEUE_PKTS_MAX 4294967295LL
+
+/* The inclusive range of an integer value of prop in unit (a queue's
+ * packets and bytes differ): what the model and vtb link set both allow. */
+void xir_prop_bounds(const struct xir_prop *prop, enum xir_unit unit, int64_t *min, int64_t *max);
+
 /* The unit an integer of this type carries (XU_NONE for the unitless ones). */
 enum xir_unit xir_ptype_unit(enum xir_ptype t);
 const char *xir_unit_name(enum xir_unit u); /* "bytes", "bits/s", "ns", "Hz", "" */
