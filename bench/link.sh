@@ -71,7 +71,6 @@ flow() {
 	wait $_rp
 }
 
-if part 1; then
 # The CDF of the delay error, with the direct veth's own one-way delay as
 # the floor of what the sockets can measure (log scale: the tail matters).
 plot_delay() {
@@ -98,6 +97,7 @@ G
 }
 [ "${1:-}" = plot ] && { plot_delay; exit 0; }
 
+if part 1; then
 # ---- 1. pps: direct veth vs zero-impairment emulated link ----
 echo "link bench 1: packets per second, 18-byte UDP payloads, unpaced sendmmsg"
 vtb_up "$(model direct '')" direct >/dev/null
