@@ -23,6 +23,7 @@ static enum ckind kind_of(enum xir_ptype t)
 	case XP_BOOL:
 	case XP_STRING:
 	case XP_DIR:
+	case XP_SWITCH:
 	case XP_ADDR:
 	case XP_NET:
 	case XP_MAC:
@@ -93,6 +94,11 @@ static bool same_value(const struct xir_constraint *a, const struct xir_constrai
 		return !strcmp(a->value.s, b->value.s);
 	case XP_BOOL:
 		return a->value.b == b->value.b;
+	case XP_SWITCH:
+		if (a->value.type != b->value.type)
+			return false;
+		return a->value.type == XV_BOOL ? a->value.b == b->value.b
+						: !strcmp(a->value.s, b->value.s);
 	case XP_ADDR:
 	case XP_NET:
 		if (addr_parse_prefix(a->value.s, &pa, &why) || addr_parse_prefix(b->value.s, &pb, &why))
@@ -327,8 +333,9 @@ static void report_clash(const struct owner *o, const struct cstate *s,
 	xir_fmt_cons(a, c);
 	if (k->with) {
 		hint[0] = '\0';
-		ea = xir_enum_find(s->prop->name, c->value.s);
-		eb = xir_enum_find(s->prop->name, k->with->value.s);
+		ea = c->value.type == XV_ENUM ? xir_enum_find(s->prop->name, c->value.s) : NULL;
+		eb = k->with->value.type == XV_ENUM ? xir_enum_find(s->prop->name, k->with->value.s)
+						     : NULL;
 		if (k->family && ea && eb)
 			snprintf(hint, sizeof(hint), "%s (%s) and %s (%s) are not of one ordered family",
 				 ea->name, ea->rank ? ea->family : "unordered", eb->name,

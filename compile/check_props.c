@@ -151,6 +151,7 @@ static const struct {
 	[XP_NET] = { .unordered = "a network" },
 	[XP_MAC] = { .unordered = "a MAC address" },
 	[XP_DIR] = { .unordered = "a directory" },
+	[XP_SWITCH] = { .unordered = "a mode" },
 };
 
 /* The example hint of a quantity type (NULL for others). */
@@ -374,6 +375,8 @@ static bool value_problem(const struct xir_constraint *c, struct problem *p)
 		return address_problem(prop, v, p);
 	case XP_DIR:
 		return dir_problem(prop, v, p);
+	case XP_SWITCH:
+		return v->type != XV_BOOL && enum_problem(prop, v, p);
 	}
 	return problem_set(p, NULL, "'%s' has an unknown type", prop->name);
 }

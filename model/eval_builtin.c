@@ -398,7 +398,7 @@ static int to_xir_value(const struct vcons *c, struct xir_value *out)
 		*out = (struct xir_value){ .type = XV_BOOL, .b = v->b };
 		return 0;
 	case V_STR:
-		out->type = c->prop->type == XP_ENUM ? XV_ENUM : XV_STR;
+		out->type = c->prop->type == XP_ENUM || c->prop->type == XP_SWITCH ? XV_ENUM : XV_STR;
 		out->s = strdup(VSTR(*v)->s);
 		return out->s ? 0 : -ENOMEM;
 	case V_ENUM:

@@ -85,7 +85,8 @@
  *    first given IPv6 address. (ip != constraints are not consulted.) Only
  *    IPv4 pools are used: an IPv6 pool is an error once a link needs one.
  *
- * 6. Routes (unless topo.spec(routing == false)), per address family. Links
+ * 6. Routes (unless topo.spec(routing == false); with routing == hosts only
+ *    the default routes of hosts, nodes with one interface), per address family. Links
  *    are hyperedges joining all their endpoints; a node is on a link in a
  *    family when its interface there has an address of that family. From
  *    every node s, a breadth-first search (first hops ranked by link index,
@@ -611,7 +612,8 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 		r = -EINVAL;
 		goto out_free;
 	}
-	if (!rz_topo_bool(x, "routing", false) && realize_routes(&c))
+	if (!rz_topo_bool(x, "routing", false) &&
+	    realize_routes(&c, rz_topo_mode(x, "routing", "hosts")))
 		goto out_free;
 	*out = &p->r;
 	return 0;

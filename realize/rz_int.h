@@ -45,6 +45,8 @@ bool rz_prop_is(const struct xir_constraint *c, const char *name);
 const char *rz_fmt_bytes(char *buf, size_t cap, uint64_t v);
 /* "1 core", "3 cores" */
 const char *rz_fmt_cores(char *buf, size_t cap, uint64_t n);
+/* topo.spec(name == mode), for a setting with named modes (routing == hosts). */
+bool rz_topo_mode(const struct xir *x, const char *name, const char *mode);
 /* topo.spec(name == value) or name != !value, for a boolean setting. */
 bool rz_topo_bool(const struct xir *x, const char *name, bool value);
 /* The first ip == of one family in cs, parsed; false when there is none. */
@@ -72,7 +74,9 @@ void realize_ports(struct realization *r);
 /* Rule 8: what each container sees of the host (privileged, private
  * directories); errors for VMs. Returns 0 or -ENOMEM. */
 int realize_views(struct rz_ctx *c);
-/* Rule 6: every node's static routes. */
-int realize_routes(struct rz_ctx *c);
+/* Rule 6: every node's static routes; hosts_only: a host (one interface)
+ * keeps only its default routes and a router gets none (routing == hosts,
+ * for the model's own routing daemons). */
+int realize_routes(struct rz_ctx *c, bool hosts_only);
 
 #endif

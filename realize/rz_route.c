@@ -364,8 +364,19 @@ static void route_family(struct router *rt, const struct fgraph *g, uint32_t s)
 	}
 }
 
+/* Drop every route of rt->out but the default ones (one per family). */
+static void keep_defaults(struct router *rt)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < rt->nout; i++)
+		if (!rt->out[i].dst.plen)
+			rt->out[w++] = rt->out[i];
+	rt->nout = w;
+}
+
 /* Rule 6 for every node. Returns 0 or -ENOMEM. */
-int realize_routes(struct rz_ctx *c)
+int realize_routes(struct rz_ctx *c, bool hosts_only)
 {
 	struct router rt;
 	struct fgraph g4, g6;
@@ -383,11 +394,13 @@ int realize_routes(struct rz_ctx *c)
 		struct rz_node *n = &c->r->nodes[i];
 
 		rt.nout = 0;
-		if (!n->nifs)
+		if (!n->nifs || (hosts_only && n->nifs > 1))
 			continue;
 		route_family(&rt, &g4, (uint32_t)i);
 		if (v6)
 			route_family(&rt, &g6, (uint32_t)i);
+		if (hosts_only)
+			keep_defaults(&rt);
 		if (!rt.nout)
 			continue;
 		n->routes = malloc(rt.nout * sizeof(*n->routes));

@@ -42,6 +42,20 @@ bool rz_prop_is(const struct xir_constraint *c, const char *name)
 }
 
 /* topo.spec(name == value) or name != !value, for a boolean setting. */
+bool rz_topo_mode(const struct xir *x, const char *name, const char *mode)
+{
+	size_t i;
+
+	for (i = 0; i < x->cons.n; i++) {
+		const struct xir_constraint *c = &x->cons.v[i];
+
+		if (rz_prop_is(c, name) && c->op == XIR_EQ && c->value.type == XV_ENUM &&
+		    !strcmp(c->value.s, mode))
+			return true;
+	}
+	return false;
+}
+
 bool rz_topo_bool(const struct xir *x, const char *name, bool value)
 {
 	size_t i;

@@ -192,7 +192,7 @@ static int xr_str_value(struct xr *rd, const char *where, const struct xir_prop 
 	char hint[XJ_WHERE_MAX];
 
 	v->type = XV_STR;
-	if (p->type == XP_ENUM) {
+	if (p->type == XP_ENUM || p->type == XP_SWITCH) {
 		if (!xir_enum_find(p->name, s)) {
 			xr_error(rd, xr_hint(hint, sizeof(hint), xr_closest_enum(p->name, s)),
 				 "%s: unknown %s '%s'", where, p->name, s);

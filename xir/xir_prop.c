@@ -59,7 +59,8 @@ static const struct xir_prop props[] = {
 	{ "mac", E, XP_MAC, 0, 0, true, false, "interface MAC address", NO_EMU },
 	{ "vlan", E, XP_COUNT, 1, 4094, true, false, "VLAN id", NO_EMU },
 	{ "islands", T, XP_BOOL, 0, 1, true, false, "true: allow islanded networks", NO_EMU },
-	{ "routing", T, XP_BOOL, 0, 1, true, false, "false: install no static routes", NO_EMU },
+	{ "routing", T, XP_SWITCH, 0, 0, true, false,
+	  "false: no static routes; hosts: only hosts' default routes", NO_EMU },
 	{ "pool", T, XP_NET, 0, 0, true, false, "address pool for links", NO_EMU },
 	{ "name", T, XP_STRING, 0, 0, true, false, "experiment name", NO_EMU },
 };
@@ -80,6 +81,8 @@ static const struct xir_enum enums[] = {
 	{ "x520", "nic", "intel", 1, false },
 	{ "x710", "nic", "intel", 2, false },
 	{ "e810", "nic", "intel", 3, false },
+	/* routing modes besides true (every route) and false (none) */
+	{ "hosts", "routing", "routing", 0, false },
 	/* architectures */
 	{ "x86_64", "arch", "arch", 0, false },
 	{ "i386", "arch", "arch", 0, false },
@@ -302,6 +305,7 @@ const char *xir_ptype_name(enum xir_ptype t)
 		[XP_NET] = "a network with prefix, like '10.0.0.0/16'",
 		[XP_MAC] = "a MAC address, like '02:00:00:00:00:01'",
 		[XP_DIR] = "a directory, like '/etc/frr' or '/etc/frr=/srv/frr' (seeded)",
+		[XP_SWITCH] = "true, false or a mode",
 	};
 
 	return t < UTIL_ARRAY_SIZE(names) ? names[t] : "?";

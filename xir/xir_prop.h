@@ -37,6 +37,7 @@ enum xir_ptype {
 	XP_NET,      /* network with prefix, host bits zero: "10.0.0.0/16" */
 	XP_MAC,      /* "02:00:00:00:00:01" */
 	XP_DIR,      /* a directory: "/path", or "/path=/host/seed" (seeded) */
+	XP_SWITCH,   /* true, false, or one of the enumerated modes: routing == hosts */
 };
 
 /* Where a link property's value goes in the link emulator's parameters of

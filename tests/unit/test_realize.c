@@ -315,6 +315,37 @@ static void test_views(void **state)
 	run_free(&t);
 }
 
+/* routing == hosts: a host keeps its default route towards its only
+ * neighbour, a router gets none (its routing daemon installs them). */
+static void test_routing_hosts(void **state)
+{
+	static const char *const spellings[] = { "hosts", "'hosts'" };
+	char src[512], g[64];
+	struct run t;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < UTIL_ARRAY_SIZE(spellings); k++) {
+		snprintf(src, sizeof(src),
+			 "topo.spec(routing == %s)\n"
+			 "a = topo.device('a')\nr = topo.device('r')\n"
+			 "s = topo.device('s')\nb = topo.device('b')\n"
+			 "l = topo.connect([a, r])\nl[r].spec(ip == '10.0.1.1/24')\n"
+			 "topo.connect([r, s])\n"
+			 "m = topo.connect([s, b])\nm[s].spec(ip == '10.0.3.1/24')\n",
+			 spellings[k]);
+		run_ok(&t, src, NULL);
+		assert_int_equal(t.r->nodes[0].nroutes, 1);
+		assert_int_equal(t.r->nodes[0].routes[0].dst.plen, 0);
+		assert_string_equal(fmt(&t.r->nodes[0].routes[0].via, g), "10.0.1.1/24");
+		assert_int_equal(t.r->nodes[1].nroutes, 0);
+		assert_int_equal(t.r->nodes[2].nroutes, 0);
+		assert_int_equal(t.r->nodes[3].nroutes, 1);
+		assert_string_equal(fmt(&t.r->nodes[3].routes[0].via, g), "10.0.3.1/24");
+		run_free(&t);
+	}
+}
+
 static void test_vm_image(void **state)
 {
 	struct run t;
@@ -1194,6 +1225,7 @@ int main(void)
 		cmocka_unit_test(test_vm_virt),       cmocka_unit_test(test_vm_nic),
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_views),
+		cmocka_unit_test(test_routing_hosts),
 		cmocka_unit_test(test_vm_image),      cmocka_unit_test(test_emulated),
 		cmocka_unit_test(test_capacity),      cmocka_unit_test(test_mtu_kinds),
 		cmocka_unit_test(test_alloc),         cmocka_unit_test(test_fit),
