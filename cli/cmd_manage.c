@@ -200,7 +200,7 @@ static json_int_t jint(const json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-/* "    a -> b  latency 5 ms, loss 1%  rx 10 tx 9  drops loss 1  queue 0" */
+/* "    a -> b: latency 5 ms loss 1%, queue limit 1000 pkts" and its counters */
 static void print_direction(const json_t *d)
 {
 	const json_t *p = json_object_get(d, "params"), *c = json_object_get(d, "counters");
@@ -226,17 +226,24 @@ static void print_direction(const json_t *d)
 		ADD(" corrupt %g%%", json_real_value(json_object_get(p, "corrupt")) * 100);
 	if (jint(p, "rate_bps"))
 		ADD(" capacity %g Mbit/s", (double)jint(p, "rate_bps") / 1e6);
+	/* the queue's bound is always there (a default when the model gave none) */
+	if (!n)
+		ADD(" no impairment");
+	ADD(", queue limit %lld pkts", (long long)jint(p, "queue_pkts"));
+	if (jint(p, "queue_bytes"))
+		ADD(" or %lld bytes", (long long)jint(p, "queue_bytes"));
 #undef ADD
 	if (n >= sizeof(what))
 		what[sizeof(what) - 1] = '\0';
 	printf("    %s -> %s:%s\n", cli_esc(json_string_value(json_object_get(d, "from"))),
-	       cli_esc(json_string_value(json_object_get(d, "to"))), n ? what : " no impairment");
+	       cli_esc(json_string_value(json_object_get(d, "to"))), what);
 	printf("      packets in %lld out %lld, queue %lld pkts; drops: loss %lld queue %lld "
-	       "memory %lld kernel %lld\n",
+	       "memory %lld kernel %lld oversize %lld tx %lld port %lld\n",
 	       (long long)jint(c, "rx_packets"), (long long)jint(c, "tx_packets"),
 	       (long long)jint(c, "queue_packets"), (long long)jint(dr, "loss"),
 	       (long long)jint(dr, "queue"), (long long)jint(dr, "memory"),
-	       (long long)jint(dr, "kernel"));
+	       (long long)jint(dr, "kernel"), (long long)jint(dr, "oversize"),
+	       (long long)jint(dr, "tx"), (long long)jint(dr, "port"));
 	if (problem) /* the port is down or gone */
 		printf("      %s\n", problem);
 }

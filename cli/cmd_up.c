@@ -144,17 +144,38 @@ static int do_realize(struct db *db, const char *file, const char *src, size_t l
 	return r ? CLI_USER : CLI_OK;
 }
 
+static int vms_ask(const char *id, json_int_t since, json_t **reply);
+
+/* What node i is, for the summary: its namespace, or "VM (QEMU, tcg)"
+ * with the accelerator the supervisor chose (accel, NULL: unknown). */
+static const char *node_what(const struct db_exp *e, const struct xir *x,
+			     const struct realization *rz, size_t i, const char *accel, char *buf,
+			     size_t len)
+{
+	if (rz->nodes[i].kind == RZ_VM)
+		snprintf(buf, len, "VM (QEMU, %s)", accel ? accel : "?");
+	else
+		build_netns_name(e->id, x->nodes[i].name, buf, len);
+	return buf;
+}
+
 static void print_summary(const struct db_exp *e, const struct xir *x,
 			  const struct realization *rz, double secs)
 {
+	json_t *vms = NULL;
 	size_t i, k;
 	char ns[160], a[64];
+	const char *accel = NULL;
+
+	for (i = 0; i < x->nnodes && !vms; i++)
+		if (rz->nodes[i].kind == RZ_VM && !vms_ask(e->id, -1, &vms))
+			accel = json_string_value(json_object_get(vms, "accel"));
 
 	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", cli_esc(e->name), e->id,
 	       secs, x->nnodes, x->nnodes == 1 ? "" : "s", x->nlinks, x->nlinks == 1 ? "" : "s");
 	for (i = 0; i < x->nnodes && i < SUMMARY_MAX; i++) {
-		build_netns_name(e->id, x->nodes[i].name, ns, sizeof(ns));
-		printf("  %-12s %-20s", cli_esc(x->nodes[i].name), cli_esc(ns));
+		printf("  %-12s %-20s", cli_esc(x->nodes[i].name),
+		       cli_esc(node_what(e, x, rz, i, accel, ns, sizeof(ns))));
 		for (k = 0; k < rz->nodes[i].nifs; k++) {
 			const struct rz_iface *f = &rz->nodes[i].ifs[k];
 
@@ -168,6 +189,7 @@ static void print_summary(const struct db_exp *e, const struct xir *x,
 		printf("  ... and %zu more (vtb status %s)\n", x->nnodes - i, cli_esc(e->name));
 	printf("run: vtb exec %s NODE -- CMD    status: vtb status %s    remove: vtb down %s\n",
 	       cli_esc(e->name), cli_esc(e->name), cli_esc(e->name));
+	json_decref(vms);
 }
 
 /* Record what the experiment holds of this host. */

@@ -32,4 +32,35 @@ if [ -n "$m1" ] && [ -n "$m2" ] && [ "$m1" != "$m2" ]; then
 else
 	not_ok "two experiments of one model get different MACs" "one: '$m1', two: '$m2'"
 fi
+
+# text vtb status shows what --json has: the queue's limit, every drop cause
+cat >"$m/emu.vtb" <<'M'
+a = topo.device('a')
+b = topo.device('b')
+topo.connect([a, b], latency == ms(1), queue == 50)
+M
+up emu "$m/emu.vtb"
+out=$("$VTB" status emu 2>&1)
+if printf '%s\n' "$out" | grep -q 'latency 1 ms, queue limit 50 pkts' &&
+	printf '%s\n' "$out" | grep -q 'drops: loss 0 queue 0 memory 0 kernel 0 oversize 0 tx 0 port 0'; then
+	ok "text status shows the queue limit and the oversize, tx and port drops"
+else
+	not_ok "text status shows the queue limit and every drop cause" "$out"
+fi
+
+# vtb up's summary says what a VM node is (no namespace is made for it)
+cat >"$m/vm.vtb" <<'M'
+v = topo.device('v', virt == true)
+c = topo.device('c')
+topo.connect([v, c])
+M
+out=$("$VTB" up "$m/vm.vtb" --name vmsum 2>&1)
+on_exit "$VTB down vmsum >/dev/null 2>&1"
+if printf '%s\n' "$out" | grep -Eq '^  v +VM \(QEMU, (tcg|kvm)\)' &&
+	printf '%s\n' "$out" | grep -Eq '^  c +vtb[0-9a-f]+-c '; then
+	ok "the summary names a VM node's accelerator and a container's namespace"
+else
+	not_ok "the summary names a VM node's accelerator" "$out"
+fi
+expect "down vmsum" "$VTB" down vmsum
 finish
