@@ -169,7 +169,8 @@ static void print_summary(const struct db_exp *e, const struct xir *x,
 
 	for (i = 0; i < x->nnodes && !vms; i++)
 		if (rz->nodes[i].kind == RZ_VM && !vms_ask(e->id, -1, &vms))
-			accel = json_string_value(json_object_get(vms, "accel"));
+			accel = json_string_value(
+				json_object_get(json_object_get(vms, "vms"), "accel"));
 
 	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", cli_esc(e->name), e->id,
 	       secs, x->nnodes, x->nnodes == 1 ? "" : "s", x->nlinks, x->nlinks == 1 ? "" : "s");
