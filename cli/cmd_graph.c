@@ -51,11 +51,13 @@ static int load_model(const char *file, struct graph_src *src)
 		fputs(text, stderr);
 	diag_free(&d);
 	if (!r) {
-		/* its errors were said by compile (vtb up would refuse it): no
-		 * addresses then, the rest is drawn */
+		/* a model vtb up would refuse is still drawn, without addresses */
 		diag_init(&d, file, s, len);
-		if (realize(src->x, &host, &src->rz, &d))
+		if (realize(src->x, &host, &src->rz, &d)) {
 			src->rz = NULL;
+			cli_err("graph: %s is drawn without addresses: vtb up would refuse it "
+				"(vtb compile %s says why)", file, file);
+		}
 		diag_free(&d);
 	}
 	free(text);
