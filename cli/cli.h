@@ -35,6 +35,7 @@ int cmd_clean(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 int cmd_vmexec(int argc, char **argv);
 

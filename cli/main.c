@@ -21,6 +21,8 @@ static const struct cli_cmd commands[] = {
 	  "run the experiment's tasks; report, keep and list (--show) their results" },
 	{ "link", cmd_link, "vtb link set NAME (A B | LINK) [--from NODE] K=V...",
 	  "change an emulated link at run time: latency=20ms loss=1% capacity=10mbps ..." },
+	{ "graph", cmd_graph, "vtb graph (MODEL | NAME) [-o FILE.svg|.png|.pdf|.dot]",
+	  "draw the topology with Graphviz (DOT text on standard output without -o)" },
 	{ "image", cmd_image, "vtb image build [--force]",
 	  "build (or find cached) the guest image of VM nodes: a Debian kernel + busybox" },
 	{ "down", cmd_down, "vtb down NAME", "remove everything NAME created, in reverse order" },

@@ -69,7 +69,7 @@ for m in tests/golden/warnings/*.vtb; do
 done
 
 # every command and subcommand answers --help (and -h) with its usage, exit 0
-for c in compile up status exec run link "link set" image "image build" down clean; do
+for c in compile up status exec run link "link set" graph image "image build" down clean; do
 	for h in --help -h; do
 		# shellcheck disable=SC2086
 		out=$("$vtb" $c $h 2>&1)
@@ -82,6 +82,9 @@ for c in compile up status exec run link "link set" image "image build" down cle
 		fi
 	done
 done
+
+# vtb graph on every example (its own script: it prints its own count)
+tests/golden/graph.sh "$vtb" || fail=$((fail + 1))
 
 echo "golden: $pass passed, $fail failed"
 [ "$fail" = 0 ]
