@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dag.h"
+#include "esc.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
@@ -234,7 +235,7 @@ static int td_holder(const char *path, int *pid, char *comm, size_t len)
 static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		    size_t len)
 {
-	char path[sizeof(NETNS_RUN_DIR) + BUILD_SUBSTRATE_LEN], comm[64];
+	char path[sizeof(NETNS_RUN_DIR) + BUILD_SUBSTRATE_LEN], comm[64], shown[ESC_NAME_BUF];
 	int r = 0, pid = 0;
 
 	(void)worker;
@@ -242,7 +243,9 @@ static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, c
 		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, c->sub);
 		r = td_holder(path, &pid, comm, sizeof(comm));
 		if (r == 1) {
-			util_fmt(msg, len, "process %d (%s) is still in it", pid, comm);
+			/* its comm is the process's own words */
+			util_fmt(msg, len, "process %d (%s) is still in it", pid,
+				 esc_str(shown, sizeof(shown), comm));
 			return -EBUSY;
 		}
 	}
