@@ -51,8 +51,9 @@ cleanup() {
 	"$vtb" clean >/dev/null 2>&1 || true
 	_left=0
 	for _id in $(cat "$work/ids" 2>/dev/null); do
-		_left=$((_left + $(ip netns list | grep -c "^vtb$_id-" || true)))
+		_left=$((_left + $(ip netns list | grep -Ec "^vtb$_id(-| |\$)" || true)))
 		_left=$((_left + $(ip -o link show | grep -c ": vtb$_id" || true)))
+		_left=$((_left + $(ip -n "vtb$_id" -o link show 2>/dev/null | grep -c ": vtb$_id" || true)))
 	done
 	if [ $_left -ne 0 ]; then
 		echo "bench: $_left objects of this run are left; VTB_STATE_DIR=$state kept for vtb clean" >&2
@@ -127,8 +128,8 @@ check() {
 		_addr=$((_addr + $(ip -n "$_n" -4 -o addr show scope global | wc -l)))
 		_routes=$((_routes + $(ip -n "$_n" -4 route show | grep -vc 'proto kernel' || true)))
 	done
-	_br=$(ip -o link show type bridge | grep -c ": vtb${_id}b" || true)
-	_rveth=$(ip -o link show type veth 2>/dev/null | grep -c ": vtb${_id}p" || true)
+	_br=$(ip -n "vtb$_id" -o link show type bridge | grep -c ": vtb${_id}b" || true)
+	_rveth=$(ip -n "vtb$_id" -o link show type veth 2>/dev/null | grep -c ": vtb${_id}p" || true)
 	_procs=$("$vtb" status "$_shape" --json | grep -c '"alive": true' || true)
 	_mounts=$(grep -Ec "/vtb$_id-[^ ]* " /proc/self/mountinfo || true)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$_shape" vtb "$_ns" "$_br" \

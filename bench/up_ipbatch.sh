@@ -49,8 +49,9 @@ mkdir -p "$out"
 
 
 # count_objects CASE TOOL PROCS MOUNTS NS...: one row of up_counts.tsv
-# (the same columns as bench/up_mininet.sh). Root-namespace objects are
-# those matching ROOT_BRIDGE_RE and ROOT_VETH_RE.
+# (the same columns as bench/up_mininet.sh). Root-side objects are those
+# matching ROOT_BRIDGE_RE and ROOT_VETH_RE, in the namespace ROOT_NS (vtb's
+# substrate "vtb<id>"; empty: the root namespace).
 count_objects() {
 	_case=$1 _tool=$2 _procs=$3 _mounts=$4
 	shift 4
@@ -61,8 +62,8 @@ count_objects() {
 		_addr=$((_addr + $(ip -n "$_n" -4 -o addr show scope global | wc -l)))
 		_routes=$((_routes + $(ip -n "$_n" -4 route show | grep -vc 'proto kernel' || true)))
 	done
-	_br=$(ip -o link show type bridge 2>/dev/null | awk -F': ' '{ print $2 }' | grep -Ec "$ROOT_BRIDGE_RE" || true)
-	_rveth=$(ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+	_br=$(ip ${ROOT_NS:+-n "$ROOT_NS"} -o link show type bridge 2>/dev/null | awk -F': ' '{ print $2 }' | grep -Ec "$ROOT_BRIDGE_RE" || true)
+	_rveth=$(ip ${ROOT_NS:+-n "$ROOT_NS"} -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
 		grep -Ec "$ROOT_VETH_RE" || true)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$_case" "$_tool" "$_ns" "$_br" \
 		$(((_rveth + _nsveth) / 2)) "$_rveth" "$_addr" "$_routes" "$_procs" "$_mounts"
@@ -93,8 +94,9 @@ cleanup() {
 	_left=$(ip netns list | grep -c "^$prefix-" || true)
 	_left=$((_left + $(ip -o link show | grep -c ": $prefix" || true)))
 	for _id in $(cat "$work/ids" 2>/dev/null); do
-		_left=$((_left + $(ip netns list | grep -c "^vtb$_id-" || true)))
+		_left=$((_left + $(ip netns list | grep -Ec "^vtb$_id(-| |\$)" || true)))
 		_left=$((_left + $(ip -o link show | grep -c ": vtb$_id" || true)))
+		_left=$((_left + $(ip -n "vtb$_id" -o link show 2>/dev/null | grep -c ": vtb$_id" || true)))
 	done
 	if [ "$_left" -ne 0 ]; then
 		echo "bench: $_left objects of this run are left; VTB_STATE_DIR=$state kept for vtb clean" >&2
@@ -152,7 +154,7 @@ gen_batches() {
 		ip -n "$_n" -4 route show proto static | sed "s/^/$_node	/" >>"$_d/routes"
 		ip -n "$_n" -6 route show proto static | sed "s/^/$_node	/" >>"$_d/routes"
 	done
-	ROOT_BRIDGE_RE="^vtb${_id}b" ROOT_VETH_RE="^vtb${_id}p"
+	ROOT_BRIDGE_RE="^vtb${_id}b" ROOT_VETH_RE="^vtb${_id}p" ROOT_NS="vtb$_id"
 	_procs=$("$vtb" status "gen-$_c" --json | grep -c '"alive": true' || true)
 	_mounts=$(grep -Ec "/vtb$_id-[^ ]* " /proc/self/mountinfo || true)
 	# shellcheck disable=SC2046
@@ -240,7 +242,7 @@ batch_down() {
 check_batch() {
 	settle
 	batch_up "$1" >/dev/null
-	ROOT_BRIDGE_RE="^${prefix}b" ROOT_VETH_RE="^${prefix}p"
+	ROOT_BRIDGE_RE="^${prefix}b" ROOT_VETH_RE="^${prefix}p" ROOT_NS=""
 	# shellcheck disable=SC2046
 	count_objects "$1" ip-batch 0 0 \
 		$(ip netns list | awk -v p="$prefix-" 'index($1, p) == 1 { print $1 }') >>"$work/counts"

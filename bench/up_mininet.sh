@@ -36,7 +36,8 @@ cd "$(dirname "$0")/.."
 # count_objects CASE TOOL PROCS MOUNTS NSLIST...: one row of up_counts.tsv.
 # Each NSLIST item is a command prefix that runs `ip` in one node's
 # namespace ("ip -n NAME" or "nsenter -t PID -n ip"), with spaces as '+'.
-# Root-namespace objects come from ROOT_BRIDGE_RE and ROOT_VETH_RE.
+# Root-side objects come from ROOT_BRIDGE_RE and ROOT_VETH_RE, in the
+# namespace ROOT_NS (vtb's substrate "vtb<id>"; empty: the root namespace).
 count_objects() {
 	_case=$1 _tool=$2 _procs=$3 _mounts=$4
 	shift 4
@@ -48,8 +49,8 @@ count_objects() {
 		_addr=$((_addr + $($_cmd -4 -o addr show scope global | wc -l)))
 		_routes=$((_routes + $($_cmd -4 route show | grep -vc 'proto kernel' || true)))
 	done
-	_br=$(ip -o link show type bridge 2>/dev/null | awk -F': ' '{ print $2 }' | grep -Ec "$ROOT_BRIDGE_RE" || true)
-	_rveth=$(ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+	_br=$(ip ${ROOT_NS:+-n "$ROOT_NS"} -o link show type bridge 2>/dev/null | awk -F': ' '{ print $2 }' | grep -Ec "$ROOT_BRIDGE_RE" || true)
+	_rveth=$(ip ${ROOT_NS:+-n "$ROOT_NS"} -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
 		grep -Ec "$ROOT_VETH_RE" || true)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$_case" "$_tool" "$_ns" "$_br" \
 		$(((_rveth + _nsveth) / 2)) "$_rveth" "$_addr" "$_routes" "$_procs" "$_mounts"
@@ -59,7 +60,7 @@ COUNTS_HEADER='case\ttool\tnetns\tbridges\tveth_pairs\troot_veth_ends\tipv4_addr
 # The --post hook of the Mininet counting run: count what Mininet built.
 if [ "${1:-}" = --count-mininet ]; then
 	case=$2 cg=${3#-} tsv=$4
-	ROOT_BRIDGE_RE='^s[0-9]+$' ROOT_VETH_RE='^s[0-9]+-eth[0-9]+$'
+	ROOT_BRIDGE_RE='^s[0-9]+$' ROOT_VETH_RE='^s[0-9]+-eth[0-9]+$' ROOT_NS=""
 	pids="" procs=0
 	if [ -n "$cg" ]; then
 		all=$(cat "$cg/cgroup.procs")
@@ -161,8 +162,9 @@ cleanup() {
 	[ -n "$cg" ] && [ -d "$cg" ] && rmdir "$cg" 2>/dev/null || true
 	_left=0
 	for _id in $(cat "$work/ids" 2>/dev/null); do
-		_left=$((_left + $(ip netns list | grep -c "^vtb$_id-" || true)))
+		_left=$((_left + $(ip netns list | grep -Ec "^vtb$_id(-| |\$)" || true)))
 		_left=$((_left + $(ip -o link show | grep -c ": vtb$_id" || true)))
+		_left=$((_left + $(ip -n "vtb$_id" -o link show 2>/dev/null | grep -c ": vtb$_id" || true)))
 	done
 	_left=$((_left + $(mn_leftover_links | wc -l)))
 	if [ $_left -ne 0 ]; then
@@ -218,7 +220,7 @@ trap 'exit 130' INT TERM HUP
 count_vtb() {
 	settle
 	id=$(vtb_up "$2" "count-$1")
-	ROOT_BRIDGE_RE="^vtb${id}b" ROOT_VETH_RE="^vtb${id}p"
+	ROOT_BRIDGE_RE="^vtb${id}b" ROOT_VETH_RE="^vtb${id}p" ROOT_NS="vtb$id"
 	nslist=$(ip netns list | awk -v p="vtb$id-" 'index($1, p) == 1 { print "ip+-n+" $1 }')
 	procs=$("$vtb" status "count-$1" --json | grep -c '"alive": true' || true)
 	mounts=$(grep -Ec "/vtb$id-[^ ]* " /proc/self/mountinfo || true)

@@ -17,8 +17,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "db.h"
 #include "links.h"
+#include "netns.h"
 #include "status.h"
 #include "util.h"
 #include "sup_log.h"
@@ -53,14 +55,24 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* See supervisor.h. The child enters the experiment's substrate namespace
+ * before it executes the supervisor, so that the supervisor (its link
+ * emulator's sockets, the taps it opens, its QEMUs) lives there from its
+ * first instruction, before it has any thread. */
 int sup_start(const char *id, pid_t *pid, int *release_fd)
 {
-	int ready[2] = { -1, -1 }, release[2] = { -1, -1 };
-	char rfd[16], lfd[16], c;
+	int ready[2] = { -1, -1 }, release[2] = { -1, -1 }, sub = -1;
+	char rfd[16], lfd[16], ns[BUILD_SUBSTRATE_LEN], c;
 	pid_t child;
 	ssize_t n;
 	int r = 0;
 
+	build_substrate_name(id, ns, sizeof(ns));
+	sub = netns_open(ns);
+	if (sub < 0) {
+		r = sub;
+		goto out;
+	}
 	if (pipe2(ready, O_CLOEXEC) || pipe2(release, O_CLOEXEC)) {
 		r = -errno;
 		goto out;
@@ -71,6 +83,8 @@ int sup_start(const char *id, pid_t *pid, int *release_fd)
 		goto out;
 	}
 	if (child == 0) {
+		if (setns(sub, CLONE_NEWNET))
+			_exit(127); /* vtb up sees it die before it is ready */
 		/* these two lose O_CLOEXEC on purpose: the supervisor needs them */
 		fcntl(ready[1], F_SETFD, 0);
 		fcntl(release[0], F_SETFD, 0);
@@ -92,6 +106,7 @@ int sup_start(const char *id, pid_t *pid, int *release_fd)
 	*release_fd = release[1];
 	release[1] = -1;
 out:
+	close_fd(&sub);
 	close_fd(&ready[0]);
 	close_fd(&ready[1]);
 	close_fd(&release[0]);

@@ -23,7 +23,8 @@
 void sup_socket_path(const char *id, char *buf, size_t len);
 
 /* Start the supervisor of experiment id (fork + exec of this program with
- * the hidden command "__supervise"). It returns once the supervisor is
+ * the hidden command "__supervise") in the experiment's substrate network
+ * namespace (build_substrate_name; it must exist). It returns once the supervisor is
  * listening; it then waits for sup_release before serving, and exits if
  * the caller dies first. Returns 0 with *pid, or a negative errno. */
 int sup_start(const char *id, pid_t *pid, int *release_fd);

@@ -19,6 +19,11 @@ void build_netns_name(const char *id, const char *node, char *buf, size_t len)
 	snprintf(buf, len, "vtb%s-%s", id, node);
 }
 
+void build_substrate_name(const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "vtb%s", id);
+}
+
 /* The link kind of each realization class. */
 static const struct build_link_kind *const link_kinds[RZ_LC_COUNT] = {
 	[RZ_LC_VETH] = &build_link_veth,
@@ -53,6 +58,15 @@ void build_not_ours(struct build_ctx *c, enum db_obj_kind kind, const char *name
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Whether journal row o is the foreign object f, or lives inside f (a
+ * namespace that was there before us: nothing inside it is ours). */
+static bool is_foreign(const struct db_obj *o, const struct db_obj *f)
+{
+	if (o->ns[0])
+		return f->kind == DB_NETNS && !strcmp(o->ns, f->name);
+	return o->kind == f->kind && !strcmp(o->name, f->name);
+}
+
 /* Drop the journal rows of the objects that were there before us, so that
  * neither the rollback nor a later vtb clean ever removes them. */
 static int forget_foreign(struct db *db, struct build_ctx *c)
@@ -66,8 +80,7 @@ static int forget_foreign(struct db *db, struct build_ctx *c)
 	r = db_journal_list(db, c->id, &rows, &n);
 	for (i = 0; !r && i < n; i++)
 		for (k = 0; k < c->nforeign; k++)
-			if (rows[i].kind == c->foreign[k].kind && !rows[i].ns[0] &&
-			    !strcmp(rows[i].name, c->foreign[k].name)) {
+			if (is_foreign(&rows[i], &c->foreign[k])) {
 				r = db_journal_remove(db, c->id, rows[i].seq);
 				break;
 			}
@@ -96,8 +109,9 @@ int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap)
 
 	if (!d && errno != ENOENT)
 		return -errno;
+	/* the substrate "vtb<id>" and the nodes' "vtb<id>-*" */
 	while (d && !r && (e = readdir(d)))
-		if (!strncmp(e->d_name, pre, len) && e->d_name[len] == '-')
+		if (!strncmp(e->d_name, pre, len) && (e->d_name[len] == '-' || !e->d_name[len]))
 			r = id_row(v, n, cap, DB_NETNS, e->d_name);
 	if (d)
 		closedir(d);
@@ -131,7 +145,7 @@ int build_id_in_use(const char *id, char *what, size_t len)
 struct nl_sock *build_root_sock(struct build_ctx *c, unsigned worker, int *r)
 {
 	if (!c->root[worker]) {
-		*r = nl_open(&c->root[worker], -1);
+		*r = nl_open(&c->root[worker], c->sub_fd);
 		if (*r)
 			return NULL;
 	}
@@ -192,7 +206,7 @@ int build_port_task(struct build_ctx *c, uint32_t link, uint32_t ep, uint32_t af
 	uint32_t node = c->x->links[link].ep[ep].node;
 	int r;
 
-	r = build_journal(c, DB_LINK, build_ep_iface(c, link, ep)->port_name, NULL);
+	r = build_journal(c, DB_LINK, build_ep_iface(c, link, ep)->port_name, c->sub);
 	if (!r)
 		r = build_task(c, build_node_kind_of(c, node)->attach, node, link, ep, id);
 	if (!r)
@@ -219,6 +233,8 @@ static int make_plan(struct build_ctx *c)
 	if (!c->t)
 		return -ENOMEM;
 	c->capt = cap;
+	/* the substrate first: build_up creates it before any task runs */
+	r = build_journal(c, DB_NETNS, c->sub, NULL);
 	for (i = 0; i < x->nnodes && !r; i++) {
 		const struct build_node_kind *k = build_node_kind_of(c, i);
 
@@ -246,6 +262,36 @@ void build_set_stop(const volatile sig_atomic_t *stop)
 	build_stop = stop;
 }
 
+/* Create the experiment's substrate namespace (c->sub) and hold it in
+ * c->sub_fd, then turn IPv6 off in it before any interface exists there:
+ * no substrate interface gets an address, sends router solicitations or
+ * MLD reports, or answers a node. A kernel without IPv6 has nothing to
+ * turn off. Returns 0 or a negative errno (after build_fail). */
+static int substrate_create(struct build_ctx *c)
+{
+	static const char *const off[] = { "net/ipv6/conf/all/disable_ipv6",
+					   "net/ipv6/conf/default/disable_ipv6" };
+	size_t i;
+	int r;
+
+	r = netns_create(c->sub, c->sub);
+	if (r == -EEXIST)
+		build_not_ours(c, DB_NETNS, c->sub);
+	if (!r) {
+		c->sub_fd = netns_open(c->sub);
+		r = c->sub_fd < 0 ? c->sub_fd : 0;
+	}
+	for (i = 0; !r && i < UTIL_ARRAY_SIZE(off); i++) {
+		r = netns_sysctl(c->sub_fd, off[i], "1");
+		if (r == -ENOENT)
+			r = 0;
+	}
+	if (r)
+		build_fail(c, strerror(-r), "cannot create the experiment's substrate namespace %s",
+			   c->sub);
+	return r;
+}
+
 static void on_progress(void *ctx, size_t done, size_t total)
 {
 	struct build_ctx *c = ctx;
@@ -258,11 +304,12 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	     build_progress_fn progress, void *parg, struct build_error *err)
 {
 	struct build_ctx c = { .id = id, .rz = rz, .x = rz->x, .err = err, .progress = progress,
-			       .parg = parg };
+			       .parg = parg, .sub_fd = -1 };
 	size_t i;
 	int r;
 
 	memset(err, 0, sizeof(*err));
+	build_substrate_name(id, c.sub, sizeof(c.sub));
 	pthread_mutex_init(&c.lock, NULL);
 	c.ns_fd = malloc((c.x->nnodes + 1) * sizeof(*c.ns_fd));
 	c.g = dag_new(&c);
@@ -287,8 +334,11 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
 		goto out;
 	}
-	dag_set_stop(c.g, build_stop);
-	r = dag_run(c.g, BUILD_WORKERS, on_progress, NULL);
+	r = substrate_create(&c);
+	if (!r) {
+		dag_set_stop(c.g, build_stop);
+		r = dag_run(c.g, BUILD_WORKERS, on_progress, NULL);
+	}
 	if (forget_foreign(db, &c) && !r)
 		r = -EIO;
 	/* the global switch, for users and routing daemons that read it:
@@ -314,6 +364,8 @@ out:
 		if (c.ns_fd[i] >= 0)
 			close(c.ns_fd[i]);
 	free(c.ns_fd);
+	if (c.sub_fd >= 0)
+		close(c.sub_fd);
 	dag_free(c.g);
 	free(c.t);
 	free(c.obj);

@@ -23,22 +23,33 @@
  * node's namespace (buf holds at least 96 bytes); the root-side ports and
  * bridges are named in the realization's port map (realize_name). */
 void build_netns_name(const char *id, const char *node, char *buf, size_t len);
+/* The experiment's substrate namespace "vtb<id>" (buf holds at least
+ * BUILD_SUBSTRATE_LEN bytes): every root-side object of the experiment
+ * (bridges, ports, taps, redirects) and its supervisor live there, outside
+ * every node and out of the host's namespace. No '-': it cannot be a
+ * node's. */
+#define BUILD_SUBSTRATE_LEN 32
+void build_substrate_name(const char *id, char *buf, size_t len);
 /* Whether the kernel already has a name experiment id would use (a
- * namespace "vtb<id>-*" or a root link "vtb<id>*", made by another state
+ * namespace "vtb<id>" or "vtb<id>-*" or a root link "vtb<id>*", made by another state
  * directory or by hand): 1 with what naming it, 0, or a negative errno.
  * vtb up draws another id then, so it never meets what it did not create. */
 int build_id_in_use(const char *id, char *what, size_t len);
 
 /* Every kernel object that carries experiment id in its name, as journal
- * rows appended to (*v, *n, *cap) (the caller frees *v): namespaces
- * "vtb<id>-*", root bridges "vtb<id>b*" and other root links "vtb<id>*".
+ * rows appended to (*v, *n, *cap) (the caller frees *v): the substrate
+ * "vtb<id>" and node namespaces "vtb<id>-*", and what an older vtb left in
+ * the root namespace: bridges "vtb<id>b*" and other links "vtb<id>*" (what
+ * is inside the substrate goes with it and is not listed).
  * Returns 0 or a negative errno. */
 int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap);
 
 /* With persist, create the tap name (IFF_TAP | IFF_NO_PI) and make it
  * persistent: -EBUSY when it exists already (it is not ours). Without,
- * open the existing tap (QEMU's fd). Returns the fd or a negative errno. */
-int build_tap_open(const char *name, bool persist);
+ * open the existing tap (QEMU's fd). The tap is in the namespace held by
+ * ns_fd (-1: the caller's; the substrate's for vtb). Returns the fd (the
+ * caller's) or a negative errno. */
+int build_tap_open(const char *name, bool persist, int ns_fd);
 
 struct build_error {
 	char what[256];  /* "cannot create link 'a-b' (veth eth0 in vtb3a7f-a)" */

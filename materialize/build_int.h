@@ -54,7 +54,9 @@ struct build_ctx {
 	const struct realization *rz;
 	const struct xir *x;
 	int *ns_fd;                        /* per node, -1 until its netns exists */
-	struct nl_sock *root[BUILD_WORKERS];
+	char sub[BUILD_SUBSTRATE_LEN];     /* the substrate namespace's name */
+	int sub_fd;                        /* the substrate, -1 until it exists */
+	struct nl_sock *root[BUILD_WORKERS]; /* in the substrate */
 	pthread_mutex_t lock;              /* guards err */
 	struct build_error *err;
 	bool failed;
@@ -85,10 +87,12 @@ void build_fail(struct build_ctx *c, const char *msg, const char *fmt, ...)
  * (EEXIST): remember that its journal row is not ours. */
 void build_not_ours(struct build_ctx *c, enum db_obj_kind kind, const char *name);
 
-/* The root namespace's netlink socket of this worker, opened on first use. */
+/* The substrate namespace's netlink socket of this worker, opened on first
+ * use (the ports, bridges and taps of every link live there). */
 struct nl_sock *build_root_sock(struct build_ctx *c, unsigned worker, int *r);
 
-/* Journal one object (name in namespace ns, NULL: the root). 0 or -ENOMEM. */
+/* Journal one object (name in namespace ns: a node's, the substrate's
+ * c->sub, or NULL: the root). 0 or -ENOMEM. */
 int build_journal(struct build_ctx *c, enum db_obj_kind kind, const char *name, const char *ns);
 
 /* Add a task to the DAG (after the node tasks); *id its DAG id. 0 or -errno. */

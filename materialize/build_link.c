@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ns.h"
 #include "redirect.h"
 #include "util.h"
 
@@ -93,7 +94,7 @@ static int bridge_plan(struct build_ctx *c, uint32_t link)
 	uint32_t id;
 	int r;
 
-	r = build_journal(c, DB_BRIDGE, c->rz->links[link].bridge, NULL);
+	r = build_journal(c, DB_BRIDGE, c->rz->links[link].bridge, c->sub);
 	if (!r)
 		r = build_task(c, bridge_create, 0, link, 0, &id);
 	return r ? r : ports_plan(c, link, id, NULL);
@@ -105,29 +106,40 @@ static int emulated_plan(struct build_ctx *c, uint32_t link)
 	return ports_plan(c, link, UINT32_MAX, NULL);
 }
 
-/* The shortbridge of a direct point-to-point link with a VM: each port's
- * ingress redirected to the other's egress. */
+struct short_job {
+	const char *a, *b;  /* the two ports */
+	char err[UTIL_ERR_LEN];
+};
+
+/* In the substrate: each port's ingress redirected to the other's egress.
+ * 0 or a negative errno with job->err. */
+static int short_join_here(void *arg)
+{
+	struct short_job *j = arg;
+	int ia = (int)if_nametoindex(j->a), ib = (int)if_nametoindex(j->b), r;
+
+	if (!ia || !ib) {
+		r = -errno;
+		util_fmt(j->err, sizeof(j->err), "%s", strerror(-r));
+		return r;
+	}
+	r = redir_attach(ia, ib, j->err, sizeof(j->err));
+	return r ? r : redir_attach(ib, ia, j->err, sizeof(j->err));
+}
+
+/* The shortbridge of a direct point-to-point link with a VM: its two
+ * ports joined by redirects, in the substrate where the ports are. */
 static int short_join(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
-	const char *a = build_ep_iface(c, t->link, 0)->port_name;
-	const char *b = build_ep_iface(c, t->link, 1)->port_name;
-	char err[UTIL_ERR_LEN];
-	int ia, ib, r;
+	struct short_job j = { .a = build_ep_iface(c, t->link, 0)->port_name,
+			       .b = build_ep_iface(c, t->link, 1)->port_name };
+	int r;
 
 	(void)worker;
-	ia = (int)if_nametoindex(a);
-	ib = (int)if_nametoindex(b);
-	if (!ia || !ib) {
-		build_fail(c, strerror(errno), "cannot join %s and %s for link '%s'", a, b,
-			  build_link_label(c, t->link));
-		return -ENODEV;
-	}
-	r = redir_attach(ia, ib, err, sizeof(err));
-	if (!r)
-		r = redir_attach(ib, ia, err, sizeof(err));
+	r = ns_run_in(c->sub_fd, short_join_here, &j);
 	if (r)
-		build_fail(c, err, "cannot join %s and %s for link '%s'", a, b,
-			  build_link_label(c, t->link));
+		build_fail(c, j.err[0] ? j.err : strerror(-r), "cannot join %s and %s for link '%s'",
+			   j.a, j.b, build_link_label(c, t->link));
 	return r;
 }
 

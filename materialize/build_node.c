@@ -1,8 +1,8 @@
 /* build_node: the node kinds. A container is a named network namespace
  * (with its UTS namespace) whose interfaces are veth ends and which is
  * configured from the host over netlink; a VM has no namespace: its NICs
- * are taps in the root namespace, QEMU is started by the supervisor and the
- * guest configures itself from its initrd. */
+ * are taps in the experiment's substrate namespace, QEMU is started by the
+ * supervisor (there too) and the guest configures itself from its initrd. */
 #include "build_int.h"
 
 #include <errno.h>
@@ -20,25 +20,45 @@
 #include "netns.h"
 #include "ns.h"
 
-int build_tap_open(const char *name, bool persist)
+struct tap_job {
+	const char *name;
+	bool persist;
+	int fd;
+};
+
+/* Open (or create) the tap in the calling thread's namespace. */
+static int tap_open_here(void *arg)
 {
+	struct tap_job *j = arg;
 	/* creating: IFF_TUN_EXCL fails (EBUSY) on a tap that exists, which
 	 * TUNSETIFF would otherwise attach to and make ours */
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | (persist ? IFF_TUN_EXCL : 0) };
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | (j->persist ? IFF_TUN_EXCL : 0) };
 	int fd, r;
 
-	if (strlen(name) >= sizeof(ifr.ifr_name))
+	if (strlen(j->name) >= sizeof(ifr.ifr_name))
 		return -ENAMETOOLONG;
-	strcpy(ifr.ifr_name, name);
+	strcpy(ifr.ifr_name, j->name);
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, TUNSETIFF, &ifr) || (persist && ioctl(fd, TUNSETPERSIST, 1))) {
+	if (ioctl(fd, TUNSETIFF, &ifr) || (j->persist && ioctl(fd, TUNSETPERSIST, 1))) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
-	return fd;
+	j->fd = fd;
+	return 0;
+}
+
+/* See build.h. A tap belongs to the namespace /dev/net/tun was opened in. */
+int build_tap_open(const char *name, bool persist, int ns_fd)
+{
+	struct tap_job j = { .name = name, .persist = persist, .fd = -1 };
+	int r = ns_fd < 0 ? tap_open_here(&j) : ns_run_in(ns_fd, tap_open_here, &j);
+
+	if (r && j.fd >= 0)
+		close(j.fd); /* opened, but the thread could not come back: fatal */
+	return r ? r : j.fd;
 }
 
 static int container_create(struct build_ctx *c, unsigned worker, const struct btask *t)
@@ -101,9 +121,10 @@ static int no_offload(void *arg)
 	return r;
 }
 
-/* A container's endpoint with a port: a veth whose root end is a port of
- * the LAN's bridge, of the link emulator (the supervisor opens it; the node
- * end then computes its checksums itself), or of a shortbridge to a VM. */
+/* A container's endpoint with a port: a veth whose substrate end (made in
+ * the socket's namespace) is a port of the LAN's bridge, of the link
+ * emulator (the supervisor opens it; the node end then computes its
+ * checksums itself), or of a shortbridge to a VM. */
 static int container_attach(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	uint32_t node = c->x->links[t->link].ep[t->ep].node;
@@ -143,7 +164,7 @@ static int container_attach(struct build_ctx *c, unsigned worker, const struct b
 	return r;
 }
 
-/* A VM's endpoint: a persistent tap in the root namespace, named like a
+/* A VM's endpoint: a persistent tap in the substrate, named like a
  * port; the supervisor opens it for QEMU. On a LAN it joins the bridge; on
  * an emulated link it is the emulator's port; on a direct point-to-point
  * link a redirect joins it to the other end (build_link_short). */
@@ -157,7 +178,7 @@ static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t
 	struct nl_sock *s;
 	int r, fd;
 
-	fd = build_tap_open(port, true);
+	fd = build_tap_open(port, true, c->sub_fd);
 	if (fd == -EBUSY)
 		build_not_ours(c, DB_LINK, port);
 	if (fd < 0) {

@@ -2,15 +2,19 @@
  * kind by kind (see build.h); what is already gone counts as removed. */
 #include "build.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dag.h"
+#include "esc.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
@@ -20,7 +24,10 @@ struct td_ctx {
 	struct db *db;
 	const char *id;
 	struct db_obj *obj;
+	char sub[BUILD_SUBSTRATE_LEN]; /* the substrate namespace's name */
+	bool sub_going;                /* its row is removed in this teardown */
 	struct nl_sock *root[BUILD_WORKERS];
+	struct nl_sock *insub[BUILD_WORKERS]; /* in the substrate, when it stays */
 	pthread_mutex_t lock;
 	struct teardown_stats *st;
 	struct build_error *err;
@@ -54,12 +61,12 @@ static bool td_ours(const struct td_ctx *c, const struct db_obj *o)
 
 	n = (size_t)snprintf(pre, sizeof(pre), "vtb%s", c->id);
 	switch (o->kind) {
-	case DB_NETNS:
-		return !strncmp(o->name, pre, n) && o->name[n] == '-';
+	case DB_NETNS: /* the substrate "vtb<id>" or a node's "vtb<id>-*" */
+		return !strncmp(o->name, pre, n) && (o->name[n] == '-' || !o->name[n]);
 	case DB_LINK:
 	case DB_BRIDGE:
 		if (o->ns[0])
-			return !strncmp(o->ns, pre, n) && o->ns[n] == '-';
+			return !strncmp(o->ns, pre, n) && (o->ns[n] == '-' || !o->ns[n]);
 		return !strncmp(o->name, pre, n) && o->name[n];
 	case DB_FILE:
 		base = o->name + dl + 1;
@@ -108,29 +115,56 @@ static int port_gone(struct nl_sock *s, const char *name)
 	return r < 0 ? r : 1;
 }
 
-/* A root-side link or bridge. One inside a node's namespace goes with the
- * namespace: 1, nothing done. */
+/* The socket of this worker for link row o: *s in the root namespace (a
+ * row of an older vtb) or in the substrate. 0, 1 when the substrate is
+ * gone (and what was in it), or a negative errno with msg. */
+static int td_sock(struct td_ctx *c, unsigned worker, const struct db_obj *o,
+		   struct nl_sock **s, char *msg, size_t len)
+{
+	struct nl_sock **slot = o->ns[0] ? &c->insub[worker] : &c->root[worker];
+	int fd = -1, r = 0;
+
+	if (!*slot && o->ns[0]) {
+		fd = netns_open(c->sub);
+		if (fd == -ENOENT)
+			return 1;
+		r = fd < 0 ? fd : 0;
+	}
+	if (!*slot && !r)
+		r = nl_open(slot, fd);
+	if (fd >= 0)
+		close(fd);
+	if (r)
+		util_fmt(msg, len, "%s", strerror(-r));
+	*s = *slot;
+	return r;
+}
+
+/* A bridge or port. One inside a node's namespace goes with that
+ * namespace: 1, nothing done. One in the substrate goes with the
+ * substrate when its row is removed in this teardown too: 0, counted, no
+ * RTM_DELLINK (the kernel deletes a namespace's bridges in one batch, one
+ * RCU barrier for all of them). Otherwise it is deleted by name. */
 static int td_link(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		   size_t len)
 {
 	struct nl_err e = { 0 };
+	struct nl_sock *s;
 	int r;
 
-	if (o->ns[0])
+	if (o->ns[0] && strcmp(o->ns, c->sub))
 		return 1;
-	if (!c->root[worker]) {
-		r = nl_open(&c->root[worker], -1);
-		if (r) {
-			util_fmt(msg, len, "%s", strerror(-r));
-			return r;
-		}
-	}
+	if (o->ns[0] && c->sub_going)
+		return 0;
+	r = td_sock(c, worker, o, &s, msg, len);
+	if (r)
+		return r == 1 ? 0 : r;
 	/* a LAN port's veth goes with its node's namespace: the kernel
 	 * removes such pairs in one batch, in the background, far faster
 	 * than one RTM_DELLINK each (about 20 ms apiece). Give it a
 	 * moment before deleting what is left by hand. */
 	if (o->kind == DB_LINK) {
-		r = port_gone(c->root[worker], o->name);
+		r = port_gone(s, o->name);
 		if (r == 1)
 			return 0;
 		if (r < 0) {
@@ -138,19 +172,85 @@ static int td_link(struct td_ctx *c, unsigned worker, const struct db_obj *o, ch
 			return r;
 		}
 	}
-	r = nl_link_del(c->root[worker], o->name, &e);
+	r = nl_link_del(s, o->name, &e);
 	if (r)
 		util_fmt(msg, len, "%s", e.msg);
 	return r;
 }
 
+/* The command name of process pid (its /proc comm) into comm, "?" when
+ * it cannot be read (it may have just gone). */
+static void td_comm(int pid, char *comm, size_t len)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, comm, len - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		n = snprintf(comm, len, "?");
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+}
+
+/* The first process whose network namespace is the one bound at path: 0
+ * (none, or path is gone), 1 with *pid and its comm, or a negative errno.
+ * One scan of /proc. */
+static int td_holder(const char *path, int *pid, char *comm, size_t len)
+{
+	struct stat ns, st;
+	char p[64];
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	if (stat(path, &ns))
+		return errno == ENOENT ? 0 : -errno;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (!r && (e = readdir(d))) {
+		*pid = atoi(e->d_name);
+		if (*pid <= 0)
+			continue; /* not a process */
+		snprintf(p, sizeof(p), "/proc/%d/ns/net", *pid);
+		if (stat(p, &st) || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
+			continue; /* gone meanwhile, a zombie, or elsewhere */
+		td_comm(*pid, comm, len);
+		r = 1;
+	}
+	closedir(d);
+	return r;
+}
+
+/* A namespace. The substrate is unbound only when no process has it as
+ * its network namespace any more: the kernel frees it (and every bridge,
+ * port and tap in it) when nothing holds it, and a holder would keep them
+ * alive where no one can reach them. */
 static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		    size_t len)
 {
-	int r = netns_delete(o->name);
+	char path[sizeof(NETNS_RUN_DIR) + BUILD_SUBSTRATE_LEN], comm[64], shown[ESC_NAME_BUF];
+	int r = 0, pid = 0;
 
-	(void)c;
 	(void)worker;
+	if (!strcmp(o->name, c->sub)) {
+		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, c->sub);
+		r = td_holder(path, &pid, comm, sizeof(comm));
+		if (r == 1) {
+			/* its comm is the process's own words */
+			util_fmt(msg, len, "process %d (%s) is still in it", pid,
+				 esc_str(shown, sizeof(shown), comm));
+			return -EBUSY;
+		}
+	}
+	if (!r)
+		r = netns_delete(o->name);
 	if (r)
 		util_fmt(msg, len, "%s", strerror(-r));
 	return r;
@@ -283,6 +383,7 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 
 	memset(st, 0, sizeof(*st));
 	memset(err, 0, sizeof(*err));
+	build_substrate_name(id, c.sub, sizeof(c.sub));
 	pthread_mutex_init(&c.lock, NULL);
 	r = db_journal_list(db, id, &c.obj, &n);
 	if (r) {
@@ -290,10 +391,15 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
 		goto out;
 	}
-	/* processes first (they hold the rest), then the namespaces (taking
-	 * their links, and the veth pairs of LAN ports, with them) and the
-	 * bridges side by side (a bridge's deletion waits on RCU, not on its
-	 * ports), then any LAN port the kernel has not removed, then files */
+	for (i = 0; i < n; i++)
+		if (c.obj[i].kind == DB_NETNS && !strcmp(c.obj[i].name, c.sub))
+			c.sub_going = true;
+	/* processes first (they hold the rest: the supervisor and QEMU hold
+	 * the substrate), then the namespaces (taking their links with them:
+	 * the substrate takes every bridge, port and tap, and the node ends of
+	 * the ports) and the bridges of an older vtb's journal side by side (a
+	 * bridge's deletion waits on RCU, not on its ports), then any root LAN
+	 * port the kernel has not removed, then files */
 	r = td_phase(&c, n, procs, 1);
 	if (!r)
 		td_bridge_group(&c, n);
@@ -312,8 +418,10 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 		snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
 	}
 out:
-	for (i = 0; i < BUILD_WORKERS; i++)
+	for (i = 0; i < BUILD_WORKERS; i++) {
 		nl_close(c.root[i]);
+		nl_close(c.insub[i]);
+	}
 	free(c.obj);
 	pthread_mutex_destroy(&c.lock);
 	return r;

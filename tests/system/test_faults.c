@@ -79,25 +79,30 @@ static int sh(const char *fmt, const char *a, const char *b)
 	return system(cmd);
 }
 
-/* Build with a decoy named like one of the experiment's objects: up fails
- * with EEXIST, the rollback leaves the decoy and removes the rest. */
-static void build_meets(const char *kind, const char *make_fmt, const char *del_fmt)
+/* Build with a decoy named like one of the experiment's namespaces (a
+ * node's, or the substrate with a bridge inside named like the
+ * experiment's): up fails with EEXIST, the rollback leaves the decoy (and
+ * what is inside it) and removes the rest. */
+static void build_meets(const char *kind)
 {
 	struct build_error err, terr;
 	struct teardown_stats st;
-	char decoy[64], netns_a[96];
+	char decoy[64], netns_b[96], sub[BUILD_SUBSTRATE_LEN], cmd[256];
+	bool substrate = !strcmp(kind, "substrate");
+	const char *bridge;
 	struct exp t;
-	int r, made;
+	int r;
 
 	exp_open(&t);
-	if (!strcmp(kind, "netns"))
-		build_netns_name(t.e.id, "a", decoy, sizeof(decoy));
-	else if (!strcmp(kind, "bridge"))
-		snprintf(decoy, sizeof(decoy), "%s", t.rz->links[0].bridge);
+	bridge = t.rz->links[0].bridge;
+	build_substrate_name(t.e.id, sub, sizeof(sub));
+	if (substrate)
+		snprintf(decoy, sizeof(decoy), "%s", sub);
 	else
-		snprintf(decoy, sizeof(decoy), "%s", realize_ep_iface(t.rz, 0, 1)->port_name);
-	made = sh(make_fmt, decoy, decoy);
-	assert_int_equal(made, 0);
+		build_netns_name(t.e.id, "a", decoy, sizeof(decoy));
+	assert_int_equal(sh("ip netns add %s", decoy, ""), 0);
+	if (substrate)
+		assert_int_equal(sh("ip -n %s link add %s type bridge", decoy, bridge), 0);
 	r = build_up(t.db, t.e.id, t.rz, NULL, NULL, &err);
 	assert_int_equal(r, -EEXIST);
 	assert_non_null(strstr(err.msg, "exists"));
@@ -105,35 +110,54 @@ static void build_meets(const char *kind, const char *make_fmt, const char *del_
 	if (r)
 		print_message("rollback: %s: %s\n", terr.what, terr.msg);
 	assert_int_equal(r, 0);
-	if (!strcmp(kind, "netns"))
-		assert_int_equal(netns_exists(decoy), 1);
-	else
-		assert_true(link_exists(decoy));
+	assert_int_equal(netns_exists(decoy), 1);
+	if (substrate) {
+		snprintf(cmd, sizeof(cmd), "ip -n %s link show %s >/dev/null", decoy, bridge);
+		assert_int_equal(system(cmd), 0);
+	}
 	/* and what it did create is gone */
-	build_netns_name(t.e.id, "b", netns_a, sizeof(netns_a));
-	assert_int_equal(netns_exists(netns_a), 0);
-	if (strcmp(kind, "bridge"))
-		assert_false(link_exists(t.rz->links[0].bridge));
-	assert_int_equal(sh(del_fmt, decoy, decoy), 0);
+	build_netns_name(t.e.id, "b", netns_b, sizeof(netns_b));
+	assert_int_equal(netns_exists(netns_b), 0);
+	if (!substrate)
+		assert_int_equal(netns_exists(sub), 0);
+	assert_int_equal(sh("ip netns del %s", decoy, ""), 0);
 	exp_close(&t);
 }
 
 static void test_decoy_netns(void **state)
 {
 	(void)state;
-	build_meets("netns", "ip netns add %s", "ip netns del %s");
+	build_meets("netns");
 }
 
-static void test_decoy_bridge(void **state)
+static void test_decoy_substrate(void **state)
 {
 	(void)state;
-	build_meets("bridge", "ip link add %s type bridge", "ip link del %s");
+	build_meets("substrate");
 }
 
-static void test_decoy_port(void **state)
+/* Links in the host's namespace named like the experiment's bridge and
+ * port: the experiment's are in its substrate, so up works, and down
+ * leaves the host's alone. */
+static void test_host_names_free(void **state)
 {
+	struct build_error err;
+	struct teardown_stats st;
+	char port[32];
+	struct exp t;
+
 	(void)state;
-	build_meets("port", "ip link add %s type veth peer name %sx", "ip link del %s");
+	exp_open(&t);
+	snprintf(port, sizeof(port), "%s", realize_ep_iface(t.rz, 0, 1)->port_name);
+	assert_int_equal(sh("ip link add %s type bridge", t.rz->links[0].bridge, ""), 0);
+	assert_int_equal(sh("ip link add %s type veth peer name %sx", port, port), 0);
+	assert_int_equal(build_up(t.db, t.e.id, t.rz, NULL, NULL, &err), 0);
+	assert_int_equal(build_teardown(t.db, t.e.id, &st, &err), 0);
+	assert_true(link_exists(t.rz->links[0].bridge));
+	assert_true(link_exists(port));
+	sh("ip link del %s", t.rz->links[0].bridge, "");
+	sh("ip link del %s", port, "");
+	exp_close(&t);
 }
 
 /* A journal that lists things without the experiment's id in their names:
@@ -198,6 +222,12 @@ static void test_id_in_use(void **state)
 	assert_int_equal(build_id_in_use("fe1d", what, sizeof(what)), 1);
 	assert_non_null(strstr(what, "vtbfe1d"));
 	sh("ip link del vtbfe1dp0", "", "");
+	assert_int_equal(build_id_in_use("fe1d", what, sizeof(what)), 0);
+	/* a substrate "vtb<id>" */
+	assert_int_equal(sh("ip netns add vtbfe1d", "", ""), 0);
+	assert_int_equal(build_id_in_use("fe1d", what, sizeof(what)), 1);
+	assert_non_null(strstr(what, "namespace vtbfe1d"));
+	sh("ip netns del vtbfe1d", "", "");
 	assert_int_equal(build_id_in_use("fe1d", what, sizeof(what)), 0);
 }
 
@@ -286,8 +316,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decoy_netns),
-		cmocka_unit_test(test_decoy_bridge),
-		cmocka_unit_test(test_decoy_port),
+		cmocka_unit_test(test_decoy_substrate),
+		cmocka_unit_test(test_host_names_free),
 		cmocka_unit_test(test_foreign_rows),
 		cmocka_unit_test(test_id_in_use),
 		cmocka_unit_test(test_untrusted_state_dir),

@@ -66,10 +66,10 @@ status_says() {
 		not_ok "status says \"$3\" on link $2" "$blk"
 	fi
 }
-# root_port NAME NODE: the root-namespace end of NODE's eth0 (by its peer's ifindex)
+# root_port NAME NODE: the substrate end of NODE's eth0 (by its peer's ifindex)
 root_port() {
 	peer=$(ip -n "vtb$(id_of "$1")-$2" -o link show eth0 | sed -n 's/.*eth0@if\([0-9]*\).*/\1/p')
-	ip -o link show | awk -F': ' -v i="$peer" '$1 == i { sub(/@.*/, "", $2); print $2 }'
+	ip -n "vtb$(id_of "$1")" -o link show | awk -F': ' -v i="$peer" '$1 == i { sub(/@.*/, "", $2); print $2 }'
 }
 # leaves_nothing NAME ID: vtb down NAME, then no object of ID is left
 leaves_nothing() {
@@ -106,12 +106,12 @@ a_ip=$(addr down a a-b)
 b_ip=$(addr down b a-b)
 expect "a pings b before" test "$(received down a "$b_ip")" = 3
 port=$(root_port down a)
-expect "port $port set down" ip link set "$port" down
+expect "port $port set down" ip -n "vtb$id" link set "$port" down
 cpu_idle down "port set down"
 status_says down a-b "port $port is down"
 expect "b pings c through the other emulated link" test "$(received down b "$c_ip")" = 3
 expect "b's echoes to a are lost while the port is down" test "$(received down b "$a_ip")" = 0
-expect "port $port set up again" ip link set "$port" up
+expect "port $port set up again" ip -n "vtb$id" link set "$port" up
 expect "b pings a once the port is up" test "$(received down b "$a_ip")" = 3
 expect "a pings b once the port is up" test "$(received down a "$b_ip")" = 3
 expect "status says up again" sh -c \

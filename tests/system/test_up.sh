@@ -87,16 +87,17 @@ expect "up two LANs" "$VTB" up "$m/lans.vtb"
 on_exit "$VTB down lans >/dev/null 2>&1"
 lid=$("$VTB" status lans --json | awk -F'"' '/"id"/{print $4; exit}')
 group=$(( 0x76740000 | 0x$lid ))
-n=$(ip -o link show group $group | wc -l)
-# two bridges and the root ends of six LAN ports
-if [ "$n" = 8 ]; then ok "the experiment's bridges and ports are in its group"; else not_ok "the experiment's bridges and ports are in its group" "$n links in group $group"; fi
+n=$(ip -n "vtb$lid" -o link show group $group | wc -l)
+# two bridges and the substrate ends of six LAN ports, in the substrate
+if [ "$n" = 8 ]; then ok "the experiment's bridges and ports are in its substrate"; else not_ok "the experiment's bridges and ports are in its substrate" "$n links in group $group"; fi
+n=$(ip -o link show | grep -c ": vtb$lid" || true)
+if [ "$n" = 0 ]; then ok "the host's namespace has none of them"; else not_ok "the host's namespace has none of them" "$n links"; fi
 ip link add vtbforeign$$ type bridge && ip link set vtbforeign$$ group $group
 on_exit "ip link del vtbforeign$$ 2>/dev/null"
-expect "down with a foreign device in the group" "$VTB" down lans
+expect "down with a foreign device in the host in the group" "$VTB" down lans
 expect "the foreign device survived" ip link show vtbforeign$$
 ip link del vtbforeign$$
-n=$(ip -o link show group $group | wc -l)
-if [ "$n" = 0 ]; then ok "the experiment's bridges are gone"; else not_ok "the experiment's bridges are gone" "$n left"; fi
+expect "the experiment's substrate is gone" test ! -e "/run/netns/vtb$lid"
 
 # an id whose kernel names exist already (another state directory's, or made
 # by hand) is never used: with VTB_ID forcing it, vtb up refuses and says why

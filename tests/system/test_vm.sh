@@ -31,6 +31,11 @@ expect "vtb image build" "$VTB" image build
 expect "up: a VM and two containers" "$VTB" up "$m/vm.vtb" --name vmt
 on_exit "$VTB down vmt >/dev/null 2>&1"
 
+vid=$("$VTB" status vmt --json | jq -r .id)
+expect "the VM's three taps are in the substrate vtb$vid" \
+	test "$(ip -n "vtb$vid" -d -o link show | grep -c 'tun type tap')" = 3
+expect "the host's namespace has none of the experiment's interfaces" \
+	sh -c "! ip -o link show | grep -q ': vtb$vid'"
 expect "status: the VM is ready, with its accelerator" \
 	sh -c "'$VTB' status vmt | grep -Eq '^  vm +vm +ready +qemu/(tcg|kvm)'"
 expect "container -> VM over the direct link (e1000)" "$VTB" exec vmt c1 -- ping -c 2 -W 5 10.0.0.1
