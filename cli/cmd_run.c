@@ -201,14 +201,22 @@ static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t 
  * records went with it, so what the run has is printed, not stored. */
 static void run_check_gone(struct run_ctx *c, const struct tasks_run *tr)
 {
-	const char *node;
+	const char *node = NULL;
+	struct db_exp e;
+	int r;
 
-	if (c->gone || !tasks_node_gone(tr, &node))
+	if (c->gone)
+		return;
+	/* vtb down marks the experiment first: its inits may still be
+	 * exiting when their commands' deaths reach us */
+	r = db_exp_get(c->db, c->exp->id, &e);
+	if (r != -ENOENT && !(!r && e.state == DB_REMOVING) && !tasks_node_gone(tr, &node))
 		return;
 	c->gone = true;
-	cli_err("run %s: the experiment was taken down during the run (node '%s' has ended, and "
-		"every command with it); its records are gone, so the results of this run are "
-		"printed, not stored", cli_esc(c->exp->name), cli_esc(node));
+	cli_err("run %s: the experiment was taken down during the run (vtb down or vtb clean%s%s%s: "
+		"every command ended with its node); its records are gone, so the results of this "
+		"run are printed, not stored", cli_esc(c->exp->name), node ? "; node '" : "",
+		node ? cli_esc(node) : "", node ? "' has ended" : "");
 }
 
 /* Run task t. *failed becomes true when one of its commands failed.

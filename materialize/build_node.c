@@ -52,6 +52,7 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 	const char *node = c->x->nodes[t->node].name;
 	const struct rz_node *rn = &c->rz->nodes[t->node];
 	char name[128], err[UTIL_ERR_LEN];
+	struct noderun_pending pend;
 	struct noderun_spec s;
 	pid_t init;
 	int r, fd;
@@ -61,13 +62,16 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 	s = (struct noderun_spec){ .name = name, .hostname = node, .privileged = rn->privileged,
 				   .priv = rn->priv, .npriv = rn->npriv,
 				   .mnt_tmpl = c->mnt_tmpl[rn->privileged], .log_fd = c->log_fd };
-	r = noderun_spawn(&s, &init, err, sizeof(err));
+	r = noderun_spawn(&s, &init, &pend, err, sizeof(err));
 	if (r) {
 		build_fail(c, err, "cannot create device '%s' (%s)", node, name);
 		return r;
 	}
 	c->init[t->node] = (struct build_init){ .pid = init, .start = proc_start_time(init) };
 	r = netns_bind(name, init);
+	/* bound, teardown finds the init by its namespace even if vtb up
+	 * dies before the init is journaled; not bound, it goes now */
+	noderun_settle(&pend, r == 0);
 	if (r == -EEXIST)
 		build_not_ours(c, DB_NETNS, name);
 	if (r) {

@@ -57,10 +57,11 @@ static void nr_write(int fd, const void *buf, size_t len)
 	while (w < 0 && errno == EINTR);
 }
 
-/* A's body: hold the namespaces until K closes the pipe. */
+/* A's body: hold the namespaces until K closes the pipe. arg is K's pipe,
+ * which K leaves as it is (A shares K's memory and may run late). */
 static int nr_userns_child(void *arg)
 {
-	int *p = arg;
+	const int *p = arg;
 	char c;
 
 	close(p[1]);
@@ -131,13 +132,13 @@ static int nr_userns(int ns[3], int *step)
 			r = -errno;
 	}
 	close(p[1]);
-	p[1] = -1;
 	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
 		;
+	close(p[0]);
+	return r;
 out_close:
 	close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
+	close(p[1]);
 	return r;
 }
 
@@ -212,18 +213,6 @@ static void nr_init_signals(void)
 	sigprocmask(SIG_SETMASK, &chld, NULL);
 }
 
-/* Name the init in ps: comm "vtb-init", command line "vtb-init NAME"
- * (best effort: the command line needs CAP_SYS_RESOURCE). */
-static void nr_init_name(const struct noderun_spec *s, char *line, size_t len)
-{
-	line[0] = '\0';
-	nr_append(line, len, "vtb-init ");
-	nr_append(line, len, s->name);
-	prctl(PR_SET_NAME, "vtb-init", 0, 0, 0);
-	prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)line, 0, 0);
-	prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(line + strlen(line) + 1), 0, 0);
-}
-
 /* Log "vtb-init NAME: what errno" to fd 3 (the log, when there is one). */
 static void nr_init_log(const struct noderun_spec *s, const char *what, int err)
 {
@@ -243,7 +232,6 @@ static void nr_init_log(const struct noderun_spec *s, const char *what, int err)
  * 3) and reap the node's orphans until teardown's SIGTERM. Never returns. */
 static void nr_init(const struct noderun_spec *s, int ready)
 {
-	char cmdline[160];
 	sigset_t none;
 	int32_t err = 0;
 	int null;
@@ -253,7 +241,7 @@ static void nr_init(const struct noderun_spec *s, int ready)
 	nr_init_signals();
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		err = errno;
-	nr_init_name(s, cmdline, sizeof(cmdline));
+	prctl(PR_SET_NAME, "vtb-init", 0, 0, 0);
 	nr_write(ready, &err, sizeof(err));
 	if (err)
 		_exit(1);
@@ -326,13 +314,43 @@ out_close:
 	return r;
 }
 
-/* K: make the node and report on rep. Never returns. */
-static void nr_helper(const struct noderun_spec *s, int rep)
+/* Close every descriptor K inherited but keep (a, b, c, d; -1: none): a
+ * concurrent helper must not hold our caller's pipes (they tell K and
+ * the caller when the other end is gone). */
+static void nr_close_others(int a, int b, int c, int d)
+{
+	int keep[4] = { a, b, c, d }, lo = 0, i, k, t;
+
+	for (i = 0; i < 4; i++) /* sort, four at most */
+		for (k = i + 1; k < 4; k++)
+			if (keep[k] < keep[i]) {
+				t = keep[i];
+				keep[i] = keep[k];
+				keep[k] = t;
+			}
+	for (i = 0; i < 4; i++) {
+		if (keep[i] < 0)
+			continue;
+		if (keep[i] > lo)
+			syscall(SYS_close_range, lo, keep[i] - 1, 0);
+		lo = keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+/* K: make the node, report on rep, and wait for the caller's word on ack:
+ * a byte when it has bound the node (from then on teardown finds the
+ * init), EOF when it gave up or died, and then K kills the init (no
+ * journal would know it). Never returns. */
+static void nr_helper(const struct noderun_spec *s, int rep, int ack)
 {
 	struct nr_report m = { 0 };
 	int step = NR_FORK, arg = 0, host_root = -1, r;
 	pid_t init = -1;
+	ssize_t got;
+	char c;
 
+	nr_close_others(rep, ack, s->mnt_tmpl, s->log_fd);
 	umask(0);
 	r = nr_priv_prepare(s, &step, &arg);
 	if (!r)
@@ -348,6 +366,14 @@ static void nr_helper(const struct noderun_spec *s, int rep)
 		nr_log_start(s, init);
 	m = (struct nr_report){ .err = -r, .step = step, .arg = arg, .init = init };
 	nr_write(rep, &m, sizeof(m));
+	close(rep);
+	if (r)
+		_exit(0);
+	c = 0;
+	while ((got = read(ack, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (got != 1 || c != 1)
+		kill(init, SIGKILL);
 	_exit(0);
 }
 
@@ -393,44 +419,69 @@ static void nr_report_fmt(const struct noderun_spec *s, const struct nr_report *
 		util_fmt(err, len, "cannot %s: %s", what, strerror(m->err));
 }
 
-/* See noderun.h. The helper is reaped here; the init is not our child. */
-int noderun_spawn(const struct noderun_spec *s, pid_t *init, char *err, size_t errlen)
+/* See noderun.h. The init is not our child: the helper is, reaped by
+ * noderun_settle (or here when it failed). */
+int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pending *pend,
+		  char *err, size_t errlen)
 {
 	struct nr_report m = { .err = EIO, .step = NR_FORK };
-	int p[2], st;
+	int p[2], a[2] = { -1, -1 };
 	ssize_t got;
 	pid_t k;
 
+	*pend = (struct noderun_pending){ .helper = -1, .ack = -1 };
 	if (pipe2(p, O_CLOEXEC)) {
 		m.err = errno;
 		goto out_fail;
 	}
-	k = fork();
-	if (k == 0) {
+	if (pipe2(a, O_CLOEXEC)) {
+		m.err = errno;
 		close(p[0]);
-		nr_helper(s, p[1]);
+		close(p[1]);
+		goto out_fail;
 	}
+	k = fork();
+	if (k == 0)
+		nr_helper(s, p[1], a[0]);
 	m.err = errno;
 	close(p[1]);
+	close(a[0]);
+	*pend = (struct noderun_pending){ .helper = k, .ack = a[1] };
 	if (k < 0) {
 		close(p[0]);
-		goto out_fail;
+		goto out_settle;
 	}
 	do
 		got = read(p[0], &m, sizeof(m));
 	while (got < 0 && errno == EINTR);
 	close(p[0]);
-	while (waitpid(k, &st, 0) < 0 && errno == EINTR)
-		;
 	if (got != sizeof(m))
 		m = (struct nr_report){ .err = EIO, .step = NR_FORK };
 	if (m.err)
-		goto out_fail;
+		goto out_settle;
 	*init = m.init;
 	return 0;
+out_settle:
+	noderun_settle(pend, false);
 out_fail:
 	nr_report_fmt(s, &m, err, errlen);
 	return -m.err;
+}
+
+/* See noderun.h. */
+void noderun_settle(struct noderun_pending *pend, bool keep)
+{
+	char one = 1;
+
+	if (pend->ack >= 0) {
+		if (keep)
+			nr_write(pend->ack, &one, 1);
+		close(pend->ack);
+	}
+	if (pend->helper > 0)
+		while (waitpid(pend->helper, NULL, 0) < 0 && errno == EINTR)
+			;
+	*pend = (struct noderun_pending){ .helper = -1, .ack = -1 };
 }
 
 int noderun_find(const struct db_obj *rows, size_t n, const char *name, pid_t *pid,

@@ -50,12 +50,27 @@ struct noderun_spec {
  * *fd is the caller's (O_CLOEXEC). Returns 0 or a negative errno. */
 int noderun_template(bool privileged, int *fd);
 
+/* A node made but not yet settled: its helper waits to hear whether the
+ * caller keeps the init. */
+struct noderun_pending {
+	pid_t helper;
+	int ack;
+};
+
 /* Make one node as s says and return its init's pid in *init. Forks a
  * helper (only async-signal-safe calls there: the caller may have threads)
- * which creates the namespaces and the node's mounts, forks the init and
- * exits; the init outlives the caller. Returns 0, or a negative errno with
- * err saying what failed (nothing of the node is left then). */
-int noderun_spawn(const struct noderun_spec *s, pid_t *init, char *err, size_t errlen);
+ * which creates the namespaces and the node's mounts and forks the init;
+ * the init outlives the caller. The helper then waits on *pend: the caller
+ * settles it once the init is where teardown finds it (bound, journaled),
+ * and if the caller dies first the helper kills the init. Returns 0, or a
+ * negative errno with err saying what failed (nothing of the node is left
+ * then, and nothing to settle). */
+int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pending *pend,
+		  char *err, size_t errlen);
+
+/* Tell the helper whether the caller keeps the init (false: the helper
+ * kills it) and reap the helper. */
+void noderun_settle(struct noderun_pending *pend, bool keep);
 
 /* A node to enter: its init's pidfd and the user namespace its commands
  * run in (-1: a privileged node, whose commands are host root). */
