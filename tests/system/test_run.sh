@@ -102,10 +102,11 @@ expect_fail "--json: ping ok, expect status" 1 '"task":"ping".*"status":"ok"' "$
 expect_fail "--json: status expect" 1 '"status":"expect"' "$VTB" run exp --json
 "$VTB" down exp >/dev/null
 
-# background commands stay up for later tasks and are stopped at the end
+# background commands stay up for later tasks (seen from their own node: a
+# node sees its own processes only) and are stopped at the end
 marker="sleep 1000.$$"   # GNU sleep takes fractions: a unique command line
 f=$(model bg "task('start', run(n[0], '$marker', background=true))" \
-	"task('see', run(n[1], 'pgrep -f \"^$marker\"'))")
+	"task('see', run(n[0], 'pgrep -f \"^$marker\"'))")
 up bg "$f"
 expect "a background command runs during later tasks" "$VTB" run bg
 if ! pgrep -f "^$marker" >/dev/null; then ok "the background command is gone after the run"
