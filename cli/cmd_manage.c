@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "build.h"
 #include "cli.h"
 #include "db.h"
-#include "netns.h"
+#include "noderun.h"
 #include "status.h"
 #include "console.h"
 #include "sup_log.h"
@@ -288,7 +289,7 @@ static void print_status_one(json_t *st)
 			printf("  %s %s%s%s", cli_esc(json_string_value(json_object_get(f, "name"))),
 			       cli_esc(a4 ? a4 : "-"), a6 ? " " : "", cli_esc(a6));
 		}
-		printf("\n");
+		printf("%s\n", json_is_true(json_object_get(n, "privileged")) ? "  privileged" : "");
 		if (vm && json_string_length(json_object_get(vm, "error")))
 			printf("    %s\n", cli_esc(json_string_value(json_object_get(vm, "error"))));
 	}
@@ -518,13 +519,79 @@ static int exec_vm(const struct db_exp *e, const char *name, const char *node, i
 	return status;
 }
 
+/* The parent of vtb exec's command passes SIGTERM and SIGHUP on to it (the
+ * terminal sends SIGINT and SIGQUIT to both: the parent ignores those). */
+static volatile pid_t exec_child;
+
+static void exec_forward(int sig)
+{
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
+/* Run cmd in the container node f (entered already): a child becomes node
+ * root and execs it (the node's pid namespace applies to children only);
+ * we wait and return its exit status (128 + signal when it was killed). */
+static int exec_container(const char *node, const struct noderun_fds *f, char **cmd)
+{
+	struct sigaction fwd = { .sa_handler = exec_forward }, ign = { .sa_handler = SIG_IGN };
+	int st, r;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		cli_err("cannot start a process in node '%s': %s", node, strerror(errno));
+		return CLI_SYSTEM;
+	}
+	if (pid == 0) {
+		r = noderun_become_root(f);
+		if (r) {
+			cli_err("cannot become root in node '%s': %s", node, strerror(-r));
+			_exit(126);
+		}
+		execvp(cmd[0], cmd);
+		cli_err("cannot run '%s' on node '%s': %s", cmd[0], node, strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	exec_child = pid;
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGQUIT, &ign, NULL);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return CLI_SYSTEM;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Open container node ns of experiment e by its init's journal row.
+ * Returns 0, -ENOENT when the journal has no such init (a VM, or no such
+ * node), -ESRCH when it has ended, or a negative errno. */
+static int exec_open_node(struct db *db, const struct db_exp *e, const char *ns,
+			  struct noderun_fds *f)
+{
+	struct db_obj *rows = NULL;
+	uint64_t start;
+	size_t n = 0;
+	pid_t pid;
+	int r = db_journal_list(db, e->id, &rows, &n);
+
+	if (!r)
+		r = noderun_find(rows, n, ns, &pid, &start);
+	if (!r)
+		r = noderun_open(pid, start, f);
+	free(rows);
+	return r;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	const char *name, *node, *shell;
+	struct noderun_fds f = { -1, -1 };
 	struct db *db = NULL;
 	struct db_exp e;
 	char ns[160], **cmd, *sh[2];
-	int status, netfd = -1, utsfd = -1;
+	int status, r;
 
 	if (argc < 3 || (argc > 3 && strcmp(argv[3], "--")) || argc == 4) {
 		cli_err("exec: usage: vtb exec NAME NODE [-- CMD [ARG...]]");
@@ -536,12 +603,11 @@ int cmd_exec(int argc, char **argv)
 	if (status)
 		goto out;
 	build_netns_name(e.id, node, ns, sizeof(ns));
-	netfd = netns_open(ns);
-	utsfd = netns_open_uts(ns);
-	if (netfd < 0 || utsfd < 0) {
-		/* no namespace: a VM, or no such node */
-		db_close(db);
-		db = NULL;
+	r = exec_open_node(db, &e, ns, &f);
+	db_close(db);
+	db = NULL;
+	if (r == -ENOENT) {
+		/* no init: a VM, or no such node */
 		if (e.state != DB_UP) {
 			cli_err("experiment '%s' is not up", name);
 			status = CLI_USER;
@@ -550,15 +616,17 @@ int cmd_exec(int argc, char **argv)
 		status = exec_vm(&e, name, node, argc, argv);
 		goto out;
 	}
-	if (setns(netfd, CLONE_NEWNET) || setns(utsfd, CLONE_NEWUTS)) {
-		cli_err("cannot enter node '%s': %s", node, strerror(errno));
+	if (r == -ESRCH)
+		cli_err("node '%s' of '%s' is not running (its init has ended): vtb down %s and up "
+			"again", node, name, name);
+	else if (!r && (r = noderun_enter(&f)))
+		cli_err("cannot enter node '%s': %s", node, strerror(-r));
+	else if (r)
+		cli_err("cannot open node '%s': %s", node, strerror(-r));
+	if (r) {
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	db_close(db);
-	db = NULL;
-	close(netfd);
-	close(utsfd);
 	if (argc > 4) {
 		cmd = argv + 4;
 	} else {
@@ -567,14 +635,9 @@ int cmd_exec(int argc, char **argv)
 		sh[1] = NULL;
 		cmd = sh;
 	}
-	execvp(cmd[0], cmd);
-	cli_err("cannot run '%s' on node '%s': %s", cmd[0], node, strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	status = exec_container(node, &f, cmd);
 out:
-	if (netfd >= 0)
-		close(netfd);
-	if (utsfd >= 0)
-		close(utsfd);
+	noderun_close(&f);
 	db_close(db);
 	return status;
 }

@@ -33,6 +33,7 @@ struct run_ctx {
 	int64_t run;
 	int64_t seq;
 	size_t tasks_ok, tasks_failed;
+	bool gone;        /* the experiment was taken down during the run */
 };
 
 static volatile sig_atomic_t run_stop;
@@ -179,7 +180,7 @@ static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t 
 		bool bg = c->x->tasks[res[i].task].cmd[res[i].cmd].background;
 
 		d.seq = ++c->seq;
-		r = db_result_add(c->db, c->exp->id, &d);
+		r = c->gone ? 0 : db_result_add(c->db, c->exp->id, &d);
 		if (r) {
 			cli_err("cannot store the results of run %lld: %s", (long long)c->run,
 				strerror(-r));
@@ -193,6 +194,29 @@ static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t 
 		}
 	}
 	return 0;
+}
+
+/* Say once when the experiment was taken down (vtb down, vtb clean)
+ * during the run: its nodes' inits ended, and with them every command. Its
+ * records went with it, so what the run has is printed, not stored. */
+static void run_check_gone(struct run_ctx *c, const struct tasks_run *tr)
+{
+	const char *node = NULL;
+	struct db_exp e;
+	int r;
+
+	if (c->gone)
+		return;
+	/* vtb down marks the experiment first: its inits may still be
+	 * exiting when their commands' deaths reach us */
+	r = db_exp_get(c->db, c->exp->id, &e);
+	if (r != -ENOENT && !(!r && e.state == DB_REMOVING) && !tasks_node_gone(tr, &node))
+		return;
+	c->gone = true;
+	cli_err("run %s: the experiment was taken down during the run (vtb down or vtb clean%s%s%s: "
+		"every command ended with its node); its records are gone, so the results of this "
+		"run are printed, not stored", cli_esc(c->exp->name), node ? "; node '" : "",
+		node ? cli_esc(node) : "", node ? "' has ended" : "");
 }
 
 /* Run task t. *failed becomes true when one of its commands failed.
@@ -216,6 +240,7 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 		tasks_results_free(res, n);
 		return CLI_SYSTEM;
 	}
+	run_check_gone(c, tr);
 	status = run_record(c, res, n, "task", &nfailed);
 	*failed = nfailed > 0;
 	if (!c->quiet) {
@@ -269,7 +294,7 @@ static int run_once(struct run_ctx *c)
 		cli_err("cannot record a run of '%s': %s", c->exp->name, strerror(-r));
 		return CLI_SYSTEM;
 	}
-	r = tasks_open(c->x, c->exp->id, &run_stop, &tr, why, sizeof(why));
+	r = tasks_open(c->x, c->db, c->exp->id, &run_stop, &tr, why, sizeof(why));
 	if (r) {
 		cli_err("run %s: %s", c->exp->name, why);
 		db_run_end(c->db, c->exp->id, c->run, "error");
@@ -277,6 +302,8 @@ static int run_once(struct run_ctx *c)
 	}
 	for (t = 0; t < c->x->ntasks && !run_stop; t++) {
 		status = run_task(c, tr, t, &failed);
+		if (!status && c->gone)
+			status = CLI_SYSTEM;
 		if (status)
 			break;
 		ran++;
@@ -297,7 +324,8 @@ static int run_once(struct run_ctx *c)
 		status = RUN_EXIT_INTERRUPTED;
 	st = status == CLI_OK ? "ok" : status == CLI_USER ? "failed" :
 	     status == RUN_EXIT_INTERRUPTED ? "interrupted" : "error";
-	db_run_end(c->db, c->exp->id, c->run, st);
+	if (!c->gone)
+		db_run_end(c->db, c->exp->id, c->run, st);
 	if (!c->quiet) {
 		fprintf(c->hout, "run %lld of experiment '%s': %zu task%s, %zu ok", (long long)c->run,
 			cli_esc(c->exp->name), c->x->ntasks, c->x->ntasks == 1 ? "" : "s", c->tasks_ok);

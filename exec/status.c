@@ -87,6 +87,8 @@ static json_t *node_json(const struct db_exp *exp, const struct xir *x,
 	json_object_set_new(o, "name", json_string(x->nodes[i].name));
 	json_object_set_new(o, "kind", json_string(n->kind == RZ_VM ? "vm" : "container"));
 	json_object_set_new(o, "netns", json_string(ns));
+	if (n->privileged)
+		json_object_set_new(o, "privileged", json_true());
 	r = n->kind == RZ_VM ? 0 : netns_exists(ns);
 	json_object_set_new(o, "state", json_string(r > 0 ? "up" : r == 0 ? "missing" : "unknown"));
 	json_object_set_new(o, "cores", json_integer((json_int_t)n->cores));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -56,13 +57,53 @@ static void task_proc_child_send(int fd, const struct tasks_msg *m)
 	while (w < 0 && errno == EINTR);
 }
 
+/* The signal C1 gets when vtb run dies (PR_SET_PDEATHSIG). Not SIGTERM:
+ * that is what vtb run sends a late command's group, and C1 ignores it so
+ * that the command gets its grace second and C1 passes its status on. */
+#define TASKS_ORPHAN_SIG SIGUSR1
+
+/* C1's handler of TASKS_ORPHAN_SIG: vtb run is gone, so is its command
+ * (the whole process group, C1 included). */
+static void task_proc_orphaned(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+}
+
+/* In C1, which entered a container node: fork the command's process C2
+ * (in the node's pid namespace) and return in it; C1 waits for C2 and
+ * exits with its status (128 + N when killed by signal N), holding no
+ * descriptor. When vtb run (parent) dies, C1 kills the group. Returns
+ * -errno in C1 when the fork failed. Async-signal-safe. */
+static int task_proc_keeper(pid_t parent)
+{
+	struct sigaction orphan = { .sa_handler = task_proc_orphaned };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	pid_t pid;
+	int st;
+
+	sigaction(TASKS_ORPHAN_SIG, &orphan, NULL);
+	if (prctl(PR_SET_PDEATHSIG, TASKS_ORPHAN_SIG) || getppid() != parent)
+		kill(0, SIGKILL);
+	pid = fork();
+	if (pid <= 0)
+		return pid < 0 ? -errno : 0;
+	sigaction(SIGTERM, &ign, NULL);
+	sigaction(SIGINT, &ign, NULL);
+	syscall(SYS_close_range, 0, ~0U, 0);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 /* In the child: enter the node (a container's namespaces; a VM has none
  * to enter), get ready, wait for go, exec the node kind's runner. Never
  * returns. Only async-signal-safe calls: the parent may have threads. The
  * descriptors the child gets are O_CLOEXEC, so the command inherits only
  * 0, 1 and 2 (dup2 clears the flag on those). */
 static void task_proc_child(uint32_t idx, const struct tasks_node *n, const char *cmd, int go_rd,
-			    int go_wr, int msg_wr, int out_wr, int err_wr)
+			    int go_wr, int msg_wr, int out_wr, int err_wr, pid_t parent)
 {
 	struct tasks_msg m = { .idx = idx, .phase = TASKS_MSG_READY };
 	char c;
@@ -71,9 +112,10 @@ static void task_proc_child(uint32_t idx, const struct tasks_node *n, const char
 	int devnull;
 
 	close(go_wr);
-	if (n->net >= 0 && (setns(n->net, CLONE_NEWNET) || setns(n->uts, CLONE_NEWUTS)))
-		goto fail;
 	if (setpgid(0, 0))
+		goto fail;
+	if (n->fds.pidfd >= 0 &&
+	    (noderun_enter(&n->fds) || task_proc_keeper(parent) || noderun_become_root(&n->fds)))
 		goto fail;
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_wr, 1) < 0 || dup2(err_wr, 2) < 0)
@@ -112,7 +154,7 @@ int task_proc_start(struct tasks_run *r, size_t pi, const struct tasks_node *n, 
 {
 	struct tasks_proc *p = &r->procs[pi];
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		goto fail;
@@ -120,7 +162,7 @@ int task_proc_start(struct tasks_run *r, size_t pi, const struct tasks_node *n, 
 	if (pid < 0)
 		goto fail;
 	if (pid == 0)
-		task_proc_child((uint32_t)pi, n, cmd, go_rd, go_wr, msg_wr, out[1], err[1]);
+		task_proc_child((uint32_t)pi, n, cmd, go_rd, go_wr, msg_wr, out[1], err[1], self);
 	/* both set the group, so a kill(-pid) cannot come before the child's */
 	setpgid(pid, pid);
 	p->pid = pid;

@@ -2,7 +2,9 @@
  * exec/task_proc.c; see tasks.h for the public side).
  *
  * The barrier: each command of a task is a child that gets ready (enters
- * its node, its own process group, its output pipes), writes a "ready"
+ * its node, its own process group, its output pipes; in a container node
+ * the child C1 enters the node's namespaces and forks the command's
+ * process C2 into its pid namespace, and waits for it: C2 does the rest), writes a "ready"
  * message to the task's status pipe, and blocks reading the task's "go"
  * pipe. When every child is ready the parent closes the go pipe's write
  * end: the kernel wakes all the readers at once with EOF, each notes the
@@ -19,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "noderun.h"
 #include "tasks.h"
 
 /* SIGTERM to a late command's group, then SIGKILL this much later: a
@@ -55,7 +58,9 @@ struct tasks_node;
 typedef void (*tasks_exec_fn)(const struct tasks_node *n, const char *cmd);
 
 struct tasks_node {
-	int net, uts;        /* namespace fds to enter, -1 for none (a VM) */
+	struct noderun_fds fds; /* a container to enter; pidfd -1: none (a VM) */
+	pid_t init;             /* a container's init and its start time */
+	uint64_t init_start;
 	const char *id;      /* VMs: the experiment, for the supervisor */
 	const char *name;    /* VMs: the node's name */
 	tasks_exec_fn exec;  /* NULL until a command runs there */

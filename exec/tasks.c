@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "build.h"
-#include "netns.h"
+#include "db.h"
+#include "noderun.h"
+#include "proc.h"
 #include "task_proc.h"
 #include "util.h"
 
@@ -25,8 +27,8 @@ const char *tasks_status_name(enum tasks_status s)
 
 	return (unsigned)s < UTIL_ARRAY_SIZE(names) ? names[s] : "?";
 }
-/* The container kind's runner: the child is in the node's namespaces
- * already; the command runs under /bin/sh there. */
+/* The container kind's runner: the child is in the node already (its
+ * namespaces, node root); the command runs under /bin/sh there. */
 static void tasks_exec_container(const struct tasks_node *n, const char *cmd)
 {
 	(void)n;
@@ -41,45 +43,80 @@ static void tasks_exec_vm(const struct tasks_node *n, const char *cmd)
 	execl("/proc/self/exe", "vtb", "__vmexec", n->id, n->name, cmd, (char *)NULL);
 }
 
+/* Open container node ni by its init's journal row (rows, n). Returns 0
+ * or a negative errno (why names the node). */
+static int tasks_open_container(struct tasks_run *r, uint32_t ni, const struct db_obj *rows,
+				size_t n, const char *id, char *why, size_t whylen)
+{
+	struct tasks_node *nd = &r->nodes[ni];
+	const char *name = r->x->nodes[ni].name;
+	char ns[160];
+	int e;
+
+	build_netns_name(id, name, ns, sizeof(ns));
+	e = noderun_find(rows, n, ns, &nd->init, &nd->init_start);
+	if (!e)
+		e = noderun_open(nd->init, nd->init_start, &nd->fds);
+	if (e == -ENOENT || e == -ESRCH)
+		util_fmt(why, whylen, "node '%s' is not running (%s): vtb down and up again", name,
+			 e == -ENOENT ? "the journal has no init for it" : "its init has ended");
+	else if (e)
+		util_fmt(why, whylen, "cannot open node '%s' (%s): %s", name, ns, strerror(-e));
+	return e;
+}
+
 /* Set up the node of every command: a VM's name for its console, or a
- * container's namespaces, opened once. Returns 0 or a negative errno (why
+ * container's init, opened once. Returns 0 or a negative errno (why
  * names the node). */
-static int tasks_open_nodes(struct tasks_run *r, const char *id, char *why, size_t whylen)
+static int tasks_open_nodes(struct tasks_run *r, struct db *db, const char *id, char *why,
+			    size_t whylen)
 {
 	const struct xir *x = r->x;
-	char ns[160];
-	size_t t, c;
+	struct db_obj *rows = NULL;
+	size_t t, c, n = 0;
+	int e = 0;
 
-	for (t = 0; t < x->ntasks; t++) {
-		for (c = 0; c < x->tasks[t].ncmd; c++) {
+	for (t = 0; t < x->ntasks && !e; t++) {
+		for (c = 0; c < x->tasks[t].ncmd && !e; c++) {
 			uint32_t ni = x->tasks[t].cmd[c].node;
-			struct tasks_node *n = &r->nodes[ni];
+			struct tasks_node *nd = &r->nodes[ni];
 
-			if (n->exec)
+			if (nd->exec)
 				continue;
 			if (xir_node_wants_vm(x, ni)) {
-				n->id = id;
-				n->name = x->nodes[ni].name;
-				n->exec = tasks_exec_vm;
+				nd->id = id;
+				nd->name = x->nodes[ni].name;
+				nd->exec = tasks_exec_vm;
 				continue;
 			}
-			build_netns_name(id, x->nodes[ni].name, ns, sizeof(ns));
-			n->net = netns_open(ns);
-			n->uts = netns_open_uts(ns);
-			if (n->net < 0 || n->uts < 0) {
-				int e = n->net < 0 ? n->net : n->uts;
-
-				util_fmt(why, whylen, "cannot open the namespaces of node '%s' (%s): %s",
-					  x->nodes[ni].name, ns, strerror(-e));
-				return e;
+			if (!rows && (e = db_journal_list(db, id, &rows, &n))) {
+				util_fmt(why, whylen, "cannot read the journal: %s", strerror(-e));
+				break;
 			}
-			n->exec = tasks_exec_container;
+			e = tasks_open_container(r, ni, rows, n, id, why, whylen);
+			if (!e)
+				nd->exec = tasks_exec_container;
 		}
 	}
+	free(rows);
+	return e;
+}
+
+int tasks_node_gone(const struct tasks_run *r, const char **node)
+{
+	size_t i;
+
+	for (i = 0; i < r->x->nnodes; i++)
+		if (r->nodes[i].fds.pidfd >= 0 &&
+		    !proc_alive(r->nodes[i].init, r->nodes[i].init_start)) {
+			*node = r->x->nodes[i].name;
+			return 1;
+		}
 	return 0;
 }
-int tasks_open(const struct xir *x, const char *id, const volatile sig_atomic_t *stop,
-	       struct tasks_run **out, char *why, size_t whylen)
+
+int tasks_open(const struct xir *x, struct db *db, const char *id,
+	       const volatile sig_atomic_t *stop, struct tasks_run **out, char *why, size_t whylen)
 {
 	struct tasks_run *r;
 	struct rlimit rl;
@@ -98,13 +135,13 @@ int tasks_open(const struct xir *x, const char *id, const volatile sig_atomic_t 
 		return -ENOMEM;
 	}
 	for (i = 0; i < x->nnodes; i++)
-		r->nodes[i].net = r->nodes[i].uts = -1;
+		r->nodes[i].fds = (struct noderun_fds){ .pidfd = -1, .userns = -1 };
 	/* three descriptors per command and two per node: use what we may */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	e = tasks_open_nodes(r, id, why, whylen);
+	e = tasks_open_nodes(r, db, id, why, whylen);
 	if (e) {
 		tasks_close(r);
 		return e;
@@ -344,10 +381,8 @@ void tasks_close(struct tasks_run *r)
 	if (!r)
 		return;
 	tasks_abort(r, 0);
-	for (i = 0; i < r->x->nnodes; i++) {
-		task_proc_close_fd(&r->nodes[i].net);
-		task_proc_close_fd(&r->nodes[i].uts);
-	}
+	for (i = 0; i < r->x->nnodes; i++)
+		noderun_close(&r->nodes[i].fds);
 	free(r->nodes);
 	free(r->procs);
 	free(r);

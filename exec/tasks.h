@@ -23,6 +23,8 @@
 
 #include "xir.h"
 
+struct db;
+
 /* At most this much of each stream of a command is kept; the rest is
  * counted and replaced by a "[truncated ...]" line. */
 #define TASKS_OUTPUT_MAX (1u << 20)
@@ -52,13 +54,17 @@ void tasks_results_free(struct tasks_result *v, size_t n);
 
 struct tasks_run;
 
-/* Prepare to run x's tasks on experiment id's nodes: open every node's
- * namespaces once. stop (may be NULL) is polled: when it becomes non-zero
+/* Prepare to run x's tasks on experiment id's nodes: open every container
+ * node once, by its init's row in id's journal (db). stop (may be NULL) is polled: when it becomes non-zero
  * (a signal handler sets it), the commands that run are stopped and the
  * task ends as if it had timed out. x must outlive the run. Returns 0 or a
  * negative errno with why naming the node. */
-int tasks_open(const struct xir *x, const char *id, const volatile sig_atomic_t *stop,
-	       struct tasks_run **out, char *why, size_t whylen);
+int tasks_open(const struct xir *x, struct db *db, const char *id,
+	       const volatile sig_atomic_t *stop, struct tasks_run **out, char *why, size_t whylen);
+
+/* Whether a container node of the run has gone (its init ended: the
+ * experiment was taken down during the run): 1 with *node its name, or 0. */
+int tasks_node_gone(const struct tasks_run *r, const char **node);
 
 /* Run task t: start its commands together, wait for the foreground ones
  * (at most the task's timeout: SIGTERM to each late command's process

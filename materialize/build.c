@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "noderun.h"
 
 void build_netns_name(const char *id, const char *node, char *buf, size_t len)
 {
@@ -216,6 +219,78 @@ int build_port_task(struct build_ctx *c, uint32_t link, uint32_t ep, uint32_t af
 	return r;
 }
 
+/* The log of the experiment's node inits: <statedir>/<id>.init.log. */
+static void init_log_path(const struct build_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s.init.log", db_state_dir(), c->id);
+}
+
+/* Whether the experiment has a container node (privileged or not: -1
+ * either). */
+static bool has_container(const struct build_ctx *c, int privileged)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->x->nnodes; i++)
+		if (build_node_kind_of(c, i)->netns &&
+		    (privileged < 0 || c->rz->nodes[i].privileged == (privileged == 1)))
+			return true;
+	return false;
+}
+
+/* What the container nodes share: the mount namespace templates of the
+ * kinds of node there are and the inits' log (its journal row is in the
+ * plan). Returns 0 or a negative errno with err set. */
+static int inits_prepare(struct build_ctx *c)
+{
+	char path[PATH_MAX];
+	int r = 0, k;
+
+	for (k = 0; k < 2 && !r; k++)
+		if (has_container(c, k))
+			r = noderun_template(k == 1, &c->mnt_tmpl[k]);
+	if (r) {
+		snprintf(c->err->what, sizeof(c->err->what), "cannot make the nodes' mount namespace");
+		snprintf(c->err->msg, sizeof(c->err->msg), "%s", strerror(-r));
+		return r;
+	}
+	if (!has_container(c, -1))
+		return 0;
+	init_log_path(c, path, sizeof(path));
+	c->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (c->log_fd < 0) {
+		r = -errno;
+		util_fmt(c->err->what, sizeof(c->err->what), "cannot open %s", path);
+		snprintf(c->err->msg, sizeof(c->err->msg), "%s", strerror(-r));
+	}
+	return r;
+}
+
+/* Journal the inits the DAG started (known only now: they are its
+ * processes), whether the build went well or not, so that teardown ends
+ * them. Returns 0 or a negative errno. */
+static int inits_journal(struct db *db, struct build_ctx *c)
+{
+	struct db_obj *rows = calloc(c->x->nnodes ? c->x->nnodes : 1, sizeof(*rows));
+	size_t n = 0;
+	uint32_t i;
+	int r;
+
+	if (!rows)
+		return -ENOMEM;
+	for (i = 0; i < c->x->nnodes; i++)
+		if (c->init[i].pid > 0) {
+			rows[n] = (struct db_obj){ .kind = DB_PROCESS, .pid = c->init[i].pid,
+						   .start = c->init[i].start };
+			build_netns_name(c->id, c->x->nodes[i].name, rows[n].name,
+					 sizeof(rows[n].name));
+			n++;
+		}
+	r = n ? db_journal_add(db, c->id, rows, n) : 0;
+	free(rows);
+	return r;
+}
+
 /* The plan: every node's first and last task (ids i and nnodes + i), then
  * each link's, through its kind. The tasks live in one array sized up
  * front: at most two per node and, per link, one per endpoint and two. */
@@ -235,6 +310,10 @@ static int make_plan(struct build_ctx *c)
 	c->capt = cap;
 	/* the substrate first: build_up creates it before any task runs */
 	r = build_journal(c, DB_NETNS, c->sub, NULL);
+	if (!r && has_container(c, -1)) {
+		init_log_path(c, name, sizeof(name));
+		r = build_journal(c, DB_FILE, name, NULL);
+	}
 	for (i = 0; i < x->nnodes && !r; i++) {
 		const struct build_node_kind *k = build_node_kind_of(c, i);
 
@@ -304,7 +383,7 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	     build_progress_fn progress, void *parg, struct build_error *err)
 {
 	struct build_ctx c = { .id = id, .rz = rz, .x = rz->x, .err = err, .progress = progress,
-			       .parg = parg, .sub_fd = -1 };
+			       .parg = parg, .sub_fd = -1, .mnt_tmpl = { -1, -1 }, .log_fd = -1 };
 	size_t i;
 	int r;
 
@@ -312,8 +391,9 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	build_substrate_name(id, c.sub, sizeof(c.sub));
 	pthread_mutex_init(&c.lock, NULL);
 	c.ns_fd = malloc((c.x->nnodes + 1) * sizeof(*c.ns_fd));
+	c.init = calloc(c.x->nnodes + 1, sizeof(*c.init));
 	c.g = dag_new(&c);
-	if (!c.ns_fd || !c.g) {
+	if (!c.ns_fd || !c.init || !c.g) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -335,9 +415,15 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 		goto out;
 	}
 	r = substrate_create(&c);
+	if (!r)
+		r = inits_prepare(&c);
 	if (!r) {
 		dag_set_stop(c.g, build_stop);
 		r = dag_run(c.g, BUILD_WORKERS, on_progress, NULL);
+	}
+	if (inits_journal(db, &c) && !r) {
+		r = -EIO;
+		snprintf(err->what, sizeof(err->what), "cannot journal the nodes' inits");
 	}
 	if (forget_foreign(db, &c) && !r)
 		r = -EIO;
@@ -366,6 +452,12 @@ out:
 	free(c.ns_fd);
 	if (c.sub_fd >= 0)
 		close(c.sub_fd);
+	free(c.init);
+	for (i = 0; i < 2; i++)
+		if (c.mnt_tmpl[i] >= 0)
+			close(c.mnt_tmpl[i]);
+	if (c.log_fd >= 0)
+		close(c.log_fd);
 	dag_free(c.g);
 	free(c.t);
 	free(c.obj);

@@ -49,6 +49,12 @@ extern const struct build_node_kind build_container, build_vm;
 extern const struct build_link_kind build_link_veth, build_link_bridge, build_link_emulated,
 	build_link_short;
 
+/* A container node's init process (noderun.h), journaled after the DAG. */
+struct build_init {
+	pid_t pid;
+	uint64_t start;
+};
+
 struct build_ctx {
 	const char *id;
 	const struct realization *rz;
@@ -56,6 +62,9 @@ struct build_ctx {
 	int *ns_fd;                        /* per node, -1 until its netns exists */
 	char sub[BUILD_SUBSTRATE_LEN];     /* the substrate namespace's name */
 	int sub_fd;                        /* the substrate, -1 until it exists */
+	struct build_init *init;           /* per node: its init (pid 0: none yet) */
+	int mnt_tmpl[2];                   /* noderun_template: [privileged] */
+	int log_fd;                        /* the inits' log, -1 if none */
 	struct nl_sock *root[BUILD_WORKERS]; /* in the substrate */
 	pthread_mutex_t lock;              /* guards err */
 	struct build_error *err;

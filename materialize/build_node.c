@@ -1,8 +1,9 @@
-/* build_node: the node kinds. A container is a named network namespace
- * (with its UTS namespace) whose interfaces are veth ends and which is
- * configured from the host over netlink; a VM has no namespace: its NICs
- * are taps in the experiment's substrate namespace, QEMU is started by the
- * supervisor (there too) and the guest configures itself from its initrd. */
+/* build_node: the node kinds. A container is an init process in
+ * namespaces of its own (noderun.h) whose network namespace is bound under
+ * its name, whose interfaces are veth ends and which is configured from
+ * the host over netlink; a VM has no namespace: its NICs are taps in the
+ * experiment's substrate namespace, QEMU is started by the supervisor
+ * (there too) and the guest configures itself from its initrd. */
 #include "build_int.h"
 
 #include <errno.h>
@@ -18,7 +19,10 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "noderun.h"
 #include "ns.h"
+#include "proc.h"
+#include "util.h"
 
 struct tap_job {
 	const char *name;
@@ -61,19 +65,37 @@ int build_tap_open(const char *name, bool persist, int ns_fd)
 	return r ? r : j.fd;
 }
 
+/* A container: its init and namespaces (noderun_spawn), bound under its
+ * name for `ip netns`, and its network namespace held for the build. */
 static int container_create(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	const char *node = c->x->nodes[t->node].name;
-	char name[128];
+	const struct rz_node *rn = &c->rz->nodes[t->node];
+	char name[128], err[UTIL_ERR_LEN];
+	struct noderun_pending pend;
+	struct noderun_spec s;
+	pid_t init;
 	int r, fd;
 
 	(void)worker;
 	build_netns_name(c->id, node, name, sizeof(name));
-	r = netns_create(name, node);
+	s = (struct noderun_spec){ .name = name, .hostname = node, .privileged = rn->privileged,
+				   .priv = rn->priv, .npriv = rn->npriv,
+				   .mnt_tmpl = c->mnt_tmpl[rn->privileged], .log_fd = c->log_fd };
+	r = noderun_spawn(&s, &init, &pend, err, sizeof(err));
+	if (r) {
+		build_fail(c, err, "cannot create device '%s' (%s)", node, name);
+		return r;
+	}
+	c->init[t->node] = (struct build_init){ .pid = init, .start = proc_start_time(init) };
+	r = netns_bind(name, init);
+	/* bound, teardown finds the init by its namespace even if vtb up
+	 * dies before the init is journaled; not bound, it goes now */
+	noderun_settle(&pend, r == 0);
 	if (r == -EEXIST)
 		build_not_ours(c, DB_NETNS, name);
 	if (r) {
-		build_fail(c, strerror(-r), "cannot create the namespace of device '%s' (%s)", node,
+		build_fail(c, strerror(-r), "cannot bind the namespace of device '%s' (%s)", node,
 			  name);
 		return r;
 	}

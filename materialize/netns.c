@@ -194,21 +194,14 @@ static void *netns_thread(void *arg)
 	return NULL;
 }
 
-/* See netns.h. hostname NULL: the hostname is name; one longer than
- * HOST_NAME_MAX (64) is -EINVAL. The namespaces are made in a thread of
- * their own, so the calling thread keeps its namespaces throughout. */
-int netns_create(const char *name, const char *hostname)
+/* Make the two empty files to bind NAME's namespaces onto (paths into
+ * net and uts), the directories first. -EEXIST when the name is taken; on
+ * failure neither file is left. */
+static int files_create(const char *name, char *net, char *uts)
 {
-	char net[NETNS_PATH_MAX], uts[NETNS_PATH_MAX];
-	struct netns_job job;
-	pthread_t t;
 	int r;
 
 	if (!name_ok(name))
-		return -EINVAL;
-	if (!hostname)
-		hostname = name;
-	if (strlen(hostname) > HOST_NAME_MAX)
 		return -EINVAL;
 	r = dirs_prepare();
 	if (r)
@@ -220,26 +213,61 @@ int netns_create(const char *name, const char *hostname)
 		return r;
 	r = file_create(uts);
 	if (r)
-		goto out_unlink_net;
+		unlink(net);
+	return r;
+}
+
+/* See netns.h. hostname NULL: the hostname is name; one longer than
+ * HOST_NAME_MAX (64) is -EINVAL. The namespaces are made in a thread of
+ * their own, so the calling thread keeps its namespaces throughout. */
+int netns_create(const char *name, const char *hostname)
+{
+	char net[NETNS_PATH_MAX], uts[NETNS_PATH_MAX];
+	struct netns_job job;
+	pthread_t t;
+	int r;
+
+	if (!hostname)
+		hostname = name;
+	if (strlen(hostname) > HOST_NAME_MAX)
+		return -EINVAL;
+	r = files_create(name, net, uts);
+	if (r)
+		return r;
 	job = (struct netns_job){ .hostname = hostname, .net_path = net, .uts_path = uts };
 	r = pthread_create(&t, NULL, netns_thread, &job);
 	if (r) {
-		r = -r;
-		goto out_unlink_uts;
+		unlink(uts);
+		unlink(net);
+		return -r;
 	}
 	pthread_join(t, NULL);
 	r = job.r;
-	if (r)
-		goto out_unbind;
-	return 0;
-out_unbind:
-	(void)unbind(uts);
-	(void)unbind(net);
+	if (r) {
+		(void)unbind(uts);
+		(void)unbind(net);
+	}
 	return r;
-out_unlink_uts:
-	unlink(uts);
-out_unlink_net:
-	unlink(net);
+}
+
+/* See netns.h. */
+int netns_bind(const char *name, pid_t pid)
+{
+	char net[NETNS_PATH_MAX], uts[NETNS_PATH_MAX], src[48];
+	int r = files_create(name, net, uts);
+
+	if (r)
+		return r;
+	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)pid);
+	if (mount(src, net, "none", MS_BIND, NULL))
+		r = -errno;
+	snprintf(src, sizeof(src), "/proc/%d/ns/uts", (int)pid);
+	if (!r && mount(src, uts, "none", MS_BIND, NULL))
+		r = -errno;
+	if (r) {
+		(void)unbind(uts);
+		(void)unbind(net);
+	}
 	return r;
 }
 

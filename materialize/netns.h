@@ -5,6 +5,8 @@
 #ifndef VTB_NETNS_H
 #define VTB_NETNS_H
 
+#include <sys/types.h>
+
 #define NETNS_RUN_DIR "/run/netns"
 #define NETNS_UTS_DIR "/run/vtb/uts"
 
@@ -12,6 +14,10 @@
  * it. Returns 0, -EEXIST if NAME is already bound, or a negative errno. On
  * failure nothing is left bound. */
 int netns_create(const char *name, const char *hostname);
+/* Bind the network and UTS namespaces of process pid as NAME (a node's
+ * init: see noderun.h). Returns 0, -EEXIST if NAME is already bound, or a
+ * negative errno; on failure nothing is left bound. */
+int netns_bind(const char *name, pid_t pid);
 /* Unbind and remove NAME (both binds). Already gone is success. */
 int netns_delete(const char *name);
 /* Open the bound namespace NAME: O_RDONLY|O_CLOEXEC fd, or a negative errno. */

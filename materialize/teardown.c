@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,7 +22,17 @@
 #include "proc.h"
 #include "util.h"
 
+/* A process and the network namespace it is in (td_scan_procs). */
+struct td_nsproc {
+	dev_t dev;
+	ino_t ino;
+	pid_t pid;
+	uint64_t start;
+};
+
 struct td_ctx {
+	struct td_nsproc *nsp; /* processes outside our namespace, scanned once */
+	size_t nnsp;
 	struct db *db;
 	const char *id;
 	struct db_obj *obj;
@@ -228,10 +240,67 @@ static int td_holder(const char *path, int *pid, char *comm, size_t len)
 	return r;
 }
 
-/* A namespace. The substrate is unbound only when no process has it as
- * its network namespace any more: the kernel frees it (and every bridge,
- * port and tap in it) when nothing holds it, and a holder would keep them
- * alive where no one can reach them. */
+/* Every process's network namespace, scanned once for the whole teardown
+ * after the journaled processes (the nodes' inits) have ended: what is
+ * still in a node's namespace then is what a crash left without a journal
+ * row (an init started but not yet journaled). Processes in our own
+ * namespace are left out. Best effort: 0 or -ENOMEM. */
+static int td_scan_procs(struct td_ctx *c)
+{
+	struct stat self, st;
+	struct dirent *e;
+	char path[64];
+	size_t cap = 0;
+	DIR *d;
+	int r = 0;
+
+	if (stat("/proc/self/ns/net", &self))
+		return 0;
+	d = opendir("/proc");
+	while (d && !r && (e = readdir(d))) {
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		if (stat(path, &st) || (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
+			continue;
+		r = UTIL_PUSH(c->nsp, c->nnsp, cap,
+			      ((struct td_nsproc){ .dev = st.st_dev, .ino = st.st_ino, .pid = pid,
+						   .start = proc_start_time(pid) }));
+	}
+	if (d)
+		closedir(d);
+	return r;
+}
+
+/* SIGKILL what td_scan_procs saw in the namespace bound as name and wait
+ * until it has ended. Returns 0 or a negative errno. */
+static int td_ns_kill(const struct td_ctx *c, const char *name)
+{
+	char path[160];
+	struct stat st;
+	size_t i;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+	if (stat(path, &st))
+		return 0;
+	for (i = 0; i < c->nnsp; i++)
+		if (c->nsp[i].dev == st.st_dev && c->nsp[i].ino == st.st_ino &&
+		    proc_alive(c->nsp[i].pid, c->nsp[i].start))
+			kill(c->nsp[i].pid, SIGKILL);
+	for (i = 0; i < c->nnsp && !r; i++)
+		if (c->nsp[i].dev == st.st_dev && c->nsp[i].ino == st.st_ino)
+			r = proc_wait_gone(c->nsp[i].pid, c->nsp[i].start, TD_STOP_MS);
+	return r;
+}
+
+/* A namespace. A node's: what is still in it is killed first (td_ns_kill).
+ * The substrate is unbound only when no process has it as its network
+ * namespace any more: the kernel frees it (and every bridge, port and tap
+ * in it) when nothing holds it, and a holder would keep them alive where
+ * no one can reach them. */
 static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		    size_t len)
 {
@@ -248,6 +317,8 @@ static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, c
 				 esc_str(shown, sizeof(shown), comm));
 			return -EBUSY;
 		}
+	} else {
+		r = td_ns_kill(c, o->name);
 	}
 	if (!r)
 		r = netns_delete(o->name);
@@ -402,6 +473,8 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	 * port the kernel has not removed, then files */
 	r = td_phase(&c, n, procs, 1);
 	if (!r)
+		r = td_scan_procs(&c);
+	if (!r)
 		td_bridge_group(&c, n);
 	if (!r)
 		r = td_phase(&c, n, spaces, 2);
@@ -423,6 +496,7 @@ out:
 		nl_close(c.insub[i]);
 	}
 	free(c.obj);
+	free(c.nsp);
 	pthread_mutex_destroy(&c.lock);
 	return r;
 }

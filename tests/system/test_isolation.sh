@@ -1,0 +1,159 @@
+#!/bin/sh
+# System tests of node isolation (docs/nodes.md): what a container node
+# sees, may and may not do, tried from inside with vtb exec; that vtb down,
+# a killed vtb run and kill -9 of vtb up + vtb clean leave no process,
+# namespace or mount of the experiment. Needs root, iproute2, tcpdump.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/system/lib.sh
+# How long a killed vtb run's command may outlive it: the kernel sends the
+# entering child its parent-death signal at once; the rest is the kill.
+ORPHAN_GONE_S=2
+# How long vtb run gets to start its command before the test looks.
+RUN_START_S=10
+m=$(mktemp -d /tmp/vtbmodels.XXXXXX)
+on_exit "rm -rf $m"
+
+# a-b point to point, c on a LAN with a and b; a long task on a
+cat >"$m/iso.vtb" <<'EOF'
+a = topo.device('a')
+b = topo.device('b')
+c = topo.device('c')
+topo.connect([a, b], name='ab')
+topo.connect([a, b, c])
+task('long', run(a, 'sleep 1234'), timeout=s(100))
+EOF
+# the model's privileged property (skipped where the model lacks it)
+priv=0
+cp "$m/iso.vtb" "$m/priv.vtb"
+echo "p = topo.device('p', privileged == true)" >>"$m/priv.vtb"
+echo "topo.connect([a, p])" >>"$m/priv.vtb"
+if "$VTB" compile "$m/priv.vtb" >/dev/null 2>&1; then priv=1; cp "$m/priv.vtb" "$m/iso.vtb"; fi
+
+expect "up" "$VTB" up "$m/iso.vtb" --name iso
+on_exit "$VTB down iso >/dev/null 2>&1"
+id=$("$VTB" status iso --json | sed -n 's/.*"id": *"\([0-9a-f]*\)".*/\1/p' | head -1)
+ns() { echo "vtb$id-$1"; }
+x() { node=$1; shift; "$VTB" exec iso "$node" -- sh -c "$*"; }
+# refuse NAME CMD...: the command must fail
+refuse() {
+	name=$1; shift
+	if out=$("$@" 2>&1); then not_ok "$name" "it succeeded: $out"; else ok "$name"; fi
+}
+
+# its own view
+mac_host=$(ip -n "$(ns a)" -o link show eth0 | sed 's|.*link/ether \([^ ]*\).*|\1|')
+mac_node=$(x a cat /sys/class/net/eth0/address)
+if [ -n "$mac_host" ] && [ "$mac_node" = "$mac_host" ]; then ok "/sys shows the node's own MAC"
+else not_ok "/sys shows the node's own MAC" "node '$mac_node', host '$mac_host'"; fi
+want=$(ip -n "$(ns a)" -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' ')
+got=$(x a ls /sys/class/net | sort | tr '\n' ' ')
+if [ "$got" = "$want" ]; then ok "/sys/class/net lists only the node's interfaces ($got)"
+else not_ok "/sys/class/net lists only the node's interfaces" "got '$got', want '$want'"; fi
+procs=$(x a 'ls /proc | grep -c "^[0-9]"')
+init=$(x a 'cat /proc/1/comm')
+if [ "$procs" -le 4 ] && [ "$init" = vtb-init ]; then ok "/proc shows the node's processes only ($procs)"
+else not_ok "/proc shows the node's processes only" "$procs processes, pid 1 '$init'"; fi
+expect "ps -e works and sees pid 1" sh -c "$VTB exec iso a -- ps -e | grep -q ' 1 .*vtb-init'"
+for d in /tmp /run; do
+	n=$(x a "ls -A $d | wc -l")
+	if [ "$n" = 0 ]; then ok "$d is empty"; else not_ok "$d is empty" "$n entries"; fi
+done
+x a 'echo secret > /tmp/isolation-probe' || not_ok "write a's /tmp"
+if x a 'test -f /tmp/isolation-probe' && ! x b 'test -e /tmp/isolation-probe' &&
+	[ ! -e /tmp/isolation-probe ]; then ok "a file in a's /tmp is in neither b's nor the host's"
+else not_ok "a file in a's /tmp is in neither b's nor the host's"; fi
+
+# what a node may do
+expect "sysctl -w net.ipv4.ip_forward=1" "$VTB" exec iso a -- sysctl -w net.ipv4.ip_forward=1
+expect "ip addr add" "$VTB" exec iso a -- ip addr add 10.77.0.1/24 dev eth0
+expect "ip route add" "$VTB" exec iso a -- ip route add 10.78.0.0/24 via 10.77.0.2
+expect "tc qdisc add" "$VTB" exec iso a -- tc qdisc add dev eth0 root tbf rate 10mbit burst 32kbit latency 400ms
+expect "tcpdump on its own interface" x a \
+	'timeout 10 tcpdump -ni eth0 -c 1 >/dev/null 2>&1 & sleep 1; ping -c 2 -W 1 10.77.0.2 >/dev/null; wait $!'
+
+# what it may not
+for f in /usr/bin/x /etc/x "$VTB_STATE_DIR/x" /sys/kernel/mm/ksm/run; do
+	refuse "cannot write $f" x a "echo 1 > $f"
+done
+refuse "cannot write kernel.domainname" \
+	"$VTB" exec iso a -- sysctl -w kernel.domainname=x
+refuse "cannot mount" "$VTB" exec iso a -- mount -t tmpfs x /mnt
+refuse "cannot add a veth into /proc/1/ns/net" "$VTB" exec iso a -- \
+	ip link add v0 type veth peer name v1 netns /proc/1/ns/net
+refuse "cannot add a veth into /run/netns/anything" "$VTB" exec iso a -- \
+	ip link add v0 type veth peer name v1 netns /run/netns/anything
+refuse "cannot nsenter another node" "$VTB" exec iso a -- nsenter --net=/run/netns/"$(ns b)" true
+refuse "cannot nsenter its init" "$VTB" exec iso a -- nsenter -t 1 -n -m true
+hostpid=$$
+refuse "cannot signal host process $hostpid" "$VTB" exec iso a -- kill -9 "$hostpid"
+refuse "vtb link set from inside fails" "$VTB" exec iso a -- "$VTB" link set iso ab loss=0
+[ "$priv" = 1 ] || echo "skip - the privileged cases: the model has no privileged property yet"
+if [ "$priv" = 1 ]; then
+	expect "privileged: writes /etc" "$VTB" exec iso p -- sh -c 'touch /etc/.vtbprobe && rm /etc/.vtbprobe'
+	expect "privileged: own /sys" sh -c "[ \"\$($VTB exec iso p -- ls /sys/class/net | sort | tr '\n' ' ')\" = 'eth0 lo ' ]"
+	expect "privileged: own /proc" sh -c "[ \"\$($VTB exec iso p -- cat /proc/1/comm)\" = vtb-init ]"
+	expect "vtb status says privileged" sh -c "$VTB status iso | grep -E '^  p .*privileged'"
+fi
+
+# daemons go with vtb down
+for n in a b; do
+	x "$n" 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & sleep 1000 </dev/null >/dev/null 2>&1 &'
+done
+inodes=$(for n in a b c; do stat -L -c %i "/run/netns/$(ns "$n")"; done | sort | tr '\n' ' ')
+in_ns() { for p in /proc/[0-9]*; do
+	i=$(stat -L -c %i "$p/ns/net" 2>/dev/null) || continue
+	case " $inodes" in *" $i "*) echo "${p#/proc/}";; esac
+done; }
+before=$(in_ns | wc -l)
+
+# kill -9 of vtb run ends its command
+"$VTB" run iso >"$m/run.out" 2>&1 &
+runpid=$!
+sleeper=""
+for i in $(seq $((RUN_START_S * 10))); do
+	sleeper=$(pgrep -x -f 'sleep 1234' | head -1)
+	[ -n "$sleeper" ] && break
+	sleep 0.1
+done
+kill -9 "$runpid"
+if [ -n "$sleeper" ] && wait_gone "$sleeper" "$ORPHAN_GONE_S"; then ok "kill -9 of vtb run ends its command"
+else not_ok "kill -9 of vtb run ends its command" "sleep pid '$sleeper'"; fi
+
+# vtb down during vtb run
+"$VTB" run iso >"$m/run2.out" 2>&1 &
+runpid=$!
+for i in $(seq $((RUN_START_S * 10))); do pgrep -x -f 'sleep 1234' >/dev/null && break; sleep 0.1; done
+expect "down during a run" "$VTB" down iso
+wait "$runpid"
+if grep -q "taken down during the run" "$m/run2.out"; then ok "vtb run says the experiment was taken down"
+else not_ok "vtb run says the experiment was taken down" "$(cat "$m/run2.out")"; fi
+left=$(in_ns)
+if [ "$before" -ge 4 ] && [ -z "$left" ]; then ok "no process of the nodes left after vtb down ($before before)"
+else not_ok "no process of the nodes left after vtb down" "before $before, left: $left"; fi
+if [ -z "$(vtb_objects | grep "vtb$id")" ] && ! grep -q "vtb$id" /proc/self/mountinfo &&
+	[ -z "$(in_ns)" ]; then ok "nothing of the experiment left after vtb down"
+else not_ok "nothing of the experiment left after vtb down" "$(vtb_objects; grep "vtb$id" /proc/self/mountinfo)"; fi
+
+# kill -9 of vtb up midway, then vtb clean
+# the inits that run (a zombie has ended: the host's pid 1 reaps it when it will)
+live_inits() { ps -eo pid=,stat=,comm= | awk '$3 == "vtb-init" && $2 !~ /^Z/ { print $1 }' | sort; }
+inits_before=$(live_inits)
+{
+	echo "n = []"
+	echo "for i in range(200):"
+	echo "    n.append(topo.device('n' + str(i)))"
+	echo "topo.connect(n)"
+} >"$m/big.vtb"
+"$VTB" up "$m/big.vtb" --name big >/dev/null 2>&1 &
+uppid=$!
+for i in $(seq 100); do [ "$(live_inits | grep -cvxF "${inits_before:-none}")" -ge 20 ] && break; sleep 0.05; done
+kill -9 "$uppid"
+wait "$uppid" 2>/dev/null
+bigid=$("$VTB" status big --json 2>/dev/null | sed -n 's/.*"id": *"\([0-9a-f]*\)".*/\1/p' | head -1)
+expect "clean after kill -9 of vtb up" "$VTB" clean
+new_inits=$(live_inits | grep -vxF "${inits_before:-none}")
+if [ -n "$bigid" ] && [ -z "$new_inits" ] && [ -z "$(ls /run/netns | grep "^vtb$bigid-")" ]; then
+	ok "no init or namespace left after kill -9 of vtb up and vtb clean"
+else not_ok "no init or namespace left after kill -9 of vtb up and vtb clean" \
+	"id '$bigid', inits: $new_inits; $(ls /run/netns | grep "^vtb$bigid-")"; fi
+finish
