@@ -55,6 +55,22 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* In the supervisor's child before its exec: close every descriptor but
+ * 0, 1, 2 and keep_a, keep_b. What vtb up's caller left open (a pipe of a
+ * script, a flock(1) lock) must not stay open for the experiment's life:
+ * `vtb up m.vtb | cat` would never end, a lock never be released. */
+static void close_others(int keep_a, int keep_b)
+{
+	unsigned lo = (unsigned)(keep_a < keep_b ? keep_a : keep_b);
+	unsigned hi = (unsigned)(keep_a < keep_b ? keep_b : keep_a);
+
+	if (lo > 3)
+		close_range(3, lo - 1, 0);
+	if (hi > lo + 1)
+		close_range(lo + 1, hi - 1, 0);
+	close_range(hi + 1, ~0U, 0);
+}
+
 /* See supervisor.h. The child enters the experiment's substrate namespace
  * before it executes the supervisor, so that the supervisor (its link
  * emulator's sockets, the taps it opens, its QEMUs) lives there from its
@@ -88,6 +104,7 @@ int sup_start(const char *id, pid_t *pid, int *release_fd)
 		/* these two lose O_CLOEXEC on purpose: the supervisor needs them */
 		fcntl(ready[1], F_SETFD, 0);
 		fcntl(release[0], F_SETFD, 0);
+		close_others(ready[1], release[0]);
 		snprintf(rfd, sizeof(rfd), "%d", ready[1]);
 		snprintf(lfd, sizeof(lfd), "%d", release[0]);
 		execl("/proc/self/exe", "vtb", "__supervise", id, rfd, lfd, (char *)NULL);

@@ -33,6 +33,18 @@ else
 	not_ok "two experiments of one model get different MACs" "one: '$m1', two: '$m2'"
 fi
 
+# nothing vtb leaves running (supervisor, node inits) keeps what vtb up's
+# caller had open: a lock taken around vtb up is free once it has returned
+expect "up under a lock" flock "$m/lock" "$VTB" up "$m/pair.vtb" --name locked
+on_exit "$VTB down locked >/dev/null 2>&1"
+if flock -n "$m/lock" true; then
+	ok "the lock taken around vtb up is free once it returns"
+else
+	not_ok "the lock taken around vtb up is free once it returns" \
+		"$(ls -l /proc/[0-9]*/fd 2>/dev/null | grep -B20 "$m/lock" | head -20)"
+fi
+expect "down locked" "$VTB" down locked
+
 # text vtb status shows what --json has: the queue's limit, every drop cause
 cat >"$m/emu.vtb" <<'M'
 a = topo.device('a')
