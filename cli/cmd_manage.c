@@ -529,19 +529,48 @@ static void exec_forward(int sig)
 		kill(exec_child, sig);
 }
 
-/* Run cmd in the container node f (entered already): a child becomes node
- * root and execs it (the node's pid namespace applies to children only);
- * we wait and return its exit status (128 + signal when it was killed). */
-static int exec_container(const char *node, const struct noderun_fds *f, char **cmd)
+/* Wait for pid; its exit status, 128 + the signal that killed it, or -1. */
+static int exec_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* SIGTERM and SIGHUP go on to exec_child; SIGINT and SIGQUIT, which the
+ * terminal sends to the whole group, are left to the command. */
+static void exec_signals(pid_t child)
 {
 	struct sigaction fwd = { .sa_handler = exec_forward }, ign = { .sa_handler = SIG_IGN };
-	int st, r;
+
+	exec_child = child;
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGQUIT, &ign, NULL);
+}
+
+/* vtb exec's child: enter node f, run cmd as node root in a grandchild
+ * (the node's pid namespace applies to children only), exit with its
+ * status. vtb exec itself never enters the node: what it does at exit (a
+ * sanitizer's leak check, which ptraces it from a helper it clones) runs
+ * in the host's namespaces. Never returns. */
+static void exec_in_node(const char *node, const struct noderun_fds *f, char **cmd)
+{
+	int r = noderun_enter(f), st;
 	pid_t pid;
 
+	if (r) {
+		cli_err("cannot enter node '%s': %s", node, strerror(-r));
+		_exit(CLI_SYSTEM);
+	}
 	pid = fork();
 	if (pid < 0) {
 		cli_err("cannot start a process in node '%s': %s", node, strerror(errno));
-		return CLI_SYSTEM;
+		_exit(CLI_SYSTEM);
 	}
 	if (pid == 0) {
 		r = noderun_become_root(f);
@@ -553,15 +582,28 @@ static int exec_container(const char *node, const struct noderun_fds *f, char **
 		cli_err("cannot run '%s' on node '%s': %s", cmd[0], node, strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	exec_child = pid;
-	sigaction(SIGTERM, &fwd, NULL);
-	sigaction(SIGHUP, &fwd, NULL);
-	sigaction(SIGINT, &ign, NULL);
-	sigaction(SIGQUIT, &ign, NULL);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return CLI_SYSTEM;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	exec_signals(pid);
+	st = exec_wait(pid);
+	_exit(st < 0 ? CLI_SYSTEM : st);
+}
+
+/* Run cmd in the container node f: a child enters it (exec_in_node); we
+ * wait and return the command's exit status (128 + signal when it was
+ * killed). */
+static int exec_container(const char *node, const struct noderun_fds *f, char **cmd)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0) {
+		cli_err("cannot start a process in node '%s': %s", node, strerror(errno));
+		return CLI_SYSTEM;
+	}
+	if (pid == 0)
+		exec_in_node(node, f, cmd);
+	exec_signals(pid);
+	st = exec_wait(pid);
+	return st < 0 ? CLI_SYSTEM : st;
 }
 
 /* Open container node ns of experiment e by its init's journal row.
@@ -619,8 +661,6 @@ int cmd_exec(int argc, char **argv)
 	if (r == -ESRCH)
 		cli_err("node '%s' of '%s' is not running (its init has ended): vtb down %s and up "
 			"again", node, name, name);
-	else if (!r && (r = noderun_enter(&f)))
-		cli_err("cannot enter node '%s': %s", node, strerror(-r));
 	else if (r)
 		cli_err("cannot open node '%s': %s", node, strerror(-r));
 	if (r) {
