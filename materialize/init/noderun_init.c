@@ -206,8 +206,8 @@ static void ni_init_wake(int sig)
 
 /* The init's signals: SIGTERM (teardown) ends it, and the kernel then
  * kills every process of the node; SIGCHLD wakes it to reap; the rest keep
- * their defaults (posix_spawn reset them), which the kernel ignores for a
- * namespace's pid 1. */
+ * their defaults (SIGPIPE, which K ignores, too), which the kernel ignores
+ * for a namespace's pid 1. */
 static void ni_init_signals(void)
 {
 	struct sigaction sa = { .sa_handler = ni_init_term };
@@ -216,6 +216,8 @@ static void ni_init_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = ni_init_wake;
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_SETMASK, &chld, NULL);
@@ -378,6 +380,8 @@ static int ni_helper(const struct ni_args *a)
 	ssize_t got;
 	char c = 0;
 
+	/* a dead vtb up must not kill K on its report: K then kills the init */
+	signal(SIGPIPE, SIG_IGN);
 	umask(0);
 	r = nr_priv_check(s, &step, &arg);
 	if (!r)

@@ -60,7 +60,7 @@ if [ "$procs" -le 4 ] && [ "$init" = vtb-init ]; then ok "/proc shows the node's
 else not_ok "/proc shows the node's processes only" "$procs processes, pid 1 '$init'"; fi
 expect "ps -e works and sees pid 1" sh -c "$VTB exec iso a -- ps -e | grep -q ' 1 .*vtb-init'"
 for d in /tmp /run; do
-	n=$(x a "ls -A $d | wc -l")
+	n=$(x c "ls -A $d | wc -l")
 	if [ "$n" = 0 ]; then ok "$d is empty"; else not_ok "$d is empty" "$n entries"; fi
 done
 x a 'echo secret > /tmp/isolation-probe' || not_ok "write a's /tmp"
