@@ -31,8 +31,9 @@ SYSTEST_BINS = $(SYSTEST_SRCS:tests/system/%.c=$(B)/systests/%)
 all: vtb
 
 # by rename, so a ./vtb that is running (a supervisor) does not block the update
-vtb: $(B)/vtb
+vtb: $(B)/vtb $(B)/vtb-init
 	cp $< $@.tmp && mv -f $@.tmp $@
+	cp $(B)/vtb-init vtb-init.tmp && mv -f vtb-init.tmp vtb-init
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -42,8 +43,33 @@ $(B)/libvtb.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/vtb: $(CLI_OBJS) $(B)/libvtb.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+# vtb-init (materialize/init/): a container node's helper and init, which
+# vtb up spawns per node and finds next to its own executable (so the
+# system tests' binaries get a copy too). Static, from glibc's libc.a, and
+# never with the sanitizers (their runtimes are neither static nor small):
+# each node's init holds only this program's pages.
+INIT_SRCS := $(wildcard materialize/init/*.c)
+INIT_OBJS  = $(INIT_SRCS:materialize/init/%.c=$(B)/init/%.o) $(B)/init/lib/file.o
+INIT_CFLAGS = $(STD) $(WARN) $(INC) -Imaterialize/init \
+	$(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS)) -MMD -MP
+
+$(B)/init/%.o: materialize/init/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(INIT_CFLAGS) -c $< -o $@
+
+$(B)/init/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(INIT_CFLAGS) -c $< -o $@
+
+$(B)/vtb-init: $(INIT_OBJS)
+	$(CC) -static -o $@ $^
+
+$(B)/systests/vtb-init: $(B)/vtb-init
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(B)/vtb: $(CLI_OBJS) $(B)/libvtb.a | $(B)/vtb-init
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libvtb.a $(PKG_LIBS) -lm
 
 $(B)/tests/%: tests/unit/%.c $(B)/libvtb.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
@@ -64,7 +90,7 @@ check: deps
 	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden fuzz-replay system
 	@echo "make check: all test suites passed"
 
-system: $(B)/vtb $(SYSTEST_BINS)
+system: $(B)/vtb $(B)/systests/vtb-init $(SYSTEST_BINS)
 	@VTB=$(CURDIR)/$(B)/vtb scripts/run-system.sh $(SYSTEST_BINS)
 
 unit: $(TEST_BINS)
@@ -105,6 +131,6 @@ bench: deps vtb $(B)/udpbench
 	@bench/run.sh
 
 clean:
-	rm -rf build vtb fuzz/build
+	rm -rf build vtb vtb-init fuzz/build
 
 -include $(shell find build -name '*.d' 2>/dev/null)

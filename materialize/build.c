@@ -256,6 +256,13 @@ static int inits_prepare(struct build_ctx *c)
 	}
 	if (!has_container(c, -1))
 		return 0;
+	r = noderun_init_path(c->init_path, sizeof(c->init_path));
+	if (r) {
+		util_fmt(c->err->what, sizeof(c->err->what), "cannot find the nodes' helper %s",
+			 c->init_path);
+		snprintf(c->err->msg, sizeof(c->err->msg), "%s", strerror(-r));
+		return r;
+	}
 	init_log_path(c, path, sizeof(path));
 	c->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (c->log_fd < 0) {
@@ -427,18 +434,6 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	}
 	if (forget_foreign(db, &c) && !r)
 		r = -EIO;
-	/* the global switch, for users and routing daemons that read it:
-	 * written once the workers are done, so the RTNL trylock behind it
-	 * finds the lock free instead of spinning */
-	for (i = 0; !r && i < c.x->nnodes; i++)
-		if (rz->nodes[i].forwarding) {
-			r = netns_sysctl(c.ns_fd[i], "net/ipv4/ip_forward", "1");
-			if (r) {
-				snprintf(err->what, sizeof(err->what),
-					 "cannot enable forwarding in device '%s'", c.x->nodes[i].name);
-				snprintf(err->msg, sizeof(err->msg), "%s", strerror(-r));
-			}
-		}
 out:
 	if (r && !err->what[0]) {
 		snprintf(err->what, sizeof(err->what), "cannot build the experiment");

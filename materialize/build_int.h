@@ -6,6 +6,7 @@
 #ifndef VTB_BUILD_INT_H
 #define VTB_BUILD_INT_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,6 +66,7 @@ struct build_ctx {
 	struct build_init *init;           /* per node: its init (pid 0: none yet) */
 	int mnt_tmpl[2];                   /* noderun_template: [privileged] */
 	int log_fd;                        /* the inits' log, -1 if none */
+	char init_path[PATH_MAX];          /* vtb-init (noderun_init_path) */
 	struct nl_sock *root[BUILD_WORKERS]; /* in the substrate */
 	pthread_mutex_t lock;              /* guards err */
 	struct build_error *err;

@@ -65,8 +65,19 @@ int build_tap_open(const char *name, bool persist, int ns_fd)
 	return r ? r : j.fd;
 }
 
-/* A container: its init and namespaces (noderun_spawn), bound under its
- * name for `ip netns`, and its network namespace held for the build. */
+static bool node_has_v6(const struct rz_node *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nifs; i++)
+		if (n->ifs[i].v6.family)
+			return true;
+	return false;
+}
+
+/* A container: its init and namespaces (noderun_spawn, which sets its
+ * forwarding too), bound under its name for `ip netns`, and its network
+ * namespace held for the build. */
 static int container_create(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	const char *node = c->x->nodes[t->node].name;
@@ -79,7 +90,9 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 
 	(void)worker;
 	build_netns_name(c->id, node, name, sizeof(name));
-	s = (struct noderun_spec){ .name = name, .hostname = node, .privileged = rn->privileged,
+	s = (struct noderun_spec){ .init_path = c->init_path, .id = c->id, .name = name,
+				   .hostname = node, .privileged = rn->privileged,
+				   .forwarding = rn->forwarding, .ipv6 = node_has_v6(rn),
 				   .priv = rn->priv, .npriv = rn->npriv,
 				   .mnt_tmpl = c->mnt_tmpl[rn->privileged], .log_fd = c->log_fd };
 	r = noderun_spawn(&s, &init, &pend, err, sizeof(err));
@@ -106,18 +119,6 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 		return fd;
 	}
 	c->ns_fd[t->node] = fd;
-	/* IPv4 forwarding is per incoming interface, and interfaces copy the
-	 * namespace's default when they are created, which is next. Writing
-	 * conf/default needs no RTNL lock; conf/all takes it with a trylock
-	 * and the write restarts until it succeeds, a spin that costs much
-	 * when other workers are creating links. */
-	if (c->rz->nodes[t->node].forwarding) {
-		r = netns_sysctl(fd, "net/ipv4/conf/default/forwarding", "1");
-		if (r) {
-			build_fail(c, strerror(-r), "cannot enable forwarding in device '%s'", node);
-			return r;
-		}
-	}
 	return 0;
 }
 
@@ -221,17 +222,7 @@ static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t
 	return r;
 }
 
-static bool node_has_v6(const struct rz_node *n)
-{
-	size_t i;
-
-	for (i = 0; i < n->nifs; i++)
-		if (n->ifs[i].v6.family)
-			return true;
-	return false;
-}
-
-/* Addresses, routes and forwarding of one node, in one netlink batch. */
+/* Addresses and routes of one node, in one netlink batch. */
 static int container_config(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	const struct rz_node *n = &c->rz->nodes[t->node];
@@ -246,15 +237,6 @@ static int container_config(struct build_ctx *c, unsigned worker, const struct b
 	if (r) {
 		build_fail(c, strerror(-r), "cannot open netlink in device '%s'", node);
 		return r;
-	}
-	/* IPv6 forwarding has no per-interface default that takes effect
-	 * without RTNL: set it only where there is IPv6 to forward */
-	if (n->forwarding && node_has_v6(n)) {
-		r = netns_sysctl(c->ns_fd[t->node], "net/ipv6/conf/all/forwarding", "1");
-		if (r) {
-			build_fail(c, strerror(-r), "cannot enable forwarding in device '%s'", node);
-			goto out;
-		}
 	}
 	nl_batch_begin(s);
 	for (i = 0; i < n->nifs; i++) {
@@ -280,7 +262,6 @@ static int container_config(struct build_ctx *c, unsigned worker, const struct b
 				  addr_format(&n->routes[e.index - nreq].dst, dst, sizeof(dst)),
 				  node);
 	}
-out:
 	nl_close(s);
 	return r;
 }

@@ -1,51 +1,39 @@
-/* noderun: making a container node's namespaces and init, and entering a
- * node (see noderun.h). The node is made by a forked helper K (the caller
- * has threads: K makes only async-signal-safe calls and never mallocs):
- *   1. a child A cloned into a new user namespace U with new network, UTS
- *      and IPC namespaces (owned by U); K writes U's id maps, opens the
- *      three namespaces and lets A exit. A privileged node has no U: K
- *      unshares the three itself.
- *   2. K joins them (host root has every capability over U), sets the
- *      hostname and brings lo up.
- *   3. K joins the template mount namespace and unshares mount and pid
- *      namespaces, owned by the host's user namespace, and mounts the
- *      node's own directories (noderun_mnt.c).
- *   4. K forks the init I, pid 1 of the new pid namespace, which mounts
- *      the node's /proc and then reaps orphans for ever; K reports I's pid
- *      and exits. */
+/* noderun: vtb's side of container nodes (see noderun.h): the template
+ * mount namespace each node's is copied from, spawning a node's helper
+ * vtb-init (materialize/init/: it makes the namespaces, mounts and the
+ * init, and outlives nothing but the node's making) and settling it, and
+ * entering a node. */
 #include "noderun_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <linux/nsfs.h>
-#include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "db.h"
+#include "netns.h"
 #include "proc.h"
 #include "util.h"
 
-/* The helper's report: fixed size, one atomic write on a pipe. */
-struct nr_report {
-	int32_t err;  /* 0 or an errno */
-	int32_t step; /* enum nr_step of the failure */
-	int32_t arg;  /* the private directory of NR_PRIV.. */
-	int32_t init; /* the init's pid */
-};
-
-/* The stack of the child A, which shares K's memory (CLONE_VM: no copy of
- * the caller's page tables) for the moment it holds U's namespaces. */
-static char nr_child_stack[16384] __attribute__((aligned(16)));
+/* How many times a directory's stacked mounts are peeled off. */
+#define NR_DETACH_MAX 8
+/* vtb-init's arguments besides the private directories' (two each): its
+ * name, ID, NODE, -n, -r, -a, -m, -l (each with a value), -P, -f, -6, NULL. */
+#define NR_ARGV_FIXED 17
 
 /* Write all of buf to fd, retrying on EINTR; nothing to do on failure. */
 static void nr_write(int fd, const void *buf, size_t len)
@@ -57,340 +45,105 @@ static void nr_write(int fd, const void *buf, size_t len)
 	while (w < 0 && errno == EINTR);
 }
 
-/* A's body: hold the namespaces until K closes the pipe. arg is K's pipe,
- * which K leaves as it is (A shares K's memory and may run late). */
-static int nr_userns_child(void *arg)
+/* Unmount (lazily) what is mounted at dir, stacked mounts included. */
+static void nr_detach(const char *dir)
 {
-	const int *p = arg;
-	char c;
+	int i;
 
-	close(p[1]);
-	while (read(p[0], &c, 1) < 0 && errno == EINTR)
+	for (i = 0; i < NR_DETACH_MAX && !umount2(dir, MNT_DETACH); i++)
 		;
+}
+
+struct nr_tmpl_job {
+	bool privileged;
+	int fd, r;
+};
+
+/* The template's body, in a thread of its own (unshare needs CLONE_FS
+ * with it: the process's threads share their root and cwd). */
+static int nr_tmpl_setup(struct nr_tmpl_job *j)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	const char *state = db_state_dir();
+
+	if (unshare(CLONE_FS | CLONE_NEWNS) || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL))
+		return -errno;
+	nr_detach(NETNS_RUN_DIR);
+	nr_detach(NETNS_UTS_DIR);
+	if (!j->privileged) {
+		if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)))
+			return -errno;
+		if (mount("tmpfs", state, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=0755,size=4k") &&
+		    errno != ENOENT)
+			return -errno;
+	}
+	j->fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	return j->fd < 0 ? -errno : 0;
+}
+
+static void *nr_tmpl_thread(void *arg)
+{
+	struct nr_tmpl_job *j = arg;
+
+	j->r = nr_tmpl_setup(j);
+	return NULL;
+}
+
+/* See noderun.h. The namespace lives on through the fd after the thread
+ * that made it exits. */
+int noderun_template(bool privileged, int *fd)
+{
+	struct nr_tmpl_job j = { .privileged = privileged, .fd = -1 };
+	pthread_t t;
+	int r;
+
+	*fd = -1;
+	r = pthread_create(&t, NULL, nr_tmpl_thread, &j);
+	if (r)
+		return -r;
+	pthread_join(t, NULL);
+	if (j.r) {
+		if (j.fd >= 0)
+			close(j.fd);
+		return j.r;
+	}
+	*fd = j.fd;
 	return 0;
 }
 
-/* Write "/proc/PID/FILE" into buf. */
-static void nr_proc_path(char *buf, size_t len, pid_t pid, const char *file)
-{
-	buf[0] = '\0';
-	nr_append(buf, len, "/proc/");
-	nr_append_u(buf, len, (unsigned long)pid);
-	nr_append(buf, len, "/");
-	nr_append(buf, len, file);
-}
 
-/* Map ids 0..VTB_UID_COUNT-1 of A's user namespace to the host's range. */
-static int nr_write_map(pid_t a, const char *file)
+/* See noderun.h. */
+int noderun_init_path(char *buf, size_t len)
 {
-	char path[48], map[48] = "0 ";
-	int fd, r = 0;
+	char exe[PATH_MAX];
+	ssize_t n;
 
-	nr_proc_path(path, sizeof(path), a, file);
-	nr_append_u(map, sizeof(map), VTB_UID_BASE);
-	nr_append(map, sizeof(map), " ");
-	nr_append_u(map, sizeof(map), VTB_UID_COUNT);
-	nr_append(map, sizeof(map), "\n");
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
+	util_fmt(buf, len, "%s next to vtb's executable", NR_INIT_NAME);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
 		return -errno;
-	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-static const char *const nr_ns_names[] = { "ns/net", "ns/uts", "ns/ipc" };
-
-/* Step 1: a user namespace with new network, UTS and IPC namespaces, whose
- * fds go to ns[0..2]. Returns 0 or a negative errno with *step set. */
-static int nr_userns(int ns[3], int *step)
-{
-	char path[48];
-	int p[2], r = 0, i;
-	pid_t a;
-
-	*step = NR_USERNS;
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	a = clone(nr_userns_child, nr_child_stack + sizeof(nr_child_stack),
-		  CLONE_VM | CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
-		  p);
-	if (a < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	*step = NR_IDMAP;
-	r = nr_write_map(a, "uid_map");
-	if (!r)
-		r = nr_write_map(a, "gid_map");
-	for (i = 0; !r && i < 3; i++) {
-		*step = NR_USERNS;
-		nr_proc_path(path, sizeof(path), a, nr_ns_names[i]);
-		ns[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (ns[i] < 0)
-			r = -errno;
-	}
-	close(p[1]);
-	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
-		;
-	close(p[0]);
-	return r;
-out_close:
-	close(p[0]);
-	close(p[1]);
-	return r;
-}
-
-/* Steps 1 and 2: the node's network, UTS and IPC namespaces, joined, with
- * its hostname and lo up. Returns 0 or a negative errno with *step set. */
-static int nr_namespaces(const struct noderun_spec *s, int *step)
-{
-	static const int types[] = { CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC };
-	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
-	int ns[3] = { -1, -1, -1 }, r = 0, i, sock;
-
-	if (s->privileged) {
-		*step = NR_ENTER;
-		if (unshare(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC))
-			return -errno;
-	} else {
-		r = nr_userns(ns, step);
-		*step = NR_ENTER;
-		for (i = 0; !r && i < 3; i++)
-			if (setns(ns[i], types[i]))
-				r = -errno;
-		for (i = 0; i < 3; i++)
-			if (ns[i] >= 0)
-				close(ns[i]);
-		if (r)
-			return r;
-	}
-	*step = NR_HOSTNAME;
-	if (sethostname(s->hostname, strlen(s->hostname)))
-		return -errno;
-	/* lo is up in any host, and 127.0.0.1 answers */
-	*step = NR_LO;
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return -errno;
-	if (ioctl(sock, SIOCSIFFLAGS, &ifr))
-		r = -errno;
-	close(sock);
-	return r;
-}
-
-static void nr_init_term(int sig)
-{
-	(void)sig;
-	_exit(0);
-}
-
-static void nr_init_wake(int sig)
-{
-	(void)sig;
-}
-
-/* The init's signals: SIGTERM (teardown) ends it, and the kernel then
- * kills every process of the node; SIGCHLD wakes it to reap; the rest go
- * back to their defaults, which the kernel ignores for a namespace's pid 1
- * (vtb up's handlers must not run here). */
-static void nr_init_signals(void)
-{
-	static const int dfl[] = { SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM };
-	struct sigaction sa = { .sa_handler = nr_init_term };
-	sigset_t chld;
-	size_t i;
-
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = nr_init_wake;
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	for (i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
-		sigaction(dfl[i], &sa, NULL);
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_SETMASK, &chld, NULL);
-}
-
-/* Log "vtb-init NAME: what errno" to fd 3 (the log, when there is one). */
-static void nr_init_log(const struct noderun_spec *s, const char *what, int err)
-{
-	char line[256] = "vtb-init ";
-
-	nr_append(line, sizeof(line), s->name);
-	nr_append(line, sizeof(line), ": ");
-	nr_append(line, sizeof(line), what);
-	nr_append(line, sizeof(line), " errno ");
-	nr_append_u(line, sizeof(line), (unsigned long)err);
-	nr_append(line, sizeof(line), "\n");
-	nr_write(3, line, strlen(line));
-}
-
-/* Step 4, in I: mount the node's /proc (only a process of the pid
- * namespace mounts its proc), say so on ready, keep only the log (as fd
- * 3) and reap the node's orphans until teardown's SIGTERM. Never returns. */
-static void nr_init(const struct noderun_spec *s, int ready)
-{
-	sigset_t none;
-	int32_t err = 0;
-	int null;
-	pid_t pid;
-
-	setsid();
-	nr_init_signals();
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		err = errno;
-	prctl(PR_SET_NAME, "vtb-init", 0, 0, 0);
-	nr_write(ready, &err, sizeof(err));
-	if (err)
-		_exit(1);
-	null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-	}
-	if (s->log_fd >= 0)
-		dup2(s->log_fd, 3);
-	syscall(SYS_close_range, s->log_fd >= 0 ? 4 : 3, ~0U, 0);
-	sigemptyset(&none);
-	for (;;) {
-		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-			;
-		if (pid < 0 && errno != ECHILD && errno != EINTR)
-			nr_init_log(s, "cannot reap:", errno);
-		sigsuspend(&none);
-	}
-}
-
-/* K's log line for the new init: "vtb-init NAME: pid PID started". */
-static void nr_log_start(const struct noderun_spec *s, pid_t init)
-{
-	char line[256] = "vtb-init ";
-
-	if (s->log_fd < 0)
-		return;
-	nr_append(line, sizeof(line), s->name);
-	nr_append(line, sizeof(line), ": pid ");
-	nr_append_u(line, sizeof(line), (unsigned long)init);
-	nr_append(line, sizeof(line), " started\n");
-	nr_write(s->log_fd, line, strlen(line));
-}
-
-/* Steps 3 and 4: the mount and pid namespaces and the init. Returns 0 and
- * the init's pid, or a negative errno with *step and *arg set. */
-static int nr_mount_and_init(const struct noderun_spec *s, int host_root, pid_t *init,
-			     int *step, int *arg)
-{
-	int ready[2], r;
-	int32_t err = EIO;
-
-	*step = NR_MNTNS;
-	if (setns(s->mnt_tmpl, CLONE_NEWNS) || unshare(CLONE_NEWNS | CLONE_NEWPID))
-		return -errno;
-	r = nr_mount_node(s, host_root, step, arg);
-	if (r)
-		return r;
-	*step = NR_FORK;
-	if (pipe2(ready, O_CLOEXEC))
-		return -errno;
-	*init = fork();
-	if (*init == 0)
-		nr_init(s, ready[1]);
-	close(ready[1]);
-	if (*init < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	*step = NR_PROC;
-	while (read(ready[0], &err, sizeof(err)) < 0 && errno == EINTR)
-		;
-	r = -err;
-	if (r)
-		waitpid(*init, NULL, 0);
-out_close:
-	close(ready[0]);
-	return r;
-}
-
-/* Close every descriptor K inherited but keep (a, b, c, d; -1: none): a
- * concurrent helper must not hold our caller's pipes (they tell K and
- * the caller when the other end is gone). */
-static void nr_close_others(int a, int b, int c, int d)
-{
-	int keep[4] = { a, b, c, d }, lo = 0, i, k, t;
-
-	for (i = 0; i < 4; i++) /* sort, four at most */
-		for (k = i + 1; k < 4; k++)
-			if (keep[k] < keep[i]) {
-				t = keep[i];
-				keep[i] = keep[k];
-				keep[k] = t;
-			}
-	for (i = 0; i < 4; i++) {
-		if (keep[i] < 0)
-			continue;
-		if (keep[i] > lo)
-			syscall(SYS_close_range, lo, keep[i] - 1, 0);
-		lo = keep[i] + 1;
-	}
-	syscall(SYS_close_range, lo, ~0U, 0);
-}
-
-/* K: make the node, report on rep, and wait for the caller's word on ack:
- * a byte when it has bound the node (from then on teardown finds the
- * init), EOF when it gave up or died, and then K kills the init (no
- * journal would know it). Never returns. */
-static void nr_helper(const struct noderun_spec *s, int rep, int ack)
-{
-	struct nr_report m = { 0 };
-	int step = NR_FORK, arg = 0, host_root = -1, r;
-	pid_t init = -1;
-	ssize_t got;
-	char c;
-
-	nr_close_others(rep, ack, s->mnt_tmpl, s->log_fd);
-	umask(0);
-	r = nr_priv_prepare(s, &step, &arg);
-	if (!r)
-		r = nr_namespaces(s, &step);
-	if (!r) {
-		host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (host_root < 0)
-			r = -errno;
-	}
-	if (!r)
-		r = nr_mount_and_init(s, host_root, &init, &step, &arg);
-	if (!r)
-		nr_log_start(s, init);
-	m = (struct nr_report){ .err = -r, .step = step, .arg = arg, .init = init };
-	nr_write(rep, &m, sizeof(m));
-	close(rep);
-	if (r)
-		_exit(0);
-	c = 0;
-	while ((got = read(ack, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (got != 1 || c != 1)
-		kill(init, SIGKILL);
-	_exit(0);
+	exe[n] = '\0';
+	util_fmt(buf, len, "%s/%s", dirname(exe), NR_INIT_NAME);
+	return access(buf, X_OK) ? -errno : 0;
 }
 
 /* What each step was doing, for the caller's message. */
 static const char *const nr_step_what[NR_STEPS] = {
 	[NR_FORK] = "start the node's helper",
+	[NR_ARGS] = "start the node's helper (its command line)",
 	[NR_USERNS] = "create the node's user namespace",
 	[NR_IDMAP] = "write the node's uid and gid maps",
 	[NR_ENTER] = "create or enter the node's namespaces",
 	[NR_HOSTNAME] = "set the node's hostname",
 	[NR_LO] = "bring lo up",
+	[NR_SYSCTL] = "set the node's forwarding",
 	[NR_MNTNS] = "create the node's mount and pid namespaces",
 	[NR_RUN] = "mount the node's /run, /tmp and /root",
 	[NR_DEV] = "make the node's /dev",
 	[NR_SYS] = "mount the node's /sys",
 	[NR_PRIV] = "mount private directory",
-	[NR_PRIV_PARENT] = "make private directory",
+	[NR_PRIV_MISSING] = "find private directory",
 	[NR_SEED] = "seed private directory",
 	[NR_PROC] = "mount the node's /proc",
 };
@@ -404,19 +157,113 @@ static void nr_report_fmt(const struct noderun_spec *s, const struct nr_report *
 
 	if (m->step >= 0 && m->step < NR_STEPS)
 		what = nr_step_what[m->step];
-	if ((m->step == NR_PRIV || m->step == NR_PRIV_PARENT || m->step == NR_SEED) &&
+	if ((m->step == NR_PRIV || m->step == NR_PRIV_MISSING || m->step == NR_SEED) &&
 	    m->arg >= 0 && (size_t)m->arg < s->npriv)
 		p = &s->priv[m->arg];
-	if (p && m->step == NR_PRIV_PARENT)
-		util_fmt(err, len, "private directory %s: its parent does not exist on the host",
+	if (p && m->step == NR_PRIV_MISSING)
+		util_fmt(err, len,
+			 "private directory %s does not exist on the host; create it, or put it "
+			 "under /run, /tmp, /var/tmp or /root",
 			 p->path);
 	else if (p && m->step == NR_SEED)
 		util_fmt(err, len, "cannot %s %s from %s: %s", what, p->path, p->seed,
 			 strerror(m->err));
 	else if (p)
 		util_fmt(err, len, "cannot %s %s: %s", what, p->path, strerror(m->err));
+	else if (m->step == NR_FORK)
+		util_fmt(err, len, "cannot %s %s: %s", what, s->init_path, strerror(m->err));
 	else
 		util_fmt(err, len, "cannot %s: %s", what, strerror(m->err));
+}
+
+/* vtb-init's command line for s (noderun_int.h) with the report pipe rep
+ * and the ack pipe ack, in a (NULL-terminated); its strings point into s
+ * and into fds and privs, which the caller sizes (4 and s->npriv entries)
+ * and frees (privs' strings). Returns 0 or -ENOMEM. */
+static int nr_argv(const struct noderun_spec *s, int rep, int ack, const char **a,
+		   char fds[4][12], char **privs)
+{
+	size_t n = 0, i;
+
+	a[n++] = NR_INIT_NAME;
+	a[n++] = s->id;
+	a[n++] = s->hostname;
+	a[n++] = "-n";
+	a[n++] = s->name;
+	snprintf(fds[0], sizeof(fds[0]), "%d", rep);
+	snprintf(fds[1], sizeof(fds[1]), "%d", ack);
+	snprintf(fds[2], sizeof(fds[2]), "%d", s->mnt_tmpl);
+	snprintf(fds[3], sizeof(fds[3]), "%d", s->log_fd);
+	a[n++] = "-r";
+	a[n++] = fds[0];
+	a[n++] = "-a";
+	a[n++] = fds[1];
+	a[n++] = "-m";
+	a[n++] = fds[2];
+	if (s->log_fd >= 0) {
+		a[n++] = "-l";
+		a[n++] = fds[3];
+	}
+	if (s->privileged)
+		a[n++] = "-P";
+	if (s->forwarding)
+		a[n++] = "-f";
+	if (s->ipv6)
+		a[n++] = "-6";
+	for (i = 0; i < s->npriv; i++) {
+		if (s->priv[i].seed ? asprintf(&privs[i], "%s=%s", s->priv[i].path,
+					       s->priv[i].seed) < 0
+				    : !(privs[i] = strdup(s->priv[i].path))) {
+			privs[i] = NULL;
+			return -ENOMEM;
+		}
+		a[n++] = "-d";
+		a[n++] = privs[i];
+	}
+	a[n] = NULL;
+	return 0;
+}
+
+/* Spawn vtb-init for s with the pipes rep and ack, and the template and
+ * log, as themselves without O_CLOEXEC in the child only (dup2 onto
+ * themselves clears it: no other helper inherits them). Signals at their
+ * defaults and unblocked, no environment. Returns 0 and its pid, or a
+ * negative errno. */
+static int nr_spawn_init(const struct noderun_spec *s, int rep, int ack, pid_t *pid)
+{
+	const int keep[] = { rep, ack, s->mnt_tmpl, s->log_fd };
+	const char **argv = calloc(NR_ARGV_FIXED + 2 * s->npriv, sizeof(*argv));
+	char **privs = calloc(s->npriv + 1, sizeof(*privs));
+	char *const envp[] = { NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	char fds[4][12];
+	sigset_t none, all;
+	size_t i;
+	int r;
+
+	r = argv && privs ? nr_argv(s, rep, ack, argv, fds, privs) : -ENOMEM;
+	if (r)
+		goto out_free;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	for (i = 0; i < UTIL_ARRAY_SIZE(keep); i++)
+		if (keep[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, keep[i], keep[i]);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = -posix_spawn(pid, s->init_path, &fa, &at, (char *const *)argv, envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+out_free:
+	for (i = 0; privs && i < s->npriv; i++)
+		free(privs[i]);
+	free(privs);
+	free(argv);
+	return r;
 }
 
 /* See noderun.h. The init is not our child: the helper is, reaped by
@@ -425,9 +272,9 @@ int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pend
 		  char *err, size_t errlen)
 {
 	struct nr_report m = { .err = EIO, .step = NR_FORK };
-	int p[2], a[2] = { -1, -1 };
+	int p[2], a[2] = { -1, -1 }, r;
 	ssize_t got;
-	pid_t k;
+	pid_t k = -1;
 
 	*pend = (struct noderun_pending){ .helper = -1, .ack = -1 };
 	if (pipe2(p, O_CLOEXEC)) {
@@ -440,14 +287,12 @@ int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pend
 		close(p[1]);
 		goto out_fail;
 	}
-	k = fork();
-	if (k == 0)
-		nr_helper(s, p[1], a[0]);
-	m.err = errno;
+	r = nr_spawn_init(s, p[1], a[0], &k);
 	close(p[1]);
 	close(a[0]);
-	*pend = (struct noderun_pending){ .helper = k, .ack = a[1] };
-	if (k < 0) {
+	*pend = (struct noderun_pending){ .helper = r ? -1 : k, .ack = a[1] };
+	if (r) {
+		m.err = -r;
 		close(p[0]);
 		goto out_settle;
 	}
@@ -455,7 +300,7 @@ int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pend
 		got = read(p[0], &m, sizeof(m));
 	while (got < 0 && errno == EINTR);
 	close(p[0]);
-	if (got != sizeof(m))
+	if (got != sizeof(m) || m.err < 0 || (!m.err && m.init <= 0))
 		m = (struct nr_report){ .err = EIO, .step = NR_FORK };
 	if (m.err)
 		goto out_settle;
@@ -522,7 +367,7 @@ int noderun_open(pid_t pid, uint64_t start, struct noderun_fds *f)
 	if (f->pidfd < 0)
 		return errno == ESRCH ? -ESRCH : -errno;
 	r = proc_alive(pid, start) ? 0 : -ESRCH;
-	nr_proc_path(path, sizeof(path), pid, "ns/net");
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	net = r ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (!r && net < 0)
 		r = errno == ENOENT ? -ESRCH : -errno;

@@ -33,14 +33,23 @@
 
 /* What noderun_spawn needs to make one node. */
 struct noderun_spec {
+	const char *init_path;           /* vtb-init (noderun_init_path) */
+	const char *id;                  /* the experiment's id */
 	const char *name;                /* its namespaces' name (for the log) */
 	const char *hostname;            /* the node's name */
 	bool privileged;                 /* no user namespace, tree writable */
+	bool forwarding;                 /* routes between its interfaces */
+	bool ipv6;                       /* has IPv6 addresses (forwards them too) */
 	const struct rz_private *priv;   /* the node's private directories */
 	size_t npriv;
 	int mnt_tmpl;                    /* noderun_template's fd of this kind */
 	int log_fd;                      /* the inits' log (O_APPEND), or -1 */
 };
+
+/* The path of vtb-init, the nodes' helper and init: next to the running
+ * executable (vtb's build puts it there). Returns 0, or a negative errno
+ * (-ENOENT when it is missing) with buf holding the path looked for. */
+int noderun_init_path(char *buf, size_t len);
 
 /* A mount namespace to copy for each node of one kind: the host's tree
  * with its propagation made slave (host mounts still come in, ours never go
@@ -57,14 +66,15 @@ struct noderun_pending {
 	int ack;
 };
 
-/* Make one node as s says and return its init's pid in *init. Forks a
- * helper (only async-signal-safe calls there: the caller may have threads)
- * which creates the namespaces and the node's mounts and forks the init;
- * the init outlives the caller. The helper then waits on *pend: the caller
- * settles it once the init is where teardown finds it (bound, journaled),
- * and if the caller dies first the helper kills the init. Returns 0, or a
- * negative errno with err saying what failed (nothing of the node is left
- * then, and nothing to settle). */
+/* Make one node as s says and return its init's pid in *init. Spawns the
+ * helper vtb-init (posix_spawn: the caller may have threads and a large
+ * address space, neither of which is copied), which creates the namespaces,
+ * sets the node's forwarding sysctls, makes the node's mounts and forks
+ * the init; the init outlives the caller. The helper then waits on *pend:
+ * the caller settles it once the init is where teardown finds it (bound,
+ * journaled), and if the caller dies first the helper kills the init.
+ * Returns 0, or a negative errno with err saying what failed (nothing of
+ * the node is left then, and nothing to settle). */
 int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pending *pend,
 		  char *err, size_t errlen);
 

@@ -13,21 +13,26 @@ RUN_START_S=10
 m=$(mktemp -d /tmp/vtbmodels.XXXXXX)
 on_exit "rm -rf $m"
 
-# a-b point to point, c on a LAN with a and b; a long task on a
-cat >"$m/iso.vtb" <<'EOF'
-a = topo.device('a')
-b = topo.device('b')
+# private directories' host sides, under /tmp (where each node's own tmpfs
+# is made): an empty one owned by 4321:4321 mode 0750 with a file the node
+# must not see, and a seed with a file of host root's
+mkdir -p "$m/own" "$m/etcx/sub"
+echo host >"$m/own/hostonly"
+chown 4321:4321 "$m/own" && chmod 0750 "$m/own"
+echo conf >"$m/etcx/conf"
+echo deep >"$m/etcx/sub/deep"
+# a-b point to point, c on a LAN with a and b (a and b forward, c has one
+# interface), p privileged; a long task on a
+cat >"$m/iso.vtb" <<EOF
+a = topo.device('a', private == ['$m/own', '$m/etcx=$m/etcx', '/srv', '/run/vtbprobe/deep'])
+b = topo.device('b', private == ['$m/etcx=$m/etcx'])
 c = topo.device('c')
+p = topo.device('p', privileged == true)
 topo.connect([a, b], name='ab')
 topo.connect([a, b, c])
+topo.connect([a, p])
 task('long', run(a, 'sleep 1234'), timeout=s(100))
 EOF
-# the model's privileged property (skipped where the model lacks it)
-priv=0
-cp "$m/iso.vtb" "$m/priv.vtb"
-echo "p = topo.device('p', privileged == true)" >>"$m/priv.vtb"
-echo "topo.connect([a, p])" >>"$m/priv.vtb"
-if "$VTB" compile "$m/priv.vtb" >/dev/null 2>&1; then priv=1; cp "$m/priv.vtb" "$m/iso.vtb"; fi
 
 expect "up" "$VTB" up "$m/iso.vtb" --name iso
 on_exit "$VTB down iso >/dev/null 2>&1"
@@ -55,7 +60,7 @@ if [ "$procs" -le 4 ] && [ "$init" = vtb-init ]; then ok "/proc shows the node's
 else not_ok "/proc shows the node's processes only" "$procs processes, pid 1 '$init'"; fi
 expect "ps -e works and sees pid 1" sh -c "$VTB exec iso a -- ps -e | grep -q ' 1 .*vtb-init'"
 for d in /tmp /run; do
-	n=$(x a "ls -A $d | wc -l")
+	n=$(x c "ls -A $d | wc -l")
 	if [ "$n" = 0 ]; then ok "$d is empty"; else not_ok "$d is empty" "$n entries"; fi
 done
 x a 'echo secret > /tmp/isolation-probe' || not_ok "write a's /tmp"
@@ -87,13 +92,45 @@ refuse "cannot nsenter its init" "$VTB" exec iso a -- nsenter -t 1 -n -m true
 hostpid=$$
 refuse "cannot signal host process $hostpid" "$VTB" exec iso a -- kill -9 "$hostpid"
 refuse "vtb link set from inside fails" "$VTB" exec iso a -- "$VTB" link set iso ab loss=0
-[ "$priv" = 1 ] || echo "skip - the privileged cases: the model has no privileged property yet"
-if [ "$priv" = 1 ]; then
-	expect "privileged: writes /etc" "$VTB" exec iso p -- sh -c 'touch /etc/.vtbprobe && rm /etc/.vtbprobe'
-	expect "privileged: own /sys" sh -c "[ \"\$($VTB exec iso p -- ls /sys/class/net | sort | tr '\n' ' ')\" = 'eth0 lo ' ]"
-	expect "privileged: own /proc" sh -c "[ \"\$($VTB exec iso p -- cat /proc/1/comm)\" = vtb-init ]"
-	expect "vtb status says privileged" sh -c "$VTB status iso | grep -E '^  p .*privileged'"
-fi
+expect "privileged: writes /etc" "$VTB" exec iso p -- sh -c 'touch /etc/.vtbprobe && rm /etc/.vtbprobe'
+expect "privileged: own /sys" sh -c "[ \"\$($VTB exec iso p -- ls /sys/class/net | sort | tr '\n' ' ')\" = 'eth0 lo ' ]"
+expect "privileged: own /proc" sh -c "[ \"\$($VTB exec iso p -- cat /proc/1/comm)\" = vtb-init ]"
+expect "vtb status says privileged" sh -c "$VTB status iso | grep -E '^  p .*privileged'"
+
+# forwarding: a new namespace would copy the host's IPv4 values (1 here)
+fwd() { x "$1" 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/default/forwarding' | tr '\n' ' '; }
+if [ "$(fwd c)" = "0 0 " ]; then ok "a single-interface node does not forward (host: $(cat /proc/sys/net/ipv4/ip_forward))"
+else not_ok "a single-interface node does not forward" "c: $(fwd c)"; fi
+if [ "$(fwd b)" = "1 1 " ]; then ok "a router forwards"; else not_ok "a router forwards" "b: $(fwd b)"; fi
+
+# the init: `vtb-init ID NODE` in ps, and small
+ipid=$(pgrep -x -f "vtb-init $id c" | head -1)
+rss=$(ps -o rss= -p "${ipid:-0}" | tr -d ' ')
+if [ -n "$ipid" ] && [ "$(ps -o args= -p "$ipid")" = "vtb-init $id c" ]; then ok "ps shows the init as 'vtb-init $id c' (RSS ${rss} KiB)"
+else not_ok "ps shows the init as 'vtb-init $id c'" "pid '$ipid': $(pgrep -a vtb-init | head -3)"; fi
+
+# private directories
+got=$(x a "stat -c '%u %g %a' $m/own; ls -A $m/own | wc -l")
+if [ "$(echo $got)" = "4321 4321 750 0" ]; then ok "an empty private directory has the host's owner and mode"
+else not_ok "an empty private directory has the host's owner and mode" "$got"; fi
+expect "node root edits its seeded copy" x a "echo a >$m/etcx/conf && echo a2 >$m/etcx/sub/deep && mkdir $m/etcx/new"
+if [ "$(x b "cat $m/etcx/conf $m/etcx/sub/deep" | tr '\n' ' ')" = "conf deep " ]; then ok "two nodes' copies are independent"
+else not_ok "two nodes' copies are independent" "b: $(x b "cat $m/etcx/conf")"; fi
+if [ "$(cat "$m/etcx/conf" "$m/etcx/sub/deep" | tr '\n' ' ')" = "conf deep " ] && [ ! -e "$m/etcx/new" ] &&
+	[ -f "$m/own/hostonly" ]; then ok "the host's directories are unchanged"
+else not_ok "the host's directories are unchanged" "$(ls -la "$m/etcx")"; fi
+expect "a private directory outside the tmpfs (/srv) is writable" x a "touch /srv/x && test -f /srv/x"
+expect "one under /run the host lacks is made in the node" x a "touch /run/vtbprobe/deep/x"
+if [ ! -e /srv/x ] && [ ! -e /run/vtbprobe ]; then ok "nothing made on the host"
+else not_ok "nothing made on the host" "$(ls -ld /srv/x /run/vtbprobe 2>&1)"; fi
+echo "q = topo.device('q', private == ['/var/lib/vtb-no-such-dir'])" >"$m/miss.vtb"
+out=$("$VTB" up "$m/miss.vtb" --name miss 2>&1) && "$VTB" down miss >/dev/null 2>&1
+case "$out" in
+*"device 'q'"*"private directory /var/lib/vtb-no-such-dir does not exist on the host"*)
+	if [ ! -e /var/lib/vtb-no-such-dir ]; then ok "a private directory missing on the host is an error"
+	else not_ok "a private directory missing on the host is an error" "it was made"; rmdir /var/lib/vtb-no-such-dir; fi;;
+*) not_ok "a private directory missing on the host is an error" "$out";;
+esac
 
 # daemons go with vtb down
 for n in a b; do

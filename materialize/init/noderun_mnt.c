@@ -1,39 +1,35 @@
-/* noderun_mnt: a container node's mounts (see noderun.h): the template
- * every node's mount namespace is copied from, and what each node gets of
- * its own in the copy: /run, /tmp, /dev, /sys and its private directories.
- * Everything but noderun_template runs in the forked helper: syscalls and
- * async-signal-safe calls only, no malloc, no stdio. */
+/* noderun_mnt: a container node's own mounts (see noderun.h), made by
+ * vtb-init in the node's copy of the template mount namespace (noderun.c
+ * makes the template): /run, /tmp, /dev, /sys and its private
+ * directories. */
 #include "noderun_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/fsuid.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "db.h"
-#include "netns.h"
+#include "file.h"
 
 /* How deep a seed directory is copied: deeper trees are refused (each
  * level holds a directory buffer and a path on the helper's stack). */
 #define NR_SEED_DEPTH 32
-/* How many times a directory's stacked mounts are peeled off. */
-#define NR_DETACH_MAX 8
 
 unsigned nr_shift(const struct noderun_spec *s, unsigned id)
 {
 	return !s->privileged && id < VTB_UID_COUNT ? VTB_UID_BASE + id : id;
 }
 
-char *nr_utoa(char *end, unsigned long v)
+static char *nr_utoa(char *end, unsigned long v)
 {
 	do
 		*--end = (char)('0' + v % 10);
@@ -41,7 +37,7 @@ char *nr_utoa(char *end, unsigned long v)
 	return end;
 }
 
-void nr_append(char *buf, size_t len, const char *str)
+static void nr_append(char *buf, size_t len, const char *str)
 {
 	size_t n = strlen(buf);
 
@@ -50,7 +46,7 @@ void nr_append(char *buf, size_t len, const char *str)
 	buf[n] = '\0';
 }
 
-void nr_append_u(char *buf, size_t len, unsigned long v)
+static void nr_append_u(char *buf, size_t len, unsigned long v)
 {
 	char t[24];
 
@@ -83,92 +79,28 @@ static int nr_tmpfs(const char *path, unsigned mode, unsigned uid, unsigned gid,
 	return mount("tmpfs", path, "tmpfs", flags, opt) ? -errno : 0;
 }
 
-/* Unmount (lazily) what is mounted at dir, stacked mounts included. */
-static void nr_detach(const char *dir)
-{
-	int i;
-
-	for (i = 0; i < NR_DETACH_MAX && !umount2(dir, MNT_DETACH); i++)
-		;
-}
-
-struct nr_tmpl_job {
-	bool privileged;
-	int fd, r;
-};
-
-/* The template's body, in a thread of its own (unshare needs CLONE_FS
- * with it: the process's threads share their root and cwd). */
-static int nr_tmpl_setup(struct nr_tmpl_job *j)
-{
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	const char *state = db_state_dir();
-
-	if (unshare(CLONE_FS | CLONE_NEWNS) || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL))
-		return -errno;
-	nr_detach(NETNS_RUN_DIR);
-	nr_detach(NETNS_UTS_DIR);
-	if (!j->privileged) {
-		if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)))
-			return -errno;
-		if (mount("tmpfs", state, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "mode=0755,size=4k") &&
-		    errno != ENOENT)
-			return -errno;
-	}
-	j->fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	return j->fd < 0 ? -errno : 0;
-}
-
-static void *nr_tmpl_thread(void *arg)
-{
-	struct nr_tmpl_job *j = arg;
-
-	j->r = nr_tmpl_setup(j);
-	return NULL;
-}
-
-/* See noderun.h. The namespace lives on through the fd after the thread
- * that made it exits. */
-int noderun_template(bool privileged, int *fd)
-{
-	struct nr_tmpl_job j = { .privileged = privileged, .fd = -1 };
-	pthread_t t;
-	int r;
-
-	*fd = -1;
-	r = pthread_create(&t, NULL, nr_tmpl_thread, &j);
-	if (r)
-		return -r;
-	pthread_join(t, NULL);
-	if (j.r) {
-		if (j.fd >= 0)
-			close(j.fd);
-		return j.r;
-	}
-	*fd = j.fd;
-	return 0;
-}
+/* The node's own tmpfs directories (nr_mount_dirs mounts them where the
+ * host has them). */
+static const struct {
+	const char *path;
+	unsigned mode;
+} nr_dirs[] = { { "/run", 0755 }, { "/var/run", 0755 }, { "/tmp", 01777 },
+		{ "/var/tmp", 01777 }, { "/root", 0700 } };
 
 /* The node's own /run, /tmp, /var/tmp and /root (each when the host has
  * that directory), and /var/run when it is a directory and not the usual
  * symlink to /run. */
 static int nr_mount_dirs(const struct noderun_spec *s)
 {
-	static const struct {
-		const char *path;
-		unsigned mode;
-	} dirs[] = { { "/run", 0755 }, { "/var/run", 0755 }, { "/tmp", 01777 },
-		     { "/var/tmp", 01777 }, { "/root", 0700 } };
 	unsigned root = nr_shift(s, 0);
 	struct stat st;
 	size_t i;
 	int r;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (lstat(dirs[i].path, &st) || !S_ISDIR(st.st_mode))
+	for (i = 0; i < sizeof(nr_dirs) / sizeof(nr_dirs[0]); i++) {
+		if (lstat(nr_dirs[i].path, &st) || !S_ISDIR(st.st_mode))
 			continue;
-		r = nr_tmpfs(dirs[i].path, dirs[i].mode, root, root, MS_NOSUID | MS_NODEV);
+		r = nr_tmpfs(nr_dirs[i].path, nr_dirs[i].mode, root, root, MS_NOSUID | MS_NODEV);
 		if (r)
 			return r;
 	}
@@ -211,21 +143,27 @@ static int nr_mount_dev(const struct noderun_spec *s)
 	return nr_tmpfs("/dev/shm", 01777, root, root, MS_NOSUID | MS_NODEV);
 }
 
-/* The parent directory of absolute path into buf ("/" for "/x"). */
-static void nr_parent(const char *path, char *buf, size_t len)
+/* Whether path is strictly under one of the node's own tmpfs directories
+ * (one the host has: the node's is mounted there). */
+static bool nr_in_tmpfs(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	size_t n = slash && slash != path ? (size_t)(slash - path) : 1;
+	struct stat st;
+	size_t i, n;
 
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, path, n);
-	buf[n] = '\0';
+	for (i = 0; i < sizeof(nr_dirs) / sizeof(nr_dirs[0]); i++) {
+		n = strlen(nr_dirs[i].path);
+		if (!strncmp(path, nr_dirs[i].path, n) && path[n] == '/' &&
+		    !stat(nr_dirs[i].path, &st) && S_ISDIR(st.st_mode))
+			return true;
+	}
+	return false;
 }
 
-int nr_priv_prepare(const struct noderun_spec *s, int *step, int *arg)
+/* See noderun_int.h. A directory under the node's tmpfs is made there
+ * later (nr_mount_priv); any other must exist on the host: vtb never
+ * makes anything in the host's tree. */
+int nr_priv_check(const struct noderun_spec *s, int *step, int *arg)
 {
-	char parent[PATH_MAX];
 	struct stat st;
 	size_t i;
 
@@ -236,21 +174,34 @@ int nr_priv_prepare(const struct noderun_spec *s, int *step, int *arg)
 		*step = NR_PRIV;
 		if (path[0] != '/' || !path[1])
 			return -EINVAL;
-		if (!stat(path, &st))
+		if (nr_in_tmpfs(path))
 			continue;
-		if (errno != ENOENT)
+		if (stat(path, &st)) {
+			if (errno == ENOENT)
+				*step = NR_PRIV_MISSING;
 			return -errno;
-		nr_parent(path, parent, sizeof(parent));
-		if (stat(parent, &st)) {
-			*step = NR_PRIV_PARENT;
-			return -ENOENT;
 		}
-		/* the mount point, on the host: none can be made in the
-		 * node's read-only tree */
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
 	}
 	return 0;
+}
+
+/* Make path and its missing parents in the node's tree (all under one of
+ * its tmpfs), owned by node root: made as node root's file system ids (the
+ * helper is single-threaded, and its file capabilities come back with
+ * fsuid 0). Returns 0 or a negative errno. */
+static int nr_mkdirs(const struct noderun_spec *s, const char *path)
+{
+	unsigned root = nr_shift(s, 0);
+	int r;
+
+	setfsgid(root);
+	setfsuid(root);
+	r = file_mkdir_p(path, 0755);
+	setfsuid(0);
+	setfsgid(0);
+	return r;
 }
 
 static int nr_copy_dir(const struct noderun_spec *s, int src, int dst, int depth);
@@ -350,8 +301,17 @@ static int nr_mount_priv(const struct noderun_spec *s, const struct rz_private *
 	int src, dst, r;
 
 	*step = NR_PRIV;
-	if (fstatat(host_root, p->path + 1, &st, 0))
-		return -errno;
+	if (fstatat(host_root, p->path + 1, &st, 0)) {
+		/* none on the host (nr_priv_check): node root's, in its tmpfs */
+		if (errno != ENOENT || !nr_in_tmpfs(p->path))
+			return -errno;
+		st = (struct stat){ .st_mode = 0755 };
+	}
+	if (nr_in_tmpfs(p->path)) {
+		r = nr_mkdirs(s, p->path);
+		if (r)
+			return r;
+	}
 	r = nr_tmpfs(p->path, st.st_mode & 07777, nr_shift(s, st.st_uid), nr_shift(s, st.st_gid),
 		     MS_NOSUID | MS_NODEV);
 	if (r || !p->seed)

@@ -1,0 +1,428 @@
+/* vtb-init: one container node's helper K and init I (docs/nodes.md), a
+ * small static program that vtb up spawns per node (posix_spawn: nothing of
+ * vtb up's address space is copied, and each init holds only this
+ * program's few pages). Its command line is in noderun_int.h. K:
+ *   1. checks the private directories (nothing is made on the host);
+ *   2. clones a child A into a new user namespace U with new network, UTS
+ *      and IPC namespaces (owned by U), writes U's id maps, opens the three
+ *      namespaces and lets A exit (a privileged node has no U: K unshares
+ *      the three itself); joins them, sets the hostname, brings lo up and
+ *      writes the node's forwarding sysctls;
+ *   3. joins the template mount namespace and unshares mount and pid
+ *      namespaces, owned by the host's user namespace, and mounts the
+ *      node's own directories (noderun_mnt.c);
+ *   4. forks the init I, pid 1 of the new pid namespace, which mounts the
+ *      node's /proc and then reaps orphans for ever; reports I's pid, waits
+ *      for vtb up's word (kills I if vtb up gives up or dies) and exits. */
+#include "noderun_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "file.h"
+
+/* vtb-init's parsed command line: the spec and its pipes. */
+struct ni_args {
+	struct noderun_spec s;
+	struct rz_private *priv; /* s.priv, ours */
+	int rep, ack;            /* the report pipe, vtb up's word */
+	char *cut, *end;         /* the arguments after ID NODE (ps hides them) */
+};
+
+/* The longest namespace name logged by the init (build_netns_name's). */
+#define NR_NAME_MAX 128
+
+/* The stack of the child A, which shares K's memory (CLONE_VM) for the
+ * moment it holds U's namespaces. */
+static char ni_child_stack[16384] __attribute__((aligned(16)));
+
+/* Write all of buf to fd, retrying on EINTR; nothing to do on failure. */
+static void ni_write(int fd, const void *buf, size_t len)
+{
+	ssize_t w;
+
+	do
+		w = write(fd, buf, len);
+	while (w < 0 && errno == EINTR);
+}
+
+/* A's body: hold the namespaces until K closes the pipe. */
+static int ni_userns_child(void *arg)
+{
+	const int *p = arg;
+	char c;
+
+	close(p[1]);
+	while (read(p[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* Map ids 0..VTB_UID_COUNT-1 of A's user namespace to the host's range. */
+static int ni_write_map(pid_t a, const char *file)
+{
+	char path[48], map[48];
+	int fd, r = 0, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)a, file);
+	n = snprintf(map, sizeof(map), "0 %u %u\n", VTB_UID_BASE, VTB_UID_COUNT);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, map, (size_t)n) != n)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static const char *const ni_ns_names[] = { "net", "uts", "ipc" };
+
+/* A user namespace with new network, UTS and IPC namespaces, whose fds go
+ * to ns[0..2]. Returns 0 or a negative errno with *step set. */
+static int ni_userns(int ns[3], int *step)
+{
+	char path[48];
+	int p[2], r = 0, i;
+	pid_t a;
+
+	*step = NR_USERNS;
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	a = clone(ni_userns_child, ni_child_stack + sizeof(ni_child_stack),
+		  CLONE_VM | CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
+		  p);
+	if (a < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	*step = NR_IDMAP;
+	r = ni_write_map(a, "uid_map");
+	if (!r)
+		r = ni_write_map(a, "gid_map");
+	for (i = 0; !r && i < 3; i++) {
+		*step = NR_USERNS;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)a, ni_ns_names[i]);
+		ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns[i] < 0)
+			r = -errno;
+	}
+	close(p[1]);
+	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	return r;
+out_close:
+	close(p[0]);
+	close(p[1]);
+	return r;
+}
+
+/* The node's forwarding, before it has interfaces: a new namespace copies
+ * the host's IPv4 settings (net.core.devconf_inherit_init_net 0), so both
+ * values are written either way. conf/default, which each interface copies
+ * when it is created, first: it needs no RTNL lock. ip_forward is
+ * conf/all/forwarding; the kernel takes RTNL (a trylock that restarts the
+ * write) only when the value changes. IPv6 starts off in a new namespace:
+ * only a forwarding node with IPv6 addresses turns it on. */
+static int ni_forwarding(const struct noderun_spec *s)
+{
+	const char *v = s->forwarding ? "1" : "0";
+	int r;
+
+	r = file_sysctl_write("net/ipv4/conf/default/forwarding", v);
+	if (!r)
+		r = file_sysctl_write("net/ipv4/ip_forward", v);
+	if (!r && s->forwarding && s->ipv6)
+		r = file_sysctl_write("net/ipv6/conf/all/forwarding", "1");
+	return r;
+}
+
+/* Step 2: the node's network, UTS and IPC namespaces, joined, with its
+ * hostname, lo up and its forwarding set. Returns 0 or a negative errno
+ * with *step set. */
+static int ni_namespaces(const struct noderun_spec *s, int *step)
+{
+	static const int types[] = { CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC };
+	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
+	int ns[3] = { -1, -1, -1 }, r = 0, i, sock;
+
+	if (s->privileged) {
+		*step = NR_ENTER;
+		if (unshare(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC))
+			return -errno;
+	} else {
+		r = ni_userns(ns, step);
+		*step = NR_ENTER;
+		for (i = 0; !r && i < 3; i++)
+			if (setns(ns[i], types[i]))
+				r = -errno;
+		for (i = 0; i < 3; i++)
+			if (ns[i] >= 0)
+				close(ns[i]);
+		if (r)
+			return r;
+	}
+	*step = NR_HOSTNAME;
+	if (sethostname(s->hostname, strlen(s->hostname)))
+		return -errno;
+	/* lo is up in any host, and 127.0.0.1 answers */
+	*step = NR_LO;
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr))
+		r = -errno;
+	close(sock);
+	if (r)
+		return r;
+	*step = NR_SYSCTL;
+	return ni_forwarding(s);
+}
+
+static void ni_init_term(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+static void ni_init_wake(int sig)
+{
+	(void)sig;
+}
+
+/* The init's signals: SIGTERM (teardown) ends it, and the kernel then
+ * kills every process of the node; SIGCHLD wakes it to reap; the rest keep
+ * their defaults (SIGPIPE, which K ignores, too), which the kernel ignores
+ * for a namespace's pid 1. */
+static void ni_init_signals(void)
+{
+	struct sigaction sa = { .sa_handler = ni_init_term };
+	sigset_t chld;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = ni_init_wake;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &chld, NULL);
+}
+
+/* Step 4, in I: cut the command line to `vtb-init ID NODE` (ps), mount the
+ * node's /proc (only a process of the pid namespace mounts its proc), say
+ * so on ready, keep only the log (as fd 3) and reap the node's orphans
+ * until teardown's SIGTERM. Never returns. */
+static void ni_init(const struct ni_args *a, int ready)
+{
+	const struct noderun_spec *s = &a->s;
+	char name[NR_NAME_MAX];
+	sigset_t none;
+	int32_t err = 0;
+	int null;
+	pid_t pid;
+
+	setsid();
+	ni_init_signals();
+	/* /proc/PID/cmdline ends at the NUL that ends argv: with the rest
+	 * zeroed, ps shows `vtb-init ID NODE` (PR_SET_MM_ARG_END would need
+	 * CAP_SYS_RESOURCE in the initial user namespace) */
+	snprintf(name, sizeof(name), "%s", s->name);
+	if (a->end > a->cut)
+		memset(a->cut, 0, (size_t)(a->end - a->cut));
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		err = errno;
+	ni_write(ready, &err, sizeof(err));
+	if (err)
+		_exit(1);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	if (s->log_fd >= 0)
+		dup2(s->log_fd, 3);
+	syscall(SYS_close_range, s->log_fd >= 0 ? 4 : 3, ~0U, 0);
+	sigemptyset(&none);
+	for (;;) {
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid < 0 && errno != ECHILD && errno != EINTR)
+			dprintf(3, "vtb-init %s: cannot reap: %s\n", name, strerror(errno));
+		sigsuspend(&none);
+	}
+}
+
+/* Step 3 and the fork of step 4: the mount and pid namespaces and the
+ * init. Returns 0 and the init's pid, or a negative errno with *step and
+ * *arg set. */
+static int ni_mount_and_init(const struct ni_args *a, int host_root, pid_t *init, int *step,
+			     int *arg)
+{
+	const struct noderun_spec *s = &a->s;
+	int ready[2], r;
+	int32_t err = EIO;
+
+	*step = NR_MNTNS;
+	if (setns(s->mnt_tmpl, CLONE_NEWNS) || unshare(CLONE_NEWNS | CLONE_NEWPID))
+		return -errno;
+	r = nr_mount_node(s, host_root, step, arg);
+	if (r)
+		return r;
+	*step = NR_FORK;
+	if (pipe2(ready, O_CLOEXEC))
+		return -errno;
+	*init = fork();
+	if (*init == 0)
+		ni_init(a, ready[1]);
+	close(ready[1]);
+	if (*init < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	*step = NR_PROC;
+	while (read(ready[0], &err, sizeof(err)) < 0 && errno == EINTR)
+		;
+	r = -err;
+	if (r)
+		waitpid(*init, NULL, 0);
+out_close:
+	close(ready[0]);
+	return r;
+}
+
+/* A descriptor number of the command line; -1 when s is not one. */
+static int ni_fd(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno || end == s || *end || v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
+/* Parse argv (noderun_int.h) into a. Returns 0 or -EINVAL. */
+static int ni_parse(int argc, char **argv, struct ni_args *a)
+{
+	int i, *fd;
+	char *eq;
+
+	*a = (struct ni_args){ .s = { .mnt_tmpl = -1, .log_fd = -1 }, .rep = -1, .ack = -1 };
+	if (argc < 3)
+		return -EINVAL;
+	a->s.id = argv[1];
+	a->s.hostname = argv[2];
+	a->cut = argv[2] + strlen(argv[2]) + 1;
+	a->end = argv[argc - 1] + strlen(argv[argc - 1]);
+	a->priv = calloc((size_t)argc, sizeof(*a->priv));
+	if (!a->priv)
+		return -ENOMEM;
+	a->s.priv = a->priv;
+	for (i = 3; i < argc; i++) {
+		const char *o = argv[i];
+
+		if (o[0] != '-' || !o[1] || o[2])
+			return -EINVAL;
+		if (o[1] == 'P' || o[1] == 'f' || o[1] == '6') {
+			*(o[1] == 'P' ? &a->s.privileged : o[1] == 'f' ? &a->s.forwarding : &a->s.ipv6) =
+				true;
+			continue;
+		}
+		if (++i == argc)
+			return -EINVAL;
+		fd = o[1] == 'r' ? &a->rep : o[1] == 'a' ? &a->ack : o[1] == 'm' ? &a->s.mnt_tmpl :
+		     o[1] == 'l' ? &a->s.log_fd : NULL;
+		if (fd) {
+			*fd = ni_fd(argv[i]);
+			if (*fd < 0)
+				return -EINVAL;
+		} else if (o[1] == 'n') {
+			a->s.name = argv[i];
+		} else if (o[1] == 'd') {
+			eq = strchr(argv[i], '=');
+			if (eq)
+				*eq = '\0';
+			a->priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
+								     .seed = eq ? eq + 1 : NULL };
+		} else {
+			return -EINVAL;
+		}
+	}
+	return a->s.name && a->rep >= 0 && a->ack >= 0 && a->s.mnt_tmpl >= 0 ? 0 : -EINVAL;
+}
+
+/* K: make the node, report on a->rep, and wait for vtb up's word on
+ * a->ack: a byte when it has bound the node (from then on teardown finds
+ * the init), EOF when it gave up or died, and then K kills the init (no
+ * journal would know it). Returns the exit status. */
+static int ni_helper(const struct ni_args *a)
+{
+	const struct noderun_spec *s = &a->s;
+	struct nr_report m;
+	int step = NR_PRIV, arg = 0, host_root = -1, r;
+	pid_t init = -1;
+	ssize_t got;
+	char c = 0;
+
+	/* a dead vtb up must not kill K on its report: K then kills the init */
+	signal(SIGPIPE, SIG_IGN);
+	umask(0);
+	r = nr_priv_check(s, &step, &arg);
+	if (!r)
+		r = ni_namespaces(s, &step);
+	if (!r) {
+		host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (host_root < 0)
+			r = -errno;
+	}
+	if (!r)
+		r = ni_mount_and_init(a, host_root, &init, &step, &arg);
+	if (!r && s->log_fd >= 0)
+		dprintf(s->log_fd, "vtb-init %s: pid %d started\n", s->name, (int)init);
+	m = (struct nr_report){ .err = -r, .step = step, .arg = arg, .init = init };
+	ni_write(a->rep, &m, sizeof(m));
+	close(a->rep);
+	if (r)
+		return 1;
+	while ((got = read(a->ack, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (got != 1 || c != 1)
+		kill(init, SIGKILL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct nr_report m = { .err = EINVAL, .step = NR_ARGS };
+	struct ni_args a;
+	int r;
+
+	r = ni_parse(argc, argv, &a);
+	if (r) {
+		if (a.rep >= 0)
+			ni_write(a.rep, &m, sizeof(m));
+		else
+			fprintf(stderr, "usage: vtb-init ID NODE -n NAME -r FD -a FD -m FD "
+					"[-l FD] [-P] [-f] [-6] [-d PATH[=SEED]]... (vtb up runs it)\n");
+		return 2;
+	}
+	r = ni_helper(&a);
+	free(a.priv);
+	return r;
+}
