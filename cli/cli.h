@@ -54,6 +54,10 @@ int cli_find_exp(struct db *db, const char *name, struct db_exp *exp);
  * that act on one experiment. 0 with *db open (the caller closes it), or
  * the exit status (then *db may be open too: db_close accepts NULL). */
 int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_exp *exp);
+/* Read and compile model file, its diagnostics on stderr ("CMD: cannot read
+ * FILE: ..." when it cannot be read; cmd NULL: no prefix). CLI_OK with *x
+ * and its source in *srcp (the caller frees it), or the exit status. */
+int cli_load_model(const char *cmd, const char *file, struct xir **x, char **srcp, size_t *lenp);
 /* Tell the supervisor to stop (if it runs), then remove everything the
  * journal lists. Prints nothing; returns 0 or a negative errno. */
 int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,

@@ -35,34 +35,22 @@ static int load_model(const char *file, struct graph_src *src)
 {
 	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2 };
 	struct diag_list d;
-	char *text = NULL, *s = NULL;
+	char *s = NULL;
 	size_t len;
-	int r;
+	int status = cli_load_model("graph", file, &src->x, &s, &len);
 
-	r = compile_read_file(file, &s, &len);
-	if (r) {
-		cli_err("graph: cannot read %s: %s", file, strerror(-r));
-		return r == -ENOENT || r == -EISDIR || r == -EACCES ? CLI_USER : CLI_SYSTEM;
-	}
+	if (status)
+		return status;
+	/* a model vtb up would refuse is still drawn, without addresses */
 	diag_init(&d, file, s, len);
-	r = compile_source(file, s, len, NULL, &src->x, &d, NULL);
-	text = diag_format(&d);
-	if (text && *text)
-		fputs(text, stderr);
-	diag_free(&d);
-	if (!r) {
-		/* a model vtb up would refuse is still drawn, without addresses */
-		diag_init(&d, file, s, len);
-		if (realize(src->x, &host, &src->rz, &d)) {
-			src->rz = NULL;
-			cli_err("graph: %s is drawn without addresses: vtb up would refuse it "
-				"(vtb compile %s says why)", file, file);
-		}
-		diag_free(&d);
+	if (realize(src->x, &host, &src->rz, &d)) {
+		src->rz = NULL;
+		cli_err("graph: %s is drawn without addresses: vtb up would refuse it "
+			"(vtb compile %s says why)", file, file);
 	}
-	free(text);
+	diag_free(&d);
 	free(s);
-	return r == -ENOMEM ? CLI_SYSTEM : r ? CLI_USER : CLI_OK;
+	return CLI_OK;
 }
 
 /* Experiment name's XIR and realization from the state database, and the

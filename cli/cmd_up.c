@@ -56,36 +56,6 @@ static void progress(void *arg, size_t done, size_t total)
 	fflush(stderr);
 }
 
-/* Compile the model; print its diagnostics. CLI_OK with *x and the source
- * in *srcp (for quoting later errors; the caller frees it), or the status. */
-static int load_model(const char *file, struct xir **x, char **srcp, size_t *lenp)
-{
-	struct diag_list d;
-	char *src = NULL, *text;
-	size_t len;
-	int r;
-
-	r = compile_read_file(file, &src, &len);
-	if (r) {
-		cli_err("cannot read %s: %s", file, strerror(-r));
-		return r == -ENOENT || r == -EISDIR || r == -EACCES ? CLI_USER : CLI_SYSTEM;
-	}
-	diag_init(&d, file, src, len);
-	r = compile_source(file, src, len, NULL, x, &d, NULL);
-	text = diag_format(&d);
-	if (text && *text)
-		fputs(text, stderr);
-	free(text);
-	diag_free(&d);
-	if (r) {
-		free(src);
-		return r == -ENOMEM ? CLI_SYSTEM : CLI_USER;
-	}
-	*srcp = src;
-	*lenp = len;
-	return CLI_OK;
-}
-
 /* MemAvailable from /proc/meminfo in bytes, or 0 when it cannot be read
  * (then realization does not check the host's memory). */
 static uint64_t mem_available(void)
@@ -584,7 +554,7 @@ int cmd_up(int argc, char **argv)
 	/* from here a signal is noticed (at the latest when bring_up starts)
 	 * and rolled back, not a silent end */
 	cli_catch_signals();
-	status = load_model(file, &x, &src, &srclen);
+	status = cli_load_model(NULL, file, &x, &src, &srclen);
 	if (status)
 		goto out;
 	if (name && strcmp(name, x->name)) {

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "compile.h"
+#include "diag.h"
 #include "cli.h"
 #include "db.h"
 #include "proc.h"
@@ -182,4 +184,35 @@ int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardo
 		proc_wait_gone(sup, start, CLI_SUP_STOP_MS);
 	json_decref(reply);
 	return build_teardown(db, exp->id, st, err);
+}
+
+/* See cli.h. Compile the model; print its diagnostics. CLI_OK with *x and the source
+ * in *srcp (for quoting later errors; the caller frees it), or the status. */
+int cli_load_model(const char *cmd, const char *file, struct xir **x, char **srcp, size_t *lenp)
+{
+	struct diag_list d;
+	char *src = NULL, *text;
+	size_t len;
+	int r;
+
+	r = compile_read_file(file, &src, &len);
+	if (r) {
+		cli_err("%s%scannot read %s: %s", cmd ? cmd : "", cmd ? ": " : "", file,
+			strerror(-r));
+		return r == -ENOENT || r == -EISDIR || r == -EACCES ? CLI_USER : CLI_SYSTEM;
+	}
+	diag_init(&d, file, src, len);
+	r = compile_source(file, src, len, NULL, x, &d, NULL);
+	text = diag_format(&d);
+	if (text && *text)
+		fputs(text, stderr);
+	free(text);
+	diag_free(&d);
+	if (r) {
+		free(src);
+		return r == -ENOMEM ? CLI_SYSTEM : CLI_USER;
+	}
+	*srcp = src;
+	*lenp = len;
+	return CLI_OK;
 }
