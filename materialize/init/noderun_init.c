@@ -152,7 +152,7 @@ static int ni_forwarding(const struct noderun_spec *s)
 }
 
 /* Step 2: the node's network, UTS and IPC namespaces, joined, with its
- * hostname, lo up and its forwarding set. Returns 0 or a negative errno
+ * hostname and lo up. Returns 0 or a negative errno
  * with *step set. */
 static int ni_namespaces(const struct noderun_spec *s, int *step)
 {
@@ -187,10 +187,7 @@ static int ni_namespaces(const struct noderun_spec *s, int *step)
 	if (ioctl(sock, SIOCSIFFLAGS, &ifr))
 		r = -errno;
 	close(sock);
-	if (r)
-		return r;
-	*step = NR_SYSCTL;
-	return ni_forwarding(s);
+	return r;
 }
 
 static void ni_init_term(int sig)
@@ -224,16 +221,19 @@ static void ni_init_signals(void)
 }
 
 /* Step 4, in I: cut the command line to `vtb-init ID NODE` (ps), mount the
- * node's /proc (only a process of the pid namespace mounts its proc), say
- * so on ready, keep only the log (as fd 3) and reap the node's orphans
+ * node's /proc (only a process of the pid namespace mounts its proc), write
+ * the node's forwarding through it (a fresh proc has its own /proc/sys
+ * dentries: through the host's /proc every node's sysctl files hang under
+ * one parent each, and each lookup walked all of them, quadratic in the
+ * nodes), say how that went on ready ({errno, step}), keep only the log (as fd 3) and reap the node's orphans
  * until teardown's SIGTERM. Never returns. */
 static void ni_init(const struct ni_args *a, int ready)
 {
 	const struct noderun_spec *s = &a->s;
 	char name[NR_NAME_MAX];
 	sigset_t none;
-	int32_t err = 0;
-	int null;
+	int32_t m[2] = { 0, NR_PROC };
+	int null, r;
 	pid_t pid;
 
 	setsid();
@@ -244,10 +244,15 @@ static void ni_init(const struct ni_args *a, int ready)
 	snprintf(name, sizeof(name), "%s", s->name);
 	if (a->end > a->cut)
 		memset(a->cut, 0, (size_t)(a->end - a->cut));
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		err = errno;
-	ni_write(ready, &err, sizeof(err));
-	if (err)
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		m[0] = errno;
+	} else {
+		m[1] = NR_SYSCTL;
+		r = ni_forwarding(s);
+		m[0] = -r;
+	}
+	ni_write(ready, m, sizeof(m));
+	if (m[0])
 		_exit(1);
 	null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
@@ -275,8 +280,8 @@ static int ni_mount_and_init(const struct ni_args *a, int host_root, pid_t *init
 			     int *arg)
 {
 	const struct noderun_spec *s = &a->s;
+	int32_t m[2] = { EIO, NR_PROC };
 	int ready[2], r;
-	int32_t err = EIO;
 
 	*step = NR_MNTNS;
 	if (setns(s->mnt_tmpl, CLONE_NEWNS) || unshare(CLONE_NEWNS | CLONE_NEWPID))
@@ -296,9 +301,10 @@ static int ni_mount_and_init(const struct ni_args *a, int host_root, pid_t *init
 		goto out_close;
 	}
 	*step = NR_PROC;
-	while (read(ready[0], &err, sizeof(err)) < 0 && errno == EINTR)
+	while (read(ready[0], m, sizeof(m)) < 0 && errno == EINTR)
 		;
-	r = -err;
+	r = -m[0];
+	*step = m[1];
 	if (r)
 		waitpid(*init, NULL, 0);
 out_close:
