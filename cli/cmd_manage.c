@@ -30,9 +30,13 @@
 static void print_removed(const char *verb, const struct db_exp *e, const struct teardown_stats *st,
 			  double secs)
 {
-	printf("%s '%s' (id %s) in %.2f s: %zu namespace%s, %zu link%s, %zu process%s\n", verb,
+	printf("%s '%s' (id %s) in %.2f s: %zu namespace%s, %zu link%s, %zu process%s", verb,
 	       cli_esc(e->name), e->id, secs, st->netns, st->netns == 1 ? "" : "s", st->links,
 	       st->links == 1 ? "" : "s", st->processes, st->processes == 1 ? "" : "es");
+	if (st->foreign)
+		printf("; %zu object%s under its names not made by it, left alone", st->foreign,
+		       st->foreign == 1 ? "" : "s");
+	putchar('\n');
 }
 
 /* SIGINT, SIGTERM and SIGHUP are blocked while a removal runs: it is

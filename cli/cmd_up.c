@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,7 +186,8 @@ static int start_supervisor(struct db *db, struct db_exp *e, struct build_error 
 {
 	struct db_obj objs[4] = { { .kind = DB_PROCESS }, { .kind = DB_FILE }, { .kind = DB_FILE },
 				  { .kind = DB_FILE } };
-	int release = -1, r;
+	int release = -1, r, i;
+	struct stat st;
 	pid_t pid;
 
 	r = sup_start(e->id, &pid, &release);
@@ -203,6 +205,10 @@ static int start_supervisor(struct db *db, struct db_exp *e, struct build_error 
 	sup_log_path(e->id, objs[2].name, sizeof(objs[2].name));
 	snprintf(objs[3].name, sizeof(objs[3].name), "%.*s.1", (int)sizeof(objs[3].name) - 3,
 		 objs[2].name);
+	/* the socket and the log exist now (the supervisor made them before
+	 * it said it was ready): teardown checks it removes these */
+	for (i = 1; i < 3; i++)
+		objs[i].ident = lstat(objs[i].name, &st) ? 0 : (uint64_t)st.st_ino;
 	r = db_journal_add(db, e->id, objs, 4);
 	if (!r)
 		r = sup_release(release);

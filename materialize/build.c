@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "netns.h"
@@ -298,6 +299,57 @@ static int inits_journal(struct db *db, struct build_ctx *c)
 	return r;
 }
 
+/* The inode of the file behind fd, 0 when it cannot be read (then
+ * teardown checks the row by its name only). */
+static uint64_t fd_ino(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && !fstat(fd, &st) ? (uint64_t)st.st_ino : 0;
+}
+
+/* Fill the ident of every row whose object exists now: the namespaces'
+ * binds (netns_ident, just made by this build), the log's descriptor and
+ * one dump of the substrate's links. Returns 0 or a negative errno. */
+static int idents_fill(struct build_ctx *c)
+{
+	struct nl_link_ent *links = NULL;
+	size_t nl = 0, i, k;
+	char name[128];
+	int r = 0;
+
+	if (c->root[0])
+		r = nl_link_list(c->root[0], &links, &nl);
+	init_log_path(c, name, sizeof(name));
+	for (i = 0; i < c->nobj; i++) {
+		struct db_obj *o = &c->obj[i];
+
+		if (o->kind == DB_NETNS) {
+			o->ident = netns_ident(o->name);
+		} else if (o->kind == DB_FILE && !strcmp(name, o->name)) {
+			o->ident = fd_ino(c->log_fd);
+		} else if ((o->kind == DB_LINK || o->kind == DB_BRIDGE) && !strcmp(o->ns, c->sub)) {
+			for (k = 0; k < nl && strcmp(links[k].name, o->name); k++)
+				;
+			o->ident = k < nl ? (uint64_t)links[k].ifindex : 0;
+		}
+	}
+	free(links);
+	return r;
+}
+
+/* Record what the kernel made (idents_fill) in the journal, whether the
+ * build went well or not: teardown checks it before removing anything. A
+ * failure leaves the rows checked by name only. */
+static int idents_journal(struct db *db, struct build_ctx *c)
+{
+	int r = idents_fill(c);
+
+	if (!r)
+		r = db_journal_ident(db, c->id, c->obj, c->nobj);
+	return r;
+}
+
 /* The plan: every node's first and last task (ids i and nnodes + i), then
  * each link's, through its kind. The tasks live in one array sized up
  * front: at most two per node and, per link, one per endpoint and two. */
@@ -431,6 +483,10 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	if (inits_journal(db, &c) && !r) {
 		r = -EIO;
 		snprintf(err->what, sizeof(err->what), "cannot journal the nodes' inits");
+	}
+	if (idents_journal(db, &c) && !r) {
+		r = -EIO;
+		snprintf(err->what, sizeof(err->what), "cannot journal what the kernel made");
 	}
 	if (forget_foreign(db, &c) && !r)
 		r = -EIO;

@@ -72,6 +72,9 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 
 struct teardown_stats {
 	size_t netns, links, processes, files, failed;
+	/* objects found under a journaled name that are not the ones the
+	 * experiment made (their ident differs: ours are gone), left alone */
+	size_t foreign;
 };
 
 /* Remove what the journal of id lists, newest first, then forget the

@@ -271,9 +271,47 @@ int netns_bind(const char *name, pid_t pid)
 	return r;
 }
 
-/* Unbind both files; the namespaces go when their last user does (open
- * fds, sockets, processes inside). Returns 0 or the first real error. */
-int netns_delete(const char *name)
+/* The inode of the namespace bound at path; 0 when nothing is bound there
+ * (no file, or the empty file a bind left when it was undone half way) or
+ * it cannot be read. */
+static uint32_t bound_ino(const char *path)
+{
+	struct statfs fs;
+	struct stat st;
+
+	if (statfs(path, &fs) || fs.f_type != NSFS_MAGIC || stat(path, &st))
+		return 0;
+	return (uint32_t)st.st_ino;
+}
+
+uint64_t netns_ident(const char *name)
+{
+	char path[NETNS_PATH_MAX];
+	uint64_t net, uts;
+
+	if (!name_ok(name))
+		return 0;
+	path_of(path, NETNS_RUN_DIR, name);
+	net = bound_ino(path);
+	path_of(path, NETNS_UTS_DIR, name);
+	uts = bound_ino(path);
+	return net | uts << 32;
+}
+
+/* Unbind path when it holds the namespace of inode want (0: any, or
+ * nothing is bound there). 0, NETNS_FOREIGN or a negative errno. */
+static int unbind_if(const char *path, uint32_t want)
+{
+	uint32_t now = bound_ino(path);
+
+	if (want && now && now != want)
+		return NETNS_FOREIGN;
+	return unbind(path);
+}
+
+/* See netns.h. The namespaces go when their last user does (open fds,
+ * sockets, processes inside). */
+int netns_delete(const char *name, uint64_t ident)
 {
 	char path[NETNS_PATH_MAX];
 	int r, r2;
@@ -281,10 +319,12 @@ int netns_delete(const char *name)
 	if (!name_ok(name))
 		return -EINVAL;
 	path_of(path, NETNS_UTS_DIR, name);
-	r = unbind(path);
+	r = unbind_if(path, (uint32_t)(ident >> 32));
 	path_of(path, NETNS_RUN_DIR, name);
-	r2 = unbind(path);
-	return r ? r : r2;
+	r2 = unbind_if(path, (uint32_t)ident);
+	if (r < 0 || r2 < 0)
+		return r < 0 ? r : r2;
+	return r | r2;
 }
 
 static int open_in(const char *dir, const char *name)

@@ -5,6 +5,7 @@
 #ifndef VTB_NETNS_H
 #define VTB_NETNS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #define NETNS_RUN_DIR "/run/netns"
@@ -18,8 +19,18 @@ int netns_create(const char *name, const char *hostname);
  * init: see noderun.h). Returns 0, -EEXIST if NAME is already bound, or a
  * negative errno; on failure nothing is left bound. */
 int netns_bind(const char *name, pid_t pid);
-/* Unbind and remove NAME (both binds). Already gone is success. */
-int netns_delete(const char *name);
+/* What NAME's binds are: the network namespace's inode in the low 32 bits,
+ * the UTS namespace's in the high 32 (a namespace's inode is a 32-bit proc
+ * inum); a half is 0 when that bind cannot be read. */
+uint64_t netns_ident(const char *name);
+/* netns_delete's answer when a bind of NAME holds a namespace other than
+ * the one recorded: that bind is left alone. */
+#define NETNS_FOREIGN 1
+/* Unbind and remove NAME's binds, each only when it is the namespace
+ * recorded in ident (netns_ident when it was bound; a half of 0 is not
+ * checked). Already gone is success. Returns 0, NETNS_FOREIGN, or a
+ * negative errno. */
+int netns_delete(const char *name, uint64_t ident);
 /* Open the bound namespace NAME: O_RDONLY|O_CLOEXEC fd, or a negative errno. */
 int netns_open(const char *name);
 int netns_open_uts(const char *name);

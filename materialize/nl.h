@@ -68,6 +68,16 @@ int nl_addr_add(struct nl_sock *s, const char *ifname, const struct addr_prefix 
  * identical existing route is success. dst with plen 0 is a default route. */
 int nl_route_add(struct nl_sock *s, const struct addr_prefix *dst, const struct addr_prefix *gw,
 		 struct nl_err *err);
+/* A link as a dump lists it. */
+struct nl_link_ent {
+	char name[16];
+	int ifindex;
+	uint32_t group;
+};
+
+/* Every link of the socket's namespace (a dump): *v is an array of *n the
+ * caller frees. 0 or a negative errno. Not for use inside a batch. */
+int nl_link_list(struct nl_sock *s, struct nl_link_ent **v, size_t *n);
 /* The names of the links of netdev group `group` in the socket's namespace
  * (a dump). *names is an array of *n names the caller frees. 0 or a
  * negative errno. Not for use inside a batch. */

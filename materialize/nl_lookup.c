@@ -74,9 +74,8 @@ int nl_link_exists(struct nl_sock *s, const char *name)
 
 /* ---- by group ----------------------------------------------------------- */
 
-struct group_dump {
-	uint32_t group;
-	char (*names)[16];
+struct link_dump {
+	struct nl_link_ent *v;
 	size_t n, cap;
 };
 
@@ -91,26 +90,24 @@ static int link_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* nl_dump's callback: keep the name of a link of g->group. */
-static int on_group_link(const struct nlmsghdr *nlh, void *data)
+/* nl_dump's callback: keep every link's name, ifindex and group. */
+static int on_link_ent(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
-	struct group_dump *g = data;
-	char name[16];
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct link_dump *g = data;
+	struct nl_link_ent e = { .ifindex = ifi->ifi_index };
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return 0;
 	if (mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, tb) < 0)
 		return 0;
-	if (!tb[IFLA_GROUP] || !tb[IFLA_IFNAME] ||
-	    mnl_attr_get_payload_len(tb[IFLA_GROUP]) < 4 ||
-	    mnl_attr_get_u32(tb[IFLA_GROUP]) != g->group)
+	if (!tb[IFLA_IFNAME])
 		return 0;
-	snprintf(name, sizeof(name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
-	if (util_grow((void **)&g->names, &g->cap, g->n + 1, sizeof(*g->names)))
-		return -ENOMEM;
-	memcpy(g->names[g->n++], name, sizeof(name));
-	return 0;
+	if (tb[IFLA_GROUP] && mnl_attr_get_payload_len(tb[IFLA_GROUP]) >= 4)
+		e.group = mnl_attr_get_u32(tb[IFLA_GROUP]);
+	snprintf(e.name, sizeof(e.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	return UTIL_PUSH(g->v, g->n, g->cap, e);
 }
 
 /* The kernel's error in a NLMSG_DONE or NLMSG_ERROR that ends a dump (0
@@ -173,20 +170,21 @@ static int dump_links(struct nl_sock *s, struct nl_dump *d)
 	return 0;
 }
 
-/* See nl.h. One dump of every link, filtered here: the kernel's own group
- * filter for dumps (IFLA_GROUP in the request) is newer than some hosts.
- * An interrupted dump (links come and go: other experiments' teardowns)
- * is asked again, up to NL_DUMP_TRIES times; then -EAGAIN. */
-int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t *n)
+/* See nl.h. One dump of every link. An interrupted dump (links come and
+ * go: other experiments' teardowns) is asked again, up to NL_DUMP_TRIES
+ * times; then -EAGAIN. */
+int nl_link_list(struct nl_sock *s, struct nl_link_ent **v, size_t *n)
 {
-	struct group_dump g = { .group = group };
+	struct link_dump g = { 0 };
 	struct nl_dump d;
 	int r = -EAGAIN, tries;
 
+	*v = NULL;
+	*n = 0;
 	if (s->batching)
 		return -EBUSY;
 	for (tries = 0; tries < NL_DUMP_TRIES; tries++) {
-		d = (struct nl_dump){ .cb = on_group_link, .data = &g };
+		d = (struct nl_dump){ .cb = on_link_ent, .data = &g };
 		g.n = 0;
 		r = dump_links(s, &d);
 		if (!r)
@@ -196,12 +194,36 @@ int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t
 		r = -EAGAIN;
 	}
 	if (r) {
-		free(g.names);
+		free(g.v);
 		return r;
 	}
-	*names = g.names;
+	*v = g.v;
 	*n = g.n;
 	return 0;
+}
+
+/* See nl.h. The kernel's own group filter for dumps (IFLA_GROUP in the
+ * request) is newer than some hosts: one dump of every link, filtered
+ * here. */
+int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t *n)
+{
+	struct nl_link_ent *v;
+	size_t nv, i;
+	int r;
+
+	*names = NULL;
+	*n = 0;
+	r = nl_link_list(s, &v, &nv);
+	if (r)
+		return r;
+	*names = calloc(nv ? nv : 1, sizeof(**names));
+	if (!*names)
+		r = -ENOMEM;
+	for (i = 0; !r && i < nv; i++)
+		if (v[i].group == group)
+			memcpy((*names)[(*n)++], v[i].name, sizeof(v[i].name));
+	free(v);
+	return r;
 }
 
 /* ---- waiting for a link to go ------------------------------------------- */

@@ -89,6 +89,18 @@ static bool td_ours(const struct td_ctx *c, const struct db_obj *o)
 	}
 }
 
+/* A remove function's answer for an object under a journaled name that is
+ * not the one the experiment made: ours is gone, that one is left alone. */
+#define TD_FOREIGN 2
+
+/* Whether the object found under o's name (inode or ifindex `now`) is the
+ * one the journal recorded when vtb made it. One recorded before vtb knew
+ * it (ident 0) is taken by its name alone. */
+static bool td_same(const struct db_obj *o, uint64_t now)
+{
+	return !o->ident || o->ident == now;
+}
+
 /* How long a journaled process (the supervisor) gets between SIGTERM and
  * SIGKILL: it stops its VMs and the emulator in well under this. */
 #define TD_STOP_MS 2000
@@ -183,6 +195,17 @@ static int td_link(struct td_ctx *c, unsigned worker, const struct db_obj *o, ch
 			util_fmt(msg, len, "cannot look it up: %s", strerror(-r));
 			return r;
 		}
+	}
+	if (o->ident) {
+		r = nl_ifindex(s, o->name);
+		if (r == -ENODEV)
+			return 0;
+		if (r < 0) {
+			util_fmt(msg, len, "cannot look it up: %s", strerror(-r));
+			return r;
+		}
+		if (!td_same(o, (uint64_t)r))
+			return TD_FOREIGN;
 	}
 	r = nl_link_del(s, o->name, &e);
 	if (r)
@@ -304,12 +327,23 @@ static int td_ns_kill(const struct td_ctx *c, const char *name)
 static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		    size_t len)
 {
-	char path[sizeof(NETNS_RUN_DIR) + BUILD_SUBSTRATE_LEN], comm[64], shown[ESC_NAME_BUF];
+	char path[sizeof(NETNS_RUN_DIR) + sizeof(o->name)], comm[64], shown[ESC_NAME_BUF];
+	uint32_t now;
 	int r = 0, pid = 0;
 
 	(void)worker;
+	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, o->name);
+	/* a network namespace other than the recorded one: ours is unbound
+	 * already, the name is someone else's now: nothing in it is killed,
+	 * and netns_delete leaves that bind alone */
+	now = (uint32_t)netns_ident(o->name);
+	if (now && (uint32_t)o->ident && (uint32_t)o->ident != now) {
+		r = netns_delete(o->name, o->ident); /* the UTS bind, if it is ours */
+		if (r < 0)
+			util_fmt(msg, len, "%s", strerror(-r));
+		return r < 0 ? r : TD_FOREIGN;
+	}
 	if (!strcmp(o->name, c->sub)) {
-		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, c->sub);
 		r = td_holder(path, &pid, comm, sizeof(comm));
 		if (r == 1) {
 			/* its comm is the process's own words */
@@ -321,17 +355,25 @@ static int td_netns(struct td_ctx *c, unsigned worker, const struct db_obj *o, c
 		r = td_ns_kill(c, o->name);
 	}
 	if (!r)
-		r = netns_delete(o->name);
-	if (r)
+		r = netns_delete(o->name, o->ident);
+	if (r < 0)
 		util_fmt(msg, len, "%s", strerror(-r));
-	return r;
+	return r == NETNS_FOREIGN ? TD_FOREIGN : r;
 }
 
 static int td_file(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		   size_t len)
 {
+	struct stat st;
+
 	(void)c;
 	(void)worker;
+	if (lstat(o->name, &st)) {
+		util_fmt(msg, len, "%s", strerror(errno));
+		return errno == ENOENT ? 0 : -errno;
+	}
+	if (!td_same(o, (uint64_t)st.st_ino))
+		return TD_FOREIGN;
 	if (unlink(o->name) && errno != ENOENT) {
 		util_fmt(msg, len, "%s", strerror(errno));
 		return -errno;
@@ -340,7 +382,8 @@ static int td_file(struct td_ctx *c, unsigned worker, const struct db_obj *o, ch
 }
 
 /* How each kind of journaled object is removed (0 removed, already gone
- * included; 1 nothing to do; -errno with msg) and where it is counted. */
+ * included; 1 nothing to do; TD_FOREIGN another object holds its name;
+ * -errno with msg) and where it is counted. */
 static const struct td_kind {
 	enum db_obj_kind kind;
 	const char *label;
@@ -375,9 +418,12 @@ static int td_task(void *ctx, unsigned worker, void *arg)
 		r = k->remove(c, worker, o, msg, sizeof(msg));
 		if (r < 0) {
 			td_fail(c, o, k->label, msg);
-		} else if (r == 0) {
+		} else if (r == 0 || r == TD_FOREIGN) {
 			pthread_mutex_lock(&c->lock);
-			(*(size_t *)((char *)c->st + k->counter))++;
+			if (r == TD_FOREIGN)
+				c->st->foreign++;
+			else
+				(*(size_t *)((char *)c->st + k->counter))++;
 			pthread_mutex_unlock(&c->lock);
 		}
 	}

@@ -21,7 +21,7 @@
 #include "util.h"
 
 #define DB_FILE "vtb.db"
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 /* How long a statement waits for another process's lock before -EBUSY: a
  * bring-up journals thousands of objects in one transaction, which takes a
  * second or two on a slow disk; 5 s covers that with room. */
@@ -86,6 +86,12 @@ static const char db_schema_v2[] =
 	" stderr BLOB,"
 	" PRIMARY KEY(exp_id, run, seq));"
 	"PRAGMA user_version = 2;";
+
+/* Version 3 records each journaled object's identity in the kernel (struct
+ * db_obj's ident); rows of older versions read 0, not known. */
+static const char db_schema_v3[] =
+	"ALTER TABLE journal ADD COLUMN ident INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 3;";
 
 /* $VTB_STATE_DIR when set and not empty, else DB_DEFAULT_DIR. */
 const char *db_state_dir(void)
@@ -207,6 +213,8 @@ static int db_schema_tx(struct db *db, void *arg)
 	if (version == 0 && sqlite3_exec(db->conn, db_schema, NULL, NULL, NULL) != SQLITE_OK)
 		return db_errno(db->conn, sqlite3_extended_errcode(db->conn));
 	if (version < 2 && sqlite3_exec(db->conn, db_schema_v2, NULL, NULL, NULL) != SQLITE_OK)
+		return db_errno(db->conn, sqlite3_extended_errcode(db->conn));
+	if (version < 3 && sqlite3_exec(db->conn, db_schema_v3, NULL, NULL, NULL) != SQLITE_OK)
 		return db_errno(db->conn, sqlite3_extended_errcode(db->conn));
 	return 0;
 }

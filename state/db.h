@@ -40,6 +40,12 @@ struct db_obj {
 	char ns[128];             /* DB_LINK: the netns it lives in ("" = root) */
 	pid_t pid;                /* DB_PROCESS */
 	uint64_t start;           /* DB_PROCESS: start time, against pid reuse */
+	/* what the kernel answered when the object was made, checked before
+	 * it is removed: DB_NETNS the namespace's inode, DB_LINK and DB_BRIDGE
+	 * the ifindex, DB_FILE the inode; 0 when not known (recorded after the
+	 * creation: a crash in between, an older vtb, a recovered journal);
+	 * stored as SQLite's signed 64 bits, read back as these */
+	uint64_t ident;
 };
 
 /* The state directory: $VTB_STATE_DIR or DB_DEFAULT_DIR. */
@@ -84,6 +90,9 @@ int db_journal_add(struct db *db, const char *id, struct db_obj *objs, size_t n)
 int db_journal_list(struct db *db, const char *id, struct db_obj **v, size_t *n);
 /* Forget one object (after it was removed). */
 int db_journal_remove(struct db *db, const char *id, int64_t seq);
+/* Record the ident of every objs[i] (by its seq) that has one, in one
+ * transaction. */
+int db_journal_ident(struct db *db, const char *id, const struct db_obj *objs, size_t n);
 
 /* The allocation table: what each experiment holds of this host. */
 int db_alloc_add(struct db *db, const char *id, const char *node, uint64_t cores, uint64_t memory);

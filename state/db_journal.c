@@ -26,8 +26,8 @@ static int db_journal_tx(struct db *db, void *arg)
 	r = db_stmt_int(db, "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE exp_id = ?",
 			DB_ARGS(DB_TEXT(b->id)), &seq);
 	if (!r)
-		r = db_stmt_prepare(db, "INSERT INTO journal(exp_id, seq, kind, name, ns, pid, start)"
-					" VALUES(?, ?, ?, ?, ?, ?, ?)", DB_ARGS(DB_TEXT(b->id)), &st);
+		r = db_stmt_prepare(db, "INSERT INTO journal(exp_id, seq, kind, name, ns, pid, start,"
+					" ident) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", DB_ARGS(DB_TEXT(b->id)), &st);
 	if (r)
 		return r;
 	for (i = 0; r >= 0 && i < b->n; i++) {
@@ -35,7 +35,8 @@ static int db_journal_tx(struct db *db, void *arg)
 
 		o->seq = seq + 1 + (int64_t)i;
 		r = db_stmt_bind(db, st, 2, DB_ARGS(DB_I64(o->seq), DB_I64(o->kind), DB_FIELD(o->name),
-						    DB_FIELD(o->ns), DB_I64(o->pid), DB_U64(o->start)));
+						    DB_FIELD(o->ns), DB_I64(o->pid), DB_U64(o->start),
+						    DB_I64((int64_t)o->ident)));
 		if (!r)
 			r = db_stmt_done(db, st);
 		sqlite3_reset(st);
@@ -57,7 +58,7 @@ int db_journal_add(struct db *db, const char *id, struct db_obj *objs, size_t n)
 }
 
 /* Fill a struct db_obj from a row of "SELECT seq, kind, name, ns, pid,
- * start". Returns 0. */
+ * start, ident". Returns 0. */
 static int db_obj_row(sqlite3_stmt *st, void *item)
 {
 	struct db_obj *o = item;
@@ -68,6 +69,7 @@ static int db_obj_row(sqlite3_stmt *st, void *item)
 	db_col_copy(st, 3, o->ns, sizeof(o->ns));
 	o->pid = (pid_t)sqlite3_column_int64(st, 4);
 	o->start = (uint64_t)sqlite3_column_int64(st, 5);
+	o->ident = (uint64_t)sqlite3_column_int64(st, 6);
 	return 0;
 }
 
@@ -78,7 +80,7 @@ int db_journal_list(struct db *db, const char *id, struct db_obj **v, size_t *n)
 	int r;
 
 	pthread_mutex_lock(&db->lock);
-	r = db_stmt_list(db, "SELECT seq, kind, name, ns, pid, start FROM journal"
+	r = db_stmt_list(db, "SELECT seq, kind, name, ns, pid, start, ident FROM journal"
 			     " WHERE exp_id = ? ORDER BY seq", DB_ARGS(DB_TEXT(id)),
 			 sizeof(**v), db_obj_row, NULL, (void **)v, n);
 	pthread_mutex_unlock(&db->lock);
@@ -92,6 +94,41 @@ int db_journal_remove(struct db *db, const char *id, int64_t seq)
 			      DB_ARGS(DB_TEXT(id), DB_I64(seq)));
 
 	return r < 0 ? r : 0;
+}
+
+/* db_journal_ident's transaction: one UPDATE statement, rebound per row. */
+static int db_journal_ident_tx(struct db *db, void *arg)
+{
+	const struct db_journal_batch *b = arg;
+	sqlite3_stmt *st;
+	size_t i;
+	int r;
+
+	r = db_stmt_prepare(db, "UPDATE journal SET ident = ? WHERE exp_id = ? AND seq = ?",
+			    DB_ARGS(DB_I64(0), DB_TEXT(b->id)), &st);
+	if (r)
+		return r;
+	for (i = 0; r >= 0 && i < b->n; i++) {
+		if (!b->objs[i].ident)
+			continue;
+		r = db_stmt_bind(db, st, 1, DB_ARGS(DB_I64((int64_t)b->objs[i].ident)));
+		if (!r)
+			r = db_stmt_bind(db, st, 3, DB_ARGS(DB_I64(b->objs[i].seq)));
+		if (!r)
+			r = db_stmt_done(db, st);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
+
+/* See db.h. Rows without an ident are left as they are. Returns 0 or a
+ * negative errno (nothing recorded). */
+int db_journal_ident(struct db *db, const char *id, const struct db_obj *objs, size_t n)
+{
+	struct db_journal_batch b = { .id = id, .objs = (struct db_obj *)objs, .n = n };
+
+	return n ? db_tx(db, db_journal_ident_tx, &b) : 0;
 }
 
 /* Record that experiment id holds cores and memory on node. Returns 0,

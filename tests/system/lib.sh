@@ -34,9 +34,11 @@ expect_fail() {
 	fi
 }
 
-# The vtb objects of this machine: namespaces and root links named vtb*.
+# The vtb objects of this machine: namespaces (and the nodes' UTS binds)
+# and root links named vtb*.
 vtb_objects() {
 	{ ls /run/netns 2>/dev/null | grep '^vtb' | sed 's/^/netns /'
+	  ls /run/vtb/uts 2>/dev/null | grep '^vtb' | sed 's/^/uts /'
 	  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^vtb' | sed 's/^/link /'
 	} | sort
 }

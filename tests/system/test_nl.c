@@ -214,7 +214,7 @@ static int sweep(const char *dir, bool del)
 			continue;
 		n++;
 		if (del)
-			netns_delete(e->d_name);
+			netns_delete(e->d_name, 0);
 	}
 	closedir(d);
 	return n;
@@ -259,7 +259,7 @@ static int test_teardown(void **state)
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
 	for (i = 0; i < ncreated; i++)
-		if (netns_delete(created[i]))
+		if (netns_delete(created[i], 0))
 			bad = 1;
 	nfds = ncreated = 0;
 	return bad;
@@ -469,6 +469,7 @@ static void test_errors(void **state)
 	struct nl_sock *s;
 	struct nl_err err;
 	struct stat st;
+	uint64_t ident;
 	char path[128];
 	int fx, r;
 
@@ -530,13 +531,24 @@ static void test_errors(void **state)
 	nl_close(s);
 	close(fx);
 	nfds = 0;
-	assert_int_equal(netns_delete(ns_name("x")), 0);
+	assert_int_equal(netns_delete(ns_name("x"), 0), 0);
 	assert_int_equal(stat(path, &st), -1);
 	assert_int_equal(netns_exists(ns_name("x")), 0);
 	snprintf(path, sizeof(path), "%s/%s", NETNS_UTS_DIR, ns_name("x"));
 	assert_int_equal(stat(path, &st), -1);
-	assert_int_equal(netns_delete(ns_name("x")), 0);
+	assert_int_equal(netns_delete(ns_name("x"), 0), 0);
 	assert_int_equal(netns_open(ns_name("x")), -ENOENT);
+
+	/* a bind that is not the namespace recorded is left alone, both
+	 * halves checked apart (issue 12: removal proven by identity) */
+	assert_int_equal(netns_create(ns_name("x"), NULL), 0);
+	ident = netns_ident(ns_name("x"));
+	assert_true((uint32_t)ident != 0 && (ident >> 32) != 0);
+	assert_int_equal(netns_delete(ns_name("x"), ident ^ 1), NETNS_FOREIGN);
+	assert_int_equal(netns_exists(ns_name("x")), 1);
+	assert_int_equal(stat(path, &st), -1); /* the UTS bind was ours: gone */
+	assert_int_equal(netns_delete(ns_name("x"), ident ^ (1ULL << 32)), 0);
+	assert_int_equal(netns_exists(ns_name("x")), 0);
 }
 
 static int count_lines(const char *s, const char *needle)
@@ -679,7 +691,7 @@ static void *delete_later(void *arg)
 	struct timespec d = { 0, DELETE_DELAY_MS * 1000000L };
 
 	nanosleep(&d, NULL);
-	return (void *)(intptr_t)netns_delete(arg);
+	return (void *)(intptr_t)netns_delete(arg, 0);
 }
 
 /* A lookup that fails is an error, not an absent link. A veth whose

@@ -161,12 +161,18 @@ static void test_upgrade_v1(void **state)
 	struct db_exp e;
 	int64_t run;
 
+	struct db_obj row = { .kind = DB_NETNS, .name = "vtbold", .ident = 7 }, *rows = NULL;
+	size_t n = 0;
+
 	db = open_ok(*state);
 	assert_int_equal(db_exp_create(db, "old", "m.vtb", getpid(), 1, &e), 0);
+	assert_int_equal(db_journal_add(db, e.id, &row, 1), 0);
 	db_close(db);
+	/* what version 1 was: no runs, no results, no journal idents */
 	snprintf(path, sizeof(path), "%s/vtb.db", (char *)*state);
 	assert_int_equal(sqlite3_open(path, &conn), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(conn, "DROP TABLE results; DROP TABLE runs;"
+				      " ALTER TABLE journal DROP COLUMN ident;"
 				      " PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(conn);
 
@@ -174,6 +180,16 @@ static void test_upgrade_v1(void **state)
 	assert_int_equal(db_exp_find(db, "old", &e), 0);
 	assert_int_equal(db_run_begin(db, e.id, &run), 0);
 	assert_int_equal(run, 1);
+	/* an old row's ident is not known, and a new one can be recorded */
+	assert_int_equal(db_journal_list(db, e.id, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].ident, 0);
+	rows[0].ident = 0xF0000001F0000002ULL; /* two namespace inodes */
+	assert_int_equal(db_journal_ident(db, e.id, rows, 1), 0);
+	free(rows);
+	assert_int_equal(db_journal_list(db, e.id, &rows, &n), 0);
+	assert_int_equal(rows[0].ident, 0xF0000001F0000002ULL);
+	free(rows);
 	db_close(db);
 }
 
