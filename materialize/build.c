@@ -317,6 +317,8 @@ static int make_plan(struct build_ctx *c)
 	c->capt = cap;
 	/* the substrate first: build_up creates it before any task runs */
 	r = build_journal(c, DB_NETNS, c->sub, NULL);
+	if (!r)
+		r = build_limits_plan(c);
 	if (!r && has_container(c, -1)) {
 		init_log_path(c, name, sizeof(name));
 		r = build_journal(c, DB_FILE, name, NULL);
@@ -422,6 +424,8 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 		goto out;
 	}
 	r = substrate_create(&c);
+	if (!r)
+		r = build_limits_create(&c);
 	if (!r)
 		r = inits_prepare(&c);
 	if (!r) {
