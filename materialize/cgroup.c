@@ -69,8 +69,10 @@ static int cg_read(const char *dir, const char *name, char *buf, size_t len)
 	return r;
 }
 
-/* Write text to the existing file dir/name. 0 or -errno (err says which
- * file when given). */
+/* Write text to the file dir/name. 0 or -errno (err says which file when
+ * given). O_CREAT opens an existing cgroup file as usual and makes the
+ * file in a unit test's fake tree; cgroupfs itself creates nothing (a
+ * missing file fails there, with EACCES). */
 static int cg_write(const char *dir, const char *name, const char *text, char *err,
 		    size_t errlen)
 {
@@ -79,7 +81,7 @@ static int cg_write(const char *dir, const char *name, const char *text, char *e
 	int fd, r = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
 		r = -errno;
 	if (fd >= 0)
