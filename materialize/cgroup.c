@@ -466,6 +466,23 @@ int cg_node_attach(const struct cg_exp *e, const char *node, pid_t pid)
 	return r;
 }
 
+/* Open path (a cgroup.procs) for writing as fds[*n]; on failure, close
+ * fds[0..*n) too. 0 or -errno. */
+static int cg_procs_add(const char *path, int *fds, size_t *n)
+{
+	int r;
+
+	fds[*n] = open(path, O_WRONLY | O_CLOEXEC);
+	if (fds[*n] >= 0) {
+		(*n)++;
+		return 0;
+	}
+	r = -errno;
+	for (; *n > 0; (*n)--)
+		close(fds[*n - 1]);
+	return r;
+}
+
 int cg_node_procs_open(const struct cg_exp *e, const char *node, int *fds, size_t *n)
 {
 	char path[CG_PATH + 160];
@@ -475,15 +492,8 @@ int cg_node_procs_open(const struct cg_exp *e, const char *node, int *fds, size_
 	*n = 0;
 	for (i = 0; i < e->n && !r; i++) {
 		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", e->d[i].path, node);
-		fds[*n] = open(path, O_WRONLY | O_CLOEXEC);
-		if (fds[*n] < 0)
-			r = -errno;
-		else
-			(*n)++;
+		r = cg_procs_add(path, fds, n);
 	}
-	if (r)
-		for (; *n > 0; (*n)--)
-			close(fds[*n - 1]);
 	return r;
 }
 
@@ -531,15 +541,8 @@ int cg_join_open(pid_t pid, int *fds, size_t *n)
 			continue;
 		cg_mount_path(&m[i], path, dir, CG_PATH * 2);
 		strcat(dir, "/cgroup.procs");
-		fds[*n] = open(dir, O_WRONLY | O_CLOEXEC);
-		if (fds[*n] < 0)
-			r = -errno;
-		else
-			(*n)++;
+		r = cg_procs_add(dir, fds, n);
 	}
-	if (r)
-		for (; *n > 0; (*n)--)
-			close(fds[*n - 1]);
 	return r;
 }
 
