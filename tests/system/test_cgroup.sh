@@ -159,8 +159,46 @@ expect_fail "cpufreq above the host's" 1 \
 	"device 'x': cpufreq == ghz\(3\) is above this host's CPU frequency \(2.000 GHz, asked 3.000 GHz\)" \
 	"$VTB" up "$m/fast.vtb" --name fast
 
-# ---- vtb down leaves no cgroup ----
 expect "down" "$VTB" down lim
+
+# ---- a VM: QEMU in its cgroup, capped at its vCPU's share plus QEMU's
+# overhead (0.5 + 0.1 core), memory at the guest's plus 256 MiB; the guest
+# sees its one vCPU and 256 MiB ----
+cat >"$m/vm.vtb" <<'M'
+vm = topo.device('vm', virt == true, cores == 1, cpufreq == ghz(1), memory == mb(256))
+c = topo.device('c')
+topo.connect([vm, c])
+M
+if "$VTB" image build >/dev/null 2>&1; then
+	expect "up: a VM with limits" "$VTB" up "$m/vm.vtb" --name limvm
+	on_exit "$VTB down limvm >/dev/null 2>&1"
+	id=$("$VTB" status limvm --json | sed -n 's/.*"id": *"\([0-9a-f]*\)".*/\1/p' | head -1)
+	qpid=$(pgrep -f "[q]emu-system.*$VTB_STATE_DIR/$id\.vm0\.con" | head -n 1)
+	expect "QEMU is in the VM's cgroup" grep -q "cpu.*:.*/vtb$id/vm\$" "/proc/${qpid:-0}/cgroup"
+	q=$(find /sys/fs/cgroup -maxdepth 8 -path "*/vtb$id/vm/cpu.cfs_quota_us" -o \
+		-path "*/vtb$id/vm/cpu.max" | head -n 1)
+	expect "QEMU's CPU quota: 0.6 core" test "$(cut -d' ' -f1 "${q:-/dev/null}")" = 60000
+	q=$(find /sys/fs/cgroup -maxdepth 8 -path "*/vtb$id/vm/memory.limit_in_bytes" -o \
+		-path "*/vtb$id/vm/memory.max" | head -n 1)
+	expect "QEMU's memory limit: 256 MiB + 256 MiB" test "$(cat "${q:-/dev/null}")" = 536870912
+	expect "the guest sees one vCPU" test "$(timeout 120 "$VTB" exec limvm vm -- \
+		grep -c ^processor /proc/cpuinfo | tr -d '\r')" = 1
+	mem=$(timeout 120 "$VTB" exec limvm vm -- sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo |
+		tr -d '\r')
+	if [ "${mem:-0}" -gt 150000 ] && [ "${mem:-0}" -le 262144 ]; then
+		ok "the guest sees its 256 MiB (MemTotal $mem kB)"
+	else
+		not_ok "the guest sees its 256 MiB" "MemTotal '$mem' kB"
+	fi
+	timeout 120 "$VTB" exec limvm vm -- sh -c '(while :; do :; done) >/dev/null 2>&1 &' >/dev/null 2>&1
+	sleep "$SETTLE_S"
+	near "a busy guest's QEMU: its vCPU's share and QEMU's" vm 0.6 "$(measure vm)"
+	expect "down (VM)" "$VTB" down limvm
+else
+	not_ok "vtb image build (for the VM case)"
+fi
+
+# ---- vtb down leaves no cgroup ----
 after=$(vtb_objects)
 if [ "$after" = "$before" ]; then ok "no cgroup, namespace or link left"; else
 	not_ok "no cgroup, namespace or link left" "$after"; fi
