@@ -110,17 +110,6 @@ static int new_limits(const struct rz_node *n, unsigned idx, const char *node,
 	return 0;
 }
 
-/* Find node in x; its index or -1. */
-static long find_node(const struct xir *x, const char *node)
-{
-	size_t i;
-
-	for (i = 0; i < x->nnodes; i++)
-		if (!strcmp(x->nodes[i].name, node))
-			return (long)i;
-	return -1;
-}
-
 /* Apply a to node of experiment e. A CLI_* status. */
 static int node_apply(struct db *db, const struct db_exp *e, const char *node,
 		      const struct node_ask *a)
@@ -134,7 +123,7 @@ static int node_apply(struct db *db, const struct db_exp *e, const char *node,
 	struct cg_exp cg;
 	size_t nrows = 0;
 	int status = CLI_SYSTEM, r;
-	long i;
+	uint32_t i;
 
 	r = status_load(db, e, &x, &rz);
 	if (!r)
@@ -144,8 +133,7 @@ static int node_apply(struct db *db, const struct db_exp *e, const char *node,
 		goto out;
 	}
 	status = CLI_USER;
-	i = find_node(x, node);
-	if (i < 0) {
+	if (!xir_find_node(x, node, &i)) {
 		cli_err("experiment '%s' has no device '%s'", cli_esc(e->name), cli_esc(node));
 		goto out;
 	}
@@ -154,7 +142,7 @@ static int node_apply(struct db *db, const struct db_exp *e, const char *node,
 			"the model (docs/limits.md)", cli_esc(node));
 		goto out;
 	}
-	if (new_limits(&rz->nodes[i], (unsigned)i, node, a, &s.lim, &l))
+	if (new_limits(&rz->nodes[i], i, node, a, &s.lim, &l))
 		goto out;
 	r = cg_node_set(&cg, node, &l, err, sizeof(err));
 	if (r) {
