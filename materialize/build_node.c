@@ -127,8 +127,9 @@ int build_limits_create(struct build_ctx *c)
 	if (!c->cg.n)
 		return 0;
 	r = cg_exp_create(&c->cg, err, sizeof(err));
-	if (r == -EEXIST)
-		for (k = 0; k < c->cg.n; k++)
+	/* the one that was there is not ours; those made before it are */
+	for (k = 0; r == -EEXIST && k < c->cg.n; k++)
+		if (strstr(err, c->cg.d[k].path))
 			build_not_ours(c, DB_CGROUP, c->cg.d[k].path);
 	if (r) {
 		build_fail(c, err, "cannot create the experiment's cgroup");
