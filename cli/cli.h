@@ -34,6 +34,7 @@ int cmd_exec(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_link(int argc, char **argv);
+int cmd_node(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
@@ -46,6 +47,10 @@ struct teardown_stats;
 
 /* Refuse to go on without root, saying what to do. */
 int cli_need_root(const char *cmd);
+/* The host CPU's frequency for cpufreq (docs/limits.md): $VTB_HOST_CPUFREQ
+ * ("2.2ghz", the model's units) or what the system says; 0 when neither
+ * says. Returns 0, or -EINVAL for a bad $VTB_HOST_CPUFREQ (said). */
+int cli_host_cpu_hz(uint64_t *hz);
 /* Open the state database or say why not. 0 or CLI_SYSTEM. */
 int cli_open_db(struct db **db);
 /* Find experiment name or say that there is none. 0, CLI_USER or CLI_SYSTEM. */

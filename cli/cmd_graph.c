@@ -33,7 +33,8 @@ struct graph_src {
  * CLI_OK with src filled, or the exit status. */
 static int load_model(const char *file, struct graph_src *src)
 {
-	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2 };
+	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2,
+				 .cpu_hz = UINT64_MAX / 2 };
 	struct diag_list d;
 	char *s = NULL;
 	size_t len;

@@ -253,6 +253,27 @@ static void print_direction(const json_t *d)
 		printf("      %s\n", problem);
 }
 
+/* A node's enforced limits (docs/limits.md), when it has any. */
+static void print_limits(const json_t *lim)
+{
+	double cpu = json_real_value(json_object_get(lim, "cpu"));
+	json_int_t mem = json_integer_value(json_object_get(lim, "memory"));
+	json_int_t oom = json_integer_value(json_object_get(lim, "oom_kills"));
+	char c[32] = "any", m[32] = "any";
+
+	if (!lim)
+		return;
+	if (cpu > 0)
+		snprintf(c, sizeof(c), "%.2f cores", cpu);
+	if (mem > 0)
+		snprintf(m, sizeof(m), "%.1f MiB", mem / 1048576.0);
+	printf("    limits: cpu %s, memory %s; used %.2f s of CPU", c, m,
+	       json_real_value(json_object_get(lim, "cpu_s")));
+	if (oom)
+		printf("; %lld process%s killed out of memory", (long long)oom, oom == 1 ? "" : "es");
+	printf("\n");
+}
+
 static void print_status_one(json_t *st)
 {
 	size_t i, k;
@@ -294,6 +315,7 @@ static void print_status_one(json_t *st)
 			       cli_esc(a4 ? a4 : "-"), a6 ? " " : "", cli_esc(a6));
 		}
 		printf("%s\n", json_is_true(json_object_get(n, "privileged")) ? "  privileged" : "");
+		print_limits(json_object_get(n, "limits"));
 		if (vm && json_string_length(json_object_get(vm, "error")))
 			printf("    %s\n", cli_esc(json_string_value(json_object_get(vm, "error"))));
 	}
@@ -633,7 +655,7 @@ static int exec_open_node(struct db *db, const struct db_exp *e, const char *ns,
 int cmd_exec(int argc, char **argv)
 {
 	const char *name, *node, *shell;
-	struct noderun_fds f = { -1, -1 };
+	struct noderun_fds f = { .pidfd = -1, .userns = -1 };
 	struct db *db = NULL;
 	struct db_exp e;
 	char ns[160], **cmd, *sh[2];

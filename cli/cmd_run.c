@@ -139,6 +139,7 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 	const struct xir_task *t = &c->x->tasks[v->task];
 	const struct xir_command *cmd = &t->cmd[v->cmd];
 	char why[UTIL_ERR_LEN];
+	uint64_t oom;
 
 	switch (v->status) {
 	case TASKS_TIMEOUT:
@@ -155,7 +156,12 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 			 cli_esc(cmd->expect));
 		break;
 	default:
-		if (v->exit > 128)
+		if (v->exit == 128 + SIGKILL && (oom = status_oom_kills(c->db, c->exp->id,
+								       c->x->nodes[cmd->node].name)))
+			snprintf(why, sizeof(why), "was killed by signal 9 (Killed): the node's memory "
+				 "limit has killed %llu process%s so far (vtb status)",
+				 (unsigned long long)oom, oom == 1 ? "" : "es");
+		else if (v->exit > 128)
 			snprintf(why, sizeof(why), "was killed by signal %d (%s)", v->exit - 128,
 				 strsignal(v->exit - 128));
 		else

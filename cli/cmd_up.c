@@ -85,6 +85,9 @@ static int host_inventory(struct db *db, struct rz_host *h)
 		return -errno;
 	h->memory = (uint64_t)si.totalram * si.mem_unit;
 	h->available = mem_available();
+	r = cli_host_cpu_hz(&h->cpu_hz);
+	if (r)
+		return r;
 	r = db_alloc_used(db, NULL, &h->used_cores, &h->used_memory);
 	return r;
 }

@@ -21,6 +21,8 @@ static const struct cli_cmd commands[] = {
 	  "run the experiment's tasks; report, keep and list (--show) their results" },
 	{ "link", cmd_link, "vtb link set NAME (A B | LINK) [--from NODE] K=V...",
 	  "change an emulated link at run time: latency=20ms loss=1% capacity=10mbps ..." },
+	{ "node", cmd_node, "vtb node set NAME NODE K=V...",
+	  "change a node's limits at run time: cores=2 memory=512mb cpufreq=1.1ghz" },
 	{ "graph", cmd_graph, "vtb graph (MODEL | NAME) [-o FILE.svg|.png|.pdf|.dot]",
 	  "draw the topology with Graphviz (DOT text on standard output without -o)" },
 	{ "image", cmd_image, "vtb image build [--force]",

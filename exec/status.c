@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "cgroup.h"
 #include "compile.h"
 #include "netns.h"
 #include "proc.h"
@@ -21,7 +22,8 @@ const char *status_state_name(enum db_exp_state s)
 int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct realization **rz)
 {
 	/* everything fits: the allocations were checked when it came up */
-	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2 };
+	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2,
+				 .cpu_hz = UINT64_MAX / 2 };
 	struct diag_list d;
 	char *doc = NULL;
 	int r;
@@ -110,6 +112,34 @@ static json_t *node_json(const struct db_exp *exp, const struct xir *x,
 	return o;
 }
 
+/* The enforced limits of node name and what they did (docs/limits.md):
+ * {"cpu": cores of bandwidth, "memory": bytes, "cpu_s": CPU time used,
+ * "oom_kills": processes killed for the memory limit}; NULL when it has
+ * none. */
+static json_t *limits_json(const struct cg_exp *cg, const char *name)
+{
+	struct cg_stats s;
+
+	if (!cg->n || cg_node_stats(cg, name, &s))
+		return NULL;
+	return json_pack("{s:f,s:I,s:f,s:I}", "cpu", s.lim.cpu_milli / 1000.0, "memory",
+			 (json_int_t)s.lim.memory, "cpu_s", s.usage_us / 1e6, "oom_kills",
+			 (json_int_t)s.oom_kills);
+}
+
+uint64_t status_oom_kills(struct db *db, const char *id, const char *node)
+{
+	struct db_obj *rows = NULL;
+	struct cg_exp cg;
+	struct cg_stats s = { .oom_kills = 0 };
+	size_t n = 0;
+
+	if (!db_journal_list(db, id, &rows, &n) && !cg_exp_from_rows(rows, n, &cg))
+		(void)cg_node_stats(&cg, node, &s); /* no cgroup: none */
+	free(rows);
+	return s.oom_kills;
+}
+
 static json_t *link_json(const struct xir *x, const struct realization *rz, size_t i)
 {
 	const struct xir_link *l = &x->links[i];
@@ -134,7 +164,9 @@ json_t *status_json(struct db *db, const struct db_exp *exp)
 	struct xir *x = NULL;
 	json_t *o = json_object(), *nodes = json_array(), *links = json_array();
 	bool alive = exp->owner_pid > 0 && proc_start_time(exp->owner_pid) == exp->owner_start;
-	size_t i;
+	struct db_obj *rows = NULL;
+	struct cg_exp cg = { .n = 0 };
+	size_t i, nrows = 0;
 
 	json_object_set_new(o, "name", json_string(exp->name));
 	json_object_set_new(o, "id", json_string(exp->id));
@@ -143,9 +175,16 @@ json_t *status_json(struct db *db, const struct db_exp *exp)
 	json_object_set_new(o, "created", json_real(exp->created));
 	json_object_set_new(o, "supervisor", json_pack("{s:i,s:b}", "pid", (int)exp->owner_pid,
 							"alive", alive));
+	if (!db_journal_list(db, exp->id, &rows, &nrows))
+		(void)cg_exp_from_rows(rows, nrows, &cg); /* none: cg.n stays 0 */
 	if (!status_load(db, exp, &x, &rz)) {
-		for (i = 0; i < x->nnodes; i++)
-			json_array_append_new(nodes, node_json(exp, x, rz, i));
+		for (i = 0; i < x->nnodes; i++) {
+			json_t *n = node_json(exp, x, rz, i), *lim = limits_json(&cg, x->nodes[i].name);
+
+			if (lim)
+				json_object_set_new(n, "limits", lim);
+			json_array_append_new(nodes, n);
+		}
 		for (i = 0; i < x->nlinks; i++)
 			json_array_append_new(links, link_json(x, rz, i));
 	}
@@ -153,5 +192,6 @@ json_t *status_json(struct db *db, const struct db_exp *exp)
 	json_object_set_new(o, "links", links);
 	realize_free(rz);
 	xir_free(x);
+	free(rows);
 	return o;
 }

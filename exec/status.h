@@ -23,6 +23,10 @@ int status_load_id(const char *id, struct xir **x, struct realization **rz);
 json_t *status_json(struct db *db, const struct db_exp *exp);
 
 /* "creating", "up", "failed", "removing" */
+/* How many processes node's memory limit has killed (its cgroup's
+ * oom_kill count), 0 when it has no limits. */
+uint64_t status_oom_kills(struct db *db, const char *id, const char *node);
+
 const char *status_state_name(enum db_exp_state s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "cgroup.h"
 #include "console.h"
 #include "db.h"
 #include "image.h"
@@ -177,8 +178,28 @@ static int vm_conf(const struct sup_vms *s, uint32_t node, struct img_if *ifs,
 	return 0;
 }
 
-/* Start the QEMU of VM k: files journaled, taps opened, QEMU started and
- * journaled. */
+/* The cgroup.procs of node's limits (docs/limits.md) into fds, *n of them
+ * (0: the node has none). 0 or a negative errno. */
+static int vm_cgroup_open(struct db *db, const char *id, const char *node, int *fds, size_t *n)
+{
+	struct db_obj *rows = NULL;
+	struct cg_exp cg;
+	size_t nrows = 0;
+	int r;
+
+	*n = 0;
+	r = db_journal_list(db, id, &rows, &nrows);
+	if (!r && !cg_exp_from_rows(rows, nrows, &cg)) {
+		r = cg_node_procs_open(&cg, node, fds, n);
+		if (r == -ENOENT)
+			r = 0; /* this VM has no limits */
+	}
+	free(rows);
+	return r;
+}
+
+/* Start the QEMU of VM k: files journaled, taps opened, QEMU started (in
+ * its limits) and journaled. */
 static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 		     const struct img_paths *img, char *err, size_t errlen)
 {
@@ -193,7 +214,8 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	struct img_vm_conf conf;
 	struct qemu_spec spec;
 	char qerr[512];
-	size_t i;
+	int cg[CG_MAXH];
+	size_t i, ncg = 0;
 	int r = 0;
 
 	if (!ifs || !routes || !nics) {
@@ -242,7 +264,14 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 			goto out;
 		}
 	}
+	r = vm_cgroup_open(db, id, s->x->nodes[m->node].name, cg, &ncg);
+	if (r) {
+		snprintf(err, errlen, "VM '%s': cannot open its cgroup: %s", m->name, strerror(-r));
+		goto out;
+	}
 	memset(&spec, 0, sizeof(spec));
+	spec.cg_fds = cg;
+	spec.ncg_fds = ncg;
 	spec.name = m->name;
 	spec.kernel = img->kernel;
 	spec.initrd = m->initrd;
@@ -271,6 +300,8 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 		goto out;
 	}
 out:
+	for (i = 0; i < ncg; i++)
+		close(cg[i]);
 	for (i = 0; nics && i < n->nifs; i++)
 		if (nics[i].tap_fd >= 0)
 			close(nics[i].tap_fd);

@@ -102,6 +102,22 @@ static int id_row(struct db_obj **v, size_t *n, size_t *cap, enum db_obj_kind ki
 	return UTIL_PUSH(*v, *n, *cap, o);
 }
 
+/* The cgroups of id (docs/limits.md) that exist, as rows. 0 or -errno. */
+static int id_cgroups(const char *id, struct db_obj **v, size_t *n, size_t *cap)
+{
+	struct cg_host h;
+	struct cg_exp e;
+	size_t k;
+	int r = 0;
+
+	if (cg_detect("/proc/self/mountinfo", "/proc/self/cgroup", &h) || cg_exp_of(&h, id, &e))
+		return 0; /* no cgroups here: none of id's either */
+	for (k = 0; k < e.n && !r; k++)
+		if (strlen(e.d[k].path) < sizeof((*v)->name) && !access(e.d[k].path, F_OK))
+			r = id_row(v, n, cap, DB_CGROUP, e.d[k].path);
+	return r;
+}
+
 int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap)
 {
 	struct if_nameindex *ifs, *i;
@@ -128,7 +144,7 @@ int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap)
 				   i->if_name);
 	if (ifs)
 		if_freenameindex(ifs);
-	return r;
+	return r ? r : id_cgroups(id, v, n, cap);
 }
 
 int build_id_in_use(const char *id, char *what, size_t len)
@@ -138,7 +154,10 @@ int build_id_in_use(const char *id, char *what, size_t len)
 	int r = build_id_objects(id, &v, &n, &cap);
 
 	if (!r && n) {
-		util_fmt(what, len, "the %s %s", v[0].kind == DB_NETNS ? "namespace" : "link",
+		util_fmt(what, len, "the %s %s",
+			 v[0].kind == DB_NETNS	  ? "namespace"
+			 : v[0].kind == DB_CGROUP ? "cgroup"
+						  : "link",
 			 v[0].name);
 		r = 1;
 	}
@@ -369,6 +388,8 @@ static int make_plan(struct build_ctx *c)
 	c->capt = cap;
 	/* the substrate first: build_up creates it before any task runs */
 	r = build_journal(c, DB_NETNS, c->sub, NULL);
+	if (!r)
+		r = build_limits_plan(c);
 	if (!r && has_container(c, -1)) {
 		init_log_path(c, name, sizeof(name));
 		r = build_journal(c, DB_FILE, name, NULL);
@@ -474,6 +495,8 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 		goto out;
 	}
 	r = substrate_create(&c);
+	if (!r)
+		r = build_limits_create(&c);
 	if (!r)
 		r = inits_prepare(&c);
 	if (!r) {

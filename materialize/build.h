@@ -40,7 +40,8 @@ int build_id_in_use(const char *id, char *what, size_t len);
  * rows appended to (*v, *n, *cap) (the caller frees *v): the substrate
  * "vtb<id>" and node namespaces "vtb<id>-*", and what an older vtb left in
  * the root namespace: bridges "vtb<id>b*" and other links "vtb<id>*" (what
- * is inside the substrate goes with it and is not listed).
+ * is inside the substrate goes with it and is not listed), and the
+ * experiment's cgroups "vtb<id>" where this process would make them.
  * Returns 0 or a negative errno. */
 int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap);
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "build.h"
+#include "cgroup.h"
 #include "dag.h"
 #include "nl.h"
 
@@ -85,7 +86,14 @@ struct build_ctx {
 	struct db_obj *foreign;
 	size_t nforeign, capforeign;
 	bool foreign_lost; /* one could not be remembered (out of memory) */
+	struct cg_exp cg;  /* the experiment's cgroup (cg.n 0: no node has limits) */
 };
+
+/* The nodes' limits (docs/limits.md): journal the experiment's cgroup when
+ * a node has limits (in make_plan), then make it and each limited node's
+ * child (before the DAG runs). 0 or a negative errno (after build_fail). */
+int build_limits_plan(struct build_ctx *c);
+int build_limits_create(struct build_ctx *c);
 
 /* The kind of node i. */
 const struct build_node_kind *build_node_kind_of(const struct build_ctx *c, uint32_t node);

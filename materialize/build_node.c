@@ -65,6 +65,90 @@ int build_tap_open(const char *name, bool persist, int ns_fd)
 	return r ? r : j.fd;
 }
 
+/* Whether node i has limits to enforce (rule 9 of realize). */
+static bool build_node_limited(const struct build_ctx *c, uint32_t i)
+{
+	const struct rz_node *n = &c->rz->nodes[i];
+
+	return c->cg.n && (n->cpu_milli || n->mem_limit);
+}
+
+int build_limits_plan(struct build_ctx *c)
+{
+	struct cg_host h;
+	uint32_t i;
+	size_t k;
+	int r = 0;
+
+	for (i = 0; i < c->x->nnodes; i++)
+		if (c->rz->nodes[i].cpu_milli || c->rz->nodes[i].mem_limit)
+			break;
+	if (i == c->x->nnodes)
+		return 0;
+	r = cg_detect("/proc/self/mountinfo", "/proc/self/cgroup", &h);
+	if (!r)
+		r = cg_exp_of(&h, c->id, &c->cg);
+	if (r) {
+		c->cg.n = 0;
+		build_fail(c, r == -ENOTSUP ? "this host has no cgroup cpu and memory controllers"
+					    : strerror(-r),
+			   "cannot enforce the limits of device '%s'", c->x->nodes[i].name);
+		return r;
+	}
+	for (k = 0; k < c->cg.n && !r; k++) {
+		if (strlen(c->cg.d[k].path) >= sizeof(((struct db_obj *)0)->name))
+			r = -ENAMETOOLONG;
+		else
+			r = build_journal(c, DB_CGROUP, c->cg.d[k].path, NULL);
+	}
+	if (r)
+		build_fail(c, strerror(-r), "cannot journal the cgroup %s", c->cg.d[0].path);
+	return r;
+}
+
+/* The cgroup limits of realized node n (the i-th): its bandwidth and
+ * memory, and its cores when it asks to be pinned. 0 or -errno. */
+static int node_limits(const struct rz_node *n, uint32_t i, struct cg_limits *l)
+{
+	*l = (struct cg_limits){ .cpu_milli = n->cpu_milli, .memory = n->mem_limit };
+	if (!n->cpuset || !n->cpu_milli)
+		return 0;
+	return cg_pick_cpus((unsigned)((n->cpu_milli + 999) / 1000), i, l->cpus, sizeof(l->cpus));
+}
+
+int build_limits_create(struct build_ctx *c)
+{
+	char err[UTIL_ERR_LEN];
+	struct cg_limits l;
+	uint32_t i;
+	size_t k;
+	int r;
+
+	if (!c->cg.n)
+		return 0;
+	r = cg_exp_create(&c->cg, err, sizeof(err));
+	/* the one that was there is not ours; those made before it are */
+	for (k = 0; r == -EEXIST && k < c->cg.n; k++)
+		if (strstr(err, c->cg.d[k].path))
+			build_not_ours(c, DB_CGROUP, c->cg.d[k].path);
+	if (r) {
+		build_fail(c, err, "cannot create the experiment's cgroup");
+		return r;
+	}
+	for (i = 0; i < c->x->nnodes && !r; i++) {
+		if (!build_node_limited(c, i))
+			continue;
+		r = node_limits(&c->rz->nodes[i], i, &l);
+		if (!r)
+			r = cg_node_create(&c->cg, c->x->nodes[i].name, &l, err, sizeof(err));
+		else
+			util_fmt(err, sizeof(err), "cannot pick its cores: %s", strerror(-r));
+		if (r)
+			build_fail(c, err, "cannot set the limits of device '%s'", c->x->nodes[i].name);
+	}
+	return r;
+}
+
 static bool node_has_v6(const struct rz_node *n)
 {
 	size_t i;
@@ -101,6 +185,14 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 		return r;
 	}
 	c->init[t->node] = (struct build_init){ .pid = init, .start = proc_start_time(init) };
+	/* into its limits before anything of the user's runs: the init only
+	 * reaps until a command enters (and joins its cgroups, cg_join) */
+	r = build_node_limited(c, t->node) ? cg_node_attach(&c->cg, node, init) : 0;
+	if (r) {
+		noderun_settle(&pend, false);
+		build_fail(c, strerror(-r), "cannot move device '%s' into its cgroup", node);
+		return r;
+	}
 	r = netns_bind(name, init);
 	/* bound, teardown finds the init by its namespace even if vtb up
 	 * dies before the init is journaled; not bound, it goes now */

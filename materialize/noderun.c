@@ -363,6 +363,7 @@ int noderun_open(pid_t pid, uint64_t start, struct noderun_fds *f)
 	int net, r;
 
 	f->userns = -1;
+	f->ncg = 0;
 	f->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (f->pidfd < 0)
 		return errno == ESRCH ? -ESRCH : -errno;
@@ -381,6 +382,8 @@ int noderun_open(pid_t pid, uint64_t start, struct noderun_fds *f)
 		f->userns = -1;
 		r = 0;
 	}
+	if (!r)
+		r = cg_join_open(pid, f->cg, &f->ncg);
 	if (!r && !proc_alive(pid, start))
 		r = -ESRCH;
 	if (r)
@@ -394,11 +397,17 @@ void noderun_close(struct noderun_fds *f)
 		close(f->pidfd);
 	if (f->userns >= 0)
 		close(f->userns);
+	for (; f->ncg > 0; f->ncg--)
+		close(f->cg[f->ncg - 1]);
 	f->pidfd = f->userns = -1;
 }
 
 int noderun_enter(const struct noderun_fds *f)
 {
+	int r = cg_procs_join(f->cg, f->ncg);
+
+	if (r)
+		return r;
 	if (setns(f->pidfd, CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID))
 		return -errno;
 	return 0;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "db.h"
 #include "realize.h"
 
@@ -82,10 +83,13 @@ int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pend
  * kills it) and reap the helper. */
 void noderun_settle(struct noderun_pending *pend, bool keep);
 
-/* A node to enter: its init's pidfd and the user namespace its commands
- * run in (-1: a privileged node, whose commands are host root). */
+/* A node to enter: its init's pidfd, the user namespace its commands
+ * run in (-1: a privileged node, whose commands are host root) and the
+ * cgroup.procs of the init's limits (docs/limits.md), ncg of them. */
 struct noderun_fds {
 	int pidfd, userns;
+	int cg[CG_MAXH];
+	size_t ncg;
 };
 
 /* Open the node whose init is (pid, start) (a journal row). Returns 0,
@@ -94,9 +98,9 @@ struct noderun_fds {
 int noderun_open(pid_t pid, uint64_t start, struct noderun_fds *f);
 void noderun_close(struct noderun_fds *f);
 
-/* Move the calling (single-threaded) process into the node's network, UTS,
- * IPC and mount namespaces, and its children into its pid namespace; the
- * caller stays host root in the host's user namespace. Async-signal-safe.
+/* Move the calling (single-threaded) process into the node's cgroups (its
+ * limits), network, UTS, IPC and mount namespaces, and its children into
+ * its pid namespace; the caller stays host root in the host's user namespace. Async-signal-safe.
  * Returns 0 or a negative errno. */
 int noderun_enter(const struct noderun_fds *f);
 

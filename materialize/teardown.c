@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "dag.h"
 #include "esc.h"
 #include "netns.h"
@@ -80,6 +81,8 @@ static bool td_ours(const struct td_ctx *c, const struct db_obj *o)
 		if (o->ns[0])
 			return !strncmp(o->ns, pre, n) && (o->ns[n] == '-' || !o->ns[n]);
 		return !strncmp(o->name, pre, n) && o->name[n];
+	case DB_CGROUP: /* "<hierarchy>/.../vtb<id>" */
+		return cg_is_exp_dir(o->name, c->id);
 	case DB_FILE:
 		base = o->name + dl + 1;
 		return !strncmp(o->name, dir, dl) && o->name[dl] == '/' && !strchr(base, '/') &&
@@ -381,6 +384,16 @@ static int td_file(struct td_ctx *c, unsigned worker, const struct db_obj *o, ch
 	return 0;
 }
 
+/* An experiment's cgroup (one row per hierarchy): what is still in it is
+ * killed, then its nodes' children and it are removed. */
+static int td_cgroup(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
+		     size_t len)
+{
+	(void)c;
+	(void)worker;
+	return cg_remove(o->name, TD_STOP_MS, msg, len);
+}
+
 /* How each kind of journaled object is removed (0 removed, already gone
  * included; 1 nothing to do; TD_FOREIGN another object holds its name;
  * -errno with msg) and where it is counted. */
@@ -396,6 +409,7 @@ static const struct td_kind {
 	{ DB_BRIDGE, "bridge", td_link, offsetof(struct teardown_stats, links) },
 	{ DB_NETNS, "namespace", td_netns, offsetof(struct teardown_stats, netns) },
 	{ DB_FILE, "file", td_file, offsetof(struct teardown_stats, files) },
+	{ DB_CGROUP, "cgroup", td_cgroup, offsetof(struct teardown_stats, files) },
 };
 
 static int td_task(void *ctx, unsigned worker, void *arg)
@@ -493,7 +507,7 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	static const enum db_obj_kind procs[] = { DB_PROCESS };
 	static const enum db_obj_kind links[] = { DB_LINK };
 	static const enum db_obj_kind spaces[] = { DB_NETNS, DB_BRIDGE };
-	static const enum db_obj_kind files[] = { DB_FILE };
+	static const enum db_obj_kind files[] = { DB_FILE, DB_CGROUP };
 	struct td_ctx c = { .db = db, .id = id, .st = st, .err = err };
 	size_t n = 0, i;
 	int r;
@@ -516,7 +530,8 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	 * the substrate takes every bridge, port and tap, and the node ends of
 	 * the ports) and the bridges of an older vtb's journal side by side (a
 	 * bridge's deletion waits on RCU, not on its ports), then any root LAN
-	 * port the kernel has not removed, then files */
+	 * port the kernel has not removed, then files and cgroups (their
+	 * processes have ended with the inits and QEMU by then) */
 	r = td_phase(&c, n, procs, 1);
 	if (!r)
 		r = td_scan_procs(&c);
@@ -527,7 +542,7 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	if (!r)
 		r = td_phase(&c, n, links, 1);
 	if (!r)
-		r = td_phase(&c, n, files, 1);
+		r = td_phase(&c, n, files, 2);
 	if (!r)
 		r = c.result;
 	if (!r)

@@ -12,7 +12,7 @@
  *    of its interfaces has a NIC model (the endpoint's nic == model, or
  *    virtio). vtb boots its own guest image, so kernel, image, dilation and
  *    an arch other than x86_64 are refused at their place ("... vtb boots its
- *    own guest image ..."), as are disk, vlan, cpufreq and physical NICs.
+ *    own guest image ..."), as are disk, vlan and physical NICs.
  *
  * 2. Links. Two endpoints make RZ_P2P, three or more RZ_LAN.
  *    - A link goes through the link emulator (rz_link.emulated) when it or
@@ -116,6 +116,12 @@
  *    ("vtb<id>p<n>", "vtb<id>b<link>") come with realize_name once the
  *    experiment has an id. Deterministic: the same XIR gives the same map
  *    (status and the supervisor realize the stored XIR again).
+ *
+ * 8. Views (rz_views.c): privileged and private directories.
+ *
+ * 9. Limits (rz_limits.c): cores == n is a CPU bandwidth of n cores, scaled
+ *    by cpufreq / the host's frequency (a cpufreq above it is an error);
+ *    memory == m a hard limit with swap off; cpuset == true pins the cores.
  *
  * Problems go to the diag list; realize() returns -EINVAL when it added any. */
 #include "emu.h"
@@ -540,8 +546,6 @@ static void cset_unsupported(const struct xir_cset *cs, const char *owner, struc
 			why = "physical NICs (passthrough, SR-IOV) are not in this host's inventory";
 		else if (!strcmp(n, "vlan"))
 			why = "VLAN tags on endpoints are not supported yet";
-		else if (!strcmp(n, "cpufreq"))
-			why = "CPU bandwidth limits are not supported yet";
 		else if (!strcmp(n, "disk"))
 			why = "vtb's guests run from their initramfs and have no disk yet";
 		else if (!strcmp(n, "image") || !strcmp(n, "kernel"))
@@ -602,6 +606,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	realize_ports(&p->r);
 	realize_alloc(&c);
 	realize_vm_size(&c);
+	realize_limits(&c);
 	realize_host_memory(&c);
 	if (realize_macs(&c) || realize_addrs(&c))
 		goto out_free;

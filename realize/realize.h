@@ -19,7 +19,21 @@ struct rz_host {
 	uint64_t cores, memory;           /* base capacity */
 	uint64_t used_cores, used_memory; /* held by experiments already up */
 	uint64_t available;               /* MemAvailable in bytes; 0: unknown, not checked */
+	uint64_t cpu_hz;                  /* the CPU's nominal frequency; 0: unknown (cpufreq refused) */
 };
+
+/* What a VM's QEMU takes beyond its guest (rule 9, docs/limits.md). CPU:
+ * QEMU's main loop, I/O and timer threads besides the vCPUs, a tenth of a
+ * core (an idle TCG guest's QEMU used 2-4% of a core here, virtio traffic
+ * more). Memory: QEMU's own heap, the TCG translation cache it fills as the
+ * guest runs, device and virtio rings: 256 MiB (QEMU of a 256 MiB x86
+ * guest under TCG had 170-200 MiB of resident memory beyond the guest's). */
+#define RZ_VM_CPU_OVERHEAD 100ULL          /* thousandths of a core */
+#define RZ_VM_MEM_OVERHEAD (256ULL << 20)
+
+/* Rule 9's CPU bandwidth, in thousandths of a core, of cores cores at freq
+ * Hz (0: the host's) on a host at host_hz, plus a VM's QEMU overhead. */
+uint64_t realize_cpu_milli(uint64_t cores, uint64_t freq, uint64_t host_hz, bool vm);
 
 /* The host memory an experiment takes beyond what its nodes ask for
  * (rule 3): per container, its namespace, loopback, veth ends, sysctl
@@ -91,6 +105,10 @@ struct rz_node {
 	bool forwarding;         /* two or more interfaces: routes between them */
 	unsigned vm_cores;       /* VMs: QEMU's -smp */
 	uint64_t vm_memory_mib;  /* VMs: QEMU's -m */
+	uint64_t cpufreq;        /* asked, Hz (0: none) */
+	bool cpuset;             /* `cpuset == true`: pinned to its cores */
+	uint64_t cpu_milli;      /* enforced CPU bandwidth, thousandths of a core (0: none) */
+	uint64_t mem_limit;      /* enforced memory limit, bytes (0: none) */
 };
 
 struct rz_link {

@@ -74,6 +74,8 @@ void realize_ports(struct realization *r);
 /* Rule 8: what each container sees of the host (privileged, private
  * directories); errors for VMs. Returns 0 or -ENOMEM. */
 int realize_views(struct rz_ctx *c);
+/* Rule 9: every node's enforced limits (after rules 1 and 3). */
+void realize_limits(struct rz_ctx *c);
 /* Rule 6: every node's static routes; hosts_only: a host (one interface)
  * keeps only its default routes and a router gets none (routing == hosts,
  * for the model's own routing daemons). */

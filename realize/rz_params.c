@@ -135,6 +135,22 @@ int rz_params_parse(struct rz_params *b, const char *name, const char *text, cha
 	return rz_params_set(b, prop, v, unit);
 }
 
+/* See rz_params.h: the command line's value of any integer property. */
+int rz_value_parse(const struct xir_prop *prop, const char *text, double *v, char *err,
+		   size_t errlen)
+{
+	enum xir_unit unit = XU_NONE;
+	char hint[160];
+	int r = xir_value_parse(text, prop->type, v, &unit);
+
+	if (r) {
+		util_fmt(err, errlen, "%s=%s: %sgive %s", prop->name, text,
+			 r == -ERANGE ? "out of range: " : "", value_hint(prop, hint, sizeof(hint)));
+		return -EINVAL;
+	}
+	return in_bounds(prop, *v, unit, text, err, errlen) ? 0 : -ERANGE;
+}
+
 int rz_params_finish(struct rz_params *b, struct emu_params *out)
 {
 	if (emu_params_set_loss(&b->p, b->loss, b->burst))

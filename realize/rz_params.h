@@ -31,6 +31,14 @@ int rz_params_set(struct rz_params *b, const struct xir_prop *prop, double v, en
 int rz_params_parse(struct rz_params *b, const char *name, const char *text, char *err,
 		    size_t errlen);
 
+/* Parse text as a value of the integer property prop the way the model
+ * means it (units of xir_value_parse, range of xir_prop_bounds): vtb node
+ * set's cores=2, memory=512mb, cpufreq=1.1ghz. Returns 0 with *v in base
+ * units, or -EINVAL / -ERANGE with err ("memory=5: give a number with a
+ * unit: b kb mb gb tb"). */
+int rz_value_parse(const struct xir_prop *prop, const char *text, double *v, char *err,
+		   size_t errlen);
+
 /* Finish into *out: loss with burst, then the emulator's own checks.
  * Returns 0, -EDOM for a burst that does not fit the loss (below 1, or with
  * a loss of 1), or -ERANGE for values the emulator refuses. */

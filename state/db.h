@@ -30,13 +30,13 @@ struct db_exp {
 	double created;           /* unix time */
 };
 
-enum db_obj_kind { DB_NETNS, DB_LINK, DB_BRIDGE, DB_PROCESS, DB_FILE };
+enum db_obj_kind { DB_NETNS, DB_LINK, DB_BRIDGE, DB_PROCESS, DB_FILE, DB_CGROUP };
 
 /* A journaled object: what teardown must remove. */
 struct db_obj {
 	int64_t seq;              /* order of creation */
 	enum db_obj_kind kind;
-	char name[128];           /* netns name, link name, file path; process: its name */
+	char name[128];           /* netns name, link name, file path, cgroup directory; process: its name */
 	char ns[128];             /* DB_LINK: the netns it lives in ("" = root) */
 	pid_t pid;                /* DB_PROCESS */
 	uint64_t start;           /* DB_PROCESS: start time, against pid reuse */

@@ -30,6 +30,11 @@
  * then a Ctrl-C half a period later): a TCG guest's shell answers in tens
  * of ms once it runs, and a poke more often than this only adds echo. */
 #define CON_RESEND_MS 500
+/* The period doubles every two pokes up to this: a guest held to a small
+ * CPU share (docs/limits.md) on a loaded host can take longer than half a
+ * period to answer the setup line, and a Ctrl-C that always comes first
+ * would keep it from ever answering. */
+#define CON_RESEND_MAX_MS 8000
 /* After a timeout, how long the prompt has to come back after Ctrl-C
  * before the console counts as out of sync. */
 #define CON_INTR_WAIT_MS 1000
@@ -271,17 +276,19 @@ struct ready_st {
 };
 
 /* The next poke of a console that has not answered: the setup line, or
- * (half a period later, when that got no answer) a Ctrl-C, which makes the
+ * (half a period later, when that got no answer) a Ctrl-C, the period
+ * doubling every two pokes up to CON_RESEND_MAX_MS, which makes the
  * tty drop what is queued and the shell drop a half-read line (an open
  * quote left by an attached user, a line mangled during boot) or stop a
  * command left running. */
 static int ready_poke(struct con *c, struct ready_st *st, long long now)
 {
+	long long period = (long long)CON_RESEND_MS << (st->sent / 2 < 4 ? st->sent / 2 : 4);
 	int r = st->sent % 2 ? con_send(c, "\003", 1, now + CON_RESEND_MS / 2)
 			     : con_send_setup(c, now + CON_RESEND_MS / 2);
 
 	st->sent++;
-	st->next = now + CON_RESEND_MS / 2;
+	st->next = now + (period < CON_RESEND_MAX_MS ? period : CON_RESEND_MAX_MS) / 2;
 	return r == -ETIMEDOUT ? 0 : r;
 }
 

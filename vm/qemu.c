@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "proc.h"
 #include "qmp.h"
 #include "util.h"
@@ -234,7 +235,9 @@ qemu_child(char **argv, int null_fd, int log_fd, const struct qemu_spec *s)
 	setsid();
 	if (s->die_with_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+	/* into the VM's limits (docs/limits.md) before the guest runs */
+	if (cg_procs_join(s->cg_fds, s->ncg_fds) || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 ||
+	    dup2(log_fd, 2) < 0)
 		_exit(127);
 	/* only 0-2 and the taps cross exec, whoever forgot O_CLOEXEC */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)

@@ -51,6 +51,8 @@ struct qemu_spec {
 	const char *qmp_path;            /* unix socket (server) for QMP; no commas */
 	const char *log_path;            /* QEMU's stdout and stderr (truncated) */
 	bool die_with_parent;            /* SIGKILL QEMU when the thread that started it ends */
+	const int *cg_fds;               /* cgroup.procs QEMU joins before exec (its limits) */
+	size_t ncg_fds;
 };
 
 /* Fork and exec qemu-system-x86_64 (VTB_QEMU overrides the program) for s.

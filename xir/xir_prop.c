@@ -32,6 +32,7 @@ static const struct xir_prop props[] = {
 	{ "arch", N, XP_ENUM, 0, 0, true, false, "CPU architecture", NO_EMU },
 	{ "dilation", N, XP_FACTOR, 0, 0, false, false, "time dilation factor", NO_EMU },
 	{ "disk", N, XP_BYTES, 1, BIG, false, false, "disk size", NO_EMU },
+	{ "cpuset", N, XP_BOOL, 0, 1, true, false, "true: pinned to its cores", NO_EMU },
 	{ "privileged", N, XP_BOOL, 0, 1, true, false, "true: a container with the host's full root",
 	  NO_EMU },
 	{ "private", N, XP_DIR, 0, 0, true, false, "directories of the node's own", SET_OF_VALUES },

@@ -35,11 +35,13 @@ expect_fail() {
 }
 
 # The vtb objects of this machine: namespaces (and the nodes' UTS binds)
-# and root links named vtb*.
+# and root links named vtb*, and experiments' cgroups (vtb<id> in a cgroup
+# hierarchy, docs/limits.md).
 vtb_objects() {
 	{ ls /run/netns 2>/dev/null | grep '^vtb' | sed 's/^/netns /'
 	  ls /run/vtb/uts 2>/dev/null | grep '^vtb' | sed 's/^/uts /'
 	  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^vtb' | sed 's/^/link /'
+	  find /sys/fs/cgroup -maxdepth 6 -type d -regex '.*/vtb[0-9a-f]+' 2>/dev/null | sed 's/^/cgroup /'
 	} | sort
 }
 

@@ -262,16 +262,60 @@ static void test_unsupported(void **state)
 
 	(void)state;
 	run_model(&t,
-		  "a = topo.device('a', cpufreq == ghz(2))\n"
+		  "a = topo.device('a', disk == gb(1))\n"
 		  "b = topo.device('b')\n"
 		  "l = topo.connect([a, b])\n"
 		  "l[b].spec(vlan == 100)\n",
 		  NULL);
-	expect_error(&t, "device 'a': cpufreq == ghz(2): CPU bandwidth limits are not supported yet",
+	expect_error(&t, "device 'a': disk == gb(1): vtb's guests run from their initramfs and have "
+			 "no disk yet",
 		     "remove it to build the experiment");
 	expect_error(&t, "link 'a-b', endpoint 'b': vlan == 100: VLAN tags on endpoints are not "
 			 "supported yet", NULL);
 	assert_int_equal(t.d.nerrors, 2);
+	run_free(&t);
+}
+
+/* Rule 9: cores a bandwidth, scaled by cpufreq / the host's frequency;
+ * memory a limit; a VM's QEMU gets its overhead; no constraint, no limit;
+ * a frequency above the host's, or on a host whose frequency is unknown,
+ * is an error naming both values. */
+static void test_limits(void **state)
+{
+	const struct rz_host h = { .cores = 64, .memory = 256 * GIB, .cpu_hz = 2200000000ULL };
+	struct run t;
+
+	(void)state;
+	run_ok(&t,
+	       "a = topo.device('a', cores == 2, cpufreq == ghz(1.1))\n"
+	       "b = topo.device('b', memory == mb(64))\n"
+	       "c = topo.device('c', cores == 1, cpuset == true)\n"
+	       "v = topo.device('v', virt == true, cores == 2, memory == mb(512))\n"
+	       "n = topo.device('n')\n"
+	       "f = topo.device('f', cpufreq == mhz(550))\n"
+	       "topo.connect([a, b, c, v, n, f])\n",
+	       &h);
+	assert_int_equal(node_of(&t, "a")->cpu_milli, 1000);
+	assert_int_equal(node_of(&t, "a")->mem_limit, 0);
+	assert_int_equal(node_of(&t, "b")->cpu_milli, 0);
+	assert_int_equal(node_of(&t, "b")->mem_limit, 64ULL << 20);
+	assert_int_equal(node_of(&t, "c")->cpu_milli, 1000);
+	assert_true(node_of(&t, "c")->cpuset);
+	assert_false(node_of(&t, "a")->cpuset);
+	assert_int_equal(node_of(&t, "v")->cpu_milli, 2000 + RZ_VM_CPU_OVERHEAD);
+	assert_int_equal(node_of(&t, "v")->mem_limit, (512ULL << 20) + RZ_VM_MEM_OVERHEAD);
+	assert_int_equal(node_of(&t, "n")->cpu_milli, 0);
+	assert_int_equal(node_of(&t, "n")->mem_limit, 0);
+	assert_int_equal(node_of(&t, "f")->cpu_milli, 250);
+	run_free(&t);
+
+	run_model(&t, "a = topo.device('a', cpufreq == ghz(3))\n", &h);
+	expect_error(&t, "device 'a': cpufreq == ghz(3) is above this host's CPU frequency "
+			 "(2.200 GHz, asked 3.000 GHz)", NULL);
+	run_free(&t);
+	run_model(&t, "a = topo.device('a', cpufreq == ghz(1))\n", NULL);
+	expect_error(&t, "device 'a': cpufreq == ghz(1): this host's CPU frequency is unknown",
+		     "set VTB_HOST_CPUFREQ (e.g. 2.2ghz) to the host CPU's frequency");
 	run_free(&t);
 }
 
@@ -1224,6 +1268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vm_virt),       cmocka_unit_test(test_vm_nic),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_routing_hosts),
 		cmocka_unit_test(test_vm_image),      cmocka_unit_test(test_emulated),

@@ -1,0 +1,187 @@
+/* vtb node set: change a running node's enforced limits (docs/limits.md):
+ * its cgroup's files are rewritten at once. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "db.h"
+#include "rz_params.h"
+#include "status.h"
+
+#define USAGE                                                                            \
+	"usage: vtb node set NAME NODE KEY=VALUE... (cores=2 memory=512mb cpufreq=1.1ghz; off: " \
+	"no limit)"
+
+/* What vtb node set was asked; -1: not given, 0: off. */
+struct node_ask {
+	double cores, memory, cpufreq;
+};
+
+int cli_host_cpu_hz(uint64_t *hz)
+{
+	const char *env = getenv("VTB_HOST_CPUFREQ");
+	char err[UTIL_ERR_LEN];
+	double v;
+
+	*hz = 0;
+	if (!env || !*env) {
+		(void)cg_host_cpu_hz(hz); /* unknown: left 0, cpufreq is refused */
+		return 0;
+	}
+	if (rz_value_parse(xir_prop_find("cpufreq"), env, &v, err, sizeof(err))) {
+		cli_err("VTB_HOST_CPUFREQ: %s", err);
+		return -EINVAL;
+	}
+	*hz = (uint64_t)v;
+	return 0;
+}
+
+/* One KEY=VALUE into a, parsed as the model means it (units, range). */
+static int parse_kv(const char *arg, struct node_ask *a)
+{
+	const char *eq = strchr(arg, '=');
+	char name[32], err[UTIL_ERR_LEN];
+	double v = 0, *slot;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
+		cli_err("node set: '%s' is not KEY=VALUE (%s)", arg, USAGE);
+		return -EINVAL;
+	}
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	slot = !strcmp(name, "cores")	  ? &a->cores
+	       : !strcmp(name, "memory")  ? &a->memory
+	       : !strcmp(name, "cpufreq") ? &a->cpufreq
+					  : NULL;
+	if (!slot) {
+		cli_err("node set: %s: unknown property '%s' (cores memory cpufreq)", arg,
+			cli_esc(name));
+		return -EINVAL;
+	}
+	if (strcmp(eq + 1, "off") &&
+	    rz_value_parse(xir_prop_find(name), eq + 1, &v, err, sizeof(err))) {
+		cli_err("node set: %s", err);
+		return -EINVAL;
+	}
+	*slot = v;
+	return 0;
+}
+
+/* The new limits of node n from what was asked, the model's values and the
+ * limits in force (cur); an error said and -EINVAL when they cannot be. */
+static int new_limits(const struct rz_node *n, unsigned idx, const char *node,
+		      const struct node_ask *a, const struct cg_limits *cur, struct cg_limits *l)
+{
+	bool vm = n->kind == RZ_VM;
+	uint64_t cores = a->cores >= 0 ? (uint64_t)a->cores
+			 : vm	       ? n->vm_cores
+			 : n->cores    ? n->cores
+				       : 1;
+	uint64_t freq = a->cpufreq >= 0 ? (uint64_t)a->cpufreq : n->cpufreq, hz;
+
+	*l = *cur;
+	l->cpus[0] = '\0';
+	if (vm && a->memory >= 0) {
+		cli_err("node set: device '%s' is a VM: its memory is fixed when it boots",
+			cli_esc(node));
+		return -EINVAL;
+	}
+	if (a->memory >= 0)
+		l->memory = (uint64_t)a->memory;
+	if (a->cores < 0 && a->cpufreq < 0)
+		return 0;
+	if (cli_host_cpu_hz(&hz))
+		return -EINVAL;
+	if (freq && (!hz || freq > hz)) {
+		cli_err("node set: device '%s': cpufreq %.3f GHz %s", cli_esc(node), freq / 1e9,
+			hz ? "is above this host's CPU frequency"
+			   : "cannot be met: this host's frequency is unknown (set VTB_HOST_CPUFREQ)");
+		return -EINVAL;
+	}
+	l->cpu_milli = a->cores == 0 || (a->cpufreq == 0 && a->cores < 0 && !n->cores)
+			       ? 0
+			       : realize_cpu_milli(cores, freq, hz, vm);
+	if (n->cpuset && l->cpu_milli &&
+	    cg_pick_cpus((unsigned)((l->cpu_milli + 999) / 1000), idx, l->cpus, sizeof(l->cpus)))
+		l->cpus[0] = '\0';
+	return 0;
+}
+
+/* Apply a to node of experiment e. A CLI_* status. */
+static int node_apply(struct db *db, const struct db_exp *e, const char *node,
+		      const struct node_ask *a)
+{
+	char err[UTIL_ERR_LEN], mem[32] = "any";
+	struct realization *rz = NULL;
+	struct db_obj *rows = NULL;
+	struct cg_stats s;
+	struct cg_limits l;
+	struct xir *x = NULL;
+	struct cg_exp cg;
+	size_t nrows = 0;
+	int status = CLI_SYSTEM, r;
+	uint32_t i;
+
+	r = status_load(db, e, &x, &rz);
+	if (!r)
+		r = db_journal_list(db, e->id, &rows, &nrows);
+	if (r) {
+		cli_err("cannot load experiment '%s': %s", cli_esc(e->name), strerror(-r));
+		goto out;
+	}
+	status = CLI_USER;
+	if (!xir_find_node(x, node, &i)) {
+		cli_err("experiment '%s' has no device '%s'", cli_esc(e->name), cli_esc(node));
+		goto out;
+	}
+	if (cg_exp_from_rows(rows, nrows, &cg) || cg_node_stats(&cg, node, &s)) {
+		cli_err("device '%s' has no limits to change: give it cores, cpufreq or memory in "
+			"the model (docs/limits.md)", cli_esc(node));
+		goto out;
+	}
+	if (new_limits(&rz->nodes[i], i, node, a, &s.lim, &l))
+		goto out;
+	r = cg_node_set(&cg, node, &l, err, sizeof(err));
+	if (r) {
+		cli_err("cannot set the limits of device '%s': %s", cli_esc(node), err);
+		status = CLI_SYSTEM;
+		goto out;
+	}
+	if (l.memory)
+		snprintf(mem, sizeof(mem), "%.1f MiB", l.memory / 1048576.0);
+	if (l.cpu_milli)
+		printf("device '%s': cpu %.2f cores, memory %s\n", cli_esc(node),
+		       l.cpu_milli / 1000.0, mem);
+	else
+		printf("device '%s': cpu any, memory %s\n", cli_esc(node), mem);
+	status = CLI_OK;
+out:
+	free(rows);
+	realize_free(rz);
+	xir_free(x);
+	return status;
+}
+
+int cmd_node(int argc, char **argv)
+{
+	struct node_ask a = { -1, -1, -1 };
+	struct db *db = NULL;
+	struct db_exp e;
+	int i, status;
+
+	if (argc < 5 || strcmp(argv[1], "set")) {
+		cli_err("node: %s", USAGE);
+		return CLI_USER;
+	}
+	for (i = 4; i < argc; i++)
+		if (parse_kv(argv[i], &a))
+			return CLI_USER;
+	status = cli_open_exp("node", argv[2], &db, &e);
+	if (!status)
+		status = node_apply(db, &e, argv[3], &a);
+	db_close(db);
+	return status;
+}
