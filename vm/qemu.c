@@ -194,6 +194,9 @@ static void build_argv(struct argv *a, const char *bin, const struct qemu_spec *
 		const unsigned char *m = n->mac;
 
 		argv_add(a, "-netdev");
+		/* QEMU sees whether the fd has a vnet header (and refuses
+		 * vnet_hdr= with fd=); with one, virtio-net's guest gets checksum
+		 * offload, scatter-gather and TSO */
 		argv_add(a, "tap,id=net%zu,fd=%d", i, n->tap_fd);
 		argv_add(a, "-device");
 		/* an e1000 negotiating its link takes ~2 s of a TCG guest's boot:

@@ -36,7 +36,8 @@ enum qemu_accel qemu_accel_auto(int *fell_back, char *why, size_t whylen);
 struct qemu_nic {
 	const char *model;      /* "virtio", "e1000", "e1000e", "rtl8139", "vmxnet3" */
 	unsigned char mac[6];
-	int tap_fd;             /* an open tap (IFF_TAP | IFF_NO_PI); QEMU inherits it */
+	int tap_fd;             /* an open tap (IFF_TAP | IFF_NO_PI, and IFF_VNET_HDR for
+				 * offloads, which QEMU finds by itself); QEMU inherits it */
 };
 
 struct qemu_spec {
