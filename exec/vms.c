@@ -258,6 +258,7 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	spec.console_path = m->con_path;
 	spec.qmp_path = m->qmp_path;
 	spec.log_path = m->log_path;
+	spec.share = "/"; /* the host's userland in the guest (docs/vms.md) */
 	spec.die_with_parent = true;
 	m->t_start = util_clock_s(CLOCK_MONOTONIC);
 	r = qemu_start(&spec, &m->pid, qerr, sizeof(qerr));

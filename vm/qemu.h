@@ -51,6 +51,8 @@ struct qemu_spec {
 	const char *console_path;        /* unix socket (server) for the serial console; no commas */
 	const char *qmp_path;            /* unix socket (server) for QMP; no commas */
 	const char *log_path;            /* QEMU's stdout and stderr (truncated) */
+	const char *share;               /* host directory the guest mounts read-only (virtio-9p,
+					  * tag vtbhost), or NULL; no commas */
 	bool die_with_parent;            /* SIGKILL QEMU when the thread that started it ends */
 };
 
