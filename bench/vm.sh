@@ -6,14 +6,25 @@
 #      its init's "vtb-guest-ready" line on the serial console, alternating,
 #      RUNS times;
 #   2. eight VMs booting at once (on this machine's cores): vtb up of eight VMs
-#      on one LAN against eight bare QEMUs started together.
-# Needs root.
+#      on one LAN against eight bare QEMUs started together;
+#   3. the NIC table (the NIC-emulation thesis's comparison, under TCG here):
+#      for each QEMU NIC model, a VM with that NIC on a direct link to a
+#      container and to a second VM with the same NIC; iperf3 TCP both ways
+#      (the host's iperf3, run in the guests) and ping round trips (min, avg,
+#      p99 of NPING), the models alternating, NIC_RUNS rounds, medians.
+# PARTS picks the parts (default "boot many nic"). Needs root, iperf3, jq.
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 vtb=${VTB:-$PWD/vtb}
 RUNS=${RUNS:-5}
 NVM=${NVM:-8}
+PARTS=${PARTS:-boot many nic}
+NIC_RUNS=${NIC_RUNS:-5}
+NICS=${NICS:-virtio e1000 e1000e rtl8139 vmxnet3}
+IPERF_S=${IPERF_S:-4}   # seconds per iperf3 run (TCP's window opens in the first)
+NPING=${NPING:-50}      # pings per latency sample, 20 ms apart
+img=docs/img
 out=bench/out/vm
 mkdir -p "$out"
 work=$(mktemp -d /tmp/vtbvm.XXXXXX)
@@ -89,6 +100,9 @@ vtbboot() {
 	echo "$(ms "$_t0" "$_t1") $_boot"
 }
 
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if part boot; then
 echo "vm bench 1: one VM, boot to ready ($accel), $RUNS runs alternating"
 : >"$out/one.txt"
 for i in $(seq "$RUNS"); do
@@ -105,6 +119,9 @@ mv_=$(stats "$work/v1" | cut -d' ' -f1)
 mu=$(stats "$work/u1" | cut -d' ' -f1)
 echo "  median: bare $mb s, vtb $mv_ s ($(awk -v a="$mv_" -v b="$mb" 'BEGIN { printf "%.2fx", a / b }'), target 1.2x); whole vtb up $mu s"
 
+fi
+
+if part many; then
 echo "vm bench 2: $NVM VMs at once on $(nproc) cores"
 : >"$out/many.txt"
 for i in $(seq "$(( (RUNS + 1) / 2 ))"); do
@@ -113,3 +130,102 @@ for i in $(seq "$(( (RUNS + 1) / 2 ))"); do
 	echo "$b $2 $1" >>"$out/many.txt"
 	echo "  run $i: $NVM bare QEMUs all ready in $b s; vtb: last VM ready $2 s after its start, vtb up $1 s"
 done
+fi
+
+# ---- 3. the NIC table ----
+# per model M an experiment nM: a VM a with NIC M on a direct link to a
+# container c and on another to a VM b with NIC M too
+nic_model() {
+	cat >"$work/nic$1.vtb" <<M
+a = topo.device('a', virt == true)
+b = topo.device('b', virt == true)
+c = topo.device('c')
+l = topo.connect([a, c])
+l[a].spec(nic == $1)
+l = topo.connect([a, b])
+l[a].spec(nic == $1)
+l[b].spec(nic == $1)
+M
+	echo "$work/nic$1.vtb"
+}
+# nic_up M: bring nM up, trying again when a VM did not boot (a TCG boot
+# on a loaded machine rarely hangs; see docs/benchmarks.md)
+nic_up() {
+	for _t in 1 2 3; do
+		"$vtb" up "$(nic_model "$1")" --name "n$1" >"$work/up.out" 2>"$work/up.err" && return 0
+		echo "  (vtb up n$1 failed, try $_t: $(grep -m 1 'did not come up\|error' "$work/up.err"))" >&2
+		"$vtb" down "n$1" >/dev/null 2>&1 || true
+	done
+	exit 1
+}
+x() { _e=$1; shift; timeout 300 "$vtb" exec "$_e" "$@"; }
+addr() { x "$1" "$2" -- ip -4 -o addr show dev "$3" | awk '{ sub("/.*", "", $4); print $4; exit }'; }
+# tcp EXP CLIENT SERVER ADDR [-R]: Mbit/s of one iperf3 run (the server
+# starts in a session of its own: it outlives its vtb exec)
+tcp() {
+	x "$1" "$3" -- setsid iperf3 -s -D -1 >/dev/null 2>&1
+	x "$1" "$2" -- sh -c "for i in 1 2 3 4 5; do iperf3 -J -c $4 -t $IPERF_S ${5:-} && exit; sleep 0.2; done" \
+		>"$work/iperf.json" 2>/dev/null
+	jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$work/iperf.json" 2>/dev/null | tail -n 1 || echo NaN
+}
+# rtt EXP FROM ADDR: "min avg p99" of NPING round trips, ms
+rtt() {
+	x "$1" "$2" -- /usr/bin/ping -c "$NPING" -i 0.02 -W 2 "$3" |
+		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -g |
+		awk '{ v[NR] = $1; s += $1 } END { if (!NR) { print "NaN NaN NaN"; exit }
+			i = int(NR * 0.99 + 0.999); if (i > NR) i = NR
+			printf "%.3f %.3f %.3f\n", v[1], s / NR, v[i] }'
+}
+if part nic; then
+echo "vm bench 3: NIC models ($NICS), $NIC_RUNS rounds alternating, iperf3 ${IPERF_S} s, $NPING pings"
+for n in $NICS; do
+	nic_up "$n"
+done
+: >"$out/nic.txt"
+for i in $(seq "$NIC_RUNS"); do
+	for n in $NICS; do
+		ca=$(addr "n$n" c eth0) ba=$(addr "n$n" b eth0)
+		tx=$(tcp "n$n" a c "$ca") rx=$(tcp "n$n" a c "$ca" -R)
+		vv=$(tcp "n$n" a b "$ba") vr=$(tcp "n$n" a b "$ba" -R)
+		rc=$(rtt "n$n" a "$ca") rv=$(rtt "n$n" a "$ba")
+		echo "$n $tx $rx $vv $vr $rc $rv" >>"$out/nic.txt"
+		echo "  round $i $n: VM->c $tx, c->VM $rx, VM->VM $vv / $vr Mbit/s; rtt VM-c $rc, VM-VM $rv ms"
+	done
+done
+for n in $NICS; do
+	vtb_down "n$n"
+done
+# medians per model: nic tx rx vmvm vmvm_r rtt_c(min avg p99) rtt_v(min avg p99)
+: >"$out/nic-median.txt"
+for n in $NICS; do
+	line=$n
+	for col in $(seq 2 11); do
+		awk -v n="$n" -v c="$col" '$1 == n { print $c }' "$out/nic.txt" >"$work/col"
+		line="$line $(stats "$work/col" | cut -d' ' -f1)"
+	done
+	echo "$line" >>"$out/nic-median.txt"
+done
+echo "  medians (Mbit/s: VM->c c->VM VM->VM VM<-VM; ms: rtt VM-c min avg p99, VM-VM min avg p99):"
+sed 's/^/    /' "$out/nic-median.txt"
+v=$(awk '$1 == "virtio"' "$out/nic-median.txt") e=$(awk '$1 == "e1000"' "$out/nic-median.txt")
+if [ -n "$v" ] && [ -n "$e" ]; then
+	echo "$v $e" | awk '{ printf "  virtio / e1000: VM->c %.2fx, c->VM %.2fx, VM->VM %.2fx, VM<-VM %.2fx (target 3x)\n",
+		$2 / $13, $3 / $14, $4 / $15, $5 / $16 }'
+fi
+if command -v gnuplot >/dev/null; then
+	gnuplot <<G
+set terminal pngcairo size 860,480 noenhanced
+set output '$img/vm-nics.png'
+set title 'iperf3 TCP under TCG, by QEMU NIC model (median of $NIC_RUNS)'
+set ylabel 'Mbit/s'
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set grid ytics
+set key top left
+plot '$out/nic-median.txt' using 2:xtic(1) title 'VM -> container', \
+     '' using 3 title 'container -> VM', '' using 4 title 'VM -> VM', '' using 5 title 'VM <- VM (-R)'
+G
+fi
+fi

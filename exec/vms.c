@@ -256,7 +256,10 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 
 		nics[i].model = f->nic;
 		memcpy(nics[i].mac, f->mac, 6);
-		nics[i].tap_fd = build_tap_open(tap, false, -1); /* we are in the substrate */
+		/* GSO frames must not reach the link emulator, which forwards
+		 * frames as they are (docs/vms.md, "Offloads") */
+		nics[i].tap_fd = build_tap_open(tap, false, s->rz->links[f->link].cls != RZ_LC_EMULATED,
+						-1); /* we are in the substrate */
 		if (nics[i].tap_fd < 0) {
 			r = nics[i].tap_fd;
 			snprintf(err, errlen, "VM '%s': cannot open its tap %s: %s", m->name, tap,
@@ -284,6 +287,7 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	spec.console_path = m->con_path;
 	spec.qmp_path = m->qmp_path;
 	spec.log_path = m->log_path;
+	spec.share = "/"; /* the host's userland in the guest (docs/vms.md) */
 	spec.die_with_parent = true;
 	m->t_start = util_clock_s(CLOCK_MONOTONIC);
 	r = qemu_start(&spec, &m->pid, qerr, sizeof(qerr));

@@ -47,10 +47,13 @@ int build_id_objects(const char *id, struct db_obj **v, size_t *n, size_t *cap);
 
 /* With persist, create the tap name (IFF_TAP | IFF_NO_PI) and make it
  * persistent: -EBUSY when it exists already (it is not ours). Without,
- * open the existing tap (QEMU's fd). The tap is in the namespace held by
- * ns_fd (-1: the caller's; the substrate's for vtb). Returns the fd (the
- * caller's) or a negative errno. */
-int build_tap_open(const char *name, bool persist, int ns_fd);
+ * open the existing tap (QEMU's fd). With vnet_hdr the fd reads and writes
+ * frames behind a virtio-net header (IFF_VNET_HDR: checksum offload and
+ * GSO frames between the kernel and QEMU; the flag belongs to this fd, not
+ * the tap). The tap is in the namespace held by ns_fd (-1: the caller's;
+ * the substrate's for vtb). Returns the fd (the caller's) or a negative
+ * errno. */
+int build_tap_open(const char *name, bool persist, bool vnet_hdr, int ns_fd);
 
 struct build_error {
 	char what[256];  /* "cannot create link 'a-b' (veth eth0 in vtb3a7f-a)" */

@@ -26,7 +26,7 @@
 
 struct tap_job {
 	const char *name;
-	bool persist;
+	bool persist, vnet_hdr;
 	int fd;
 };
 
@@ -36,7 +36,8 @@ static int tap_open_here(void *arg)
 	struct tap_job *j = arg;
 	/* creating: IFF_TUN_EXCL fails (EBUSY) on a tap that exists, which
 	 * TUNSETIFF would otherwise attach to and make ours */
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | (j->persist ? IFF_TUN_EXCL : 0) };
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | (j->persist ? IFF_TUN_EXCL : 0) |
+					  (j->vnet_hdr ? IFF_VNET_HDR : 0) };
 	int fd, r;
 
 	if (strlen(j->name) >= sizeof(ifr.ifr_name))
@@ -55,9 +56,9 @@ static int tap_open_here(void *arg)
 }
 
 /* See build.h. A tap belongs to the namespace /dev/net/tun was opened in. */
-int build_tap_open(const char *name, bool persist, int ns_fd)
+int build_tap_open(const char *name, bool persist, bool vnet_hdr, int ns_fd)
 {
-	struct tap_job j = { .name = name, .persist = persist, .fd = -1 };
+	struct tap_job j = { .name = name, .persist = persist, .vnet_hdr = vnet_hdr, .fd = -1 };
 	int r = ns_fd < 0 ? tap_open_here(&j) : ns_run_in(ns_fd, tap_open_here, &j);
 
 	if (r && j.fd >= 0)
@@ -293,7 +294,7 @@ static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t
 	struct nl_sock *s;
 	int r, fd;
 
-	fd = build_tap_open(port, true, c->sub_fd);
+	fd = build_tap_open(port, true, false, c->sub_fd);
 	if (fd == -EBUSY)
 		build_not_ours(c, DB_LINK, port);
 	if (fd < 0) {

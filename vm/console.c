@@ -405,17 +405,29 @@ static int check_cmd(const char *cmd)
  * byte left on the shell's line (seen under TCG after the Ctrl-C retries of
  * a resync) then spoils that no-op ("/bin/sh: X:: not found") instead of
  * the start marker's printf, which would leave con_exec waiting for a
- * marker that never comes. */
+ * marker that never comes. The command runs in a subshell of a subshell:
+ * the outer one is the job (the shell has job control on its console, so
+ * the job has a process group of its own, g, read from /proc/self/stat by
+ * the builtin read) and ends that group with SIGTERM, which it ignores
+ * itself, when the command ends or Ctrl-C interrupts it: what the command
+ * left in the background (which ignores Ctrl-C) goes too. It does not when
+ * g is the shell's own group (no job control): the shell would go with it. */
 static void build_line(struct util_buf *b, const char *cmd, const char *nonce)
 {
-	util_buf_printf(b, ": ; printf '__vtb_s%%s__\\n' %s; (eval '", nonce);
+	util_buf_printf(b,
+			": ; printf '__vtb_s%%s__\\n' %s; (read -r x x x x g x </proc/self/stat; "
+			"trap 'trap \"\" TERM; [ \"$g\" != $$ ] && kill -TERM 0; exit 130' INT; (eval '",
+			nonce);
 	for (const char *p = cmd; *p; p++) {
 		if (*p == '\'')
 			util_buf_puts(b, "'\\''");
 		else
 			util_buf_append(b, p, 1);
 	}
-	util_buf_printf(b, "') </dev/null; printf '\\n__vtb_e%%s_%%d__\\n' %s \"$?\"\n", nonce);
+	util_buf_printf(b,
+			"') </dev/null; s=$?; trap '' TERM; [ \"$g\" != $$ ] && kill -TERM 0; exit $s); "
+			"printf '\\n__vtb_e%%s_%%d__\\n' %s \"$?\"\n",
+			nonce);
 }
 
 /* After a timeout: interrupt the command and see whether the prompt comes

@@ -5,9 +5,11 @@
  * The shell gets a unique prompt (PS1 = "__vtb_<random>__# "), echo off and
  * PS2 empty. A command is sent as one line
  *
- *     : ; printf '__vtb_s%s__\n' N; (eval 'CMD') </dev/null; printf '\n__vtb_e%s_%d__\n' N "$?"
+ *     : ; printf '__vtb_s%s__\n' N; (JOB (eval 'CMD') </dev/null ...); printf '\n__vtb_e%s_%d__\n' N "$?"
  *
- * (the leading no-op takes any stray byte left on the shell's line), with a
+ * (the leading no-op takes any stray byte left on the shell's line; JOB
+ * ends the command's process group when it ends or is interrupted: see
+ * build_line in console.c), with a
  * fresh nonce N per command: its output is what comes between the
  * start marker and the end marker (which carries the exit status); then the
  * prompt must come back. The literal markers and the prompt never appear in

@@ -7,11 +7,12 @@
 #include "util.h"
 
 /* The NIC drivers of the five QEMU models, virtio's PCI transport (not a
- * dependency of virtio_net, but what virtio-net-pci needs), and pvpanic,
- * so that QEMU learns of a guest panic. Dependencies are added. */
+ * dependency of virtio_net, but what virtio-net-pci needs), pvpanic, so
+ * that QEMU learns of a guest panic, and 9p over virtio with overlayfs for
+ * the host's userland (see the init script). Dependencies are added. */
 const char *const img_modules[] = {
-	"virtio_pci", "virtio_net", "e1000",	    "e1000e",	   "8139cp",
-	"8139too",    "vmxnet3",    "pvpanic_mmio", "pvpanic_pci",
+	"virtio_pci",  "virtio_net",   "e1000",	       "e1000e", "8139cp", "8139too",
+	"vmxnet3",     "pvpanic_mmio", "pvpanic_pci", "9pnet_virtio", "9p", "overlay",
 };
 
 const size_t img_nmodules = UTIL_ARRAY_SIZE(img_modules);
@@ -38,6 +39,24 @@ const char img_init_script[] =
 	"while read -r m; do\n"
 	"\tinsmod \"$m\" || warn \"cannot load $m\"\n"
 	"done </lib/modules/vtb-modules\n"
+	"\n"
+	"# The host's userland, read-only over virtio-9p (QEMU shares the host's /\n"
+	"# as vtbhost): its /usr (and through it the loader and libraries), and its\n"
+	"# /etc under a private writable layer that keeps this image's own inittab\n"
+	"# and hosts; /tmp and /var are private and empty. Busybox stays first on\n"
+	"# PATH; the host's tools (iperf3, tcpdump, bird) come from /usr.\n"
+	"mount -t tmpfs tmpfs /tmp\n"
+	"mkdir -p /var /host /usr && mount -t tmpfs tmpfs /var && mkdir -p /var/tmp /var/log /var/lib\n"
+	"ln -s /run /var/run\n"
+	"if mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose vtbhost /host 2>/dev/null; then\n"
+	"\tmount -o bind /host/usr /usr || warn \"cannot mount the host's /usr\"\n"
+	"\tln -s /usr/lib64 /lib64\n"
+	"\tln -s /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu\n"
+	"\tmkdir -p /run/vtb/etc /run/vtb/etc.work\n"
+	"\tcp -p /etc/inittab /etc/hosts /etc/vtb.conf /run/vtb/etc/ 2>/dev/null\n"
+	"\tmount -t overlay overlay -o lowerdir=/host/etc,upperdir=/run/vtb/etc,workdir=/run/vtb/etc.work /etc ||\n"
+	"\t\twarn \"cannot mount the host's /etc\"\n"
+	"fi\n"
 	"\n"
 	"conf=/etc/vtb.conf\n"
 	"[ -r $conf ] || { warn \"no $conf: the network is left unconfigured\"; conf=/dev/null; }\n"

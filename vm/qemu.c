@@ -138,8 +138,9 @@ static int spec_check(const struct qemu_spec *s, char *err, size_t errlen)
 		util_fmt(err, errlen, "incomplete VM spec");
 		return -EINVAL;
 	}
-	if (has_comma(s->name) || has_comma(s->console_path) || has_comma(s->qmp_path)) {
-		util_fmt(err, errlen, "VM %s: a comma in its name or socket paths", s->name);
+	if (has_comma(s->name) || has_comma(s->console_path) || has_comma(s->qmp_path) ||
+	    has_comma(s->share)) {
+		util_fmt(err, errlen, "VM %s: a comma in its name, socket paths or share", s->name);
 		return -EINVAL;
 	}
 	if (strlen(s->console_path) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
@@ -195,6 +196,9 @@ static void build_argv(struct argv *a, const char *bin, const struct qemu_spec *
 		const unsigned char *m = n->mac;
 
 		argv_add(a, "-netdev");
+		/* QEMU sees whether the fd has a vnet header (and refuses
+		 * vnet_hdr= with fd=); with one, virtio-net's guest gets checksum
+		 * offload, scatter-gather and TSO */
 		argv_add(a, "tap,id=net%zu,fd=%d", i, n->tap_fd);
 		argv_add(a, "-device");
 		/* an e1000 negotiating its link takes ~2 s of a TCG guest's boot:
@@ -202,6 +206,16 @@ static void build_argv(struct argv *a, const char *bin, const struct qemu_spec *
 		argv_add(a, "%s,netdev=net%zu,mac=%02x:%02x:%02x:%02x:%02x:%02x%s",
 			 qemu_nic_device(n->model), i, m[0], m[1], m[2], m[3], m[4], m[5],
 			 !strcmp(n->model, "e1000") ? ",autonegotiation=off" : "");
+	}
+	if (s->share) {
+		/* 9p rather than virtiofs: QEMU 7.2 serves it itself, virtiofs
+		 * needs a virtiofsd per VM (docs/vms.md); multidevs=remap keeps
+		 * inode numbers of the share's several filesystems apart */
+		argv_add(a, "-fsdev");
+		argv_add(a, "local,id=vtbhost,path=%s,security_model=none,readonly=on,multidevs=remap",
+			 s->share);
+		argv_add(a, "-device");
+		argv_add(a, "virtio-9p-pci,fsdev=vtbhost,mount_tag=vtbhost");
 	}
 	argv_add(a, "-chardev");
 	argv_add(a, "socket,id=console,path=%s,server=on,wait=off", s->console_path);

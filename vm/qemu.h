@@ -36,7 +36,8 @@ enum qemu_accel qemu_accel_auto(int *fell_back, char *why, size_t whylen);
 struct qemu_nic {
 	const char *model;      /* "virtio", "e1000", "e1000e", "rtl8139", "vmxnet3" */
 	unsigned char mac[6];
-	int tap_fd;             /* an open tap (IFF_TAP | IFF_NO_PI); QEMU inherits it */
+	int tap_fd;             /* an open tap (IFF_TAP | IFF_NO_PI, and IFF_VNET_HDR for
+				 * offloads, which QEMU finds by itself); QEMU inherits it */
 };
 
 struct qemu_spec {
@@ -50,6 +51,8 @@ struct qemu_spec {
 	const char *console_path;        /* unix socket (server) for the serial console; no commas */
 	const char *qmp_path;            /* unix socket (server) for QMP; no commas */
 	const char *log_path;            /* QEMU's stdout and stderr (truncated) */
+	const char *share;               /* host directory the guest mounts read-only (virtio-9p,
+					  * tag vtbhost), or NULL; no commas */
 	bool die_with_parent;            /* SIGKILL QEMU when the thread that started it ends */
 	const int *cg_fds;               /* cgroup.procs QEMU joins before exec (its limits) */
 	size_t ncg_fds;

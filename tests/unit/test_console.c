@@ -234,6 +234,57 @@ static void test_timeout_resync(void **state)
 	expect(s, "echo resynced", "resynced\n", 0);
 }
 
+/* Whether pid has ended (gone, or a zombie nobody reaped yet), waiting
+ * up to wait_ms: the signal is sent when the command ends, its delivery
+ * takes a moment. */
+static bool ended(pid_t pid, int wait_ms)
+{
+	long long deadline = now_ms() + wait_ms;
+	char path[64], st[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	do {
+		FILE *f = fopen(path, "re");
+		char *p;
+
+		if (!f)
+			return true;
+		p = fgets(st, sizeof(st), f);
+		fclose(f);
+		if (!p || ((p = strrchr(st, ')')) && p[1] == ' ' && p[2] == 'Z'))
+			return true;
+		usleep(10000);
+	} while (now_ms() < deadline);
+	return false;
+}
+
+/* What a command leaves in the background ends with it (issue 13: a
+ * `cat /dev/zero | nc` kept sending after its exec), and with a command
+ * that times out; output and status are the command's. */
+static void test_background_ends(void **state)
+{
+	struct sh *s = *state;
+	struct util_buf out;
+	int st = -1;
+	char *o;
+	pid_t bg;
+
+	o = run(s, "sleep 1000 & echo $!; exit 4", &st);
+	bg = (pid_t)atoi(o);
+	free(o);
+	assert_int_equal(st, 4);
+	assert_true(bg > 0);
+	assert_true(ended(bg, 2000));
+	util_buf_init(&out);
+	assert_int_equal(con_exec(s->c, "sleep 1000 & echo $!; sleep 100", 300, &out, &st), -ETIMEDOUT);
+	assert_non_null(out.s);
+	bg = (pid_t)atoi(out.s);
+	util_buf_free(&out);
+	assert_true(bg > 0);
+	assert_true(ended(bg, 2000));
+	expect(s, "echo after", "after\n", 0);
+}
+
 static void test_bad_commands(void **state)
 {
 	struct sh *s = *state;
@@ -397,7 +448,7 @@ static void test_ready_timeout(void **state)
 static const struct CMUnitTest shell_tests[] = {
 	T(test_status),        T(test_output),     T(test_big_output),
 	T(test_garbage),       T(test_echo),       T(test_timeout),
-	T(test_timeout_resync), T(test_bad_commands), T(test_tail),
+	T(test_timeout_resync), T(test_background_ends), T(test_bad_commands), T(test_tail),
 	T(test_attach),        T(test_attach_leftovers), T(test_shell_exits),
 	cmocka_unit_test(test_ready_many),
 };
