@@ -8,6 +8,7 @@
 #include "db.h"
 #include "rz_params.h"
 #include "status.h"
+#include "linkside.h"
 #include "supervisor.h"
 
 /* How long the supervisor may take to answer: it applies a change between
@@ -38,29 +39,33 @@ static int parse_kv(const char *arg, json_t *set, struct rz_params *check)
 	return json_object_set_new(set, name, json_string(eq + 1)) ? -ENOMEM : 0;
 }
 
-/* The name of the link joining devices a and b (an emulated one first). */
-static int find_link(const struct xir *x, const struct realization *rz, const char *a,
-		     const char *b, const char **name)
+int cli_pick_link(const char *name, const struct xir *x, const struct realization *rz,
+		  const char *const *pos, int npos, size_t *li)
 {
-	size_t i, j, n = 0;
+	int r;
 
-	*name = NULL;
-	for (i = 0; i < x->nlinks; i++) {
-		bool ha = false, hb = false;
-
-		for (j = 0; j < x->links[i].nep; j++) {
-			const char *nn = x->nodes[x->links[i].ep[j].node].name;
-
-			ha = ha || !strcmp(nn, a);
-			hb = hb || !strcmp(nn, b);
+	if (npos == 1) {
+		r = linkside_find(x, pos[0]);
+		if (r < 0) {
+			cli_err("experiment '%s' has no link '%s' (vtb status %s)", cli_esc(name),
+				cli_esc(pos[0]), cli_esc(name));
+			return CLI_USER;
 		}
-		if (!ha || !hb || !strcmp(a, b))
-			continue;
-		if (!*name || (rz->links[i].emulated && n == 0))
-			*name = x->links[i].name;
-		n += rz->links[i].emulated;
+		*li = (size_t)r;
+		return CLI_OK;
 	}
-	return *name ? (n > 1 ? -EEXIST : 0) : -ENOENT;
+	r = linkside_between(x, rz, pos[0], pos[1], li);
+	if (r == -ENOENT) {
+		cli_err("experiment '%s' has no link between '%s' and '%s'", cli_esc(name),
+			cli_esc(pos[0]), cli_esc(pos[1]));
+		return CLI_USER;
+	}
+	if (r == -EEXIST) {
+		cli_err("'%s' and '%s' share several emulated links: name one (vtb status %s)",
+			cli_esc(pos[0]), cli_esc(pos[1]), cli_esc(name));
+		return CLI_USER;
+	}
+	return CLI_OK;
 }
 
 int cmd_link(int argc, char **argv)
@@ -72,6 +77,7 @@ int cmd_link(int argc, char **argv)
 	struct db *db = NULL;
 	struct rz_params check;
 	struct db_exp e;
+	size_t li;
 	int i, npos = 0, status = CLI_USER, r;
 
 	if (argc < 3 || strcmp(argv[1], "set")) {
@@ -106,23 +112,10 @@ int cmd_link(int argc, char **argv)
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	if (npos == 2) {
-		r = find_link(x, rz, pos[0], pos[1], &link);
-		if (r == -ENOENT) {
-			cli_err("experiment '%s' has no link between '%s' and '%s'", cli_esc(name),
-				cli_esc(pos[0]), cli_esc(pos[1]));
-			status = CLI_USER;
-			goto out;
-		}
-		if (r == -EEXIST) {
-			cli_err("'%s' and '%s' share several emulated links: name one (vtb status %s)",
-				cli_esc(pos[0]), cli_esc(pos[1]), cli_esc(name));
-			status = CLI_USER;
-			goto out;
-		}
-	} else {
-		link = pos[0];
-	}
+	status = cli_pick_link(name, x, rz, pos, npos, &li);
+	if (status)
+		goto out;
+	link = x->links[li].name;
 	req = json_pack("{s:s,s:s,s:O}", "op", "link_set", "link", link, "set", set);
 	if (from)
 		json_object_set_new(req, "from", json_string(from));

@@ -21,6 +21,10 @@ static const struct cli_cmd commands[] = {
 	  "run the experiment's tasks; report, keep and list (--show) their results" },
 	{ "link", cmd_link, "vtb link set NAME (A B | LINK) [--from NODE] K=V...",
 	  "change an emulated link at run time: latency=20ms loss=1% capacity=10mbps ..." },
+	{ "capture", cmd_capture,
+	  "vtb capture NAME (LINK | A B) [--from NODE] [--ingress] [-w FILE.pcap] [-c COUNT] [-- FILTER]"
+	  " | NAME --all -w DIR",
+	  "a pcap of a link's frames, live on standard output without -w (| tcpdump -r -)" },
 	{ "graph", cmd_graph, "vtb graph (MODEL | NAME) [-o FILE.svg|.png|.pdf|.dot]",
 	  "draw the topology with Graphviz (DOT text on standard output without -o)" },
 	{ "image", cmd_image, "vtb image build [--force]",
