@@ -9,6 +9,7 @@
 #include "rz_params.h"
 #include "status.h"
 #include "linkside.h"
+#include "linkstate.h"
 #include "supervisor.h"
 
 /* How long the supervisor may take to answer: it applies a change between
@@ -17,6 +18,7 @@
 #define LINK_SET_TIMEOUT_MS 5000
 
 #define USAGE "usage: vtb link set NAME (A B | LINK) [--from NODE] KEY=VALUE..."
+#define USAGE_STATE "usage: vtb link (down | up) NAME (A B | LINK) [--from NODE]"
 
 /* One KEY=VALUE into set, checked here with the same table and parser
  * the supervisor applies it with (so the error names it before anything
@@ -68,6 +70,68 @@ int cli_pick_link(const char *name, const struct xir *x, const struct realizatio
 	return CLI_OK;
 }
 
+/* vtb link down|up NAME (A B | LINK) [--from NODE]: cut or restore. */
+static int link_state(int argc, char **argv)
+{
+	const char *pos[2] = { NULL, NULL }, *from = NULL;
+	bool up = !strcmp(argv[1], "up");
+	struct realization *rz = NULL;
+	char err[UTIL_ERR_LEN];
+	struct xir *x = NULL;
+	struct db *db = NULL;
+	int i, npos = 0, st = CLI_USER, r, ep = -1;
+	struct db_exp e;
+	size_t li;
+
+	for (i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--from") && i + 1 < argc)
+			from = argv[++i];
+		else if (argv[i][0] != '-' && npos < 2)
+			pos[npos++] = argv[i];
+		else
+			break;
+	}
+	if (argc < 4 || i < argc || !npos) {
+		cli_err("link %s: %s", argv[1], USAGE_STATE);
+		return CLI_USER;
+	}
+	st = cli_open_exp("link", argv[2], &db, &e);
+	if (st)
+		goto out;
+	r = status_load(db, &e, &x, &rz);
+	if (r) {
+		cli_err("cannot load experiment '%s': %s", argv[2], strerror(-r));
+		st = CLI_SYSTEM;
+		goto out;
+	}
+	st = cli_pick_link(argv[2], x, rz, pos, npos, &li);
+	if (st)
+		goto out;
+	if (from) {
+		ep = linkside_ep(x, li, from);
+		if (ep < 0) {
+			cli_err(ep == -ENODEV ? "experiment '%s' has no node '%s'"
+					      : "link '%s': node '%s' is not on it",
+				cli_esc(ep == -ENODEV ? argv[2] : x->links[li].name), cli_esc(from));
+			st = CLI_USER;
+			goto out;
+		}
+	}
+	r = linkstate_set(rz, li, ep, up, err, sizeof(err));
+	if (r < 0) {
+		cli_err("link %s %s: %s", argv[1], cli_esc(x->links[li].name), err);
+		st = CLI_SYSTEM;
+		goto out;
+	}
+	printf("link '%s' %s (%d interface%s)\n", cli_esc(x->links[li].name), up ? "restored" : "cut",
+	       r, r == 1 ? "" : "s");
+out:
+	realize_free(rz);
+	xir_free(x);
+	db_close(db);
+	return st;
+}
+
 int cmd_link(int argc, char **argv)
 {
 	const char *name, *pos[2] = { NULL, NULL }, *from = NULL, *link = NULL;
@@ -80,8 +144,10 @@ int cmd_link(int argc, char **argv)
 	size_t li;
 	int i, npos = 0, status = CLI_USER, r;
 
+	if (argc >= 2 && (!strcmp(argv[1], "down") || !strcmp(argv[1], "up")))
+		return link_state(argc, argv);
 	if (argc < 3 || strcmp(argv[1], "set")) {
-		cli_err("link: %s", USAGE);
+		cli_err("link: %s or %s", USAGE, USAGE_STATE + 7);
 		goto out;
 	}
 	name = argv[2];
