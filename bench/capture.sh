@@ -28,16 +28,17 @@ n1 = topo.device('n1')
 topo.connect([n0, n1], latency == ms(10), name='l')
 M
 # the measuring programs on core 0, as in bench/link.sh part 3 (without
-# SCHED_FIFO, which node root may not ask for); a node
-# cannot write the host's files: the receiver's delays come on its stderr
+# SCHED_FIFO, which node root may not ask for); a node cannot write the
+# host's files: the receiver writes its delays into its own /tmp
 flow() {
 	"$vtb" exec lat10 n1 -- taskset -c 0 "$ub" recv --port 9000 --idle-ms 1000 --warmup 1000 \
-		--delays /dev/stderr >"$work/$1.recv" 2>"$work/$1.txt" &
+		--delays "/tmp/$1.txt" >"$work/$1.recv" 2>&1 &
 	_rp=$!
 	sleep 0.3
 	"$vtb" exec lat10 n0 -- taskset -c 0 "$ub" send --to 10.0.0.2:9000 --pps 10000 \
 		--duration 5 --size 64 >"$work/$1.send" 2>&1
 	wait $_rp
+	"$vtb" exec lat10 n1 -- cat "/tmp/$1.txt" >"$work/$1.txt"
 }
 # capture MODE: start vtb capture for MODE (none, egress, ingress), wait
 # for its "capturing at" line on a fifo
@@ -66,14 +67,15 @@ for i in $(seq "$RUNS"); do
 		fi
 		# error = measured one-way delay - 10 ms (the warm-up left out)
 		grep -E '^-?[0-9.]+$' "$work/$mode-$i.txt" | awk '{ printf "%.3f\n", $1 - 10000 }' >"$work/err.txt"
-		echo "$mode $(pct "$work/err.txt" 50) $(pct "$work/err.txt" 99) $(pct "$work/err.txt" 100) $(wc -l <"$work/err.txt") $frames" >>"$out/runs.txt"
+		sent=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' "$work/$mode-$i.send")
+		echo "$mode $(pct "$work/err.txt" 50) $(pct "$work/err.txt" 99) $(pct "$work/err.txt" 100) $sent $frames" >>"$out/runs.txt"
 	done
 done
 vtb_down lat10
-echo "  mode     error median  p99      max (us)   frames measured / captured (median of $RUNS)"
+echo "  mode     error median  p99      max (us)   frames sent / captured (median of $RUNS)"
 for mode in none egress ingress; do
 	for k in 2 3 4 5 6; do awk -v m=$mode -v k=$k '$1 == m { print $k }' "$out/runs.txt" >"$work/v$k"; done
-	printf '  %-8s %8s %8s %8s %10s / %s\n' "$mode" "$(stats "$work/v2" | cut -d' ' -f1)" \
+	printf '  %-8s %8s %8s %8s %8s / %s\n' "$mode" "$(stats "$work/v2" | cut -d' ' -f1)" \
 		"$(stats "$work/v3" | cut -d' ' -f1)" "$(stats "$work/v4" | cut -d' ' -f1)" \
 		"$(stats "$work/v5" | cut -d' ' -f1)" "$(stats "$work/v6" | cut -d' ' -f1)"
 done

@@ -222,9 +222,9 @@ int cmd_capture(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < nouts; i++)
-		fprintf(stderr, "%ld frame%s captured%s%s\n", outs[i].seen,
+		fprintf(stderr, "%ld frame%s captured%s%s, %ld dropped by the kernel\n", outs[i].seen,
 			outs[i].seen == 1 ? "" : "s", a.all ? " on " : "",
-			a.all ? cli_esc(x->links[i].name) : "");
+			a.all ? cli_esc(x->links[i].name) : "", outs[i].dropped);
 out:
 	for (i = 0; outs && i < nouts; i++)
 		if (outs[i].f && outs[i].f != stdout)

@@ -135,7 +135,7 @@ out:
 int cmd_link(int argc, char **argv)
 {
 	const char *name, *pos[2] = { NULL, NULL }, *from = NULL, *link = NULL;
-	json_t *req = NULL, *set = json_object(), *reply = NULL;
+	json_t *req = NULL, *set = NULL, *reply = NULL;
 	struct realization *rz = NULL;
 	struct xir *x = NULL;
 	struct db *db = NULL;
@@ -146,6 +146,9 @@ int cmd_link(int argc, char **argv)
 
 	if (argc >= 2 && (!strcmp(argv[1], "down") || !strcmp(argv[1], "up")))
 		return link_state(argc, argv);
+	set = json_object();
+	if (!set)
+		return CLI_SYSTEM;
 	if (argc < 3 || strcmp(argv[1], "set")) {
 		cli_err("link: %s or %s", USAGE, USAGE_STATE + 7);
 		goto out;

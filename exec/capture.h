@@ -42,7 +42,8 @@ size_t capture_plan(const struct realization *rz, size_t li, int from, bool ingr
 struct capture_out {
 	FILE *f;
 	long count;
-	long seen; /* frames written, set by capture_run */
+	long seen;    /* frames written, set by capture_run */
+	long dropped; /* frames the kernel dropped (a ring full), set by capture_run */
 };
 
 /* How capture_run runs: filter (a pcap expression, or NULL) applies at

@@ -28,9 +28,17 @@ cap() {
 	mkfifo "$f"
 	"$VTB" capture kinds "$@" 2>"$f" &
 	cap_pid=$!
-	exec 3<"$f"
-	read -r line <&3
-	cat <&3 >"${f%.fifo}.err" &
+	await_ready "$f" "${f%.fifo}.err"
+}
+# await_ready FIFO ERR: read FIFO up to the "capturing at" line (lines
+# before it, and all after it, into ERR)
+await_ready() {
+	exec 3<"$1"
+	while read -r line <&3; do
+		printf '%s\n' "$line" >>"$2"
+		case $line in capturing*) break ;; esac
+	done
+	cat <&3 >>"$2" &
 	exec 3<&-
 }
 # stop PCAP: SIGINT the capture and wait for it to write its end
@@ -78,10 +86,7 @@ else not_ok "-c 5 with a filter" "exit $rc, $(tcpdump -n -r "$m/c.pcap" 2>&1)"; 
 mkfifo "$m/live.fifo"
 { "$VTB" capture kinds direct -c 6 -- icmp 2>"$m/live.fifo" | tcpdump -n -r - >"$m/live.txt" 2>/dev/null; } &
 live=$!
-exec 3<"$m/live.fifo"
-read -r line <&3
-cat <&3 >/dev/null &
-exec 3<&-
+await_ready "$m/live.fifo" "$m/live.err"
 pings a 10.0.0.2 >/dev/null
 wait "$live"
 if [ "$(grep -c ICMP "$m/live.txt")" = 6 ]; then ok "live: 6 frames through a pipe into tcpdump -r -"
@@ -109,4 +114,34 @@ expect_fail "a bad filter named" 1 "filter 'bogus words'" \
 	"$VTB" capture kinds emu -w "$m/x.pcap" -- bogus words
 expect_fail "an unknown experiment" 1 "no experiment named 'nosuch'" "$VTB" capture nosuch emu
 expect "down kinds" "$VTB" down kinds
+
+# links to and from a VM: a direct one (a shortbridge: the VM's tap and the
+# container's port) and an emulated one (taken as frames enter the
+# emulator: it writes to the tap past the kernel's capture point)
+cat >"$m/vm.vtb" <<'M'
+vm = topo.device('vm', virt == true)
+c1 = topo.device('c1')
+c2 = topo.device('c2')
+topo.connect([vm, c1], name='short')
+topo.connect([vm, c2], latency == ms(2), name='vemu')
+M
+expect "up vmcap" "$VTB" up "$m/vm.vtb" --name vmcap
+on_exit "$VTB down vmcap >/dev/null 2>&1"
+for kind in "short c1 10.0.0.1" "vemu c2 10.0.1.1"; do
+	set -- $kind
+	f=$m/vm-$1
+	mkfifo "$f.fifo"
+	"$VTB" capture vmcap "$1" -w "$f.pcap" 2>"$f.fifo" &
+	cap_pid=$!
+	await_ready "$f.fifo" "$f.err"
+	sent=$("$VTB" exec vmcap "$2" -- ping -c $N -i 0.05 -q "$3" | awk '/transmitted/{print $1}')
+	stop
+	got=$(count "$f.pcap" "> $3: ICMP echo request"); rep=$(count "$f.pcap" "$3 > .*: ICMP echo reply")
+	if [ "$sent" = $N ] && [ "$got" = $N ] && [ "$rep" = $N ]; then
+		ok "VM link $1: $N requests sent, $got requests and $rep replies in the pcap"
+	else not_ok "VM link $1: $sent sent, $got requests and $rep replies captured" "$(cat "$f.err")"; fi
+done
+if grep -q "leads to a VM" "$m/vm-vemu.err"; then ok "vemu: a note says it captures the emulator's ingress"
+else not_ok "vemu: the note" "$(cat "$m/vm-vemu.err")"; fi
+expect "down vmcap" "$VTB" down vmcap
 finish

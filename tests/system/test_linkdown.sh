@@ -68,6 +68,21 @@ expect "lan --from d up" "$VTB" link up kinds lan --from d
 if "$VTB" exec kinds a -- ip route | grep -q "default via 10.0.0.2"; then ok "direct: a's default route is back"
 else not_ok "direct: a's routes" "$("$VTB" exec kinds a -- ip route)"; fi
 
+# a capture on the ports goes on across the cut: ENETDOWN is reported once,
+# the socket stays bound and sees frames again after vtb link up
+mkfifo "$m/cap.fifo"
+"$VTB" capture kinds lan -w "$m/lan.pcap" 2>"$m/cap.fifo" &
+cap=$!
+exec 3<"$m/cap.fifo"; read -r line <&3; cat <&3 >"$m/cap.err" & exec 3<&-
+"$VTB" link down kinds lan >/dev/null
+works a 10.0.2.3
+"$VTB" link up kinds lan >/dev/null
+works_again a 10.0.2.3
+kill -INT "$cap"; wait "$cap"; rc=$?
+if [ $rc = 0 ] && tcpdump -n -r "$m/lan.pcap" 2>/dev/null | grep -q "10.0.2.3 > 10.0.2.1: ICMP echo reply"; then
+	ok "a capture on the LAN's ports goes on across down and up"
+else not_ok "capture across down and up" "exit $rc: $(cat "$m/cap.err")"; fi
+
 expect_fail "unknown link named" 1 "experiment 'kinds' has no link 'nope'" "$VTB" link down kinds nope
 expect_fail "unknown node named" 1 "experiment 'kinds' has no node 'zz'" \
 	"$VTB" link down kinds emu --from zz
