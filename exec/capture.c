@@ -227,11 +227,7 @@ static int cap_loop(pcap_t **ps, struct pollfd *fds, const struct capture_point 
 		for (i = 0; i < n; i++) {
 			if (!fds[i].revents)
 				continue;
-			/* a port set down (vtb link down) reports ENETDOWN once;
-			 * the socket stays bound and sees frames again once the
-			 * port is up: keep it */
-			if (pcap_dispatch(ps[i], -1, cap_write, (u_char *)&sinks[pts[i].out]) < 0 &&
-			    linkside_is_up(&pts[i].at) != 0) {
+			if (pcap_dispatch(ps[i], -1, cap_write, (u_char *)&sinks[pts[i].out]) < 0) {
 				util_fmt(err, errlen, "capture on %s in %s: %s", pts[i].at.ifname,
 					 pts[i].at.ns, pcap_geterr(ps[i]));
 				return -EIO;
