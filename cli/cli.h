@@ -35,6 +35,7 @@ int cmd_clean(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
@@ -63,6 +64,12 @@ int cli_open_exp(const char *cmd, const char *name, struct db **db, struct db_ex
  * FILE: ..." when it cannot be read; cmd NULL: no prefix). CLI_OK with *x
  * and its source in *srcp (the caller frees it), or the exit status. */
 int cli_load_model(const char *cmd, const char *file, struct xir **x, char **srcp, size_t *lenp);
+struct realization;
+/* The link a command names: pos[0] a link's name (npos 1) or two nodes it
+ * joins (npos 2; an emulated link first). CLI_OK with *li, or CLI_USER
+ * after saying what is wrong (no such link or node) (cmd_link.c). */
+int cli_pick_link(const char *name, const struct xir *x, const struct realization *rz,
+		  const char *const *pos, int npos, size_t *li);
 /* Tell the supervisor to stop (if it runs), then remove everything the
  * journal lists. Prints nothing; returns 0 or a negative errno. */
 int cli_remove_experiment(struct db *db, const struct db_exp *exp, struct teardown_stats *st,

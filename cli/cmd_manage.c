@@ -329,7 +329,7 @@ static void print_status_one(json_t *st)
 		       cli_esc(s4 ? s4 : "-"));
 		json_array_foreach(json_object_get(l, "endpoints"), k, f)
 			printf("%s%s", k ? ", " : " ", cli_esc(json_string_value(f)));
-		printf("\n");
+		printf("%s\n", json_is_true(json_object_get(l, "down")) ? "  DOWN (vtb link up)" : "");
 		json_array_foreach(json_object_get(l, "directions"), k, f)
 			print_direction(f);
 	}

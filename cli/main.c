@@ -19,8 +19,15 @@ static const struct cli_cmd commands[] = {
 	  "run a command on a node (a shell when no command is given)" },
 	{ "run", cmd_run, "vtb run NAME [--json] [--keep-going] [--repeat N] [--show]",
 	  "run the experiment's tasks; report, keep and list (--show) their results" },
-	{ "link", cmd_link, "vtb link set NAME (A B | LINK) [--from NODE] K=V...",
-	  "change an emulated link at run time: latency=20ms loss=1% capacity=10mbps ..." },
+	{ "link", cmd_link,
+	  "vtb link set NAME (A B | LINK) [--from NODE] K=V... | vtb link (down | up) NAME (A B | LINK)"
+	  " [--from NODE]",
+	  "change an emulated link at run time: latency=20ms loss=1% capacity=10mbps ...; cut a link "
+	  "like a pulled cable (down) and restore it (up)" },
+	{ "capture", cmd_capture,
+	  "vtb capture NAME (LINK | A B) [--from NODE] [--ingress] [-w FILE.pcap] [-c COUNT] [-- FILTER]"
+	  " | NAME --all -w DIR",
+	  "a pcap of a link's frames, live on standard output without -w (| tcpdump -r -)" },
 	{ "node", cmd_node, "vtb node set NAME NODE K=V...",
 	  "change a node's limits at run time: cores=2 memory=512mb cpufreq=1.1ghz" },
 	{ "graph", cmd_graph, "vtb graph (MODEL | NAME) [-o FILE.svg|.png|.pdf|.dot]",

@@ -8,6 +8,7 @@
 
 #include "build.h"
 #include "cgroup.h"
+#include "linkstate.h"
 #include "compile.h"
 #include "netns.h"
 #include "proc.h"
@@ -155,6 +156,8 @@ static json_t *link_json(const struct xir *x, const struct realization *rz, size
 	json_object_set_new(o, "endpoints", eps);
 	json_object_set_new(o, "subnet4", addr_json(&rz->links[i].subnet4));
 	json_object_set_new(o, "subnet6", addr_json(&rz->links[i].subnet6));
+	/* cut by vtb link down: a port (or a direct veth's end) set down */
+	json_object_set_new(o, "down", json_boolean(linkstate_is_down(rz, i) == 1));
 	return o;
 }
 

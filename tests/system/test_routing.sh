@@ -2,8 +2,8 @@
 # System tests of routing daemons in container nodes, as a researcher runs
 # them: stock FRR (zebra and ospfd with their default paths: /etc/frr,
 # /var/run/frr) in five nodes of two experiments at once, and bird2 OSPF over
-# a ring that converges and fails over when vtb link set makes a link lose
-# every frame. Needs root, frr and bird2 (Debian; scripts/deps.sh installs
+# a ring that converges and fails over when vtb link down cuts a link (the
+# nodes' ends lose carrier, as with a cable pulled). Needs root, frr and bird2 (Debian; scripts/deps.sh installs
 # them without starting their host services).
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/lib.sh
@@ -92,7 +92,7 @@ else
 	not_ok "vtb down ends the daemons" "zebra before: $pids, after: $left; ospfd after: $left_o"
 fi
 
-# ---- bird2: OSPF over a ring of four, failover when a link loses everything ----
+# ---- bird2: OSPF over a ring of four, failover when a link is cut ----
 cat >"$m/ring.vtb" <<'M'
 topo.spec(routing == false)
 r = []
@@ -128,15 +128,15 @@ if eventually "$CONVERGE_S" via 10.2.0.2 && "$VTB" exec ring b1 -- ping -c 1 -W 
 else
 	not_ok "ring: OSPF (bird) converges" "$("$VTB" exec ring b1 -- ip route 2>&1)"
 fi
-expect "ring: l1 loses every frame" "$VTB" link set ring l1 loss=100%
+expect "ring: l1 is cut" "$VTB" link down ring l1
 if eventually "$CONVERGE_S" via 10.2.3.1 && "$VTB" exec ring b1 -- ping -c 1 -W 2 10.2.1.1 >/dev/null; then
 	ok "ring: OSPF fails over: b1 reaches l2 the other way round (b4, b3)"
 else
 	not_ok "ring: OSPF fails over" "$("$VTB" exec ring b1 -- ip route 2>&1)"
 fi
-expect "ring: l1 carries frames again" "$VTB" link set ring l1 loss=0
+expect "ring: l1 is restored" "$VTB" link up ring l1
 if eventually "$CONVERGE_S" via 10.2.0.2; then
-	ok "ring: OSPF moves back to l1 once it carries frames again"
+	ok "ring: OSPF moves back to l1 once it is restored"
 else
 	not_ok "ring: OSPF moves back to l1" "$("$VTB" exec ring b1 -- ip route 2>&1)"
 fi
