@@ -40,7 +40,10 @@ model() {
 	{
 		echo "n = []"
 		echo "for i in range(${3:-2}):"
-		echo "    n.append(topo.device('n' + str(i)))"
+		# privileged: the measuring programs write their delays into
+		# $out on the host and the paced sender runs SCHED_FIFO, which an
+		# isolated node cannot (docs/nodes.md)
+		echo "    n.append(topo.device('n' + str(i), privileged == true))"
 		echo "for i in range(${3:-2} - 1):"
 		if [ -n "$2" ]; then
 			echo "    topo.connect([n[i], n[i + 1]], $2)"

@@ -3,9 +3,11 @@
 # rounds (default 200) in each of two state directories at once. A round
 # brings up a random model (2-8 container nodes as a chain, a star or a LAN,
 # some links emulated with random latency and loss), pings across it, changes
-# an emulated link with `vtb link set`, and takes it down. One round in four
+# an emulated link with `vtb link set`, and takes it down. One round in three
 # is killed instead: `vtb up` or `vtb down` gets SIGKILL, SIGINT, SIGTERM or
-# SIGHUP after a random delay (0-1.5 s), and `vtb clean` follows. Before the
+# SIGHUP after a random delay (0-0.15 s into up, 0-0.03 s into down: their
+# durations here), and `vtb clean` follows; a kill that came after the
+# command had ended is marked `-late` in the action column. Before the
 # first round, decoys that look like vtb's are made (a namespace, a root
 # veth, a bridge and a state file of an id `f0f0`, which `vtb up` never draws
 # because the kernel holds its names) and a process is left in the decoy
@@ -71,7 +73,7 @@ model() {
 		case $shape in
 		0) for ((i = 1; i < n; i++)); do
 			p=""
-			[ $((RANDOM % 2)) = 0 ] && p=", latency == ms($((RANDOM % 5 + 1))), loss == $((RANDOM % 3))%"
+			[ $((RANDOM % 2)) = 0 ] && p=", latency == ms($((RANDOM % 5 + 1))), loss == 0.0$((RANDOM % 3))"
 			echo "topo.connect([n$i, n$((i + 1))]$p)"
 		   done ;;
 		1) for ((i = 2; i <= n; i++)); do
@@ -97,21 +99,28 @@ one_dir() {
 		name=s$d$r
 		act=normal sig=- delay=-
 		t0=$(date +%s%N)
-		if [ $((RANDOM % 4)) = 0 ]; then
+		if [ $((RANDOM % 3)) = 0 ]; then
 			sig=$(echo KILL INT TERM HUP | cut -d' ' -f$((RANDOM % 4 + 1)))
-			delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", r % 150 / 100 }')
+			# up takes a few hundred ms here, down tens: the delays
+			# spread the kills over each
 			if [ $((RANDOM % 2)) = 0 ]; then
 				act=kill-up
+				delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", r % 150 / 1000 }')
 				"$vtb" up "$work/$d.vtb" --name "$name" >/dev/null 2>&1 &
 				pid=$!
 			else
 				act=kill-down
+				delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", r % 30 / 1000 }')
 				"$vtb" up "$work/$d.vtb" --name "$name" >/dev/null 2>&1
 				"$vtb" down "$name" >/dev/null 2>&1 &
 				pid=$!
 			fi
 			sleep "$delay"
-			kill -s "$sig" $pid 2>/dev/null
+			# landed: the command was still running (not yet a zombie)
+			if [ "$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)" = Z ] ||
+			   ! kill -s "$sig" $pid 2>/dev/null; then
+				act=$act-late
+			fi
 			wait $pid 2>/dev/null
 			"$vtb" clean >/dev/null 2>&1
 			# a kill that came too late left it up: that is no leftover
@@ -136,7 +145,8 @@ one_dir() {
 		t1=$(date +%s%N)
 		stuck=$("$vtb" status 2>/dev/null | awk 'NR > 1' | wc -l)
 		printf '%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.3f\t%d\n' "$d" "$r" "$n" "$shape" "$act" \
-			"$sig" "$delay" "$res" "$(echo "($t1 - $t0) / 1e9" | bc -l)" "$stuck" >>"$work/$d.tsv"
+			"$sig" "$delay" "$res" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')" \
+			"$stuck" >>"$work/$d.tsv"
 	done
 }
 
@@ -153,6 +163,9 @@ wait $pa $pb
 secs=$(($(date +%s) - start))
 
 for d in A B; do VTB_STATE_DIR=$work/$d "$vtb" clean >/dev/null 2>&1; done
+# a node helper whose vtb up was killed ends its init by itself, a few
+# milliseconds later: give the last round's that long (at most 5 s)
+for _ in $(seq 50); do pgrep -x vtb-init >/dev/null || break; sleep 0.1; done
 after=$(objects)
 touched=$(decoys_check)
 stuck=0
@@ -170,8 +183,9 @@ bad=$(awk -F'\t' 'NR > 1 && $8 != "ok"' "$tsv" | wc -l)
 listed=$(awk -F'\t' 'NR > 1 && $10 != 0' "$tsv" | wc -l)
 echo "soak: seed $seed, $total rounds in ${secs} s (2 state directories at once), $kills killed" \
      "($(awk -F'\t' 'NR > 1 && $5 == "kill-up"' "$tsv" | wc -l) during up," \
-     "$(awk -F'\t' 'NR > 1 && $5 == "kill-down"' "$tsv" | wc -l) during down)"
-echo "soak: rounds that failed a step: $bad; rounds after which the other directory's experiment was listed: $listed"
+     "$(awk -F'\t' 'NR > 1 && $5 == "kill-down"' "$tsv" | wc -l) during down," \
+     "$(awk -F'\t' 'NR > 1 && $5 ~ /-late$/' "$tsv" | wc -l) after the command had ended)"
+echo "soak: rounds that failed a step: $bad; rounds after which an experiment of its directory was still listed: $listed"
 rc=0
 if [ "$before" != "$after" ]; then
 	echo "soak: LEFT OVER:"; diff <(echo "$before") <(echo "$after") | sed 's/^/  /'; rc=1
