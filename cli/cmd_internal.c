@@ -3,6 +3,7 @@
  * started by `vtb up`) and "__vmexec ID NODE CMD" (a task's command on a
  * VM, exec'd by exec/tasks.c so that the task runner only ever waits on a
  * process). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -28,10 +29,19 @@ int cmd_vmexec(int argc, char **argv)
 	char err[UTIL_ERR_LEN];
 	int status = 0, r;
 
+	const char *e = getenv("VTB_EXPERIMENT"), *n = getenv("VTB_NODE");
+	char *cmd = NULL;
+
 	if (argc != 4)
 		return CLI_USER;
-	r = sup_vm_exec(argv[1], argv[2], argv[3], CLI_VMEXEC_TIMEOUT_MS, 1, &status, err,
-			sizeof(err));
+	/* the task runner's VTB_EXPERIMENT and VTB_NODE, for the guest's
+	 * command too (names: letters, digits, '-', '_' and '.', no quoting
+	 * needed inside single quotes) */
+	if (e && n && asprintf(&cmd, "export VTB_EXPERIMENT='%s' VTB_NODE='%s'; %s", e, n, argv[3]) < 0)
+		cmd = NULL;
+	r = sup_vm_exec(argv[1], argv[2], cmd ? cmd : argv[3], CLI_VMEXEC_TIMEOUT_MS, 1, &status,
+			err, sizeof(err));
+	free(cmd);
 	if (r) {
 		cli_err("VM '%s': %s", argv[2], err);
 		return 126;

@@ -64,6 +64,9 @@ struct tasks_node {
 	const char *id;      /* VMs: the experiment, for the supervisor */
 	const char *name;    /* VMs: the node's name */
 	tasks_exec_fn exec;  /* NULL until a command runs there */
+	char **envp;         /* the commands' environment: vtb run's, with
+				VTB_EXPERIMENT and VTB_NODE (tasks_node_env) */
+	char *env_own[2];    /* those two, ours to free */
 };
 
 struct tasks_run {

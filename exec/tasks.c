@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <regex.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -31,16 +32,51 @@ const char *tasks_status_name(enum tasks_status s)
  * namespaces, node root); the command runs under /bin/sh there. */
 static void tasks_exec_container(const struct tasks_node *n, const char *cmd)
 {
-	(void)n;
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	execle("/bin/sh", "sh", "-c", cmd, (char *)NULL, n->envp);
 }
 
 /* The VM kind's runner: the command goes through the supervisor's console
  * proxy, by this program's hidden "__vmexec ID NODE CMD" (an exec:
- * async-signal-safe), whose output and exit status are the command's. */
+ * async-signal-safe), whose output and exit status are the command's; it
+ * hands VTB_EXPERIMENT and VTB_NODE on to the guest's command. */
 static void tasks_exec_vm(const struct tasks_node *n, const char *cmd)
 {
-	execl("/proc/self/exe", "vtb", "__vmexec", n->id, n->name, cmd, (char *)NULL);
+	execle("/proc/self/exe", "vtb", "__vmexec", n->id, n->name, cmd, (char *)NULL, n->envp);
+}
+
+/* The environment of node ni's commands (made here: the child may only
+ * exec): vtb run's own, without any VTB_EXPERIMENT or VTB_NODE it had, and
+ * those two naming the experiment and the node. 0 or -ENOMEM. */
+static int tasks_node_env(struct tasks_run *r, uint32_t ni)
+{
+	char **own = r->nodes[ni].env_own, **v;
+	size_t n = 0, k = 0, i;
+
+	while (environ[n])
+		n++;
+	v = calloc(n + 3, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->nodes[ni].envp = v;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "VTB_EXPERIMENT=", 15) && strncmp(environ[i], "VTB_NODE=", 9))
+			v[k++] = environ[i];
+	if (asprintf(&own[0], "VTB_EXPERIMENT=%s", r->x->name ? r->x->name : "") < 0)
+		own[0] = NULL; /* a failed asprintf leaves it undefined */
+	if (asprintf(&own[1], "VTB_NODE=%s", r->x->nodes[ni].name) < 0)
+		own[1] = NULL;
+	v[k] = own[0];
+	v[k + 1] = own[1];
+	return own[0] && own[1] ? 0 : -ENOMEM;
+}
+
+/* Free what tasks_node_env made. */
+static void tasks_node_env_free(struct tasks_node *nd)
+{
+	free(nd->env_own[0]);
+	free(nd->env_own[1]);
+	free(nd->envp);
+	nd->envp = NULL;
 }
 
 /* Open container node ni by its init's journal row (rows, n). Returns 0
@@ -83,6 +119,11 @@ static int tasks_open_nodes(struct tasks_run *r, struct db *db, const char *id, 
 
 			if (nd->exec)
 				continue;
+			e = tasks_node_env(r, ni);
+			if (e) {
+				util_fmt(why, whylen, "%s", strerror(-e));
+				break;
+			}
 			if (xir_node_wants_vm(x, ni)) {
 				nd->id = id;
 				nd->name = x->nodes[ni].name;
@@ -381,8 +422,10 @@ void tasks_close(struct tasks_run *r)
 	if (!r)
 		return;
 	tasks_abort(r, 0);
-	for (i = 0; i < r->x->nnodes; i++)
+	for (i = 0; i < r->x->nnodes; i++) {
 		noderun_close(&r->nodes[i].fds);
+		tasks_node_env_free(&r->nodes[i]);
+	}
 	free(r->nodes);
 	free(r->procs);
 	free(r);

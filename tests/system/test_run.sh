@@ -140,6 +140,14 @@ else
 fi
 "$VTB" down nap >/dev/null
 
+# a command sees which experiment and node it runs in (a value vtb run had
+# itself is replaced)
+f=$(model envs "task('env', run(n[3], 'echo exp=\$VTB_EXPERIMENT node=\$VTB_NODE'))")
+up envs "$f"
+expect_fail "commands see VTB_EXPERIMENT and VTB_NODE" 0 "exp=envs node=n3" \
+	env VTB_NODE=bogus "$VTB" run envs --json
+"$VTB" down envs >/dev/null
+
 # errors a user meets
 f=$(model none)
 up none "$f"
