@@ -37,6 +37,7 @@ int cmd_link(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_results(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 int cmd_vmexec(int argc, char **argv);
 
