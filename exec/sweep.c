@@ -273,8 +273,8 @@ static void sweep_param_text(const struct emu_params *p, const struct xir_prop *
 		v = emu_params_burst(p);
 		break;
 	case XE_QUEUE:
-		v = p->queue_bytes ? (double)p->queue_bytes : (double)p->queue_pkts;
-		u = p->queue_bytes ? XU_BYTES : XU_NONE;
+		v = (double)p->queue_pkts;
+		u = XU_NONE;
 		break;
 	default:
 		break;
@@ -300,16 +300,24 @@ int sweep_params_texts(const struct emu_params *p,
 			continue;
 		sweep_param_text(p, prop, text, sizeof(text));
 		r = set_one(prop->name, text, arg);
+		/* a queue has a packet bound and a byte bound: the bytes after */
+		if (!r && prop->emu.kind == XE_QUEUE && p->queue_bytes) {
+			sweep_fmt_units(text, sizeof(text), (double)p->queue_bytes, XU_BYTES);
+			r = set_one(prop->name, text, arg);
+		}
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-/* sweep_params_texts' callback: name: text into the JSON object arg. */
+/* sweep_params_texts' callback: name: text into the JSON object arg[0],
+ * or arg[1] when arg[0] has name already (a queue's byte bound). */
 static int sweep_set_json(const char *name, const char *text, void *arg)
 {
-	return json_object_set_new(arg, name, json_string(text)) ? -ENOMEM : 0;
+	json_t **set = arg, *into = json_object_get(set[0], name) ? set[1] : set[0];
+
+	return json_object_set_new(into, name, json_string(text)) ? -ENOMEM : 0;
 }
 
 int sweep_restore(const char *id, const struct xir *x, const struct realization *rz, char *err,
@@ -322,13 +330,17 @@ int sweep_restore(const char *id, const struct xir *x, const struct realization 
 		if (!rz->links[i].emulated)
 			continue;
 		for (j = 0; !r && j < x->links[i].nep; j++) {
-			json_t *set = json_object();
+			const char *from = x->nodes[x->links[i].ep[j].node].name;
+			json_t *set[2] = { json_object(), json_object() };
 
-			r = set ? sweep_params_texts(&rz->links[i].dir[j], sweep_set_json, set) : -ENOMEM;
+			r = set[0] && set[1] ? sweep_params_texts(&rz->links[i].dir[j], sweep_set_json, set)
+					     : -ENOMEM;
 			if (!r)
-				r = sweep_send(id, x->links[i].name, x->nodes[x->links[i].ep[j].node].name,
-					       set, err, errlen);
-			json_decref(set);
+				r = sweep_send(id, x->links[i].name, from, set[0], err, errlen);
+			if (!r && json_object_size(set[1]))
+				r = sweep_send(id, x->links[i].name, from, set[1], err, errlen);
+			json_decref(set[0]);
+			json_decref(set[1]);
 		}
 	}
 	if (r == -ENOMEM)

@@ -53,8 +53,11 @@ int sweep_restore(const char *id, const struct xir *x, const struct realization 
 
 struct emu_params;
 /* The emulator parameters p as the KEY=VALUE texts vtb link set takes,
- * one set_one(name, text, arg) call per parameter; stops at the first
- * that does not return 0 and returns it. */
+ * one set_one(name, text, arg) call per parameter in order (the queue
+ * twice when it has a byte bound: its packets, then its bytes); stops at
+ * the first call that does not return 0 and returns it. A byte bound that
+ * vtb link set gave a queue the model bounds in packets only stays: vtb
+ * link set has no word that removes it. */
 int sweep_params_texts(const struct emu_params *p,
 		       int (*set_one)(const char *name, const char *text, void *arg), void *arg);
 

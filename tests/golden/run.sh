@@ -69,7 +69,7 @@ for m in tests/golden/warnings/*.vtb; do
 done
 
 # every command and subcommand answers --help (and -h) with its usage, exit 0
-for c in compile up status exec run link "link set" node "node set" graph image "image build" down \
+for c in compile up status exec run results link "link set" node "node set" graph image "image build" down \
 	clean; do
 	for h in --help -h; do
 		# shellcheck disable=SC2086
