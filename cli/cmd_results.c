@@ -314,8 +314,9 @@ static void res_gp_script(FILE *f, const struct res_pt *pts, size_t n, const cha
 			fprintf(f, "%.17g %.17g %.17g\n", pts[i].x, mean,
 				j - i > 1 ? sqrt(sq / (double)(j - i - 1)) : 0.0);
 		}
+		fputs("EOD\n", f);
 	}
-	fputs("EOD\nplot ", f);
+	fputs("plot ", f);
 	for (i = 0, k = 0; i < n; k++) {
 		fprintf(f, "%s$d%zu using 1:2:3 with yerrorlines title ", k ? ", " : "", k);
 		res_gp_str(f, pts[i].line[0] ? pts[i].line : yl);
