@@ -300,7 +300,9 @@ static void res_gp_script(FILE *f, const struct res_pt *pts, size_t n, const cha
 	fprintf(f, "\nset xlabel '%s%s%s%s'\nset ylabel ", xl, xunit[0] ? " (" : "", xunit,
 		xunit[0] ? ")" : "");
 	res_gp_str(f, yl);
-	fputs("\nset key outside below\nset grid\n", f);
+	/* a margin, so that the error bars of the first and last x show */
+	fputs("\nset key outside below\nset grid\nset offsets graph 0.05, graph 0.05, graph 0.05, "
+	      "graph 0.05\n", f);
 	while (i < n) {
 		fprintf(f, "$d%zu << EOD\n", line++);
 		for (first = i; i < n && !strcmp(pts[i].line, pts[first].line); i = j) {

@@ -197,7 +197,7 @@ static int run_store_measures(const struct run_ctx *c, const struct xir_command 
 		r = measure_mean(cmd->measure[k].re, d->out, d->outlen, &mean, &count);
 		if (r || !count)
 			continue;
-		snprintf(text, sizeof(text), "%.17g", mean);
+		snprintf(text, sizeof(text), "%.10g", mean);
 		r = db_value_add(c->db, c->exp->id, d->run, d->seq, cmd->measure[k].name, text);
 	}
 	return r;
@@ -409,10 +409,11 @@ static void run_progress(const struct run_ctx *c, bool tty, long done, long tota
 	double left = done ? elapsed / (double)done * (double)(total - done) : 0;
 
 	if (!tty) {
-		fprintf(c->hout, "run %lld (%ld/%ld): %s in %.2f s; %ld left, about %.0f s\n",
-			(long long)c->run, done, total,
-			status == CLI_OK ? "ok" : status == CLI_USER ? "failed" : "error", secs,
-			total - done, left);
+		fprintf(c->hout, "run %lld (%ld/%ld): %s in %.2f s", (long long)c->run, done, total,
+			status == CLI_OK ? "ok" : status == CLI_USER ? "failed" : "error", secs);
+		if (done < total)
+			fprintf(c->hout, "; %ld left, about %.0f s", total - done, left);
+		fputc('\n', c->hout);
 		fflush(c->hout);
 		return;
 	}
