@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,8 +172,11 @@ static int res_print_json(const struct res_table *t)
 				      d->status, "exit", d->exit, "params", "measures");
 		char *s;
 
-		if (!o)
-			return -EINVAL; /* text jansson refused: not UTF-8 */
+		if (!o) {
+			cli_err("results: run %lld: its task, node or command is not UTF-8 text",
+				(long long)d->run);
+			return -EINVAL;
+		}
 		for (c = 0; c < t->ncols; c++) {
 			const char *v = res_cell(t, i, c);
 
@@ -292,13 +296,17 @@ static void res_gp_script(FILE *f, const struct res_pt *pts, size_t n, const cha
 			  const char *xl, const char *xunit, const char *yl, const char *out)
 {
 	size_t i = 0, j, k, line = 0, first;
+	char label[160];
 
 	fputs("set terminal png size 960,640 noenhanced\nset output ", f);
 	res_gp_str(f, out);
 	fputs("\nset title ", f);
 	res_gp_str(f, name);
-	fprintf(f, "\nset xlabel '%s%s%s%s'\nset ylabel ", xl, xunit[0] ? " (" : "", xunit,
-		xunit[0] ? ")" : "");
+	snprintf(label, sizeof(label), "%s%s%s%s", xl, xunit[0] ? " (" : "", xunit,
+		 xunit[0] ? ")" : "");
+	fputs("\nset xlabel ", f);
+	res_gp_str(f, label);
+	fputs("\nset ylabel ", f);
 	res_gp_str(f, yl);
 	/* a margin, so that the error bars of the first and last x show */
 	fputs("\nset key outside below\nset grid\nset offsets graph 0.05, graph 0.05, graph 0.05, "
@@ -329,7 +337,9 @@ static void res_gp_script(FILE *f, const struct res_pt *pts, size_t n, const cha
 }
 
 /* Run gnuplot with script (the caller's) on its standard input. Returns
- * 0, or a negative errno (-ENOENT: no gnuplot; -EPROTO: it failed). */
+ * 0, or a negative errno (-ENOENT: no gnuplot; -EPROTO: it failed). A
+ * gnuplot that ends before reading it all is -EPIPE (SIGPIPE is ignored
+ * from then on: vtb results writes nothing else to a pipe). */
 static int res_gnuplot(const char *script, size_t len)
 {
 	char *argv[] = { "gnuplot", NULL };
@@ -340,11 +350,16 @@ static int res_gnuplot(const char *script, size_t len)
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
+	signal(SIGPIPE, SIG_IGN);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
 	r = -posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[0]);
+	if (r) {
+		close(fds[1]);
+		return r;
+	}
 	while (!r && off < len) {
 		ssize_t w = write(fds[1], script + off, len - off);
 
@@ -353,8 +368,6 @@ static int res_gnuplot(const char *script, size_t len)
 		off += w > 0 ? (size_t)w : 0;
 	}
 	close(fds[1]);
-	if (r == -ENOENT || (r && off == 0 && !pid))
-		return r;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
