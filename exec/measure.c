@@ -2,6 +2,7 @@
 #include "measure.h"
 
 #include <errno.h>
+#include <math.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,6 @@ int measure_mean(const char *re, const char *text, size_t len, double *mean, siz
 {
 	regmatch_t m[2];
 	regex_t rx;
-	double sum = 0;
 	char *buf, *p;
 	int r = -EINVAL;
 
@@ -34,17 +34,16 @@ int measure_mean(const char *re, const char *text, size_t len, double *mean, siz
 
 		if (m[1].rm_so >= 0 && m[1].rm_eo > m[1].rm_so) {
 			v = strtod(p + m[1].rm_so, &end);
-			if (end > p + m[1].rm_so && end <= p + m[1].rm_eo) {
-				sum += v;
+			/* a running mean: a sum of large values would overflow */
+			if (end > p + m[1].rm_so && end <= p + m[1].rm_eo && isfinite(v)) {
 				(*count)++;
+				*mean += (v - *mean) / (double)*count;
 			}
 		}
 		p += m[0].rm_eo > 0 ? m[0].rm_eo : 1;
 		if (p > buf + len)
 			break;
 	}
-	if (*count)
-		*mean = sum / (double)*count;
 	free(buf);
 	r = 0;
 out_free_re:

@@ -8,7 +8,7 @@
 /* The mean of the numbers the first group of POSIX extended regex re
  * captures at each of its matches in text[0..len) (line by line: '^' and
  * '$' match at every line, '.' not a newline; a capture that is not a
- * number is skipped), into *mean, and their number into *count (0: *mean
+ * finite number, such as "nan" or "inf", is skipped), into *mean, and their number into *count (0: *mean
  * is 0). Returns 0, or -EINVAL for a regex that does not compile or has no
  * group, -ENOMEM. */
 int measure_mean(const char *re, const char *text, size_t len, double *mean, size_t *count);

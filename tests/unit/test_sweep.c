@@ -278,6 +278,13 @@ static void test_measure_mean(void **state)
 	/* a capture that is not a number is skipped */
 	assert_int_equal(measure_mean("icmp_(seq)", ping, strlen(ping), &mean, &n), 0);
 	assert_int_equal(n, 0);
+	/* only finite numbers, and no overflow of their sum */
+	assert_int_equal(measure_mean("v=([a-z0-9.e+]+)", "v=nan v=inf v=2 v=4", 19, &mean, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(mean == 3);
+	assert_int_equal(measure_mean("v=([0-9e]+)", "v=1e308 v=1e308", 15, &mean, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(mean == 1e308);
 	assert_int_equal(measure_mean("time=[0-9.]+", ping, strlen(ping), &mean, &n), -EINVAL);
 	assert_int_equal(measure_mean("time=(", ping, strlen(ping), &mean, &n), -EINVAL);
 	assert_int_equal(measure_mean("(x*)", "", 0, &mean, &n), 0);
