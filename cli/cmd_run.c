@@ -76,11 +76,18 @@ static json_t *run_json_text(const char *s, size_t len)
 /* Print one result as a JSON line on stdout. */
 static void run_print_json(const struct run_ctx *c, const struct db_result *d, bool background)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *params;
 	char *s;
+	size_t i;
 
 	json_object_set_new(o, "experiment", json_string(c->exp->name));
 	json_object_set_new(o, "run", json_integer(d->run));
+	if (c->nax) {
+		params = json_object();
+		for (i = 0; i < c->nax; i++)
+			json_object_set_new(params, c->ax[i].label, json_string(c->ax[i].vals[c->idx[i]]));
+		json_object_set_new(o, "params", params);
+	}
 	json_object_set_new(o, "seq", json_integer(d->seq));
 	json_object_set_new(o, "task", run_json_text(d->task, strlen(d->task)));
 	json_object_set_new(o, "node", run_json_text(d->node, strlen(d->node)));

@@ -75,6 +75,9 @@ expect "--repeat restored the model's 1 ms each way ($(lat))" test "$(lat)" = "1
 last=$("$VTB" results sw --csv | tail -2 | awk -F, '{ print ($9 < 8) }' | tr -d '\n')
 expect "both runs measured the model's RTT, not 100 ms" test "$last" = 11
 
+expect "run --json gives each line the run's parameters" sh -c \
+	"'$VTB' run sw --sweep 'a-b.latency=2ms' --json 2>/dev/null | grep -q '\"run\":21,\"params\":{\"a-b.latency\":\"2ms\"}'"
+
 expect "down sw" "$VTB" down sw
 left=$(vtb_objects)
 expect "no vtb namespace or link left" test -z "$left"
