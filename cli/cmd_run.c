@@ -11,16 +11,23 @@
 
 #include "cli.h"
 #include "db.h"
+#include "measure.h"
+#include "realize.h"
 #include "status.h"
+#include "sweep.h"
 #include "tasks.h"
 
 #define RUN_TAIL_LINES 10
 #define RUN_EXIT_INTERRUPTED 130
 #define RUN_BAR_WIDTH 30
+/* The most --sweep axes of one run: more than any experiment plots */
+#define RUN_MAX_SWEEPS 16
 
 struct run_opts {
 	bool json, keep_going, show;
 	long repeat;
+	const char *sweeps[RUN_MAX_SWEEPS]; /* the --sweep words (argv's) */
+	size_t nsweeps;
 };
 
 struct run_ctx {
@@ -34,6 +41,9 @@ struct run_ctx {
 	int64_t seq;
 	size_t tasks_ok, tasks_failed;
 	bool gone;        /* the experiment was taken down during the run */
+	const struct realization *rz;
+	struct sweep_axis *ax; /* --sweep: the axes, and each one's value now */
+	size_t nax, *idx;
 };
 
 static volatile sig_atomic_t run_stop;
@@ -66,11 +76,18 @@ static json_t *run_json_text(const char *s, size_t len)
 /* Print one result as a JSON line on stdout. */
 static void run_print_json(const struct run_ctx *c, const struct db_result *d, bool background)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *params;
 	char *s;
+	size_t i;
 
 	json_object_set_new(o, "experiment", json_string(c->exp->name));
 	json_object_set_new(o, "run", json_integer(d->run));
+	if (c->nax) {
+		params = json_object();
+		for (i = 0; i < c->nax; i++)
+			json_object_set_new(params, c->ax[i].label, json_string(c->ax[i].vals[c->idx[i]]));
+		json_object_set_new(o, "params", params);
+	}
 	json_object_set_new(o, "seq", json_integer(d->seq));
 	json_object_set_new(o, "task", run_json_text(d->task, strlen(d->task)));
 	json_object_set_new(o, "node", run_json_text(d->node, strlen(d->node)));
@@ -173,6 +190,26 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 	run_print_tail(c->hout, "stderr", v->err, v->errlen);
 }
 
+/* Store what result d (of command cmd) measured: each declared
+ * measurement its output matched. Returns 0 or a negative errno. */
+static int run_store_measures(const struct run_ctx *c, const struct xir_command *cmd,
+			      const struct db_result *d)
+{
+	char text[64];
+	double mean;
+	size_t k, count;
+	int r = 0;
+
+	for (k = 0; !r && k < cmd->nmeasure; k++) {
+		r = measure_mean(cmd->measure[k].re, d->out, d->outlen, &mean, &count);
+		if (r || !count)
+			continue;
+		snprintf(text, sizeof(text), "%.10g", mean);
+		r = db_value_add(c->db, c->exp->id, d->run, d->seq, cmd->measure[k].name, text);
+	}
+	return r;
+}
+
 /* Store and print the results res[0..n); count the failed ones into
  * *failed. Returns 0 or CLI_SYSTEM (the database refused). */
 static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t n,
@@ -187,6 +224,8 @@ static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t 
 
 		d.seq = ++c->seq;
 		r = c->gone ? 0 : db_result_add(c->db, c->exp->id, &d);
+		if (!r && !c->gone)
+			r = run_store_measures(c, &c->x->tasks[res[i].task].cmd[res[i].cmd], &d);
 		if (r) {
 			cli_err("cannot store the results of run %lld: %s", (long long)c->run,
 				strerror(-r));
@@ -281,6 +320,19 @@ static int run_background(struct run_ctx *c, struct tasks_run *tr, bool *failed)
 	return status;
 }
 
+/* Store the run's --sweep values as its parameters. Returns 0 or a
+ * negative errno. */
+static int run_store_params(const struct run_ctx *c)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; !r && i < c->nax; i++)
+		r = db_value_add(c->db, c->exp->id, c->run, 0, c->ax[i].label,
+				 c->ax[i].vals[c->idx[i]]);
+	return r;
+}
+
 /* One run of every task: numbered, recorded, reported. Returns CLI_OK,
  * CLI_USER (a task failed), CLI_SYSTEM or RUN_EXIT_INTERRUPTED. */
 static int run_once(struct run_ctx *c)
@@ -298,6 +350,12 @@ static int run_once(struct run_ctx *c)
 	r = db_run_begin(c->db, c->exp->id, &c->run);
 	if (r) {
 		cli_err("cannot record a run of '%s': %s", c->exp->name, strerror(-r));
+		return CLI_SYSTEM;
+	}
+	r = run_store_params(c);
+	if (r) {
+		cli_err("cannot store the parameters of run %lld: %s", (long long)c->run, strerror(-r));
+		db_run_end(c->db, c->exp->id, c->run, "error");
 		return CLI_SYSTEM;
 	}
 	r = tasks_open(c->x, c->db, c->exp->id, &run_stop, &tr, why, sizeof(why));
@@ -348,48 +406,94 @@ static int run_once(struct run_ctx *c)
 	return status;
 }
 
-/* The progress of --repeat: a bar on a terminal, a line per run otherwise. */
+/* The progress of --repeat and --sweep: a bar on a terminal, a line per
+ * run otherwise; both with the runs left and the time they should take at
+ * the mean pace so far (elapsed: seconds since the first run started). */
 static void run_progress(const struct run_ctx *c, bool tty, long done, long total, long failed,
-			 int status, double secs)
+			 int status, double secs, double elapsed)
 {
 	int i, fill = (int)(RUN_BAR_WIDTH * done / total);
+	double left = done ? elapsed / (double)done * (double)(total - done) : 0;
 
 	if (!tty) {
-		fprintf(c->hout, "run %lld (%ld/%ld): %s in %.2f s\n", (long long)c->run, done, total,
+		fprintf(c->hout, "run %lld (%ld/%ld): %s in %.2f s", (long long)c->run, done, total,
 			status == CLI_OK ? "ok" : status == CLI_USER ? "failed" : "error", secs);
+		if (done < total)
+			fprintf(c->hout, "; %ld left, about %.0f s", total - done, left);
+		fputc('\n', c->hout);
 		fflush(c->hout);
 		return;
 	}
 	fputs("\r[", c->hout);
 	for (i = 0; i < RUN_BAR_WIDTH; i++)
 		fputc(i < fill ? '#' : ' ', c->hout);
-	fprintf(c->hout, "] %ld/%ld runs, %ld failed", done, total, failed);
+	fprintf(c->hout, "] %ld/%ld runs, %ld failed, %ld left", done, total, failed, total - done);
+	if (done && done < total)
+		fprintf(c->hout, ", about %.0f s  ", left);
+	else
+		fputs("          ", c->hout);
 	if (done == total)
 		fputc('\n', c->hout);
 	fflush(c->hout);
 }
 
-/* --repeat N: N runs, a progress display and a summary. */
+/* Before a run of --repeat or --sweep: every emulated link back to the
+ * model's parameters, then the sweep's values of run number k (from 0).
+ * Returns 0 or CLI_SYSTEM (said). */
+static int run_prepare(struct run_ctx *c, long k)
+{
+	char why[UTIL_ERR_LEN] = "";
+	size_t i;
+	int r;
+
+	r = sweep_restore(c->exp->id, c->x, c->rz, why, sizeof(why));
+	if (r) {
+		cli_err("run %s: cannot restore the links' parameters: %s", cli_esc(c->exp->name),
+			cli_esc(why));
+		return CLI_SYSTEM;
+	}
+	if (!c->nax)
+		return 0;
+	sweep_pick(c->ax, c->nax, k / c->o->repeat, c->idx);
+	for (i = 0; i < c->nax; i++) {
+		r = sweep_link_set(c->exp->id, c->ax[i].link, c->ax[i].param,
+				   c->ax[i].vals[c->idx[i]], why, sizeof(why));
+		if (r) {
+			cli_err("run %s: --sweep %s=%s: %s", cli_esc(c->exp->name),
+				cli_esc(c->ax[i].label), cli_esc(c->ax[i].vals[c->idx[i]]),
+				cli_esc(why));
+			return CLI_SYSTEM;
+		}
+	}
+	return 0;
+}
+
+/* --repeat N (and --sweep: N runs of each combination): every run from
+ * the model's link parameters, a progress display and a summary. */
 static int run_repeat(struct run_ctx *c)
 {
 	bool tty = isatty(fileno(c->hout));
-	long i, passed = 0, failed = 0;
+	long i, passed = 0, failed = 0, total = c->o->repeat * sweep_count(c->ax, c->nax);
+	double start = util_clock_s(CLOCK_MONOTONIC);
 	int status, worst = CLI_OK;
 
 	c->quiet = true;
-	for (i = 0; i < c->o->repeat && !run_stop; i++) {
+	for (i = 0; i < total && !run_stop; i++) {
 		double t0 = util_clock_s(CLOCK_MONOTONIC);
 
 		if (tty && i == 0)
-			run_progress(c, tty, 0, c->o->repeat, 0, CLI_OK, 0);
-		status = run_once(c);
+			run_progress(c, tty, 0, total, 0, CLI_OK, 0, 0);
+		status = run_prepare(c, i);
+		if (!status)
+			status = run_once(c);
 		if (status == CLI_OK)
 			passed++;
 		else
 			failed++;
 		if (tty && status != CLI_OK)
 			fputc('\n', c->hout); /* the failure was printed over the bar */
-		run_progress(c, tty, i + 1, c->o->repeat, failed, status, util_clock_s(CLOCK_MONOTONIC) - t0);
+		run_progress(c, tty, i + 1, total, failed, status, util_clock_s(CLOCK_MONOTONIC) - t0,
+			     util_clock_s(CLOCK_MONOTONIC) - start);
 		if (status == CLI_SYSTEM || status == RUN_EXIT_INTERRUPTED) {
 			worst = status;
 			break;
@@ -449,7 +553,8 @@ static int run_show(struct db *db, const struct db_exp *exp, bool json)
 
 static int run_usage(void)
 {
-	cli_err("run: usage: vtb run NAME [--json] [--keep-going] [--repeat N] [--show]");
+	cli_err("run: usage: vtb run NAME [--json] [--keep-going] [--repeat N] "
+		"[--sweep LINK.PARAM=V1,V2...]... [--show]");
 	return CLI_USER;
 }
 
@@ -467,6 +572,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o, const char **nam
 			o->keep_going = true;
 		} else if (!strcmp(argv[i], "--show")) {
 			o->show = true;
+		} else if (!strcmp(argv[i], "--sweep")) {
+			if (++i == argc || o->nsweeps == RUN_MAX_SWEEPS)
+				return run_usage();
+			o->sweeps[o->nsweeps++] = argv[i];
 		} else if (!strcmp(argv[i], "--repeat")) {
 			if (++i == argc)
 				return run_usage();
@@ -501,6 +610,28 @@ static void run_catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* Parse o's --sweep words into ax[0..*nax) against c's model; say what is
+ * wrong with one, or a sweep of too many runs. Returns 0 or CLI_USER. */
+static int run_axes(const struct run_ctx *c, const struct run_opts *o, struct sweep_axis *ax,
+		    size_t *nax)
+{
+	char why[UTIL_ERR_LEN];
+	long combos;
+
+	for (*nax = 0; *nax < o->nsweeps; (*nax)++)
+		if (sweep_parse(c->x, c->rz, o->sweeps[*nax], &ax[*nax], why, sizeof(why))) {
+			cli_err("run %s: --sweep %s", cli_esc(c->exp->name), cli_esc(why));
+			return CLI_USER;
+		}
+	combos = sweep_count(ax, *nax);
+	if (!combos || combos > SWEEP_MAX_RUNS / o->repeat) {
+		cli_err("run %s: the sweep asks for more than %ld runs", cli_esc(c->exp->name),
+			SWEEP_MAX_RUNS);
+		return CLI_USER;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
@@ -508,6 +639,8 @@ int cmd_run(int argc, char **argv)
 	struct xir *x = NULL;
 	struct db *db = NULL;
 	struct db_exp e;
+	struct sweep_axis ax[RUN_MAX_SWEEPS];
+	size_t idx[RUN_MAX_SWEEPS], nax = 0, i;
 	struct run_ctx c;
 	const char *name;
 	int status, r;
@@ -539,10 +672,16 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	run_catch_signals();
-	c = (struct run_ctx){ .db = db, .exp = &e, .x = x, .o = &o,
-			      .hout = o.json ? stderr : stdout };
-	status = o.repeat > 1 ? run_repeat(&c) : run_once(&c);
+	c = (struct run_ctx){ .db = db, .exp = &e, .x = x, .o = &o, .rz = rz, .ax = ax,
+			      .hout = o.json ? stderr : stdout, .idx = idx };
+	status = run_axes(&c, &o, ax, &nax);
+	if (status)
+		goto out;
+	c.nax = nax;
+	status = o.repeat > 1 || nax ? run_repeat(&c) : run_once(&c);
 out:
+	for (i = 0; i < nax; i++)
+		sweep_axis_free(&ax[i]);
 	realize_free(rz);
 	xir_free(x);
 	db_close(db);

@@ -17,7 +17,58 @@ static bool blank(const char *s)
 	return true;
 }
 
-/* One command of a task: a device that exists, a command, a valid regex. */
+/* The longest name of a measurement: it is a column of vtb results and a
+ * key of the state database's run_values (struct db_value's name). */
+#define CHECK_MEASURE_NAME_MAX 63
+
+/* Whether s is a measurement's name: letters, digits, '_', '.' and '-',
+ * starting with a letter, at most CHECK_MEASURE_NAME_MAX bytes. */
+static bool measure_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", s[i]))
+			return false;
+	return i <= CHECK_MEASURE_NAME_MAX;
+}
+
+/* Measurement k of command j: a name once, a regex with a group. */
+static void check_measure(const char *tl, const struct xir_command *c, size_t j, size_t k,
+			  struct src_loc loc, struct diag_list *d)
+{
+	const struct xir_measure *m = &c->measure[k];
+	char name[XIR_NAME_BUF], re_s[XIR_NAME_BUF], err[160];
+	regex_t re;
+	size_t i;
+	int r;
+
+	xir_fmt_clean(name, sizeof(name), m->name);
+	if (!measure_name_ok(m->name))
+		diag_error(d, loc, "a letter, then letters, digits, '_', '.' or '-' (63 at most)",
+			   "%s: command %zu: '%s' is not a valid measurement name", tl, j + 1, name);
+	for (i = 0; i < k; i++)
+		if (!strcmp(c->measure[i].name, m->name))
+			diag_error(d, loc, NULL, "%s: command %zu measures '%s' twice", tl, j + 1, name);
+	xir_fmt_clean(re_s, sizeof(re_s), m->re);
+	r = regcomp(&re, m->re, REG_EXTENDED);
+	if (r) {
+		regerror(r, &re, err, sizeof(err));
+		diag_error(d, loc, "measure takes a POSIX extended regular expression",
+			   "%s: command %zu: measure '%s': \"%s\" is not a valid regular expression: %s",
+			   tl, j + 1, name, re_s, err);
+		return;
+	}
+	if (!re.re_nsub)
+		diag_error(d, loc, "put the number in a group: 'time=([0-9.]+) ms'",
+			   "%s: command %zu: measure '%s': \"%s\" has no group to take the value from",
+			   tl, j + 1, name, re_s);
+	regfree(&re);
+}
+
+/* One command of a task: a device that exists, a command, valid regexes. */
 static void check_command(const struct xir *x, const char *tl, const struct xir_task *t, size_t j,
 			  struct diag_list *d)
 {
@@ -25,6 +76,7 @@ static void check_command(const struct xir *x, const char *tl, const struct xir_
 	struct src_loc loc = check_pick_loc(c->loc, t->loc);
 	char n[XIR_NAME_BUF], re_s[XIR_NAME_BUF], err[160];
 	regex_t re;
+	size_t k;
 	int r;
 
 	if (c->node >= x->nnodes) {
@@ -36,6 +88,8 @@ static void check_command(const struct xir *x, const char *tl, const struct xir_
 	if (blank(c->cmd))
 		diag_error(d, loc, "give run() a command line", "%s: command %zu on '%s' is empty", tl,
 			   j + 1, n);
+	for (k = 0; k < c->nmeasure; k++)
+		check_measure(tl, c, j, k, loc, d);
 	if (!c->expect)
 		return;
 	r = regcomp(&re, c->expect, REG_EXTENDED | REG_NOSUB);

@@ -235,11 +235,37 @@ static struct value fn_number(struct eval *ev, struct eval_args *a, bool to_int)
 			  v_kind_name(v));
 }
 
+/* The number of [name, regex] pairs of a run()'s measure= value m (one
+ * pair, or a list of them), and pair i of it in *pair; 0 for any other
+ * shape. */
+static size_t measure_pairs(const struct value *m, size_t i, const struct vlist **pair)
+{
+	const struct vlist *l = m->kind == V_LIST ? VLIST(*m) : NULL;
+	const struct vlist *p;
+	size_t k;
+
+	*pair = NULL;
+	if (!l || !l->n)
+		return 0;
+	if (l->v[0].kind == V_STR) {
+		*pair = l;
+		return l->n == 2 && l->v[1].kind == V_STR ? 1 : 0;
+	}
+	for (k = 0; k < l->n; k++) {
+		p = l->v[k].kind == V_LIST ? VLIST(l->v[k]) : NULL;
+		if (!p || p->n != 2 || p->v[0].kind != V_STR || p->v[1].kind != V_STR)
+			return 0;
+	}
+	*pair = i < l->n ? VLIST(l->v[i]) : NULL;
+	return l->n;
+}
+
 static struct value fn_run(struct eval *ev, struct eval_args *a)
 {
-	static const char *const kws[] = { "background", "expect", NULL };
-	const struct value *bg, *ex;
-	struct src_loc bgloc, exloc;
+	static const char *const kws[] = { "background", "expect", "measure", NULL };
+	const struct value *bg, *ex, *me;
+	const struct vlist *pair;
+	struct src_loc bgloc, exloc, meloc;
 	struct vrun *r;
 
 	if (!argc_ok(ev, a, "run", 2, 2) || !kw_ok(ev, a, "run", kws))
@@ -258,12 +284,18 @@ static struct value fn_run(struct eval *ev, struct eval_args *a)
 	if (ex && ex->kind != V_STR && ex->kind != V_NONE)
 		return eval_error(ev, exloc, NULL, "expect= takes a regular expression string, not %s",
 				  v_kind_name(ex));
+	me = kwarg(ev, a, "measure", &meloc);
+	if (me && me->kind != V_NONE && !measure_pairs(me, 0, &pair))
+		return eval_error(ev, meloc, "measure=['rtt', 'time=([0-9.]+) ms'], or a list of such pairs",
+				  "measure= takes a [name, regex] pair or a list of them, not %s",
+				  v_kind_name(me));
 	r = (struct vrun *)vheap_alloc(&ev->heap, V_RUN, sizeof(*r));
 	if (!r)
 		return eval_oom(ev, a->loc);
 	r->node = a->pos[0].idx;
 	r->cmd = v_ref(a->pos[1]);
 	r->expect = ex ? v_ref(*ex) : v_none();
+	r->measure = me ? v_ref(*me) : v_none();
 	r->background = bg && bg->b;
 	r->loc = a->loc;
 	return (struct value){ .kind = V_RUN, .o = &r->h };
@@ -272,8 +304,16 @@ static struct value fn_run(struct eval *ev, struct eval_args *a)
 /* What a run() takes in the XIR. */
 static size_t run_bytes(const struct vrun *r)
 {
-	return sizeof(struct xir_command) + VSTR(r->cmd)->len +
+	const struct vlist *pair;
+	size_t i, n = measure_pairs(&r->measure, 0, &pair), need;
+
+	need = sizeof(struct xir_command) + VSTR(r->cmd)->len +
 	       (r->expect.kind == V_STR ? VSTR(r->expect)->len : 0);
+	for (i = 0; i < n; i++) {
+		measure_pairs(&r->measure, i, &pair);
+		need += sizeof(struct xir_measure) + VSTR(pair->v[0])->len + VSTR(pair->v[1])->len;
+	}
+	return need;
 }
 
 /* True when name follows the name rule (xir.h); otherwise reports
@@ -291,8 +331,18 @@ static bool name_ok(struct eval *ev, const struct vstr *name, struct src_loc loc
 
 static int add_run(struct eval *ev, uint32_t task, const struct vrun *r)
 {
-	return xir_task_add_command(ev->x, task, r->node, VSTR(r->cmd)->s, r->background,
-				    r->expect.kind == V_STR ? VSTR(r->expect)->s : NULL, r->loc);
+	const struct vlist *pair;
+	size_t i, n;
+	int ret = xir_task_add_command(ev->x, task, r->node, VSTR(r->cmd)->s, r->background,
+				       r->expect.kind == V_STR ? VSTR(r->expect)->s : NULL, r->loc);
+
+	n = measure_pairs(&r->measure, 0, &pair);
+	for (i = 0; !ret && i < n; i++) {
+		measure_pairs(&r->measure, i, &pair);
+		ret = xir_command_add_measure(ev->x, task, ev->x->tasks[task].ncmd - 1,
+					      VSTR(pair->v[0])->s, VSTR(pair->v[1])->s);
+	}
+	return ret;
 }
 
 static struct value fn_task(struct eval *ev, struct eval_args *a)

@@ -124,6 +124,7 @@ static void vobj_release(struct vheap *h, struct vobj *o, bool children)
 		} else if (o->kind == V_RUN && children) {
 			vobj_drop(h, ((struct vrun *)o)->cmd, &dead);
 			vobj_drop(h, ((struct vrun *)o)->expect, &dead);
+			vobj_drop(h, ((struct vrun *)o)->measure, &dead);
 		}
 		free(o);
 	}

@@ -74,6 +74,7 @@ struct vrun {
 	struct vobj h;
 	uint32_t node;
 	struct value cmd, expect; /* V_STR; expect may be V_NONE */
+	struct value measure;     /* V_NONE, or V_LIST: a [name, regex] pair or a list of them */
 	bool background;
 	struct src_loc loc;
 };

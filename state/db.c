@@ -21,7 +21,7 @@
 #include "util.h"
 
 #define DB_FILE "vtb.db"
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 /* How long a statement waits for another process's lock before -EBUSY: a
  * bring-up journals thousands of objects in one transaction, which takes a
  * second or two on a slow disk; 5 s covers that with room. */
@@ -92,6 +92,19 @@ static const char db_schema_v2[] =
 static const char db_schema_v3[] =
 	"ALTER TABLE journal ADD COLUMN ident INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 3;";
+
+/* Version 4 adds the values of a run (vtb results): its parameters (seq 0:
+ * a --sweep's "r1-r2.latency" = "10ms") and what its commands measured
+ * (seq: the result's, name: the measurement's, value: a number's text). */
+static const char db_schema_v4[] =
+	"CREATE TABLE IF NOT EXISTS run_values("
+	" exp_id TEXT NOT NULL REFERENCES experiments(id),"
+	" run INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" value TEXT,"
+	" PRIMARY KEY(exp_id, run, seq, name));"
+	"PRAGMA user_version = 4;";
 
 /* $VTB_STATE_DIR when set and not empty, else DB_DEFAULT_DIR. */
 const char *db_state_dir(void)
@@ -215,6 +228,8 @@ static int db_schema_tx(struct db *db, void *arg)
 	if (version < 2 && sqlite3_exec(db->conn, db_schema_v2, NULL, NULL, NULL) != SQLITE_OK)
 		return db_errno(db->conn, sqlite3_extended_errcode(db->conn));
 	if (version < 3 && sqlite3_exec(db->conn, db_schema_v3, NULL, NULL, NULL) != SQLITE_OK)
+		return db_errno(db->conn, sqlite3_extended_errcode(db->conn));
+	if (version < 4 && sqlite3_exec(db->conn, db_schema_v4, NULL, NULL, NULL) != SQLITE_OK)
 		return db_errno(db->conn, sqlite3_extended_errcode(db->conn));
 	return 0;
 }

@@ -136,5 +136,20 @@ int db_run_list(struct db *db, const char *id, struct db_run **v, size_t *n);
 int db_result_list(struct db *db, const char *id, int64_t run, struct db_result **v, size_t *n);
 void db_results_free(struct db_result *v, size_t n);
 
+/* A value of a run (vtb results): a parameter (seq 0: "r1-r2.latency" =
+ * "10ms") or a measurement of its result seq ("rtt" = "10.4"). */
+struct db_value {
+	int64_t run, seq;
+	char name[64];
+	char value[64];
+};
+/* Store one value of run (replacing the one of the same run, seq and
+ * name). Returns 0, -ENOENT for an unknown id, or a negative errno. */
+int db_value_add(struct db *db, const char *id, int64_t run, int64_t seq, const char *name,
+		 const char *value);
+/* The values of every run of id in run, seq and insertion order; *v (NULL
+ * when none) is the caller's to free. */
+int db_value_list(struct db *db, const char *id, struct db_value **v, size_t *n);
+
 
 #endif

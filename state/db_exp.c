@@ -281,6 +281,7 @@ static int db_exp_delete_tx(struct db *db, void *arg)
 		"DELETE FROM docs WHERE exp_id = ?",
 		"DELETE FROM journal WHERE exp_id = ?",
 		"DELETE FROM allocations WHERE exp_id = ?",
+		"DELETE FROM run_values WHERE exp_id = ?",
 		"DELETE FROM results WHERE exp_id = ?",
 		"DELETE FROM runs WHERE exp_id = ?",
 		"DELETE FROM experiments WHERE id = ?",

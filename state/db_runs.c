@@ -155,3 +155,40 @@ void db_results_free(struct db_result *v, size_t n)
 	}
 	free(v);
 }
+
+/* See db.h: one parameter or measurement of a run. */
+int db_value_add(struct db *db, const char *id, int64_t run, int64_t seq, const char *name,
+		 const char *value)
+{
+	int r = db_stmt_write(db, "INSERT OR REPLACE INTO run_values(exp_id, run, seq, name, value)"
+				  " SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS"
+				  " (SELECT 1 FROM runs WHERE exp_id = ?1 AND run = ?2)",
+			      DB_ARGS(DB_TEXT(id), DB_I64(run), DB_I64(seq), DB_TEXT(name),
+				      DB_TEXT(value)));
+
+	return r < 0 ? r : r ? 0 : -ENOENT;
+}
+
+/* Fill a struct db_value from a row of db_value_list's query. Returns 0. */
+static int db_value_row(sqlite3_stmt *st, void *item)
+{
+	struct db_value *u = item;
+
+	u->run = sqlite3_column_int64(st, 0);
+	u->seq = sqlite3_column_int64(st, 1);
+	db_col_copy(st, 2, u->name, sizeof(u->name));
+	db_col_copy(st, 3, u->value, sizeof(u->value));
+	return 0;
+}
+
+int db_value_list(struct db *db, const char *id, struct db_value **v, size_t *n)
+{
+	int r;
+
+	pthread_mutex_lock(&db->lock);
+	r = db_stmt_list(db, "SELECT run, seq, name, value FROM run_values WHERE exp_id = ?"
+			     " ORDER BY run, seq, rowid", DB_ARGS(DB_TEXT(id)),
+			 sizeof(**v), db_value_row, NULL, (void **)v, n);
+	pthread_mutex_unlock(&db->lock);
+	return r;
+}

@@ -81,7 +81,7 @@ static void cset_free(struct xir_cset *cs)
 
 void xir_free(struct xir *x)
 {
-	size_t i, j;
+	size_t i, j, k;
 
 	if (!x)
 		return;
@@ -104,6 +104,11 @@ void xir_free(struct xir *x)
 		for (j = 0; j < t->ncmd; j++) {
 			free(t->cmd[j].cmd);
 			free(t->cmd[j].expect);
+			for (k = 0; k < t->cmd[j].nmeasure; k++) {
+				free(t->cmd[j].measure[k].name);
+				free(t->cmd[j].measure[k].re);
+			}
+			free(t->cmd[j].measure);
 		}
 		free(t->cmd);
 		free(t->name);
@@ -231,6 +236,22 @@ int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char
 out_free:
 	free(c.cmd);
 	free(c.expect);
+	return r;
+}
+
+int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char *name,
+			    const char *re)
+{
+	struct xir_command *c = &x->tasks[task].cmd[cmd];
+	struct xir_measure m = { .name = strdup(name), .re = strdup(re) };
+	int r = -ENOMEM;
+
+	if (m.name && m.re)
+		r = UTIL_PUSH(c->measure, c->nmeasure, c->cap_measure, m);
+	if (r) {
+		free(m.name);
+		free(m.re);
+	}
 	return r;
 }
 

@@ -65,11 +65,19 @@ struct xir_link {
 	struct src_loc loc;
 };
 
+/* A measurement a command declares: the first group of regex re over its
+ * output, named name (vtb results). */
+struct xir_measure {
+	char *name, *re;
+};
+
 struct xir_command {
 	uint32_t node;
 	char *cmd;
 	bool background;
 	char *expect; /* POSIX extended regex or NULL */
+	struct xir_measure *measure;
+	size_t nmeasure, cap_measure;
 	struct src_loc loc;
 };
 
@@ -130,6 +138,9 @@ int xir_add_task(struct xir *x, const char *name, int64_t timeout_ns, struct src
 		 uint32_t *idx);
 int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char *cmd,
 			 bool background, const char *expect, struct src_loc loc);
+/* Add measurement name (regex re) to command cmd of task. 0 or -ENOMEM. */
+int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char *name,
+			    const char *re);
 
 /* Add a constraint; the set takes ownership of value's string. */
 int xir_cset_add(struct xir_cset *cs, const struct xir_prop *prop, enum xir_op op,

@@ -423,13 +423,36 @@ static int xr_link(struct xr *rd, size_t i, json_t *jl)
 	return r;
 }
 
+/* Check the "measure" array jm ([[name, regex], ...]; NULL: none) of a
+ * command, or (cmd not SIZE_MAX) add it to command cmd of task ti. False
+ * after reporting a bad shape, or when memory ran out. */
+static bool xr_measures(struct xr *rd, const char *where, json_t *jm, uint32_t ti, size_t cmd)
+{
+	json_t *p;
+	size_t k;
+
+	json_array_foreach(jm, k, p) {
+		const char *name = json_string_value(json_array_get(p, 0));
+		const char *re = json_string_value(json_array_get(p, 1));
+
+		if (json_array_size(p) != 2 || !name || !re) {
+			xr_error(rd, NULL, "%s: \"measure\" %zu must be [name, regex]", where, k + 1);
+			return false;
+		}
+		if (cmd != SIZE_MAX && xir_command_add_measure(rd->x, ti, cmd, name, re))
+			return false;
+	}
+	return true;
+}
+
 /* Read command k (0-based) of task ti (UINT32_MAX: only check). */
 static int xr_command(struct xr *rd, const char *twhere, size_t k, json_t *jc, uint32_t ti)
 {
-	static const char *const keys[] = { "node", "cmd", "background", "expect" };
+	static const char *const keys[] = { "node", "cmd", "background", "expect", "measure" };
 	char where[XJ_WHERE_MAX], hint[XJ_WHERE_MAX];
 	const char *name, *cmd, *expect;
-	json_t *jb;
+	json_t *jb, *jm;
+	int r;
 	uint32_t node;
 	bool ok = true;
 
@@ -453,9 +476,14 @@ static int xr_command(struct xr *rd, const char *twhere, size_t k, json_t *jc, u
 		xr_error(rd, NULL, "%s: \"background\" must be true or false", where);
 		ok = false;
 	}
+	if (xr_array(rd, where, jc, "measure", false, &jm) || !xr_measures(rd, where, jm, ti, SIZE_MAX))
+		ok = false;
 	if (!ok || ti == UINT32_MAX)
 		return 0;
-	return xir_task_add_command(rd->x, ti, node, cmd, json_is_true(jb), expect, xir_noloc());
+	r = xir_task_add_command(rd->x, ti, node, cmd, json_is_true(jb), expect, xir_noloc());
+	if (!r && !xr_measures(rd, where, jm, ti, rd->x->tasks[ti].ncmd - 1))
+		r = -ENOMEM;
+	return r;
 }
 
 /* Read the i-th (0-based) element of "tasks". A missing "timeout" is

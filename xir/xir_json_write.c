@@ -306,8 +306,8 @@ static void xj_link_at(struct xj_out *o, const struct xir *x, const void *arr, s
 	xj_cons_end(o, &l->cons, depth);
 }
 
-/* A command object at depth: "node" and "cmd", then "background" and
- * "expect" only when set. */
+/* A command object at depth: "node" and "cmd", then "background",
+ * "expect" and "measure" ([[name, regex], ...]) only when set. */
 static void xj_command_at(struct xj_out *o, const struct xir *x, const void *arr, size_t i,
 			  unsigned depth)
 {
@@ -324,6 +324,20 @@ static void xj_command_at(struct xj_out *o, const struct xir *x, const void *arr
 	if (c->expect) {
 		xj_key(o, false, depth + 1, "expect");
 		xj_str(o, c->expect);
+	}
+	if (c->nmeasure) {
+		size_t k;
+
+		xj_key(o, false, depth + 1, "measure");
+		for (k = 0; k < c->nmeasure; k++) {
+			xj_item(o, k, depth + 1);
+			xj_lit(o, "[");
+			xj_str(o, c->measure[k].name);
+			xj_lit(o, ", ");
+			xj_str(o, c->measure[k].re);
+			xj_lit(o, "]");
+		}
+		xj_end_array(o, c->nmeasure, depth + 1);
 	}
 	xj_end_object(o, depth);
 }

@@ -193,11 +193,55 @@ static void test_upgrade_v1(void **state)
 	db_close(db);
 }
 
+/* A run's parameters and measurements: stored for a run that exists,
+ * listed in run and seq order, gone with the experiment; a version 3
+ * database gets the table when opened. */
+static void test_values(void **state)
+{
+	struct db_value *v = NULL;
+	struct db_exp e;
+	struct db *db;
+	int64_t run;
+	size_t n = 0;
+	char path[256];
+	sqlite3 *conn;
+
+	db = open_ok(*state);
+	assert_int_equal(db_exp_create(db, "vals", "m.vtb", getpid(), 1, &e), 0);
+	db_close(db);
+	snprintf(path, sizeof(path), "%s/vtb.db", (char *)*state);
+	assert_int_equal(sqlite3_open(path, &conn), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(conn, "DROP TABLE run_values; PRAGMA user_version = 3;", NULL,
+				      NULL, NULL), SQLITE_OK);
+	sqlite3_close(conn);
+	db = open_ok(*state);
+	assert_int_equal(db_value_add(db, e.id, 1, 0, "a-b.latency", "1ms"), -ENOENT);
+	assert_int_equal(db_run_begin(db, e.id, &run), 0);
+	assert_int_equal(db_value_add(db, e.id, run, 2, "rtt", "10.5"), 0);
+	assert_int_equal(db_value_add(db, e.id, run, 0, "a-b.latency", "5ms"), 0);
+	assert_int_equal(db_value_add(db, e.id, run, 0, "a-b.loss", "0"), 0);
+	assert_int_equal(db_value_add(db, e.id, run, 2, "rtt", "10.6"), 0); /* replaced */
+	assert_int_equal(db_value_list(db, e.id, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].name, "a-b.latency");
+	assert_string_equal(v[0].value, "5ms");
+	assert_string_equal(v[1].name, "a-b.loss");
+	assert_int_equal(v[2].seq, 2);
+	assert_string_equal(v[2].value, "10.6");
+	free(v);
+	v = NULL;
+	assert_int_equal(db_exp_delete(db, e.id), 0);
+	assert_int_equal(db_value_list(db, e.id, &v, &n), 0);
+	assert_int_equal(n, 0);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_runs_numbered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_results, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
 	};
 
