@@ -1,5 +1,6 @@
 /* vtb node set: change a running node's enforced limits (docs/limits.md):
- * its cgroup's files are rewritten at once. */
+ * its cgroup's files are rewritten at once. vtb node stop, start, restart:
+ * a node failure (docs/nodes.md, exec/nodeop.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +9,14 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "db.h"
+#include "nodeop.h"
 #include "rz_params.h"
 #include "status.h"
 
 #define USAGE                                                                            \
 	"usage: vtb node set NAME NODE KEY=VALUE... (cores=2 memory=512mb cpufreq=1.1ghz; off: " \
 	"no limit)"
+#define USAGE_OP "usage: vtb node (stop | start | restart) NAME NODE"
 
 /* What vtb node set was asked; -1: not given, 0: off. */
 struct node_ask {
@@ -165,6 +168,56 @@ out:
 	return status;
 }
 
+/* Stop, start or restart node of experiment e (verb: argv[1]). A CLI_*
+ * status. */
+static int node_op(struct db *db, const struct db_exp *e, const char *verb, const char *node)
+{
+	static const char *const done[] = { "stopped", "started", "restarted" };
+	static const char *const already[] = { "already stopped", "not stopped", "" };
+	enum nodeop_verb v = !strcmp(verb, "stop")    ? NODEOP_STOP
+			     : !strcmp(verb, "start") ? NODEOP_START
+						      : NODEOP_RESTART;
+	char err[UTIL_ERR_LEN];
+	struct realization *rz = NULL;
+	struct db_obj *rows = NULL;
+	struct xir *x = NULL;
+	size_t nrows = 0;
+	int status = CLI_SYSTEM, r;
+	uint32_t i;
+
+	r = status_load(db, e, &x, &rz);
+	if (!r)
+		r = db_journal_list(db, e->id, &rows, &nrows);
+	if (r) {
+		cli_err("cannot load experiment '%s': %s", cli_esc(e->name), strerror(-r));
+		goto out;
+	}
+	status = CLI_USER;
+	if (!xir_find_node(x, node, &i)) {
+		cli_err("experiment '%s' has no device '%s'", cli_esc(e->name), cli_esc(node));
+		goto out;
+	}
+	r = nodeop_run(db, e, rz, rows, nrows, i, v, err, sizeof(err));
+	if (r < 0) {
+		cli_err("cannot %s device '%s' of '%s': %s", verb, cli_esc(node), cli_esc(e->name),
+			err);
+		status = r == -EOPNOTSUPP ? CLI_USER : CLI_SYSTEM;
+		goto out;
+	}
+	printf("device '%s' %s\n", cli_esc(node), r ? already[v] : done[v]);
+	status = CLI_OK;
+out:
+	free(rows);
+	realize_free(rz);
+	xir_free(x);
+	return status;
+}
+
+static bool node_is_op(const char *verb)
+{
+	return !strcmp(verb, "stop") || !strcmp(verb, "start") || !strcmp(verb, "restart");
+}
+
 int cmd_node(int argc, char **argv)
 {
 	struct node_ask a = { -1, -1, -1 };
@@ -172,8 +225,15 @@ int cmd_node(int argc, char **argv)
 	struct db_exp e;
 	int i, status;
 
+	if (argc == 4 && node_is_op(argv[1])) {
+		status = cli_open_exp("node", argv[2], &db, &e);
+		if (!status)
+			status = node_op(db, &e, argv[1], argv[3]);
+		db_close(db);
+		return status;
+	}
 	if (argc < 5 || strcmp(argv[1], "set")) {
-		cli_err("node: %s", USAGE);
+		cli_err("node: %s", argc >= 2 && node_is_op(argv[1]) ? USAGE_OP : USAGE "; " USAGE_OP);
 		return CLI_USER;
 	}
 	for (i = 4; i < argc; i++)

@@ -11,6 +11,7 @@
 #include "linkstate.h"
 #include "compile.h"
 #include "netns.h"
+#include "nodeop.h"
 #include "proc.h"
 
 const char *status_state_name(enum db_exp_state s)
@@ -94,6 +95,9 @@ static json_t *node_json(const struct db_exp *exp, const struct xir *x,
 		json_object_set_new(o, "privileged", json_true());
 	r = n->kind == RZ_VM ? 0 : netns_exists(ns);
 	json_object_set_new(o, "state", json_string(r > 0 ? "up" : r == 0 ? "missing" : "unknown"));
+	/* by vtb node stop: read from its freezer cgroup, never stored */
+	json_object_set_new(o, "stopped",
+			    json_boolean(nodeop_is_stopped(exp->id, x->nodes[i].name) == 1));
 	json_object_set_new(o, "cores", json_integer((json_int_t)n->cores));
 	json_object_set_new(o, "memory", json_integer((json_int_t)n->memory));
 	for (k = 0; k < n->nifs; k++) {

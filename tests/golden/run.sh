@@ -69,7 +69,8 @@ for m in tests/golden/warnings/*.vtb; do
 done
 
 # every command and subcommand answers --help (and -h) with its usage, exit 0
-for c in compile up status exec run link "link set" "link down" "link up" capture node "node set" graph \
+for c in compile up status exec run link "link set" "link down" "link up" capture node "node set" \
+	"node stop" "node start" "node restart" graph \
 	image "image build" down clean; do
 	for h in --help -h; do
 		# shellcheck disable=SC2086
