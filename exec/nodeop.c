@@ -112,7 +112,7 @@ static int nodeop_journal(struct db *db, const char *id, const struct db_obj *ro
 			return 0;
 	if (strlen(exp) >= sizeof(o.name))
 		return -ENAMETOOLONG;
-	snprintf(o.name, sizeof(o.name), "%s", exp);
+	memcpy(o.name, exp, strlen(exp) + 1);
 	return db_journal_add(db, id, &o, 1);
 }
 

@@ -635,40 +635,57 @@ static int cg_empty(const char *dir, int timeout_ms)
 	return -EBUSY;
 }
 
-/* Empty and remove cgroup dir. */
-static int cg_remove_one(const char *dir, int timeout_ms, char *err, size_t errlen)
-{
-	int r = cg_empty(dir, timeout_ms);
-
-	if (!r && rmdir(dir) && errno != ENOENT)
-		r = -errno;
-	if (r)
-		util_fmt(err, errlen, "%s: %s", dir, strerror(-r));
-	return r;
-}
-
-int cg_remove(const char *dir, int timeout_ms, char *err, size_t errlen)
+/* Call fn on each child directory of cgroup dir, then on dir; stops at
+ * the first failure. A dir that is gone is success. 0 or -errno. */
+static int cg_walk(const char *dir, int (*fn)(const char *d, void *arg), void *arg)
 {
 	char sub[CG_PATH + 260];
 	struct dirent *de;
-	DIR *d;
-	int r = cg_thaw_tree(dir); /* a frozen process cannot die */
+	DIR *d = opendir(dir);
+	int r = 0;
 
-	if (r) {
-		util_fmt(err, errlen, "cannot thaw %s: %s", dir, strerror(-r));
-		return r;
-	}
-	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while (!r && (de = readdir(d))) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-		r = cg_remove_one(sub, timeout_ms, err, errlen);
+		r = fn(sub, arg);
 	}
 	closedir(d);
-	return r ? r : cg_remove_one(dir, timeout_ms, err, errlen);
+	return r ? r : fn(dir, arg);
+}
+
+/* What cg_remove_one needs besides the directory. */
+struct cg_remove_ctx {
+	int timeout_ms;
+	char *err;
+	size_t errlen;
+};
+
+/* Empty and remove cgroup dir (a cg_walk step). */
+static int cg_remove_one(const char *dir, void *arg)
+{
+	struct cg_remove_ctx *c = arg;
+	int r = cg_empty(dir, c->timeout_ms);
+
+	if (!r && rmdir(dir) && errno != ENOENT)
+		r = -errno;
+	if (r)
+		util_fmt(c->err, c->errlen, "%s: %s", dir, strerror(-r));
+	return r;
+}
+
+int cg_remove(const char *dir, int timeout_ms, char *err, size_t errlen)
+{
+	struct cg_remove_ctx c = { .timeout_ms = timeout_ms, .err = err, .errlen = errlen };
+	int r = cg_thaw_tree(dir); /* a frozen process cannot die */
+
+	if (r) {
+		util_fmt(err, errlen, "cannot thaw %s: %s", dir, strerror(-r));
+		return r;
+	}
+	return cg_walk(dir, cg_remove_one, &c);
 }
 
 bool cg_is_exp_dir(const char *dir, const char *id)
@@ -754,24 +771,14 @@ int cg_freezer_state(const char *dir)
 	return strncmp(buf, "THAWED", 6) != 0;
 }
 
+/* Thaw dir when it is a freezer cgroup (a cg_walk step). */
+static int cg_thaw_one(const char *dir, void *arg)
+{
+	(void)arg;
+	return cg_has(dir, "freezer.state") ? cg_freezer_set(dir, false) : 0;
+}
+
 int cg_thaw_tree(const char *dir)
 {
-	char sub[CG_PATH + 260];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int r = 0;
-
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while (!r && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-		if (cg_has(sub, "freezer.state"))
-			r = cg_freezer_set(sub, false);
-	}
-	closedir(d);
-	if (!r && cg_has(dir, "freezer.state"))
-		r = cg_freezer_set(dir, false);
-	return r;
+	return cg_walk(dir, cg_thaw_one, NULL);
 }
