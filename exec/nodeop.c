@@ -14,6 +14,7 @@
 #include "linkstate.h"
 #include "noderun.h"
 #include "proc.h"
+#include "supervisor.h"
 #include "util.h"
 
 /* How long a killed process of a restarted node may take to end: SIGKILL
@@ -245,6 +246,53 @@ static int nodeop_kill(const char *id, const char *node, pid_t init, char *err, 
 	return r;
 }
 
+/* How long the supervisor may take to pause or resume a VM: QEMU answers
+ * at once, but the supervisor first waits for a command running on the
+ * VM's console (vms_power) to end. */
+#define NODEOP_VM_POWER_MS 30000
+
+/* Ask the supervisor of id to pause ("stop") or resume ("cont") VM node.
+ * 0 when done, 1 when it was so already, or -errno with err. */
+static int nodeop_vm_power(const char *id, const char *node, const char *action, char *err,
+			   size_t errlen)
+{
+	json_t *req = json_pack("{s:s,s:s,s:s}", "op", "vm_power", "node", node, "action", action);
+	json_t *reply = NULL;
+	int r = req ? sup_call(id, req, NODEOP_VM_POWER_MS, &reply) : -ENOMEM;
+
+	if (r)
+		util_fmt(err, errlen, "cannot reach the supervisor: %s", strerror(-r));
+	else if (!json_is_true(json_object_get(reply, "ok"))) {
+		util_fmt(err, errlen, "%s",
+			 json_string_value(json_object_get(reply, "error")) ?: "refused");
+		r = -EIO;
+	} else if (!json_is_true(json_object_get(reply, "changed")))
+		r = 1;
+	json_decref(req);
+	json_decref(reply);
+	return r;
+}
+
+/* verb to VM ni: paused over QMP and its taps down, or resumed and its
+ * taps up; a restart is refused. 0, 1 (nothing to do) or -errno. */
+static int nodeop_vm(const char *id, const struct realization *rz, size_t ni,
+		     enum nodeop_verb verb, char *err, size_t errlen)
+{
+	const char *node = rz->x->nodes[ni].name;
+	int r;
+
+	if (verb == NODEOP_RESTART) {
+		util_fmt(err, errlen,
+			 "'%s' is a VM: a restart is not supported yet (vtb node stop and start, "
+			 "or vtb down and up)", node);
+		return -EOPNOTSUPP;
+	}
+	r = nodeop_vm_power(id, node, verb == NODEOP_STOP ? "stop" : "cont", err, errlen);
+	if (r == 0)
+		r = nodeop_links(id, rz, ni, verb == NODEOP_START, err, errlen);
+	return r;
+}
+
 int nodeop_run(struct db *db, const struct db_exp *e, const struct realization *rz,
 	       const struct db_obj *rows, size_t nrows, size_t ni, enum nodeop_verb verb,
 	       char *err, size_t errlen)
@@ -256,11 +304,8 @@ int nodeop_run(struct db *db, const struct db_exp *e, const struct realization *
 	int r, stopped;
 
 	err[0] = '\0';
-	if (rz->nodes[ni].kind == RZ_VM) {
-		util_fmt(err, errlen, "'%s' is a VM: vtb node %s works on containers only (for now)",
-			 node, verb == NODEOP_STOP ? "stop" : verb == NODEOP_START ? "start" : "restart");
-		return -EOPNOTSUPP;
-	}
+	if (rz->nodes[ni].kind == RZ_VM)
+		return nodeop_vm(e->id, rz, ni, verb, err, errlen);
 	build_netns_name(e->id, node, ns, sizeof(ns));
 	r = noderun_find(rows, nrows, ns, &init, &start);
 	if (r || !proc_alive(init, start)) {

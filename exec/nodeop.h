@@ -9,7 +9,9 @@
  * and its links restored. Restarted: every process but its init killed,
  * its links cut and restored; the namespaces, addresses and the model's
  * routes stay. Whether a node is stopped is read from its freezer cgroup,
- * never stored. VM nodes are not handled yet (-EOPNOTSUPP). */
+ * never stored. A VM is paused over QMP by its supervisor (vms_power) and
+ * its taps set down, or resumed and its taps set up; its restart is not
+ * supported yet (-EOPNOTSUPP). */
 #ifndef VTB_NODEOP_H
 #define VTB_NODEOP_H
 
@@ -25,7 +27,7 @@ enum nodeop_verb { NODEOP_STOP, NODEOP_START, NODEOP_RESTART };
  * journal): a stop journals the freezer cgroup in db before it makes it.
  * Returns 0 when done, 1 when there was nothing to do (a stop of a stopped
  * node, a start of a running one), or a negative errno with err (-ESRCH:
- * the node's init has ended; -EOPNOTSUPP: a VM). */
+ * the node's init has ended; -EOPNOTSUPP: a VM's restart). */
 int nodeop_run(struct db *db, const struct db_exp *e, const struct realization *rz,
 	       const struct db_obj *rows, size_t nrows, size_t ni, enum nodeop_verb verb,
 	       char *err, size_t errlen);

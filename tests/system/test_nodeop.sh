@@ -4,7 +4,9 @@
 # link; on the LAN the others still talk), a counter in it does not advance
 # and vtb status says so (text and JSON); after start all works again; a
 # restart kills its processes but not its init, and keeps its addresses;
-# vtb down of a stopped node leaves nothing; errors name what is wrong.
+# vtb down of a stopped node leaves nothing; errors name what is wrong. A
+# VM is paused and resumed (ping to it fails, then works; its console
+# refuses commands while it is stopped); its restart is refused.
 . "$(dirname "$0")/lib.sh"
 m=$(mktemp -d /tmp/vtbnop.XXXXXX)
 on_exit "rm -rf $m"
@@ -69,6 +71,34 @@ if works_again a 10.0.1.2; then ok "ping across r works after restart"; else not
 expect_fail "unknown experiment named" 1 "no experiment named 'nope'" "$VTB" node stop nope r
 expect_fail "unknown node named" 1 "experiment 'nop' has no device 'zz'" "$VTB" node stop nop zz
 expect_fail "usage" 1 "usage: vtb node \(stop" "$VTB" node stop nop
+
+# a VM: paused over QMP with its tap down, resumed; a restart is refused
+cat >"$m/vm.vtb" <<'M'
+vm = topo.device('vm', virt == true)
+c = topo.device('c')
+topo.connect([vm, c], name='vc')
+M
+if "$VTB" image build >/dev/null 2>&1; then
+	expect "up: a VM" "$VTB" up "$m/vm.vtb" --name nopvm
+	on_exit "$VTB down nopvm >/dev/null 2>&1"
+	vmping() { "$VTB" exec nopvm c -- ping -c "$1" -i 0.2 -W 1 -q 10.0.0.1 2>/dev/null | grep -Eq ' [1-9][0-9]* received'; }
+	if vmping 5; then ok "c reaches the VM"; else not_ok "c reaches the VM"; fi
+	expect "vtb node stop (VM)" "$VTB" node stop nopvm vm
+	if vmping 5; then not_ok "c still reaches the stopped VM"; else ok "ping to the stopped VM fails"; fi
+	if "$VTB" status nopvm | grep -Eq '^  vm +vm +stopped'; then ok "vtb status shows the VM stopped"
+	else not_ok "vtb status shows the VM stopped" "$("$VTB" status nopvm)"; fi
+	expect_fail "a command on a stopped VM is refused" 2 "VM 'vm' is stopped" \
+		"$VTB" exec nopvm vm -- true
+	expect_fail "a VM's restart is refused" 1 "restart is not supported yet" \
+		"$VTB" node restart nopvm vm
+	expect "vtb node start (VM)" "$VTB" node start nopvm vm
+	if vmping 15; then ok "c reaches the VM after start"; else not_ok "c reaches the VM after start"; fi
+	expect "a command on the VM after start" "$VTB" exec nopvm vm -- true
+	expect "stop the VM before down" "$VTB" node stop nopvm vm
+	expect "down with the VM stopped" "$VTB" down nopvm
+else
+	not_ok "vtb image build (for the VM case)"
+fi
 
 # down of a stopped node (frozen, with a process of its own) leaves nothing
 "$VTB" exec nop r -- sh -c 'sleep 1000 </dev/null >/dev/null 2>&1 &'
