@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "cgroup.h"
@@ -46,14 +47,30 @@ static int nodeop_fz_dir(const char *id, const char *node, char *exp, char *dir,
 	return r;
 }
 
+void nodeop_freezer(const char *id, char *fz, size_t len)
+{
+	if (cg_freezer_dir("/proc/self/mountinfo", id, fz, len) || access(fz, F_OK))
+		fz[0] = '\0';
+}
+
+int nodeop_stopped_in(const char *fz, const char *node)
+{
+	char dir[CG_PATH + 140];
+	int r;
+
+	if (!fz[0])
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/%s", fz, node);
+	r = cg_freezer_state(dir);
+	return r == -ENOENT ? 0 : r;
+}
+
 int nodeop_is_stopped(const char *id, const char *node)
 {
-	char exp[CG_PATH], dir[CG_PATH];
-	int r = nodeop_fz_dir(id, node, exp, dir, sizeof(dir));
+	char fz[CG_PATH];
 
-	if (!r)
-		r = cg_freezer_state(dir);
-	return r == -ENOTSUP || r == -ENOENT ? 0 : r;
+	nodeop_freezer(id, fz, sizeof(fz));
+	return nodeop_stopped_in(fz, node);
 }
 
 /* The processes of the pid namespace whose init is init, init included,

@@ -36,4 +36,10 @@ int nodeop_run(struct db *db, const struct db_exp *e, const struct realization *
  * was, or the host has no freezer), or a negative errno. */
 int nodeop_is_stopped(const char *id, const char *node);
 
+/* The same for many nodes (vtb status): the experiment's freezer cgroup
+ * looked up once into fz ("" when it has none: no node was ever stopped),
+ * then asked per node. */
+void nodeop_freezer(const char *id, char *fz, size_t len);
+int nodeop_stopped_in(const char *fz, const char *node);
+
 #endif
