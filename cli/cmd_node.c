@@ -239,7 +239,8 @@ int cmd_node(int argc, char **argv)
 		return status;
 	}
 	if (argc < 5 || strcmp(argv[1], "set")) {
-		cli_err("node: %s", argc >= 2 && node_is_op(argv[1]) ? USAGE_OP : USAGE "; " USAGE_OP);
+		cli_err("node: %s",
+			argc >= 2 && node_is_op(argv[1]) ? USAGE_OP : USAGE "; " USAGE_OP);
 		return CLI_USER;
 	}
 	for (i = 4; i < argc; i++)

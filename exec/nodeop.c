@@ -154,8 +154,9 @@ static int nodeop_freeze(const struct cg_exp *fz, const char *node, pid_t init, 
 			if (nodeop_listed(old, nold, &cur[i]))
 				continue;
 			fresh++;
-			if (cg_node_attach(fz, node, cur[i].pid) && proc_alive(cur[i].pid, cur[i].start))
-				r = -EIO;
+			if (cg_node_attach(fz, node, cur[i].pid) &&
+			    proc_alive(cur[i].pid, cur[i].start))
+				r = -EIO; /* not moved, and not gone either */
 		}
 		free(old);
 		old = cur;
@@ -183,7 +184,7 @@ static int nodeop_stop_procs(struct db *db, const struct db_exp *e, const struct
 
 	if (r) {
 		util_fmt(err, errlen, "%s",
-			 r == -ENOTSUP ? "this host has no cgroup v1 freezer (/sys/fs/cgroup/freezer)"
+			 r == -ENOTSUP ? "this host has no cgroup v1 freezer (docs/nodes.md)"
 				       : strerror(-r));
 		return r;
 	}

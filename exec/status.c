@@ -189,7 +189,8 @@ json_t *status_json(struct db *db, const struct db_exp *exp)
 	nodeop_freezer(exp->id, fz, sizeof(fz));
 	if (!status_load(db, exp, &x, &rz)) {
 		for (i = 0; i < x->nnodes; i++) {
-			json_t *n = node_json(exp, x, rz, i, fz), *lim = limits_json(&cg, x->nodes[i].name);
+			json_t *n = node_json(exp, x, rz, i, fz);
+			json_t *lim = limits_json(&cg, x->nodes[i].name);
 
 			if (lim)
 				json_object_set_new(n, "limits", lim);

@@ -538,7 +538,8 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	for (i = 0; i < n; i++)
 		if (c.obj[i].kind == DB_NETNS && !strcmp(c.obj[i].name, c.sub))
 			c.sub_going = true;
-	/* stopped nodes thawed, then processes first (they hold the rest: the supervisor and QEMU hold
+	/* stopped nodes thawed (a frozen process does not end), then
+	 * processes first (they hold the rest: the supervisor and QEMU hold
 	 * the substrate), then the namespaces (taking their links with them:
 	 * the substrate takes every bridge, port and tap, and the node ends of
 	 * the ports) and the bridges of an older vtb's journal side by side (a
