@@ -306,7 +306,10 @@ static void print_status_one(json_t *st)
 				 json_string_value(json_object_get(n, "netns")) ?: "-");
 		printf("  %-12s %-9s %-7s %-20s", cli_esc(json_string_value(json_object_get(n, "name"))),
 		       cli_esc(json_string_value(json_object_get(n, "kind"))),
-		       cli_esc(json_string_value(json_object_get(n, "state"))), cli_esc(where));
+		       json_is_true(json_object_get(n, "stopped"))
+			       ? "stopped"
+			       : cli_esc(json_string_value(json_object_get(n, "state"))),
+		       cli_esc(where));
 		json_array_foreach(json_object_get(n, "interfaces"), k, f) {
 			const char *a4 = json_string_value(json_object_get(f, "ipv4"));
 			const char *a6 = json_string_value(json_object_get(f, "ipv6"));

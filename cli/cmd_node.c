@@ -1,5 +1,6 @@
 /* vtb node set: change a running node's enforced limits (docs/limits.md):
- * its cgroup's files are rewritten at once. */
+ * its cgroup's files are rewritten at once. vtb node stop, start, restart:
+ * a node failure (docs/nodes.md, exec/nodeop.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +9,14 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "db.h"
+#include "nodeop.h"
 #include "rz_params.h"
 #include "status.h"
 
 #define USAGE                                                                            \
 	"usage: vtb node set NAME NODE KEY=VALUE... (cores=2 memory=512mb cpufreq=1.1ghz; off: " \
 	"no limit)"
+#define USAGE_OP "usage: vtb node (stop | start | restart) NAME NODE"
 
 /* What vtb node set was asked; -1: not given, 0: off. */
 struct node_ask {
@@ -110,39 +113,63 @@ static int new_limits(const struct rz_node *n, unsigned idx, const char *node,
 	return 0;
 }
 
+/* A running experiment's node, loaded for a node command. */
+struct node_ctx {
+	struct xir *x;
+	struct realization *rz;
+	struct db_obj *rows; /* the journal */
+	size_t nrows;
+	uint32_t i;          /* the node's index */
+};
+
+/* Load experiment e's model, realization and journal and find node in it
+ * into c (node_ctx_free frees it, also after a failure). A CLI_* status,
+ * said. */
+static int node_ctx_load(struct db *db, const struct db_exp *e, const char *node,
+			 struct node_ctx *c)
+{
+	int r = status_load(db, e, &c->x, &c->rz);
+
+	if (!r)
+		r = db_journal_list(db, e->id, &c->rows, &c->nrows);
+	if (r) {
+		cli_err("cannot load experiment '%s': %s", cli_esc(e->name), strerror(-r));
+		return CLI_SYSTEM;
+	}
+	if (!xir_find_node(c->x, node, &c->i)) {
+		cli_err("experiment '%s' has no device '%s'", cli_esc(e->name), cli_esc(node));
+		return CLI_USER;
+	}
+	return CLI_OK;
+}
+
+static void node_ctx_free(struct node_ctx *c)
+{
+	free(c->rows);
+	realize_free(c->rz);
+	xir_free(c->x);
+}
+
 /* Apply a to node of experiment e. A CLI_* status. */
 static int node_apply(struct db *db, const struct db_exp *e, const char *node,
 		      const struct node_ask *a)
 {
 	char err[UTIL_ERR_LEN], mem[32] = "any";
-	struct realization *rz = NULL;
-	struct db_obj *rows = NULL;
+	struct node_ctx c = { .x = NULL };
 	struct cg_stats s;
 	struct cg_limits l;
-	struct xir *x = NULL;
 	struct cg_exp cg;
-	size_t nrows = 0;
-	int status = CLI_SYSTEM, r;
-	uint32_t i;
+	int status = node_ctx_load(db, e, node, &c), r;
 
-	r = status_load(db, e, &x, &rz);
-	if (!r)
-		r = db_journal_list(db, e->id, &rows, &nrows);
-	if (r) {
-		cli_err("cannot load experiment '%s': %s", cli_esc(e->name), strerror(-r));
+	if (status)
 		goto out;
-	}
 	status = CLI_USER;
-	if (!xir_find_node(x, node, &i)) {
-		cli_err("experiment '%s' has no device '%s'", cli_esc(e->name), cli_esc(node));
-		goto out;
-	}
-	if (cg_exp_from_rows(rows, nrows, &cg) || cg_node_stats(&cg, node, &s)) {
+	if (cg_exp_from_rows(c.rows, c.nrows, &cg) || cg_node_stats(&cg, node, &s)) {
 		cli_err("device '%s' has no limits to change: give it cores, cpufreq or memory in "
 			"the model (docs/limits.md)", cli_esc(node));
 		goto out;
 	}
-	if (new_limits(&rz->nodes[i], i, node, a, &s.lim, &l))
+	if (new_limits(&c.rz->nodes[c.i], c.i, node, a, &s.lim, &l))
 		goto out;
 	r = cg_node_set(&cg, node, &l, err, sizeof(err));
 	if (r) {
@@ -159,10 +186,42 @@ static int node_apply(struct db *db, const struct db_exp *e, const char *node,
 		printf("device '%s': cpu any, memory %s\n", cli_esc(node), mem);
 	status = CLI_OK;
 out:
-	free(rows);
-	realize_free(rz);
-	xir_free(x);
+	node_ctx_free(&c);
 	return status;
+}
+
+/* Stop, start or restart node of experiment e (verb: argv[1]). A CLI_*
+ * status. */
+static int node_op(struct db *db, const struct db_exp *e, const char *verb, const char *node)
+{
+	static const char *const done[] = { "stopped", "started", "restarted" };
+	static const char *const already[] = { "already stopped", "not stopped", "" };
+	enum nodeop_verb v = !strcmp(verb, "stop")    ? NODEOP_STOP
+			     : !strcmp(verb, "start") ? NODEOP_START
+						      : NODEOP_RESTART;
+	char err[UTIL_ERR_LEN];
+	struct node_ctx c = { .x = NULL };
+	int status = node_ctx_load(db, e, node, &c), r;
+
+	if (status)
+		goto out;
+	r = nodeop_run(db, e, c.rz, c.rows, c.nrows, c.i, v, err, sizeof(err));
+	if (r < 0) {
+		cli_err("cannot %s device '%s' of '%s': %s", verb, cli_esc(node), cli_esc(e->name),
+			err);
+		status = r == -EOPNOTSUPP ? CLI_USER : CLI_SYSTEM;
+		goto out;
+	}
+	printf("device '%s' %s\n", cli_esc(node), r ? already[v] : done[v]);
+	status = CLI_OK;
+out:
+	node_ctx_free(&c);
+	return status;
+}
+
+static bool node_is_op(const char *verb)
+{
+	return !strcmp(verb, "stop") || !strcmp(verb, "start") || !strcmp(verb, "restart");
 }
 
 int cmd_node(int argc, char **argv)
@@ -172,8 +231,16 @@ int cmd_node(int argc, char **argv)
 	struct db_exp e;
 	int i, status;
 
+	if (argc == 4 && node_is_op(argv[1])) {
+		status = cli_open_exp("node", argv[2], &db, &e);
+		if (!status)
+			status = node_op(db, &e, argv[1], argv[3]);
+		db_close(db);
+		return status;
+	}
 	if (argc < 5 || strcmp(argv[1], "set")) {
-		cli_err("node: %s", USAGE);
+		cli_err("node: %s",
+			argc >= 2 && node_is_op(argv[1]) ? USAGE_OP : USAGE "; " USAGE_OP);
 		return CLI_USER;
 	}
 	for (i = 4; i < argc; i++)

@@ -31,8 +31,9 @@ static const struct cli_cmd commands[] = {
 	  "vtb capture NAME (LINK | A B) [--from NODE] [--ingress] [-w FILE.pcap] [-c COUNT] [-- FILTER]"
 	  " | NAME --all -w DIR",
 	  "a pcap of a link's frames, live on standard output without -w (| tcpdump -r -)" },
-	{ "node", cmd_node, "vtb node set NAME NODE K=V...",
-	  "change a node's limits at run time: cores=2 memory=512mb cpufreq=1.1ghz" },
+	{ "node", cmd_node, "vtb node set NAME NODE K=V... | (stop | start | restart) NAME NODE",
+	  "change a node's limits at run time: cores=2 memory=512mb cpufreq=1.1ghz; fail a node "
+	  "(stop: frozen, its links cut), start it again, restart its userland" },
 	{ "graph", cmd_graph, "vtb graph (MODEL | NAME) [-o FILE.svg|.png|.pdf|.dot]",
 	  "draw the topology with Graphviz (DOT text on standard output without -o)" },
 	{ "image", cmd_image, "vtb image build [--force]",

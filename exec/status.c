@@ -11,6 +11,7 @@
 #include "linkstate.h"
 #include "compile.h"
 #include "netns.h"
+#include "nodeop.h"
 #include "proc.h"
 
 const char *status_state_name(enum db_exp_state s)
@@ -77,8 +78,9 @@ static json_t *addr_json(const struct addr_prefix *a)
 	return a->family ? json_string(addr_format(a, buf, sizeof(buf))) : json_null();
 }
 
+/* Node i of exp (fz: its freezer, nodeop_freezer). */
 static json_t *node_json(const struct db_exp *exp, const struct xir *x,
-			 const struct realization *rz, size_t i)
+			 const struct realization *rz, size_t i, const char *fz)
 {
 	const struct rz_node *n = &rz->nodes[i];
 	json_t *o = json_object(), *ifs = json_array();
@@ -94,6 +96,9 @@ static json_t *node_json(const struct db_exp *exp, const struct xir *x,
 		json_object_set_new(o, "privileged", json_true());
 	r = n->kind == RZ_VM ? 0 : netns_exists(ns);
 	json_object_set_new(o, "state", json_string(r > 0 ? "up" : r == 0 ? "missing" : "unknown"));
+	/* by vtb node stop: read from its freezer cgroup, never stored */
+	json_object_set_new(o, "stopped",
+			    json_boolean(nodeop_stopped_in(fz, x->nodes[i].name) == 1));
 	json_object_set_new(o, "cores", json_integer((json_int_t)n->cores));
 	json_object_set_new(o, "memory", json_integer((json_int_t)n->memory));
 	for (k = 0; k < n->nifs; k++) {
@@ -170,6 +175,7 @@ json_t *status_json(struct db *db, const struct db_exp *exp)
 	struct db_obj *rows = NULL;
 	struct cg_exp cg = { .n = 0 };
 	size_t i, nrows = 0;
+	char fz[CG_PATH];
 
 	json_object_set_new(o, "name", json_string(exp->name));
 	json_object_set_new(o, "id", json_string(exp->id));
@@ -180,9 +186,11 @@ json_t *status_json(struct db *db, const struct db_exp *exp)
 							"alive", alive));
 	if (!db_journal_list(db, exp->id, &rows, &nrows))
 		(void)cg_exp_from_rows(rows, nrows, &cg); /* none: cg.n stays 0 */
+	nodeop_freezer(exp->id, fz, sizeof(fz));
 	if (!status_load(db, exp, &x, &rz)) {
 		for (i = 0; i < x->nnodes; i++) {
-			json_t *n = node_json(exp, x, rz, i), *lim = limits_json(&cg, x->nodes[i].name);
+			json_t *n = node_json(exp, x, rz, i, fz);
+			json_t *lim = limits_json(&cg, x->nodes[i].name);
 
 			if (lim)
 				json_object_set_new(n, "limits", lim);

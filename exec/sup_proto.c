@@ -40,6 +40,14 @@ static const struct sup_key shape_vm_attach[] = {
 	{ NULL, JSON_NULL, false },
 };
 
+/* vm_power: pause ("action": "stop") or resume ("cont") a VM (vtb node
+ * stop, start) */
+static const struct sup_key shape_vm_power[] = {
+	{ "node", JSON_STRING, true },
+	{ "action", JSON_STRING, true },
+	{ NULL, JSON_NULL, false },
+};
+
 const struct sup_op sup_ops[SUP_OP_COUNT] = {
 	[SUP_OP_PING] = { "ping", shape_none, false },
 	[SUP_OP_STATUS] = { "status", shape_none, false },
@@ -51,6 +59,7 @@ const struct sup_op sup_ops[SUP_OP_COUNT] = {
 	[SUP_OP_VM_EXEC] = { "vm_exec", shape_vm_exec, true },
 	[SUP_OP_VM_ATTACH] = { "vm_attach", shape_vm_attach, true },
 	[SUP_OP_VMS_WAIT] = { "vms_wait", shape_vms_wait, true },
+	[SUP_OP_VM_POWER] = { "vm_power", shape_vm_power, true },
 };
 
 static const char *type_name(json_type t)

@@ -50,6 +50,7 @@ enum sup_opcode {
 	SUP_OP_VM_EXEC,
 	SUP_OP_VM_ATTACH,
 	SUP_OP_VMS_WAIT,
+	SUP_OP_VM_POWER,
 	SUP_OP_COUNT
 };
 

@@ -385,6 +385,18 @@ static json_t *op_vm_exec(struct sup_req *rq)
 	return r ? reply_err(rq, r, err) : json_pack("{s:b,s:i}", "ok", 1, "status", status);
 }
 
+/* vm_power (threaded: it waits for a command on the VM's console): QMP
+ * stop or cont; {"ok", "changed"}. */
+static json_t *op_vm_power(struct sup_req *rq)
+{
+	const char *node = json_string_value(json_object_get(rq->req, "node"));
+	const char *action = json_string_value(json_object_get(rq->req, "action"));
+	char err[UTIL_ERR_LEN];
+	int r = vms_power(rq->vms, node, action, err, sizeof(err));
+
+	return r < 0 ? reply_err(rq, r, err) : json_pack("{s:b,s:b}", "ok", 1, "changed", r == 0);
+}
+
 /* The handlers, indexed like sup_ops[] (names and shapes). */
 static sup_handler *const handlers[SUP_OP_COUNT] = {
 	[SUP_OP_PING] = op_ping,
@@ -397,6 +409,7 @@ static sup_handler *const handlers[SUP_OP_COUNT] = {
 	[SUP_OP_VM_EXEC] = op_vm_exec,
 	[SUP_OP_VM_ATTACH] = op_vm_attach,
 	[SUP_OP_VMS_WAIT] = op_vms_wait,
+	[SUP_OP_VM_POWER] = op_vm_power,
 };
 
 /* A threaded request: run its handler, answer, release what it held. */

@@ -36,6 +36,7 @@ struct vm {
 	int qmp;
 	pthread_t thread;
 	bool thread_started;
+	bool paused; /* by vms_power (under the owner's mu) */
 	pthread_mutex_t cmd_lock; /* one command (or attach) at a time */
 	char con_path[108], qmp_path[108], log_path[108], initrd[108];
 };
@@ -518,6 +519,7 @@ void vms_annotate(struct sup_vms *s, json_t *status)
 		check_alive(s, m);
 		pthread_mutex_lock(&s->mu);
 		json_object_set_new(jn, "state", json_string(state_names[m->state]));
+		json_object_set_new(jn, "stopped", json_boolean(m->paused));
 		json_object_set_new(jn, "netns", json_null());
 		json_object_set_new(jn, "vm",
 				    json_pack("{s:s,s:s,s:f,s:i,s:s,s:i,s:I}", "accel",
@@ -531,8 +533,10 @@ void vms_annotate(struct sup_vms *s, json_t *status)
 	}
 }
 
-/* The VM named node, ready for a command, or why not. */
-static int usable(struct sup_vms *s, const char *node, struct vm **out, char *err, size_t errlen)
+/* The VM named node, ready (and, unless paused_ok, not paused) for a
+ * command, or why not. */
+static int usable_vm(struct sup_vms *s, const char *node, bool paused_ok, struct vm **out,
+		     char *err, size_t errlen)
 {
 	struct vm *m = find_vm(s, node);
 	int r = 0;
@@ -550,8 +554,52 @@ static int usable(struct sup_vms *s, const char *node, struct vm **out, char *er
 	} else if (m->state == VM_FAILED) {
 		snprintf(err, errlen, "VM '%s' failed: %s", node, m->error);
 		r = -EHOSTDOWN;
+	} else if (m->paused && !paused_ok) {
+		snprintf(err, errlen, "VM '%s' is stopped (vtb node start)", node);
+		r = -EAGAIN;
 	}
 	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+static int usable(struct sup_vms *s, const char *node, struct vm **out, char *err, size_t errlen)
+{
+	return usable_vm(s, node, false, out, err, errlen);
+}
+
+/* How long QEMU may take to answer stop or cont: it acts between two
+ * instructions of the guest, well under a second even under TCG. */
+#define VMS_QMP_MS 5000
+
+int vms_power(struct sup_vms *s, const char *node, const char *action, char *err, size_t errlen)
+{
+	bool run = action && !strcmp(action, "cont");
+	json_t *ret = NULL;
+	struct vm *m;
+	int r, fd;
+
+	if (!run && (!action || strcmp(action, "stop"))) {
+		util_fmt(err, errlen, "vm_power: no action '%s' (stop, cont)", action ? action : "");
+		return -EINVAL;
+	}
+	r = usable_vm(s, node, true, &m, err, errlen);
+	if (r)
+		return r;
+	pthread_mutex_lock(&m->cmd_lock);
+	pthread_mutex_lock(&s->mu);
+	fd = m->paused == !run ? -2 : m->qmp;
+	pthread_mutex_unlock(&s->mu);
+	r = fd == -2 ? 1 : fd < 0 ? -ENOTCONN : qemu_qmp_cmd(fd, action, NULL, &ret, VMS_QMP_MS);
+	if (!r) {
+		pthread_mutex_lock(&s->mu);
+		m->paused = !run;
+		s->version++;
+		pthread_mutex_unlock(&s->mu);
+	}
+	pthread_mutex_unlock(&m->cmd_lock);
+	json_decref(ret);
+	if (r < 0)
+		util_fmt(err, errlen, "QMP %s on VM '%s': %s", action, node, strerror(-r));
 	return r;
 }
 

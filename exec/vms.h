@@ -67,6 +67,13 @@ int vms_exec(struct sup_vms *v, const char *node, const char *cmd, int timeout_m
 /* Whether node is a VM of the experiment ready for commands: 0, or the
  * errors of vms_exec (-ENOENT, -EAGAIN, -EHOSTDOWN) with err in words. */
 int vms_check(struct sup_vms *v, const char *node, char *err, size_t errlen);
+/* Pause (action "stop") or resume ("cont") VM node over QMP (vtb node
+ * stop, start): the guest's clock and CPUs stop, QEMU stays. Waits for a
+ * command on its console to end. A stopped VM takes no command (-EAGAIN)
+ * and vms_annotate marks it "stopped". Returns 0, 1 when it was so
+ * already, or the errors of vms_exec (-EINVAL: another action) with err. */
+int vms_power(struct sup_vms *v, const char *node, const char *action, char *err, size_t errlen);
+
 /* Connect fd (a client's connection) to node's console until fd closes:
  * the interactive console. Same errors as vms_exec. */
 int vms_attach(struct sup_vms *v, const char *node, int fd, char *err, size_t errlen);

@@ -24,6 +24,7 @@ struct cg_mount {
 	char root[CG_PATH];
 	unsigned ctrl;
 	bool v2;
+	bool freezer;         /* v1's freezer controller */
 };
 
 #define CG_MAXMNT 16
@@ -48,6 +49,18 @@ static unsigned cg_ctrl_bits(const char *list)
 			if (!strcmp(w, cg_ctrls[i].name))
 				bits |= cg_ctrls[i].bit;
 	return bits;
+}
+
+/* Whether word is one of the comma separated words of list. */
+static bool cg_word(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p;
+
+	for (p = strstr(list, word); p; p = strstr(p + 1, word))
+		if ((p == list || p[-1] == ',') && (p[wl] == ',' || !p[wl]))
+			return true;
+	return false;
 }
 
 /* Read the small file dir/name into buf (NUL-terminated). 0 or -errno. */
@@ -137,6 +150,7 @@ static int cg_mounts(const char *mountinfo, struct cg_mount *m, size_t *n)
 		snprintf(m[*n].root, CG_PATH, "%s", root);
 		if (m[*n].v2)
 			m[*n].ctrl = 0;
+		m[*n].freezer = !m[*n].v2 && cg_word(opts, "freezer");
 		(*n)++;
 	}
 	fclose(f);
@@ -269,7 +283,8 @@ int cg_exp_from_rows(const struct db_obj *rows, size_t n, struct cg_exp *e)
 
 	memset(e, 0, sizeof(*e));
 	for (i = 0; i < n && e->n < CG_MAXH; i++) {
-		if (rows[i].kind != DB_CGROUP)
+		/* a freezer's (vtb node stop) holds no limits */
+		if (rows[i].kind != DB_CGROUP || cg_has(rows[i].name, "freezer.state"))
 			continue;
 		snprintf(e->d[e->n].path, CG_PATH, "%s", rows[i].name);
 		e->d[e->n].ctrl = cg_dir_ctrl(rows[i].name);
@@ -620,19 +635,9 @@ static int cg_empty(const char *dir, int timeout_ms)
 	return -EBUSY;
 }
 
-/* Empty and remove cgroup dir. */
-static int cg_remove_one(const char *dir, int timeout_ms, char *err, size_t errlen)
-{
-	int r = cg_empty(dir, timeout_ms);
-
-	if (!r && rmdir(dir) && errno != ENOENT)
-		r = -errno;
-	if (r)
-		util_fmt(err, errlen, "%s: %s", dir, strerror(-r));
-	return r;
-}
-
-int cg_remove(const char *dir, int timeout_ms, char *err, size_t errlen)
+/* Call fn on each child directory of cgroup dir, then on dir; stops at
+ * the first failure. A dir that is gone is success. 0 or -errno. */
+static int cg_walk(const char *dir, int (*fn)(const char *d, void *arg), void *arg)
 {
 	char sub[CG_PATH + 260];
 	struct dirent *de;
@@ -645,10 +650,42 @@ int cg_remove(const char *dir, int timeout_ms, char *err, size_t errlen)
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-		r = cg_remove_one(sub, timeout_ms, err, errlen);
+		r = fn(sub, arg);
 	}
 	closedir(d);
-	return r ? r : cg_remove_one(dir, timeout_ms, err, errlen);
+	return r ? r : fn(dir, arg);
+}
+
+/* What cg_remove_one needs besides the directory. */
+struct cg_remove_ctx {
+	int timeout_ms;
+	char *err;
+	size_t errlen;
+};
+
+/* Empty and remove cgroup dir (a cg_walk step). */
+static int cg_remove_one(const char *dir, void *arg)
+{
+	struct cg_remove_ctx *c = arg;
+	int r = cg_empty(dir, c->timeout_ms);
+
+	if (!r && rmdir(dir) && errno != ENOENT)
+		r = -errno;
+	if (r)
+		util_fmt(c->err, c->errlen, "%s: %s", dir, strerror(-r));
+	return r;
+}
+
+int cg_remove(const char *dir, int timeout_ms, char *err, size_t errlen)
+{
+	struct cg_remove_ctx c = { .timeout_ms = timeout_ms, .err = err, .errlen = errlen };
+	int r = cg_thaw_tree(dir); /* a frozen process cannot die */
+
+	if (r) {
+		util_fmt(err, errlen, "cannot thaw %s: %s", dir, strerror(-r));
+		return r;
+	}
+	return cg_walk(dir, cg_remove_one, &c);
 }
 
 bool cg_is_exp_dir(const char *dir, const char *id)
@@ -702,4 +739,46 @@ int cg_pick_cpus(unsigned count, unsigned offset, char *buf, size_t len)
 		at += (size_t)snprintf(buf + at, len - at, "%s%d", i ? "," : "",
 				       cpus[(offset + (unsigned)i) % (unsigned)n]);
 	return at < len ? 0 : -ENAMETOOLONG;
+}
+
+int cg_freezer_dir(const char *mountinfo, const char *id, char *dir, size_t len)
+{
+	struct cg_mount m[CG_MAXMNT];
+	size_t n, i;
+	int r = cg_mounts(mountinfo, m, &n);
+
+	for (i = 0; !r && i < n; i++)
+		if (m[i].freezer)
+			return (size_t)snprintf(dir, len, "%s/vtb%s", m[i].mnt, id) < len
+				       ? 0
+				       : -ENAMETOOLONG;
+	return r ? r : -ENOTSUP;
+}
+
+int cg_freezer_set(const char *dir, bool frozen)
+{
+	return cg_write(dir, "freezer.state", frozen ? "FROZEN" : "THAWED", NULL, 0);
+}
+
+int cg_freezer_state(const char *dir)
+{
+	char buf[32];
+	int r = cg_read(dir, "freezer.state", buf, sizeof(buf));
+
+	if (r)
+		return r;
+	/* FREEZING: a task has not stopped yet, but none runs user code */
+	return strncmp(buf, "THAWED", 6) != 0;
+}
+
+/* Thaw dir when it is a freezer cgroup (a cg_walk step). */
+static int cg_thaw_one(const char *dir, void *arg)
+{
+	(void)arg;
+	return cg_has(dir, "freezer.state") ? cg_freezer_set(dir, false) : 0;
+}
+
+int cg_thaw_tree(const char *dir)
+{
+	return cg_walk(dir, cg_thaw_one, NULL);
 }

@@ -126,11 +126,31 @@ int cg_join_open(pid_t pid, int *fds, size_t *n);
  * or a negative errno. */
 int cg_node_stats(const struct cg_exp *e, const char *node, struct cg_stats *s);
 
-/* Remove the experiment cgroup at dir (a journal row): every process still
- * in it or a child is killed and waited for (at most timeout_ms each),
+/* Remove the experiment cgroup at dir (a journal row): thawed where it
+ * is a freezer's, every process still in it or a child is killed and waited for (at most timeout_ms each),
  * then the children and dir are removed. Gone already is success. Returns
  * 0 or a negative errno with err. */
 int cg_remove(const char *dir, int timeout_ms, char *err, size_t errlen);
+
+/* The freezer (vtb node stop, docs/nodes.md): experiment id's cgroup
+ * "vtb<id>" in v1's freezer hierarchy (made by vtb node stop, journaled,
+ * a child per stopped node; it holds no limits, and cg_exp_from_rows
+ * leaves it out). The directory into dir: 0, -ENOTSUP when the host has no
+ * v1 freezer, or a negative errno. */
+int cg_freezer_dir(const char *mountinfo, const char *id, char *dir, size_t len);
+
+/* Freeze (frozen true) or thaw the freezer cgroup dir and everything in
+ * it. 0 or a negative errno. */
+int cg_freezer_set(const char *dir, bool frozen);
+
+/* 1 when freezer cgroup dir is frozen (or freezing), 0 when thawed, or a
+ * negative errno (-ENOENT: there is no such cgroup). */
+int cg_freezer_state(const char *dir);
+
+/* Thaw dir and its children where they are freezer cgroups (a frozen
+ * process cannot end, not even on SIGKILL: what is killed is thawed
+ * first). Gone is success. 0 or a negative errno. */
+int cg_thaw_tree(const char *dir);
 
 /* Whether dir is a cgroup directory named vtb<id> (teardown's check that a
  * row is ours). */

@@ -482,6 +482,19 @@ out:
 	free(names);
 }
 
+/* Thaw the experiment's freezer cgroups (nodes vtb node stop left
+ * stopped): a frozen process ends on no signal, and a node's init that
+ * ends waits for every process of its pid namespace to end. Best effort:
+ * what stays frozen is reported by the cgroup's removal. */
+static void td_thaw(struct td_ctx *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c->obj[i].kind == DB_CGROUP && td_ours(c, &c->obj[i]))
+			(void)cg_thaw_tree(c->obj[i].name);
+}
+
 /* One phase of teardown: the objects of these kinds, in parallel. */
 static int td_phase(struct td_ctx *c, size_t n, const enum db_obj_kind *kinds, size_t nkinds)
 {
@@ -525,13 +538,15 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	for (i = 0; i < n; i++)
 		if (c.obj[i].kind == DB_NETNS && !strcmp(c.obj[i].name, c.sub))
 			c.sub_going = true;
-	/* processes first (they hold the rest: the supervisor and QEMU hold
+	/* stopped nodes thawed (a frozen process does not end), then
+	 * processes first (they hold the rest: the supervisor and QEMU hold
 	 * the substrate), then the namespaces (taking their links with them:
 	 * the substrate takes every bridge, port and tap, and the node ends of
 	 * the ports) and the bridges of an older vtb's journal side by side (a
 	 * bridge's deletion waits on RCU, not on its ports), then any root LAN
 	 * port the kernel has not removed, then files and cgroups (their
 	 * processes have ended with the inits and QEMU by then) */
+	td_thaw(&c, n);
 	r = td_phase(&c, n, procs, 1);
 	if (!r)
 		r = td_scan_procs(&c);

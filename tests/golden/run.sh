@@ -70,7 +70,7 @@ done
 
 # every command and subcommand answers --help (and -h) with its usage, exit 0
 for c in compile up status exec run results link "link set" "link down" "link up" capture node \
-	"node set" graph image "image build" down clean; do
+	"node set" "node stop" "node start" "node restart" graph image "image build" down clean; do
 	for h in --help -h; do
 		# shellcheck disable=SC2086
 		out=$("$vtb" $c $h 2>&1)
