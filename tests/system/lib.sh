@@ -57,6 +57,19 @@ wait_gone() {
 		exit(select($r, undef, undef, $secs) > 0 ? 0 : 1)' "$1" "$2"
 }
 
+# eventually SECONDS CMD...: CMD succeeds within SECONDS (tried once a second:
+# a routing protocol's state has no event a shell can wait on)
+eventually() {
+	_secs=$1; shift
+	_i=0
+	while [ "$_i" -lt "$_secs" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
 finish() {
 	echo "$(basename "$0"): $pass passed, $fail failed"
 	[ "$fail" = 0 ]

@@ -20,18 +20,6 @@ up() {
 	expect "up $1" "$VTB" up "$2" --name "$1"
 	on_exit "$VTB down $1 >/dev/null 2>&1"
 }
-# eventually SECONDS CMD...: CMD succeeds within SECONDS (tried once a second:
-# a routing protocol's state has no event a shell can wait on)
-eventually() {
-	secs=$1; shift
-	i=0
-	while [ "$i" -lt "$secs" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # ---- FRR: five routers in a line, in two experiments with the same names ----
 cat >"$m/frr.vtb" <<'M'

@@ -3,7 +3,8 @@
 # three containers, booted once for every case. iperf3 from the host's
 # package, run inside a VM, to a container and to the other VM on a direct
 # link, an emulated link and a LAN; tcpdump in a VM; the taps' vnet
-# headers (offloads on every link but the emulated ones); and `vtb exec`
+# headers (offloads on every link but the emulated ones); bird2 OSPF
+# between a VM and a container; and `vtb exec`
 # on a VM ending what its command left in the background. Needs root,
 # iperf3 and tcpdump on the host; VMs boot under TCG here (slow).
 cd "$(dirname "$0")/../.." || exit 2
@@ -94,6 +95,43 @@ expect "the VM's /etc (the host's under a private layer) is writable" \
 	x a -- sh -c 'test -e /etc/alternatives && echo x >/etc/vtb-tools-test'
 expect "the host's /etc is not touched" test ! -e /etc/vtb-tools-test
 expect_fail "the host's /usr is read-only in a VM" 1 "Read-only" x a -- sh -c 'touch /usr/vtb-tools-test'
+
+# bird2 from the host's package: OSPF between VM a and container c1 on
+# their direct link. a announces an address of its own (10.250.0.1 on lo,
+# in no subnet of the model) as an external route; c1 learns it from OSPF
+# and reaches it through a.
+BIRD_CONVERGE_S=60
+bird_conf() { # ROUTER_ID EXTRA_OSPF_EXPORT
+	cat <<C
+router id $1;
+protocol device { }
+protocol direct { ipv4; interface "lo"; }
+protocol kernel { ipv4 { export where source = RTS_OSPF_EXT2 || source = RTS_OSPF; }; }
+protocol ospf v2 {
+	ipv4 { import all; export $2; };
+	area 0 { interface "eth0" { type ptp; hello 1; dead 4; }; };
+}
+C
+}
+if command -v bird >/dev/null; then
+	bird_conf 10.255.0.1 "where source = RTS_DEVICE" >"$m/a.conf"
+	bird_conf 10.255.0.2 none >"$m/c1.conf"
+	# a VM's command is one line: the file's newlines as printf's \n
+	conf=$(awk '{ printf "%s\\n", $0 }' "$m/a.conf")
+	expect "bird starts in VM a" x a -- sh -c \
+		"ip addr add 10.250.0.1/32 dev lo && printf '$conf' >/tmp/bird.conf && setsid bird -c /tmp/bird.conf -s /tmp/bird.ctl"
+	expect "bird starts in container c1" x c1 -- sh -c \
+		"printf '%s\n' '$(cat "$m/c1.conf")' >/tmp/bird.conf && bird -c /tmp/bird.conf -s /tmp/bird.ctl"
+	if eventually "$BIRD_CONVERGE_S" x c1 -- sh -c 'ip route show proto bird | grep -q "^10.250.0.1 "' &&
+		x c1 -- ping -c 1 -W 5 10.250.0.1 >/dev/null; then
+		ok "OSPF (bird2) between a VM and a container: c1 learns a's address and reaches it"
+	else
+		not_ok "OSPF (bird2) between a VM and a container" \
+			"c1: $(x c1 -- ip route 2>&1); a: $(x a -- birdc -s /tmp/bird.ctl show ospf neighbors 2>&1)"
+	fi
+else
+	not_ok "bird2 is installed (scripts/deps.sh installs it)"
+fi
 
 # vtb exec on a VM ends what the command left in the background: the
 # signal is sent before the command's end marker, so the sleep has ended
