@@ -105,13 +105,17 @@ static int id_row(struct db_obj **v, size_t *n, size_t *cap, enum db_obj_kind ki
 /* The cgroups of id (docs/limits.md) that exist, as rows. 0 or -errno. */
 static int id_cgroups(const char *id, struct db_obj **v, size_t *n, size_t *cap)
 {
+	char fz[sizeof((*v)->name)];
 	struct cg_host h;
 	struct cg_exp e;
 	size_t k;
 	int r = 0;
 
-	if (cg_detect("/proc/self/mountinfo", "/proc/self/cgroup", &h) || cg_exp_of(&h, id, &e))
-		return 0; /* no cgroups here: none of id's either */
+	/* a stopped node's freezer cgroup (vtb node stop) */
+	if (!cg_freezer_dir("/proc/self/mountinfo", id, fz, sizeof(fz)) && !access(fz, F_OK))
+		r = id_row(v, n, cap, DB_CGROUP, fz);
+	if (r || cg_detect("/proc/self/mountinfo", "/proc/self/cgroup", &h) || cg_exp_of(&h, id, &e))
+		return r; /* no cgroups here: none of id's either */
 	for (k = 0; k < e.n && !r; k++)
 		if (strlen(e.d[k].path) < sizeof((*v)->name) && !access(e.d[k].path, F_OK))
 			r = id_row(v, n, cap, DB_CGROUP, e.d[k].path);
