@@ -436,7 +436,7 @@ static unsigned drain_port(struct emu *e, struct emu_port *p, uint64_t now, int6
 			(struct tpacket2_hdr *)(p->ring + (size_t)p->head * p->frame_size);
 		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		uint8_t *frame = (uint8_t *)h + h->tp_mac;
-		uint32_t len = h->tp_snaplen, slot, vlan = 0;
+		uint32_t len = h->tp_snaplen, slot, vlan = 0, held;
 		uint64_t ts;
 
 		if (!(st & TP_STATUS_USER))
@@ -482,9 +482,12 @@ static unsigned drain_port(struct emu *e, struct emu_port *p, uint64_t now, int6
 		ts = (int64_t)ts - real_off > 0 ? (uint64_t)((int64_t)ts - real_off) : now;
 		if (ts > now)
 			ts = now;
-		p->slot_refs[slot] = 1;
-		if (emu_dir_offer(&p->d, ts, len + vlan, slot, NULL) != EMU_QUEUED)
-			release_slot(p, slot);
+		/* one reference per copy queued (a duplicate shares the slot) */
+		held = p->d.stats.ring_used;
+		emu_dir_offer(&p->d, ts, len + vlan, slot, NULL);
+		p->slot_refs[slot] = (uint8_t)(p->d.stats.ring_used - held);
+		if (!p->slot_refs[slot])
+			p->free_slots[p->nfree++] = slot;
 		else
 			activate(e, p);
 	next:
@@ -548,12 +551,29 @@ static void snapshot(struct emu *e, struct emu_port_stats *out)
 	}
 }
 
+/* A copy a change of parameters dropped from port ctx's queue: its slot
+ * reference goes. */
+static void drop_copy(void *ctx, uint64_t cookie)
+{
+	release_slot(ctx, (uint32_t)cookie);
+}
+
+/* Apply params p to port's direction now, queued frames included
+ * (emu_dir_set_params); between two iterations no frame is batched. */
+static int set_port(struct emu *e, size_t port, const struct emu_params *p)
+{
+	struct emu_port *pt = &e->ports[port];
+
+	return emu_dir_set_params(&pt->d, (uint64_t)util_clock_ns(CLOCK_MONOTONIC), p, drop_copy,
+				  pt);
+}
+
 static void serve_request(struct emu *e)
 {
 	pthread_mutex_lock(&e->mu);
 	e->req_r = 0;
 	if (e->req == REQ_SET)
-		e->req_r = emu_dir_set_params(&e->ports[e->req_port].d, e->req_p);
+		e->req_r = set_port(e, e->req_port, e->req_p);
 	else if (e->req == REQ_SNAP)
 		snapshot(e, e->req_out);
 	e->req = REQ_NONE;
@@ -724,7 +744,7 @@ static int request(struct emu *e, int kind, size_t port, const struct emu_params
 
 	if (!e->running) {
 		if (kind == REQ_SET)
-			return emu_dir_set_params(&e->ports[port].d, p);
+			return set_port(e, port, p);
 		snapshot(e, out);
 		return 0;
 	}

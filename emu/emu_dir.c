@@ -104,19 +104,6 @@ void emu_dir_free(struct emu_dir *d)
 	d->wait_n = 0;
 }
 
-int emu_dir_set_params(struct emu_dir *d, const struct emu_params *p)
-{
-	if (emu_params_check(p))
-		return -EINVAL;
-	if (p->rate_bps != d->p.rate_bps && d->busy_frac) {
-		/* The carried fraction is in units of the old rate: round it up. */
-		d->busy_until_ns++;
-		d->busy_frac = 0;
-	}
-	d->p = *p;
-	return 0;
-}
-
 const char *emu_verdict_name(enum emu_verdict v)
 {
 	switch (v) {
@@ -235,6 +222,27 @@ static uint64_t wire_take(struct emu_dir *d, uint64_t start, uint32_t len)
 	return end;
 }
 
+/* The departure of a frame whose serialization ends at end: a reordered
+ * frame leaves then; any other after latency and jitter, and no earlier
+ * than the latest departure so far (jitter never reorders). */
+static uint64_t delay_line(struct emu_dir *d, uint64_t end, uint32_t flags)
+{
+	uint64_t dep = end;
+
+	if (!(flags & EMU_PKT_REORDERED)) {
+		int64_t delay = d->p.latency_ns;
+
+		if (d->p.jitter_ns > 0)
+			delay += rng_jitter(d, d->p.jitter_ns);
+		dep = end + (uint64_t)(delay > 0 ? delay : 0);
+		if (dep < d->last_depart_ns)
+			dep = d->last_depart_ns;
+	}
+	if (dep > d->last_depart_ns)
+		d->last_depart_ns = dep;
+	return dep;
+}
+
 /* Queue one copy of a frame (the original or its duplicate). */
 static enum emu_verdict enqueue(struct emu_dir *d, uint64_t now, uint32_t len, uint64_t cookie,
                                 uint32_t flags, uint64_t *depart_ns)
@@ -269,18 +277,9 @@ static enum emu_verdict enqueue(struct emu_dir *d, uint64_t now, uint32_t len, u
 	if (rng_chance(d, d->p.reorder)) {
 		pkt.flags |= EMU_PKT_REORDERED;
 		d->stats.reordered++;
-		pkt.depart_ns = end;
-	} else {
-		int64_t delay = d->p.latency_ns;
-
-		if (d->p.jitter_ns > 0)
-			delay += rng_jitter(d, d->p.jitter_ns);
-		pkt.depart_ns = end + (uint64_t)(delay > 0 ? delay : 0);
-		if (pkt.depart_ns < d->last_depart_ns)
-			pkt.depart_ns = d->last_depart_ns;
 	}
-	if (pkt.depart_ns > d->last_depart_ns)
-		d->last_depart_ns = pkt.depart_ns;
+	pkt.ser_end_ns = end;
+	pkt.depart_ns = delay_line(d, end, pkt.flags);
 	d->seq++;
 	heap_push(d, &pkt);
 	if (depart_ns)
@@ -369,4 +368,129 @@ double emu_params_loss(const struct emu_params *p)
 double emu_params_burst(const struct emu_params *p)
 {
 	return p->ge.on ? 1.0 / p->ge.p_bg : 0;
+}
+
+/* Arrival order, for the frames a change puts back on the wire. */
+static int pkt_cmp_seq(const void *a, const void *b)
+{
+	const struct emu_pkt *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Move the frames not past their serialization end at now to the tail of
+ * the heap array, in arrival order; returns where the tail starts. Sets
+ * last_depart_ns to the latest departure of the frames that stay. */
+static uint32_t split_unsent(struct emu_dir *d, uint64_t now)
+{
+	uint32_t n = d->stats.ring_used, k = n, i = 0;
+	uint64_t last = 0;
+
+	while (i < k) {
+		if (d->heap[i].ser_end_ns > now) {
+			struct emu_pkt t = d->heap[i];
+
+			d->heap[i] = d->heap[--k];
+			d->heap[k] = t;
+			continue;
+		}
+		if (d->heap[i].depart_ns > last)
+			last = d->heap[i].depart_ns;
+		i++;
+	}
+	qsort(d->heap + k, n - k, sizeof(*d->heap), pkt_cmp_seq);
+	d->last_depart_ns = last;
+	return k;
+}
+
+/* Drop the newest waiting frames until the backlog fits the queue bound
+ * of d->p; the tail of the heap array from k holds them last. */
+static void trim_backlog(struct emu_dir *d, uint32_t k, emu_dir_drop_fn *drop, void *ctx)
+{
+	uint32_t qp = d->p.queue_pkts ? d->p.queue_pkts : EMU_QUEUE_PKTS_DEFAULT;
+	uint64_t qb = d->p.queue_bytes ? d->p.queue_bytes : UINT64_MAX;
+
+	while (d->wait_n > 0 && d->stats.ring_used > k &&
+	       (d->stats.backlog_pkts > qp || d->stats.backlog_bytes > qb)) {
+		const struct emu_pkt *pk = &d->heap[--d->stats.ring_used];
+
+		d->wait_n--;
+		d->stats.backlog_pkts--;
+		d->stats.backlog_bytes -= pk->len;
+		d->stats.drop_queue++;
+		if (drop)
+			drop(ctx, pk->cookie);
+	}
+}
+
+/* Put the frames of the heap array's tail (from k, in arrival order: the
+ * frame on the wire, if any, then the backlog) back on the wire at d's
+ * rate from now, then restore the heap order. */
+static void reserialize(struct emu_dir *d, uint32_t k, uint64_t now, uint64_t old_rate)
+{
+	uint32_t n = d->stats.ring_used, i = k, w = d->wait_head;
+
+	d->busy_until_ns = now;
+	d->busy_frac = 0;
+	if (n - k > d->wait_n) {
+		/* the frame on the wire: its remaining bits at the new rate */
+		struct emu_pkt *pk = &d->heap[i++];
+		unsigned __int128 left = (unsigned __int128)(pk->ser_end_ns - now) * old_rate;
+
+		if (d->p.rate_bps)
+			d->busy_until_ns = now + (uint64_t)((left + d->p.rate_bps - 1) / d->p.rate_bps);
+		pk->ser_end_ns = d->busy_until_ns;
+		pk->depart_ns = delay_line(d, pk->ser_end_ns, pk->flags);
+	}
+	for (; i < n; i++, w = (w + 1) % d->capacity) {
+		struct emu_pkt *pk = &d->heap[i];
+		uint64_t start = wire_start(d, now);
+
+		d->wait[w].start_ns = start;
+		pk->ser_end_ns = wire_take(d, start, pk->len);
+		pk->depart_ns = delay_line(d, pk->ser_end_ns, pk->flags);
+	}
+	/* heapify: sift every inner node down */
+	for (i = n / 2; i-- > 0;) {
+		struct emu_pkt t = d->heap[i];
+		uint32_t j = i;
+
+		for (;;) {
+			uint32_t c = 2 * j + 1;
+
+			if (c >= n)
+				break;
+			if (c + 1 < n && pkt_before(&d->heap[c + 1], &d->heap[c]))
+				c++;
+			if (!pkt_before(&d->heap[c], &t))
+				break;
+			d->heap[j] = d->heap[c];
+			j = c;
+		}
+		d->heap[j] = t;
+	}
+}
+
+int emu_dir_set_params(struct emu_dir *d, uint64_t now_ns, const struct emu_params *p,
+                       emu_dir_drop_fn *drop, void *ctx)
+{
+	uint64_t now, old_rate = d->p.rate_bps;
+	uint32_t k;
+
+	if (emu_params_check(p))
+		return -EINVAL;
+	now = advance(d, now_ns);
+	d->p = *p;
+	k = split_unsent(d, now);
+	if (k == d->stats.ring_used) {
+		/* nothing on the wire: the delay line's latest departure stays */
+		if (old_rate != p->rate_bps)
+			d->busy_frac = 0; /* it was in units of the old rate */
+		d->last_depart_ns = d->last_depart_ns > now ? d->last_depart_ns : now;
+		return 0;
+	}
+	trim_backlog(d, k, drop, ctx);
+	reserialize(d, k, now, old_rate);
+	advance(d, now); /* unlimited now: the backlog has started */
+	return 0;
 }

@@ -85,6 +85,8 @@ enum emu_verdict {
  * out of emu_dir_due twice, the second time with EMU_PKT_DUP. */
 struct emu_pkt {
 	uint64_t depart_ns;
+	uint64_t ser_end_ns; /* end of its serialization: a change of capacity or
+	                      * latency recomputes frames not past it yet */
 	uint64_t seq; /* arrival order of the copy; breaks departure ties */
 	uint64_t cookie;
 	uint32_t len;
@@ -138,12 +140,27 @@ int emu_dir_init(struct emu_dir *d, const struct emu_params *p, uint32_t capacit
  * caller's). Accepts NULL and a d whose init failed. */
 void emu_dir_free(struct emu_dir *d);
 
-/* Check p, and on success apply it to frames arriving from now on. Frames
- * already queued keep their departure times; a later frame still departs no
- * earlier than any earlier one unless it is reordered. The backlog is not
- * trimmed to a smaller bound: new frames are dropped until it drains.
- * Returns 0 or -EINVAL (d unchanged). */
-int emu_dir_set_params(struct emu_dir *d, const struct emu_params *p);
+/* Called for each queued copy a change drops: its cookie is the caller's
+ * again. */
+typedef void emu_dir_drop_fn(void *ctx, uint64_t cookie);
+
+/* Check p, and on success apply it at now_ns, to the frames already queued
+ * as well as to later ones (the rules, docs/link-emulator.md "Changing a
+ * running link"):
+ *   - frames past their serialization end (in the delay line) keep their
+ *     departure: they have left the wire, they propagate as they started;
+ *   - the frame on the wire sends its remaining bits at the new rate: its
+ *     end moves to now + (old end - now) * old rate / new rate;
+ *   - the backlog follows it, back to back, at the new rate, and each of
+ *     these frames gets the new latency and jitter (drawn again) after its
+ *     new serialization end, raised to the latest departure before it
+ *     (no reordering) unless it is flagged reordered;
+ *   - a backlog past the new queue bound loses its newest frames at once:
+ *     each copy counted in drop_queue and handed to drop(ctx, cookie).
+ * Returns 0 or -EINVAL (d unchanged). drop may be NULL when nothing can be
+ * queued. */
+int emu_dir_set_params(struct emu_dir *d, uint64_t now_ns, const struct emu_params *p,
+                       emu_dir_drop_fn *drop, void *ctx);
 
 /* Check p alone: 0 or -EINVAL. */
 int emu_params_check(const struct emu_params *p);
