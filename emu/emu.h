@@ -29,7 +29,8 @@
  *
  * Control. emu_set and emu_snapshot may be called from another thread at
  * any time; the data-plane thread carries them out between two iterations
- * (a change applies to frames arriving after it, at once).
+ * (a change applies at once, to the frames already queued too: see
+ * emu_dir_set_params).
  *
  * Ports that go away. The kernel tells a packet socket that its interface
  * went down or was deleted by a socket error (ENETDOWN), which keeps epoll
@@ -111,8 +112,11 @@ size_t emu_nports(const struct emu *e);
 /* The bytes of the receive ring of each port of an emulator with nports
  * ports: the kernel pins them, so realization counts them (rule 3). */
 uint32_t emu_ring_bytes(size_t nports);
-/* Change the parameters of port's direction. 0 or -EINVAL (bad params or
- * port), -ENOMEM never: slots are fixed at open. */
+/* Change the parameters of port's direction, at once and for the frames it
+ * holds too (emu_dir_set_params: re-serialized at a new capacity, a new
+ * latency for those not past serialization, the excess of a smaller queue
+ * dropped and counted). 0 or -EINVAL (bad params or port), -ENOMEM never:
+ * slots are fixed at open. */
 int emu_set(struct emu *e, size_t port, const struct emu_params *p);
 /* Copy the counters and parameters of every port into out[emu_nports]. */
 int emu_snapshot(struct emu *e, struct emu_port_stats *out);

@@ -138,13 +138,10 @@ static void heap_push(struct emu_dir *d, const struct emu_pkt *pkt)
 		d->stats.ring_peak = d->stats.ring_used;
 }
 
-static struct emu_pkt heap_pop(struct emu_dir *d)
+/* Put pkt at slot i of the heap's first n slots, moving it down past
+ * smaller children: the subtrees under i are heaps. */
+static void sift_down(struct emu_dir *d, uint32_t i, uint32_t n, const struct emu_pkt *pkt)
 {
-	struct emu_pkt top = d->heap[0];
-	uint32_t n = --d->stats.ring_used;
-	struct emu_pkt last = d->heap[n];
-	uint32_t i = 0;
-
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 
@@ -152,13 +149,21 @@ static struct emu_pkt heap_pop(struct emu_dir *d)
 			break;
 		if (c + 1 < n && pkt_before(&d->heap[c + 1], &d->heap[c]))
 			c++;
-		if (!pkt_before(&d->heap[c], &last))
+		if (!pkt_before(&d->heap[c], pkt))
 			break;
 		d->heap[i] = d->heap[c];
 		i = c;
 	}
+	d->heap[i] = *pkt;
+}
+
+static struct emu_pkt heap_pop(struct emu_dir *d)
+{
+	struct emu_pkt top = d->heap[0];
+	uint32_t n = --d->stats.ring_used;
+
 	if (n > 0)
-		d->heap[i] = last;
+		sift_down(d, 0, n, &d->heap[n]);
 	return top;
 }
 
@@ -453,21 +458,8 @@ static void reserialize(struct emu_dir *d, uint32_t k, uint64_t now, uint64_t ol
 	/* heapify: sift every inner node down */
 	for (i = n / 2; i-- > 0;) {
 		struct emu_pkt t = d->heap[i];
-		uint32_t j = i;
 
-		for (;;) {
-			uint32_t c = 2 * j + 1;
-
-			if (c >= n)
-				break;
-			if (c + 1 < n && pkt_before(&d->heap[c + 1], &d->heap[c]))
-				c++;
-			if (!pkt_before(&d->heap[c], &t))
-				break;
-			d->heap[j] = d->heap[c];
-			j = c;
-		}
-		d->heap[j] = t;
+		sift_down(d, i, n, &t);
 	}
 }
 
