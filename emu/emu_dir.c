@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* xoshiro256** (Blackman and Vigna), seeded through splitmix64 so that any
  * seed, 0 included, gives a good state. */
@@ -73,21 +74,83 @@ int emu_params_check(const struct emu_params *p)
 	return 0;
 }
 
+/* The heap and the backlog's FIFO are mapped, not allocated: a page is
+ * memory only once a frame used it, so a direction sized for a long queue
+ * costs nothing while the queue is short. NULL when the kernel refuses. */
+static void *arr_map(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void arr_unmap(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
 int emu_dir_init(struct emu_dir *d, const struct emu_params *p, uint32_t capacity, uint64_t seed)
 {
 	memset(d, 0, sizeof(*d));
 	if (emu_params_check(p) || capacity == 0 || capacity > EMU_CAPACITY_MAX)
 		return -EINVAL;
 	d->p = *p;
-	d->heap = calloc(capacity, sizeof(*d->heap));
-	d->wait = calloc(capacity, sizeof(*d->wait));
+	d->capacity = capacity;
+	d->heap = arr_map(capacity * sizeof(*d->heap));
+	d->wait = arr_map(capacity * sizeof(*d->wait));
 	if (!d->heap || !d->wait) {
 		emu_dir_free(d);
 		return -ENOMEM;
 	}
-	d->capacity = capacity;
 	for (int i = 0; i < 4; i++)
 		d->rng[i] = splitmix64(&seed);
+	return 0;
+}
+
+uint32_t emu_dir_slots(const struct emu_params *p, uint32_t frame_len)
+{
+	uint64_t n, delay = (uint64_t)p->latency_ns + (uint64_t)p->jitter_ns;
+
+	if (p->rate_bps == 0) {
+		n = delay ? EMU_SLOTS_UNBOUNDED : 0;
+	} else {
+		unsigned __int128 bits = (unsigned __int128)p->rate_bps * delay;
+
+		n = (p->queue_pkts ? p->queue_pkts : EMU_QUEUE_PKTS_DEFAULT) + 1u;
+		n += (uint64_t)(bits / (8u * 1000000000ull * (frame_len ? frame_len : 1)));
+	}
+	if (p->duplicate > 0)
+		n *= 2;
+	return n < EMU_SLOTS_MIN ? EMU_SLOTS_MIN : n > EMU_CAPACITY_MAX ? EMU_CAPACITY_MAX : (uint32_t)n;
+}
+
+int emu_dir_grow(struct emu_dir *d, uint32_t capacity)
+{
+	struct emu_wait *wait;
+	struct emu_pkt *heap;
+
+	if (capacity <= d->capacity)
+		return 0;
+	if (capacity > EMU_CAPACITY_MAX)
+		return -EINVAL;
+	wait = arr_map(capacity * sizeof(*wait));
+	if (!wait)
+		return -ENOMEM;
+	heap = mremap(d->heap, d->capacity * sizeof(*heap), capacity * sizeof(*heap), MREMAP_MAYMOVE);
+	if (heap == MAP_FAILED) {
+		arr_unmap(wait, capacity * sizeof(*wait));
+		return -ENOMEM;
+	}
+	d->heap = heap;
+	/* the backlog's FIFO starts over at slot 0 */
+	for (uint32_t i = 0; i < d->wait_n; i++)
+		wait[i] = d->wait[(d->wait_head + i) % d->capacity];
+	arr_unmap(d->wait, d->capacity * sizeof(*wait));
+	d->wait = wait;
+	d->wait_head = 0;
+	d->capacity = capacity;
 	return 0;
 }
 
@@ -95,8 +158,8 @@ void emu_dir_free(struct emu_dir *d)
 {
 	if (!d)
 		return;
-	free(d->heap);
-	free(d->wait);
+	arr_unmap(d->heap, d->capacity * sizeof(*d->heap));
+	arr_unmap(d->wait, d->capacity * sizeof(*d->wait));
 	d->heap = NULL;
 	d->wait = NULL;
 	d->capacity = 0;

@@ -34,8 +34,9 @@
  *        serialization end, so it overtakes the frames still in the delay
  *        line. With latency and jitter 0 there is nothing to overtake.
  *        ring: every queued frame (waiting, on the wire or in the delay line)
- *        takes one slot of a ring of fixed capacity; when it is full the
- *        frame is dropped (drop "ring"). That is the memory bound.
+ *        takes one slot of a ring of capacity slots (emu_dir_slots: sized to
+ *        the link, grown by emu_dir_grow); when it is full the frame is
+ *        dropped (drop "ring"). That is the memory bound.
  *
  * Times are nanoseconds on any monotonic clock; a now earlier than one seen
  * before is treated as the latest one seen. */
@@ -130,11 +131,29 @@ struct emu_dir {
 	struct emu_stats stats;
 };
 
+/* Frames a direction holds at least, and when its delay line has no bound
+ * (an unlimited rate with a delay): before slots followed the link, every
+ * direction had 8192. */
+#define EMU_SLOTS_MIN       128u  /* two batches of EMU_BATCH: one in, one out */
+#define EMU_SLOTS_UNBOUNDED 8192u
+
+/* The frames a direction with params p can hold, frames of frame_len
+ * bytes (the MTU's) at its rate: the queue bound (waiting), one on the
+ * wire, and the bandwidth-delay product rate x (latency + jitter) in the
+ * delay line; twice that with duplicates; at least EMU_SLOTS_MIN, at most
+ * EMU_CAPACITY_MAX. An unlimited rate holds no backlog, and with a delay
+ * EMU_SLOTS_UNBOUNDED. */
+uint32_t emu_dir_slots(const struct emu_params *p, uint32_t frame_len);
+
 /* Set up d with params p (see emu_dir_set_params), a ring of capacity frames
- * (1..EMU_CAPACITY_MAX; allocated here, once) and the PRNG seed. Returns 0,
+ * (1..EMU_CAPACITY_MAX; mapped here, memory once used) and the PRNG seed. Returns 0,
  * -EINVAL (bad params or capacity; d is then safe to emu_dir_free) or
  * -ENOMEM. */
 int emu_dir_init(struct emu_dir *d, const struct emu_params *p, uint32_t capacity, uint64_t seed);
+
+/* Make room for capacity frames (more than now; the frames held stay).
+ * 0, -EINVAL (capacity past EMU_CAPACITY_MAX) or -ENOMEM (d unchanged). */
+int emu_dir_grow(struct emu_dir *d, uint32_t capacity);
 
 /* Release d's memory; queued frames are forgotten (their cookies stay the
  * caller's). Accepts NULL and a d whose init failed. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu.h"
 #include "emu_dir.h"
 
 #define MS  1000000ULL
@@ -201,12 +202,86 @@ static void test_capacity_off(void **state)
 	emu_dir_free(&d);
 }
 
+/* Slots follow the link: queue bound + 1 + the bandwidth-delay product in
+ * MTU frames, doubled with duplicates, within [EMU_SLOTS_MIN,
+ * EMU_CAPACITY_MAX]; an unlimited rate holds no backlog. */
+static void test_slots(void **state)
+{
+	struct emu_params p = { .rate_bps = 100000000, .latency_ns = MS };
+
+	(void)state;
+	/* 100 Mbit/s x 1 ms = 12,500 bytes: 8 frames of 1514 */
+	assert_int_equal(emu_dir_slots(&p, 1514), EMU_QUEUE_PKTS_DEFAULT + 1 + 8);
+	p.queue_pkts = 10;
+	assert_int_equal(emu_dir_slots(&p, 1514), EMU_SLOTS_MIN);
+	p.latency_ns = 100 * MS, p.jitter_ns = 20 * MS; /* 1,500,000 bytes: 990 frames */
+	assert_int_equal(emu_dir_slots(&p, 1514), 10 + 1 + 990);
+	p.duplicate = 0.1;
+	assert_int_equal(emu_dir_slots(&p, 1514), 2 * (10 + 1 + 990));
+	p = (struct emu_params){ .latency_ns = MS };
+	assert_int_equal(emu_dir_slots(&p, 1514), EMU_SLOTS_UNBOUNDED);
+	p.latency_ns = 0;
+	assert_int_equal(emu_dir_slots(&p, 1514), EMU_SLOTS_MIN);
+	p = (struct emu_params){ .rate_bps = 1000000000000ULL, .latency_ns = EMU_DELAY_MAX_NS };
+	assert_int_equal(emu_dir_slots(&p, 1514), EMU_CAPACITY_MAX);
+}
+
+/* A ring holds what the link carries in EMU_RING_HOLD_NS, in whole ring
+ * frames, at least EMU_RING_MIN_FRAMES, at most the experiment's bound. */
+static void test_ring_bytes(void **state)
+{
+	struct emu_params p = { .rate_bps = 100000000 };
+
+	(void)state;
+	assert_int_equal(emu_port_ring_bytes(&p, 2048, 2), EMU_RING_MIN_FRAMES * 2048);
+	p.rate_bps = 1000000000; /* 250,000 bytes: 123 frames, rounded up */
+	assert_int_equal(emu_port_ring_bytes(&p, 2048, 2), 123 * 2048);
+	p.rate_bps = 10000000000ULL;
+	assert_int_equal(emu_port_ring_bytes(&p, 2048, 2000), emu_ring_bytes(2000));
+	p.rate_bps = 0;
+	assert_int_equal(emu_port_ring_bytes(&p, 2048, 2), emu_ring_bytes(2));
+}
+
+/* Growing keeps the frames held and the backlog's order, wherever the
+ * FIFO had wrapped. */
+static void test_grow(void **state)
+{
+	struct emu_params p = { .rate_bps = 1000000 };
+	struct emu_pkt out[64];
+	struct emu_dir d;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(emu_dir_init(&d, &p, 8, 1), 0);
+	offer_burst(&d, 8);
+	/* 3 frames out, 3 more in: the FIFO wraps */
+	assert_int_equal(emu_dir_due(&d, 30 * MS, out, 64), 3);
+	for (size_t i = 8; i < 11; i++)
+		assert_int_equal(emu_dir_offer(&d, 30 * MS, LEN, i, NULL), EMU_QUEUED);
+	assert_int_equal(emu_dir_offer(&d, 30 * MS, LEN, 99, NULL), EMU_DROP_RING);
+	assert_int_equal(emu_dir_grow(&d, 4), 0); /* smaller: nothing to do */
+	assert_int_equal(emu_dir_grow(&d, EMU_CAPACITY_MAX + 1), -EINVAL);
+	assert_int_equal(emu_dir_grow(&d, 32), 0);
+	assert_int_equal(d.capacity, 32);
+	for (size_t i = 11; i < 20; i++)
+		assert_int_equal(emu_dir_offer(&d, 30 * MS, LEN, i, NULL), EMU_QUEUED);
+	p.rate_bps = 20000000; /* the backlog re-serialized through the new FIFO */
+	assert_int_equal(emu_dir_set_params(&d, 35 * MS, &p, NULL, NULL), 0);
+	n = take_all(&d, out, 64);
+	assert_int_equal(n, 17);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(out[i].cookie, i + 3);
+	assert_int_equal(out[1].ser_end_ns, 35 * MS + 250 * US + 500 * US);
+	emu_dir_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capacity_raise), cmocka_unit_test(test_capacity_lower),
 		cmocka_unit_test(test_latency_change), cmocka_unit_test(test_queue_shrink),
-		cmocka_unit_test(test_capacity_off),
+		cmocka_unit_test(test_capacity_off),   cmocka_unit_test(test_slots),
+		cmocka_unit_test(test_ring_bytes),     cmocka_unit_test(test_grow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
