@@ -34,12 +34,15 @@ queued() {
 
 # 1. UDP backlog: 5 Mbit/s for 1 s into 1 Mbit/s leaves about 400 frames
 # (4 s of wire at 1 Mbit/s) queued; raised to 20 Mbit/s they take 0.2 s.
+# The link starts with a queue of 100 frames (128 slots, the least) and
+# is raised to 1000 first: its slots must grow to hold the backlog.
 cat >"$m/udp.vtb" <<'M'
 a = topo.device('a')
 b = topo.device('b')
-topo.connect([a, b], capacity == mbps(1), latency == ms(1))
+topo.connect([a, b], capacity == mbps(1), latency == ms(1), queue == 100)
 M
 up udp "$m/udp.vtb"
+"$VTB" link set udp a b queue=1000 >/dev/null
 "$VTB" exec udp b -- iperf3 -s -p 5398 -D -1 >/dev/null 2>&1
 sleep 0.3
 "$VTB" exec udp a -- iperf3 -c 10.0.0.2 -p 5398 -u -b 5M -l 1200 -t "$BURST_S" >/dev/null 2>&1 &
@@ -48,6 +51,8 @@ sleep "$BURST_S"
 sleep "$SETTLE_S"
 q0=$(queued udp a)
 within "a standing queue of UDP frames before the change" "${q0:-0}" 200 1000
+mem=$("$VTB" status udp --json | jq '[.links[].directions[] | .counters.drops.memory] | add')
+within "the slots grew with the queue: memory drops" "${mem:-1}" 0 0
 "$VTB" link set udp a b capacity=20mbps >/dev/null
 sleep "$DRAIN_S"
 q1=$(queued udp a)
