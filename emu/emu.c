@@ -127,12 +127,26 @@ uint32_t emu_ring_bytes(size_t nports)
 	return nports <= 64 ? (4u << 20) : nports <= 512 ? (1u << 20) : (256u << 10);
 }
 
+uint32_t emu_port_ring_bytes(const struct emu_params *p, uint32_t frame_size, size_t nports)
+{
+	uint64_t max = emu_ring_bytes(nports), want;
+
+	if (p->rate_bps == 0)
+		return (uint32_t)max;
+	want = (uint64_t)((unsigned __int128)p->rate_bps * EMU_RING_HOLD_NS / 8u / 1000000000u);
+	/* in whole frames: a ring frame carries one frame of the link */
+	want = (want / frame_size + 1) * frame_size;
+	if (want < (uint64_t)EMU_RING_MIN_FRAMES * frame_size)
+		want = (uint64_t)EMU_RING_MIN_FRAMES * frame_size;
+	return (uint32_t)(want < max ? want : max);
+}
+
 int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_t spin_ns,
 	     struct emu **out, char *err, size_t errlen)
 {
 	struct emu *e;
 	unsigned mtu = 0;
-	uint32_t frame_size, ring_bytes;
+	uint32_t frame_size;
 	size_t i, j, n = 0, k = 0;
 	int r = 0;
 
@@ -157,7 +171,6 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 	/* a frame: Ethernet header, a VLAN tag put back, the MTU's payload */
 	e->slot_size = (uint32_t)((ETH_HLEN + VLAN_HLEN + mtu + 63) & ~63u);
 	frame_size = pow2_at_least(TPACKET_ALIGN(TPACKET2_HDRLEN) + 64 + e->slot_size);
-	ring_bytes = emu_ring_bytes(n);
 	e->ports = calloc(n ? n : 1, sizeof(*e->ports));
 	e->segs = calloc(nsegs ? nsegs : 1, sizeof(*e->segs));
 	e->active = calloc(n ? n : 1, sizeof(*e->active));
@@ -217,7 +230,8 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 					 segs[i].name, pc->ifname);
 				break;
 			}
-			r = emu_port_open(pt, pc->ifname, frame_size, ring_bytes);
+			r = emu_port_open(pt, pc->ifname, frame_size,
+					  emu_port_ring_bytes(&pc->p, frame_size, n));
 			if (!r)
 				r = emu_port_alloc_dir(pt, &pc->p, e->slot_size, rng_next(&e->rng));
 			if (!r && epoll_ctl(e->epfd, EPOLL_CTL_ADD, pt->fd,
@@ -436,7 +450,7 @@ static unsigned drain_port(struct emu *e, struct emu_port *p, uint64_t now, int6
 			(struct tpacket2_hdr *)(p->ring + (size_t)p->head * p->frame_size);
 		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		uint8_t *frame = (uint8_t *)h + h->tp_mac;
-		uint32_t len = h->tp_snaplen, slot, vlan = 0;
+		uint32_t len = h->tp_snaplen, slot, vlan = 0, held;
 		uint64_t ts;
 
 		if (!(st & TP_STATUS_USER))
@@ -482,9 +496,12 @@ static unsigned drain_port(struct emu *e, struct emu_port *p, uint64_t now, int6
 		ts = (int64_t)ts - real_off > 0 ? (uint64_t)((int64_t)ts - real_off) : now;
 		if (ts > now)
 			ts = now;
-		p->slot_refs[slot] = 1;
-		if (emu_dir_offer(&p->d, ts, len + vlan, slot, NULL) != EMU_QUEUED)
-			release_slot(p, slot);
+		/* one reference per copy queued (a duplicate shares the slot) */
+		held = p->d.stats.ring_used;
+		emu_dir_offer(&p->d, ts, len + vlan, slot, NULL);
+		p->slot_refs[slot] = (uint8_t)(p->d.stats.ring_used - held);
+		if (!p->slot_refs[slot])
+			p->free_slots[p->nfree++] = slot;
 		else
 			activate(e, p);
 	next:
@@ -548,12 +565,34 @@ static void snapshot(struct emu *e, struct emu_port_stats *out)
 	}
 }
 
+/* A copy a change of parameters dropped from port ctx's queue: its slot
+ * reference goes. */
+static void drop_copy(void *ctx, uint64_t cookie)
+{
+	release_slot(ctx, (uint32_t)cookie);
+}
+
+/* Apply params p to port's direction now, queued frames included
+ * (emu_dir_set_params), its slots grown first to what p needs; between two
+ * iterations no frame is batched (the slab may move). 0, -EINVAL or
+ * -ENOMEM (nothing changed). */
+static int set_port(struct emu *e, size_t port, const struct emu_params *p)
+{
+	struct emu_port *pt = &e->ports[port];
+	int r = emu_port_grow(pt, p, e->slot_size);
+
+	if (r)
+		return r;
+	return emu_dir_set_params(&pt->d, (uint64_t)util_clock_ns(CLOCK_MONOTONIC), p, drop_copy,
+				  pt);
+}
+
 static void serve_request(struct emu *e)
 {
 	pthread_mutex_lock(&e->mu);
 	e->req_r = 0;
 	if (e->req == REQ_SET)
-		e->req_r = emu_dir_set_params(&e->ports[e->req_port].d, e->req_p);
+		e->req_r = set_port(e, e->req_port, e->req_p);
 	else if (e->req == REQ_SNAP)
 		snapshot(e, e->req_out);
 	e->req = REQ_NONE;
@@ -724,7 +763,7 @@ static int request(struct emu *e, int kind, size_t port, const struct emu_params
 
 	if (!e->running) {
 		if (kind == REQ_SET)
-			return emu_dir_set_params(&e->ports[port].d, p);
+			return set_port(e, port, p);
 		snapshot(e, out);
 		return 0;
 	}

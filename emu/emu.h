@@ -29,7 +29,8 @@
  *
  * Control. emu_set and emu_snapshot may be called from another thread at
  * any time; the data-plane thread carries them out between two iterations
- * (a change applies to frames arriving after it, at once).
+ * (a change applies at once, to the frames already queued too: see
+ * emu_dir_set_params).
  *
  * Ports that go away. The kernel tells a packet socket that its interface
  * went down or was deleted by a socket error (ENETDOWN), which keeps epoll
@@ -50,8 +51,12 @@
 
 #include "emu_dir.h"
 
-#define EMU_SLOTS_DEFAULT 8192u /* frames held per direction, at most */
 #define EMU_BATCH         64u   /* frames per sendmmsg and per ring pass */
+/* A port's receive ring holds what its link carries while the data-plane
+ * thread is away: a timer wake-up on this VM is late by up to a few ms
+ * (docs/link-emulator.md, "Timing"), most often well under 2 ms. */
+#define EMU_RING_HOLD_NS    2000000LL
+#define EMU_RING_MIN_FRAMES 32u /* a burst of half a batch more than that, at least */
 
 struct emu_port_cfg {
 	char ifname[16];      /* the root-namespace interface */
@@ -108,11 +113,21 @@ int emu_start(struct emu *e, int cpu, int rt_prio);
 void emu_close(struct emu *e);
 
 size_t emu_nports(const struct emu *e);
-/* The bytes of the receive ring of each port of an emulator with nports
- * ports: the kernel pins them, so realization counts them (rule 3). */
+/* The most bytes of the receive ring of a port of an emulator with nports
+ * ports: the kernel pins them, so realization counts them (rule 3). A
+ * port's ring follows its link's rate below that (emu_port_ring_bytes). */
 uint32_t emu_ring_bytes(size_t nports);
-/* Change the parameters of port's direction. 0 or -EINVAL (bad params or
- * port), -ENOMEM never: slots are fixed at open. */
+/* The bytes of the receive ring of a port whose direction has params p,
+ * in an emulator of nports ports with ring frames of frame_size bytes:
+ * what the link carries in EMU_RING_HOLD_NS, at least EMU_RING_MIN_FRAMES
+ * frames, at most emu_ring_bytes(nports) (and that for an unlimited rate). */
+uint32_t emu_port_ring_bytes(const struct emu_params *p, uint32_t frame_size, size_t nports);
+/* Change the parameters of port's direction, at once and for the frames it
+ * holds too (emu_dir_set_params: re-serialized at a new capacity, a new
+ * latency for those not past serialization, the excess of a smaller queue
+ * dropped and counted), its slots grown to what p needs (emu_dir_slots;
+ * they never shrink). 0, -EINVAL (bad params or port) or -ENOMEM (nothing
+ * changed). */
 int emu_set(struct emu *e, size_t port, const struct emu_params *p);
 /* Copy the counters and parameters of every port into out[emu_nports]. */
 int emu_snapshot(struct emu *e, struct emu_port_stats *out);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* xoshiro256** (Blackman and Vigna), seeded through splitmix64 so that any
  * seed, 0 included, gives a good state. */
@@ -73,21 +74,83 @@ int emu_params_check(const struct emu_params *p)
 	return 0;
 }
 
+/* The heap and the backlog's FIFO are mapped, not allocated: a page is
+ * memory only once a frame used it, so a direction sized for a long queue
+ * costs nothing while the queue is short. NULL when the kernel refuses. */
+static void *arr_map(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void arr_unmap(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
 int emu_dir_init(struct emu_dir *d, const struct emu_params *p, uint32_t capacity, uint64_t seed)
 {
 	memset(d, 0, sizeof(*d));
 	if (emu_params_check(p) || capacity == 0 || capacity > EMU_CAPACITY_MAX)
 		return -EINVAL;
 	d->p = *p;
-	d->heap = calloc(capacity, sizeof(*d->heap));
-	d->wait = calloc(capacity, sizeof(*d->wait));
+	d->capacity = capacity;
+	d->heap = arr_map(capacity * sizeof(*d->heap));
+	d->wait = arr_map(capacity * sizeof(*d->wait));
 	if (!d->heap || !d->wait) {
 		emu_dir_free(d);
 		return -ENOMEM;
 	}
-	d->capacity = capacity;
 	for (int i = 0; i < 4; i++)
 		d->rng[i] = splitmix64(&seed);
+	return 0;
+}
+
+uint32_t emu_dir_slots(const struct emu_params *p, uint32_t frame_len)
+{
+	uint64_t n, delay = (uint64_t)p->latency_ns + (uint64_t)p->jitter_ns;
+
+	if (p->rate_bps == 0) {
+		n = delay ? EMU_SLOTS_UNBOUNDED : 0;
+	} else {
+		unsigned __int128 bits = (unsigned __int128)p->rate_bps * delay;
+
+		n = (p->queue_pkts ? p->queue_pkts : EMU_QUEUE_PKTS_DEFAULT) + 1u;
+		n += (uint64_t)(bits / (8u * 1000000000ull * (frame_len ? frame_len : 1)));
+	}
+	if (p->duplicate > 0)
+		n *= 2;
+	return n < EMU_SLOTS_MIN ? EMU_SLOTS_MIN : n > EMU_CAPACITY_MAX ? EMU_CAPACITY_MAX : (uint32_t)n;
+}
+
+int emu_dir_grow(struct emu_dir *d, uint32_t capacity)
+{
+	struct emu_wait *wait;
+	struct emu_pkt *heap;
+
+	if (capacity <= d->capacity)
+		return 0;
+	if (capacity > EMU_CAPACITY_MAX)
+		return -EINVAL;
+	wait = arr_map(capacity * sizeof(*wait));
+	if (!wait)
+		return -ENOMEM;
+	heap = mremap(d->heap, d->capacity * sizeof(*heap), capacity * sizeof(*heap), MREMAP_MAYMOVE);
+	if (heap == MAP_FAILED) {
+		arr_unmap(wait, capacity * sizeof(*wait));
+		return -ENOMEM;
+	}
+	d->heap = heap;
+	/* the backlog's FIFO starts over at slot 0 */
+	for (uint32_t i = 0; i < d->wait_n; i++)
+		wait[i] = d->wait[(d->wait_head + i) % d->capacity];
+	arr_unmap(d->wait, d->capacity * sizeof(*wait));
+	d->wait = wait;
+	d->wait_head = 0;
+	d->capacity = capacity;
 	return 0;
 }
 
@@ -95,26 +158,13 @@ void emu_dir_free(struct emu_dir *d)
 {
 	if (!d)
 		return;
-	free(d->heap);
-	free(d->wait);
+	arr_unmap(d->heap, d->capacity * sizeof(*d->heap));
+	arr_unmap(d->wait, d->capacity * sizeof(*d->wait));
 	d->heap = NULL;
 	d->wait = NULL;
 	d->capacity = 0;
 	d->stats.ring_used = 0;
 	d->wait_n = 0;
-}
-
-int emu_dir_set_params(struct emu_dir *d, const struct emu_params *p)
-{
-	if (emu_params_check(p))
-		return -EINVAL;
-	if (p->rate_bps != d->p.rate_bps && d->busy_frac) {
-		/* The carried fraction is in units of the old rate: round it up. */
-		d->busy_until_ns++;
-		d->busy_frac = 0;
-	}
-	d->p = *p;
-	return 0;
 }
 
 const char *emu_verdict_name(enum emu_verdict v)
@@ -151,13 +201,10 @@ static void heap_push(struct emu_dir *d, const struct emu_pkt *pkt)
 		d->stats.ring_peak = d->stats.ring_used;
 }
 
-static struct emu_pkt heap_pop(struct emu_dir *d)
+/* Put pkt at slot i of the heap's first n slots, moving it down past
+ * smaller children: the subtrees under i are heaps. */
+static void sift_down(struct emu_dir *d, uint32_t i, uint32_t n, const struct emu_pkt *pkt)
 {
-	struct emu_pkt top = d->heap[0];
-	uint32_t n = --d->stats.ring_used;
-	struct emu_pkt last = d->heap[n];
-	uint32_t i = 0;
-
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 
@@ -165,13 +212,21 @@ static struct emu_pkt heap_pop(struct emu_dir *d)
 			break;
 		if (c + 1 < n && pkt_before(&d->heap[c + 1], &d->heap[c]))
 			c++;
-		if (!pkt_before(&d->heap[c], &last))
+		if (!pkt_before(&d->heap[c], pkt))
 			break;
 		d->heap[i] = d->heap[c];
 		i = c;
 	}
+	d->heap[i] = *pkt;
+}
+
+static struct emu_pkt heap_pop(struct emu_dir *d)
+{
+	struct emu_pkt top = d->heap[0];
+	uint32_t n = --d->stats.ring_used;
+
 	if (n > 0)
-		d->heap[i] = last;
+		sift_down(d, 0, n, &d->heap[n]);
 	return top;
 }
 
@@ -235,6 +290,27 @@ static uint64_t wire_take(struct emu_dir *d, uint64_t start, uint32_t len)
 	return end;
 }
 
+/* The departure of a frame whose serialization ends at end: a reordered
+ * frame leaves then; any other after latency and jitter, and no earlier
+ * than the latest departure so far (jitter never reorders). */
+static uint64_t delay_line(struct emu_dir *d, uint64_t end, uint32_t flags)
+{
+	uint64_t dep = end;
+
+	if (!(flags & EMU_PKT_REORDERED)) {
+		int64_t delay = d->p.latency_ns;
+
+		if (d->p.jitter_ns > 0)
+			delay += rng_jitter(d, d->p.jitter_ns);
+		dep = end + (uint64_t)(delay > 0 ? delay : 0);
+		if (dep < d->last_depart_ns)
+			dep = d->last_depart_ns;
+	}
+	if (dep > d->last_depart_ns)
+		d->last_depart_ns = dep;
+	return dep;
+}
+
 /* Queue one copy of a frame (the original or its duplicate). */
 static enum emu_verdict enqueue(struct emu_dir *d, uint64_t now, uint32_t len, uint64_t cookie,
                                 uint32_t flags, uint64_t *depart_ns)
@@ -269,18 +345,9 @@ static enum emu_verdict enqueue(struct emu_dir *d, uint64_t now, uint32_t len, u
 	if (rng_chance(d, d->p.reorder)) {
 		pkt.flags |= EMU_PKT_REORDERED;
 		d->stats.reordered++;
-		pkt.depart_ns = end;
-	} else {
-		int64_t delay = d->p.latency_ns;
-
-		if (d->p.jitter_ns > 0)
-			delay += rng_jitter(d, d->p.jitter_ns);
-		pkt.depart_ns = end + (uint64_t)(delay > 0 ? delay : 0);
-		if (pkt.depart_ns < d->last_depart_ns)
-			pkt.depart_ns = d->last_depart_ns;
 	}
-	if (pkt.depart_ns > d->last_depart_ns)
-		d->last_depart_ns = pkt.depart_ns;
+	pkt.ser_end_ns = end;
+	pkt.depart_ns = delay_line(d, end, pkt.flags);
 	d->seq++;
 	heap_push(d, &pkt);
 	if (depart_ns)
@@ -369,4 +436,116 @@ double emu_params_loss(const struct emu_params *p)
 double emu_params_burst(const struct emu_params *p)
 {
 	return p->ge.on ? 1.0 / p->ge.p_bg : 0;
+}
+
+/* Arrival order, for the frames a change puts back on the wire. */
+static int pkt_cmp_seq(const void *a, const void *b)
+{
+	const struct emu_pkt *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Move the frames not past their serialization end at now to the tail of
+ * the heap array, in arrival order; returns where the tail starts. Sets
+ * last_depart_ns to the latest departure of the frames that stay. */
+static uint32_t split_unsent(struct emu_dir *d, uint64_t now)
+{
+	uint32_t n = d->stats.ring_used, k = n, i = 0;
+	uint64_t last = 0;
+
+	while (i < k) {
+		if (d->heap[i].ser_end_ns > now) {
+			struct emu_pkt t = d->heap[i];
+
+			d->heap[i] = d->heap[--k];
+			d->heap[k] = t;
+			continue;
+		}
+		if (d->heap[i].depart_ns > last)
+			last = d->heap[i].depart_ns;
+		i++;
+	}
+	qsort(d->heap + k, n - k, sizeof(*d->heap), pkt_cmp_seq);
+	d->last_depart_ns = last;
+	return k;
+}
+
+/* Drop the newest waiting frames until the backlog fits the queue bound
+ * of d->p; the tail of the heap array from k holds them last. */
+static void trim_backlog(struct emu_dir *d, uint32_t k, emu_dir_drop_fn *drop, void *ctx)
+{
+	uint32_t qp = d->p.queue_pkts ? d->p.queue_pkts : EMU_QUEUE_PKTS_DEFAULT;
+	uint64_t qb = d->p.queue_bytes ? d->p.queue_bytes : UINT64_MAX;
+
+	while (d->wait_n > 0 && d->stats.ring_used > k &&
+	       (d->stats.backlog_pkts > qp || d->stats.backlog_bytes > qb)) {
+		const struct emu_pkt *pk = &d->heap[--d->stats.ring_used];
+
+		d->wait_n--;
+		d->stats.backlog_pkts--;
+		d->stats.backlog_bytes -= pk->len;
+		d->stats.drop_queue++;
+		if (drop)
+			drop(ctx, pk->cookie);
+	}
+}
+
+/* Put the frames of the heap array's tail (from k, in arrival order: the
+ * frame on the wire, if any, then the backlog) back on the wire at d's
+ * rate from now, then restore the heap order. */
+static void reserialize(struct emu_dir *d, uint32_t k, uint64_t now, uint64_t old_rate)
+{
+	uint32_t n = d->stats.ring_used, i = k, w = d->wait_head;
+
+	d->busy_until_ns = now;
+	d->busy_frac = 0;
+	if (n - k > d->wait_n) {
+		/* the frame on the wire: its remaining bits at the new rate */
+		struct emu_pkt *pk = &d->heap[i++];
+		unsigned __int128 left = (unsigned __int128)(pk->ser_end_ns - now) * old_rate;
+
+		if (d->p.rate_bps)
+			d->busy_until_ns = now + (uint64_t)((left + d->p.rate_bps - 1) / d->p.rate_bps);
+		pk->ser_end_ns = d->busy_until_ns;
+		pk->depart_ns = delay_line(d, pk->ser_end_ns, pk->flags);
+	}
+	for (; i < n; i++, w = (w + 1) % d->capacity) {
+		struct emu_pkt *pk = &d->heap[i];
+		uint64_t start = wire_start(d, now);
+
+		d->wait[w].start_ns = start;
+		pk->ser_end_ns = wire_take(d, start, pk->len);
+		pk->depart_ns = delay_line(d, pk->ser_end_ns, pk->flags);
+	}
+	/* heapify: sift every inner node down */
+	for (i = n / 2; i-- > 0;) {
+		struct emu_pkt t = d->heap[i];
+
+		sift_down(d, i, n, &t);
+	}
+}
+
+int emu_dir_set_params(struct emu_dir *d, uint64_t now_ns, const struct emu_params *p,
+                       emu_dir_drop_fn *drop, void *ctx)
+{
+	uint64_t now, old_rate = d->p.rate_bps;
+	uint32_t k;
+
+	if (emu_params_check(p))
+		return -EINVAL;
+	now = advance(d, now_ns);
+	d->p = *p;
+	k = split_unsent(d, now);
+	if (k == d->stats.ring_used) {
+		/* nothing on the wire: the delay line's latest departure stays */
+		if (old_rate != p->rate_bps)
+			d->busy_frac = 0; /* it was in units of the old rate */
+		d->last_depart_ns = d->last_depart_ns > now ? d->last_depart_ns : now;
+		return 0;
+	}
+	trim_backlog(d, k, drop, ctx);
+	reserialize(d, k, now, old_rate);
+	advance(d, now); /* unlimited now: the backlog has started */
+	return 0;
 }

@@ -34,8 +34,9 @@
  *        serialization end, so it overtakes the frames still in the delay
  *        line. With latency and jitter 0 there is nothing to overtake.
  *        ring: every queued frame (waiting, on the wire or in the delay line)
- *        takes one slot of a ring of fixed capacity; when it is full the
- *        frame is dropped (drop "ring"). That is the memory bound.
+ *        takes one slot of a ring of capacity slots (emu_dir_slots: sized to
+ *        the link, grown by emu_dir_grow); when it is full the frame is
+ *        dropped (drop "ring"). That is the memory bound.
  *
  * Times are nanoseconds on any monotonic clock; a now earlier than one seen
  * before is treated as the latest one seen. */
@@ -85,6 +86,8 @@ enum emu_verdict {
  * out of emu_dir_due twice, the second time with EMU_PKT_DUP. */
 struct emu_pkt {
 	uint64_t depart_ns;
+	uint64_t ser_end_ns; /* end of its serialization: a change of capacity or
+	                      * latency recomputes frames not past it yet */
 	uint64_t seq; /* arrival order of the copy; breaks departure ties */
 	uint64_t cookie;
 	uint32_t len;
@@ -128,22 +131,55 @@ struct emu_dir {
 	struct emu_stats stats;
 };
 
+/* Frames a direction holds at least, and when its delay line has no bound
+ * (an unlimited rate with a delay): before slots followed the link, every
+ * direction had 8192. */
+#define EMU_SLOTS_MIN       128u  /* two batches of EMU_BATCH: one in, one out */
+#define EMU_SLOTS_UNBOUNDED 8192u
+
+/* The frames a direction with params p can hold, frames of frame_len
+ * bytes (the MTU's) at its rate: the queue bound (waiting), one on the
+ * wire, and the bandwidth-delay product rate x (latency + jitter) in the
+ * delay line; twice that with duplicates; at least EMU_SLOTS_MIN, at most
+ * EMU_CAPACITY_MAX. An unlimited rate holds no backlog, and with a delay
+ * EMU_SLOTS_UNBOUNDED. */
+uint32_t emu_dir_slots(const struct emu_params *p, uint32_t frame_len);
+
 /* Set up d with params p (see emu_dir_set_params), a ring of capacity frames
- * (1..EMU_CAPACITY_MAX; allocated here, once) and the PRNG seed. Returns 0,
+ * (1..EMU_CAPACITY_MAX; mapped here, memory once used) and the PRNG seed. Returns 0,
  * -EINVAL (bad params or capacity; d is then safe to emu_dir_free) or
  * -ENOMEM. */
 int emu_dir_init(struct emu_dir *d, const struct emu_params *p, uint32_t capacity, uint64_t seed);
+
+/* Make room for capacity frames (more than now; the frames held stay).
+ * 0, -EINVAL (capacity past EMU_CAPACITY_MAX) or -ENOMEM (d unchanged). */
+int emu_dir_grow(struct emu_dir *d, uint32_t capacity);
 
 /* Release d's memory; queued frames are forgotten (their cookies stay the
  * caller's). Accepts NULL and a d whose init failed. */
 void emu_dir_free(struct emu_dir *d);
 
-/* Check p, and on success apply it to frames arriving from now on. Frames
- * already queued keep their departure times; a later frame still departs no
- * earlier than any earlier one unless it is reordered. The backlog is not
- * trimmed to a smaller bound: new frames are dropped until it drains.
- * Returns 0 or -EINVAL (d unchanged). */
-int emu_dir_set_params(struct emu_dir *d, const struct emu_params *p);
+/* Called for each queued copy a change drops: its cookie is the caller's
+ * again. */
+typedef void emu_dir_drop_fn(void *ctx, uint64_t cookie);
+
+/* Check p, and on success apply it at now_ns, to the frames already queued
+ * as well as to later ones (the rules, docs/link-emulator.md "Changing a
+ * running link"):
+ *   - frames past their serialization end (in the delay line) keep their
+ *     departure: they have left the wire, they propagate as they started;
+ *   - the frame on the wire sends its remaining bits at the new rate: its
+ *     end moves to now + (old end - now) * old rate / new rate;
+ *   - the backlog follows it, back to back, at the new rate, and each of
+ *     these frames gets the new latency and jitter (drawn again) after its
+ *     new serialization end, raised to the latest departure before it
+ *     (no reordering) unless it is flagged reordered;
+ *   - a backlog past the new queue bound loses its newest frames at once:
+ *     each copy counted in drop_queue and handed to drop(ctx, cookie).
+ * Returns 0 or -EINVAL (d unchanged). drop may be NULL when nothing can be
+ * queued. */
+int emu_dir_set_params(struct emu_dir *d, uint64_t now_ns, const struct emu_params *p,
+                       emu_dir_drop_fn *drop, void *ctx);
 
 /* Check p alone: 0 or -EINVAL. */
 int emu_params_check(const struct emu_params *p);

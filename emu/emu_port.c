@@ -12,9 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* A ring block: 64 KiB holds a few frames of the largest slot, and the
- * kernel's block allocation stays an order-4 page run. */
-#define RING_BLOCK (1u << 16)
+/* A ring block: 16 KiB holds 8 frames of a 1500-byte MTU's slot (a ring
+ * can be sized to a link in steps that small), and the kernel's block
+ * allocation stays an order-2 page run; a jumbo frame's block is one frame. */
+#define RING_BLOCK (1u << 14)
 
 /* Ring frames: the tpacket header, room for the address, and the frame. */
 int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
@@ -68,11 +69,9 @@ void emu_port_reset_slots(struct emu_port *pt)
 int emu_port_alloc_dir(struct emu_port *pt, const struct emu_params *p, uint32_t slot_size,
 		       uint64_t seed)
 {
-	uint32_t cap = EMU_SLOTS_DEFAULT;
+	uint32_t cap = emu_dir_slots(p, slot_size);
 	int r;
 
-	if (p->queue_pkts > cap / 2)
-		cap = p->queue_pkts * 2 > EMU_CAPACITY_MAX ? EMU_CAPACITY_MAX : p->queue_pkts * 2;
 	r = emu_dir_init(&pt->d, p, cap, seed);
 	if (r)
 		return r;
@@ -88,6 +87,42 @@ int emu_port_alloc_dir(struct emu_port *pt, const struct emu_params *p, uint32_t
 	if (!pt->free_slots || !pt->slot_len || !pt->slot_refs)
 		return -ENOMEM;
 	emu_port_reset_slots(pt);
+	return 0;
+}
+
+int emu_port_grow(struct emu_port *pt, const struct emu_params *p, uint32_t slot_size)
+{
+	uint32_t cap = emu_dir_slots(p, slot_size), old = pt->d.capacity, *free_slots, *slot_len;
+	uint8_t *slot_refs, *slab;
+	int r;
+
+	if (cap <= old)
+		return 0;
+	/* bigger arrays than the capacity are harmless if a later step fails */
+	free_slots = realloc(pt->free_slots, cap * sizeof(*free_slots));
+	if (free_slots)
+		pt->free_slots = free_slots;
+	slot_len = realloc(pt->slot_len, cap * sizeof(*slot_len));
+	if (slot_len)
+		pt->slot_len = slot_len;
+	slot_refs = realloc(pt->slot_refs, cap);
+	if (slot_refs)
+		pt->slot_refs = slot_refs;
+	if (!free_slots || !slot_len || !slot_refs)
+		return -ENOMEM;
+	slab = mremap(pt->slab, (size_t)old * slot_size, (size_t)cap * slot_size, MREMAP_MAYMOVE);
+	if (slab == MAP_FAILED)
+		return -ENOMEM;
+	pt->slab = slab;
+	r = emu_dir_grow(&pt->d, cap);
+	if (r) {
+		/* back to the old size: shrinking in place does not fail */
+		pt->slab = mremap(pt->slab, (size_t)cap * slot_size, (size_t)old * slot_size, 0);
+		return r;
+	}
+	memset(pt->slot_refs + old, 0, cap - old);
+	for (uint32_t i = cap; i-- > old;)
+		pt->free_slots[pt->nfree++] = i;
 	return 0;
 }
 

@@ -47,6 +47,11 @@ int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
  * slot_size bytes (mapped once, touched only as used). 0 or a negative errno. */
 int emu_port_alloc_dir(struct emu_port *pt, const struct emu_params *p, uint32_t slot_size,
 		       uint64_t seed);
+/* Grow pt's slots (slab of slot_size slots, its arrays and its direction)
+ * to what params p need (emu_dir_slots), when that is more than now; the
+ * frames held stay. Only between two iterations (no frame batched: the
+ * slab may move). 0 or -ENOMEM (pt keeps its slots). */
+int emu_port_grow(struct emu_port *pt, const struct emu_params *p, uint32_t slot_size);
 /* Mark every slot of pt's slab free: only when no frame of it is queued or
  * batched (at open, and after its direction was flushed). */
 void emu_port_reset_slots(struct emu_port *pt);

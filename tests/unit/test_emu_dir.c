@@ -470,7 +470,7 @@ static void test_set_params(void **state)
 	sink_init(&s, 200);
 	offer_run(&d, 0, MS, 100, 100, &s, NULL); /* last departs at 149 ms */
 	p.latency_ns = MS;
-	assert_int_equal(emu_dir_set_params(&d, &p), 0);
+	assert_int_equal(emu_dir_set_params(&d, 99 * MS, &p, NULL, NULL), 0);
 	for (size_t i = 100; i < 200; i++) {
 		drain(&d, i * MS, &s);
 		assert_int_equal(emu_dir_offer(&d, i * MS, 100, i, NULL), EMU_QUEUED);
@@ -487,7 +487,7 @@ static void test_set_params(void **state)
 	}
 	/* bad params leave the direction unchanged */
 	p.loss = 1.5;
-	assert_int_equal(emu_dir_set_params(&d, &p), -EINVAL);
+	assert_int_equal(emu_dir_set_params(&d, 99 * MS, &p, NULL, NULL), -EINVAL);
 	assert_int_equal(d.p.loss, 0);
 	sink_free(&s);
 	emu_dir_free(&d);
