@@ -15,10 +15,13 @@ stats() {
 
 # settle: wait (at most 20 s) until the kernel has freed the network
 # namespaces of the last run: the count of net_namespace objects in
-# /proc/slabinfo has not moved for 0.5 s.
+# /proc/slabinfo has not moved for 0.5 s. Prints the time (`now`) of its
+# last move: when the kernel was done.
 settle() {
+	_last=$(now)
 	if [ ! -r /proc/slabinfo ]; then
 		sleep 2
+		now
 		return
 	fi
 	_prev=-1 _same=0 _i=0
@@ -26,13 +29,15 @@ settle() {
 		_cur=$(awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo)
 		if [ "$_cur" = "$_prev" ]; then
 			_same=$((_same + 1))
-			[ $_same -ge 5 ] && return
+			[ $_same -ge 5 ] && break
 		else
 			_same=0
+			_last=$(now)
 		fi
 		_prev=$_cur _i=$((_i + 1))
 		sleep 0.1
 	done
+	echo "$_last"
 }
 
 # vtb_up MODEL NAME: bring it up with $vtb, record and print its id (in

@@ -83,7 +83,7 @@ bench/gen_model.sh 1000 loop | sed 's/, cores == 1, memory == mb(64)//' >"$work/
 # updown TAG BINARY MODEL: one timed vtb up and vtb down
 updown() {
 	vtb=$2
-	settle
+	settle >/dev/null
 	t0=$(now)
 	vtb_up "$3" r >/dev/null
 	t1=$(now)

@@ -145,7 +145,7 @@ trap 'exit 130' INT TERM HUP
 gen_batches() {
 	_c=$1 _d=$work/$1
 	mkdir -p "$_d/ns"
-	settle
+	settle >/dev/null
 	_id=$(vtb_up "$2" "gen-$_c")
 	"$vtb" status "gen-$_c" --json >"$_d/status.json"
 	: >"$_d/routes"
@@ -240,7 +240,7 @@ batch_down() {
 # check_batch CASE FROM TO: count what the batches built and check that it
 # works (forwarding is turned on here, untimed, for the check only)
 check_batch() {
-	settle
+	settle >/dev/null
 	batch_up "$1" >/dev/null
 	ROOT_BRIDGE_RE="^${prefix}b" ROOT_VETH_RE="^${prefix}p" ROOT_NS=""
 	# shellcheck disable=SC2046
@@ -277,7 +277,7 @@ mv "$work/counts.new" "$counts"
 column -t -s "$(printf '\t')" "$counts" 2>/dev/null || cat "$counts"
 
 time_batch() {
-	settle
+	settle >/dev/null
 	t0=$(now)
 	tr=$(batch_up "$1")
 	t1=$(now)
@@ -292,7 +292,7 @@ time_batch() {
 }
 
 time_vtb() {
-	settle
+	settle >/dev/null
 	t0=$(now)
 	vtb_up "$2" "$1" >/dev/null
 	t1=$(now)

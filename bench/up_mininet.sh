@@ -218,7 +218,7 @@ trap 'exit 130' INT TERM HUP
 # ---- counting run: what each side builds ----
 # count_vtb CASE MODEL: build it, count, check it works, remove it
 count_vtb() {
-	settle
+	settle >/dev/null
 	id=$(vtb_up "$2" "count-$1")
 	ROOT_BRIDGE_RE="^vtb${id}b" ROOT_VETH_RE="^vtb${id}p" ROOT_NS="vtb$id"
 	nslist=$(ip netns list | awk -v p="vtb$id-" 'index($1, p) == 1 { print "ip+-n+" $1 }')
@@ -251,7 +251,7 @@ mn_cmd() {
 }
 
 count_mn() {
-	settle
+	settle >/dev/null
 	mn_clean
 	to=h51
 	[ "$1" = single100 ] && to=h100
@@ -290,7 +290,7 @@ column -t -s "$(printf '\t')" "$counts" 2>/dev/null || cat "$counts"
 
 # time_mn CASE TOPO: one timed Mininet run; appends to the case's files
 time_mn() {
-	settle
+	settle >/dev/null
 	echo "sh date +%s%N >$work/stamp" >"$work/post-stamp"
 	: >"$work/stamp"
 	t0=$(now)
@@ -306,7 +306,7 @@ time_mn() {
 
 # time_vtb CASE MODEL: one timed vtb up + vtb down
 time_vtb() {
-	settle
+	settle >/dev/null
 	t0=$(now)
 	vtb_up "$2" "$1" >/dev/null
 	t1=$(now)
