@@ -4,10 +4,13 @@
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/lib.sh
 # How far apart ten commands of one task may start. The executor's own
-# record (each child notes go) is within a millisecond; what `date` in the
-# command sees adds an exec of sh and one of date per command, ten of them
-# on two cores.
-SKEW_MAX_MS=50
+# record (each child notes go, at real-time priority) is within a
+# millisecond: RECORDED_MAX_MS leaves room for a loaded machine. What `date`
+# in the command sees adds an exec of sh and one of date per command, twenty
+# execs on two cores, each 1.4-1.7 ms on this host (docs/benchmarks.md,
+# issue 11) and slower under ASan: 20-47 ms seen.
+RECORDED_MAX_MS=10
+SKEW_MAX_MS=100
 # A task with timeout=s(1) must be over within this: the timeout, the
 # second between SIGTERM and SIGKILL, and the bring-down of its commands.
 TIMEOUT_DONE_S=4
@@ -57,7 +60,8 @@ if [ "$n" = 10 ] && [ "$spread" -lt "$SKEW_MAX_MS" ]; then ok "ten commands star
 else not_ok "ten commands start together" "outputs $n, spread $spread ms"; fi
 # the recorded start times agree
 rs=$(field start_ns | sort -n | awk 'NR==1{min=$1} {max=$1} END{printf "%d", (max-min)/1000000}')
-if [ "$rs" -lt "$SKEW_MAX_MS" ]; then ok "recorded start times within $rs ms"; else not_ok "recorded start skew" "$rs ms"; fi
+if [ "$rs" -lt "$RECORDED_MAX_MS" ]; then ok "recorded start times within $rs ms"
+else not_ok "recorded start skew" "$rs ms (at most $RECORDED_MAX_MS)"; fi
 "$VTB" down skew >/dev/null
 
 # ordering: task 2 on every node starts after every command of task 1 ended
