@@ -90,8 +90,6 @@ static int task_proc_keeper(pid_t parent)
 		return pid < 0 ? -errno : 0;
 	sigaction(SIGTERM, &ign, NULL);
 	sigaction(SIGINT, &ign, NULL);
-	/* C1 only waits: the start line's real-time priority is C2's */
-	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
 	syscall(SYS_close_range, 0, ~0U, 0);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
@@ -116,17 +114,19 @@ static void task_proc_child(uint32_t idx, const struct tasks_node *n, const char
 	close(go_wr);
 	if (setpgid(0, 0))
 		goto fail;
+	if (n->fds.pidfd >= 0 && (noderun_enter(&n->fds) || task_proc_keeper(parent)))
+		goto fail;
 	/* Wait at the start line with a real-time priority: when go comes,
 	 * every child runs at once to note it, ahead of the others' execs and
 	 * of the rest of the machine; each drops back to normal scheduling
-	 * before its exec, so the command itself runs as usual. Taken here,
-	 * before the child enters a container node: node root holds no
-	 * CAP_SYS_NICE of the host's (its user namespace's only), and the
-	 * policy stays across setns. Without the privilege, the children wait
-	 * at normal priority. */
+	 * before its exec, so the command itself runs as usual. Taken here:
+	 * after the node's cgroup is joined (a cpu cgroup without real-time
+	 * runtime refuses a real-time task) and before node root, which holds
+	 * no CAP_SYS_NICE of the host's; the policy stays across setns.
+	 * Without the privilege (or in such a cgroup), the children wait at
+	 * normal priority. */
 	rt = sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){ .sched_priority = 1 }) == 0;
-	if (n->fds.pidfd >= 0 &&
-	    (noderun_enter(&n->fds) || task_proc_keeper(parent) || noderun_become_root(&n->fds)))
+	if (n->fds.pidfd >= 0 && noderun_become_root(&n->fds))
 		goto fail;
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_wr, 1) < 0 || dup2(err_wr, 2) < 0)
