@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh build|fuzz|bench
 set -eu
 case "${1:-build}" in
-build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmnl-dev libsqlite3-dev libbpf-dev libgraphviz-dev graphviz libpcap-dev gnuplot-nox iproute2 iputils-ping iperf3 tcpdump frr bird2 qemu-system-x86 ipxe-qemu seabios busybox-static xz-utils zstd cpio" ;;
+build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmnl-dev libsqlite3-dev libbpf-dev libgraphviz-dev graphviz libpcap-dev gnuplot-nox iproute2 iputils-ping iperf3 tcpdump frr bird2 qemu-system-x86 ipxe-qemu seabios busybox-static xz-utils zstd cpio etcd-server etcd-client libcurl4-openssl-dev libmetis-dev" ;;
 fuzz) pkgs="clang libclang-rt-14-dev libjansson-dev" ;;
 bench) pkgs="gnuplot-nox time mininet bridge-utils python3" ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
@@ -38,9 +38,9 @@ fi
 apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-for svc in frr bird; do
+for svc in frr bird etcd; do
 	case " $missing " in
-	*" $svc "* | *" ${svc}2 "*)
+	*" $svc "* | *" ${svc}2 "* | *" ${svc}-server "*)
 		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
 			systemctl disable --now "$svc" >/dev/null 2>&1 || true
 		fi ;;
