@@ -24,6 +24,7 @@ static enum ckind kind_of(enum xir_ptype t)
 	case XP_STRING:
 	case XP_DIR:
 	case XP_SWITCH:
+	case XP_HOST:
 	case XP_ADDR:
 	case XP_NET:
 	case XP_MAC:
@@ -91,6 +92,7 @@ static bool same_value(const struct xir_constraint *a, const struct xir_constrai
 	case XP_ENUM:
 	case XP_STRING:
 	case XP_DIR:
+	case XP_HOST:
 		return !strcmp(a->value.s, b->value.s);
 	case XP_BOOL:
 		return a->value.b == b->value.b;

@@ -152,6 +152,7 @@ static const struct {
 	[XP_MAC] = { .unordered = "a MAC address" },
 	[XP_DIR] = { .unordered = "a directory" },
 	[XP_SWITCH] = { .unordered = "a mode" },
+	[XP_HOST] = { .unordered = "a host name" },
 };
 
 /* The example hint of a quantity type (NULL for others). */
@@ -214,6 +215,21 @@ static bool dir_problem(const struct xir_prop *prop, const struct xir_value *v, 
 		return problem_set(p, "write '/etc/frr=/etc/frr' to seed it from the host's /etc/frr",
 				   "'%s': the seed '%s' %s", prop->name, eq + 1, why);
 	return false;
+}
+
+/* host == 'h1': a string that follows the name rule (cluster host names
+ * are names of the same kind as devices'). */
+static bool host_problem(const struct xir_prop *prop, const struct xir_value *v, struct problem *p)
+{
+	char why[64], s[XIR_NAME_BUF];
+
+	if (v->type != XV_STR)
+		return type_problem(prop, v, v->type == XV_ENUM ? "put it in quotes" : NULL, p);
+	if (!xir_name_check(v->s, strlen(v->s), why, sizeof(why)))
+		return false;
+	xir_fmt_clean(s, sizeof(s), v->s);
+	return problem_set(p, "name a host of the cluster, as vtb cluster status shows it",
+			   "'%s': '%s' is not a host name: %s", prop->name, s, why);
 }
 
 /* memory, capacity, latency, cpufreq: an integer in the property's unit (a
@@ -375,6 +391,8 @@ static bool value_problem(const struct xir_constraint *c, struct problem *p)
 		return address_problem(prop, v, p);
 	case XP_DIR:
 		return dir_problem(prop, v, p);
+	case XP_HOST:
+		return host_problem(prop, v, p);
 	case XP_SWITCH:
 		return v->type != XV_BOOL && enum_problem(prop, v, p);
 	}

@@ -35,6 +35,8 @@ static const struct xir_prop props[] = {
 	{ "cpuset", N, XP_BOOL, 0, 1, true, false, "true: pinned to its cores", NO_EMU },
 	{ "privileged", N, XP_BOOL, 0, 1, true, false, "true: a container with the host's full root",
 	  NO_EMU },
+	{ "host", N, XP_HOST, 0, 0, true, false, "the cluster host it runs on (ignored on one host)",
+	  NO_EMU },
 	{ "private", N, XP_DIR, 0, 0, true, false, "directories of the node's own", SET_OF_VALUES },
 	{ "latency", L | E, XP_TIME, 0, BIG, false, true, "one-way delay",
 	  EMU(I64, latency_ns, false) },
@@ -307,6 +309,7 @@ const char *xir_ptype_name(enum xir_ptype t)
 		[XP_MAC] = "a MAC address, like '02:00:00:00:00:01'",
 		[XP_DIR] = "a directory, like '/etc/frr' or '/etc/frr=/srv/frr' (seeded)",
 		[XP_SWITCH] = "true, false or a mode",
+		[XP_HOST] = "a host name, like 'h1'",
 	};
 
 	return t < UTIL_ARRAY_SIZE(names) ? names[t] : "?";

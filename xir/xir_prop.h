@@ -38,6 +38,7 @@ enum xir_ptype {
 	XP_MAC,      /* "02:00:00:00:00:01" */
 	XP_DIR,      /* a directory: "/path", or "/path=/host/seed" (seeded) */
 	XP_SWITCH,   /* true, false, or one of the enumerated modes: routing == hosts */
+	XP_HOST,     /* a cluster host's name (the name rule of xir_name_check): host == 'h1' */
 };
 
 /* Where a link property's value goes in the link emulator's parameters of

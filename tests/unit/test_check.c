@@ -921,6 +921,43 @@ static void test_contra_plain(void **state)
 	expect_clean(check_contradictions, x);
 }
 
+/* host == 'NAME': a string that is a name; one host per device. */
+static void test_host(void **state)
+{
+	struct xir *x;
+	struct run r;
+
+	(void)state;
+	x = model();
+	pair(x);
+	con(ncs(x, 0), "host", XIR_EQ, vstr(""), 4);
+	con(ncs(x, 1), "host", XIR_EQ, vint(3), 5);
+	finish(x);
+	r = run(check_properties, x);
+	has(&r, "device 'a': 'host': '' is not a host name: it is empty");
+	has(&r, "device 'b': 'host' needs a host name, like 'h1', not the plain number 3");
+	errors(&r, 2);
+	run_free(&r);
+	xir_free(x);
+
+	x = model();
+	pair(x);
+	con(ncs(x, 0), "host", XIR_EQ, vstr("h1"), 4);
+	con(ncs(x, 0), "host", XIR_EQ, vstr("h2"), 5);
+	finish(x);
+	r = run(check_contradictions, x);
+	has(&r, "device 'a': 'host == \"h2\"' contradicts 'host == \"h1\"' (line 4)");
+	errors(&r, 1);
+	run_free(&r);
+	xir_free(x);
+
+	x = model();
+	pair(x);
+	con(ncs(x, 0), "host", XIR_EQ, vstr("h1"), 4);
+	con(ncs(x, 1), "host", XIR_NE, vstr("h1"), 5);
+	expect_clean(check_properties, x);
+}
+
 static void test_contra_enums(void **state)
 {
 	struct xir *x;
@@ -1471,6 +1508,7 @@ int main(void)
 		cmocka_unit_test(test_subnet_warnings_capped),
 		cmocka_unit_test(test_tasks),
 		cmocka_unit_test(test_virt),
+		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_all),
 	};
 
