@@ -118,7 +118,7 @@ int etcd_where(const struct etcd *e, const char *path, int r, char *err)
 {
 	char tmp[UTIL_ERR_LEN];
 
-	if (err) {
+	if (r && err) {
 		snprintf(tmp, sizeof(tmp), "%s", err);
 		util_fmt(err, UTIL_ERR_LEN, "etcd at %s%s: %s", e->urls[e->cur], path, tmp);
 	}
@@ -288,7 +288,7 @@ int etcd_put(struct etcd *e, const char *key, const void *val, size_t len, int64
 		return r;
 	r = etcd_reply_parse(e->body.s, e->body.len, &o, err);
 	json_decref(o);
-	return r ? etcd_where(e, path, r, err) : 0;
+	return etcd_where(e, path, r, err);
 }
 
 int etcd_range_prefix(struct etcd *e, const char *prefix, struct etcd_kv **kvs, size_t *n,

@@ -44,8 +44,8 @@ int etcd_call(struct etcd *e, const char *path, const json_t *req, curl_write_ca
  * memory): 0 when etcd answered, the reply in e->body. */
 int etcd_request(struct etcd *e, const char *path, json_t *req, char *err);
 
-/* Put "etcd at URL PATH: " in front of err (after a parser filled it), and
- * return r. */
+/* When r is an error, put "etcd at URL PATH: " in front of err (after a
+ * parser filled it). Returns r. */
 int etcd_where(const struct etcd *e, const char *path, int r, char *err);
 
 /* The base64 of n bytes at p as a new JSON string (NULL: out of memory). */

@@ -106,56 +106,50 @@ int etcd_txn(struct etcd *e, const struct etcd_cmp *c, size_t nc, const struct e
 	r = etcd_request(e, path, req, err);
 	if (r)
 		return r;
-	r = etcd_reply_txn(e->body.s, e->body.len, succeeded, err);
-	return r ? etcd_where(e, path, r, err) : 0;
+	return etcd_where(e, path, etcd_reply_txn(e->body.s, e->body.len, succeeded, err), err);
+}
+
+/* POST {name: v} to a lease path: 0 when etcd answered (in e->body). */
+static int lease_request(struct etcd *e, const char *path, const char *name, int64_t v, char *err)
+{
+	return etcd_request(e, path, json_pack("{s:o}", name, etcd_i64_json(v)), err);
 }
 
 int etcd_lease_grant(struct etcd *e, int64_t ttl_s, int64_t *id, char *err)
 {
 	const char *path = "/v3/lease/grant";
-	json_t *req = json_pack("{s:o}", "TTL", etcd_i64_json(ttl_s));
 	int64_t ttl;
-	int r;
+	int r = lease_request(e, path, "TTL", ttl_s, err);
 
-	r = etcd_request(e, path, req, err);
 	if (r)
 		return r;
-	r = etcd_reply_grant(e->body.s, e->body.len, id, &ttl, err);
-	return r ? etcd_where(e, path, r, err) : 0;
+	return etcd_where(e, path, etcd_reply_grant(e->body.s, e->body.len, id, &ttl, err), err);
 }
 
 int etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ttl_left, char *err)
 {
 	const char *path = "/v3/lease/keepalive";
-	json_t *req = json_pack("{s:o}", "ID", etcd_i64_json(id));
-	int64_t ttl;
-	int r;
-
-	if (!req)
-		return -ENOMEM;
+	int64_t ttl = 0;
 	/* a stream in gRPC; the gateway answers the one request and ends */
-	r = etcd_request(e, path, req, err);
+	int r = lease_request(e, path, "ID", id, err);
+
 	if (r)
 		return r;
 	r = etcd_reply_keepalive(e->body.s, e->body.len, &ttl, err);
-	if (r)
-		return etcd_where(e, path, r, err);
-	if (ttl_left)
+	if (ttl_left && r == 0)
 		*ttl_left = ttl;
-	return 0;
+	return etcd_where(e, path, r, err);
 }
 
 int etcd_lease_revoke(struct etcd *e, int64_t id, char *err)
 {
 	const char *path = "/v3/lease/revoke";
-	json_t *req = json_pack("{s:o}", "ID", etcd_i64_json(id));
 	json_t *o;
-	int r;
+	int r = lease_request(e, path, "ID", id, err);
 
-	r = etcd_request(e, path, req, err);
 	if (r)
 		return r;
 	r = etcd_reply_parse(e->body.s, e->body.len, &o, err);
 	json_decref(o);
-	return r ? etcd_where(e, path, r, err) : 0;
+	return etcd_where(e, path, r, err);
 }
