@@ -76,13 +76,13 @@ wait_gone() {
 		exit(select($r, undef, undef, $secs) > 0 ? 0 : 1)' "$1" "$2"
 }
 
-# stop PIDFILE SIGNAL: send SIGNAL to the process of PIDFILE if it still
-# runs, and wait until it is gone (SIGKILL after a SIGTERM that did not do)
+# stop PIDFILE SIGNAL SECONDS: send SIGNAL to the process of PIDFILE if it
+# still runs, and wait up to SECONDS until it is gone (then SIGKILL)
 stop() {
 	alive "$1" || return 0
 	read -r _p _s <"$1"
 	kill -s "$2" "$_p" 2>/dev/null
-	wait_gone "$_p" "$KILL_WAIT_S" && return 0
+	wait_gone "$_p" "$3" && return 0
 	kill -s KILL "$_p" 2>/dev/null
 	wait_gone "$_p" "$KILL_WAIT_S"
 }
@@ -197,14 +197,14 @@ kill_netns_procs() {
 cmd_down() {
 	for d in "$SIM"/h*; do
 		[ -d "$d" ] || continue
-		stop "$d/agent.pid" KILL
+		stop "$d/agent.pid" KILL "$KILL_WAIT_S"
 		if alive "$d/holder.pid"; then
 			read -r hp _ <"$d/holder.pid"
 			kill_netns_procs "$hp"
 		fi
-		stop "$d/holder.pid" KILL
+		stop "$d/holder.pid" KILL "$KILL_WAIT_S"
 	done
-	stop "$SIM/etcd.pid" TERM
+	stop "$SIM/etcd.pid" TERM "$ETCD_STOP_S"
 	for ns in "$ETCD_NS" "$UNDERLAY"; do
 		if ip netns list | grep -q "^$ns\b"; then
 			ip netns pids "$ns" 2>/dev/null | xargs -r kill -s KILL
@@ -257,7 +257,7 @@ cmd_kill_agent() {
 	[ -n "$h" ] || die "usage: simhosts.sh kill-agent HOST"
 	host_num "$h" >/dev/null || exit 1
 	alive "$SIM/$h/agent.pid" || die "no agent runs on $h"
-	stop "$SIM/$h/agent.pid" KILL
+	stop "$SIM/$h/agent.pid" KILL "$KILL_WAIT_S"
 	echo "simhosts: agent of $h killed"
 }
 

@@ -50,10 +50,10 @@ for p in "h1 2" "h2 3" "h3 1"; do
 	set -- $p
 	expect "$1 pings 10.99.0.$2 over the underlay" "$SIM" exec "$1" -- ping -c 1 -W 2 "10.99.0.$2"
 done
-expect "a 1550-byte packet crosses (ping -M do -s 1522)" \
-	"$SIM" exec h1 -- ping -c 1 -W 2 -M do -s 1522 10.99.0.3
-expect_fail "a 1551-byte packet does not" 1 "mtu = 1550|too long" \
-	"$SIM" exec h1 -- ping -c 1 -W 2 -M do -s 1523 10.99.0.3
+expect "a 1550-byte packet crosses (ping -M "do" -s 1522)" \
+	"$SIM" exec h1 -- ping -c 1 -W 2 -M "do" -s 1522 10.99.0.3
+expect_fail "a 1551-byte packet does not (the MTU is 1550)" 1 "mtu ?= ?1550" \
+	"$SIM" exec h1 -- ping -c 1 -W 2 -M "do" -s 1523 10.99.0.3
 expect "the machine has no route to the underlay" sh -c '! ip route get 10.99.0.1 2>/dev/null | grep -q "dev vtbsim"'
 
 # etcd from each host, with the client's own address in VTB_ETCD
