@@ -18,7 +18,7 @@ set -eu
 # avoid).
 MAX_FILE_LINES=800
 MAX_FUNC_LINES=100
-DIRS="lib xir model compile realize materialize state exec cli emu vm"
+DIRS="lib xir model compile realize materialize state exec cli emu vm cluster"
 
 if [ $# -eq 0 ]; then
 	cd "$(dirname "$0")/.."

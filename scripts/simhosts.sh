@@ -1,0 +1,275 @@
+#!/bin/bash
+# simhosts.sh: simulated hosts on this machine, for the cluster's tests and
+# demos (docs/cluster.md). Each host hN is a network, mount and UTS
+# namespace of its own, held by a holder process (sleep, named vtbsim-hN,
+# pid and start time in /var/lib/vtb-sim/hN/holder.pid), with its own /run
+# (a tmpfs, so `ip netns` there lists that host's namespaces only), its own
+# /var/lib/vtb and /etc/vtb (binds of /var/lib/vtb-sim/hN/{lib,etc}), the
+# hostname hN, and an underlay address 10.99.0.N/24 on eth0, a veth whose
+# other end is on the bridge vtbsimu0 of the namespace vtbsim-u (the
+# underlay: MTU 1550, so that a VXLAN packet carrying a full 1500-byte
+# frame crosses). etcd runs in the namespace vtbsim-etcd at
+# 10.99.0.254:2379 (data /var/lib/vtb-sim/etcd, log /var/lib/vtb-sim/etcd.log).
+# Nothing is routed to or from the machine's own namespace.
+#
+# usage: scripts/simhosts.sh up N              make h1..hN (N from 1 to 200) and etcd
+#        scripts/simhosts.sh exec HOST -- CMD...  run CMD on HOST (VTB_ETCD set)
+#        scripts/simhosts.sh status             list the hosts, their agents and etcd
+#        scripts/simhosts.sh start-agent HOST   start "$VTB agent --foreground" on HOST
+#        scripts/simhosts.sh kill-agent HOST    kill HOST's agent with SIGKILL
+#        scripts/simhosts.sh down               remove all of it (idempotent)
+# VTB names the vtb binary (default: ./vtb of this tree). Needs root.
+set -u
+
+SIM=/var/lib/vtb-sim
+UNDERLAY=vtbsim-u
+BRIDGE=vtbsimu0
+ETCD_NS=vtbsim-etcd
+ETCD_ADDR=10.99.0.254
+ETCD_URL=http://$ETCD_ADDR:2379
+NET=10.99.0
+# the underlay's MTU: a 1500-byte frame plus VXLAN's 50 bytes (outer IPv4
+# 20, UDP 8, VXLAN 8, inner Ethernet 14)
+MTU=1550
+MAX_HOSTS=200
+# etcd is ready within 1-2 s (a single member elects itself after one
+# election timeout of 1 s); 30 s for a machine busy with other tests
+ETCD_START_S=30
+# etcd syncs its log on SIGTERM in well under a second; then SIGKILL
+ETCD_STOP_S=10
+# a holder writes "ready" once its mounts are made: a few milliseconds
+HOLDER_READY_S=10
+# a process killed with SIGKILL is gone at once unless stuck in the kernel
+KILL_WAIT_S=10
+# the mount points the hosts' binds need, made by up (and removed by down)
+# only when this machine has none
+MOUNTPOINTS="/var/lib/vtb /etc/vtb"
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+VTB=${VTB:-$here/vtb}
+
+die() { echo "simhosts: $*" >&2; exit 1; }
+
+# start_time PID: the process's start time (field 22 of /proc/PID/stat,
+# after the command name in parentheses), empty when it does not exist or
+# has ended (a zombie that its parent has not reaped yet)
+start_time() { sed -n 's/^.*) //p' "/proc/$1/stat" 2>/dev/null | awk '$1 != "Z" { print $20 }'; }
+
+# alive PIDFILE: true when the process of PIDFILE ("pid start") still runs
+alive() {
+	[ -f "$1" ] || return 1
+	read -r _pid _start <"$1" || return 1
+	[ -n "$_pid" ] && [ "$(start_time "$_pid")" = "$_start" ]
+}
+
+# record PIDFILE PID: write "pid start" for PID
+record() { echo "$2 $(start_time "$2")" >"$1"; }
+
+# wait_gone PID SECONDS: wait until PID has ended, on a pidfd (the kernel
+# makes it readable when the process exits); 0 when it has (perl-base is in
+# every Debian; 434 is pidfd_open)
+wait_gone() {
+	perl -e 'my ($pid, $secs) = @ARGV;
+		my $fd = syscall(434, $pid + 0, 0);
+		exit 0 if $fd < 0;
+		my $r = ""; vec($r, $fd, 1) = 1;
+		exit(select($r, undef, undef, $secs) > 0 ? 0 : 1)' "$1" "$2"
+}
+
+# stop PIDFILE SIGNAL SECONDS: send SIGNAL to the process of PIDFILE if it
+# still runs, and wait up to SECONDS until it is gone (then SIGKILL)
+stop() {
+	alive "$1" || return 0
+	read -r _p _s <"$1"
+	kill -s "$2" "$_p" 2>/dev/null
+	wait_gone "$_p" "$3" && return 0
+	kill -s KILL "$_p" 2>/dev/null
+	wait_gone "$_p" "$KILL_WAIT_S"
+}
+
+# host_num HOST: N of hN, when hN exists
+host_num() {
+	case $1 in h[1-9] | h[1-9][0-9] | h[1-9][0-9][0-9]) ;; *) die "no such host: $1 (hosts are h1, h2, ...)" ;; esac
+	alive "$SIM/$1/holder.pid" || die "host $1 is not up (scripts/simhosts.sh status)"
+	echo "${1#h}"
+}
+
+# wait_line FILE PATTERN SECONDS: wait until FILE has a line matching
+# PATTERN (tail -f follows the file with inotify), at most SECONDS
+wait_line() {
+	exec 3< <(exec timeout "$3" tail -n +1 -f "$1")
+	_t=$!
+	grep -q -m1 -- "$2" <&3
+	_rc=$?
+	kill "$_t" 2>/dev/null
+	exec 3<&-
+	return $_rc
+}
+
+# make_host N: the holder of hN in new namespaces, its mounts, its underlay
+make_host() {
+	d=$SIM/h$1
+	mkdir -p "$d/lib" "$d/etc" || return 1
+	mkfifo "$d/ready" || return 1
+	# the holder makes its mounts (private: nothing leaks to the machine),
+	# says ready through the fifo, and becomes a sleep named vtbsim-hN
+	unshare --net --mount --uts --propagation private -- bash -c '
+		set -e
+		hostname "$1"
+		mount -t tmpfs -o mode=0755 vtbsim-run /run
+		mkdir -p /run/netns /run/vtb
+		mount --bind "$2/lib" /var/lib/vtb
+		mount --bind "$2/etc" /etc/vtb
+		ip link set lo up
+		echo ready >"$2/ready"
+		exec -a "vtbsim-$1" sleep infinity' holder "h$1" "$d" \
+		</dev/null >>"$d/holder.log" 2>&1 &
+	pid=$!
+	record "$d/holder.pid" "$pid"
+	if ! timeout "$HOLDER_READY_S" cat "$d/ready" >/dev/null; then
+		echo "simhosts: host h$1 did not start: $(cat "$d/holder.log")" >&2
+		return 1
+	fi
+	rm -f "$d/ready"
+	ip -n "$UNDERLAY" link add "h$1" mtu "$MTU" type veth peer name eth0 mtu "$MTU" netns "$pid" &&
+	ip -n "$UNDERLAY" link set "h$1" master "$BRIDGE" up &&
+	nsenter -t "$pid" --net ip addr add "$NET.$1/24" dev eth0 &&
+	nsenter -t "$pid" --net ip link set eth0 up
+}
+
+# make_etcd: the namespace vtbsim-etcd on the underlay, and etcd in it
+make_etcd() {
+	ip netns add "$ETCD_NS" &&
+	ip -n "$ETCD_NS" link set lo up &&
+	ip -n "$UNDERLAY" link add etcd mtu "$MTU" type veth peer name eth0 mtu "$MTU" netns "$ETCD_NS" &&
+	ip -n "$UNDERLAY" link set etcd master "$BRIDGE" up &&
+	ip -n "$ETCD_NS" addr add "$ETCD_ADDR/24" dev eth0 &&
+	ip -n "$ETCD_NS" link set eth0 up || return 1
+	ip netns exec "$ETCD_NS" etcd --name vtbsim --data-dir "$SIM/etcd" \
+		--listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster vtbsim=http://127.0.0.1:2380 </dev/null >>"$SIM/etcd.log" 2>&1 &
+	record "$SIM/etcd.pid" $!
+	if ! wait_line "$SIM/etcd.log" "ready to serve client requests" "$ETCD_START_S"; then
+		echo "simhosts: etcd did not start within ${ETCD_START_S}s; its log:" >&2
+		tail -n 20 "$SIM/etcd.log" >&2
+		return 1
+	fi
+}
+
+cmd_up() {
+	n=${1:-}
+	case $n in '' | *[!0-9]*) die "usage: simhosts.sh up N" ;; esac
+	[ "$n" -ge 1 ] && [ "$n" -le "$MAX_HOSTS" ] || die "N must be from 1 to $MAX_HOSTS"
+	[ "$(id -u)" = 0 ] || die "needs root (namespaces, links)"
+	if [ -e "$SIM" ] || ip netns list | grep -q "^$UNDERLAY\b"; then
+		die "already up ($(ls -d "$SIM"/h* 2>/dev/null | wc -l) hosts); 'scripts/simhosts.sh down' first"
+	fi
+	command -v etcd >/dev/null || die "etcd is not installed (scripts/deps.sh installs etcd-server)"
+	mkdir -p "$SIM" || exit 1
+	for m in $MOUNTPOINTS; do
+		[ -d "$m" ] || { mkdir -p "$m" && echo "$m" >>"$SIM/mountpoints"; } || exit 1
+	done
+	trap 'echo "simhosts: up failed; removing what it made" >&2; cmd_down >/dev/null' EXIT
+	ip netns add "$UNDERLAY" &&
+	ip -n "$UNDERLAY" link add "$BRIDGE" mtu "$MTU" type bridge &&
+	ip -n "$UNDERLAY" link set "$BRIDGE" up || exit 1
+	make_etcd || exit 1
+	for i in $(seq 1 "$n"); do
+		make_host "$i" || exit 1
+	done
+	trap - EXIT
+	echo "simhosts: $n hosts up (h1..h$n, $NET.1-$NET.$n), etcd at $ETCD_URL"
+}
+
+# kill_netns_procs HOLDERPID: SIGKILL every process in the holder's network
+# namespace but the holder (what exec and start-agent left running there)
+kill_netns_procs() {
+	ns=$(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null) || return 0
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = "$1" ] && continue
+		[ "$(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null)" = "$ns" ] || continue
+		kill -s KILL "$p" 2>/dev/null && wait_gone "$p" "$KILL_WAIT_S"
+	done
+}
+
+cmd_down() {
+	for d in "$SIM"/h*; do
+		[ -d "$d" ] || continue
+		stop "$d/agent.pid" KILL "$KILL_WAIT_S"
+		if alive "$d/holder.pid"; then
+			read -r hp _ <"$d/holder.pid"
+			kill_netns_procs "$hp"
+		fi
+		stop "$d/holder.pid" KILL "$KILL_WAIT_S"
+	done
+	stop "$SIM/etcd.pid" TERM "$ETCD_STOP_S"
+	for ns in "$ETCD_NS" "$UNDERLAY"; do
+		if ip netns list | grep -q "^$ns\b"; then
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill -s KILL
+			ip netns del "$ns"
+		fi
+	done
+	if [ -f "$SIM/mountpoints" ]; then
+		while read -r m; do rmdir "$m" 2>/dev/null; done <"$SIM/mountpoints"
+	fi
+	rm -rf "$SIM"
+	echo "simhosts: down"
+}
+
+cmd_status() {
+	[ -d "$SIM" ] || { echo "simhosts: not up"; return 0; }
+	if alive "$SIM/etcd.pid"; then s="runs (pid $(cut -d' ' -f1 "$SIM/etcd.pid"))"; else s="not running"; fi
+	echo "etcd   $ETCD_URL  $s  log $SIM/etcd.log"
+	for d in "$SIM"/h*; do
+		[ -d "$d" ] || continue
+		h=${d##*/}
+		if alive "$d/holder.pid"; then s=up; else s=DOWN; fi
+		if alive "$d/agent.pid"; then a="agent pid $(cut -d' ' -f1 "$d/agent.pid")"; else a="no agent"; fi
+		echo "$h     $NET.${h#h}/24  $s  $a  log $d/agent.log"
+	done
+}
+
+cmd_exec() {
+	[ $# -ge 3 ] && [ "$2" = -- ] || die "usage: simhosts.sh exec HOST -- CMD..."
+	host_num "$1" >/dev/null || exit 1
+	read -r pid _ <"$SIM/$1/holder.pid"
+	shift 2
+	exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env VTB_ETCD="$ETCD_URL" "$@"
+}
+
+cmd_start_agent() {
+	h=${1:-}
+	[ -n "$h" ] || die "usage: simhosts.sh start-agent HOST"
+	host_num "$h" >/dev/null || exit 1
+	d=$SIM/$h
+	alive "$d/agent.pid" && die "the agent of $h runs already (pid $(cut -d' ' -f1 "$d/agent.pid"))"
+	read -r pid _ <"$d/holder.pid"
+	nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env VTB_ETCD="$ETCD_URL" \
+		"$VTB" agent --foreground </dev/null >>"$d/agent.log" 2>&1 &
+	record "$d/agent.pid" $!
+	echo "simhosts: agent of $h started (pid $!, log $d/agent.log)"
+}
+
+cmd_kill_agent() {
+	h=${1:-}
+	[ -n "$h" ] || die "usage: simhosts.sh kill-agent HOST"
+	host_num "$h" >/dev/null || exit 1
+	alive "$SIM/$h/agent.pid" || die "no agent runs on $h"
+	stop "$SIM/$h/agent.pid" KILL "$KILL_WAIT_S"
+	echo "simhosts: agent of $h killed"
+}
+
+[ $# -ge 1 ] || die "usage: simhosts.sh up N | exec HOST -- CMD... | status | start-agent HOST | kill-agent HOST | down"
+c=$1
+shift
+case $c in
+up) cmd_up "$@" ;;
+down) cmd_down ;;
+status) cmd_status ;;
+exec) cmd_exec "$@" ;;
+start-agent) cmd_start_agent "$@" ;;
+kill-agent) cmd_kill_agent "$@" ;;
+*) die "unknown command '$c' (up, exec, status, start-agent, kill-agent, down)" ;;
+esac
