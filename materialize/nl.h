@@ -158,10 +158,12 @@ int nl_fdb_del(struct nl_sock *s, const char *dev, const struct addr_prefix *rem
  * unfragmented: underlay_mtu minus NL_VXLAN_OVERHEAD4 (ipv4) or
  * NL_VXLAN_OVERHEAD6, or -ERANGE when that is below NL_VXLAN_MIN_MTU. */
 int nl_vxlan_inner_mtu(unsigned underlay_mtu, bool ipv4);
-/* The MTU a dispersed link's node interfaces and VTEP get: the default
- * NL_VXLAN_NODE_MTU when the underlay has room for it (an IPv4 underlay of
- * 1550 or more), else the largest that crosses (nl_vxlan_inner_mtu), which
- * the caller reports as a lowered MTU. -ERANGE as nl_vxlan_inner_mtu. */
-int nl_vxlan_node_mtu(unsigned underlay_mtu, bool ipv4);
+/* The MTU a dispersed link's node interfaces and VTEP get. want 0 (the
+ * model sets none): the default NL_VXLAN_NODE_MTU when the underlay has
+ * room for it (an IPv4 underlay of 1550 or more), else the largest that
+ * crosses (nl_vxlan_inner_mtu), which the caller reports as lowered. want
+ * set (the model's `mtu`): want, or -EMSGSIZE when it cannot cross.
+ * -ERANGE as nl_vxlan_inner_mtu. */
+int nl_vxlan_node_mtu(unsigned underlay_mtu, bool ipv4, unsigned want);
 
 #endif

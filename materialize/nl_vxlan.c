@@ -138,12 +138,15 @@ int nl_vxlan_inner_mtu(unsigned underlay_mtu, bool ipv4)
 /* See nl.h. Pure. The default keeps nodes at 1500 (what every tool and
  * model assumes) when the underlay allows it; a smaller underlay lowers
  * the dispersed link's MTU rather than fragmenting the outer packets
- * (fragments cost the underlay twice the packets, and are lost together). */
-int nl_vxlan_node_mtu(unsigned underlay_mtu, bool ipv4)
+ * (fragments cost the underlay twice the packets, and are lost together).
+ * An MTU the model asks for is never lowered behind its back. */
+int nl_vxlan_node_mtu(unsigned underlay_mtu, bool ipv4, unsigned want)
 {
 	int inner = nl_vxlan_inner_mtu(underlay_mtu, ipv4);
 
 	if (inner < 0)
 		return inner;
+	if (want)
+		return want <= (unsigned)inner ? (int)want : -EMSGSIZE;
 	return inner < NL_VXLAN_NODE_MTU ? inner : NL_VXLAN_NODE_MTU;
 }

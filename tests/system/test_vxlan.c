@@ -265,7 +265,7 @@ static void build_host(struct host *x, uint32_t vni, bool flood)
 	assert_string_equal(ul.name, "vtbtu0");
 	assert_int_equal(ul.mtu, UNDERLAY_MTU);
 	assert_int_equal(nl_link_mtu(x->sh, ul.name), UNDERLAY_MTU);
-	mtu = nl_vxlan_node_mtu(ul.mtu, true);
+	mtu = nl_vxlan_node_mtu(ul.mtu, true, 0);
 	assert_int_equal(mtu, 1500);
 	o.mtu = (unsigned)mtu;
 	expect_ok(nl_bridge_create(x->ss, "vtbtbr", &o, &err), &err, "bridge");
@@ -513,7 +513,8 @@ static void test_three_hosts(void **state)
 }
 
 /* The MTU rule, pure: IPv4 costs 50 bytes, IPv6 70; 1500 is kept when it
- * fits, else the largest that fits; an underlay too small is refused. */
+ * fits, else the largest that fits; a model's MTU is kept or refused; an
+ * underlay too small is refused. */
 static void test_mtu_rule(void **state)
 {
 	(void)state;
@@ -523,13 +524,17 @@ static void test_mtu_rule(void **state)
 	assert_int_equal(nl_vxlan_inner_mtu(9000, true), 8950);
 	assert_int_equal(nl_vxlan_inner_mtu(117, true), -ERANGE);
 	assert_int_equal(nl_vxlan_inner_mtu(118, true), 68);
-	assert_int_equal(nl_vxlan_node_mtu(9000, true), 1500);
-	assert_int_equal(nl_vxlan_node_mtu(1550, true), 1500);
-	assert_int_equal(nl_vxlan_node_mtu(1549, true), 1499);
-	assert_int_equal(nl_vxlan_node_mtu(1500, true), 1450);
-	assert_int_equal(nl_vxlan_node_mtu(1570, false), 1500);
-	assert_int_equal(nl_vxlan_node_mtu(1500, false), 1430);
-	assert_int_equal(nl_vxlan_node_mtu(0, true), -ERANGE);
+	assert_int_equal(nl_vxlan_node_mtu(9000, true, 0), 1500);
+	assert_int_equal(nl_vxlan_node_mtu(1550, true, 0), 1500);
+	assert_int_equal(nl_vxlan_node_mtu(1549, true, 0), 1499);
+	assert_int_equal(nl_vxlan_node_mtu(1500, true, 0), 1450);
+	assert_int_equal(nl_vxlan_node_mtu(1570, false, 0), 1500);
+	assert_int_equal(nl_vxlan_node_mtu(1500, false, 0), 1430);
+	assert_int_equal(nl_vxlan_node_mtu(0, true, 0), -ERANGE);
+	/* an MTU the model asks for is kept or refused, never lowered */
+	assert_int_equal(nl_vxlan_node_mtu(9050, true, 9000), 9000);
+	assert_int_equal(nl_vxlan_node_mtu(9000, true, 9000), -EMSGSIZE);
+	assert_int_equal(nl_vxlan_node_mtu(1500, true, 1400), 1400);
 }
 
 int main(void)
