@@ -103,7 +103,7 @@ int nl_link_exists(struct nl_sock *s, const char *name);
  * -ETIMEDOUT, or a negative errno. */
 int nl_link_wait_gone(struct nl_sock *s, const char *name, int timeout_ms);
 /* The MTU of the link name in the socket's namespace, or a negative errno
- * (-ENODEV: no such link). */
+ * (-ENODEV: no such link, -EINVAL: a name no link can have). */
 int nl_link_mtu(struct nl_sock *s, const char *name);
 /* The link of the socket's namespace that holds the local address a (its
  * host part; plen is ignored), e.g. which interface carries a host's
@@ -138,16 +138,17 @@ struct nl_vxlan_conf {
  * host's, which holds the underlay address) directly in the namespace
  * ns_fd (-1: the socket's; IFLA_NET_NS_FD). Its UDP socket stays in the
  * socket's namespace: the kernel opens it in the namespace the request
- * came from (see nl_vxlan.c). Learning off, no multicast group: frames to
- * unknown or broadcast MACs go only to the remote VTEPs listed with
+ * came from (see nl_vxlan.c). Learning off, no multicast group: a frame
+ * whose MAC has no entry of its own (broadcast, and with only all-zeros
+ * entries every frame) goes to each remote VTEP listed with
  * nl_fdb_append. opts: MTU, MAC, group, up, as for a veth. */
 int nl_vxlan_create(struct nl_sock *s, const char *name, int ns_fd, const struct nl_vxlan_conf *vx,
 		    const struct nl_link_opts *opts, struct nl_err *err);
 /* Add the remote VTEP remote (IPv4, plen ignored) to the flooding list of
  * the VXLAN device dev of the socket's namespace (where the device now
- * is): an all-zeros MAC forwarding entry, appended, so every broadcast or
- * unknown frame is sent once to each remote (head-end replication). An
- * entry already there is success. */
+ * is): an all-zeros MAC forwarding entry, appended, so every frame whose
+ * MAC has no entry of its own is sent once to each remote (head-end
+ * replication). An entry already there is success. */
 int nl_fdb_append(struct nl_sock *s, const char *dev, const struct addr_prefix *remote,
 		  struct nl_err *err);
 /* Remove remote from dev's flooding list (a host leaving the LAN). An
