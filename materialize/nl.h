@@ -73,6 +73,7 @@ struct nl_link_ent {
 	char name[16];
 	int ifindex;
 	uint32_t group;
+	unsigned mtu;
 };
 
 /* Every link of the socket's namespace (a dump): *v is an array of *n the
@@ -101,5 +102,69 @@ int nl_link_exists(struct nl_sock *s, const char *name);
  * missed), not by polling. Returns 0 when it is gone (or never was),
  * -ETIMEDOUT, or a negative errno. */
 int nl_link_wait_gone(struct nl_sock *s, const char *name, int timeout_ms);
+/* The MTU of the link name in the socket's namespace, or a negative errno
+ * (-ENODEV: no such link, -EINVAL: a name no link can have). */
+int nl_link_mtu(struct nl_sock *s, const char *name);
+/* The link of the socket's namespace that holds the local address a (its
+ * host part; plen is ignored), e.g. which interface carries a host's
+ * underlay address, with its MTU: 0 and *out, -EADDRNOTAVAIL when no link
+ * holds it, or a negative errno. Not for use inside a batch. */
+int nl_addr_link(struct nl_sock *s, const struct addr_prefix *a, struct nl_link_ent *out);
+
+/* ---- VXLAN: the kernel side of a dispersed link (nl_vxlan.c) ----------
+ * docs/cluster-vxlan.md has the design. */
+
+/* The UDP port VXLAN uses unless told otherwise: IANA's (RFC 7348). Always
+ * sent to the kernel, whose own default is Linux's older 8472. */
+#define NL_VXLAN_PORT 4789
+#define NL_VXLAN_VNI_MAX 0xffffffu /* VNIs are 24 bits */
+/* What VXLAN wraps around an inner IP packet: the inner Ethernet header
+ * (14), the VXLAN header (8), UDP (8) and the outer IPv4 (20) or IPv6 (40)
+ * header. An inner 802.1Q tag would need 4 more. */
+#define NL_VXLAN_OVERHEAD4 50
+#define NL_VXLAN_OVERHEAD6 70
+/* A node interface's MTU when the underlay has room for it (1500 + 50 =
+ * 1550 for an IPv4 underlay), and the smallest MTU Linux allows. */
+#define NL_VXLAN_NODE_MTU 1500
+#define NL_VXLAN_MIN_MTU 68
+
+struct nl_vxlan_conf {
+	uint32_t vni;             /* 0 .. NL_VXLAN_VNI_MAX, unique per host and port */
+	uint16_t port;            /* UDP port; 0: NL_VXLAN_PORT */
+	struct addr_prefix local; /* this host's underlay address, IPv4; plen ignored */
+};
+
+/* Create the VXLAN device name (a VTEP) from the socket's namespace (the
+ * host's, which holds the underlay address) directly in the namespace
+ * ns_fd (-1: the socket's; IFLA_NET_NS_FD). Its UDP socket stays in the
+ * socket's namespace: the kernel opens it in the namespace the request
+ * came from (see nl_vxlan.c). Learning off, no multicast group: a frame
+ * whose MAC has no entry of its own (broadcast, and with only all-zeros
+ * entries every frame) goes to each remote VTEP listed with
+ * nl_fdb_append. opts: MTU, MAC, group, up, as for a veth. */
+int nl_vxlan_create(struct nl_sock *s, const char *name, int ns_fd, const struct nl_vxlan_conf *vx,
+		    const struct nl_link_opts *opts, struct nl_err *err);
+/* Add the remote VTEP remote (IPv4, plen ignored) to the flooding list of
+ * the VXLAN device dev of the socket's namespace (where the device now
+ * is): an all-zeros MAC forwarding entry, appended, so every frame whose
+ * MAC has no entry of its own is sent once to each remote (head-end
+ * replication). An entry already there is success. */
+int nl_fdb_append(struct nl_sock *s, const char *dev, const struct addr_prefix *remote,
+		  struct nl_err *err);
+/* Remove remote from dev's flooding list (a host leaving the LAN). An
+ * entry or device already gone is success. */
+int nl_fdb_del(struct nl_sock *s, const char *dev, const struct addr_prefix *remote,
+	       struct nl_err *err);
+/* The largest inner MTU that crosses an underlay of MTU underlay_mtu
+ * unfragmented: underlay_mtu minus NL_VXLAN_OVERHEAD4 (ipv4) or
+ * NL_VXLAN_OVERHEAD6, or -ERANGE when that is below NL_VXLAN_MIN_MTU. */
+int nl_vxlan_inner_mtu(unsigned underlay_mtu, bool ipv4);
+/* The MTU a dispersed link's node interfaces and VTEP get. want 0 (the
+ * model sets none): the default NL_VXLAN_NODE_MTU when the underlay has
+ * room for it (an IPv4 underlay of 1550 or more), else the largest that
+ * crosses (nl_vxlan_inner_mtu), which the caller reports as lowered. want
+ * set (the model's `mtu`): want, or -EMSGSIZE when it cannot cross.
+ * -ERANGE as nl_vxlan_inner_mtu. */
+int nl_vxlan_node_mtu(unsigned underlay_mtu, bool ipv4, unsigned want);
 
 #endif

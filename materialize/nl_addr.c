@@ -5,7 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static size_t family_len(int family)
+/* The bytes of an address of family: 4, 16, or 0 for another family. */
+size_t nl_addr_len(int family)
 {
 	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
 }
@@ -22,7 +23,7 @@ int nl_addr_add(struct nl_sock *s, const char *ifname, const struct addr_prefix 
 	int ifindex;
 
 	err = nl_err_start(err, &dummy);
-	alen = a ? family_len(a->family) : 0;
+	alen = a ? nl_addr_len(a->family) : 0;
 	if (!alen)
 		return nl_req_fail(s, err, -EAFNOSUPPORT, "not an IPv4 or IPv6 address");
 	ifindex = nl_ifindex(s, ifname);
@@ -53,7 +54,7 @@ int nl_route_add(struct nl_sock *s, const struct addr_prefix *dst, const struct 
 	size_t alen;
 
 	err = nl_err_start(err, &dummy);
-	alen = dst ? family_len(dst->family) : 0;
+	alen = dst ? nl_addr_len(dst->family) : 0;
 	if (!alen || !gw || gw->family != dst->family)
 		return nl_req_fail(s, err, -EAFNOSUPPORT,
 				"the destination and the gateway must be both IPv4 or both IPv6");

@@ -7,8 +7,10 @@
  *   nl_req.c     building, queueing and submitting requests; batches;
  *                veth peers brought up once created
  *   nl_link.c    creating, changing and deleting links
- *   nl_lookup.c  finding links: by name, by group, waiting for one to go
- *   nl_addr.c    addresses and routes */
+ *   nl_lookup.c  finding links: by name, by group, by address, their MTU,
+ *                waiting for one to go
+ *   nl_addr.c    addresses and routes
+ *   nl_vxlan.c   VXLAN devices, their forwarding entries, the MTU rule */
 #ifndef VTB_NL_IMPL_H
 #define VTB_NL_IMPL_H
 
@@ -146,6 +148,29 @@ struct nl_dump {
  * is done, 0 when more is to come. Never gives up early: a dump is always
  * read to its end, so nothing of it is left for the next reader. */
 int nl_dump_feed(struct nl_dump *d, const void *buf, size_t len);
+
+/* Ask for a dump of type (RTM_GETLINK, RTM_GETADDR) of family and read
+ * all of it through d. 0 (the outcome is in d), or a negative errno when
+ * sending or receiving failed. One round: the caller asks again when
+ * d->intr says the table changed meanwhile. */
+int nl_dump_round(struct nl_sock *s, uint16_t type, uint8_t family, struct nl_dump *d);
+
+/* ---- addresses (nl_addr.c) ---- */
+
+/* The bytes of an address of family: 4, 16, or 0 for another family. */
+size_t nl_addr_len(int family);
+
+/* ---- links (nl_link.c) ---- */
+
+/* Put the attributes of o (NULL: none) into r; IFF_UP goes into ifi's
+ * flags when ifi is given (a creation or change, not a veth peer). */
+void nl_link_put_opts(struct nl_req *r, struct ifinfomsg *ifi, const struct nl_link_opts *o);
+/* Start the creation of link name of kind (IFLA_INFO_KIND) in the
+ * namespace ns_fd (-1: the socket's; IFLA_NET_NS_FD) with opts. Returns
+ * the open IFLA_LINKINFO nest, for the kind's IFLA_INFO_DATA: the caller
+ * ends it (nl_req_nest_end) and submits r. */
+struct nlattr *nl_link_create_start(struct nl_sock *s, struct nl_req *r, const char *name,
+				    int ns_fd, const struct nl_link_opts *opts, const char *kind);
 
 /* ---- requests (nl_req.c) ---- */
 

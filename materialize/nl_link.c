@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static void link_put_opts(struct nl_req *r, struct ifinfomsg *ifi, const struct nl_link_opts *o)
+void nl_link_put_opts(struct nl_req *r, struct ifinfomsg *ifi, const struct nl_link_opts *o)
 {
 	if (!o)
 		return;
@@ -42,9 +42,28 @@ static void veth_put_peer(struct nl_req *r, const char *peer, int peer_ns_fd,
 	nl_req_put_str(r, IFLA_IFNAME, peer);
 	if (peer_ns_fd >= 0)
 		nl_req_put_u32(r, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
-	link_put_opts(r, NULL, peer_opts); /* not up: see nl_veth_create */
+	nl_link_put_opts(r, NULL, peer_opts); /* not up: see nl_veth_create */
 	nl_req_nest_end(r, p);
 	nl_req_nest_end(r, data);
+}
+
+/* See nl_impl.h. IFF_UP in opts is applied by rtnl_configure_link once
+ * the device is registered in its namespace. */
+struct nlattr *nl_link_create_start(struct nl_sock *s, struct nl_req *r, const char *name,
+				    int ns_fd, const struct nl_link_opts *opts, const char *kind)
+{
+	struct ifinfomsg *ifi;
+	struct nlattr *info;
+
+	ifi = nl_req_start(s, r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	nl_req_put_str(r, IFLA_IFNAME, name);
+	if (ns_fd >= 0)
+		nl_req_put_u32(r, IFLA_NET_NS_FD, (uint32_t)ns_fd);
+	nl_link_put_opts(r, ifi, opts);
+	info = nl_req_nest_start(r, IFLA_LINKINFO);
+	nl_req_put_str(r, IFLA_INFO_KIND, kind);
+	return info;
 }
 
 /* One RTM_NEWLINK creates both ends, each directly in its namespace.
@@ -62,7 +81,6 @@ int nl_veth_create(struct nl_sock *s, const char *name, int ns_fd, const struct 
 		   struct nl_err *err)
 {
 	struct nl_err dummy;
-	struct ifinfomsg *ifi;
 	struct nlattr *info;
 	struct nl_req r;
 	int ret;
@@ -70,14 +88,7 @@ int nl_veth_create(struct nl_sock *s, const char *name, int ns_fd, const struct 
 	err = nl_err_start(err, &dummy);
 	if (!name || !peer)
 		return nl_req_fail(s, err, -EINVAL, "a veth needs a name for each end");
-	ifi = nl_req_start(s, &r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	nl_req_put_str(&r, IFLA_IFNAME, name);
-	if (ns_fd >= 0)
-		nl_req_put_u32(&r, IFLA_NET_NS_FD, (uint32_t)ns_fd);
-	link_put_opts(&r, ifi, opts);
-	info = nl_req_nest_start(&r, IFLA_LINKINFO);
-	nl_req_put_str(&r, IFLA_INFO_KIND, "veth");
+	info = nl_link_create_start(s, &r, name, ns_fd, opts, "veth");
 	veth_put_peer(&r, peer, peer_ns_fd, peer_opts);
 	nl_req_nest_end(&r, info);
 	ret = nl_req_submit(s, &r, 0, err);
@@ -110,7 +121,7 @@ int nl_bridge_create(struct nl_sock *s, const char *name, const struct nl_link_o
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	nl_req_put_str(&r, IFLA_IFNAME, name);
-	link_put_opts(&r, NULL, opts);
+	nl_link_put_opts(&r, NULL, opts);
 	info = nl_req_nest_start(&r, IFLA_LINKINFO);
 	nl_req_put_str(&r, IFLA_INFO_KIND, "bridge");
 	data = nl_req_nest_start(&r, IFLA_INFO_DATA);
@@ -167,7 +178,7 @@ int nl_link_set(struct nl_sock *s, const char *name, const struct nl_link_opts *
 	if (!name || !opts)
 		return nl_req_fail(s, err, -EINVAL, "no link name or settings");
 	ifi = link_change_start(s, &r, name);
-	link_put_opts(&r, ifi, opts);
+	nl_link_put_opts(&r, ifi, opts);
 	ifi->ifi_change |= IFF_UP; /* down too, when opts->up is false */
 	return nl_req_submit(s, &r, 0, err);
 }

@@ -1,6 +1,7 @@
 /* nl_lookup: finding links (see nl.h): by name (nl_ifindex,
- * nl_link_exists), by netdev group (a dump), and waiting for one to go away
- * (an RTM_DELLINK event, not a poll). */
+ * nl_link_exists, nl_link_mtu), by netdev group (a dump), by the address
+ * they hold (a dump), and waiting for one to go away (an RTM_DELLINK
+ * event, not a poll). */
 #include "nl_impl.h"
 #include "ns.h"
 #include "util.h"
@@ -22,44 +23,109 @@ bool nl_name_ok(const char *name)
 	return name && *name && strlen(name) < IFNAMSIZ;
 }
 
-static void on_link_reply(const struct nlmsghdr *nlh, void *data)
-{
-	const struct ifinfomsg *ifi;
-	int *ifindex = data;
+/* An attribute table being filled: tb has max + 1 slots. */
+struct attr_tab {
+	const struct nlattr **tb;
+	uint16_t max;
+};
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
-		return;
-	ifi = mnl_nlmsg_get_payload(nlh);
-	*ifindex = ifi->ifi_index;
+/* mnl_attr_parse callback: index an attribute by type. */
+static int attr_index(const struct nlattr *a, void *data)
+{
+	struct attr_tab *t = data;
+
+	if (mnl_attr_type_valid(a, t->max) >= 0)
+		t->tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
 }
 
-/* The ifindex of name, by an immediate RTM_GETLINK (a read: never queued,
- * even in a batch). In a batch, queued link creations and deletions are
- * flushed first so that the answer includes them; other queued requests
- * are not, so a run of address adds stays in one sendto. Returns the
- * index, -ENODEV when there is no such link, -EINVAL for a name no link
- * can have, or a negative errno. */
-int nl_ifindex(struct nl_sock *s, const char *name)
+/* Index the attributes of nlh, which follow a fixed header of hdrlen
+ * bytes, into tb (max + 1 slots, zeroed by the caller). 0 or -1. */
+static int attr_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb,
+		      uint16_t max)
 {
+	struct attr_tab t = { .tb = tb, .max = max };
+
+	return mnl_attr_parse(nlh, (unsigned)hdrlen, attr_index, &t) < 0 ? -1 : 0;
+}
+
+/* Fill e from a link message: name, ifindex, group, MTU. false when it is
+ * not one (another type, too short, no name). */
+static bool link_ent_parse(const struct nlmsghdr *nlh, struct nl_link_ent *e)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return false;
+	if (attr_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX))
+		return false;
+	if (!tb[IFLA_IFNAME] || mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
+		return false;
+	*e = (struct nl_link_ent){ .ifindex = ifi->ifi_index };
+	if (tb[IFLA_GROUP] && mnl_attr_get_payload_len(tb[IFLA_GROUP]) >= 4)
+		e->group = mnl_attr_get_u32(tb[IFLA_GROUP]);
+	if (tb[IFLA_MTU] && mnl_attr_get_payload_len(tb[IFLA_MTU]) >= 4)
+		e->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	snprintf(e->name, sizeof(e->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	return true;
+}
+
+struct link_get {
+	struct nl_link_ent *e;
+	bool found;
+};
+
+static void on_link_get(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_get *g = data;
+
+	if (link_ent_parse(nlh, g->e))
+		g->found = true;
+}
+
+/* The record of the link named name, or (name NULL) of index ifindex, by
+ * an immediate RTM_GETLINK (a read: never queued, even in a batch). In a
+ * batch, queued link creations and deletions are flushed first so that
+ * the answer includes them; other queued requests are not, so a run of
+ * address adds stays in one sendto. 0, -ENODEV when there is no such
+ * link, or a negative errno. */
+static int link_get(struct nl_sock *s, const char *name, int ifindex, struct nl_link_ent *out)
+{
+	struct link_get g = { .e = out };
 	struct ifinfomsg *ifi;
 	struct nl_err err;
 	struct nl_req r;
-	int ifindex = 0;
 
-	if (!nl_name_ok(name))
-		return -EINVAL;
 	if (s->batching && s->nlinks)
 		nl_queue_flush(s);
 	nl_err_clear(&err);
 	ifi = nl_req_start(s, &r, RTM_GETLINK, 0, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
-	nl_req_put_str(&r, IFLA_IFNAME, name);
+	if (name)
+		nl_req_put_str(&r, IFLA_IFNAME, name);
+	else
+		ifi->ifi_index = ifindex;
 	nl_req_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	if (r.full)
 		return -EMSGSIZE;
-	if (nl_req_transact(s, &r, 0, 0, &err, on_link_reply, &ifindex))
+	if (nl_req_transact(s, &r, 0, 0, &err, on_link_get, &g))
 		return err.code;
-	return ifindex > 0 ? ifindex : -ENODEV;
+	return g.found ? 0 : -ENODEV;
+}
+
+/* The ifindex of name (see link_get). Returns the index, -ENODEV when
+ * there is no such link, -EINVAL for a name no link can have, or a
+ * negative errno. */
+int nl_ifindex(struct nl_sock *s, const char *name)
+{
+	struct nl_link_ent e;
+	int r;
+
+	if (!nl_name_ok(name))
+		return -EINVAL;
+	r = link_get(s, name, 0, &e);
+	return r ? r : e.ifindex;
 }
 
 /* 1, 0, or the lookup's failure: a failed lookup is not "gone". */
@@ -72,6 +138,20 @@ int nl_link_exists(struct nl_sock *s, const char *name)
 	return r < 0 ? r : 1;
 }
 
+/* See nl.h. */
+int nl_link_mtu(struct nl_sock *s, const char *name)
+{
+	struct nl_link_ent e;
+	int r;
+
+	if (!nl_name_ok(name))
+		return -EINVAL;
+	r = link_get(s, name, 0, &e);
+	if (r)
+		return r;
+	return e.mtu > INT32_MAX ? -ERANGE : (int)e.mtu;
+}
+
 /* ---- by group ----------------------------------------------------------- */
 
 struct link_dump {
@@ -79,34 +159,14 @@ struct link_dump {
 	size_t n, cap;
 };
 
-/* mnl_attr_parse callback: index the attributes of a link message by type. */
-static int link_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, IFLA_MAX) >= 0)
-		tb[type] = a;
-	return MNL_CB_OK;
-}
-
-/* nl_dump's callback: keep every link's name, ifindex and group. */
+/* nl_dump's callback: keep every link's name, ifindex, group and MTU. */
 static int on_link_ent(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct link_dump *g = data;
-	struct nl_link_ent e = { .ifindex = ifi->ifi_index };
+	struct nl_link_ent e;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+	if (!link_ent_parse(nlh, &e))
 		return 0;
-	if (mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, tb) < 0)
-		return 0;
-	if (!tb[IFLA_IFNAME])
-		return 0;
-	if (tb[IFLA_GROUP] && mnl_attr_get_payload_len(tb[IFLA_GROUP]) >= 4)
-		e.group = mnl_attr_get_u32(tb[IFLA_GROUP]);
-	snprintf(e.name, sizeof(e.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
 	return UTIL_PUSH(g->v, g->n, g->cap, e);
 }
 
@@ -147,18 +207,20 @@ int nl_dump_feed(struct nl_dump *d, const void *buf, size_t len)
 	return d->done;
 }
 
-/* Ask for a dump of every link and read all of it through d. 0 (the
- * outcome is in d), or a negative errno when sending or receiving failed. */
-static int dump_links(struct nl_sock *s, struct nl_dump *d)
+/* See nl_impl.h. */
+int nl_dump_round(struct nl_sock *s, uint16_t type, uint8_t family, struct nl_dump *d)
 {
-	struct ifinfomsg *ifi;
 	struct nl_req r;
+	uint8_t *fam;
 	ssize_t got;
 
-	ifi = nl_req_init(s, &r, RTM_GETLINK, 0, sizeof(*ifi));
+	/* ifinfomsg and ifaddrmsg both begin with their family byte */
+	fam = nl_req_init(s, &r, type, 0,
+			  type == RTM_GETLINK ? sizeof(struct ifinfomsg) : sizeof(struct ifaddrmsg));
 	r.nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP; /* a dump ends with DONE, not an ack */
-	ifi->ifi_family = AF_UNSPEC;
-	nl_req_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	*fam = family;
+	if (type == RTM_GETLINK)
+		nl_req_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	d->seq = r.nlh->nlmsg_seq;
 	if (nl_sock_send(s, r.nlh, r.nlh->nlmsg_len) < 0)
 		return -errno;
@@ -170,29 +232,40 @@ static int dump_links(struct nl_sock *s, struct nl_dump *d)
 	return 0;
 }
 
-/* See nl.h. One dump of every link. An interrupted dump (links come and
- * go: other experiments' teardowns) is asked again, up to NL_DUMP_TRIES
- * times; then -EAGAIN. */
-int nl_link_list(struct nl_sock *s, struct nl_link_ent **v, size_t *n)
+/* A consistent dump of type and family through cb(data): a round the
+ * kernel marks interrupted (links come and go: other experiments'
+ * teardowns) is asked again, up to NL_DUMP_TRIES times, with *count (what
+ * cb gathered) reset to 0 first; then -EAGAIN. 0 or a negative errno (the
+ * kernel's, or cb's). Not inside a batch (-EBUSY). */
+static int dump_whole(struct nl_sock *s, uint16_t type, uint8_t family,
+		      int (*cb)(const struct nlmsghdr *nlh, void *data), void *data, size_t *count)
 {
-	struct link_dump g = { 0 };
 	struct nl_dump d;
 	int r = -EAGAIN, tries;
 
-	*v = NULL;
-	*n = 0;
 	if (s->batching)
 		return -EBUSY;
 	for (tries = 0; tries < NL_DUMP_TRIES; tries++) {
-		d = (struct nl_dump){ .cb = on_link_ent, .data = &g };
-		g.n = 0;
-		r = dump_links(s, &d);
+		d = (struct nl_dump){ .cb = cb, .data = data };
+		*count = 0;
+		r = nl_dump_round(s, type, family, &d);
 		if (!r)
 			r = d.err;
 		if (r || !d.intr)
-			break;
-		r = -EAGAIN;
+			return r;
 	}
+	return -EAGAIN;
+}
+
+/* See nl.h. One dump of every link (see dump_whole). */
+int nl_link_list(struct nl_sock *s, struct nl_link_ent **v, size_t *n)
+{
+	struct link_dump g = { 0 };
+	int r;
+
+	*v = NULL;
+	*n = 0;
+	r = dump_whole(s, RTM_GETLINK, AF_UNSPEC, on_link_ent, &g, &g.n);
 	if (r) {
 		free(g.v);
 		return r;
@@ -224,6 +297,57 @@ int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t
 			memcpy((*names)[(*n)++], v[i].name, sizeof(v[i].name));
 	free(v);
 	return r;
+}
+
+/* ---- by address --------------------------------------------------------- */
+
+/* What an address dump looks for: the index of the link holding want. */
+struct addr_find {
+	const struct addr_prefix *want;
+	size_t alen;
+	int ifindex;
+	size_t found; /* 1 once found (reset by dump_whole) */
+};
+
+/* nl_dump's callback: note the link whose local address is f->want. The
+ * local address is IFA_LOCAL (IPv4; it differs from IFA_ADDRESS on a
+ * point-to-point link), else IFA_ADDRESS (IPv6). */
+static int on_addr(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct addr_find *f = data;
+	const struct nlattr *a;
+
+	if (f->found || nlh->nlmsg_type != RTM_NEWADDR ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
+	    attr_parse(nlh, sizeof(*ifa), tb, IFA_MAX))
+		return 0;
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!a || ifa->ifa_family != f->want->family || mnl_attr_get_payload_len(a) != f->alen ||
+	    memcmp(mnl_attr_get_payload(a), f->want->bytes, f->alen))
+		return 0;
+	f->ifindex = (int)ifa->ifa_index;
+	f->found = 1;
+	return 0;
+}
+
+/* See nl.h. One address dump of a's family (asked again while the kernel
+ * marks it interrupted), then the link by its index. */
+int nl_addr_link(struct nl_sock *s, const struct addr_prefix *a, struct nl_link_ent *out)
+{
+	struct addr_find f = { .want = a };
+	int r;
+
+	f.alen = a ? nl_addr_len(a->family) : 0;
+	if (!f.alen)
+		return -EAFNOSUPPORT;
+	r = dump_whole(s, RTM_GETADDR, (uint8_t)a->family, on_addr, &f, &f.found);
+	if (r)
+		return r;
+	if (!f.found)
+		return -EADDRNOTAVAIL;
+	return link_get(s, NULL, f.ifindex, out);
 }
 
 /* ---- waiting for a link to go ------------------------------------------- */
@@ -286,7 +410,7 @@ static int on_watch_event(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	ifi = mnl_nlmsg_get_payload(nlh);
 	if (ifi->ifi_family != AF_UNSPEC ||
-	    mnl_attr_parse(nlh, sizeof(*ifi), link_attr, tb) < 0 || !tb[IFLA_IFNAME] ||
+	    attr_parse(nlh, sizeof(*ifi), tb, IFLA_MAX) || !tb[IFLA_IFNAME] ||
 	    mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0 ||
 	    strcmp(mnl_attr_get_str(tb[IFLA_IFNAME]), w->name))
 		return MNL_CB_OK;
