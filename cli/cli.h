@@ -39,6 +39,8 @@ int cmd_capture(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_results(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 int cmd_vmexec(int argc, char **argv);
 

@@ -38,6 +38,13 @@ static const struct cli_cmd commands[] = {
 	  "draw the topology with Graphviz (DOT text on standard output without -o)" },
 	{ "image", cmd_image, "vtb image build [--force]",
 	  "build (or find cached) the guest image of VM nodes: a Debian kernel + busybox" },
+	{ "cluster", cmd_cluster,
+	  "vtb cluster (init | join) --etcd URL[,URL...] [--host NAME] [--underlay ADDR] | "
+	  "vtb cluster (status [--json] | leave)",
+	  "make or join a cluster of hosts through etcd; list its hosts; leave it" },
+	{ "agent", cmd_agent, "vtb agent [--foreground]",
+	  "a cluster host's agent: keeps the host alive in etcd (in the background unless "
+	  "--foreground)" },
 	{ "down", cmd_down, "vtb down NAME", "remove everything NAME created, in reverse order" },
 	{ "clean", cmd_clean, "vtb clean",
 	  "remove what the journal lists for experiments whose vtb is gone (crash, kill -9)" },

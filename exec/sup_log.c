@@ -48,6 +48,19 @@ int sup_log_open(const char *id)
 	return r;
 }
 
+int sup_log_open_path(const char *path)
+{
+	int r;
+
+	if (strlen(path) >= sizeof(log_file))
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&log_lock);
+	strcpy(log_file, path);
+	r = log_reopen();
+	pthread_mutex_unlock(&log_lock);
+	return r;
+}
+
 /* Past SUP_LOG_MAX: the file becomes .1 and a new one starts. Called with
  * log_lock held. */
 static void log_rotate(void)

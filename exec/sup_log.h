@@ -23,6 +23,11 @@ void sup_log_path(const char *id, char *buf, size_t len);
  * stderr. 0 or a negative errno; the supervisor runs without a log then. */
 int sup_log_open(const char *id);
 
+/* Open (append to) the log at path, bounded and rotated the same way, and
+ * make it this process's stderr (the cluster agent's log). 0 or a negative
+ * errno. */
+int sup_log_open_path(const char *path);
+
 /* Append one line at level; nothing happens when no log is open. */
 void sup_log(enum sup_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -112,7 +112,7 @@ int nl_link_mtu(struct nl_sock *s, const char *name);
 int nl_addr_link(struct nl_sock *s, const struct addr_prefix *a, struct nl_link_ent *out);
 
 /* ---- VXLAN: the kernel side of a dispersed link (nl_vxlan.c) ----------
- * docs/cluster-vxlan.md has the design. */
+ * docs/cluster.md ("VXLAN") has the design. */
 
 /* The UDP port VXLAN uses unless told otherwise: IANA's (RFC 7348). Always
  * sent to the kernel, whose own default is Linux's older 8472. */

@@ -1,5 +1,5 @@
 /* nl_vxlan: the kernel side of a dispersed link (see nl.h and
- * docs/cluster-vxlan.md): the VXLAN device (a VTEP) of one host, the
+ * docs/cluster.md ("VXLAN")): the VXLAN device (a VTEP) of one host, the
  * all-zeros forwarding entries that flood to the remote VTEPs, and the MTU
  * rule that lets a full-size frame cross the underlay unfragmented.
  *

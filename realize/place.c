@@ -1,4 +1,4 @@
-/* place: nodes onto cluster hosts (docs/cluster-placement.md).
+/* place: nodes onto cluster hosts (docs/cluster.md, "Placement").
  *
  * 1. The graph: a vertex per node and one per LAN (the LAN's bridge, a star
  *    hub of weight 0: a LAN of n endpoints is n edges, not a clique of

@@ -1,5 +1,5 @@
 /* place: which cluster host each node of a realization runs on
- * (docs/cluster-placement.md). Pure computation: no kernel, no etcd. The
+ * (docs/cluster.md, "Placement"). Pure computation: no kernel, no etcd. The
  * topology graph is partitioned with METIS, weighted by what the nodes ask
  * for and by link capacity, towards each live host's free capacity; then
  * `host == 'NAME'` pins are applied and hosts over capacity are repaired. */

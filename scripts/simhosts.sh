@@ -13,7 +13,8 @@
 # Nothing is routed to or from the machine's own namespace.
 #
 # usage: scripts/simhosts.sh up N              make h1..hN (N from 1 to 200) and etcd
-#        scripts/simhosts.sh exec HOST -- CMD...  run CMD on HOST (VTB_ETCD set)
+#        scripts/simhosts.sh exec HOST -- CMD...  run CMD on HOST (VTB_ETCD set; the
+#                                               host's own state: VTB_STATE_DIR unset)
 #        scripts/simhosts.sh status             list the hosts, their agents and etcd
 #        scripts/simhosts.sh start-agent HOST   start "$VTB agent --foreground" on HOST
 #        scripts/simhosts.sh kill-agent HOST    kill HOST's agent with SIGKILL
@@ -236,7 +237,7 @@ cmd_exec() {
 	host_num "$1" >/dev/null || exit 1
 	read -r pid _ <"$SIM/$1/holder.pid"
 	shift 2
-	exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env VTB_ETCD="$ETCD_URL" "$@"
+	exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$ETCD_URL" "$@"
 }
 
 cmd_start_agent() {
@@ -246,7 +247,7 @@ cmd_start_agent() {
 	d=$SIM/$h
 	alive "$d/agent.pid" && die "the agent of $h runs already (pid $(cut -d' ' -f1 "$d/agent.pid"))"
 	read -r pid _ <"$d/holder.pid"
-	nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env VTB_ETCD="$ETCD_URL" \
+	nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$ETCD_URL" \
 		"$VTB" agent --foreground </dev/null >>"$d/agent.log" 2>&1 &
 	record "$d/agent.pid" $!
 	echo "simhosts: agent of $h started (pid $!, log $d/agent.log)"
