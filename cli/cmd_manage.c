@@ -14,6 +14,7 @@
 
 #include "build.h"
 #include "cli.h"
+#include "clup.h"
 #include "db.h"
 #include "noderun.h"
 #include "status.h"
@@ -70,9 +71,25 @@ int cmd_down(int argc, char **argv)
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	int status;
 
+	struct clconf cc;
+	bool local = argc == 3 && !strcmp(argv[1], "--local");
+
+	if (local) {
+		argv++;
+		argc--;
+	}
 	if (argc != 2 || argv[1][0] == '-') {
-		cli_err("down: usage: vtb down NAME");
+		cli_err("down: usage: vtb down [--local] NAME");
 		return CLI_USER;
+	}
+	/* on a cluster the experiment is the cluster's, unless it has none of
+	 * that name; --local: this host's state only (what an agent runs) */
+	if (!local && (status = clup_conf(&cc)) != 0) {
+		status = status < 0 ? CLI_SYSTEM : cli_need_root("down");
+		if (!status)
+			status = clup_down(&cc, argv[1]);
+		if (status >= 0)
+			return status;
 	}
 	status = cli_open_exp("down", argv[1], &db, &e);
 	if (!status)
@@ -119,6 +136,7 @@ int cmd_clean(int argc, char **argv)
 	struct db_exp *v = NULL;
 	struct db *db = NULL;
 	size_t n = 0, i, cleaned = 0;
+	struct clconf cc;
 	int status, r;
 
 	(void)argv;
@@ -155,6 +173,13 @@ int cmd_clean(int argc, char **argv)
 		}
 		print_removed("removed the remains of", &v[i], &st, util_clock_s(CLOCK_MONOTONIC) - t0);
 		cleaned++;
+	}
+	if (clup_conf(&cc) == 1) { /* the cluster's, left by a vtb up or down that died */
+		size_t k = 0;
+		int cs = clup_clean(&cc, &k);
+
+		cleaned += k;
+		status = status ? status : cs;
 	}
 	if (!cleaned && !status)
 		printf("nothing to clean: every experiment's supervisor, or the vtb acting on it, "
@@ -345,6 +370,7 @@ int cmd_status(int argc, char **argv)
 	struct db *db = NULL;
 	struct db_exp e;
 	json_t *reply = NULL, *st = NULL;
+	struct clconf cc;
 	int i, status, r;
 
 	for (i = 1; i < argc; i++) {
@@ -363,8 +389,14 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	if (!name) {
 		print_status_list(db, json);
+		if (!json && clup_conf(&cc) == 1) {
+			printf("the cluster's experiments (%s):\n", cc.etcd);
+			status = clup_status(&cc, NULL);
+		}
 		goto out;
 	}
+	if (!json && clup_conf(&cc) == 1 && (status = clup_status(&cc, name)) >= 0)
+		goto out;
 	status = cli_find_exp(db, name, &e);
 	if (status)
 		goto out;

@@ -11,6 +11,7 @@
 #include "build.h"
 #include "image.h"
 #include "cli.h"
+#include "clup.h"
 #include "compile.h"
 #include "db.h"
 #include "esc.h"
@@ -538,13 +539,17 @@ int cmd_up(int argc, char **argv)
 	char *src = NULL;
 	size_t srclen = 0;
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
+	struct clconf cc;
+	bool local = false;
 	int i, status;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--name") && i + 1 < argc) {
 			name = argv[++i];
+		} else if (!strcmp(argv[i], "--local")) {
+			local = true;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			cli_err("up: unknown option '%s' (usage: vtb up MODEL [--name NAME])", argv[i]);
+			cli_err("up: unknown option '%s' (usage: vtb up MODEL [--name NAME] [--local])", argv[i]);
 			return CLI_USER;
 		} else if (file) {
 			cli_err("up: one model at a time");
@@ -585,6 +590,11 @@ int cmd_up(int argc, char **argv)
 		cli_err("'%s' is not a valid experiment name: %s; %s", esc_str(shown, sizeof(shown), name),
 			why, XIR_NAME_RULE);
 		status = CLI_USER;
+		goto out;
+	}
+	/* on a cluster: across its hosts, unless --local (this host only) */
+	if (!local && (status = clup_conf(&cc)) != 0) {
+		status = status < 0 ? CLI_SYSTEM : clup_up(&cc, file, src, srclen, x);
 		goto out;
 	}
 	status = cli_open_db(&db);

@@ -11,7 +11,7 @@
 static const struct cli_cmd commands[] = {
 	{ "compile", cmd_compile, "vtb compile MODEL [--json]",
 	  "check a model (or XIR JSON); print what it would build, or the XIR as JSON" },
-	{ "up", cmd_up, "vtb up MODEL [--name NAME]",
+	{ "up", cmd_up, "vtb up MODEL [--name NAME] [--local]",
 	  "compile, realize and build an experiment; print a summary" },
 	{ "status", cmd_status, "vtb status [NAME] [--json]",
 	  "experiments, or one experiment's nodes, addresses and links" },
@@ -45,7 +45,7 @@ static const struct cli_cmd commands[] = {
 	{ "agent", cmd_agent, "vtb agent [--foreground]",
 	  "a cluster host's agent: keeps the host alive in etcd (in the background unless "
 	  "--foreground)" },
-	{ "down", cmd_down, "vtb down NAME", "remove everything NAME created, in reverse order" },
+	{ "down", cmd_down, "vtb down [--local] NAME", "remove everything NAME created, in reverse order" },
 	{ "clean", cmd_clean, "vtb clean",
 	  "remove what the journal lists for experiments whose vtb is gone (crash, kill -9)" },
 };

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_int.h"
 #include "clhost.h"
 #include "db.h"
 #include "etcd.h"
@@ -50,13 +52,20 @@ int agent_lock(int *fd, pid_t *other)
 	return 0;
 }
 
-/* The agent's state between renewals. */
+/* The agent's state. The renewal thread owns e, h and lease; the main
+ * thread (the wants) its own connection w. */
 struct agent {
 	const struct clconf *c;
 	struct etcd *e;
 	struct clhost h;    /* our record as last put */
 	int64_t lease;      /* 0: none held */
 	int64_t since;      /* when this agent started */
+	pthread_t renewer;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;          /* the main thread asks the renewer to end */
+	volatile bool left; /* the renewer found our record gone */
+	struct etcd *w;
 };
 
 /* Register: our record (keeping the time we joined), a fresh lease and
@@ -121,38 +130,80 @@ static int agent_renew(struct agent *a, char *err)
 	return clhost_put(a->e, &a->h, err);
 }
 
-/* Wait up to ms for SIGTERM or SIGINT (blocked by the caller). Returns the
- * signal, or 0 when the time passed. */
-static int agent_wait_signal(int ms)
+/* The renewal thread: renew every CLHOST_RENEW_MS until told to stop or
+ * the host left the cluster; say in the log when renewals fail and when
+ * they work again. */
+static void *agent_renewer(void *arg)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct agent *a = arg;
+	char msg[UTIL_ERR_LEN];
+	bool failing = false;
+	struct timespec ts;
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	while (!a->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += CLHOST_RENEW_MS / 1000;
+		ts.tv_nsec += (long)(CLHOST_RENEW_MS % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&a->cond, &a->lock, &ts);
+		if (a->stop)
+			break;
+		pthread_mutex_unlock(&a->lock);
+		r = agent_renew(a, msg);
+		pthread_mutex_lock(&a->lock);
+		if (r == -ENOENT) {
+			sup_log(SUP_LOG_INFO, "host '%s' left the cluster: the agent ends", a->c->host);
+			a->left = true;
+			break;
+		}
+		if (r && !failing)
+			sup_log(SUP_LOG_WARN, "cannot renew: %s (retrying every %d ms)", msg,
+				CLHOST_RENEW_MS);
+		else if (!r && failing)
+			sup_log(SUP_LOG_INFO, "renewed again");
+		failing = r != 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* SIGTERM or SIGINT pending (blocked by the caller): the signal, or 0. */
+static int agent_signal(void)
+{
+	struct timespec zero = { 0 };
 	sigset_t set;
-	int sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	do
-		sig = sigtimedwait(&set, NULL, &ts);
-	while (sig < 0 && errno == EINTR);
-	return sig < 0 ? 0 : sig;
+	return sigtimedwait(&set, NULL, &zero) > 0 ? 1 : 0;
 }
 
 int agent_run(const struct clconf *c, int ready_fd, char *err)
 {
 	struct agent a = { .c = c, .since = (int64_t)time(NULL) };
 	char msg[UTIL_ERR_LEN];
-	bool failing = false;
-	int r, sig;
+	int r;
 
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.cond, NULL);
 	r = clhost_inventory(c, &a.h);
 	if (r) {
 		util_fmt(err, UTIL_ERR_LEN, "cannot take this host's inventory: %s", strerror(-r));
-		return r;
+		goto out;
 	}
 	r = etcd_open(c->etcd, &a.e, err);
 	if (!r)
+		r = etcd_open(c->etcd, &a.w, err);
+	if (!r)
 		r = agent_register(&a, err);
+	if (!r)
+		r = -pthread_create(&a.renewer, NULL, agent_renewer, &a);
 	if (r)
 		goto out;
 	sup_log(SUP_LOG_INFO, "agent of host '%s' (underlay %s) up at %s: %llu.%03llu cores, "
@@ -165,26 +216,22 @@ int agent_run(const struct clconf *c, int ready_fd, char *err)
 			sup_log(SUP_LOG_WARN, "cannot tell vtb agent's caller: %s", strerror(errno));
 		close(ready_fd);
 	}
-	while (!(sig = agent_wait_signal(CLHOST_RENEW_MS))) {
-		r = agent_renew(&a, msg);
-		if (r == -ENOENT) {
-			sup_log(SUP_LOG_INFO, "host '%s' left the cluster: the agent ends", c->host);
-			break;
-		}
-		if (r && !failing)
-			sup_log(SUP_LOG_WARN, "cannot renew: %s (retrying every %d ms)", msg,
-				CLHOST_RENEW_MS);
-		else if (!r && failing)
-			sup_log(SUP_LOG_INFO, "renewed again");
-		failing = r != 0;
-	}
-	if (sig)
-		sup_log(SUP_LOG_INFO, "%s: the agent ends", strsignal(sig));
+	agent_wants(a.w, c, &a.left, agent_signal);
+	if (!a.left)
+		sup_log(SUP_LOG_INFO, "signalled: the agent ends");
+	pthread_mutex_lock(&a.lock);
+	a.stop = true;
+	pthread_cond_signal(&a.cond);
+	pthread_mutex_unlock(&a.lock);
+	pthread_join(a.renewer, NULL);
 	if (a.lease && etcd_lease_revoke(a.e, a.lease, msg))
 		sup_log(SUP_LOG_WARN, "cannot revoke lease %lld: %s (it expires in %d s)",
 			(long long)a.lease, msg, CLHOST_LEASE_S);
 	r = 0;
 out:
+	etcd_close(a.w);
 	etcd_close(a.e);
+	pthread_mutex_destroy(&a.lock);
+	pthread_cond_destroy(&a.cond);
 	return r;
 }

@@ -1,0 +1,662 @@
+/* vtb up, down and status on a cluster (docs/cluster.md, "Experiments
+ * across hosts"): the experiment is placed on the live hosts, its
+ * capacity taken in etcd transactions, one fragment document per host
+ * written to etcd, and each host's agent builds its part (vtb
+ * __fragment-up) and reports; this process waits, shows each host's
+ * progress and, on a failure or a signal, has every host remove its part
+ * and gives everything back. */
+#include "clup.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clexp.h"
+#include "clhost.h"
+#include "etcd.h"
+#include "place.h"
+#include "realize.h"
+#include "util.h"
+#include "xir_json.h"
+
+/* How long each wait on etcd's watch lasts before vtb looks at the
+ * hosts' liveness and at signals again. */
+#define CLUP_WATCH_MS 1000
+/* How long vtb down (and a rollback) waits for the hosts to report their
+ * part removed: a 1000-node part takes about a second to remove; a lost
+ * host never reports (its part is left for vtb clean on that host). */
+#define CLUP_DOWN_WAIT_S 120
+
+int clup_conf(struct clconf *c)
+{
+	char err[UTIL_ERR_LEN];
+	int r = clconf_read(NULL, c, err);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r) {
+		cli_err("%s", err);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* The owner lease's renewer: a thread that keeps the lease of the vtb up
+ * or down acting on an experiment until told to stop. */
+struct clup_owner {
+	struct etcd *e;     /* its own connection */
+	int64_t lease;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop, running;
+};
+
+static void *clup_owner_run(void *arg)
+{
+	struct clup_owner *o = arg;
+	char err[UTIL_ERR_LEN];
+	struct timespec ts;
+	int64_t ttl;
+
+	pthread_mutex_lock(&o->lock);
+	while (!o->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += CLEXP_OWNER_LEASE_S / 3;
+		pthread_cond_timedwait(&o->cond, &o->lock, &ts);
+		if (!o->stop)
+			etcd_lease_keepalive(o->e, o->lease, &ttl, err);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+/* Take a lease for this process and renew it in a thread. */
+static int clup_owner_start(const struct clconf *c, struct clup_owner *o, char *err)
+{
+	int r;
+
+	*o = (struct clup_owner){ .lease = 0 };
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->cond, NULL);
+	r = etcd_open(c->etcd, &o->e, err);
+	if (!r)
+		r = etcd_lease_grant(o->e, CLEXP_OWNER_LEASE_S, &o->lease, err);
+	if (!r) {
+		r = -pthread_create(&o->thread, NULL, clup_owner_run, o);
+		o->running = !r;
+	}
+	return r;
+}
+
+/* Stop renewing and revoke the lease (the owner key goes with it). */
+static void clup_owner_stop(struct clup_owner *o)
+{
+	char err[UTIL_ERR_LEN];
+
+	if (o->running) {
+		pthread_mutex_lock(&o->lock);
+		o->stop = true;
+		pthread_cond_signal(&o->cond);
+		pthread_mutex_unlock(&o->lock);
+		pthread_join(o->thread, NULL);
+	}
+	if (o->lease)
+		etcd_lease_revoke(o->e, o->lease, err);
+	etcd_close(o->e);
+	pthread_mutex_destroy(&o->lock);
+	pthread_cond_destroy(&o->cond);
+}
+
+/* The live hosts for placement (names point into v). */
+static size_t clup_live(const struct clhost *v, size_t n, struct place_host *p)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (v[i].alive)
+			p[k++] = (struct place_host){ .name = v[i].name, .cores = v[i].cores,
+						      .memory = v[i].memory,
+						      .used_cores = v[i].used_cores,
+						      .used_memory = v[i].used_memory,
+						      .kvm = v[i].kvm, .alive = true };
+	return k;
+}
+
+/* Realize x against the live hosts' sum and place it. CLI_OK with *rz and
+ * host_of (indexes into p), or the exit status (diagnostics said). */
+static int clup_place(const char *file, const char *src, size_t len, const struct xir *x,
+		      const struct place_host *p, size_t np, struct realization **rz,
+		      uint32_t *host_of)
+{
+	struct rz_host sum = { .cores = 0 };
+	struct diag_list d;
+	char *text;
+	size_t i;
+	int r;
+
+	for (i = 0; i < np; i++) {
+		sum.cores += p[i].cores / 1000;
+		sum.memory += p[i].memory;
+	}
+	r = cli_host_cpu_hz(&sum.cpu_hz);
+	if (r)
+		return CLI_USER;
+	diag_init(&d, file, src, len);
+	r = realize(x, &sum, rz, &d);
+	if (!r)
+		r = place_nodes(x, *rz, p, np, host_of, &d);
+	diag_sort(&d);
+	text = diag_format(&d);
+	if (text && *text)
+		fputs(text, stderr);
+	free(text);
+	diag_free(&d);
+	return r == -ENOMEM ? CLI_SYSTEM : r ? CLI_USER : CLI_OK;
+}
+
+/* An experiment being brought up: what clup_up's steps share. */
+struct clup {
+	const struct clconf *c;
+	struct etcd *e;
+	const struct xir *x;
+	struct realization *rz;
+	const struct clhost *all; /* every host of the cluster (clhost_list) */
+	size_t nall;
+	struct place_host *p;   /* the live hosts (names point into all) */
+	size_t np;
+	uint32_t *host_of;      /* per node: index into p */
+	uint32_t *vni;          /* per link: its VNI, 0 when on one host */
+	struct clexp exp;       /* its record; exp.hosts: the hosts holding part */
+	uint32_t *part;         /* per exp.hosts entry: index into p */
+};
+
+/* Which hosts hold part of the experiment, in p's order, into u->exp. */
+static int clup_hosts(struct clup *u)
+{
+	bool *used = calloc(u->np + 1, sizeof(*used));
+	size_t i;
+
+	u->exp.hosts = calloc(u->np + 1, sizeof(*u->exp.hosts));
+	u->part = calloc(u->np + 1, sizeof(*u->part));
+	if (!used || !u->exp.hosts || !u->part) {
+		free(used);
+		return -ENOMEM;
+	}
+	for (i = 0; i < u->x->nnodes; i++)
+		used[u->host_of[i]] = true;
+	for (i = 0; i < u->np; i++)
+		if (used[i]) {
+			u->part[u->exp.nhosts] = (uint32_t)i;
+			snprintf(u->exp.hosts[u->exp.nhosts++], CLCONF_HOST_MAX, "%s", u->p[i].name);
+		}
+	free(used);
+	return 0;
+}
+
+/* Take what each host's part holds, in one transaction. */
+static int clup_alloc(struct clup *u, const struct clhost *caps, size_t ncaps, char *err)
+{
+	uint64_t *cores = calloc(u->exp.nhosts + 1, sizeof(*cores)),
+		 *mem = calloc(u->exp.nhosts + 1, sizeof(*mem));
+	struct place_demand d;
+	size_t i, k;
+	int r = cores && mem ? 0 : -ENOMEM;
+
+	for (i = 0; !r && i < u->x->nnodes; i++) {
+		place_demand(u->rz, (uint32_t)i, &d);
+		for (k = 0; k < u->exp.nhosts && u->part[k] != u->host_of[i]; k++)
+			;
+		cores[k] += d.cpu_milli;
+		mem[k] += d.memory;
+	}
+	if (!r)
+		r = clexp_alloc(u->e, u->exp.id, u->exp.hosts, cores, mem, u->exp.nhosts, caps, ncaps,
+				err);
+	free(cores);
+	free(mem);
+	return r;
+}
+
+/* A VNI for each link whose endpoints are on more than one host. */
+static int clup_vnis(struct clup *u, char *err)
+{
+	uint32_t *v = calloc(u->x->nlinks + 1, sizeof(*v));
+	size_t i, j, n = 0, k = 0;
+	int r;
+
+	u->vni = calloc(u->x->nlinks + 1, sizeof(*u->vni));
+	if (!v || !u->vni) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < u->x->nlinks; i++)
+		for (j = 1; j < u->x->links[i].nep && !u->vni[i]; j++)
+			if (u->host_of[u->x->links[i].ep[j].node] !=
+			    u->host_of[u->x->links[i].ep[0].node])
+				u->vni[i] = 1, n++;
+	r = n ? clexp_vnis(u->e, u->exp.id, v, n, err) : 0;
+	for (i = 0; !r && i < u->x->nlinks; i++)
+		if (u->vni[i])
+			u->vni[i] = v[k++];
+	free(v);
+	return r;
+}
+
+/* The index in u->all of the host named name (one of the live ones). */
+static size_t clup_host_index(const struct clup *u, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < u->nall && strcmp(u->all[i].name, name); i++)
+		;
+	return i < u->nall ? i : 0;
+}
+
+/* The fragment document of host p[h] (docs/cluster.md); the caller frees
+ * it. */
+static char *clup_fragment(const struct clup *u, size_t h, json_t *xir)
+{
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:{}, s:[], s:[], s:O}", "version", 1, "name",
+			      u->exp.name, "id", u->exp.id, "host", u->p[h].name, "hosts", "place",
+			      "vni", "xir", xir);
+	json_t *hosts = json_object_get(o, "hosts"), *place = json_object_get(o, "place"),
+	       *vni = json_object_get(o, "vni");
+	char *text;
+	size_t i;
+
+	for (i = 0; o && i < u->exp.nhosts; i++)
+		json_object_set_new(hosts, u->exp.hosts[i],
+				    json_string(u->all[clup_host_index(u, u->exp.hosts[i])].underlay));
+	for (i = 0; o && i < u->x->nnodes; i++)
+		json_array_append_new(place, json_string(u->p[u->host_of[i]].name));
+	for (i = 0; o && i < u->x->nlinks; i++)
+		json_array_append_new(vni, json_integer(u->vni[i]));
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+static int clup_wake(const struct etcd_kv *kv, bool deleted, void *arg)
+{
+	(void)kv;
+	(void)deleted;
+	(void)arg;
+	return 1;
+}
+
+/* Whether every host of x is alive; else its name into *lost. */
+static int clup_alive(struct etcd *e, const struct clexp *x, const char **lost, char *err)
+{
+	struct clhost *v = NULL;
+	size_t n = 0, i, k;
+	int r = clhost_list(e, &v, &n, err);
+
+	*lost = NULL;
+	for (i = 0; !r && i < x->nhosts && !*lost; i++) {
+		for (k = 0; k < n && strcmp(v[k].name, x->hosts[i]); k++)
+			;
+		if (k == n || !v[k].alive)
+			*lost = x->hosts[i];
+	}
+	free(v);
+	return r;
+}
+
+/* Wait until every host of x reports want (CLEXP_UP or CLEXP_DOWN),
+ * saying each host's changes. Returns 0; -EIO when a host reports
+ * failed (err: its words); -EHOSTDOWN when a host is lost (err names it);
+ * -EINTR on a signal; -ETIMEDOUT past deadline_s (0: none). */
+static int clup_wait(struct etcd *e, const struct clexp *x, const char *want, int deadline_s,
+		     char *err)
+{
+	char (*st)[16] = calloc(x->nhosts + 1, sizeof(*st)), (*was)[16] = calloc(x->nhosts + 1, 16);
+	char (*msg)[UTIL_ERR_LEN] = calloc(x->nhosts + 1, sizeof(*msg)), prefix[64];
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
+	const char *lost;
+	size_t i, done;
+	int64_t rev;
+	int r = st && was && msg ? 0 : -ENOMEM;
+
+	snprintf(prefix, sizeof(prefix), "/vtb/exp/%s/status/", x->id);
+	while (!r) {
+		r = clexp_status_get(e, x->id, x->hosts, x->nhosts, st, msg, &rev, err);
+		for (i = 0, done = 0; !r && i < x->nhosts; i++) {
+			if (strcmp(st[i], was[i]) && st[i][0])
+				fprintf(stderr, "vtb: %s: %s%s%s\n", x->hosts[i], st[i], msg[i][0] ? ": " : "",
+					msg[i]);
+			memcpy(was[i], st[i], sizeof(st[i]));
+			done += !strcmp(st[i], want);
+			if (!strcmp(st[i], CLEXP_FAILED) && !strcmp(want, CLEXP_UP)) {
+				util_fmt(err, UTIL_ERR_LEN, "host '%s': %s", x->hosts[i], msg[i]);
+				r = -EIO;
+			}
+		}
+		if (r || done == x->nhosts)
+			break;
+		if (cli_stop) {
+			r = -EINTR;
+			break;
+		}
+		if (deadline_s && util_clock_s(CLOCK_MONOTONIC) - t0 > deadline_s) {
+			util_fmt(err, UTIL_ERR_LEN, "the hosts did not all report %s within %d s", want,
+				 deadline_s);
+			r = -ETIMEDOUT;
+			break;
+		}
+		r = clup_alive(e, x, &lost, err);
+		if (!r && lost) {
+			util_fmt(err, UTIL_ERR_LEN, "host '%s' is lost (its agent does not renew its lease)",
+				 lost);
+			r = -EHOSTDOWN;
+			break;
+		}
+		if (!r) {
+			r = etcd_watch_prefix(e, prefix, rev + 1, CLUP_WATCH_MS, clup_wake, NULL, err);
+			r = r == -ETIMEDOUT || r > 0 ? 0 : r;
+		}
+	}
+	free(st);
+	free(was);
+	free(msg);
+	return r;
+}
+
+/* Have every host remove its part of x, wait for them (a lost host's part
+ * stays for vtb clean there: said), then give back what x holds. */
+static int clup_remove(struct etcd *e, struct clexp *x, char *err)
+{
+	size_t i;
+	int r = 0, w;
+
+	snprintf(x->state, sizeof(x->state), CLEXP_REMOVING);
+	r = clexp_put(e, x, err);
+	for (i = 0; !r && i < x->nhosts; i++)
+		r = clexp_want(e, x, x->hosts[i], false, err);
+	if (r)
+		return r;
+	w = clup_wait(e, x, CLEXP_DOWN, CLUP_DOWN_WAIT_S, err);
+	if (w == -EHOSTDOWN || w == -ETIMEDOUT)
+		cli_err("%s: its part there is removed when its agent runs again", err);
+	else if (w)
+		return w;
+	return clexp_release(e, x, w != 0, err);
+}
+
+/* Write each host's fragment and ask its agent to build it. */
+static int clup_publish(struct clup *u, char *err)
+{
+	char *doc = xjson_dumps(u->x), *frag, key[128];
+	json_t *xir = doc ? json_loads(doc, 0, NULL) : NULL;
+	size_t i;
+	int r = xir ? 0 : -ENOMEM;
+
+	for (i = 0; !r && i < u->exp.nhosts; i++) {
+		frag = clup_fragment(u, u->part[i], xir);
+		snprintf(key, sizeof(key), "/vtb/exp/%s/frag/%s", u->exp.id, u->exp.hosts[i]);
+		r = frag ? etcd_put(u->e, key, frag, strlen(frag), 0, err) : -ENOMEM;
+		free(frag);
+		if (!r)
+			r = clexp_want(u->e, &u->exp, u->exp.hosts[i], true, err);
+	}
+	json_decref(xir);
+	free(doc);
+	return r;
+}
+
+static void clup_summary(const struct clup *u, double secs)
+{
+	size_t i, k, cross = 0;
+	char a[64];
+
+	for (i = 0; i < u->x->nlinks; i++)
+		cross += u->vni[i] != 0;
+	printf("experiment '%s' is up (id %s) in %.2f s across %zu host%s: %zu node%s, %zu link%s "
+	       "(%zu between hosts)\n", cli_esc(u->exp.name), u->exp.id, secs, u->exp.nhosts,
+	       u->exp.nhosts == 1 ? "" : "s", u->x->nnodes, u->x->nnodes == 1 ? "" : "s",
+	       u->x->nlinks, u->x->nlinks == 1 ? "" : "s", cross);
+	for (i = 0; i < u->x->nnodes && i < CLUP_SUMMARY_MAX; i++) {
+		printf("  %-12s %-8s", cli_esc(u->x->nodes[i].name), cli_esc(u->p[u->host_of[i]].name));
+		for (k = 0; k < u->rz->nodes[i].nifs; k++) {
+			const struct rz_iface *f = &u->rz->nodes[i].ifs[k];
+
+			printf("  %s %s", f->name, f->v4.family ? addr_format(&f->v4, a, sizeof(a)) : "-");
+		}
+		printf("\n");
+	}
+	if (i < u->x->nnodes)
+		printf("  ... and %zu more\n", u->x->nnodes - i);
+	printf("remove: vtb down %s (from any host of the cluster)\n", cli_esc(u->exp.name));
+}
+
+/* Steps of clup_up after the claim: names, allocation, VNIs, fragments,
+ * the wait. 0 or a negative errno with err. */
+static int clup_build(struct clup *u, char *err)
+{
+	int r = realize_name(u->rz, u->exp.id);
+
+	if (!r)
+		r = clup_hosts(u);
+	if (!r)
+		r = clup_alloc(u, u->all, u->nall, err);
+	if (!r)
+		r = clup_vnis(u, err);
+	if (!r)
+		r = clexp_put(u->e, &u->exp, err);
+	if (!r)
+		r = clup_publish(u, err);
+	if (!r)
+		r = clup_wait(u->e, &u->exp, CLEXP_UP, 0, err);
+	return r;
+}
+
+int clup_up(const struct clconf *c, const char *file, const char *src, size_t len,
+	    const struct xir *x)
+{
+	struct clup u = { .c = c, .x = x };
+	struct clhost *all = NULL;
+	struct clup_owner own;
+	char err[UTIL_ERR_LEN] = "", rerr[UTIL_ERR_LEN];
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
+	int status = CLI_SYSTEM, r;
+
+	own.running = false;
+	own.lease = 0;
+	own.e = NULL;
+	r = etcd_open(c->etcd, &u.e, err);
+	if (!r)
+		r = clhost_list(u.e, &all, &u.nall, err);
+	u.all = all;
+	u.p = calloc(u.nall + 1, sizeof(*u.p));
+	u.host_of = calloc(x->nnodes + 1, sizeof(*u.host_of));
+	if (!r && (!u.p || !u.host_of))
+		r = -ENOMEM;
+	if (r) {
+		cli_err("up: %s", err[0] ? err : strerror(-r));
+		goto out;
+	}
+	u.np = clup_live(all, u.nall, u.p);
+	if (!u.np) {
+		cli_err("up: no host of the cluster at %s is alive (vtb cluster status; vtb agent)",
+			c->etcd);
+		goto out;
+	}
+	status = clup_place(file, src, len, x, u.p, u.np, &u.rz, u.host_of);
+	if (status)
+		goto out;
+	status = CLI_SYSTEM;
+	r = clup_owner_start(c, &own, err);
+	if (!r)
+		r = clexp_claim(u.e, x->name, c->host, own.lease, &u.exp, err);
+	if (r == -EEXIST) {
+		cli_err("experiment '%s' is already up in the cluster: vtb down %s first, or give --name",
+			cli_esc(x->name), cli_esc(x->name));
+		status = CLI_USER;
+		goto out;
+	}
+	if (r) {
+		cli_err("up: %s", err);
+		goto out;
+	}
+	r = clup_build(&u, err);
+	if (!r) {
+		snprintf(u.exp.state, sizeof(u.exp.state), CLEXP_UP);
+		r = clexp_put(u.e, &u.exp, err);
+	}
+	if (r) {
+		cli_block_signals();
+		if (cli_stop)
+			cli_err("interrupted (%s): every host removes what it built", strsignal(cli_stop));
+		else
+			cli_err("up: %s: every host removes what it built", r == -ENOSPC ? err : err[0] ? err : strerror(-r));
+		if (clup_remove(u.e, &u.exp, rerr))
+			cli_err("and could not give everything back: %s (vtb clean finishes it)", rerr);
+		status = cli_stop ? 128 + cli_stop : r == -ENOSPC ? CLI_USER : CLI_SYSTEM;
+		goto out;
+	}
+	clup_summary(&u, util_clock_s(CLOCK_MONOTONIC) - t0);
+	status = CLI_OK;
+out:
+	if (own.e)
+		clup_owner_stop(&own);
+	clexp_free(&u.exp);
+	realize_free(u.rz);
+	free(u.part);
+	free(u.vni);
+	free(u.host_of);
+	free(u.p);
+	free(all);
+	etcd_close(u.e);
+	return status;
+}
+
+int clup_down(const struct clconf *c, const char *name)
+{
+	struct etcd *e = NULL;
+	struct clup_owner own = { .e = NULL };
+	struct clexp x = { .nhosts = 0 };
+	char err[UTIL_ERR_LEN];
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
+	int r, status = CLI_SYSTEM;
+
+	r = etcd_open(c->etcd, &e, err);
+	if (!r)
+		r = clexp_find(e, name, &x, err);
+	if (r == -ENOENT) {
+		status = -1; /* not the cluster's: the caller looks here */
+		goto out;
+	}
+	if (!r)
+		r = clup_owner_start(c, &own, err);
+	if (!r)
+		r = clexp_own(e, &x, own.lease, err);
+	if (r == -EBUSY) {
+		cli_err("experiment '%s' is being changed by another vtb (its up or down runs)",
+			cli_esc(name));
+		status = CLI_USER;
+		goto out;
+	}
+	cli_block_signals();
+	if (!r)
+		r = clup_remove(e, &x, err);
+	if (r) {
+		cli_err("down: %s", err);
+		goto out;
+	}
+	printf("removed experiment '%s' (id %s) from %zu host%s in %.2f s\n", cli_esc(name), x.id,
+	       x.nhosts, x.nhosts == 1 ? "" : "s", util_clock_s(CLOCK_MONOTONIC) - t0);
+	status = CLI_OK;
+out:
+	if (own.e)
+		clup_owner_stop(&own);
+	clexp_free(&x);
+	etcd_close(e);
+	return status;
+}
+
+int clup_clean(const struct clconf *c, size_t *removed)
+{
+	struct clexp *v = NULL;
+	struct etcd *e = NULL;
+	char err[UTIL_ERR_LEN];
+	size_t n = 0, i;
+	int r, status = CLI_OK;
+
+	*removed = 0;
+	r = etcd_open(c->etcd, &e, err);
+	if (!r)
+		r = clexp_list(e, &v, &n, err);
+	if (r) {
+		cli_err("clean: %s", err);
+		status = CLI_SYSTEM;
+	}
+	for (i = 0; !r && i < n; i++) {
+		if (v[i].owned || !strcmp(v[i].state, CLEXP_UP))
+			continue;
+		fprintf(stderr, "vtb: clean: experiment '%s' (id %s) was left %s by a vtb that is gone: "
+			"removing it from its hosts\n", cli_esc(v[i].name), v[i].id, v[i].state);
+		if (clup_down(c, v[i].name) == CLI_OK)
+			++*removed;
+		else
+			status = CLI_SYSTEM;
+	}
+	for (i = 0; i < n; i++)
+		clexp_free(&v[i]);
+	free(v);
+	etcd_close(e);
+	return status;
+}
+
+int clup_status(const struct clconf *c, const char *name)
+{
+	char (*st)[16] = NULL, (*msg)[UTIL_ERR_LEN] = NULL, err[UTIL_ERR_LEN];
+	struct clexp *v = NULL, x = { .nhosts = 0 };
+	struct etcd *e = NULL;
+	size_t n = 0, i;
+	int64_t rev;
+	int r, status = CLI_OK;
+
+	r = etcd_open(c->etcd, &e, err);
+	if (!r && !name) {
+		r = clexp_list(e, &v, &n, err);
+		for (i = 0; !r && i < n; i++)
+			printf("%-16s %s  %-9s %zu host%s, made on %s%s\n", cli_esc(v[i].name), v[i].id,
+			       v[i].state, v[i].nhosts, v[i].nhosts == 1 ? "" : "s", v[i].by,
+			       v[i].owned || !strcmp(v[i].state, CLEXP_UP) ? "" : " (its vtb is gone: vtb clean)");
+		for (i = 0; i < n; i++)
+			clexp_free(&v[i]);
+		free(v);
+	} else if (!r) {
+		r = clexp_find(e, name, &x, err);
+		if (r == -ENOENT) {
+			status = -1;
+			goto out;
+		}
+		st = calloc(x.nhosts + 1, sizeof(*st));
+		msg = calloc(x.nhosts + 1, sizeof(*msg));
+		if (!r)
+			r = st && msg ? clexp_status_get(e, x.id, x.hosts, x.nhosts, st, msg, &rev, err)
+				      : -ENOMEM;
+		if (!r) {
+			printf("experiment '%s' (id %s): %s across %zu host%s (made on %s)\n",
+			       cli_esc(x.name), x.id, x.state, x.nhosts, x.nhosts == 1 ? "" : "s", x.by);
+			for (i = 0; i < x.nhosts; i++)
+				printf("  %-12s %-9s %s\n", x.hosts[i], st[i][0] ? st[i] : "-", msg[i]);
+		}
+	}
+	if (r) {
+		cli_err("status: %s", err);
+		status = CLI_SYSTEM;
+	}
+out:
+	free(st);
+	free(msg);
+	clexp_free(&x);
+	etcd_close(e);
+	return status;
+}

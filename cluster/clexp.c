@@ -1,0 +1,580 @@
+/* clexp: an experiment of a cluster in etcd (see clexp.h). */
+#include "clexp.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "nl.h"
+#include "etcd.h"
+#include "util.h"
+
+/* How often a transaction that lost a race is tried again with fresh
+ * values: each loser sees the winner's write, so a few suffice unless
+ * many vtb up run at once. */
+#define CLEXP_TXN_TRIES 16
+/* Ids drawn before giving up: 65536 ids, a cluster holds far fewer. */
+#define CLEXP_ID_TRIES 64
+
+void clexp_free(struct clexp *x)
+{
+	free(x->hosts);
+	x->hosts = NULL;
+	x->nhosts = 0;
+}
+
+/* The JSON text of x's record; the caller frees it. */
+static char *clexp_dump(const struct clexp *x)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:[]}", "id", x->id, "by", x->by, "created",
+			      (json_int_t)x->created, "state", x->state, "hosts"),
+	       *h = json_object_get(o, "hosts");
+	char *text;
+	size_t i;
+
+	for (i = 0; h && i < x->nhosts; i++)
+		json_array_append_new(h, json_string(x->hosts[i]));
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+/* Parse a record of experiment name. 0 or -EINVAL with err. */
+static int clexp_parse(const char *name, const char *text, size_t len, struct clexp *x, char *err)
+{
+	json_t *o = json_loadb(text, len, 0, NULL), *hosts, *h;
+	const char *id, *by, *state;
+	size_t i;
+	int r = -EINVAL;
+
+	*x = (struct clexp){ .created = 0 };
+	id = json_string_value(json_object_get(o, "id"));
+	by = json_string_value(json_object_get(o, "by"));
+	state = json_string_value(json_object_get(o, "state"));
+	hosts = json_object_get(o, "hosts");
+	if (!id || strlen(id) != CLEXP_ID_LEN - 1 || !by || clconf_host_check(by) || !state ||
+	    strlen(state) >= sizeof(x->state) || !json_is_array(hosts) ||
+	    !json_is_integer(json_object_get(o, "created")) || strlen(name) >= sizeof(x->name))
+		goto out;
+	x->hosts = calloc(json_array_size(hosts) + 1, sizeof(*x->hosts));
+	if (!x->hosts) {
+		r = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(hosts, i, h) {
+		if (!json_is_string(h) || clconf_host_check(json_string_value(h)))
+			goto out;
+		strcpy(x->hosts[x->nhosts++], json_string_value(h));
+	}
+	strcpy(x->name, name);
+	strcpy(x->id, id);
+	strcpy(x->by, by);
+	strcpy(x->state, state);
+	x->created = (int64_t)json_integer_value(json_object_get(o, "created"));
+	r = 0;
+out:
+	if (r == -EINVAL)
+		util_fmt(err, UTIL_ERR_LEN, "etcd key /vtb/exps/%s: not an experiment record", name);
+	if (r)
+		clexp_free(x);
+	json_decref(o);
+	return r;
+}
+
+int clexp_put(struct etcd *e, const struct clexp *x, char *err)
+{
+	char key[32 + CLEXP_NAME_MAX], *text = clexp_dump(x);
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	snprintf(key, sizeof(key), "/vtb/exps/%s", x->name);
+	r = etcd_put(e, key, text, strlen(text), 0, err);
+	free(text);
+	return r;
+}
+
+/* The owner key of id for this process under lease. */
+static int clexp_owner_op(const struct clexp *x, int64_t lease, char *key, size_t klen, char *val,
+			  size_t vlen, struct etcd_op *op)
+{
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(key, klen, "/vtb/owner/%s", x->id);
+	snprintf(val, vlen, "{\"host\":\"%s\",\"pid\":%d}", x->by[0] ? x->by : "?", (int)getpid());
+	*op = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = key, .val = val, .len = strlen(val),
+				.lease = lease };
+	return 0;
+}
+
+int clexp_claim(struct etcd *e, const char *name, const char *by, int64_t lease, struct clexp *x,
+		char *err)
+{
+	char nkey[32 + CLEXP_NAME_MAX], ikey[32], okey[32], oval[128], what[64], *text = NULL;
+	struct etcd_cmp cmp[2];
+	struct etcd_op op[3];
+	bool done = false;
+	int r = 0, tries, used;
+
+	*x = (struct clexp){ .created = (int64_t)time(NULL) };
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	snprintf(x->by, sizeof(x->by), "%s", by);
+	snprintf(x->state, sizeof(x->state), CLEXP_CREATING);
+	snprintf(nkey, sizeof(nkey), "/vtb/exps/%s", name);
+	for (tries = 0; tries < CLEXP_ID_TRIES && !done && !r; tries++) {
+		snprintf(x->id, sizeof(x->id), "%04x", (unsigned)(util_clock_ns(CLOCK_REALTIME) ^
+								 (getpid() << 8) ^ tries * 7919) & 0xffff);
+		used = build_id_in_use(x->id, what, sizeof(what));
+		if (used < 0)
+			r = used;
+		if (used)
+			continue;
+		snprintf(ikey, sizeof(ikey), "/vtb/ids/%s", x->id);
+		free(text);
+		text = clexp_dump(x);
+		if (!text) {
+			r = -ENOMEM;
+			break;
+		}
+		cmp[0] = (struct etcd_cmp){ .key = nkey, .target = ETCD_CREATE, .result = ETCD_EQUAL };
+		cmp[1] = (struct etcd_cmp){ .key = ikey, .target = ETCD_CREATE, .result = ETCD_EQUAL };
+		op[0] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = nkey, .val = text,
+					  .len = strlen(text) };
+		op[1] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = ikey, .val = name,
+					  .len = strlen(name) };
+		clexp_owner_op(x, lease, okey, sizeof(okey), oval, sizeof(oval), &op[2]);
+		r = etcd_txn(e, cmp, 2, op, 3, NULL, 0, &done, err);
+		if (!r && !done) { /* the name or the id: which? */
+			char *v = NULL;
+			size_t len;
+
+			r = etcd_get(e, nkey, &v, &len, NULL, err);
+			free(v);
+			if (!r)
+				r = -EEXIST;
+			else if (r == -ENOENT)
+				r = 0;
+		}
+	}
+	free(text);
+	if (!r && !done) {
+		util_fmt(err, UTIL_ERR_LEN, "no free experiment id after %d tries", CLEXP_ID_TRIES);
+		r = -EADDRINUSE;
+	}
+	return r;
+}
+
+int clexp_own(struct etcd *e, const struct clexp *x, int64_t lease, char *err)
+{
+	struct etcd_cmp cmp;
+	struct etcd_op op;
+	char key[32], val[128];
+	bool done = false;
+	int r;
+
+	clexp_owner_op(x, lease, key, sizeof(key), val, sizeof(val), &op);
+	cmp = (struct etcd_cmp){ .key = key, .target = ETCD_CREATE, .result = ETCD_EQUAL };
+	r = etcd_txn(e, &cmp, 1, &op, 1, NULL, 0, &done, err);
+	return r ? r : done ? 0 : -EBUSY;
+}
+
+/* Whether experiment id has an owner (its owner key). */
+static bool clexp_owned(struct etcd *e, const char *id)
+{
+	char key[32], err[UTIL_ERR_LEN], *v = NULL;
+	size_t len;
+	int r;
+
+	snprintf(key, sizeof(key), "/vtb/owner/%s", id);
+	r = etcd_get(e, key, &v, &len, NULL, err);
+	free(v);
+	return r != -ENOENT;
+}
+
+int clexp_find(struct etcd *e, const char *name, struct clexp *x, char *err)
+{
+	char key[32 + CLEXP_NAME_MAX], *v = NULL;
+	size_t len;
+	int r;
+
+	*x = (struct clexp){ .created = 0 };
+	if (strlen(name) >= CLEXP_NAME_MAX)
+		return -ENOENT;
+	snprintf(key, sizeof(key), "/vtb/exps/%s", name);
+	r = etcd_get(e, key, &v, &len, NULL, err);
+	if (!r)
+		r = clexp_parse(name, v, len, x, err);
+	free(v);
+	if (!r)
+		x->owned = clexp_owned(e, x->id);
+	return r;
+}
+
+int clexp_list(struct etcd *e, struct clexp **v, size_t *n, char *err)
+{
+	struct etcd_kv *kv = NULL;
+	size_t nkv = 0, i;
+	int64_t rev;
+	int r;
+
+	*v = NULL;
+	*n = 0;
+	r = etcd_range_prefix(e, "/vtb/exps/", &kv, &nkv, &rev, err);
+	if (!r && !(*v = calloc(nkv + 1, sizeof(**v))))
+		r = -ENOMEM;
+	for (i = 0; !r && i < nkv; i++) {
+		r = clexp_parse(kv[i].key + strlen("/vtb/exps/"), kv[i].val, kv[i].len, &(*v)[i], err);
+		if (!r) {
+			(*v)[i].owned = clexp_owned(e, (*v)[i].id);
+			++*n;
+		}
+	}
+	if (r) {
+		for (i = 0; *v && i < *n; i++)
+			clexp_free(&(*v)[i]);
+		free(*v);
+		*v = NULL;
+		*n = 0;
+	}
+	etcd_kvs_free(kv, nkv);
+	return r;
+}
+
+/* A host's allocation total at key: *cores, *memory and its revision
+ * (0: the key does not exist). */
+static int clexp_total(struct etcd *e, const char *key, uint64_t *cores, uint64_t *memory,
+		       int64_t *rev, char *err)
+{
+	json_t *o;
+	char *v = NULL;
+	size_t len;
+	int r;
+
+	*cores = *memory = 0;
+	*rev = 0;
+	r = etcd_get(e, key, &v, &len, rev, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	o = json_loadb(v, len, 0, NULL);
+	free(v);
+	if (!json_is_integer(json_object_get(o, "cores")) ||
+	    !json_is_integer(json_object_get(o, "memory"))) {
+		util_fmt(err, UTIL_ERR_LEN, "etcd key %s: not an allocation record", key);
+		json_decref(o);
+		return -EINVAL;
+	}
+	*cores = (uint64_t)json_integer_value(json_object_get(o, "cores"));
+	*memory = (uint64_t)json_integer_value(json_object_get(o, "memory"));
+	json_decref(o);
+	return 0;
+}
+
+/* The keys and values of one allocation transaction over n hosts. */
+struct clexp_txn {
+	char (*key)[96];
+	char (*val)[96];
+	struct etcd_cmp *cmp;
+	struct etcd_op *op;
+};
+
+static void clexp_txn_free(struct clexp_txn *t)
+{
+	free(t->key);
+	free(t->val);
+	free(t->cmp);
+	free(t->op);
+}
+
+static int clexp_txn_init(struct clexp_txn *t, size_t n)
+{
+	t->key = calloc(2 * n + 1, sizeof(*t->key));
+	t->val = calloc(2 * n + 1, sizeof(*t->val));
+	t->cmp = calloc(n + 1, sizeof(*t->cmp));
+	t->op = calloc(2 * n + 1, sizeof(*t->op));
+	if (t->key && t->val && t->cmp && t->op)
+		return 0;
+	clexp_txn_free(t);
+	return -ENOMEM;
+}
+
+/* The capacity record of host name in caps, or NULL. */
+static const struct clhost *clexp_cap(const struct clhost *caps, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(caps[i].name, name))
+			return &caps[i];
+	return NULL;
+}
+
+/* One attempt of clexp_alloc: fill t from the totals now, 0 with the
+ * transaction ready, -ENOSPC when a host lacks room, or an error. */
+static int clexp_alloc_plan(struct etcd *e, const char *id, const char (*hosts)[CLCONF_HOST_MAX],
+			    const uint64_t *cores, const uint64_t *memory, size_t n,
+			    const struct clhost *caps, size_t ncaps, struct clexp_txn *t, char *err)
+{
+	const struct clhost *cap;
+	uint64_t c, m;
+	int64_t rev;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		snprintf(t->key[i], sizeof(t->key[i]), CLHOST_ALLOC_PREFIX "%s", hosts[i]);
+		r = clexp_total(e, t->key[i], &c, &m, &rev, err);
+		if (r)
+			return r;
+		cap = clexp_cap(caps, ncaps, hosts[i]);
+		if (!cap || (cap->cores && c + cores[i] > cap->cores) || c + memory[i] > cap->memory) {
+			util_fmt(err, UTIL_ERR_LEN, "host '%s' has no room: it has %.1f cores and %.1f "
+				 "GiB free, the experiment's part there wants %.1f and %.1f",
+				 hosts[i], cap ? (double)(cap->cores - (c > cap->cores ? cap->cores : c)) / 1000 : 0,
+				 cap ? (double)(cap->memory - (m > cap->memory ? cap->memory : m)) / (1 << 30) : 0,
+				 (double)cores[i] / 1000, (double)memory[i] / (1 << 30));
+			return -ENOSPC;
+		}
+		t->cmp[i] = (struct etcd_cmp){ .key = t->key[i], .target = rev ? ETCD_MOD : ETCD_CREATE,
+					       .result = ETCD_EQUAL, .num = rev };
+		snprintf(t->val[i], sizeof(t->val[i]), "{\"cores\":%llu,\"memory\":%llu}",
+			 (unsigned long long)(c + cores[i]), (unsigned long long)(m + memory[i]));
+		t->op[i] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = t->key[i], .val = t->val[i],
+					     .len = strlen(t->val[i]) };
+		snprintf(t->key[n + i], sizeof(t->key[n + i]), "/vtb/exp/%s/alloc/%s", id, hosts[i]);
+		snprintf(t->val[n + i], sizeof(t->val[n + i]), "{\"cores\":%llu,\"memory\":%llu}",
+			 (unsigned long long)cores[i], (unsigned long long)memory[i]);
+		t->op[n + i] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = t->key[n + i],
+						 .val = t->val[n + i], .len = strlen(t->val[n + i]) };
+	}
+	return 0;
+}
+
+int clexp_alloc(struct etcd *e, const char *id, const char (*hosts)[CLCONF_HOST_MAX],
+		const uint64_t *cores, const uint64_t *memory, size_t n, const struct clhost *caps,
+		size_t ncaps, char *err)
+{
+	struct clexp_txn t;
+	bool done = false;
+	int r, tries;
+
+	r = clexp_txn_init(&t, n);
+	for (tries = 0; !r && !done && tries < CLEXP_TXN_TRIES; tries++) {
+		r = clexp_alloc_plan(e, id, hosts, cores, memory, n, caps, ncaps, &t, err);
+		if (!r)
+			r = etcd_txn(e, t.cmp, n, t.op, 2 * n, NULL, 0, &done, err);
+	}
+	if (!r && !done) {
+		util_fmt(err, UTIL_ERR_LEN, "the allocation table changed %d times while taking it",
+			 CLEXP_TXN_TRIES);
+		r = -EAGAIN;
+	}
+	if (n)
+		clexp_txn_free(&t);
+	return r;
+}
+
+/* Give back what experiment id holds on host: the host's total lowered
+ * and the experiment's entry removed in one transaction. */
+static int clexp_free_host(struct etcd *e, const char *id, const char *host, char *err)
+{
+	char key[96], mine[96], val[96];
+	uint64_t c, m, mc, mm;
+	struct etcd_cmp cmp;
+	struct etcd_op op[2];
+	bool done = false;
+	int64_t rev, mrev;
+	int r = 0, tries;
+
+	snprintf(key, sizeof(key), CLHOST_ALLOC_PREFIX "%s", host);
+	snprintf(mine, sizeof(mine), "/vtb/exp/%s/alloc/%s", id, host);
+	for (tries = 0; !r && !done && tries < CLEXP_TXN_TRIES; tries++) {
+		r = clexp_total(e, mine, &mc, &mm, &mrev, err);
+		if (!r && !mrev)
+			return 0; /* nothing held there */
+		if (!r)
+			r = clexp_total(e, key, &c, &m, &rev, err);
+		if (r)
+			break;
+		snprintf(val, sizeof(val), "{\"cores\":%llu,\"memory\":%llu}",
+			 (unsigned long long)(c > mc ? c - mc : 0), (unsigned long long)(m > mm ? m - mm : 0));
+		cmp = (struct etcd_cmp){ .key = key, .target = rev ? ETCD_MOD : ETCD_CREATE,
+					 .result = ETCD_EQUAL, .num = rev };
+		op[0] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = key, .val = val, .len = strlen(val) };
+		op[1] = (struct etcd_op){ .kind = ETCD_OP_DELETE, .key = mine };
+		r = etcd_txn(e, &cmp, 1, op, 2, NULL, 0, &done, err);
+	}
+	return r ? r : done ? 0 : -EAGAIN;
+}
+
+int clexp_vnis(struct etcd *e, const char *id, uint32_t *vni, size_t n, char *err)
+{
+	char (*key)[32] = calloc(n + 1, sizeof(*key)), list[16], *text = NULL;
+	struct etcd_cmp *cmp = calloc(n + 1, sizeof(*cmp));
+	struct etcd_op *op = calloc(n + 2, sizeof(*op));
+	json_t *a = json_array();
+	bool done = false;
+	int r = key && cmp && op && a ? 0 : -ENOMEM, tries;
+	size_t i;
+
+	for (tries = 0; !r && !done && tries < CLEXP_TXN_TRIES; tries++) {
+		json_array_clear(a);
+		for (i = 0; i < n; i++) {
+			char salt[48];
+
+			snprintf(salt, sizeof(salt), "%s/%zu/%d", id, i, tries);
+			vni[i] = util_hash(salt, strlen(salt)) % (NL_VXLAN_VNI_MAX - 1) + 1;
+			snprintf(key[i], sizeof(key[i]), "/vtb/vni/%u", vni[i]);
+			cmp[i] = (struct etcd_cmp){ .key = key[i], .target = ETCD_CREATE,
+						    .result = ETCD_EQUAL };
+			op[i] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = key[i], .val = id,
+						  .len = strlen(id) };
+			json_array_append_new(a, json_integer(vni[i]));
+		}
+		free(text);
+		text = json_dumps(a, JSON_COMPACT);
+		snprintf(list, sizeof(list), "/vtb/exp/%s", id);
+		snprintf(key[n], sizeof(key[n]), "%s/vnis", list);
+		op[n] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = key[n], .val = text,
+					  .len = text ? strlen(text) : 0 };
+		r = text ? etcd_txn(e, cmp, n, op, n + 1, NULL, 0, &done, err) : -ENOMEM;
+	}
+	if (!r && !done) {
+		util_fmt(err, UTIL_ERR_LEN, "no free VXLAN ids after %d tries", CLEXP_TXN_TRIES);
+		r = -EADDRINUSE;
+	}
+	free(text);
+	json_decref(a);
+	free(key);
+	free(cmp);
+	free(op);
+	return r;
+}
+
+/* Delete the VNI keys experiment id lists. */
+static int clexp_free_vnis(struct etcd *e, const char *id, char *err)
+{
+	char key[48], *v = NULL;
+	json_t *a, *n;
+	size_t len, i;
+	int r;
+
+	snprintf(key, sizeof(key), "/vtb/exp/%s/vnis", id);
+	r = etcd_get(e, key, &v, &len, NULL, err);
+	if (r)
+		return r == -ENOENT ? 0 : r;
+	a = json_loadb(v, len, 0, NULL);
+	free(v);
+	json_array_foreach(a, i, n) {
+		if (!json_is_integer(n))
+			continue;
+		snprintf(key, sizeof(key), "/vtb/vni/%lld", (long long)json_integer_value(n));
+		r = etcd_delete(e, key, err);
+		if (r && r != -ENOENT)
+			break;
+		r = 0;
+	}
+	json_decref(a);
+	return r;
+}
+
+int clexp_release(struct etcd *e, const struct clexp *x, bool keep_wants, char *err)
+{
+	char key[128];
+	int64_t gone;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; !r && i < x->nhosts; i++)
+		r = clexp_free_host(e, x->id, x->hosts[i], err);
+	if (!r)
+		r = clexp_free_vnis(e, x->id, err);
+	for (i = 0; !r && !keep_wants && i < x->nhosts; i++) {
+		snprintf(key, sizeof(key), "/vtb/want/%s/%s", x->hosts[i], x->id);
+		r = etcd_delete(e, key, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	snprintf(key, sizeof(key), "/vtb/exp/%s/", x->id);
+	if (!r)
+		r = etcd_delete_prefix(e, key, &gone, err);
+	snprintf(key, sizeof(key), "/vtb/ids/%s", x->id);
+	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
+		r = 0;
+	snprintf(key, sizeof(key), "/vtb/exps/%s", x->name);
+	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
+		r = 0;
+	snprintf(key, sizeof(key), "/vtb/owner/%s", x->id);
+	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
+		r = 0;
+	return r;
+}
+
+int clexp_want(struct etcd *e, const struct clexp *x, const char *host, bool up, char *err)
+{
+	char key[128], val[160];
+
+	snprintf(key, sizeof(key), "/vtb/want/%s/%s", host, x->id);
+	snprintf(val, sizeof(val), "{\"name\":\"%s\",\"want\":\"%s\"}", x->name,
+		 up ? CLEXP_UP : CLEXP_DOWN);
+	return etcd_put(e, key, val, strlen(val), 0, err);
+}
+
+int clexp_status_put(struct etcd *e, const char *id, const char *host, const char *state,
+		     const char *msg, char *err)
+{
+	char key[128], *text;
+	json_t *o = json_pack("{s:s, s:s, s:I}", "state", state, "msg", msg ? msg : "", "t",
+			      (json_int_t)time(NULL));
+	int r;
+
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	snprintf(key, sizeof(key), "/vtb/exp/%s/status/%s", id, host);
+	r = etcd_put(e, key, text, strlen(text), 0, err);
+	free(text);
+	return r;
+}
+
+int clexp_status_get(struct etcd *e, const char *id, const char (*hosts)[CLCONF_HOST_MAX],
+		     size_t n, char (*states)[16], char (*msgs)[UTIL_ERR_LEN], int64_t *rev,
+		     char *err)
+{
+	struct etcd_kv *kv = NULL;
+	char prefix[64];
+	const char *s, *m;
+	size_t nkv = 0, i, j, plen;
+	json_t *o;
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "/vtb/exp/%s/status/", id);
+	plen = strlen(prefix);
+	for (i = 0; i < n; i++) {
+		states[i][0] = '\0';
+		if (msgs)
+			msgs[i][0] = '\0';
+	}
+	r = etcd_range_prefix(e, prefix, &kv, &nkv, rev, err);
+	for (j = 0; !r && j < nkv; j++) {
+		for (i = 0; i < n && strcmp(kv[j].key + plen, hosts[i]); i++)
+			;
+		o = i < n ? json_loadb(kv[j].val, kv[j].len, 0, NULL) : NULL;
+		s = json_string_value(json_object_get(o, "state"));
+		m = json_string_value(json_object_get(o, "msg"));
+		if (s)
+			snprintf(states[i], sizeof(states[i]), "%s", s);
+		if (m && msgs)
+			snprintf(msgs[i], UTIL_ERR_LEN, "%s", m);
+		json_decref(o);
+	}
+	etcd_kvs_free(kv, nkv);
+	return r;
+}
