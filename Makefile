@@ -25,7 +25,7 @@ CLI_OBJS  = $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 SYSTEST_BINS = $(SYSTEST_SRCS:tests/system/%.c=$(B)/systests/%)
 
-.PHONY: all deps check system unit unit-asan golden golden-asan asan demo fuzz fuzz-build fuzz-replay bench clean
+.PHONY: all deps check system unit unit-asan golden golden-asan asan demo cluster-demo fuzz fuzz-build fuzz-replay bench clean
 .SUFFIXES:
 
 all: vtb
@@ -104,6 +104,10 @@ asan:
 
 demo: deps vtb
 	@scripts/demo.sh
+
+# the demo experiment across three simulated hosts (docs/cluster.md)
+cluster-demo: deps vtb
+	@scripts/cluster-demo.sh
 
 FUZZ_TIME ?= 60
 fuzz-build:

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "clconf.h"
 
 struct etcd;
@@ -75,5 +77,9 @@ int clhost_remove(struct etcd *e, const char *name, char *err);
 /* Parse a host record (the value of CLHOST_PREFIX NAME) into *h. 0 or
  * -EINVAL with err naming the field. (For the fuzzer too.) */
 int clhost_parse(const char *json, size_t len, struct clhost *h, char *err);
+
+/* A non-negative integer field of o into *v: 0 or -EINVAL (the records'
+ * parsers). */
+int clhost_uint(json_t *o, const char *field, uint64_t *v);
 
 #endif
