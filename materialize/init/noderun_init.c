@@ -1,7 +1,7 @@
-/* vtb-init: one container node's helper K and init I (docs/nodes.md), a
- * small static program that vtb up spawns per node (posix_spawn: nothing of
- * vtb up's address space is copied, and each init holds only this
- * program's few pages). Its command line is in noderun_int.h. K:
+/* vtb-init: one container node's helper K and init I (docs/nodes.md). K
+ * is forked by the factory (noderun_factory.c), a small static program
+ * that vtb up spawns once: nothing of vtb up's address space is copied,
+ * and each init holds only this program's few pages. K:
  *   1. checks the private directories (nothing is made on the host);
  *   2. clones a child A into a new user namespace U with new network, UTS
  *      and IPC namespaces (owned by U), writes U's id maps, opens the three
@@ -34,14 +34,6 @@
 #include <unistd.h>
 
 #include "file.h"
-
-/* vtb-init's parsed command line: the spec and its pipes. */
-struct ni_args {
-	struct noderun_spec s;
-	struct rz_private *priv; /* s.priv, ours */
-	int rep, ack;            /* the report pipe, vtb up's word */
-	char *cut, *end;         /* the arguments after ID NODE (ps hides them) */
-};
 
 /* The longest namespace name logged by the init (build_netns_name's). */
 #define NR_NAME_MAX 128
@@ -220,6 +212,23 @@ static void ni_init_signals(void)
 	sigprocmask(SIG_SETMASK, &chld, NULL);
 }
 
+/* Write `ID NODE` over the command line's arguments [to, end) (the
+ * factory's, which I inherits), truncated to fit, the rest zeroed: the
+ * byte at end stays the NUL that ends them. */
+static void ni_title(char *to, char *end, const char *id, const char *node)
+{
+	size_t room = to && end > to ? (size_t)(end - to) : 0, n = strlen(id) + 1;
+
+	if (!room)
+		return;
+	memset(to, 0, room);
+	if (n > room)
+		return;
+	memcpy(to, id, n);
+	n = strlen(node) < room - n ? strlen(node) : room - n;
+	memcpy(to + strlen(id) + 1, node, n);
+}
+
 /* Step 4, in I: cut the command line to `vtb-init ID NODE` (ps), mount the
  * node's /proc (only a process of the pid namespace mounts its proc), write
  * the node's forwarding through it (a fresh proc has its own /proc/sys
@@ -227,7 +236,7 @@ static void ni_init_signals(void)
  * one parent each, and each lookup walked all of them, quadratic in the
  * nodes), say how that went on ready ({errno, step}), keep only the log (as fd 3) and reap the node's orphans
  * until teardown's SIGTERM. Never returns. */
-static void ni_init(const struct ni_args *a, int ready)
+static void ni_init(const struct nr_args *a, int ready)
 {
 	const struct noderun_spec *s = &a->s;
 	char name[NR_NAME_MAX];
@@ -242,8 +251,7 @@ static void ni_init(const struct ni_args *a, int ready)
 	 * zeroed, ps shows `vtb-init ID NODE` (PR_SET_MM_ARG_END would need
 	 * CAP_SYS_RESOURCE in the initial user namespace) */
 	snprintf(name, sizeof(name), "%s", s->name);
-	if (a->end > a->cut)
-		memset(a->cut, 0, (size_t)(a->end - a->cut));
+	ni_title(a->title, a->title_end, s->id, s->hostname);
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
 		m[0] = errno;
 	} else {
@@ -276,7 +284,7 @@ static void ni_init(const struct ni_args *a, int ready)
 /* Step 3 and the fork of step 4: the mount and pid namespaces and the
  * init. Returns 0 and the init's pid, or a negative errno with *step and
  * *arg set. */
-static int ni_mount_and_init(const struct ni_args *a, int host_root, pid_t *init, int *step,
+static int ni_mount_and_init(const struct nr_args *a, int host_root, pid_t *init, int *step,
 			     int *arg)
 {
 	const struct noderun_spec *s = &a->s;
@@ -312,72 +320,11 @@ out_close:
 	return r;
 }
 
-/* A descriptor number of the command line; -1 when s is not one. */
-static int ni_fd(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno || end == s || *end || v < 0 || v > INT_MAX ? -1 : (int)v;
-}
-
-/* Parse argv (noderun_int.h) into a. Returns 0 or -EINVAL. */
-static int ni_parse(int argc, char **argv, struct ni_args *a)
-{
-	int i, *fd;
-	char *eq;
-
-	*a = (struct ni_args){ .s = { .mnt_tmpl = -1, .log_fd = -1 }, .rep = -1, .ack = -1 };
-	if (argc < 3)
-		return -EINVAL;
-	a->s.id = argv[1];
-	a->s.hostname = argv[2];
-	a->cut = argv[2] + strlen(argv[2]) + 1;
-	a->end = argv[argc - 1] + strlen(argv[argc - 1]);
-	a->priv = calloc((size_t)argc, sizeof(*a->priv));
-	if (!a->priv)
-		return -ENOMEM;
-	a->s.priv = a->priv;
-	for (i = 3; i < argc; i++) {
-		const char *o = argv[i];
-
-		if (o[0] != '-' || !o[1] || o[2])
-			return -EINVAL;
-		if (o[1] == 'P' || o[1] == 'f' || o[1] == '6') {
-			*(o[1] == 'P' ? &a->s.privileged : o[1] == 'f' ? &a->s.forwarding : &a->s.ipv6) =
-				true;
-			continue;
-		}
-		if (++i == argc)
-			return -EINVAL;
-		fd = o[1] == 'r' ? &a->rep : o[1] == 'a' ? &a->ack : o[1] == 'm' ? &a->s.mnt_tmpl :
-		     o[1] == 'l' ? &a->s.log_fd : NULL;
-		if (fd) {
-			*fd = ni_fd(argv[i]);
-			if (*fd < 0)
-				return -EINVAL;
-		} else if (o[1] == 'n') {
-			a->s.name = argv[i];
-		} else if (o[1] == 'd') {
-			eq = strchr(argv[i], '=');
-			if (eq)
-				*eq = '\0';
-			a->priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
-								     .seed = eq ? eq + 1 : NULL };
-		} else {
-			return -EINVAL;
-		}
-	}
-	return a->s.name && a->rep >= 0 && a->ack >= 0 && a->s.mnt_tmpl >= 0 ? 0 : -EINVAL;
-}
-
-/* K: make the node, report on a->rep, and wait for vtb up's word on
+/* See noderun_int.h. K reports on a->rep and waits for vtb up's word on
  * a->ack: a byte when it has bound the node (from then on teardown finds
  * the init), EOF when it gave up or died, and then K kills the init (no
- * journal would know it). Returns the exit status. */
-static int ni_helper(const struct ni_args *a)
+ * journal would know it). */
+int nr_helper(const struct nr_args *a)
 {
 	const struct noderun_spec *s = &a->s;
 	struct nr_report m;
@@ -411,24 +358,4 @@ static int ni_helper(const struct ni_args *a)
 	if (got != 1 || c != 1)
 		kill(init, SIGKILL);
 	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	struct nr_report m = { .err = EINVAL, .step = NR_ARGS };
-	struct ni_args a;
-	int r;
-
-	r = ni_parse(argc, argv, &a);
-	if (r) {
-		if (a.rep >= 0)
-			ni_write(a.rep, &m, sizeof(m));
-		else
-			fprintf(stderr, "usage: vtb-init ID NODE -n NAME -r FD -a FD -m FD "
-					"[-l FD] [-P] [-f] [-6] [-d PATH[=SEED]]... (vtb up runs it)\n");
-		return 2;
-	}
-	r = ni_helper(&a);
-	free(a.priv);
-	return r;
 }
