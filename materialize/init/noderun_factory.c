@@ -1,19 +1,23 @@
 /* noderun_factory: vtb-init's main, the factory (docs/nodes.md). vtb up
  * spawns it once (`vtb-init -F SOCK_FD PAD`, noderun_int.h); for each
- * request on its socket it forks a helper K (noderun_init.c), a copy of
- * this small static process: no exec, no ELF load, few pages to copy. It
- * exits when the socket closes: vtb up is done or dead. It reaps its
- * helpers without waiting for them (SIGCHLD ignored), and K sets SIGCHLD
- * back to its default before it makes children of its own. */
+ * request on its socket it forks a helper K (noderun_init.c) as pid 1 of a
+ * new pid namespace: a copy of this small static process (no exec, no ELF
+ * load, few pages to copy) that makes the node and becomes its init. The
+ * factory exits when the socket closes: vtb up is done or dead. The
+ * kernel reaps its children (SIGCHLD ignored; K sets it back to its
+ * default before it makes children of its own); once it is gone, the
+ * inits are the host's init's children, as any orphan. */
 #include "noderun_int.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* A request's arguments besides the private directories' (two each): ID,
@@ -203,7 +207,8 @@ static int nf_serve(int sock, char **argv, char *title_end)
 			continue; /* no report pipe to answer on */
 		if (n < 0 && !nfd)
 			return 1;
-		k = n < 0 ? -1 : fork();
+		/* like fork, K in a new pid namespace whose pid 1 it is */
+		k = n < 0 ? -1 : (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
 		if (k == 0)
 			nf_helper(sock, (size_t)n, fds, nfd, argv, title_end);
 		if (k < 0) {
