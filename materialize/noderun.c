@@ -29,6 +29,10 @@
 #include "proc.h"
 #include "util.h"
 
+/* The factory's only environment: without glibc's restartable sequences
+ * the kernel has no rseq area to update when each helper first runs and
+ * each time an init is scheduled (1.9% of a 1000-node bring-up's CPU). */
+#define NR_FACTORY_ENV "GLIBC_TUNABLES=glibc.pthread.rseq=0"
 /* How many times a directory's stacked mounts are peeled off. */
 #define NR_DETACH_MAX 8
 
@@ -253,12 +257,12 @@ static int nr_req_send(const struct noderun_spec *s, int rep, int ack)
 
 /* See noderun.h. The socket's far end loses O_CLOEXEC in the factory only
  * (dup2 onto itself). Signals at their defaults and unblocked, no
- * environment. */
+ * environment but NR_FACTORY_ENV. */
 int noderun_factory_start(const char *init_path, struct noderun_factory *f)
 {
 	char fd[12], pad[NR_TITLE_LEN + 1];
 	char *const argv[] = { NR_INIT_NAME, "-F", fd, pad, NULL };
-	char *const envp[] = { NULL };
+	char *const envp[] = { NR_FACTORY_ENV, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;

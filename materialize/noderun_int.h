@@ -66,18 +66,19 @@ struct nr_report {
  * title. */
 struct nr_args {
 	struct noderun_spec s;
-	struct rz_private *priv; /* s.priv, ours */
 	int rep, ack;            /* the report pipe, vtb up's word */
 	char *title, *title_end; /* the process's command line after its name */
 };
 
 /* Parse request buf (len bytes; its strings stay in buf, which the caller
- * keeps) and its descriptors fds (nfd of them) into *a (a->priv is the
- * caller's to free, also on failure). Returns 0 or -EINVAL (-ENOMEM). */
+ * keeps) and its descriptors fds (nfd of them) into *a, whose private
+ * directories are in a static array (one request per process: K's).
+ * Returns 0 or -EINVAL. */
 int nr_request_parse(char *buf, size_t len, const int *fds, size_t nfd, struct nr_args *a);
 
-/* K (noderun_init.c): make the node of a, report, wait for vtb up's word.
- * Returns K's exit status. */
+/* K (noderun_init.c), pid 1 of a new pid namespace: make the node of a,
+ * report, wait for vtb up's word and, given it, become the node's init
+ * (never returns); otherwise return K's exit status. */
 int nr_helper(const struct nr_args *a);
 
 /* In vtb-init (materialize/init/noderun_mnt.c), the node's mounts. */

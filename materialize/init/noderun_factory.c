@@ -20,12 +20,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* A request's arguments besides the private directories' (two each): ID,
- * NODE, -n NAME, -P, -f, -6. */
-#define NF_ARGS_FIXED 7
-
 /* The request buffer: K, forked while it holds a request, reads its copy. */
 static char nf_buf[NR_REQ_MAX];
+/* The most arguments a request holds: each takes two bytes at least. */
+#define NF_ARGS_MAX (NR_REQ_MAX / 2)
+/* K's parse of its request, static rather than on the heap: K's first
+ * malloc would set up an arena (brk and page faults) per node; untouched
+ * pages of these cost nothing. */
+static char *nf_argv[NF_ARGS_MAX + 1];
+static struct rz_private nf_priv[NF_ARGS_MAX / 2];
 
 /* A descriptor number of the command line; -1 when s is not one. */
 static int nf_fd(const char *s)
@@ -38,32 +41,25 @@ static int nf_fd(const char *s)
 	return errno || end == s || *end || v < 0 || v > INT_MAX ? -1 : (int)v;
 }
 
-/* Split buf (len bytes, each argument NUL-terminated) into *argv (the
- * caller's to free; NULL-terminated) and *argc. Returns 0, -EINVAL for a
- * request that does not end in a NUL or has too many arguments, -ENOMEM. */
-static int nf_split(char *buf, size_t len, char ***argv, int *argc)
+/* Split buf (len bytes, each argument NUL-terminated) into argv (at most
+ * NF_ARGS_MAX, NULL-terminated) and *argc. Returns 0, or -EINVAL for a
+ * request that does not end in a NUL. */
+static int nf_split(char *buf, size_t len, char **argv, int *argc)
 {
-	size_t n = 0, i, k = 0;
+	size_t i, k = 0;
 
-	*argv = NULL;
 	*argc = 0;
 	if (!len || buf[len - 1])
 		return -EINVAL;
-	for (i = 0; i < len; i++)
-		n += !buf[i];
-	if (n > NF_ARGS_FIXED + 2 * (NR_REQ_MAX / 4))
-		return -EINVAL;
-	*argv = calloc(n + 1, sizeof(**argv));
-	if (!*argv)
-		return -ENOMEM;
-	for (i = 0; i < len; i += strlen(buf + i) + 1)
-		(*argv)[k++] = buf + i;
+	for (i = 0; i < len && k < NF_ARGS_MAX; i += strlen(buf + i) + 1)
+		argv[k++] = buf + i;
+	argv[k] = NULL;
 	*argc = (int)k;
 	return 0;
 }
 
-/* Parse the node's arguments (noderun_int.h) into a. Returns 0 or -EINVAL
- * (-ENOMEM). */
+/* Parse the node's arguments (noderun_int.h) into a, its private
+ * directories into nf_priv. Returns 0 or -EINVAL. */
 static int nf_parse_args(int argc, char **argv, struct nr_args *a)
 {
 	char *eq;
@@ -73,10 +69,7 @@ static int nf_parse_args(int argc, char **argv, struct nr_args *a)
 		return -EINVAL;
 	a->s.id = argv[0];
 	a->s.hostname = argv[1];
-	a->priv = calloc((size_t)argc, sizeof(*a->priv));
-	if (!a->priv)
-		return -ENOMEM;
-	a->s.priv = a->priv;
+	a->s.priv = nf_priv;
 	for (i = 2; i < argc; i++) {
 		const char *o = argv[i];
 
@@ -95,7 +88,7 @@ static int nf_parse_args(int argc, char **argv, struct nr_args *a)
 			eq = strchr(argv[i], '=');
 			if (eq)
 				*eq = '\0';
-			a->priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
+			nf_priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
 								     .seed = eq ? eq + 1 : NULL };
 		} else {
 			return -EINVAL;
@@ -107,7 +100,6 @@ static int nf_parse_args(int argc, char **argv, struct nr_args *a)
 /* See noderun_int.h. */
 int nr_request_parse(char *buf, size_t len, const int *fds, size_t nfd, struct nr_args *a)
 {
-	char **argv;
 	int argc, r;
 
 	*a = (struct nr_args){ .s = { .mnt_tmpl = -1, .log_fd = -1, .factory = -1 }, .rep = -1,
@@ -119,11 +111,8 @@ int nr_request_parse(char *buf, size_t len, const int *fds, size_t nfd, struct n
 	a->ack = fds[1];
 	a->s.mnt_tmpl = fds[2];
 	a->s.log_fd = nfd == NR_REQ_FDS ? fds[3] : -1;
-	r = nf_split(buf, len, &argv, &argc);
-	if (!r)
-		r = nf_parse_args(argc, argv, a);
-	free(argv);
-	return r;
+	r = nf_split(buf, len, nf_argv, &argc);
+	return r ? r : nf_parse_args(argc, nf_argv, a);
 }
 
 /* Write all of buf to fd, retrying on EINTR; nothing to do on failure. */

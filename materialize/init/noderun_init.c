@@ -264,6 +264,17 @@ static int ni_mntns(const struct noderun_spec *s, int *step)
 	return 0;
 }
 
+/* Log that the init of node name runs as pid (snprintf and write: a
+ * dprintf would allocate a stdio buffer per node). */
+static void ni_log(int fd, const char *name, pid_t pid)
+{
+	char line[NR_NAME_MAX + 48];
+	int n = snprintf(line, sizeof(line), "vtb-init %s: pid %d started\n", name, (int)pid);
+
+	if (n > 0)
+		ni_write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
 /* K's pid in the host's pid namespace (the host's /proc, still ours):
  * > 0, or a negative errno. */
 static pid_t ni_host_pid(void)
@@ -322,7 +333,7 @@ int nr_helper(const struct nr_args *a)
 	if (host_root >= 0)
 		close(host_root);
 	if (!r && s->log_fd >= 0)
-		dprintf(s->log_fd, "vtb-init %s: pid %d started\n", s->name, (int)self);
+		ni_log(s->log_fd, s->name, self);
 	m = (struct nr_report){ .err = -r, .step = step, .arg = arg, .init = self };
 	ni_write(a->rep, &m, sizeof(m));
 	if (r)
