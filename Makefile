@@ -43,8 +43,9 @@ $(B)/libvtb.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-# vtb-init (materialize/init/): a container node's helper and init, which
-# vtb up spawns per node and finds next to its own executable (so the
+# vtb-init (materialize/init/): the factory that vtb up spawns once and
+# that forks each container node's helper and init; vtb up finds it next
+# to its own executable (so the
 # system tests' binaries get a copy too). Static, from glibc's libc.a, and
 # never with the sanitizers (their runtimes are neither static nor small):
 # each node's init holds only this program's pages.

@@ -263,8 +263,9 @@ static bool has_container(const struct build_ctx *c, int privileged)
 }
 
 /* What the container nodes share: the mount namespace templates of the
- * kinds of node there are and the inits' log (its journal row is in the
- * plan). Returns 0 or a negative errno with err set. */
+ * kinds of node there are, the inits' log (its journal row is in the
+ * plan) and the factory that makes them. Returns 0 or a negative errno
+ * with err set. */
 static int inits_prepare(struct build_ctx *c)
 {
 	char path[PATH_MAX];
@@ -292,6 +293,13 @@ static int inits_prepare(struct build_ctx *c)
 	if (c->log_fd < 0) {
 		r = -errno;
 		util_fmt(c->err->what, sizeof(c->err->what), "cannot open %s", path);
+		snprintf(c->err->msg, sizeof(c->err->msg), "%s", strerror(-r));
+		return r;
+	}
+	r = noderun_factory_start(c->init_path, &c->factory);
+	if (r) {
+		util_fmt(c->err->what, sizeof(c->err->what), "cannot start the nodes' helper %s",
+			 c->init_path);
 		snprintf(c->err->msg, sizeof(c->err->msg), "%s", strerror(-r));
 	}
 	return r;
@@ -467,7 +475,8 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	     build_progress_fn progress, void *parg, struct build_error *err)
 {
 	struct build_ctx c = { .id = id, .rz = rz, .x = rz->x, .err = err, .progress = progress,
-			       .parg = parg, .sub_fd = -1, .mnt_tmpl = { -1, -1 }, .log_fd = -1 };
+			       .parg = parg, .sub_fd = -1, .mnt_tmpl = { -1, -1 }, .log_fd = -1,
+			       .factory = { .pid = -1, .sock = -1 } };
 	size_t i;
 	int r;
 
@@ -536,6 +545,7 @@ out:
 			close(c.mnt_tmpl[i]);
 	if (c.log_fd >= 0)
 		close(c.log_fd);
+	noderun_factory_stop(&c.factory);
 	dag_free(c.g);
 	free(c.t);
 	free(c.obj);

@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "dag.h"
 #include "nl.h"
+#include "noderun.h"
 
 struct build_ctx;
 struct btask;
@@ -68,6 +69,7 @@ struct build_ctx {
 	int mnt_tmpl[2];                   /* noderun_template: [privileged] */
 	int log_fd;                        /* the inits' log, -1 if none */
 	char init_path[PATH_MAX];          /* vtb-init (noderun_init_path) */
+	struct noderun_factory factory;    /* makes the nodes (pid -1: none) */
 	struct nl_sock *root[BUILD_WORKERS]; /* in the substrate */
 	pthread_mutex_t lock;              /* guards err */
 	struct build_error *err;

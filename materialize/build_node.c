@@ -175,7 +175,8 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 
 	(void)worker;
 	build_netns_name(c->id, node, name, sizeof(name));
-	s = (struct noderun_spec){ .init_path = c->init_path, .id = c->id, .name = name,
+	s = (struct noderun_spec){ .init_path = c->init_path, .factory = c->factory.sock,
+				   .id = c->id, .name = name,
 				   .hostname = node, .privileged = rn->privileged,
 				   .forwarding = rn->forwarding, .ipv6 = node_has_v6(rn),
 				   .priv = rn->priv, .npriv = rn->npriv,

@@ -34,7 +34,8 @@
 
 /* What noderun_spawn needs to make one node. */
 struct noderun_spec {
-	const char *init_path;           /* vtb-init (noderun_init_path) */
+	const char *init_path;           /* vtb-init (noderun_init_path), for messages */
+	int factory;                     /* noderun_factory's socket */
 	const char *id;                  /* the experiment's id */
 	const char *name;                /* its namespaces' name (for the log) */
 	const char *hostname;            /* the node's name */
@@ -60,27 +61,45 @@ int noderun_init_path(char *buf, size_t len);
  * *fd is the caller's (O_CLOEXEC). Returns 0 or a negative errno. */
 int noderun_template(bool privileged, int *fd);
 
+/* The process that makes one vtb up's nodes: vtb-init in factory mode
+ * (materialize/init/noderun_factory.c), spawned once (posix_spawn: the
+ * caller may have threads and a large address space, neither of which is
+ * copied). For each node it forks a helper K, a copy of its own small
+ * static self: no exec, no ELF load. It exits when sock closes, so it
+ * never outlives the caller. */
+struct noderun_factory {
+	pid_t pid;
+	int sock; /* O_CLOEXEC: nothing the caller starts keeps it open */
+};
+
+/* Start a factory running init_path into *f. Returns 0 or a negative
+ * errno (nothing left then). */
+int noderun_factory_start(const char *init_path, struct noderun_factory *f);
+
+/* Close f's socket and reap it (it exits at once: its helpers are not its
+ * to wait for). Accepts a factory never started (pid -1, sock -1). */
+void noderun_factory_stop(struct noderun_factory *f);
+
 /* A node made but not yet settled: its helper waits to hear whether the
  * caller keeps the init. */
 struct noderun_pending {
-	pid_t helper;
+	int report; /* the helper's report pipe: EOF when it has exited */
 	int ack;
 };
 
-/* Make one node as s says and return its init's pid in *init. Spawns the
- * helper vtb-init (posix_spawn: the caller may have threads and a large
- * address space, neither of which is copied), which creates the namespaces,
- * sets the node's forwarding sysctls, makes the node's mounts and forks
- * the init; the init outlives the caller. The helper then waits on *pend:
- * the caller settles it once the init is where teardown finds it (bound,
- * journaled), and if the caller dies first the helper kills the init.
- * Returns 0, or a negative errno with err saying what failed (nothing of
- * the node is left then, and nothing to settle). */
+/* Make one node as s says and return its init's pid in *init. Asks the
+ * factory s->factory (any thread may, concurrently) for a helper K, which
+ * creates the namespaces, sets the node's forwarding sysctls, makes the
+ * node's mounts and forks the init; the init outlives the caller. K then
+ * waits on *pend: the caller settles it once the init is where teardown
+ * finds it (bound, journaled), and if the caller dies first K kills the
+ * init. Returns 0, or a negative errno with err saying what failed
+ * (nothing of the node is left then, and nothing to settle). */
 int noderun_spawn(const struct noderun_spec *s, pid_t *init, struct noderun_pending *pend,
 		  char *err, size_t errlen);
 
-/* Tell the helper whether the caller keeps the init (false: the helper
- * kills it) and reap the helper. */
+/* Tell the helper whether the caller keeps the init. When it does not,
+ * wait until the helper, having killed the init, has exited. */
 void noderun_settle(struct noderun_pending *pend, bool keep);
 
 /* A node to enter: its init's pidfd, the user namespace its commands

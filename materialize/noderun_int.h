@@ -40,13 +40,46 @@ struct nr_report {
 	int32_t init; /* the init's pid */
 };
 
-/* vtb-init's command line (noderun_spawn writes it, vtb-init reads it):
- *   vtb-init ID NODE -n NAME -r REPORT_FD -a ACK_FD -m TEMPLATE_FD
- *            [-l LOG_FD] [-P] [-f] [-6] [-d PATH[=SEED]]...
- * ID and NODE first: the init's command line is cut after them (ps shows
- * `vtb-init ID NODE`). -P privileged, -f forwarding, -6 IPv6 addresses,
- * -d a private directory (in order: the report's arg is its index). */
+/* vtb-init's command line (noderun_factory_start writes it):
+ *   vtb-init -F SOCK_FD PAD
+ * the factory: for each request on SOCK_FD (a SOCK_SEQPACKET socket) it
+ * forks a helper K that makes one node. PAD (NR_TITLE_LEN spaces, which
+ * the factory zeroes) leaves room in the command line for the init's
+ * title: each init cuts it to `vtb-init ID NODE` (ps).
+ *
+ * A request (noderun_spawn writes it, nr_request_parse reads it): the
+ * node's arguments, each NUL-terminated,
+ *   ID NODE -n NAME [-P] [-f] [-6] [-d PATH[=SEED]]...
+ * -P privileged, -f forwarding, -6 IPv6 addresses, -d a private directory
+ * (in order: the report's arg is its index), at most NR_REQ_MAX bytes;
+ * with it (SCM_RIGHTS) the report pipe, the ack pipe, the template and,
+ * when the inits log, the log, in that order (NR_REQ_FDS). */
+#define NR_REQ_MAX 65536
+#define NR_REQ_FDS 4
+/* The init's title: DB_ID_LEN, XIR_NAME_MAX and their NULs. */
+#define NR_TITLE_LEN (DB_ID_LEN + 1 + XIR_NAME_MAX + 1)
 #define NR_INIT_NAME "vtb-init"
+
+/* In vtb-init (materialize/init/). */
+
+/* A parsed request: the spec, its pipes and where the init writes its
+ * title. */
+struct nr_args {
+	struct noderun_spec s;
+	int rep, ack;            /* the report pipe, vtb up's word */
+	char *title, *title_end; /* the process's command line after its name */
+};
+
+/* Parse request buf (len bytes; its strings stay in buf, which the caller
+ * keeps) and its descriptors fds (nfd of them) into *a, whose private
+ * directories are in a static array (one request per process: K's).
+ * Returns 0 or -EINVAL. */
+int nr_request_parse(char *buf, size_t len, const int *fds, size_t nfd, struct nr_args *a);
+
+/* K (noderun_init.c), pid 1 of a new pid namespace: make the node of a,
+ * report, wait for vtb up's word and, given it, become the node's init
+ * (never returns); otherwise return K's exit status. */
+int nr_helper(const struct nr_args *a);
 
 /* In vtb-init (materialize/init/noderun_mnt.c), the node's mounts. */
 

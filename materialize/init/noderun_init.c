@@ -1,19 +1,19 @@
-/* vtb-init: one container node's helper K and init I (docs/nodes.md), a
- * small static program that vtb up spawns per node (posix_spawn: nothing of
- * vtb up's address space is copied, and each init holds only this
- * program's few pages). Its command line is in noderun_int.h. K:
+/* vtb-init: one container node's helper K, which becomes its init
+ * (docs/nodes.md). K is forked by the factory (noderun_factory.c), a small
+ * static program that vtb up spawns once, as pid 1 of a new pid namespace
+ * owned by the host's user namespace: nothing of vtb up's address space is
+ * copied, and each init holds only this program's few pages. K:
  *   1. checks the private directories (nothing is made on the host);
- *   2. clones a child A into a new user namespace U with new network, UTS
- *      and IPC namespaces (owned by U), writes U's id maps, opens the three
- *      namespaces and lets A exit (a privileged node has no U: K unshares
- *      the three itself); joins them, sets the hostname, brings lo up and
- *      writes the node's forwarding sysctls;
- *   3. joins the template mount namespace and unshares mount and pid
- *      namespaces, owned by the host's user namespace, and mounts the
- *      node's own directories (noderun_mnt.c);
- *   4. forks the init I, pid 1 of the new pid namespace, which mounts the
- *      node's /proc and then reaps orphans for ever; reports I's pid, waits
- *      for vtb up's word (kills I if vtb up gives up or dies) and exits. */
+ *   2. joins the template mount namespace, unshares a mount namespace
+ *      (owned by the host's user namespace) and mounts its own /proc;
+ *   3. clones a child A into a new user namespace U with new network, UTS
+ *      and IPC namespaces (owned by U), writes U's id maps, joins the three
+ *      through A's pidfd and lets A exit (a privileged node has no U: K
+ *      unshares the three itself); sets the hostname, brings lo up;
+ *   4. mounts the node's own directories (noderun_mnt.c) and writes its
+ *      forwarding sysctls;
+ *   5. reports its pid, waits for vtb up's word (exits, which ends the
+ *      node, if vtb up gives up or dies) and then reaps orphans for ever. */
 #include "noderun_int.h"
 
 #include <errno.h>
@@ -34,14 +34,6 @@
 #include <unistd.h>
 
 #include "file.h"
-
-/* vtb-init's parsed command line: the spec and its pipes. */
-struct ni_args {
-	struct noderun_spec s;
-	struct rz_private *priv; /* s.priv, ours */
-	int rep, ack;            /* the report pipe, vtb up's word */
-	char *cut, *end;         /* the arguments after ID NODE (ps hides them) */
-};
 
 /* The longest namespace name logged by the init (build_netns_name's). */
 #define NR_NAME_MAX 128
@@ -89,22 +81,22 @@ static int ni_write_map(pid_t a, const char *file)
 	return r;
 }
 
-static const char *const ni_ns_names[] = { "net", "uts", "ipc" };
-
-/* A user namespace with new network, UTS and IPC namespaces, whose fds go
- * to ns[0..2]. Returns 0 or a negative errno with *step set. */
-static int ni_userns(int ns[3], int *step)
+/* A user namespace with new network, UTS and IPC namespaces, joined
+ * through A's pidfd while A holds them (one setns for the three). A's pid
+ * is in K's pid namespace, whose /proc K has mounted. Returns 0 or a
+ * negative errno with *step set. */
+static int ni_userns(int *step)
 {
-	char path[48];
-	int p[2], r = 0, i;
+	int p[2], pidfd = -1, r = 0;
 	pid_t a;
 
 	*step = NR_USERNS;
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	a = clone(ni_userns_child, ni_child_stack + sizeof(ni_child_stack),
-		  CLONE_VM | CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
-		  p);
+		  CLONE_VM | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS |
+			  CLONE_NEWIPC | SIGCHLD,
+		  p, &pidfd);
 	if (a < 0) {
 		r = -errno;
 		goto out_close;
@@ -113,17 +105,16 @@ static int ni_userns(int ns[3], int *step)
 	r = ni_write_map(a, "uid_map");
 	if (!r)
 		r = ni_write_map(a, "gid_map");
-	for (i = 0; !r && i < 3; i++) {
-		*step = NR_USERNS;
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)a, ni_ns_names[i]);
-		ns[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (ns[i] < 0)
+	if (!r) {
+		*step = NR_ENTER;
+		if (setns(pidfd, CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC))
 			r = -errno;
 	}
 	close(p[1]);
 	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
 		;
 	close(p[0]);
+	close(pidfd);
 	return r;
 out_close:
 	close(p[0]);
@@ -151,28 +142,20 @@ static int ni_forwarding(const struct noderun_spec *s)
 	return r;
 }
 
-/* Step 2: the node's network, UTS and IPC namespaces, joined, with its
+/* Step 3: the node's network, UTS and IPC namespaces, joined, with its
  * hostname and lo up. Returns 0 or a negative errno
  * with *step set. */
 static int ni_namespaces(const struct noderun_spec *s, int *step)
 {
-	static const int types[] = { CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC };
 	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP };
-	int ns[3] = { -1, -1, -1 }, r = 0, i, sock;
+	int r = 0, sock;
 
 	if (s->privileged) {
 		*step = NR_ENTER;
 		if (unshare(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC))
 			return -errno;
 	} else {
-		r = ni_userns(ns, step);
-		*step = NR_ENTER;
-		for (i = 0; !r && i < 3; i++)
-			if (setns(ns[i], types[i]))
-				r = -errno;
-		for (i = 0; i < 3; i++)
-			if (ns[i] >= 0)
-				close(ns[i]);
+		r = ni_userns(step);
 		if (r)
 			return r;
 	}
@@ -203,7 +186,7 @@ static void ni_init_wake(int sig)
 
 /* The init's signals: SIGTERM (teardown) ends it, and the kernel then
  * kills every process of the node; SIGCHLD wakes it to reap; the rest keep
- * their defaults (SIGPIPE, which K ignores, too), which the kernel ignores
+ * their defaults (SIGPIPE, which K ignored, too), which the kernel ignores
  * for a namespace's pid 1. */
 static void ni_init_signals(void)
 {
@@ -220,40 +203,34 @@ static void ni_init_signals(void)
 	sigprocmask(SIG_SETMASK, &chld, NULL);
 }
 
-/* Step 4, in I: cut the command line to `vtb-init ID NODE` (ps), mount the
- * node's /proc (only a process of the pid namespace mounts its proc), write
- * the node's forwarding through it (a fresh proc has its own /proc/sys
- * dentries: through the host's /proc every node's sysctl files hang under
- * one parent each, and each lookup walked all of them, quadratic in the
- * nodes), say how that went on ready ({errno, step}), keep only the log (as fd 3) and reap the node's orphans
- * until teardown's SIGTERM. Never returns. */
-static void ni_init(const struct ni_args *a, int ready)
+/* Write `ID NODE` over the command line's arguments [to, end) (the
+ * factory's, which K inherits), truncated to fit, the rest zeroed: the
+ * byte at end stays the NUL that ends them. */
+static void ni_title(char *to, char *end, const char *id, const char *node)
+{
+	size_t room = to && end > to ? (size_t)(end - to) : 0, n = strlen(id) + 1;
+
+	if (!room)
+		return;
+	memset(to, 0, room);
+	if (n > room)
+		return;
+	memcpy(to, id, n);
+	n = strlen(node) < room - n ? strlen(node) : room - n;
+	memcpy(to + strlen(id) + 1, node, n);
+}
+
+/* Step 5, once vtb up has the node: keep only the log (as fd 3) and reap
+ * the node's orphans until teardown's SIGTERM. Never returns. */
+static __attribute__((noreturn)) void ni_init(const struct nr_args *a)
 {
 	const struct noderun_spec *s = &a->s;
 	char name[NR_NAME_MAX];
 	sigset_t none;
-	int32_t m[2] = { 0, NR_PROC };
-	int null, r;
+	int null;
 	pid_t pid;
 
-	setsid();
-	ni_init_signals();
-	/* /proc/PID/cmdline ends at the NUL that ends argv: with the rest
-	 * zeroed, ps shows `vtb-init ID NODE` (PR_SET_MM_ARG_END would need
-	 * CAP_SYS_RESOURCE in the initial user namespace) */
 	snprintf(name, sizeof(name), "%s", s->name);
-	if (a->end > a->cut)
-		memset(a->cut, 0, (size_t)(a->end - a->cut));
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
-		m[0] = errno;
-	} else {
-		m[1] = NR_SYSCTL;
-		r = ni_forwarding(s);
-		m[0] = -r;
-	}
-	ni_write(ready, m, sizeof(m));
-	if (m[0])
-		_exit(1);
 	null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, 0);
@@ -273,162 +250,97 @@ static void ni_init(const struct ni_args *a, int ready)
 	}
 }
 
-/* Step 3 and the fork of step 4: the mount and pid namespaces and the
- * init. Returns 0 and the init's pid, or a negative errno with *step and
- * *arg set. */
-static int ni_mount_and_init(const struct ni_args *a, int host_root, pid_t *init, int *step,
-			     int *arg)
+/* Step 2: the node's mount namespace, a copy of the template, and its
+ * /proc: only a process of the pid namespace mounts its proc, and K needs
+ * it to see its children. Returns 0 or a negative errno with *step set. */
+static int ni_mntns(const struct noderun_spec *s, int *step)
 {
-	const struct noderun_spec *s = &a->s;
-	int32_t m[2] = { EIO, NR_PROC };
-	int ready[2], r;
-
 	*step = NR_MNTNS;
-	if (setns(s->mnt_tmpl, CLONE_NEWNS) || unshare(CLONE_NEWNS | CLONE_NEWPID))
+	if (setns(s->mnt_tmpl, CLONE_NEWNS) || unshare(CLONE_NEWNS))
 		return -errno;
-	r = nr_mount_node(s, host_root, step, arg);
-	if (r)
-		return r;
-	*step = NR_FORK;
-	if (pipe2(ready, O_CLOEXEC))
-		return -errno;
-	*init = fork();
-	if (*init == 0)
-		ni_init(a, ready[1]);
-	close(ready[1]);
-	if (*init < 0) {
-		r = -errno;
-		goto out_close;
-	}
 	*step = NR_PROC;
-	while (read(ready[0], m, sizeof(m)) < 0 && errno == EINTR)
-		;
-	r = -m[0];
-	*step = m[1];
-	if (r)
-		waitpid(*init, NULL, 0);
-out_close:
-	close(ready[0]);
-	return r;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return -errno;
+	return 0;
 }
 
-/* A descriptor number of the command line; -1 when s is not one. */
-static int ni_fd(const char *s)
+/* Log that the init of node name runs as pid (snprintf and write: a
+ * dprintf would allocate a stdio buffer per node). */
+static void ni_log(int fd, const char *name, pid_t pid)
 {
-	char *end;
-	long v;
+	char line[NR_NAME_MAX + 48];
+	int n = snprintf(line, sizeof(line), "vtb-init %s: pid %d started\n", name, (int)pid);
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno || end == s || *end || v < 0 || v > INT_MAX ? -1 : (int)v;
+	if (n > 0)
+		ni_write(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/* Parse argv (noderun_int.h) into a. Returns 0 or -EINVAL. */
-static int ni_parse(int argc, char **argv, struct ni_args *a)
+/* K's pid in the host's pid namespace (the host's /proc, still ours):
+ * > 0, or a negative errno. */
+static pid_t ni_host_pid(void)
 {
-	int i, *fd;
-	char *eq;
+	char buf[16];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
 
-	*a = (struct ni_args){ .s = { .mnt_tmpl = -1, .log_fd = -1 }, .rep = -1, .ack = -1 };
-	if (argc < 3)
-		return -EINVAL;
-	a->s.id = argv[1];
-	a->s.hostname = argv[2];
-	a->cut = argv[2] + strlen(argv[2]) + 1;
-	a->end = argv[argc - 1] + strlen(argv[argc - 1]);
-	a->priv = calloc((size_t)argc, sizeof(*a->priv));
-	if (!a->priv)
-		return -ENOMEM;
-	a->s.priv = a->priv;
-	for (i = 3; i < argc; i++) {
-		const char *o = argv[i];
-
-		if (o[0] != '-' || !o[1] || o[2])
-			return -EINVAL;
-		if (o[1] == 'P' || o[1] == 'f' || o[1] == '6') {
-			*(o[1] == 'P' ? &a->s.privileged : o[1] == 'f' ? &a->s.forwarding : &a->s.ipv6) =
-				true;
-			continue;
-		}
-		if (++i == argc)
-			return -EINVAL;
-		fd = o[1] == 'r' ? &a->rep : o[1] == 'a' ? &a->ack : o[1] == 'm' ? &a->s.mnt_tmpl :
-		     o[1] == 'l' ? &a->s.log_fd : NULL;
-		if (fd) {
-			*fd = ni_fd(argv[i]);
-			if (*fd < 0)
-				return -EINVAL;
-		} else if (o[1] == 'n') {
-			a->s.name = argv[i];
-		} else if (o[1] == 'd') {
-			eq = strchr(argv[i], '=');
-			if (eq)
-				*eq = '\0';
-			a->priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
-								     .seed = eq ? eq + 1 : NULL };
-		} else {
-			return -EINVAL;
-		}
-	}
-	return a->s.name && a->rep >= 0 && a->ack >= 0 && a->s.mnt_tmpl >= 0 ? 0 : -EINVAL;
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	return (pid_t)atoi(buf);
 }
 
-/* K: make the node, report on a->rep, and wait for vtb up's word on
+/* See noderun_int.h. K is pid 1 of the node's new pid namespace and
+ * becomes its init: it makes the node, reports on a->rep (which it holds
+ * until it exits or the node is vtb up's) and waits for vtb up's word on
  * a->ack: a byte when it has bound the node (from then on teardown finds
- * the init), EOF when it gave up or died, and then K kills the init (no
- * journal would know it). Returns the exit status. */
-static int ni_helper(const struct ni_args *a)
+ * the init), EOF when it gave up or died, and then K exits, which ends the
+ * node (no journal would know it). */
+int nr_helper(const struct nr_args *a)
 {
 	const struct noderun_spec *s = &a->s;
 	struct nr_report m;
 	int step = NR_PRIV, arg = 0, host_root = -1, r;
-	pid_t init = -1;
+	pid_t self;
 	ssize_t got;
 	char c = 0;
 
-	/* a dead vtb up must not kill K on its report: K then kills the init */
-	signal(SIGPIPE, SIG_IGN);
 	umask(0);
-	r = nr_priv_check(s, &step, &arg);
-	if (!r)
-		r = ni_namespaces(s, &step);
+	setsid();
+	/* teardown's SIGTERM ends K even before vtb up has answered; a dead
+	 * vtb up does not kill it on its report (SIGPIPE at its default is
+	 * ignored for a pid 1): K then ends the node */
+	ni_init_signals();
+	/* /proc/PID/cmdline ends at the NUL that ends argv: with the rest
+	 * zeroed, ps shows `vtb-init ID NODE` (PR_SET_MM_ARG_END would need
+	 * CAP_SYS_RESOURCE in the initial user namespace) */
+	ni_title(a->title, a->title_end, s->id, s->hostname);
+	self = ni_host_pid();
+	r = self < 0 ? (int)self : nr_priv_check(s, &step, &arg);
 	if (!r) {
 		host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (host_root < 0)
 			r = -errno;
 	}
 	if (!r)
-		r = ni_mount_and_init(a, host_root, &init, &step, &arg);
+		r = ni_mntns(s, &step);
+	if (!r)
+		r = ni_namespaces(s, &step);
+	if (!r)
+		r = nr_mount_node(s, host_root, &step, &arg);
+	if (!r) {
+		step = NR_SYSCTL;
+		r = ni_forwarding(s);
+	}
+	if (host_root >= 0)
+		close(host_root);
 	if (!r && s->log_fd >= 0)
-		dprintf(s->log_fd, "vtb-init %s: pid %d started\n", s->name, (int)init);
-	m = (struct nr_report){ .err = -r, .step = step, .arg = arg, .init = init };
+		ni_log(s->log_fd, s->name, self);
+	m = (struct nr_report){ .err = -r, .step = step, .arg = arg, .init = self };
 	ni_write(a->rep, &m, sizeof(m));
-	close(a->rep);
 	if (r)
 		return 1;
 	while ((got = read(a->ack, &c, 1)) < 0 && errno == EINTR)
 		;
 	if (got != 1 || c != 1)
-		kill(init, SIGKILL);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	struct nr_report m = { .err = EINVAL, .step = NR_ARGS };
-	struct ni_args a;
-	int r;
-
-	r = ni_parse(argc, argv, &a);
-	if (r) {
-		if (a.rep >= 0)
-			ni_write(a.rep, &m, sizeof(m));
-		else
-			fprintf(stderr, "usage: vtb-init ID NODE -n NAME -r FD -a FD -m FD "
-					"[-l FD] [-P] [-f] [-6] [-d PATH[=SEED]]... (vtb up runs it)\n");
-		return 2;
-	}
-	r = ni_helper(&a);
-	free(a.priv);
-	return r;
+		return 0;
+	ni_init(a);
 }
