@@ -334,7 +334,7 @@ static int clexp_alloc_plan(struct etcd *e, const char *id, const char (*hosts)[
 		if (r)
 			return r;
 		cap = clexp_cap(caps, ncaps, hosts[i]);
-		if (!cap || (cap->cores && c + cores[i] > cap->cores) || c + memory[i] > cap->memory) {
+		if (!cap || (cap->cores && c + cores[i] > cap->cores) || m + memory[i] > cap->memory) {
 			util_fmt(err, UTIL_ERR_LEN, "host '%s' has no room: it has %.1f cores and %.1f "
 				 "GiB free, the experiment's part there wants %.1f and %.1f",
 				 hosts[i], cap ? (double)(cap->cores - (c > cap->cores ? cap->cores : c)) / 1000 : 0,

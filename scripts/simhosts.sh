@@ -2,7 +2,9 @@
 # simhosts.sh: simulated hosts on this machine, for the cluster's tests and
 # demos (docs/cluster.md). Each host hN is a network, mount and UTS
 # namespace of its own, held by a holder process (sleep, named vtbsim-hN,
-# pid and start time in /var/lib/vtb-sim/hN/holder.pid), with its own /run
+# pid and start time in /var/lib/vtb-sim/hN/holder.pid), with its own
+# cgroup vtbsim-hN in every cgroup hierarchy (its commands run there, so the
+# cgroups vtb makes for a host's nodes are that host's), its own /run
 # (a tmpfs, so `ip netns` there lists that host's namespaces only), its own
 # /var/lib/vtb and /etc/vtb (binds of /var/lib/vtb-sim/hN/{lib,etc}), the
 # hostname hN, and an underlay address 10.99.0.N/24 on eth0, a veth whose
@@ -111,6 +113,7 @@ wait_line() {
 make_host() {
 	d=$SIM/h$1
 	mkdir -p "$d/lib" "$d/etc" || return 1
+	make_cgroups "h$1" || return 1
 	mkfifo "$d/ready" || return 1
 	# the holder makes its mounts (private: nothing leaks to the machine),
 	# says ready through the fifo, and becomes a sleep named vtbsim-hN
@@ -204,6 +207,7 @@ cmd_down() {
 			kill_netns_procs "$hp"
 		fi
 		stop "$d/holder.pid" KILL "$KILL_WAIT_S"
+		remove_cgroups "$(basename "$d")"
 	done
 	stop "$SIM/etcd.pid" TERM "$ETCD_STOP_S"
 	for ns in "$ETCD_NS" "$UNDERLAY"; do
@@ -232,10 +236,54 @@ cmd_status() {
 	done
 }
 
+# cgroup_dirs HOST: the host's own cgroup in every cgroup hierarchy of the
+# machine (v1 and v2): the processes of a host run in it, and vtb nests an
+# experiment's cgroups under the cgroup of the vtb that makes them, so two
+# hosts' parts of one experiment (same id, same cgroup name) do not meet
+cgroup_dirs() {
+	awk -v h="vtbsim-$1" '{ for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "cgroup" || $(i + 1) == "cgroup2") print $5 "/" h }' /proc/self/mountinfo
+}
+
+# make_cgroups HOST: its cgroups (a v1 cpuset one gets its parent's cpus and mems)
+make_cgroups() {
+	for c in $(cgroup_dirs "$1"); do
+		mkdir -p "$c" || return 1
+		if [ -f "$c/cpuset.cpus" ]; then
+			cat "$(dirname "$c")/cpuset.cpus" >"$c/cpuset.cpus"
+			cat "$(dirname "$c")/cpuset.mems" >"$c/cpuset.mems"
+		fi
+	done
+}
+
+# join_cgroups HOST PID: move PID into the host's cgroups
+join_cgroups() {
+	for c in $(cgroup_dirs "$1"); do
+		[ -d "$c" ] && echo "$2" >"$c/cgroup.procs"
+	done
+}
+
+# remove_cgroups HOST: SIGKILL every process left in the host's cgroups
+# (what vtb left running on it: inits, supervisors, QEMU, which live in
+# namespaces of their own, not in the holder's), wait for them, then
+# remove the cgroups and what vtb left in them, deepest first
+remove_cgroups() {
+	for c in $(cgroup_dirs "$1"); do
+		[ -d "$c" ] || continue
+		for i in $(seq $((KILL_WAIT_S * 10))); do
+			pids=$(find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null)
+			[ -z "$pids" ] && break
+			kill -s KILL $pids 2>/dev/null
+			sleep 0.1
+		done
+		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+
 cmd_exec() {
 	[ $# -ge 3 ] && [ "$2" = -- ] || die "usage: simhosts.sh exec HOST -- CMD..."
 	host_num "$1" >/dev/null || exit 1
 	read -r pid _ <"$SIM/$1/holder.pid"
+	join_cgroups "$1" $$
 	shift 2
 	exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$ETCD_URL" "$@"
 }
@@ -247,8 +295,8 @@ cmd_start_agent() {
 	d=$SIM/$h
 	alive "$d/agent.pid" && die "the agent of $h runs already (pid $(cut -d' ' -f1 "$d/agent.pid"))"
 	read -r pid _ <"$d/holder.pid"
-	nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$ETCD_URL" \
-		"$VTB" agent --foreground </dev/null >>"$d/agent.log" 2>&1 &
+	(join_cgroups "$h" "$BASHPID"; exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$ETCD_URL" \
+		"$VTB" agent --foreground) </dev/null >>"$d/agent.log" 2>&1 &
 	record "$d/agent.pid" $!
 	echo "simhosts: agent of $h started (pid $!, log $d/agent.log)"
 }
