@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "linkstate.h"
 #include "compile.h"
+#include "fragment.h"
 #include "netns.h"
 #include "nodeop.h"
 #include "proc.h"
@@ -21,24 +22,49 @@ const char *status_state_name(enum db_exp_state s)
 	return (unsigned)s < 4 ? names[s] : "?";
 }
 
+/* A fragment's part (status_load): its document, kept by vtb
+ * __fragment-up, parsed again; *x is its XIR. -ENOENT when the experiment
+ * is not a fragment. */
+static int load_fragment(struct db *db, const struct db_exp *exp, struct xir **x,
+			 struct frag **f)
+{
+	char *doc = NULL, err[UTIL_ERR_LEN];
+	int r = db_exp_get_doc(db, exp->id, "fragment", &doc);
+
+	if (!r)
+		r = frag_parse((const uint8_t *)doc, strlen(doc), f, err);
+	if (!r) {
+		*x = (*f)->x;
+		(*f)->x = NULL;
+	}
+	free(doc);
+	return r;
+}
+
 int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct realization **rz)
 {
 	/* everything fits: the allocations were checked when it came up */
 	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2,
 				 .cpu_hz = UINT64_MAX / 2 };
+	struct frag *f = NULL;
 	struct diag_list d;
-	char *doc = NULL;
+	char *doc = NULL, err[UTIL_ERR_LEN];
 	int r;
 
 	*x = NULL;
 	*rz = NULL;
-	r = db_exp_get_doc(db, exp->id, "xir", &doc);
+	r = load_fragment(db, exp, x, &f);
+	if (r == -ENOENT)
+		r = db_exp_get_doc(db, exp->id, "xir", &doc);
 	if (r)
 		return r;
-	diag_init(&d, exp->name, doc, strlen(doc));
-	r = compile_source(exp->name, doc, strlen(doc), NULL, x, &d, NULL);
+	diag_init(&d, exp->name, doc, doc ? strlen(doc) : 0);
+	if (!f)
+		r = compile_source(exp->name, doc, strlen(doc), NULL, x, &d, NULL);
 	if (!r) {
 		r = realize(*x, &host, rz, &d);
+		if (!r && f)
+			r = realize_cluster(*rz, &f->cl, err, sizeof(err));
 		if (!r)
 			r = realize_name(*rz, exp->id);
 		if (r) {
@@ -50,6 +76,7 @@ int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct 
 	}
 	diag_free(&d);
 	free(doc);
+	frag_free(f);
 	return r;
 }
 
