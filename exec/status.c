@@ -122,7 +122,13 @@ static json_t *node_json(const struct db_exp *exp, const struct xir *x,
 	if (n->privileged)
 		json_object_set_new(o, "privileged", json_true());
 	r = n->kind == RZ_VM ? 0 : netns_exists(ns);
-	json_object_set_new(o, "state", json_string(r > 0 ? "up" : r == 0 ? "missing" : "unknown"));
+	if (rz->cluster) /* a fragment's: where each node is */
+		json_object_set_new(o, "host",
+				    json_string(rz->cluster->host[rz->cluster->host_of[i]]));
+	json_object_set_new(o, "state", json_string(!realize_node_here(rz, i) ? "remote"
+						    : r > 0			  ? "up"
+						    : r == 0			  ? "missing"
+										  : "unknown"));
 	/* by vtb node stop: read from its freezer cgroup, never stored */
 	json_object_set_new(o, "stopped",
 			    json_boolean(nodeop_stopped_in(fz, x->nodes[i].name) == 1));
@@ -183,6 +189,8 @@ static json_t *link_json(const struct xir *x, const struct realization *rz, size
 	json_object_set_new(o, "kind", json_string(rz->links[i].kind == RZ_LAN ? "lan" : "p2p"));
 	json_object_set_new(o, "emulated", json_boolean(rz->links[i].emulated));
 	json_object_set_new(o, "class", json_string(realize_class_name(rz->links[i].cls)));
+	if (realize_link_dispersed(rz, i))
+		json_object_set_new(o, "vni", json_integer(rz->cluster->vni[i]));
 	for (k = 0; k < l->nep; k++)
 		json_array_append_new(eps, json_string(x->nodes[l->ep[k].node].name));
 	json_object_set_new(o, "endpoints", eps);
