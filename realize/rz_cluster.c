@@ -105,8 +105,9 @@ static int cluster_check(const struct realization *r, const struct rz_cluster *c
 
 		if (disp != (c->vni[i] != 0) || c->vni[i] > 0xffffffu) {
 			util_fmt(err, errlen, "link '%s': %s", name,
-				 disp ? "its endpoints are on more than one host but it has no VNI"
-				      : "it is on one host but has a VNI");
+				 c->vni[i] > 0xffffffu ? "its VNI is over 24 bits"
+				 : disp ? "its endpoints are on more than one host but it has no VNI"
+					: "it is on one host but has a VNI");
 			return -EINVAL;
 		}
 		if (disp && r->links[i].emulated && r->x->links[i].nep > 2) {
