@@ -134,6 +134,10 @@ for p in "h1 e 10.0.2.2" "h1 e 10.0.2.3" "h2 f 10.0.2.1" "h2 f 10.0.2.3" "h3 g 1
 	set -- $p
 	expect "LAN over three hosts: $2 ($1) pings $3" on $1 "$VTB" exec demo $2 -- ping -c 1 -W 2 $3
 done
+expect "vtb link down on h1 cuts the dispersed link (its local port)" on h1 "$VTB" link down demo a-b
+expect_fail "a no longer reaches b" 1 "100% packet loss" on h1 "$VTB" exec demo a -- ping -c 1 -W 1 10.0.0.2
+expect "vtb link up on h1" on h1 "$VTB" link up demo a-b
+expect "a reaches b again" on h1 "$VTB" exec demo a -- ping -c 1 -W 2 10.0.0.2
 expect "a link wholly on h3: g pings x" on h3 "$VTB" exec demo g -- ping -c 1 -W 2 10.0.3.2
 on h2 "$VTB" exec demo b -- iperf3 -s -p 5399 -1 -D >/dev/null 2>&1
 on_exit "pkill -f 'iperf3 -s -p 5399' 2>/dev/null"
