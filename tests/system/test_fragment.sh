@@ -151,6 +151,35 @@ bps=$(printf '%s\n' "$out" | awk '/receiver/ {print $(NF-2), $(NF-1)}')
 for h in h1 h2 h3; do expect "$h: vtb down demo" on $h "$VTB" down demo; done
 check_clean "after vtb down on each host" 3a7f
 
+# an underlay of 1500 (not 1550): the dispersed link's nodes get 1450, said
+cat >"$m/pair.vtb" <<'M'
+a = topo.device('a')
+b = topo.device('b')
+topo.connect([a, b])
+M
+printf 'a = topo.device("a")\nb = topo.device("b")\ntopo.connect([a, b], mtu == 1500)\n' >"$m/pair1500.vtb"
+"$VTB" compile --json "$m/pair.vtb" >"$m/pair.json"
+"$VTB" compile --json "$m/pair1500.vtb" >"$m/pair1500.json"
+for h in h1 h2; do
+	frag "$m/pair.json" pair 3a81 $h h1,h2 4300 >"$m/pair-$h.json"
+	on $h ip link set eth0 mtu 1500
+done
+frag "$m/pair1500.json" pair 3a81 h1 h1,h2 4300 >"$m/pair1500-h1.json"
+expect_fail "mtu == 1500 cannot cross an underlay of 1500: refused" 1 "link 'a-b' cannot cross the underlay: eth0 has MTU 1500" \
+	on h1 "$VTB" __fragment-up "$m/pair1500-h1.json"
+out=$(on h1 "$VTB" __fragment-up "$m/pair-h1.json" 2>&1)
+printf '%s' "$out" | grep -q "MTU: 1 dispersed link lowered to fit the underlay (MTU 1500)" &&
+	ok "the summary says the link's MTU was lowered" || not_ok "the summary says the MTU was lowered" "$out"
+expect "h2: __fragment-up over an underlay of 1500" on h2 "$VTB" __fragment-up "$m/pair-h2.json"
+out=$(on h1 "$VTB" exec pair a -- cat /sys/class/net/eth0/mtu 2>&1)
+[ "$out" = 1450 ] && ok "the node's MTU is 1450" || not_ok "the node's MTU is 1450" "$out"
+expect "a 1450-byte packet with DF crosses" on h1 "$VTB" exec pair a -- ping -c 1 -W 2 -M do -s 1422 10.0.0.2
+for h in h1 h2; do
+	expect "$h: vtb down pair" on $h "$VTB" down pair
+	on $h ip link set eth0 mtu 1550
+done
+check_clean "after the MTU case" 3a81
+
 # kill -9 of __fragment-up mid-build, then vtb clean on that host
 cat >"$m/big.vtb" <<'M'
 n = []
