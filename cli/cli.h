@@ -44,10 +44,43 @@ int cmd_agent(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 int cmd_vmexec(int argc, char **argv);
 
+int cmd_fragment_up(int argc, char **argv);
+
 struct db;
 struct db_exp;
 struct build_error;
 struct teardown_stats;
+struct realization;
+
+/* What cli_bring_up brings up (cmd_up.c): experiment name from model file
+ * (for the record), its XIR and realization (realize_name is applied to
+ * it), and for a fragment of a cluster its document, kept with the
+ * experiment (status_load reads it), NULL otherwise. */
+struct cli_up {
+	const char *name, *file;
+	const struct xir *x;
+	struct realization *rz;
+	const char *fragment;
+};
+/* Record the experiment in the database (under $VTB_ID when set), build
+ * what of it is on this host, start its supervisor, links and VMs, and
+ * hand it to the supervisor. On failure, or on SIGINT, SIGTERM or SIGHUP
+ * (caught with cli_catch_signals: the build stops between tasks),
+ * everything is removed again and the reason said. Returns CLI_OK with *e,
+ * or an exit status. */
+int cli_bring_up(struct db *db, const struct cli_up *u, struct db_exp *e);
+/* Realize x for host (problems printed, quoting src of file). CLI_OK with
+ * *rz, CLI_USER or CLI_SYSTEM. */
+struct rz_host;
+int cli_up_realize(const char *file, const char *src, size_t len, const struct xir *x,
+		   const struct rz_host *host, struct realization **rz);
+/* The guest image, built once (cached) before anything is created, when
+ * rz has VMs on this host. 0 or a negative errno (said). */
+int cli_up_image(const struct realization *rz);
+/* The summary of vtb up: what of the experiment is on this host (each
+ * node's host when it is a fragment). */
+void cli_up_summary(const struct db_exp *e, const struct xir *x, const struct realization *rz,
+		    double secs);
 
 /* Refuse to go on without root, saying what to do. */
 int cli_need_root(const char *cmd);

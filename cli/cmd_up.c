@@ -93,21 +93,15 @@ static int host_inventory(struct db *db, struct rz_host *h)
 	return r;
 }
 
-static int do_realize(struct db *db, const char *file, const char *src, size_t len,
-		      const struct xir *x, struct realization **rz)
+int cli_up_realize(const char *file, const char *src, size_t len, const struct xir *x,
+		   const struct rz_host *host, struct realization **rz)
 {
-	struct rz_host host;
 	struct diag_list d;
 	char *text;
 	int r;
 
-	r = host_inventory(db, &host);
-	if (r) {
-		cli_err("cannot take the host's inventory: %s", strerror(-r));
-		return CLI_SYSTEM;
-	}
 	diag_init(&d, file, src, len);
-	r = realize(x, &host, rz, &d);
+	r = realize(x, host, rz, &d);
 	diag_sort(&d);
 	text = diag_format(&d);
 	if (text && *text)
@@ -117,6 +111,21 @@ static int do_realize(struct db *db, const char *file, const char *src, size_t l
 	if (r == -ENOMEM)
 		return CLI_SYSTEM;
 	return r ? CLI_USER : CLI_OK;
+}
+
+/* Realize x on this host (its inventory and what experiments hold). */
+static int do_realize(struct db *db, const char *file, const char *src, size_t len,
+		      const struct xir *x, struct realization **rz)
+{
+	struct rz_host host;
+	int r;
+
+	r = host_inventory(db, &host);
+	if (r) {
+		cli_err("cannot take the host's inventory: %s", strerror(-r));
+		return CLI_SYSTEM;
+	}
+	return cli_up_realize(file, src, len, x, &host, rz);
 }
 
 static int vms_ask(const char *id, json_int_t since, json_t **reply);
@@ -134,24 +143,36 @@ static const char *node_what(const struct db_exp *e, const struct xir *x,
 	return buf;
 }
 
-static void print_summary(const struct db_exp *e, const struct xir *x,
-			  const struct realization *rz, double secs)
+void cli_up_summary(const struct db_exp *e, const struct xir *x, const struct realization *rz,
+		    double secs)
 {
+	const struct rz_cluster *cl = rz->cluster;
 	json_t *vms = NULL;
-	size_t i, k;
+	size_t i, k, shown = 0, here = 0;
 	char ns[160], a[64];
 	const char *accel = NULL;
 
 	for (i = 0; i < x->nnodes && !vms; i++)
-		if (rz->nodes[i].kind == RZ_VM && !vms_ask(e->id, -1, &vms))
+		if (rz->nodes[i].kind == RZ_VM && realize_node_here(rz, i) &&
+		    !vms_ask(e->id, -1, &vms))
 			accel = json_string_value(
 				json_object_get(json_object_get(vms, "vms"), "accel"));
 
-	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s\n", cli_esc(e->name), e->id,
+	for (i = 0; i < x->nnodes; i++)
+		here += realize_node_here(rz, i);
+	printf("experiment '%s' is up (id %s) in %.2f s: %zu node%s, %zu link%s", cli_esc(e->name), e->id,
 	       secs, x->nnodes, x->nnodes == 1 ? "" : "s", x->nlinks, x->nlinks == 1 ? "" : "s");
-	for (i = 0; i < x->nnodes && i < SUMMARY_MAX; i++) {
-		printf("  %-12s %-20s", cli_esc(x->nodes[i].name),
-		       cli_esc(node_what(e, x, rz, i, accel, ns, sizeof(ns))));
+	if (cl)
+		printf("; on host %s: %zu node%s", cl->host[cl->here], here, here == 1 ? "" : "s");
+	printf("\n");
+	for (i = 0; i < x->nnodes && shown < SUMMARY_MAX; i++) {
+		if (!realize_node_here(rz, i))
+			continue; /* on its own host, whose summary shows it */
+		shown++;
+		printf("  %-12s ", cli_esc(x->nodes[i].name));
+		if (cl)
+			printf("%-8s ", cli_esc(cl->host[cl->here]));
+		printf("%-20s", cli_esc(node_what(e, x, rz, i, accel, ns, sizeof(ns))));
 		for (k = 0; k < rz->nodes[i].nifs; k++) {
 			const struct rz_iface *f = &rz->nodes[i].ifs[k];
 
@@ -161,8 +182,8 @@ static void print_summary(const struct db_exp *e, const struct xir *x,
 		}
 		printf("\n");
 	}
-	if (i < x->nnodes)
-		printf("  ... and %zu more (vtb status %s)\n", x->nnodes - i, cli_esc(e->name));
+	if (shown < here)
+		printf("  ... and %zu more (vtb status %s)\n", here - shown, cli_esc(e->name));
 	printf("run: vtb exec %s NODE -- CMD    status: vtb status %s    remove: vtb down %s\n",
 	       cli_esc(e->name), cli_esc(e->name), cli_esc(e->name));
 	json_decref(vms);
@@ -176,7 +197,7 @@ static int record_allocations(struct db *db, const struct db_exp *e, const struc
 	int r = 0;
 
 	for (i = 0; i < x->nnodes && !r; i++)
-		if (rz->nodes[i].cores || rz->nodes[i].memory)
+		if ((rz->nodes[i].cores || rz->nodes[i].memory) && realize_node_here(rz, i))
 			r = db_alloc_add(db, e->id, x->nodes[i].name, rz->nodes[i].cores,
 					 rz->nodes[i].memory);
 	return r;
@@ -237,7 +258,7 @@ static int start_links(const struct db_exp *e, const struct realization *rz,
 	size_t i;
 	int r;
 
-	for (i = 0; i < rz->x->nlinks && !rz->links[i].emulated; i++)
+	for (i = 0; i < rz->x->nlinks && !(rz->links[i].emulated && realize_link_here(rz, i)); i++)
 		;
 	if (i == rz->x->nlinks)
 		return 0;
@@ -261,7 +282,7 @@ static size_t count_vms(const struct realization *rz)
 	size_t i, n = 0;
 
 	for (i = 0; i < rz->x->nnodes; i++)
-		n += rz->nodes[i].kind == RZ_VM;
+		n += rz->nodes[i].kind == RZ_VM && realize_node_here(rz, i);
 	return n;
 }
 
@@ -272,7 +293,7 @@ static void image_step(void *arg, const char *step)
 }
 
 /* The guest image, built once (cached) before anything is created. */
-static int ensure_image(const struct realization *rz)
+int cli_up_image(const struct realization *rz)
 {
 	struct img_paths p;
 	char err[512] = "";
@@ -468,23 +489,20 @@ static int roll_back(struct db *db, const char *id, int r, const struct build_er
 	return sig ? 128 + sig : CLI_SYSTEM;
 }
 
-/* Record experiment name (model file, its XIR) in the database, then
- * build it, start its supervisor, links and VMs, and hand it to the
- * supervisor. On failure, or on SIGINT, SIGTERM or SIGHUP (caught by
- * cmd_up: the build stops between tasks), everything is removed again and
- * the reason said. Returns CLI_OK with *e, or an exit status. */
-static int bring_up(struct db *db, const char *name, const char *file, const struct xir *x,
-		    struct realization *rz, struct db_exp *e)
+/* See cli.h. */
+int cli_bring_up(struct db *db, const struct cli_up *u, struct db_exp *e)
 {
+	const char *name = u->name;
+	struct realization *rz = u->rz;
 	struct build_error err = { .what = "" };
 	char *doc = NULL;
 	int r, status, last = -1;
 
 	build_set_stop(&cli_stop);
-	doc = xjson_dumps(x);
+	doc = xjson_dumps(u->x);
 	r = doc ? up_step(0) : -ENOMEM;
 	if (!r)
-		r = create_exp(db, name, file, e);
+		r = create_exp(db, name, u->file, e);
 	if (r == -EADDRINUSE) {
 		status = CLI_SYSTEM; /* said */
 		goto out;
@@ -505,8 +523,10 @@ static int bring_up(struct db *db, const char *name, const char *file, const str
 	r = realize_name(rz, e->id);
 	if (!r)
 		r = db_exp_set_doc(db, e->id, "xir", doc);
+	if (!r && u->fragment)
+		r = db_exp_set_doc(db, e->id, "fragment", u->fragment);
 	if (!r)
-		r = record_allocations(db, e, x, rz);
+		r = record_allocations(db, e, u->x, rz);
 	if (r)
 		util_fmt(err.what, sizeof(err.what), "cannot record the experiment in the state database");
 	r = up_step(r);
@@ -609,14 +629,15 @@ int cmd_up(int argc, char **argv)
 	status = do_realize(db, file, src, srclen, x, &rz);
 	if (status)
 		goto out;
-	if (ensure_image(rz) && !cli_stop) {
+	if (cli_up_image(rz) && !cli_stop) {
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	status = bring_up(db, name, file, x, rz, &e);
+	status = cli_bring_up(db, &(struct cli_up){ .name = name, .file = file, .x = x, .rz = rz },
+			      &e);
 	if (status)
 		goto out;
-	print_summary(&e, x, rz, util_clock_s(CLOCK_MONOTONIC) - t0);
+	cli_up_summary(&e, x, rz, util_clock_s(CLOCK_MONOTONIC) - t0);
 	status = CLI_OK;
 out:
 	free(src);

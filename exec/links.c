@@ -96,7 +96,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	for (i = 0; i < l->x->nlinks; i++) {
 		const struct xir_link *xl = &l->x->links[i];
 
-		if (l->rz->links[i].cls != RZ_LC_EMULATED)
+		if (l->rz->links[i].cls != RZ_LC_EMULATED || !realize_link_here(l->rz, i))
 			continue;
 		segs[nsegs].name = xl->name;
 		segs[nsegs].ports = &ports[np];
@@ -106,7 +106,10 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 		for (j = 0; j < xl->nep; j++, np++) {
 			snprintf(ports[np].ifname, sizeof(ports[np].ifname), "%s",
 				 realize_ep_iface(l->rz, i, j)->port_name);
-			ports[np].p = l->rz->links[i].dir[j];
+			/* a fragment's remote endpoint: its direction is
+			 * emulated on its own host; here it passes as it is */
+			if (realize_ep_here(l->rz, i, j))
+				ports[np].p = l->rz->links[i].dir[j];
 			l->dirs[np] = (struct dir_ref){ (uint32_t)i, (uint32_t)j };
 		}
 	}

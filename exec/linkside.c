@@ -82,6 +82,8 @@ int linkside_node(const struct realization *rz, size_t li, size_t j, struct link
 {
 	size_t n = rz->x->links[li].ep[j].node;
 
+	if (!realize_node_here(rz, n))
+		return -EREMOTE;
 	if (rz->nodes[n].kind == RZ_VM)
 		return -EOPNOTSUPP;
 	build_netns_name(rz->id, rz->x->nodes[n].name, out->ns, sizeof(out->ns));
@@ -93,6 +95,8 @@ int linkside_port(const struct realization *rz, size_t li, size_t j, struct link
 {
 	const struct rz_iface *f = realize_ep_iface(rz, li, j);
 
+	if (!realize_ep_here(rz, li, j))
+		return -EREMOTE;
 	if (f->port == RZ_NO_PORT)
 		return -ENOENT;
 	build_substrate_name(rz->id, out->ns, sizeof(out->ns));

@@ -27,10 +27,12 @@ int linkside_node_find(const struct xir *x, const char *name);
 /* The endpoint of link li that node is: its index, -ENODEV when x has no
  * such node, -ENOENT when the node is not on the link. */
 int linkside_ep(const struct xir *x, size_t li, const char *node);
-/* The node end of endpoint j of link li: 0, or -EOPNOTSUPP for a VM. */
+/* The node end of endpoint j of link li: 0, -EOPNOTSUPP for a VM, or
+ * -EREMOTE for a node of a fragment on another host. */
 int linkside_node(const struct realization *rz, size_t li, size_t j, struct linkside *out);
-/* The substrate port of endpoint j of link li: 0, or -ENOENT for a direct
- * veth (no port). */
+/* The substrate port of endpoint j of link li: 0, -ENOENT for a direct
+ * veth (no port), or -EREMOTE for an endpoint of a fragment on another
+ * host. */
 int linkside_port(const struct realization *rz, size_t li, size_t j, struct linkside *out);
 /* Move the calling thread into the bound network namespace ns; *back
  * receives an fd of the one it was in (the caller gives it to

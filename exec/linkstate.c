@@ -72,6 +72,8 @@ int linkstate_set(const struct realization *rz, size_t li, int from, bool up, ch
 		if (from >= 0 && (size_t)from != j)
 			continue;
 		r = linkside_port(rz, li, j, &s);
+		if (r == -EREMOTE)
+			continue; /* a fragment's: its own host sets it */
 		if (!r)
 			r = set_one(&s, up, NULL, err, errlen);
 		if (r)

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "linkstate.h"
 #include "compile.h"
+#include "fragment.h"
 #include "netns.h"
 #include "nodeop.h"
 #include "proc.h"
@@ -21,24 +22,49 @@ const char *status_state_name(enum db_exp_state s)
 	return (unsigned)s < 4 ? names[s] : "?";
 }
 
+/* A fragment's part (status_load): its document, kept by vtb
+ * __fragment-up, parsed again; *x is its XIR. -ENOENT when the experiment
+ * is not a fragment. */
+static int load_fragment(struct db *db, const struct db_exp *exp, struct xir **x,
+			 struct frag **f)
+{
+	char *doc = NULL, err[UTIL_ERR_LEN];
+	int r = db_exp_get_doc(db, exp->id, "fragment", &doc);
+
+	if (!r)
+		r = frag_parse((const uint8_t *)doc, strlen(doc), f, err);
+	if (!r) {
+		*x = (*f)->x;
+		(*f)->x = NULL;
+	}
+	free(doc);
+	return r;
+}
+
 int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct realization **rz)
 {
 	/* everything fits: the allocations were checked when it came up */
 	struct rz_host host = { .cores = UINT64_MAX / 2, .memory = UINT64_MAX / 2,
 				 .cpu_hz = UINT64_MAX / 2 };
+	struct frag *f = NULL;
 	struct diag_list d;
-	char *doc = NULL;
+	char *doc = NULL, err[UTIL_ERR_LEN];
 	int r;
 
 	*x = NULL;
 	*rz = NULL;
-	r = db_exp_get_doc(db, exp->id, "xir", &doc);
+	r = load_fragment(db, exp, x, &f);
+	if (r == -ENOENT)
+		r = db_exp_get_doc(db, exp->id, "xir", &doc);
 	if (r)
 		return r;
-	diag_init(&d, exp->name, doc, strlen(doc));
-	r = compile_source(exp->name, doc, strlen(doc), NULL, x, &d, NULL);
+	diag_init(&d, exp->name, doc, doc ? strlen(doc) : 0);
+	if (!f)
+		r = compile_source(exp->name, doc, strlen(doc), NULL, x, &d, NULL);
 	if (!r) {
 		r = realize(*x, &host, rz, &d);
+		if (!r && f)
+			r = realize_cluster(*rz, &f->cl, err, sizeof(err));
 		if (!r)
 			r = realize_name(*rz, exp->id);
 		if (r) {
@@ -50,6 +76,7 @@ int status_load(struct db *db, const struct db_exp *exp, struct xir **x, struct 
 	}
 	diag_free(&d);
 	free(doc);
+	frag_free(f);
 	return r;
 }
 
@@ -95,7 +122,13 @@ static json_t *node_json(const struct db_exp *exp, const struct xir *x,
 	if (n->privileged)
 		json_object_set_new(o, "privileged", json_true());
 	r = n->kind == RZ_VM ? 0 : netns_exists(ns);
-	json_object_set_new(o, "state", json_string(r > 0 ? "up" : r == 0 ? "missing" : "unknown"));
+	if (rz->cluster) /* a fragment's: where each node is */
+		json_object_set_new(o, "host",
+				    json_string(rz->cluster->host[rz->cluster->host_of[i]]));
+	json_object_set_new(o, "state", json_string(!realize_node_here(rz, i) ? "remote"
+						    : r > 0			  ? "up"
+						    : r == 0			  ? "missing"
+										  : "unknown"));
 	/* by vtb node stop: read from its freezer cgroup, never stored */
 	json_object_set_new(o, "stopped",
 			    json_boolean(nodeop_stopped_in(fz, x->nodes[i].name) == 1));
@@ -156,6 +189,8 @@ static json_t *link_json(const struct xir *x, const struct realization *rz, size
 	json_object_set_new(o, "kind", json_string(rz->links[i].kind == RZ_LAN ? "lan" : "p2p"));
 	json_object_set_new(o, "emulated", json_boolean(rz->links[i].emulated));
 	json_object_set_new(o, "class", json_string(realize_class_name(rz->links[i].cls)));
+	if (realize_link_dispersed(rz, i))
+		json_object_set_new(o, "vni", json_integer(rz->cluster->vni[i]));
 	for (k = 0; k < l->nep; k++)
 		json_array_append_new(eps, json_string(x->nodes[l->ep[k].node].name));
 	json_object_set_new(o, "endpoints", eps);

@@ -403,7 +403,7 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 		goto out;
 	}
 	for (i = 0; i < s->x->nnodes; i++)
-		s->n += s->rz->nodes[i].kind == RZ_VM;
+		s->n += s->rz->nodes[i].kind == RZ_VM && realize_node_here(s->rz, i);
 	if (!s->n)
 		goto out;
 	s->v = calloc(s->n, sizeof(*s->v));
@@ -412,8 +412,8 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 		goto out;
 	}
 	for (i = 0, k = 0; i < s->x->nnodes; i++) {
-		if (s->rz->nodes[i].kind != RZ_VM)
-			continue;
+		if (s->rz->nodes[i].kind != RZ_VM || !realize_node_here(s->rz, i))
+			continue; /* a fragment's remote VMs run on their hosts */
 		s->v[k].owner = s;
 		s->v[k].node = (uint32_t)i;
 		s->v[k].name = s->x->nodes[i].name;

@@ -34,6 +34,7 @@ static const struct build_link_kind *const link_kinds[RZ_LC_COUNT] = {
 	[RZ_LC_BRIDGE] = &build_link_bridge,
 	[RZ_LC_EMULATED] = &build_link_emulated,
 	[RZ_LC_SHORT] = &build_link_short,
+	[RZ_LC_DISPERSED] = &build_link_dispersed,
 };
 
 void build_fail(struct build_ctx *c, const char *msg, const char *fmt, ...)
@@ -256,7 +257,7 @@ static bool has_container(const struct build_ctx *c, int privileged)
 	uint32_t i;
 
 	for (i = 0; i < c->x->nnodes; i++)
-		if (build_node_kind_of(c, i)->netns &&
+		if (build_node_kind_of(c, i)->netns && realize_node_here(c->rz, i) &&
 		    (privileged < 0 || c->rz->nodes[i].privileged == (privileged == 1)))
 			return true;
 	return false;
@@ -406,22 +407,27 @@ static int make_plan(struct build_ctx *c)
 		init_log_path(c, name, sizeof(name));
 		r = build_journal(c, DB_FILE, name, NULL);
 	}
+	/* a fragment's remote nodes keep their (empty) tasks: ids stay i and
+	 * nnodes + i */
 	for (i = 0; i < x->nnodes && !r; i++) {
 		const struct build_node_kind *k = build_node_kind_of(c, i);
+		bool here = realize_node_here(c->rz, i);
 
 		build_netns_name(c->id, x->nodes[i].name, name, sizeof(name));
-		r = k->netns ? build_journal(c, DB_NETNS, name, NULL) : 0;
+		r = k->netns && here ? build_journal(c, DB_NETNS, name, NULL) : 0;
 		if (!r)
-			r = build_task(c, k->create, i, 0, 0, &id);
+			r = build_task(c, here ? k->create : NULL, i, 0, 0, &id);
 	}
 	for (i = 0; i < x->nnodes && !r; i++) {
-		r = build_task(c, build_node_kind_of(c, i)->config, i, 0, 0, &id);
+		r = build_task(c, realize_node_here(c->rz, i) ? build_node_kind_of(c, i)->config : NULL,
+			       i, 0, 0, &id);
 		/* a node with no links still waits for its namespace */
 		if (!r)
 			r = dag_edge(c->g, i, id);
 	}
 	for (i = 0; i < x->nlinks && !r; i++)
-		r = link_kinds[c->rz->links[i].cls]->plan(c, i);
+		if (realize_link_here(c->rz, i))
+			r = link_kinds[c->rz->links[i].cls]->plan(c, i);
 	return r;
 }
 

@@ -74,6 +74,16 @@ void build_set_stop(const volatile sig_atomic_t *stop);
 int build_up(struct db *db, const char *id, const struct realization *rz,
 	     build_progress_fn progress, void *parg, struct build_error *err);
 
+/* A fragment (rz->cluster set): find the interface holding this host's
+ * underlay address (in the caller's namespace, the host's) and give each
+ * dispersed link of rz the node MTU nl_vxlan_node_mtu allows over it:
+ * *underlay_mtu is its MTU, *lowered the number of links whose MTU is below
+ * the usual 1500 for it. On one host nothing changes. Returns 0, or a
+ * negative errno with *err (no interface holds the address, a link's mtu
+ * cannot cross). */
+int build_dispersed_mtu(struct realization *rz, unsigned *underlay_mtu, size_t *lowered,
+			struct build_error *err);
+
 struct teardown_stats {
 	size_t netns, links, processes, files, failed;
 	/* objects found under a journaled name that are not the ones the

@@ -50,7 +50,10 @@ struct build_link_kind {
 
 extern const struct build_node_kind build_container, build_vm;
 extern const struct build_link_kind build_link_veth, build_link_bridge, build_link_emulated,
-	build_link_short;
+	build_link_short, build_link_dispersed;
+/* An emulated link whose endpoints are on more than one host
+ * (build_dispersed.c): its local ports and its VXLAN device. */
+int build_dispersed_emulated_plan(struct build_ctx *c, uint32_t link);
 
 /* A container node's init process (noderun.h), journaled after the DAG. */
 struct build_init {

@@ -103,6 +103,8 @@ static int bridge_plan(struct build_ctx *c, uint32_t link)
 /* The emulator's ports: the supervisor opens them once they exist. */
 static int emulated_plan(struct build_ctx *c, uint32_t link)
 {
+	if (realize_link_dispersed(c->rz, link))
+		return build_dispersed_emulated_plan(c, link);
 	return ports_plan(c, link, UINT32_MAX, NULL);
 }
 

@@ -71,7 +71,7 @@ static bool build_node_limited(const struct build_ctx *c, uint32_t i)
 {
 	const struct rz_node *n = &c->rz->nodes[i];
 
-	return c->cg.n && (n->cpu_milli || n->mem_limit);
+	return c->cg.n && (n->cpu_milli || n->mem_limit) && realize_node_here(c->rz, i);
 }
 
 int build_limits_plan(struct build_ctx *c)
@@ -82,7 +82,8 @@ int build_limits_plan(struct build_ctx *c)
 	int r = 0;
 
 	for (i = 0; i < c->x->nnodes; i++)
-		if (c->rz->nodes[i].cpu_milli || c->rz->nodes[i].mem_limit)
+		if ((c->rz->nodes[i].cpu_milli || c->rz->nodes[i].mem_limit) &&
+		    realize_node_here(c->rz, i))
 			break;
 	if (i == c->x->nnodes)
 		return 0;
@@ -262,7 +263,7 @@ static int container_attach(struct build_ctx *c, unsigned worker, const struct b
 	/* the node's end is new in a new namespace: an existing name is the port's */
 	if (r == -EEXIST)
 		build_not_ours(c, DB_LINK, port);
-	if (!r && rl->cls == RZ_LC_BRIDGE)
+	if (!r && rl->bridge[0]) /* a LAN's, or a dispersed link's */
 		r = nl_link_set_master(s, port, rl->bridge, &e);
 	if (r) {
 		build_fail(c, s ? e.msg : strerror(-r),
@@ -307,7 +308,7 @@ static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t
 	s = build_root_sock(c, worker, &r);
 	if (s)
 		r = nl_link_set(s, port, &o, &e);
-	if (!r && rl->cls == RZ_LC_BRIDGE)
+	if (!r && rl->bridge[0]) /* a LAN's, or a dispersed link's */
 		r = nl_link_set_master(s, port, rl->bridge, &e);
 	if (r)
 		build_fail(c, s ? e.msg : strerror(-r),

@@ -524,6 +524,7 @@ void realize_free(struct realization *r)
 			free(r->links[i].dir);
 	free(r->links);
 	free(r->ep_if);
+	rz_cluster_free(r->cluster);
 	free(p->if_block);
 	free(p->ep_block);
 	free(p);

@@ -63,6 +63,9 @@ enum rz_link_class {
 	RZ_LC_EMULATED, /* through the link emulator: the ports are its own */
 	RZ_LC_SHORT,    /* direct point-to-point with a VM: the two ports joined
 	                 * by a tc redirect (the Trellis shortbridge) */
+	RZ_LC_DISPERSED, /* direct link or LAN whose endpoints are on more than
+	                  * one host of a cluster: a bridge with the local
+	                  * endpoints' ports and a VXLAN device (rz_cluster.c) */
 	RZ_LC_COUNT,
 };
 
@@ -118,7 +121,11 @@ struct rz_link {
 	enum rz_link_class cls;  /* how it is made */
 	unsigned mtu;            /* 0: default */
 	uint32_t first_port;     /* the port of endpoint 0 (the rest follow), or RZ_NO_PORT */
-	char bridge[RZ_NAME_LEN]; /* RZ_LC_BRIDGE: "vtb<id>b<link>" (realize_name) */
+	char bridge[RZ_NAME_LEN]; /* RZ_LC_BRIDGE, RZ_LC_DISPERSED: "vtb<id>b<link>" (realize_name) */
+	/* dispersed: its VXLAN device on this host: "vtb<id>x<link>" on a
+	 * bridge (RZ_LC_DISPERSED), or, emulated, the remote endpoint's port
+	 * name (the emulator's port for that endpoint); "" when not dispersed */
+	char vtep[RZ_NAME_LEN];
 	struct addr_prefix subnet4, subnet6; /* family 0 when none */
 };
 
@@ -135,7 +142,43 @@ struct realization {
 	uint32_t nports;
 	char id[8];              /* the experiment id the names carry ("" before realize_name) */
 	uint32_t group;          /* the netdev group of the experiment's root-side links */
+	struct rz_cluster *cluster; /* a fragment's hosts (owned); NULL on one host */
 };
+
+/* ---- a fragment: the experiment spread over the hosts of a cluster
+ * (rz_cluster.c, docs/cluster.md "Fragments and dispersed links") ---- */
+
+#define RZ_HOST_LEN 64  /* a host name and its NUL (CLCONF_HOST_MAX) */
+#define RZ_ADDR4_LEN 16 /* a dotted IPv4 address and its NUL */
+
+/* Which host holds each node, and which host is this one. Every host of a
+ * fragment realizes the same XIR and id with the same cluster and gets the
+ * same addresses, MACs and ports; only `here` differs. */
+struct rz_cluster {
+	uint32_t nhosts;
+	char (*host)[RZ_HOST_LEN];      /* [nhosts] their names */
+	char (*underlay)[RZ_ADDR4_LEN]; /* [nhosts] their underlay IPv4 addresses */
+	uint32_t *host_of;              /* [nnodes] an index into host */
+	uint32_t *vni;                  /* [nlinks] VNI when dispersed, else 0 */
+	uint32_t here;                  /* this host */
+};
+
+/* Spread r (from realize, before realize_name) over the hosts of c: r gets
+ * a copy of c (its own), each link whose endpoints are on more than one host
+ * becomes dispersed (a direct one RZ_LC_DISPERSED, an emulated one stays
+ * RZ_LC_EMULATED with a VNI) and the ports are numbered again. Returns 0,
+ * -EINVAL with err (a VNI where a link is on one host or none where it is
+ * dispersed, a host index out of range, an emulated LAN spanning hosts), or
+ * -ENOMEM. */
+int realize_cluster(struct realization *r, const struct rz_cluster *c, char *err, size_t errlen);
+/* Whether node is built on this host (always, on one host). */
+bool realize_node_here(const struct realization *r, size_t node);
+/* Whether endpoint j of link is on this host. */
+bool realize_ep_here(const struct realization *r, size_t link, size_t j);
+/* Whether link has an endpoint on this host (something of it is built here). */
+bool realize_link_here(const struct realization *r, size_t link);
+/* Whether link's endpoints are on more than one host. */
+bool realize_link_dispersed(const struct realization *r, size_t link);
 
 /* The constraints the model language has but vtb cannot build yet (cpufreq,
  * vlan, image, ...) into d: errors (what realize does), or with warn the

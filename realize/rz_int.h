@@ -81,4 +81,7 @@ void realize_limits(struct rz_ctx *c);
  * for the model's own routing daemons). */
 int realize_routes(struct rz_ctx *c, bool hosts_only);
 
+/* Free a cluster realize_cluster copied (NULL is fine). */
+void rz_cluster_free(struct rz_cluster *c);
+
 #endif

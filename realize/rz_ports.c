@@ -16,6 +16,8 @@ static enum rz_link_class link_class(const struct realization *r, size_t li)
 
 	if (r->links[li].emulated)
 		return RZ_LC_EMULATED;
+	if (realize_link_dispersed(r, li))
+		return RZ_LC_DISPERSED;
 	if (r->links[li].kind == RZ_LAN)
 		return RZ_LC_BRIDGE;
 	for (j = 0; j < l->nep; j++)
@@ -82,13 +84,20 @@ int realize_name(struct realization *r, const char *id)
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->group = realize_group_of(id);
 	for (i = 0; i < r->x->nlinks && !e; i++) {
-		if (r->links[i].cls == RZ_LC_BRIDGE)
+		if (r->links[i].cls == RZ_LC_BRIDGE || r->links[i].cls == RZ_LC_DISPERSED)
 			e = root_name(id, 'b', (uint32_t)i, r->links[i].bridge);
+		if (!e && r->links[i].cls == RZ_LC_DISPERSED)
+			e = root_name(id, 'x', (uint32_t)i, r->links[i].vtep);
 		for (j = 0; j < r->x->links[i].nep && !e; j++) {
 			struct rz_iface *f = rz_ep_iface(r, i, j);
 
 			if (f->port != RZ_NO_PORT)
 				e = root_name(id, 'p', f->port, f->port_name);
+			/* emulated and dispersed: the emulator's port of the
+			 * remote endpoint is this host's VXLAN device */
+			if (!e && r->links[i].cls == RZ_LC_EMULATED &&
+			    realize_link_dispersed(r, i) && !realize_ep_here(r, i, j))
+				snprintf(r->links[i].vtep, RZ_NAME_LEN, "%s", f->port_name);
 		}
 	}
 	return e;
@@ -106,6 +115,7 @@ const char *realize_class_name(enum rz_link_class c)
 		[RZ_LC_BRIDGE] = "bridge",
 		[RZ_LC_EMULATED] = "emulated",
 		[RZ_LC_SHORT] = "shortbridge",
+		[RZ_LC_DISPERSED] = "dispersed",
 	};
 
 	return (unsigned)c < RZ_LC_COUNT ? names[c] : "?";
