@@ -1,0 +1,51 @@
+#!/bin/bash
+# The cluster against one host (docs/benchmarks.md, "Many hosts"): a ring of
+# 900 container nodes brought up and down on this machine alone, and the
+# same model across three simulated hosts (scripts/simhosts.sh: 300 nodes
+# each, links between hosts over VXLAN), alternating, BENCH_RUNS times.
+# Target (DESIGN.md): the cluster's `vtb up` within 1.5x of one host's. All
+# three simulated hosts share this machine's 2 cores, so the cluster cannot
+# be faster than one host here: the figure is the cost of the cluster's
+# machinery (etcd, placement, agents, VXLAN), not its gain. Also counted:
+# etcd's requests per node brought up (grpc_server_started_total of etcd's
+# /metrics before and after one vtb up).
+# Writes bench/out/cluster.tsv. Environment: VTB (default ./vtb),
+# BENCH_RUNS (default 3), BENCH_NODES (default 900).
+set -eu
+cd "$(dirname "$0")/.."
+VTB=${VTB:-./vtb}
+RUNS=${BENCH_RUNS:-3}
+N=${BENCH_NODES:-900}
+SIM=scripts/simhosts.sh
+ETCD=http://10.99.0.254:2379
+mkdir -p bench/out
+model=bench/out/cluster-ring$N.vtb
+awk -v n="$N" 'BEGIN {
+	printf "n = []\nfor i in range(%d):\n    n.append(topo.device(\047n\047 + str(i)))\n", n
+	printf "for i in range(%d):\n    topo.connect([n[i], n[(i + 1) %% %d]])\n", n, n }' >"$model"
+out=bench/out/cluster.tsv
+now() { date +%s.%N; }
+on() { h=$1; shift; "$SIM" exec "$h" -- "$@"; }
+requests() { on h1 curl -s "$ETCD/metrics" | awk '/^grpc_server_started_total/ { s += $2 } END { print s + 0 }'; }
+
+trap '"$SIM" down >/dev/null 2>&1; $VTB down bench-one >/dev/null 2>&1 || true' EXIT
+"$SIM" up 3 >/dev/null
+on h1 "$VTB" cluster init --etcd "$ETCD" >/dev/null
+for h in h2 h3; do on $h "$VTB" cluster join --etcd "$ETCD" >/dev/null; done
+for h in h1 h2 h3; do "$SIM" start-agent $h >/dev/null; done
+for i in $(seq 50); do on h1 "$VTB" cluster status | grep -q "3 alive" && break; sleep 0.2; done
+
+printf 'run\twhere\tnodes\tup_s\tdown_s\tcross_links\tetcd_requests\n' >"$out"
+for r in $(seq "$RUNS"); do
+	t0=$(now); $VTB up "$model" --name bench-one >/dev/null; t1=$(now)
+	$VTB down bench-one >/dev/null; t2=$(now)
+	printf '%s\tone host\t%s\t%.3f\t%.3f\t0\t-\n' "$r" "$N" "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)" >>"$out"
+	q0=$(requests)
+	t0=$(now); o=$(on h1 "$VTB" up "$model" --name bench-cl 2>/dev/null); t1=$(now)
+	q1=$(requests)
+	on h2 "$VTB" down bench-cl >/dev/null; t2=$(now)
+	cross=$(printf '%s\n' "$o" | sed -n 's/.*(\([0-9]*\) between hosts).*/\1/p')
+	printf '%s\t3 simulated hosts\t%s\t%.3f\t%.3f\t%s\t%s\n' "$r" "$N" "$(echo "$t1 - $t0" | bc)" \
+		"$(echo "$t2 - $t1" | bc)" "${cross:-?}" "$((q1 - q0))" >>"$out"
+	tail -2 "$out"
+done
