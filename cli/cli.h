@@ -69,9 +69,12 @@ struct cli_up {
  * everything is removed again and the reason said. Returns CLI_OK with *e,
  * or an exit status. */
 int cli_bring_up(struct db *db, const struct cli_up *u, struct db_exp *e);
+struct rz_host;
+struct diag_list;
+/* Print d's diagnostics (sorted) on stderr and free them. */
+void cli_diag_print(struct diag_list *d);
 /* Realize x for host (problems printed, quoting src of file). CLI_OK with
  * *rz, CLI_USER or CLI_SYSTEM. */
-struct rz_host;
 int cli_up_realize(const char *file, const char *src, size_t len, const struct xir *x,
 		   const struct rz_host *host, struct realization **rz);
 /* The guest image, built once (cached) before anything is created, when

@@ -136,7 +136,6 @@ static int clup_place(const char *file, const char *src, size_t len, const struc
 {
 	struct rz_host sum = { .cores = 0 };
 	struct diag_list d;
-	char *text;
 	size_t i;
 	int r;
 
@@ -151,12 +150,7 @@ static int clup_place(const char *file, const char *src, size_t len, const struc
 	r = realize(x, &sum, rz, &d);
 	if (!r)
 		r = place_nodes(x, *rz, p, np, host_of, &d);
-	diag_sort(&d);
-	text = diag_format(&d);
-	if (text && *text)
-		fputs(text, stderr);
-	free(text);
-	diag_free(&d);
+	cli_diag_print(&d);
 	return r == -ENOMEM ? CLI_SYSTEM : r ? CLI_USER : CLI_OK;
 }
 

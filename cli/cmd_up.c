@@ -93,21 +93,27 @@ static int host_inventory(struct db *db, struct rz_host *h)
 	return r;
 }
 
+void cli_diag_print(struct diag_list *d)
+{
+	char *text;
+
+	diag_sort(d);
+	text = diag_format(d);
+	if (text && *text)
+		fputs(text, stderr);
+	free(text);
+	diag_free(d);
+}
+
 int cli_up_realize(const char *file, const char *src, size_t len, const struct xir *x,
 		   const struct rz_host *host, struct realization **rz)
 {
 	struct diag_list d;
-	char *text;
 	int r;
 
 	diag_init(&d, file, src, len);
 	r = realize(x, host, rz, &d);
-	diag_sort(&d);
-	text = diag_format(&d);
-	if (text && *text)
-		fputs(text, stderr);
-	free(text);
-	diag_free(&d);
+	cli_diag_print(&d);
 	if (r == -ENOMEM)
 		return CLI_SYSTEM;
 	return r ? CLI_USER : CLI_OK;
