@@ -313,7 +313,7 @@ static int clup_wait(struct etcd *e, const struct clexp *x, const char *want, in
 	char (*msg)[UTIL_ERR_LEN] = calloc(x->nhosts + 1, sizeof(*msg)), prefix[64];
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	const char *lost;
-	size_t i, done;
+	size_t i, done, rounds = 0;
 	int64_t rev;
 	int r = st && was && msg ? 0 : -ENOMEM;
 
@@ -321,7 +321,8 @@ static int clup_wait(struct etcd *e, const struct clexp *x, const char *want, in
 	while (!r) {
 		r = clexp_status_get(e, x->id, x->hosts, x->nhosts, st, msg, &rev, err);
 		for (i = 0, done = 0; !r && i < x->nhosts; i++) {
-			if (strcmp(st[i], was[i]) && st[i][0])
+			/* the states already there when removal starts are no news */
+			if (strcmp(st[i], was[i]) && st[i][0] && (rounds || !strcmp(want, CLEXP_UP)))
 				fprintf(stderr, "vtb: %s: %s%s%s\n", x->hosts[i], st[i], msg[i][0] ? ": " : "",
 					msg[i]);
 			memcpy(was[i], st[i], sizeof(st[i]));
@@ -331,6 +332,7 @@ static int clup_wait(struct etcd *e, const struct clexp *x, const char *want, in
 				r = -EIO;
 			}
 		}
+		rounds++;
 		if (r || done == x->nhosts)
 			break;
 		if (cli_stop) {
