@@ -687,13 +687,35 @@ static int exec_open_node(struct db *db, const struct db_exp *e, const char *ns,
 	return r;
 }
 
+/* For a fragment (an experiment across hosts): whether node runs on
+ * another host, named into host. */
+static bool exec_remote_host(struct db *db, const struct db_exp *e, const char *node, char *host,
+			     size_t len)
+{
+	struct realization *rz = NULL;
+	struct xir *x = NULL;
+	bool remote = false;
+	size_t i;
+
+	if (status_load(db, e, &x, &rz))
+		return false;
+	for (i = 0; i < x->nnodes && !remote; i++)
+		if (!strcmp(x->nodes[i].name, node) && rz->cluster && !realize_node_here(rz, i)) {
+			snprintf(host, len, "%s", rz->cluster->host[rz->cluster->host_of[i]]);
+			remote = true;
+		}
+	realize_free(rz);
+	xir_free(x);
+	return remote;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	const char *name, *node, *shell;
 	struct noderun_fds f = { .pidfd = -1, .userns = -1 };
 	struct db *db = NULL;
 	struct db_exp e;
-	char ns[160], **cmd, *sh[2];
+	char ns[160], **cmd, *sh[2], host[RZ_HOST_LEN];
 	int status, r;
 
 	if (argc < 3 || (argc > 3 && strcmp(argv[3], "--")) || argc == 4) {
@@ -707,6 +729,13 @@ int cmd_exec(int argc, char **argv)
 		goto out;
 	build_netns_name(e.id, node, ns, sizeof(ns));
 	r = exec_open_node(db, &e, ns, &f);
+	if (r == -ENOENT && exec_remote_host(db, &e, node, host, sizeof(host))) {
+		cli_err("node '%s' of '%s' runs on host '%s': vtb exec works on the host a node runs on "
+			"(there: vtb exec %s %s ...)", cli_esc(node), cli_esc(name), cli_esc(host),
+			cli_esc(name), cli_esc(node));
+		status = CLI_USER;
+		goto out;
+	}
 	db_close(db);
 	db = NULL;
 	if (r == -ENOENT) {

@@ -75,6 +75,8 @@ exec_on() { h=$1; shift; on "$h" "$VTB" exec three "$@"; }
 expect "direct link between hosts: a (h1) pings b (h2)" exec_on h1 a -- ping -c 2 -W 2 10.50.1.2
 expect "LAN over three hosts: a pings c" exec_on h1 a -- ping -c 2 -W 2 10.50.3.3
 expect "LAN over three hosts: c pings b" exec_on h3 c -- ping -c 2 -W 2 10.50.3.2
+expect_fail "vtb exec of a node on another host names that host" 1 "node 'a' of 'three' runs on host 'h1'" \
+	exec_on h2 a -- true
 rtt=$(exec_on h2 b -- ping -c 5 -i 0.2 -W 2 10.50.2.2 2>&1 | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
 if [ -n "$rtt" ] && awk -v r="$rtt" 'BEGIN { exit !(r >= 19 && r <= 30) }'; then
 	ok "emulated link between hosts: RTT $rtt ms (10 ms each way, emulated once)"
