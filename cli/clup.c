@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "etcd.h"
 #include "place.h"
 #include "realize.h"
+#include "renewer.h"
 #include "util.h"
 #include "xir_json.h"
 
@@ -46,34 +46,22 @@ int clup_conf(struct clconf *c)
 	return 1;
 }
 
-/* The owner lease's renewer: a thread that keeps the lease of the vtb up
- * or down acting on an experiment until told to stop. */
+/* The owner lease: the lease of the vtb up or down acting on an
+ * experiment, kept by a renewer until this process lets go (or dies). */
 struct clup_owner {
-	struct etcd *e;     /* its own connection */
+	struct etcd *e;     /* its own connection: the renewer's */
 	int64_t lease;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop, running;
+	struct renewer w;
 };
 
-static void *clup_owner_run(void *arg)
+static int clup_owner_renew(void *arg)
 {
 	struct clup_owner *o = arg;
 	char err[UTIL_ERR_LEN];
-	struct timespec ts;
 	int64_t ttl;
 
-	pthread_mutex_lock(&o->lock);
-	while (!o->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += CLEXP_OWNER_LEASE_S / 3;
-		pthread_cond_timedwait(&o->cond, &o->lock, &ts);
-		if (!o->stop)
-			etcd_lease_keepalive(o->e, o->lease, &ttl, err);
-	}
-	pthread_mutex_unlock(&o->lock);
-	return NULL;
+	etcd_lease_keepalive(o->e, o->lease, &ttl, err);
+	return 0;
 }
 
 /* Take a lease for this process and renew it in a thread. */
@@ -82,15 +70,11 @@ static int clup_owner_start(const struct clconf *c, struct clup_owner *o, char *
 	int r;
 
 	*o = (struct clup_owner){ .lease = 0 };
-	pthread_mutex_init(&o->lock, NULL);
-	pthread_cond_init(&o->cond, NULL);
 	r = etcd_open(c->etcd, &o->e, err);
 	if (!r)
 		r = etcd_lease_grant(o->e, CLEXP_OWNER_LEASE_S, &o->lease, err);
-	if (!r) {
-		r = -pthread_create(&o->thread, NULL, clup_owner_run, o);
-		o->running = !r;
-	}
+	if (!r)
+		r = renewer_start(&o->w, CLEXP_OWNER_LEASE_S * 1000 / 3, clup_owner_renew, o);
 	return r;
 }
 
@@ -99,18 +83,10 @@ static void clup_owner_stop(struct clup_owner *o)
 {
 	char err[UTIL_ERR_LEN];
 
-	if (o->running) {
-		pthread_mutex_lock(&o->lock);
-		o->stop = true;
-		pthread_cond_signal(&o->cond);
-		pthread_mutex_unlock(&o->lock);
-		pthread_join(o->thread, NULL);
-	}
+	renewer_stop(&o->w);
 	if (o->lease)
 		etcd_lease_revoke(o->e, o->lease, err);
 	etcd_close(o->e);
-	pthread_mutex_destroy(&o->lock);
-	pthread_cond_destroy(&o->cond);
 }
 
 /* The live hosts for placement (names point into v). */
@@ -461,9 +437,7 @@ int clup_up(const struct clconf *c, const char *file, const char *src, size_t le
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	int status = CLI_SYSTEM, r;
 
-	own.running = false;
-	own.lease = 0;
-	own.e = NULL;
+	own = (struct clup_owner){ .e = NULL };
 	r = etcd_open(c->etcd, &u.e, err);
 	if (!r)
 		r = clhost_list(u.e, &all, &u.nall, err);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "clhost.h"
 #include "db.h"
 #include "etcd.h"
+#include "renewer.h"
 #include "sup_log.h"
 #include "util.h"
 
@@ -60,10 +60,8 @@ struct agent {
 	struct clhost h;    /* our record as last put */
 	int64_t lease;      /* 0: none held */
 	int64_t since;      /* when this agent started */
-	pthread_t renewer;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;          /* the main thread asks the renewer to end */
+	struct renewer renewer;
+	bool failing;       /* the last renewal failed (said once in the log) */
 	volatile bool left; /* the renewer found our record gone */
 	struct etcd *w;
 };
@@ -130,46 +128,26 @@ static int agent_renew(struct agent *a, char *err)
 	return clhost_put(a->e, &a->h, err);
 }
 
-/* The renewal thread: renew every CLHOST_RENEW_MS until told to stop or
- * the host left the cluster; say in the log when renewals fail and when
- * they work again. */
-static void *agent_renewer(void *arg)
+/* One renewal of the renewer (every CLHOST_RENEW_MS): ends it once the
+ * host left the cluster; says in the log when renewals fail and when they
+ * work again. */
+static int agent_renewal(void *arg)
 {
 	struct agent *a = arg;
 	char msg[UTIL_ERR_LEN];
-	bool failing = false;
-	struct timespec ts;
-	int r;
+	int r = agent_renew(a, msg);
 
-	pthread_mutex_lock(&a->lock);
-	while (!a->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += CLHOST_RENEW_MS / 1000;
-		ts.tv_nsec += (long)(CLHOST_RENEW_MS % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&a->cond, &a->lock, &ts);
-		if (a->stop)
-			break;
-		pthread_mutex_unlock(&a->lock);
-		r = agent_renew(a, msg);
-		pthread_mutex_lock(&a->lock);
-		if (r == -ENOENT) {
-			sup_log(SUP_LOG_INFO, "host '%s' left the cluster: the agent ends", a->c->host);
-			a->left = true;
-			break;
-		}
-		if (r && !failing)
-			sup_log(SUP_LOG_WARN, "cannot renew: %s (retrying every %d ms)", msg,
-				CLHOST_RENEW_MS);
-		else if (!r && failing)
-			sup_log(SUP_LOG_INFO, "renewed again");
-		failing = r != 0;
+	if (r == -ENOENT) {
+		sup_log(SUP_LOG_INFO, "host '%s' left the cluster: the agent ends", a->c->host);
+		a->left = true;
+		return 1;
 	}
-	pthread_mutex_unlock(&a->lock);
-	return NULL;
+	if (r && !a->failing)
+		sup_log(SUP_LOG_WARN, "cannot renew: %s (retrying every %d ms)", msg, CLHOST_RENEW_MS);
+	else if (!r && a->failing)
+		sup_log(SUP_LOG_INFO, "renewed again");
+	a->failing = r != 0;
+	return 0;
 }
 
 /* SIGTERM or SIGINT pending (blocked by the caller): the signal, or 0. */
@@ -190,8 +168,6 @@ int agent_run(const struct clconf *c, int ready_fd, char *err)
 	char msg[UTIL_ERR_LEN];
 	int r;
 
-	pthread_mutex_init(&a.lock, NULL);
-	pthread_cond_init(&a.cond, NULL);
 	r = clhost_inventory(c, &a.h);
 	if (r) {
 		util_fmt(err, UTIL_ERR_LEN, "cannot take this host's inventory: %s", strerror(-r));
@@ -203,7 +179,7 @@ int agent_run(const struct clconf *c, int ready_fd, char *err)
 	if (!r)
 		r = agent_register(&a, err);
 	if (!r)
-		r = -pthread_create(&a.renewer, NULL, agent_renewer, &a);
+		r = renewer_start(&a.renewer, CLHOST_RENEW_MS, agent_renewal, &a);
 	if (r)
 		goto out;
 	sup_log(SUP_LOG_INFO, "agent of host '%s' (underlay %s) up at %s: %llu.%03llu cores, "
@@ -219,11 +195,7 @@ int agent_run(const struct clconf *c, int ready_fd, char *err)
 	agent_wants(a.w, c, &a.left, agent_signal);
 	if (!a.left)
 		sup_log(SUP_LOG_INFO, "signalled: the agent ends");
-	pthread_mutex_lock(&a.lock);
-	a.stop = true;
-	pthread_cond_signal(&a.cond);
-	pthread_mutex_unlock(&a.lock);
-	pthread_join(a.renewer, NULL);
+	renewer_stop(&a.renewer);
 	if (a.lease && etcd_lease_revoke(a.e, a.lease, msg))
 		sup_log(SUP_LOG_WARN, "cannot revoke lease %lld: %s (it expires in %d s)",
 			(long long)a.lease, msg, CLHOST_LEASE_S);
@@ -231,7 +203,5 @@ int agent_run(const struct clconf *c, int ready_fd, char *err)
 out:
 	etcd_close(a.w);
 	etcd_close(a.e);
-	pthread_mutex_destroy(&a.lock);
-	pthread_cond_destroy(&a.cond);
 	return r;
 }
