@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "db.h"
+#include "dynlib.h"
 #include "graph.h"
 #include "status.h"
 #include "supervisor.h"
@@ -157,6 +158,7 @@ int cmd_graph(int argc, char **argv)
 	struct graph_src src = { .x = NULL };
 	const char *what = NULL, *path = NULL, *format = "dot";
 	struct graph *g = NULL;
+	char err[UTIL_ERR_LEN];
 	struct stat st;
 	int i, status;
 
@@ -173,6 +175,11 @@ int cmd_graph(int argc, char **argv)
 	if (!what) {
 		cli_err("graph: which model or experiment? %s", USAGE);
 		return CLI_USER;
+	}
+	if (dynlib_open(&dynlib_gvc, err, sizeof(err)) ||
+	    dynlib_open(&dynlib_cgraph, err, sizeof(err))) {
+		cli_err("graph: %s", err);
+		return CLI_SYSTEM;
 	}
 	status = path ? pick_format(path, &format) : CLI_OK;
 	if (status)

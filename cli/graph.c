@@ -317,7 +317,7 @@ int graph_build(const struct xir *x, const struct realization *rz, const json_t 
 	g->gvc = gvContext();
 	if (!g->gvc)
 		goto out_free;
-	g->g = agopen(x->name, Agundirected, NULL);
+	g->g = agopen(x->name, (Agdesc_t){ .maingraph = 1 }, NULL);
 	if (!g->g)
 		goto out_free;
 	g->nnodes = x->nnodes;

@@ -212,6 +212,9 @@ int etcd_open(const char *endpoints, struct etcd **out, char *err)
 	int r;
 
 	*out = NULL;
+	r = dynlib_open(&dynlib_curl, err, UTIL_ERR_LEN);
+	if (r)
+		return r;
 	pthread_once(&etcd_curl_once, etcd_curl_init);
 	e = calloc(1, sizeof(*e));
 	if (!e)

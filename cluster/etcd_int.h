@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "dynlib.h"
 #include "etcd.h"
 #include "etcd_parse.h"
 #include "util.h"

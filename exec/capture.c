@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib.h"
 #include "util.h"
 
 /* The bytes kept of a frame: a jumbo frame whole. A direct veth may carry
@@ -244,12 +245,16 @@ static int cap_loop(pcap_t **ps, struct pollfd *fds, const struct capture_point 
 int capture_run(const struct capture_point *pts, size_t n, struct capture_out *outs, size_t nouts,
 		const struct capture_opts *o, char *err, size_t errlen)
 {
-	pcap_t **ps = calloc(n, sizeof(*ps)), *dead = pcap_open_dead(DLT_EN10MB, CAPTURE_SNAPLEN);
+	pcap_t **ps = calloc(n, sizeof(*ps)), *dead = NULL;
 	struct cap_sink *sinks = calloc(nouts, sizeof(*sinks));
 	struct pollfd *fds = calloc(n, sizeof(*fds));
 	size_t i;
-	int r = -ENOMEM;
+	int r = dynlib_open(&dynlib_pcap, err, errlen);
 
+	if (r)
+		goto out_free;
+	r = -ENOMEM;
+	dead = pcap_open_dead(DLT_EN10MB, CAPTURE_SNAPLEN);
 	if (!ps || !sinks || !fds || !dead)
 		goto out_free;
 	for (i = 0, r = 0; i < nouts; i++) {

@@ -17,6 +17,7 @@
  *    whose move adds the least cut goes to a host with room; when none can
  *    move, the error names the node, what it asks for and each live host's
  *    free capacity. */
+#include "dynlib.h"
 #include "place.h"
 
 #include <errno.h>
@@ -293,11 +294,18 @@ static int partition(struct place *p, const uint32_t *use, size_t n)
 	idx_t *ew = malloc((g->row[g->nv] + 1) * sizeof(*ew));
 	idx_t *vw = malloc(g->nv * NCON * sizeof(*vw)), *part = malloc(g->nv * sizeof(*part));
 	real_t *tp = malloc(n * NCON * sizeof(*tp));
+	char err[UTIL_ERR_LEN];
 	size_t i;
 	int r = -ENOMEM, m;
 
 	if (!xadj || !adj || !ew || !vw || !part || !tp || metis_weights(p, vw, ew))
 		goto out_free;
+	r = dynlib_open(&dynlib_metis, err, sizeof(err));
+	if (r) {
+		diag_error(p->d, xir_noloc(), NULL, "placement across hosts: %s", err);
+		r = -EINVAL;
+		goto out_free;
+	}
 	for (i = 0; i <= g->nv; i++)
 		xadj[i] = (idx_t)g->row[i];
 	for (i = 0; i < g->row[g->nv]; i++)
