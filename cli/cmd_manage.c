@@ -3,12 +3,14 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -639,6 +641,10 @@ static void exec_in_node(const char *node, const struct noderun_fds *f, char **c
 			cli_err("cannot become root in node '%s': %s", node, strerror(-r));
 			_exit(126);
 		}
+		/* only 0-2 go on: a daemon the command starts would keep
+		 * whatever else vtb exec's caller had open (a lock held
+		 * around it stays held) for as long as it runs */
+		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execvp(cmd[0], cmd);
 		cli_err("cannot run '%s' on node '%s': %s", cmd[0], node, strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);

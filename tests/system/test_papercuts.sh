@@ -43,6 +43,14 @@ else
 	not_ok "the lock taken around vtb up is free once it returns" \
 		"$(ls -l /proc/[0-9]*/fd 2>/dev/null | grep -B20 "$m/lock" | head -20)"
 fi
+# a daemon started with vtb exec does not keep the caller's descriptors
+# (bird started under a flock held the lock for as long as it ran)
+if 9<"$m/lock" "$VTB" exec locked a -- sh -c 'test ! -e /proc/self/fd/9'; then
+	ok "vtb exec passes only descriptors 0-2 to the command"
+else
+	not_ok "vtb exec passes only descriptors 0-2 to the command" \
+		"$(9<"$m/lock" "$VTB" exec locked a -- ls -l /proc/self/fd 2>&1)"
+fi
 expect "down locked" "$VTB" down locked
 
 # text vtb status shows what --json has: the queue's limit, every drop cause
