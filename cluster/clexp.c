@@ -485,34 +485,145 @@ static int clexp_free_vnis(struct etcd *e, const char *id, char *err)
 	return r;
 }
 
-int clexp_release(struct etcd *e, const struct clexp *x, bool keep_wants, char *err)
+/* Delete key; gone already is success. */
+static int clexp_del(struct etcd *e, const char *key, char *err)
 {
+	int r = etcd_delete(e, key, err);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Record that host's part of x was not reached (CLEXP_LEFT_PREFIX ID/HOST)
+ * and ask its agent again to remove it: the want is put after the record,
+ * so the agent that acts on it sees the record. */
+static int clexp_leave(struct etcd *e, const struct clexp *x, const char *host, char *err)
+{
+	char key[128], *text;
+	json_t *o = json_pack("{s:s, s:I}", "name", x->name, "since", (json_int_t)time(NULL));
+	int r;
+
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/%s", x->id, host);
+	r = etcd_put(e, key, text, strlen(text), 0, err);
+	free(text);
+	return r ? r : clexp_want(e, x, host, false, err);
+}
+
+int clexp_release(struct etcd *e, const struct clexp *x, const bool *lost, char *err)
+{
+	static const char *const parts[] = { "frag/", "status/" };
+	bool any = false;
 	char key[128];
-	int64_t gone;
 	size_t i;
 	int r = 0;
 
-	for (i = 0; !r && i < x->nhosts; i++)
-		r = clexp_free_host(e, x->id, x->hosts[i], err);
-	if (!r)
-		r = clexp_free_vnis(e, x->id, err);
-	for (i = 0; !r && !keep_wants && i < x->nhosts; i++) {
+	for (i = 0; !r && i < x->nhosts; i++) {
 		snprintf(key, sizeof(key), "/vtb/want/%s/%s", x->hosts[i], x->id);
-		r = etcd_delete(e, key, err);
-		r = r == -ENOENT ? 0 : r;
+		if (lost && lost[i]) {
+			any = true;
+			r = clexp_leave(e, x, x->hosts[i], err);
+		} else if (!(r = clexp_free_host(e, x->id, x->hosts[i], err))) {
+			r = clexp_del(e, key, err);
+		}
 	}
-	snprintf(key, sizeof(key), "/vtb/exp/%s/", x->id);
-	if (!r)
-		r = etcd_delete_prefix(e, key, &gone, err);
+	/* the id, its VNIs and the lost hosts' allocations stay while a
+	 * host's part is left: its agent finishes (clexp_finish) */
+	if (!r && !any)
+		r = clexp_free_vnis(e, x->id, err);
+	for (i = 0; !r && i < UTIL_ARRAY_SIZE(parts); i++) {
+		snprintf(key, sizeof(key), "/vtb/exp/%s/%s", x->id, any ? parts[i] : "");
+		r = etcd_delete_prefix(e, key, NULL, err);
+		if (!any)
+			break; /* the whole prefix went at once */
+	}
 	snprintf(key, sizeof(key), "/vtb/ids/%s", x->id);
-	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
-		r = 0;
+	if (!r && !any)
+		r = clexp_del(e, key, err);
 	snprintf(key, sizeof(key), "/vtb/exps/%s", x->name);
-	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
-		r = 0;
+	if (!r)
+		r = clexp_del(e, key, err);
 	snprintf(key, sizeof(key), "/vtb/owner/%s", x->id);
-	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
-		r = 0;
+	if (!r)
+		r = clexp_del(e, key, err);
+	return r;
+}
+
+int clexp_finish(struct etcd *e, const char *id, const char *host, char *err)
+{
+	char key[128], *v = NULL;
+	struct etcd_kv *kv = NULL;
+	size_t len, n = 0;
+	int r;
+
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/%s", id, host);
+	r = etcd_get(e, key, &v, &len, NULL, err);
+	free(v);
+	if (r)
+		return r == -ENOENT ? 0 : r;
+	r = clexp_free_host(e, id, host, err);
+	snprintf(key, sizeof(key), "/vtb/want/%s/%s", host, id);
+	if (!r)
+		r = clexp_del(e, key, err);
+	snprintf(key, sizeof(key), "/vtb/exp/%s/status/%s", id, host);
+	if (!r)
+		r = clexp_del(e, key, err);
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/%s", id, host);
+	if (!r)
+		r = clexp_del(e, key, err);
+	/* the last host left of id gives back the id and its VNIs (two
+	 * finishing at once: the later one's read sees neither record) */
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/", id);
+	if (!r)
+		r = etcd_range_prefix(e, key, &kv, &n, NULL, err);
+	etcd_kvs_free(kv, n);
+	if (r || n)
+		return r ? r : 1;
+	r = clexp_free_vnis(e, id, err);
+	snprintf(key, sizeof(key), "/vtb/exp/%s/", id);
+	if (!r)
+		r = etcd_delete_prefix(e, key, NULL, err);
+	snprintf(key, sizeof(key), "/vtb/ids/%s", id);
+	if (!r)
+		r = clexp_del(e, key, err);
+	return r ? r : 1;
+}
+
+int clexp_left_list(struct etcd *e, struct clexp_left **v, size_t *n, char *err)
+{
+	const size_t plen = strlen(CLEXP_LEFT_PREFIX);
+	struct etcd_kv *kv = NULL;
+	struct clexp_left *l;
+	size_t nkv = 0, i;
+	const char *id, *host, *name;
+	json_t *o;
+	int r;
+
+	*v = NULL;
+	*n = 0;
+	r = etcd_range_prefix(e, CLEXP_LEFT_PREFIX, &kv, &nkv, NULL, err);
+	if (!r && !(*v = calloc(nkv + 1, sizeof(**v))))
+		r = -ENOMEM;
+	for (i = 0; !r && i < nkv; i++) {
+		id = kv[i].key + plen;
+		host = strchr(id, '/');
+		o = json_loadb(kv[i].val, kv[i].len, 0, NULL);
+		name = json_string_value(json_object_get(o, "name"));
+		l = &(*v)[*n];
+		if (host && host - id == CLEXP_ID_LEN - 1 && !clconf_host_check(host + 1) && name &&
+		    strlen(name) < sizeof(l->name) &&
+		    json_is_integer(json_object_get(o, "since"))) {
+			memcpy(l->id, id, CLEXP_ID_LEN - 1);
+			strcpy(l->host, host + 1);
+			strcpy(l->name, name);
+			l->since = (int64_t)json_integer_value(json_object_get(o, "since"));
+			++*n;
+		}
+		json_decref(o);
+	}
+	etcd_kvs_free(kv, nkv);
 	return r;
 }
 
