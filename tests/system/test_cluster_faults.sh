@@ -8,7 +8,8 @@
 # vtb up makes it fail naming the host, and nothing is left anywhere once
 # its agent is back; one etcd member killed changes nothing; all of etcd
 # unreachable makes commands fail fast naming the endpoints, with nothing
-# done, while experiments and agents ride it out. Needs root, etcd-server.
+# done, while experiments and agents ride it out; more links between hosts
+# than one etcd transaction may hold. Needs root, etcd-server.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/simlib.sh
 # the cluster target: a lost host is seen within 10 s (its lease is 6 s)
@@ -196,5 +197,23 @@ out=$(on h1 "$VTB" down three 2>&1)
 if printf '%s\n' "$out" | grep -q "removed experiment 'three' .* from 3 hosts" && eventually 10 nothing_anywhere; then
 	ok "etcd back: down, nothing left anywhere"
 else not_ok "etcd back: down, nothing left" "$out $(sim_show)"; fi
+
+# --- more links between hosts than one etcd transaction may hold (etcd's
+# --max-txn-ops, 128): the VNIs are taken in several
+cat >"$m/wide.vtb" <<'M'
+a = []
+b = []
+for i in range(130):
+    a.append(topo.device('a' + str(i), host == 'h1'))
+    b.append(topo.device('b' + str(i), host == 'h2'))
+    topo.connect([a[i], b[i]])
+M
+out=$(on h3 "$VTB" up "$m/wide.vtb" 2>&1)
+if printf '%s\n' "$out" | grep -q "is up .*(130 between hosts)" && [ "$(etcd_keys /vtb/vni/ | wc -l)" = 130 ]; then
+	ok "130 links between two hosts: 130 VNIs taken (more than one transaction holds)"
+else not_ok "130 links between two hosts" "$out"; fi
+out=$(on h3 "$VTB" down wide 2>&1)
+if eventually 10 nothing_anywhere && [ -z "$(etcd_keys /vtb/vni/)" ]; then ok "wide: down, every VNI given back"
+else not_ok "wide: down, every VNI given back" "$out $(sim_show)"; fi
 
 sim_finish
