@@ -23,7 +23,7 @@
 # (grpc_server_started_total and etcd_network_client_grpc_{received,sent}
 # _bytes_total of its /metrics) for the up and for the down, and the agents'
 # memory (VmRSS) idle and with the experiment up. Writes
-# bench/out/cluster_many.tsv.
+# bench/out/cluster_many.tsv; a `vtb up` that fails is a row saying why.
 set -eu
 cd "$(dirname "$0")/.."
 VTB=${VTB:-./vtb}
@@ -77,7 +77,14 @@ many() {
 	for r in $(seq "$RUNS"); do
 		rss0=$(agents_rss)
 		q0=$(requests); b0=$(etcd_bytes)
-		t0=$(now); o=$(on h1 "$VTB" up "$model" --name bench-many 2>/dev/null); t1=$(now)
+		t0=$(now)
+		if ! o=$(on h1 "$VTB" up "$model" --name bench-many 2>&1); then
+			# past what etcd takes (docs/cluster.md, "Scale"): say why
+			printf '%s\t%s\t%s\tfailed: %s\n' "$r" "$hosts" "$n" "$(printf '%s\n' "$o" | grep 'vtb: up' | head -1)" >>"$mout"
+			tail -1 "$mout"
+			continue
+		fi
+		t1=$(now)
 		q1=$(requests); b1=$(etcd_bytes)
 		rss1=$(agents_rss)
 		on h2 "$VTB" down bench-many >/dev/null; t2=$(now)
