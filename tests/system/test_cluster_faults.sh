@@ -2,7 +2,9 @@
 # System tests of a cluster's faults (issue 18) on three simulated hosts
 # with a three-member etcd (scripts/simhosts.sh, ETCD_MEMBERS=3): a host
 # whose agent is killed is lost, its experiments show degraded with what is
-# gone, the other hosts' parts keep running (a ping between them goes on);
+# gone, the other hosts' parts keep running (a ping between them goes on,
+# and one over an emulated link to the lost host's node: agents are not in
+# the data path);
 # its agent back reconciles (keeps a part still wanted, removes one downed
 # meanwhile, finishing what vtb down left); a host killed in the middle of
 # vtb up makes it fail naming the host, and nothing is left anywhere once
@@ -37,7 +39,7 @@ c = topo.device('c', host == 'h3')
 ab = topo.connect([a, b], name='ab')
 ab[a].spec(ip == '10.50.1.1/24')
 ab[b].spec(ip == '10.50.1.2/24')
-bc = topo.connect([b, c], name='bc')
+bc = topo.connect([b, c], latency == ms(2), name='bc')
 bc[b].spec(ip == '10.50.2.1/24')
 bc[c].spec(ip == '10.50.2.2/24')
 lan = topo.connect([a, b, c], name='lan')
@@ -46,15 +48,16 @@ lan[b].spec(ip == '10.50.3.2/24')
 lan[c].spec(ip == '10.50.3.3/24')
 M
 
-# ping_start HOST NODE ADDR: a ping of PING_N packets in the background,
-# its output in $m/ping; ping_wait: it ended, and most of it came back
+# ping_start HOST NODE ADDR [NAME]: a ping of PING_N packets in the
+# background, its output in $m/NAME (default ping); ping_kept_going
+# [NAME]: it ended, and most of it came back ($got: how many)
 ping_start() {
-	on "$1" "$VTB" exec three "$2" -- ping -n -i "$PING_I" -c "$PING_N" -W 1 "$3" >"$m/ping" 2>&1 &
-	ping_pid=$!
+	on "$1" "$VTB" exec three "$2" -- ping -n -i "$PING_I" -c "$PING_N" -W 1 "$3" >"$m/${4:-ping}" 2>&1 &
+	eval "pid_${4:-ping}=\$!"
 }
 ping_kept_going() {
-	wait "$ping_pid"
-	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$m/ping")
+	eval "wait \$pid_${1:-ping}"
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$m/${1:-ping}")
 	[ -n "$got" ] && [ "$got" -ge $((PING_N * 95 / 100)) ]
 }
 state_of() { on h2 "$VTB" status three --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
@@ -72,6 +75,7 @@ if printf '%s\n' "$out" | grep -q "is up .* across 3 hosts"; then ok "three: up 
 else not_ok "three: up across three hosts" "$out"; fi
 id=$(printf '%s\n' "$out" | sed -n 's/.*(id \([0-9a-f]*\)).*/\1/p')
 ping_start h1 a 10.50.1.2
+ping_start h2 b 10.50.2.2 emu
 expect "h3's agent killed" "$SIM" kill-agent h3
 t0=$(date +%s)
 if eventually "$LOST_S" degraded; then ok "three is degraded within $LOST_S s of h3's agent killed ($(($(date +%s) - t0)) s)"
@@ -89,6 +93,8 @@ if on h1 "$VTB" status | grep -q "^three .*degraded .*a host is lost"; then ok "
 else not_ok "status lists three degraded" "$(on h1 "$VTB" status 2>&1)"; fi
 if ping_kept_going; then ok "a ping between the living hosts' nodes kept going ($got of $PING_N)"
 else not_ok "a ping between the living hosts' nodes kept going" "$(cat "$m/ping")"; fi
+if ping_kept_going emu; then ok "a ping over the emulated link to h3 (2 ms each way) kept going ($got of $PING_N)"
+else not_ok "a ping over the emulated link to h3 kept going" "$(cat "$m/emu")"; fi
 
 # --- its agent back: the part is still wanted, it is kept and reported
 ns_before=$(on h3 ip netns list | grep -- "-c\$")
