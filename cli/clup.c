@@ -28,9 +28,13 @@
  * hosts' liveness and at signals again. */
 #define CLUP_WATCH_MS 1000
 /* How long vtb down (and a rollback) waits for the hosts to report their
- * part removed: a 1000-node part takes about a second to remove; a lost
- * host never reports (its part is left for vtb clean on that host). */
+ * part removed: a 1000-node part takes about a second to remove. A lost
+ * host is not waited for, and one silent this long counts as not
+ * reached: its part stays until its agent runs again (clexp_release). */
 #define CLUP_DOWN_WAIT_S 120
+
+/* How a removal ended on each host (clup_wait). */
+enum { CLUP_REACHED, CLUP_LOST, CLUP_SILENT };
 
 int clup_conf(struct clconf *c)
 {
@@ -260,50 +264,65 @@ static int clup_wake(const struct etcd_kv *kv, bool deleted, void *arg)
 	return 1;
 }
 
-/* Whether every host of x is alive; else its name into *lost. */
-static int clup_alive(struct etcd *e, const struct clexp *x, const char **lost, char *err)
+/* Whether each host of x is alive (its agent renews its lease): alive[i]
+ * per x->hosts entry. */
+static int clup_alive(struct etcd *e, const struct clexp *x, bool *alive, char *err)
 {
 	struct clhost *v = NULL;
 	size_t n = 0, i, k;
 	int r = clhost_list(e, &v, &n, err);
 
-	*lost = NULL;
-	for (i = 0; !r && i < x->nhosts && !*lost; i++) {
+	for (i = 0; !r && i < x->nhosts; i++) {
 		for (k = 0; k < n && strcmp(v[k].name, x->hosts[i]); k++)
 			;
-		if (k == n || !v[k].alive)
-			*lost = x->hosts[i];
+		alive[i] = k < n && v[k].alive;
 	}
 	free(v);
 	return r;
 }
 
+/* Say what changed in the hosts' reports st (was: the last ones seen).
+ * The states already there when a removal starts are no news. */
+static void clup_say(const struct clexp *x, char (*st)[16], char (*was)[16],
+		     char (*msg)[UTIL_ERR_LEN], bool news)
+{
+	size_t i;
+
+	for (i = 0; i < x->nhosts; i++) {
+		if (strcmp(st[i], was[i]) && st[i][0] && news)
+			fprintf(stderr, "vtb: %s: %s%s%s\n", x->hosts[i], st[i], msg[i][0] ? ": " : "",
+				msg[i]);
+		memcpy(was[i], st[i], sizeof(st[i]));
+	}
+}
+
 /* Wait until every host of x reports want (CLEXP_UP or CLEXP_DOWN),
- * saying each host's changes. Returns 0; -EIO when a host reports
- * failed (err: its words); -EHOSTDOWN when a host is lost (err names it);
- * -EINTR on a signal; -ETIMEDOUT past deadline_s (0: none). */
+ * saying each host's changes. Bringing up (miss NULL): returns 0; -EIO
+ * when a host reports failed (err: its words); -EHOSTDOWN when a host is
+ * lost (err names it); -EINTR on a signal. Removing (miss: per host): a
+ * lost host is not waited for (miss[i] CLUP_LOST), nor one silent past
+ * deadline_s (CLUP_SILENT); returns 0 once the others reported. */
 static int clup_wait(struct etcd *e, const struct clexp *x, const char *want, int deadline_s,
-		     char *err)
+		     uint8_t *miss, char *err)
 {
 	char (*st)[16] = calloc(x->nhosts + 1, sizeof(*st)), (*was)[16] = calloc(x->nhosts + 1, 16);
 	char (*msg)[UTIL_ERR_LEN] = calloc(x->nhosts + 1, sizeof(*msg)), prefix[64];
+	bool *alive = calloc(x->nhosts + 1, sizeof(*alive)), late = false;
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
-	const char *lost;
 	size_t i, done, rounds = 0;
 	int64_t rev;
-	int r = st && was && msg ? 0 : -ENOMEM;
+	int r = st && was && msg && alive ? 0 : -ENOMEM;
 
 	snprintf(prefix, sizeof(prefix), "/vtb/exp/%s/status/", x->id);
+	for (i = 0; !r && i < x->nhosts; i++)
+		alive[i] = true;
 	while (!r) {
 		r = clexp_status_get(e, x->id, x->hosts, x->nhosts, st, msg, &rev, err);
+		if (!r)
+			clup_say(x, st, was, msg, rounds || !miss);
 		for (i = 0, done = 0; !r && i < x->nhosts; i++) {
-			/* the states already there when removal starts are no news */
-			if (strcmp(st[i], was[i]) && st[i][0] && (rounds || !strcmp(want, CLEXP_UP)))
-				fprintf(stderr, "vtb: %s: %s%s%s\n", x->hosts[i], st[i], msg[i][0] ? ": " : "",
-					msg[i]);
-			memcpy(was[i], st[i], sizeof(st[i]));
-			done += !strcmp(st[i], want);
-			if (!strcmp(st[i], CLEXP_FAILED) && !strcmp(want, CLEXP_UP)) {
+			done += !strcmp(st[i], want) || (miss && (!alive[i] || late));
+			if (!strcmp(st[i], CLEXP_FAILED) && !miss) {
 				util_fmt(err, UTIL_ERR_LEN, "host '%s': %s", x->hosts[i], msg[i]);
 				r = -EIO;
 			}
@@ -311,53 +330,71 @@ static int clup_wait(struct etcd *e, const struct clexp *x, const char *want, in
 		rounds++;
 		if (r || done == x->nhosts)
 			break;
-		if (cli_stop) {
+		if (cli_stop && !miss) {
 			r = -EINTR;
 			break;
 		}
-		if (deadline_s && util_clock_s(CLOCK_MONOTONIC) - t0 > deadline_s) {
-			util_fmt(err, UTIL_ERR_LEN, "the hosts did not all report %s within %d s", want,
-				 deadline_s);
-			r = -ETIMEDOUT;
-			break;
-		}
-		r = clup_alive(e, x, &lost, err);
-		if (!r && lost) {
-			util_fmt(err, UTIL_ERR_LEN, "host '%s' is lost (its agent does not renew its lease)",
-				 lost);
-			r = -EHOSTDOWN;
-			break;
-		}
-		if (!r) {
+		late = deadline_s && util_clock_s(CLOCK_MONOTONIC) - t0 > deadline_s;
+		if (!late)
+			r = clup_alive(e, x, alive, err);
+		for (i = 0; !r && !miss && i < x->nhosts; i++)
+			if (!alive[i]) {
+				util_fmt(err, UTIL_ERR_LEN, "host '%s' is lost (its agent does not renew "
+					 "its lease)", x->hosts[i]);
+				r = -EHOSTDOWN;
+			}
+		if (!r && !late) {
 			r = etcd_watch_prefix(e, prefix, rev + 1, CLUP_WATCH_MS, clup_wake, NULL, err);
 			r = r == -ETIMEDOUT || r > 0 ? 0 : r;
 		}
 	}
+	for (i = 0; !r && miss && i < x->nhosts; i++)
+		miss[i] = !strcmp(st[i], want) ? CLUP_REACHED : !alive[i] ? CLUP_LOST : CLUP_SILENT;
 	free(st);
 	free(was);
 	free(msg);
+	free(alive);
 	return r;
 }
 
-/* Have every host remove its part of x, wait for them (a lost host's part
- * stays for vtb clean there: said), then give back what x holds. */
-static int clup_remove(struct etcd *e, struct clexp *x, char *err)
+/* Have every host remove its part of x and wait for them, then give back
+ * what x holds. A host not reached (lost, or silent for CLUP_DOWN_WAIT_S)
+ * keeps its part, its allocation and its want until its agent runs again
+ * (clexp_release): said, and counted in *left. */
+static int clup_remove(struct etcd *e, struct clexp *x, size_t *left, char *err)
 {
+	uint8_t *miss = calloc(x->nhosts + 1, sizeof(*miss));
+	bool *lost = calloc(x->nhosts + 1, sizeof(*lost));
+	char why[64];
 	size_t i;
-	int r = 0, w;
+	int r = miss && lost ? 0 : -ENOMEM;
 
+	*left = 0;
 	snprintf(x->state, sizeof(x->state), CLEXP_REMOVING);
-	r = clexp_put(e, x, err);
+	if (!r)
+		r = clexp_put(e, x, err);
 	for (i = 0; !r && i < x->nhosts; i++)
 		r = clexp_want(e, x, x->hosts[i], false, err);
-	if (r)
-		return r;
-	w = clup_wait(e, x, CLEXP_DOWN, CLUP_DOWN_WAIT_S, err);
-	if (w == -EHOSTDOWN || w == -ETIMEDOUT)
-		cli_err("%s: its part there is removed when its agent runs again", err);
-	else if (w)
-		return w;
-	return clexp_release(e, x, w != 0, err);
+	if (!r)
+		r = clup_wait(e, x, CLEXP_DOWN, CLUP_DOWN_WAIT_S, miss, err);
+	for (i = 0; !r && i < x->nhosts; i++) {
+		if (miss[i] == CLUP_REACHED)
+			continue;
+		lost[i] = true;
+		++*left;
+		if (miss[i] == CLUP_LOST)
+			snprintf(why, sizeof(why), "lost: its agent does not renew its lease");
+		else
+			snprintf(why, sizeof(why), "it did not report within %d s", CLUP_DOWN_WAIT_S);
+		cli_err("host '%s' was not reached (%s): its part of '%s' stays there, with its "
+			"allocation, until its agent runs again and removes it (etcd: %s%s/%s)",
+			x->hosts[i], why, cli_esc(x->name), CLEXP_LEFT_PREFIX, x->id, x->hosts[i]);
+	}
+	if (!r)
+		r = clexp_release(e, x, lost, err);
+	free(miss);
+	free(lost);
+	return r;
 }
 
 /* Write each host's fragment and ask its agent to build it. */
@@ -423,7 +460,7 @@ static int clup_build(struct clup *u, char *err)
 	if (!r)
 		r = clup_publish(u, err);
 	if (!r)
-		r = clup_wait(u->e, &u->exp, CLEXP_UP, 0, err);
+		r = clup_wait(u->e, &u->exp, CLEXP_UP, 0, NULL, err);
 	return r;
 }
 
@@ -436,6 +473,7 @@ int clup_up(const struct clconf *c, const char *file, const char *src, size_t le
 	char err[UTIL_ERR_LEN] = "", rerr[UTIL_ERR_LEN];
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	int status = CLI_SYSTEM, r;
+	size_t left;
 
 	own = (struct clup_owner){ .e = NULL };
 	r = etcd_open(c->etcd, &u.e, err);
@@ -484,7 +522,7 @@ int clup_up(const struct clconf *c, const char *file, const char *src, size_t le
 			cli_err("interrupted (%s): every host removes what it built", strsignal(cli_stop));
 		else
 			cli_err("up: %s: every host removes what it built", r == -ENOSPC ? err : err[0] ? err : strerror(-r));
-		if (clup_remove(u.e, &u.exp, rerr))
+		if (clup_remove(u.e, &u.exp, &left, rerr))
 			cli_err("and could not give everything back: %s (vtb clean finishes it)", rerr);
 		status = cli_stop ? 128 + cli_stop : r == -ENOSPC ? CLI_USER : CLI_SYSTEM;
 		goto out;
@@ -513,6 +551,7 @@ int clup_down(const struct clconf *c, const char *name)
 	char err[UTIL_ERR_LEN];
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	int r, status = CLI_SYSTEM;
+	size_t left;
 
 	r = etcd_open(c->etcd, &e, err);
 	if (!r)
@@ -533,13 +572,17 @@ int clup_down(const struct clconf *c, const char *name)
 	}
 	cli_block_signals();
 	if (!r)
-		r = clup_remove(e, &x, err);
+		r = clup_remove(e, &x, &left, err);
 	if (r) {
 		cli_err("down: %s", err);
 		goto out;
 	}
-	printf("removed experiment '%s' (id %s) from %zu host%s in %.2f s\n", cli_esc(name), x.id,
-	       x.nhosts, x.nhosts == 1 ? "" : "s", util_clock_s(CLOCK_MONOTONIC) - t0);
+	printf("removed experiment '%s' (id %s) from %zu host%s in %.2f s", cli_esc(name), x.id,
+	       x.nhosts - left, x.nhosts - left == 1 ? "" : "s", util_clock_s(CLOCK_MONOTONIC) - t0);
+	if (left)
+		printf("; %zu host%s not reached (vtb status lists what is left)", left,
+		       left == 1 ? "" : "s");
+	putchar('\n');
 	status = CLI_OK;
 out:
 	if (own.e)
@@ -578,55 +621,6 @@ int clup_clean(const struct clconf *c, size_t *removed)
 	for (i = 0; i < n; i++)
 		clexp_free(&v[i]);
 	free(v);
-	etcd_close(e);
-	return status;
-}
-
-int clup_status(const struct clconf *c, const char *name)
-{
-	char (*st)[16] = NULL, (*msg)[UTIL_ERR_LEN] = NULL, err[UTIL_ERR_LEN];
-	struct clexp *v = NULL, x = { .nhosts = 0 };
-	struct etcd *e = NULL;
-	size_t n = 0, i;
-	int64_t rev;
-	int r, status = CLI_OK;
-
-	r = etcd_open(c->etcd, &e, err);
-	if (!r && !name) {
-		r = clexp_list(e, &v, &n, err);
-		for (i = 0; !r && i < n; i++)
-			printf("%-16s %s  %-9s %zu host%s, made on %s%s\n", cli_esc(v[i].name), v[i].id,
-			       v[i].state, v[i].nhosts, v[i].nhosts == 1 ? "" : "s", v[i].by,
-			       v[i].owned || !strcmp(v[i].state, CLEXP_UP) ? "" : " (its vtb is gone: vtb clean)");
-		for (i = 0; i < n; i++)
-			clexp_free(&v[i]);
-		free(v);
-	} else if (!r) {
-		r = clexp_find(e, name, &x, err);
-		if (r == -ENOENT) {
-			status = -1;
-			goto out;
-		}
-		st = calloc(x.nhosts + 1, sizeof(*st));
-		msg = calloc(x.nhosts + 1, sizeof(*msg));
-		if (!r)
-			r = st && msg ? clexp_status_get(e, x.id, x.hosts, x.nhosts, st, msg, &rev, err)
-				      : -ENOMEM;
-		if (!r) {
-			printf("experiment '%s' (id %s): %s across %zu host%s (made on %s)\n",
-			       cli_esc(x.name), x.id, x.state, x.nhosts, x.nhosts == 1 ? "" : "s", x.by);
-			for (i = 0; i < x.nhosts; i++)
-				printf("  %-12s %-9s %s\n", x.hosts[i], st[i][0] ? st[i] : "-", msg[i]);
-		}
-	}
-	if (r) {
-		cli_err("status: %s", err);
-		status = CLI_SYSTEM;
-	}
-out:
-	free(st);
-	free(msg);
-	clexp_free(&x);
 	etcd_close(e);
 	return status;
 }

@@ -3,6 +3,7 @@
 #ifndef VTB_CLUP_H
 #define VTB_CLUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "clconf.h"
@@ -30,8 +31,10 @@ int clup_down(const struct clconf *c, const char *name);
  * how many. */
 int clup_clean(const struct clconf *c, size_t *removed);
 
-/* vtb status: the cluster's experiments (name NULL), or one: the exit
- * status, or -1 when the cluster has no experiment name. */
-int clup_status(const struct clconf *c, const char *name);
+/* vtb status: the cluster's experiments and what vtb down left on hosts
+ * it could not reach (name NULL), or one experiment (as JSON when json):
+ * each host's report, lost hosts and what is gone with them (clstatus.c).
+ * The exit status, or -1 when the cluster has no experiment name. */
+int clup_status(const struct clconf *c, const char *name, bool json);
 
 #endif

@@ -393,11 +393,11 @@ int cmd_status(int argc, char **argv)
 		print_status_list(db, json);
 		if (!json && clup_conf(&cc) == 1) {
 			printf("the cluster's experiments (%s):\n", cc.etcd);
-			status = clup_status(&cc, NULL);
+			status = clup_status(&cc, NULL, false);
 		}
 		goto out;
 	}
-	if (!json && clup_conf(&cc) == 1 && (status = clup_status(&cc, name)) >= 0)
+	if (clup_conf(&cc) == 1 && (status = clup_status(&cc, name, json)) >= 0)
 		goto out;
 	status = cli_find_exp(db, name, &e);
 	if (status)

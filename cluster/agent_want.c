@@ -17,6 +17,7 @@
 #include "db.h"
 #include "etcd.h"
 #include "file.h"
+#include "proc.h"
 #include "sup_log.h"
 #include "util.h"
 
@@ -24,6 +25,10 @@ extern char **environ;
 
 /* A child's output is logged line by line; its last line is its error. */
 #define AGENT_LINE_MAX 512
+/* How long reconciling waits for a vtb __fragment-up that an agent which
+ * died left running (it finishes or rolls back its build): a part of 1000
+ * nodes is built in a few seconds on a loaded host. */
+#define AGENT_ORPHAN_WAIT_MS 60000
 
 /* Run this vtb with args (NULL-terminated, without argv[0]); its output
  * goes to the log, its last line into last. Returns its exit status, or
@@ -128,38 +133,68 @@ static void agent_up(struct etcd *w, const struct clconf *c, const char *id, con
 			 r < 0 ? strerror(-r) : r ? last : "", err);
 }
 
-/* Remove this host's part of experiment id (vtb down --local NAME), report
- * down; a want whose experiment is gone from the cluster is removed. */
+/* Remove this host's part of experiment id (vtb down --local NAME). When
+ * a vtb down left it here (the host was lost then), give back what it
+ * still holds (clexp_finish); else report down, or drop the want of an
+ * experiment gone from the cluster. */
 static void agent_down(struct etcd *w, const struct clconf *c, const char *id, const char *name,
 		       const char *wkey)
 {
 	const char *args[] = { "down", "--local", name, NULL };
 	char key[64], err[UTIL_ERR_LEN], last[UTIL_ERR_LEN], *v = NULL;
 	size_t len;
-	int r = 0;
+	int r = 0, f;
 
 	if (agent_have(name, id)) {
 		sup_log(SUP_LOG_INFO, "[%s] removing this host's part", name);
 		r = agent_child(args, name, last);
 	}
-	clexp_status_put(w, id, c->host, r ? CLEXP_FAILED : CLEXP_DOWN,
-			 r < 0 ? strerror(-r) : r ? last : "", err);
+	f = r ? 0 : clexp_finish(w, id, c->host, err);
+	if (f > 0)
+		sup_log(SUP_LOG_INFO, "[%s] its vtb down had left this host's part (the host was "
+			"lost): removed, and its allocation given back", name);
+	if (f < 0)
+		sup_log(SUP_LOG_WARN, "[%s] cannot give back what it held here: %s", name, err);
+	if (f)
+		return;
 	snprintf(key, sizeof(key), "/vtb/ids/%s", id);
 	if (!r && etcd_get(w, key, &v, &len, NULL, err) == -ENOENT)
 		etcd_delete(w, wkey, err);
+	else
+		clexp_status_put(w, id, c->host, r ? CLEXP_FAILED : CLEXP_DOWN,
+				 r < 0 ? strerror(-r) : r ? last : "", err);
 	free(v);
 }
 
-/* Act on one want (key /vtb/want/HOST/ID, value {"name", "want"}). */
-static void agent_want(struct etcd *w, const struct clconf *c, const struct etcd_kv *kv)
+/* The name and want of a want's value ({"name", "want"}), checked: 0 with
+ * *o holding them (the caller's), or -EINVAL. */
+static int agent_want_parse(const struct etcd_kv *kv, json_t **o, const char **name,
+			    const char **want)
+{
+	const char *id = strrchr(kv->key, '/') + 1;
+
+	*o = json_loadb(kv->val, kv->len, 0, NULL);
+	*name = json_string_value(json_object_get(*o, "name"));
+	*want = json_string_value(json_object_get(*o, "want"));
+	if (*name && *want && strlen(id) == CLEXP_ID_LEN - 1 && strlen(*name) < CLEXP_NAME_MAX)
+		return 0;
+	json_decref(*o);
+	*o = NULL;
+	return -EINVAL;
+}
+
+/* Act on one want (key /vtb/want/HOST/ID, value {"name", "want"}) when it
+ * is only (CLEXP_UP, CLEXP_DOWN; NULL: either). */
+static void agent_want(struct etcd *w, const struct clconf *c, const struct etcd_kv *kv,
+		       const char *only)
 {
 	const char *id = strrchr(kv->key, '/') + 1, *name, *want;
-	json_t *o = json_loadb(kv->val, kv->len, 0, NULL);
+	json_t *o;
 
-	name = json_string_value(json_object_get(o, "name"));
-	want = json_string_value(json_object_get(o, "want"));
-	if (!name || !want || strlen(id) != CLEXP_ID_LEN - 1 || strlen(name) >= CLEXP_NAME_MAX)
+	if (agent_want_parse(kv, &o, &name, &want))
 		sup_log(SUP_LOG_WARN, "ignored a malformed want at %s", kv->key);
+	else if (only && strcmp(want, only))
+		;
 	else if (!strcmp(want, CLEXP_UP))
 		agent_up(w, c, id, name);
 	else if (!strcmp(want, CLEXP_DOWN))
@@ -188,16 +223,79 @@ static int agent_event(const struct etcd_kv *kv, bool deleted, void *arg)
 	return 1;
 }
 
-/* Catch up: act on every want there is; *rev the store's revision. */
+/* Whether the cluster wants experiment e up here: a want up under its id
+ * and name among kv[0..n). */
+static bool agent_wanted(const struct db_exp *e, const struct etcd_kv *kv, size_t n)
+{
+	const char *name, *want;
+	bool yes = false;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < n && !yes; i++) {
+		if (strcmp(strrchr(kv[i].key, '/') + 1, e->id) || agent_want_parse(&kv[i], &o, &name, &want))
+			continue;
+		yes = !strcmp(name, e->name) && !strcmp(want, CLEXP_UP);
+		json_decref(o);
+	}
+	return yes;
+}
+
+/* Reconcile this host's kernel objects with the cluster's wants kv[0..n),
+ * from the local state (the journal): a part the agent built (its model is
+ * the agent's fragment file) that is not wanted up any more (downed while
+ * the agent was away), or that is wanted but not up (its build was cut
+ * short), is removed with vtb down --local; a vtb still acting on it (a
+ * build left running by an agent that died) is waited for first. A part
+ * that is wanted and up is kept: catching up reports it. */
+static void agent_reconcile(const struct etcd_kv *kv, size_t n)
+{
+	char why[UTIL_ERR_LEN], model[512], last[UTIL_ERR_LEN];
+	struct db_exp *v = NULL;
+	struct db *db = NULL;
+	size_t nv = 0, i;
+	int r;
+
+	if (db_open(db_state_dir(), &db, why, sizeof(why)) || db_exp_list(db, &v, &nv))
+		goto out;
+	for (i = 0; i < nv; i++) {
+		const char *args[] = { "down", "--local", v[i].name, NULL };
+
+		snprintf(model, sizeof(model), "%s/fragment-%s.json", db_state_dir(), v[i].id);
+		if (strcmp(v[i].model, model) || (v[i].state == DB_UP && agent_wanted(&v[i], kv, n)))
+			continue;
+		if (v[i].state != DB_UP && v[i].state != DB_FAILED && v[i].owner_pid > 0 &&
+		    proc_wait_gone(v[i].owner_pid, v[i].owner_start, AGENT_ORPHAN_WAIT_MS))
+			sup_log(SUP_LOG_WARN, "[%s] the vtb acting on it (pid %d) did not end within "
+				"%d ms", v[i].name, (int)v[i].owner_pid, AGENT_ORPHAN_WAIT_MS);
+		sup_log(SUP_LOG_INFO, "[%s] reconciling: this host's part (id %s) is %s: removing it",
+			v[i].name, v[i].id, agent_wanted(&v[i], kv, n) ? "not up" : "not wanted any more");
+		r = agent_child(args, v[i].name, last);
+		if (r)
+			sup_log(SUP_LOG_WARN, "[%s] cannot remove it: %s", v[i].name,
+				r < 0 ? strerror(-r) : last);
+	}
+out:
+	free(v);
+	db_close(db);
+}
+
+/* Catch up: reconcile the local state with the wants, then act on every
+ * want, removals first (a name freed before it is built again); *rev the
+ * store's revision. */
 static int agent_catch_up(struct etcd *w, const struct clconf *c, const char *prefix,
 			  int (*stop)(void), int64_t *rev, char *err)
 {
+	static const char *const order[] = { CLEXP_DOWN, CLEXP_UP };
 	struct etcd_kv *kv = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 	int r = etcd_range_prefix(w, prefix, &kv, &n, rev, err);
 
-	for (i = 0; !r && i < n && !stop(); i++)
-		agent_want(w, c, &kv[i]);
+	if (!r)
+		agent_reconcile(kv, n);
+	for (k = 0; !r && k < UTIL_ARRAY_SIZE(order); k++)
+		for (i = 0; i < n && !stop(); i++)
+			agent_want(w, c, &kv[i], order[k]);
 	etcd_kvs_free(kv, n);
 	return r;
 }
@@ -226,7 +324,7 @@ void agent_wants(struct etcd *w, const struct clconf *c, volatile bool *left, in
 		if (ev.got) {
 			rev = ev.kv.mod_rev > rev ? ev.kv.mod_rev : rev;
 			if (!ev.deleted)
-				agent_want(w, c, &ev.kv);
+				agent_want(w, c, &ev.kv, NULL);
 		} else if (r && r != -ETIMEDOUT) {
 			/* compacted past rev, a stream cut, etcd away: read all again */
 			sup_log(SUP_LOG_WARN, "watching this host's wants: %s (reading them again)", err);

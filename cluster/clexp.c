@@ -18,6 +18,11 @@
  * values: each loser sees the winner's write, so a few suffice unless
  * many vtb up run at once. */
 #define CLEXP_TXN_TRIES 16
+/* The most operations one transaction may hold: etcd's --max-txn-ops
+ * default (128); etcd refuses more ("too many operations in txn
+ * request"), so the VNIs of a large experiment and the allocation over
+ * many hosts go in transactions of at most this many. */
+#define CLEXP_TXN_OPS_MAX 128
 /* Ids drawn before giving up: 65536 ids, a cluster holds far fewer. */
 #define CLEXP_ID_TRIES 64
 
@@ -302,6 +307,7 @@ static int clexp_txn_init(struct clexp_txn *t, size_t n)
 	if (t->key && t->val && t->cmp && t->op)
 		return 0;
 	clexp_txn_free(t);
+	*t = (struct clexp_txn){ .key = NULL };
 	return -ENOMEM;
 }
 
@@ -361,23 +367,32 @@ int clexp_alloc(struct etcd *e, const char *id, const char (*hosts)[CLCONF_HOST_
 		const uint64_t *cores, const uint64_t *memory, size_t n, const struct clhost *caps,
 		size_t ncaps, char *err)
 {
+	const size_t most = CLEXP_TXN_OPS_MAX / 2; /* two operations per host */
 	struct clexp_txn t;
-	bool done = false;
+	bool done = true;
+	size_t k, c;
 	int r, tries;
 
-	r = clexp_txn_init(&t, n);
-	for (tries = 0; !r && !done && tries < CLEXP_TXN_TRIES; tries++) {
-		r = clexp_alloc_plan(e, id, hosts, cores, memory, n, caps, ncaps, &t, err);
-		if (!r)
-			r = etcd_txn(e, t.cmp, n, t.op, 2 * n, NULL, 0, &done, err);
+	/* a transaction per most hosts: each host's total is still compared
+	 * and changed at once; a later one that finds no room leaves the
+	 * earlier ones' entries, which the caller's release gives back */
+	r = clexp_txn_init(&t, n < most ? n : most);
+	for (k = 0; !r && done && k < n; k += c) {
+		c = n - k < most ? n - k : most;
+		done = false;
+		for (tries = 0; !r && !done && tries < CLEXP_TXN_TRIES; tries++) {
+			r = clexp_alloc_plan(e, id, hosts + k, cores + k, memory + k, c, caps, ncaps,
+					     &t, err);
+			if (!r)
+				r = etcd_txn(e, t.cmp, c, t.op, 2 * c, NULL, 0, &done, err);
+		}
 	}
 	if (!r && !done) {
 		util_fmt(err, UTIL_ERR_LEN, "the allocation table changed %d times while taking it",
 			 CLEXP_TXN_TRIES);
 		r = -EAGAIN;
 	}
-	if (n)
-		clexp_txn_free(&t);
+	clexp_txn_free(&t);
 	return r;
 }
 
@@ -414,37 +429,58 @@ static int clexp_free_host(struct etcd *e, const char *id, const char *host, cha
 	return r ? r : done ? 0 : -EAGAIN;
 }
 
-int clexp_vnis(struct etcd *e, const char *id, uint32_t *vni, size_t n, char *err)
+/* Draw VNIs vni[k..k+c) for experiment id (attempt tries), none equal to
+ * another of vni[0..k+c): a repeat would put one key twice in the
+ * transaction, which etcd refuses. */
+static void clexp_vni_draw(const char *id, uint32_t *vni, size_t k, size_t c, int tries)
 {
-	char (*key)[32] = calloc(n + 1, sizeof(*key)), list[16], *text = NULL;
-	struct etcd_cmp *cmp = calloc(n + 1, sizeof(*cmp));
-	struct etcd_op *op = calloc(n + 2, sizeof(*op));
+	char salt[64];
+	size_t i, j;
+	int again;
+
+	for (i = k; i < k + c; i++) {
+		again = 0;
+		do {
+			snprintf(salt, sizeof(salt), "%s/%zu/%d/%d", id, i, tries, again++);
+			vni[i] = util_hash(salt, strlen(salt)) % (NL_VXLAN_VNI_MAX - 1) + 1;
+			for (j = 0; j < i && vni[j] != vni[i]; j++)
+				;
+		} while (j < i);
+	}
+}
+
+/* Take vni[k..k+c) (c < CLEXP_TXN_OPS_MAX) in one transaction that also
+ * lists vni[0..k+c) under /vtb/exp/ID/vnis (so a release finds every one
+ * taken so far): 0, or a negative errno. */
+static int clexp_vni_chunk(struct etcd *e, const char *id, uint32_t *vni, size_t k, size_t c,
+			   char *err)
+{
+	char (*key)[32] = calloc(c + 1, sizeof(*key)), list[32], *text = NULL;
+	struct etcd_cmp cmp[CLEXP_TXN_OPS_MAX];
+	struct etcd_op op[CLEXP_TXN_OPS_MAX];
 	json_t *a = json_array();
 	bool done = false;
-	int r = key && cmp && op && a ? 0 : -ENOMEM, tries;
+	int r = key && a ? 0 : -ENOMEM, tries;
 	size_t i;
 
+	snprintf(list, sizeof(list), "/vtb/exp/%s/vnis", id);
 	for (tries = 0; !r && !done && tries < CLEXP_TXN_TRIES; tries++) {
+		clexp_vni_draw(id, vni, k, c, tries);
 		json_array_clear(a);
-		for (i = 0; i < n; i++) {
-			char salt[48];
-
-			snprintf(salt, sizeof(salt), "%s/%zu/%d", id, i, tries);
-			vni[i] = util_hash(salt, strlen(salt)) % (NL_VXLAN_VNI_MAX - 1) + 1;
-			snprintf(key[i], sizeof(key[i]), "/vtb/vni/%u", vni[i]);
+		for (i = 0; i < k + c; i++)
+			json_array_append_new(a, json_integer(vni[i]));
+		for (i = 0; i < c; i++) {
+			snprintf(key[i], sizeof(key[i]), "/vtb/vni/%u", vni[k + i]);
 			cmp[i] = (struct etcd_cmp){ .key = key[i], .target = ETCD_CREATE,
 						    .result = ETCD_EQUAL };
 			op[i] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = key[i], .val = id,
 						  .len = strlen(id) };
-			json_array_append_new(a, json_integer(vni[i]));
 		}
 		free(text);
 		text = json_dumps(a, JSON_COMPACT);
-		snprintf(list, sizeof(list), "/vtb/exp/%s", id);
-		snprintf(key[n], sizeof(key[n]), "%s/vnis", list);
-		op[n] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = key[n], .val = text,
+		op[c] = (struct etcd_op){ .kind = ETCD_OP_PUT, .key = list, .val = text,
 					  .len = text ? strlen(text) : 0 };
-		r = text ? etcd_txn(e, cmp, n, op, n + 1, NULL, 0, &done, err) : -ENOMEM;
+		r = text ? etcd_txn(e, cmp, c, op, c + 1, NULL, 0, &done, err) : -ENOMEM;
 	}
 	if (!r && !done) {
 		util_fmt(err, UTIL_ERR_LEN, "no free VXLAN ids after %d tries", CLEXP_TXN_TRIES);
@@ -453,8 +489,18 @@ int clexp_vnis(struct etcd *e, const char *id, uint32_t *vni, size_t n, char *er
 	free(text);
 	json_decref(a);
 	free(key);
-	free(cmp);
-	free(op);
+	return r;
+}
+
+int clexp_vnis(struct etcd *e, const char *id, uint32_t *vni, size_t n, char *err)
+{
+	size_t k, c;
+	int r = 0;
+
+	for (k = 0; !r && k < n; k += c) {
+		c = n - k < CLEXP_TXN_OPS_MAX - 1 ? n - k : CLEXP_TXN_OPS_MAX - 1;
+		r = clexp_vni_chunk(e, id, vni, k, c, err);
+	}
 	return r;
 }
 
@@ -485,34 +531,145 @@ static int clexp_free_vnis(struct etcd *e, const char *id, char *err)
 	return r;
 }
 
-int clexp_release(struct etcd *e, const struct clexp *x, bool keep_wants, char *err)
+/* Delete key; gone already is success. */
+static int clexp_del(struct etcd *e, const char *key, char *err)
 {
+	int r = etcd_delete(e, key, err);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Record that host's part of x was not reached (CLEXP_LEFT_PREFIX ID/HOST)
+ * and ask its agent again to remove it: the want is put after the record,
+ * so the agent that acts on it sees the record. */
+static int clexp_leave(struct etcd *e, const struct clexp *x, const char *host, char *err)
+{
+	char key[128], *text;
+	json_t *o = json_pack("{s:s, s:I}", "name", x->name, "since", (json_int_t)time(NULL));
+	int r;
+
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/%s", x->id, host);
+	r = etcd_put(e, key, text, strlen(text), 0, err);
+	free(text);
+	return r ? r : clexp_want(e, x, host, false, err);
+}
+
+int clexp_release(struct etcd *e, const struct clexp *x, const bool *lost, char *err)
+{
+	static const char *const parts[] = { "frag/", "status/" };
+	bool any = false;
 	char key[128];
-	int64_t gone;
 	size_t i;
 	int r = 0;
 
-	for (i = 0; !r && i < x->nhosts; i++)
-		r = clexp_free_host(e, x->id, x->hosts[i], err);
-	if (!r)
-		r = clexp_free_vnis(e, x->id, err);
-	for (i = 0; !r && !keep_wants && i < x->nhosts; i++) {
+	for (i = 0; !r && i < x->nhosts; i++) {
 		snprintf(key, sizeof(key), "/vtb/want/%s/%s", x->hosts[i], x->id);
-		r = etcd_delete(e, key, err);
-		r = r == -ENOENT ? 0 : r;
+		if (lost && lost[i]) {
+			any = true;
+			r = clexp_leave(e, x, x->hosts[i], err);
+		} else if (!(r = clexp_free_host(e, x->id, x->hosts[i], err))) {
+			r = clexp_del(e, key, err);
+		}
 	}
-	snprintf(key, sizeof(key), "/vtb/exp/%s/", x->id);
-	if (!r)
-		r = etcd_delete_prefix(e, key, &gone, err);
+	/* the id, its VNIs and the lost hosts' allocations stay while a
+	 * host's part is left: its agent finishes (clexp_finish) */
+	if (!r && !any)
+		r = clexp_free_vnis(e, x->id, err);
+	for (i = 0; !r && i < UTIL_ARRAY_SIZE(parts); i++) {
+		snprintf(key, sizeof(key), "/vtb/exp/%s/%s", x->id, any ? parts[i] : "");
+		r = etcd_delete_prefix(e, key, NULL, err);
+		if (!any)
+			break; /* the whole prefix went at once */
+	}
 	snprintf(key, sizeof(key), "/vtb/ids/%s", x->id);
-	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
-		r = 0;
+	if (!r && !any)
+		r = clexp_del(e, key, err);
 	snprintf(key, sizeof(key), "/vtb/exps/%s", x->name);
-	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
-		r = 0;
+	if (!r)
+		r = clexp_del(e, key, err);
 	snprintf(key, sizeof(key), "/vtb/owner/%s", x->id);
-	if (!r && (r = etcd_delete(e, key, err)) == -ENOENT)
-		r = 0;
+	if (!r)
+		r = clexp_del(e, key, err);
+	return r;
+}
+
+int clexp_finish(struct etcd *e, const char *id, const char *host, char *err)
+{
+	char key[128], *v = NULL;
+	struct etcd_kv *kv = NULL;
+	size_t len, n = 0;
+	int r;
+
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/%s", id, host);
+	r = etcd_get(e, key, &v, &len, NULL, err);
+	free(v);
+	if (r)
+		return r == -ENOENT ? 0 : r;
+	r = clexp_free_host(e, id, host, err);
+	snprintf(key, sizeof(key), "/vtb/want/%s/%s", host, id);
+	if (!r)
+		r = clexp_del(e, key, err);
+	snprintf(key, sizeof(key), "/vtb/exp/%s/status/%s", id, host);
+	if (!r)
+		r = clexp_del(e, key, err);
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/%s", id, host);
+	if (!r)
+		r = clexp_del(e, key, err);
+	/* the last host left of id gives back the id and its VNIs (two
+	 * finishing at once: the later one's read sees neither record) */
+	snprintf(key, sizeof(key), CLEXP_LEFT_PREFIX "%s/", id);
+	if (!r)
+		r = etcd_range_prefix(e, key, &kv, &n, NULL, err);
+	etcd_kvs_free(kv, n);
+	if (r || n)
+		return r ? r : 1;
+	r = clexp_free_vnis(e, id, err);
+	snprintf(key, sizeof(key), "/vtb/exp/%s/", id);
+	if (!r)
+		r = etcd_delete_prefix(e, key, NULL, err);
+	snprintf(key, sizeof(key), "/vtb/ids/%s", id);
+	if (!r)
+		r = clexp_del(e, key, err);
+	return r ? r : 1;
+}
+
+int clexp_left_list(struct etcd *e, struct clexp_left **v, size_t *n, char *err)
+{
+	const size_t plen = strlen(CLEXP_LEFT_PREFIX);
+	struct etcd_kv *kv = NULL;
+	struct clexp_left *l;
+	size_t nkv = 0, i;
+	const char *id, *host, *name;
+	json_t *o;
+	int r;
+
+	*v = NULL;
+	*n = 0;
+	r = etcd_range_prefix(e, CLEXP_LEFT_PREFIX, &kv, &nkv, NULL, err);
+	if (!r && !(*v = calloc(nkv + 1, sizeof(**v))))
+		r = -ENOMEM;
+	for (i = 0; !r && i < nkv; i++) {
+		id = kv[i].key + plen;
+		host = strchr(id, '/');
+		o = json_loadb(kv[i].val, kv[i].len, 0, NULL);
+		name = json_string_value(json_object_get(o, "name"));
+		l = &(*v)[*n];
+		if (host && host - id == CLEXP_ID_LEN - 1 && !clconf_host_check(host + 1) && name &&
+		    strlen(name) < sizeof(l->name) &&
+		    json_is_integer(json_object_get(o, "since"))) {
+			memcpy(l->id, id, CLEXP_ID_LEN - 1);
+			strcpy(l->host, host + 1);
+			strcpy(l->name, name);
+			l->since = (int64_t)json_integer_value(json_object_get(o, "since"));
+			++*n;
+		}
+		json_decref(o);
+	}
+	etcd_kvs_free(kv, nkv);
 	return r;
 }
 

@@ -12,6 +12,10 @@
  *   /vtb/want/HOST/ID         {"name", "want": up|down}: HOST's agent
  *                             watches its prefix and acts
  *   /vtb/vni/VNI              ID: VXLAN network ids are cluster-wide
+ *   /vtb/left/ID/HOST         {"name", "since"}: HOST's part of ID, which a
+ *                             vtb down could not reach (HOST was lost);
+ *                             HOST's agent removes the part when it runs
+ *                             again, then the record (clexp_finish)
  *
  * and each host's total in /vtb/alloc/HOST (clhost.h), changed only in
  * transactions that compare its revision: two vtb up at once never
@@ -44,6 +48,8 @@ struct etcd;
  * experiment within this long (then vtb clean may take it over). Renewed
  * by a thread of the owner at a third of it. */
 #define CLEXP_OWNER_LEASE_S 6
+
+#define CLEXP_LEFT_PREFIX "/vtb/left/"
 
 struct clexp {
 	char name[CLEXP_NAME_MAX];
@@ -90,11 +96,34 @@ int clexp_alloc(struct etcd *e, const char *id, const char (*hosts)[CLCONF_HOST_
 int clexp_vnis(struct etcd *e, const char *id, uint32_t *vni, size_t n, char *err);
 
 /* Give back everything experiment x holds: its allocations (subtracted
- * from the hosts' totals), VNIs, fragments, statuses, its id and its
- * record, and its wants unless keep_wants (a lost host's agent finds its
- * "down" when it is back, does it and removes the want itself). 0 or a
- * negative errno (what is left stays listed: vtb clean finishes it). */
-int clexp_release(struct etcd *e, const struct clexp *x, bool keep_wants, char *err);
+ * from the hosts' totals), VNIs, fragments, statuses, wants, its id and
+ * its record. lost (may be NULL): per x->hosts entry, whether that host
+ * was not reached (lost, or no report in time): its allocation and its
+ * want ("down") stay, and so do the id and its VNIs, and a record
+ * CLEXP_LEFT_PREFIX ID/HOST says what is left there; that host's agent
+ * finishes when it runs again (clexp_finish). 0 or a negative errno (what
+ * is left stays listed: vtb clean finishes it). */
+int clexp_release(struct etcd *e, const struct clexp *x, const bool *lost, char *err);
+
+/* host's agent has removed its part of experiment id: when a vtb down left
+ * it there (its record under CLEXP_LEFT_PREFIX), give back what id holds
+ * on host (allocation, want, status, the record) and, the last such host,
+ * id itself with its VNIs and keys. 1 when it did, 0 when there was no
+ * record, or a negative errno with err. */
+int clexp_finish(struct etcd *e, const char *id, const char *host, char *err);
+
+/* What vtb down could not reach: host's part of experiment name (id),
+ * left since (unix seconds). */
+struct clexp_left {
+	char id[CLEXP_ID_LEN];
+	char host[CLCONF_HOST_MAX];
+	char name[CLEXP_NAME_MAX];
+	int64_t since;
+};
+
+/* Every such record (*v of *n, the caller frees *v; records that do not
+ * parse are skipped). 0 or a negative errno with err. */
+int clexp_left_list(struct etcd *e, struct clexp_left **v, size_t *n, char *err);
 
 /* Ask host's agent to build (up) or remove its part of experiment x. */
 int clexp_want(struct etcd *e, const struct clexp *x, const char *host, bool up, char *err);

@@ -12,7 +12,11 @@
 # underlay: MTU 1550, so that a VXLAN packet carrying a full 1500-byte
 # frame crosses). etcd runs in the namespace vtbsim-etcd at
 # 10.99.0.254:2379 (data /var/lib/vtb-sim/etcd, log /var/lib/vtb-sim/etcd.log).
-# Nothing is routed to or from the machine's own namespace.
+# With ETCD_MEMBERS=3, etcd is three members instead, each in a namespace
+# of its own (vtbsim-etcd1..3) at 10.99.0.241-243:2379 (peers on :2380),
+# data /var/lib/vtb-sim/etcdK, log etcdK.log; the endpoints, comma-separated,
+# are in /var/lib/vtb-sim/etcd.endpoints, and exec and start-agent pass
+# them all. Nothing is routed to or from the machine's own namespace.
 #
 # usage: scripts/simhosts.sh up N              make h1..hN (N from 1 to 200) and etcd
 #        scripts/simhosts.sh exec HOST -- CMD...  run CMD on HOST (VTB_ETCD set; the
@@ -20,6 +24,8 @@
 #        scripts/simhosts.sh status             list the hosts, their agents and etcd
 #        scripts/simhosts.sh start-agent HOST   start "$VTB agent --foreground" on HOST
 #        scripts/simhosts.sh kill-agent HOST    kill HOST's agent with SIGKILL
+#        scripts/simhosts.sh kill-etcd K        kill etcd member K (1-3) with SIGKILL
+#        scripts/simhosts.sh start-etcd K...    start killed members again (their data kept)
 #        scripts/simhosts.sh down               remove all of it (idempotent)
 # VTB names the vtb binary (default: ./vtb of this tree). Needs root.
 set -u
@@ -35,6 +41,9 @@ NET=10.99.0
 # 20, UDP 8, VXLAN 8, inner Ethernet 14)
 MTU=1550
 MAX_HOSTS=200
+# ETCD_MEMBERS=3: three members (make_etcd_members), else one
+MEMBERS=${ETCD_MEMBERS:-1}
+MEMBER_NET=10.99.0.24
 # etcd is ready within 1-2 s (a single member elects itself after one
 # election timeout of 1 s); 30 s for a machine busy with other tests
 ETCD_START_S=30
@@ -97,10 +106,14 @@ host_num() {
 	echo "${1#h}"
 }
 
+# etcd_url: the endpoints the hosts' commands are given (all members)
+etcd_url() { cat "$SIM/etcd.endpoints" 2>/dev/null || echo "$ETCD_URL"; }
+
 # wait_line FILE PATTERN SECONDS: wait until FILE has a line matching
-# PATTERN (tail -f follows the file with inotify), at most SECONDS
+# PATTERN (tail -f follows the file with inotify), at most SECONDS; from
+# byte ETCD_FROM of FILE (default: its start)
 wait_line() {
-	exec 3< <(exec timeout "$3" tail -n +1 -f "$1")
+	exec 3< <(exec timeout "$3" tail -c +"${ETCD_FROM:-1}" -f "$1")
 	_t=$!
 	grep -q -m1 -- "$2" <&3
 	_rc=$?
@@ -161,6 +174,52 @@ make_etcd() {
 	fi
 }
 
+# member_url K [PORT]: member K's URL (client port 2379 unless PORT)
+member_url() { echo "http://$MEMBER_NET$1:${2:-2379}"; }
+
+# start_member K: run etcd member K of three in its namespace, in the
+# background (its data, once made, is kept: a restart rejoins the cluster)
+start_member() {
+	peers=""
+	for j in 1 2 3; do peers="$peers${peers:+,}m$j=$(member_url "$j" 2380)"; done
+	ip netns exec "$ETCD_NS$1" etcd --name "m$1" --data-dir "$SIM/etcd$1" \
+		--listen-client-urls "$(member_url "$1")" --advertise-client-urls "$(member_url "$1")" \
+		--listen-peer-urls "$(member_url "$1" 2380)" --initial-advertise-peer-urls "$(member_url "$1" 2380)" \
+		--initial-cluster "$peers" --initial-cluster-token vtbsim \
+		</dev/null >>"$SIM/etcd$1.log" 2>&1 &
+	record "$SIM/etcd$1.pid" $!
+}
+
+# wait_members K...: wait until each member K says it serves clients
+# (after the log's size when it was started: $SIM/etcdK.from)
+wait_members() {
+	for k in "$@"; do
+		from=$(cat "$SIM/etcd$k.from" 2>/dev/null || echo 0)
+		if ! ETCD_FROM=$((from + 1)) wait_line "$SIM/etcd$k.log" "ready to serve client requests" "$ETCD_START_S"; then
+			echo "simhosts: etcd member $k did not start within ${ETCD_START_S}s; its log:" >&2
+			tail -n 20 "$SIM/etcd$k.log" >&2
+			return 1
+		fi
+	done
+}
+
+# make_etcd_members: three etcd members, each in a namespace of its own on
+# the underlay (a member that is killed takes only its own address away)
+make_etcd_members() {
+	for k in 1 2 3; do
+		ip netns add "$ETCD_NS$k" &&
+		ip -n "$ETCD_NS$k" link set lo up &&
+		ip -n "$UNDERLAY" link add "etcd$k" mtu "$MTU" type veth peer name eth0 mtu "$MTU" netns "$ETCD_NS$k" &&
+		ip -n "$UNDERLAY" link set "etcd$k" master "$BRIDGE" up &&
+		ip -n "$ETCD_NS$k" addr add "$MEMBER_NET$k/24" dev eth0 &&
+		ip -n "$ETCD_NS$k" link set eth0 up || return 1
+		echo 0 >"$SIM/etcd$k.from"
+		start_member "$k"
+	done
+	echo "$(member_url 1),$(member_url 2),$(member_url 3)" >"$SIM/etcd.endpoints"
+	wait_members 1 2 3
+}
+
 cmd_up() {
 	n=${1:-}
 	case $n in '' | *[!0-9]*) die "usage: simhosts.sh up N" ;; esac
@@ -178,12 +237,12 @@ cmd_up() {
 	ip netns add "$UNDERLAY" &&
 	ip -n "$UNDERLAY" link add "$BRIDGE" mtu "$MTU" type bridge &&
 	ip -n "$UNDERLAY" link set "$BRIDGE" up || exit 1
-	make_etcd || exit 1
+	if [ "$MEMBERS" = 3 ]; then make_etcd_members; else make_etcd; fi || exit 1
 	for i in $(seq 1 "$n"); do
 		make_host "$i" || exit 1
 	done
 	trap - EXIT
-	echo "simhosts: $n hosts up (h1..h$n, $NET.1-$NET.$n), etcd at $ETCD_URL"
+	echo "simhosts: $n hosts up (h1..h$n, $NET.1-$NET.$n), etcd at $(etcd_url)"
 }
 
 # kill_netns_procs HOLDERPID: SIGKILL every process in the holder's network
@@ -210,7 +269,8 @@ cmd_down() {
 		remove_cgroups "$(basename "$d")"
 	done
 	stop "$SIM/etcd.pid" TERM "$ETCD_STOP_S"
-	for ns in "$ETCD_NS" "$UNDERLAY"; do
+	for k in 1 2 3; do stop "$SIM/etcd$k.pid" TERM "$ETCD_STOP_S"; done
+	for ns in "$ETCD_NS" "$ETCD_NS"1 "$ETCD_NS"2 "$ETCD_NS"3 "$UNDERLAY"; do
 		if ip netns list | grep -q "^$ns\b"; then
 			ip netns pids "$ns" 2>/dev/null | xargs -r kill -s KILL
 			ip netns del "$ns"
@@ -225,8 +285,15 @@ cmd_down() {
 
 cmd_status() {
 	[ -d "$SIM" ] || { echo "simhosts: not up"; return 0; }
-	if alive "$SIM/etcd.pid"; then s="runs (pid $(cut -d' ' -f1 "$SIM/etcd.pid"))"; else s="not running"; fi
-	echo "etcd   $ETCD_URL  $s  log $SIM/etcd.log"
+	if [ -f "$SIM/etcd.endpoints" ]; then
+		for k in 1 2 3; do
+			if alive "$SIM/etcd$k.pid"; then s="runs (pid $(cut -d' ' -f1 "$SIM/etcd$k.pid"))"; else s="not running"; fi
+			echo "etcd$k  $(member_url "$k")  $s  log $SIM/etcd$k.log"
+		done
+	else
+		if alive "$SIM/etcd.pid"; then s="runs (pid $(cut -d' ' -f1 "$SIM/etcd.pid"))"; else s="not running"; fi
+		echo "etcd   $ETCD_URL  $s  log $SIM/etcd.log"
+	fi
 	for d in "$SIM"/h*; do
 		[ -d "$d" ] || continue
 		h=${d##*/}
@@ -285,7 +352,7 @@ cmd_exec() {
 	read -r pid _ <"$SIM/$1/holder.pid"
 	join_cgroups "$1" $$
 	shift 2
-	exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$ETCD_URL" "$@"
+	exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$(etcd_url)" "$@"
 }
 
 cmd_start_agent() {
@@ -295,7 +362,7 @@ cmd_start_agent() {
 	d=$SIM/$h
 	alive "$d/agent.pid" && die "the agent of $h runs already (pid $(cut -d' ' -f1 "$d/agent.pid"))"
 	read -r pid _ <"$d/holder.pid"
-	(join_cgroups "$h" "$BASHPID"; exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$ETCD_URL" \
+	(join_cgroups "$h" "$BASHPID"; exec nsenter -t "$pid" --net --mount --uts --wd="$PWD" -- env -u VTB_STATE_DIR -u VTB_CLUSTER_CONF VTB_ETCD="$(etcd_url)" \
 		"$VTB" agent --foreground) </dev/null >>"$d/agent.log" 2>&1 &
 	record "$d/agent.pid" $!
 	echo "simhosts: agent of $h started (pid $!, log $d/agent.log)"
@@ -310,7 +377,34 @@ cmd_kill_agent() {
 	echo "simhosts: agent of $h killed"
 }
 
-[ $# -ge 1 ] || die "usage: simhosts.sh up N | exec HOST -- CMD... | status | start-agent HOST | kill-agent HOST | down"
+# member K: check K names a member of a three-member etcd
+member() {
+	[ -f "$SIM/etcd.endpoints" ] || die "etcd runs as one member (ETCD_MEMBERS=3 simhosts.sh up N for three)"
+	case $1 in 1 | 2 | 3) ;; *) die "no such etcd member: $1 (members are 1, 2, 3)" ;; esac
+}
+
+cmd_kill_etcd() {
+	member "${1:-}"
+	alive "$SIM/etcd$1.pid" || die "etcd member $1 does not run"
+	stop "$SIM/etcd$1.pid" KILL "$KILL_WAIT_S"
+	echo "simhosts: etcd member $1 killed"
+}
+
+# start-etcd K...: every member first (one alone waits for a quorum before
+# it serves), then the wait for each
+cmd_start_etcd() {
+	[ $# -ge 1 ] || die "usage: simhosts.sh start-etcd K..."
+	for k in "$@"; do
+		member "$k"
+		alive "$SIM/etcd$k.pid" && die "etcd member $k runs already"
+		stat -c %s "$SIM/etcd$k.log" >"$SIM/etcd$k.from"
+		start_member "$k"
+	done
+	wait_members "$@" || exit 1
+	echo "simhosts: etcd member(s) $* started"
+}
+
+[ $# -ge 1 ] || die "usage: simhosts.sh up N | exec HOST -- CMD... | status | start-agent HOST | kill-agent HOST | kill-etcd K | start-etcd K... | down"
 c=$1
 shift
 case $c in
@@ -320,5 +414,7 @@ status) cmd_status ;;
 exec) cmd_exec "$@" ;;
 start-agent) cmd_start_agent "$@" ;;
 kill-agent) cmd_kill_agent "$@" ;;
-*) die "unknown command '$c' (up, exec, status, start-agent, kill-agent, down)" ;;
+kill-etcd) cmd_kill_etcd "$@" ;;
+start-etcd) cmd_start_etcd "$@" ;;
+*) die "unknown command '$c' (up, exec, status, start-agent, kill-agent, kill-etcd, start-etcd, down)" ;;
 esac

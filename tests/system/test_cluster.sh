@@ -4,23 +4,11 @@
 # vtb agent; a host whose agent is killed is seen lost within the target's
 # 10 s, and alive again once its agent is back. Needs root and etcd-server.
 cd "$(dirname "$0")/../.." || exit 2
-. tests/system/lib.sh
-SIM=scripts/simhosts.sh
-S=/var/lib/vtb-sim
-ETCD=http://10.99.0.254:2379
+. tests/system/simlib.sh
 # the cluster target: a lost host is seen within 10 s (its lease is 6 s)
 LOST_S=10
 
-if [ -e "$S" ]; then
-	not_ok "simulated hosts are not up already" "$S exists: 'scripts/simhosts.sh down' first"
-	finish
-	exit 1
-fi
-before=$(vtb_objects)
-on_exit "$SIM down >/dev/null 2>&1"
-on() { h=$1; shift; VTB="$VTB" "$SIM" exec "$h" -- "$@"; }
-
-expect "up 3 simulated hosts" "$SIM" up 3
+sim_start 3
 expect_fail "status before any cluster says so" 1 "in no cluster .*vtb cluster init or join" \
 	on h1 "$VTB" cluster status
 expect_fail "join before init: no cluster there" 1 "no cluster at $ETCD" \
@@ -43,9 +31,8 @@ else not_ok "join wrote /etc/vtb/cluster.conf" "$out"; fi
 	not_ok "the machine's own /etc/vtb holds no cluster.conf"
 
 for h in h1 h2 h3; do expect "$h: agent started" "$SIM" start-agent $h; done
-alive_count() { on "$1" "$VTB" cluster status | grep -c "alive since"; }
 # three_alive HOST: HOST's status counts three hosts alive (asked anew on each try)
-three_alive() { [ "$(alive_count "$1")" = 3 ]; }
+three_alive() { sim_alive "$1" 3; }
 if eventually 10 three_alive h3; then ok "status on h3: three hosts alive"
 else not_ok "status on h3: three hosts alive" "$(on h3 "$VTB" cluster status 2>&1)"; fi
 out=$(on h1 "$VTB" cluster status --json)
@@ -76,9 +63,4 @@ if printf '%s\n' "$log" | grep -q "agent of host 'h1' (underlay 10.99.0.1) up at
 	ok "the agent keeps a log in the host's state directory"
 else not_ok "the agent keeps a log" "$log"; fi
 
-expect "simulated hosts down" "$SIM" down
-if ! pgrep -f "vtb agent" >/dev/null; then ok "no agent is left"
-else not_ok "no agent is left" "$(pgrep -af 'vtb agent')"; fi
-after=$(vtb_objects)
-[ "$before" = "$after" ] && ok "nothing of vtb left" || not_ok "nothing of vtb left" "$(diff <(echo "$before") <(echo "$after"))"
-finish
+sim_finish

@@ -8,43 +8,17 @@
 # vtb clean after kill -9 of vtb up leave nothing on any host. Needs root,
 # etcd-server, iperf3.
 cd "$(dirname "$0")/../.." || exit 2
-. tests/system/lib.sh
-SIM=scripts/simhosts.sh
-S=/var/lib/vtb-sim
-ETCD=http://10.99.0.254:2379
+. tests/system/simlib.sh
 # a part of a few nodes is built in well under a second; agents and
 # etcd on a loaded machine: 60 s
 UP_S=60
 # the owner's lease (6 s) lapses after kill -9 of vtb up
 LAPSE_S=15
 
-if [ -e "$S" ]; then
-	not_ok "simulated hosts are not up already" "$S exists: 'scripts/simhosts.sh down' first"
-	finish
-	exit 1
-fi
-before=$(vtb_objects)
 m=$(mktemp -d /tmp/vtbclup.XXXXXX)
 on_exit "rm -rf $m"
-on_exit "$SIM down >/dev/null 2>&1"
-on() { h=$1; shift; "$SIM" exec "$h" -- "$@"; }
-# what vtb made on host $1: namespaces, links, and its inits, supervisors
-# and QEMUs (a host's processes are in its own cgroup, scripts/simhosts.sh)
-host_objects() {
-	on "$1" sh -c 'ip netns list; ip -o link show | grep -o " vtb[^:@]*"' 2>/dev/null
-	find "/sys/fs/cgroup/pids/vtbsim-$1" -name cgroup.procs -exec cat {} + 2>/dev/null |
-		xargs -r ps -o pid=,args= -p 2>/dev/null | grep -E "vtb-init|__supervise|qemu"
-}
-nothing_anywhere() {
-	for h in h1 h2 h3; do [ -z "$(host_objects $h)" ] || return 1; done
-	[ -z "$(on h1 etcdctl --endpoints $ETCD get --prefix /vtb/exp --keys-only)" ]
-}
-
-expect "up 3 simulated hosts" "$SIM" up 3
-expect "h1: cluster init" on h1 "$VTB" cluster init --etcd "$ETCD"
-for h in h2 h3; do expect "$h: cluster join" on $h "$VTB" cluster join --etcd "$ETCD"; done
-for h in h1 h2 h3; do expect "$h: agent" "$SIM" start-agent $h; done
-eventually 10 sh -c "'$SIM' exec h1 -- '$VTB' cluster status | grep -q '3 alive'"
+sim_start 3
+sim_cluster 3
 
 cat >"$m/three.vtb" <<'M'
 a = topo.device('a', host == 'h1')
@@ -94,7 +68,7 @@ out=$(on h1 "$VTB" down three 2>&1)
 if printf '%s\n' "$out" | grep -q "removed experiment 'three' .* from 3 hosts"; then ok "down from h1"
 else not_ok "down from h1" "$out"; fi
 if eventually 5 nothing_anywhere; then ok "nothing left on any host, nothing in etcd"
-else not_ok "nothing left on any host" "$(for h in h1 h2 h3; do echo "$h:"; host_objects $h; done)"; fi
+else not_ok "nothing left on any host" "$(sim_show)"; fi
 
 # two vtb up at once: each needs 40 GiB, the three hosts have about 70
 for k in 1 2; do
@@ -122,7 +96,7 @@ if printf '%s' "$out" | python3 -c 'import json,sys; v=json.load(sys.stdin); ass
 else not_ok "the allocation table" "$out"; fi
 for k in 1 2; do on h3 "$VTB" down big$k >/dev/null 2>&1; done
 if eventually 5 nothing_anywhere; then ok "down: nothing left"
-else not_ok "down: nothing left" "$(for h in h1 h2 h3; do echo "$h:"; host_objects $h; done)"; fi
+else not_ok "down: nothing left" "$(sim_show)"; fi
 
 # kill -9 of vtb up once a host builds (300 nodes: each host takes a
 # while), then vtb clean from another host
@@ -145,9 +119,6 @@ if eventually "$LAPSE_S" sh -c "'$SIM' exec h1 -- '$VTB' status | grep -q '^ring
 else not_ok "after kill -9 of vtb up, status says its vtb is gone" "$(on h1 "$VTB" status 2>&1)"; fi
 expect "vtb clean on h3" on h3 "$VTB" clean
 if eventually 30 nothing_anywhere; then ok "vtb clean: nothing left on any host, nothing in etcd"
-else not_ok "vtb clean: nothing left" "$(for h in h1 h2 h3; do echo "$h:"; host_objects $h; done; on h1 etcdctl --endpoints $ETCD get --prefix /vtb/exp --keys-only)"; fi
+else not_ok "vtb clean: nothing left" "$(sim_show)"; fi
 
-expect "simulated hosts down" "$SIM" down
-after=$(vtb_objects)
-[ "$before" = "$after" ] && ok "nothing of vtb left on the machine" || not_ok "nothing of vtb left" "$(diff <(echo "$before") <(echo "$after"))"
-finish
+sim_finish
