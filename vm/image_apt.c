@@ -202,18 +202,10 @@ out_close:
 /* See image_impl.h. */
 void img_apt_stamp_private(const struct img_inputs *in, char *buf, size_t len)
 {
-	static const char *const files[] = { "stamp", "sources.list" };
-	char path[400];
-	struct stat st;
-	size_t i, off = 0;
+	char stamp[360], sources[360];
+	const char *const paths[] = { stamp, sources };
 
-	buf[0] = '\0';
-	for (i = 0; i < UTIL_ARRAY_SIZE(files) && off < len; i++) {
-		img_apt_dir(in, files[i], path, sizeof(path));
-		if (stat(path, &st))
-			off += (size_t)snprintf(buf + off, len - off, " -");
-		else
-			off += (size_t)snprintf(buf + off, len - off, " %lld.%09ld",
-						(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	}
+	img_apt_dir(in, "stamp", stamp, sizeof(stamp));
+	img_apt_dir(in, "sources.list", sources, sizeof(sources));
+	img_stamp_paths(paths, UTIL_ARRAY_SIZE(paths), buf, len);
 }

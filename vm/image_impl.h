@@ -81,6 +81,10 @@ struct img_inputs {
 int img_key(const char *cache, const struct vm_arch *arch, struct img_inputs *in, char key[17],
 	    img_progress_fn progress, void *arg, char *err, size_t errlen);
 
+/* The modification times of paths (n of them; "-" for a missing one) as
+ * text into buf: what changes when one of them changes. */
+void img_stamp_paths(const char *const *paths, size_t n, char *buf, size_t len);
+
 /* ---- another architecture's packages (image_apt.c) ---- */
 
 /* An argv for apt-get or apt-cache: the tool, its options (the private

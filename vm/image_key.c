@@ -144,11 +144,18 @@ static void img_apt_stamp(char *buf, size_t len)
 	static const char *const paths[] = { "/var/lib/apt/lists", "/var/lib/dpkg/status",
 					     "/etc/apt/preferences", "/etc/apt/preferences.d",
 					     "/etc/apt/sources.list", "/etc/apt/sources.list.d" };
+
+	img_stamp_paths(paths, UTIL_ARRAY_SIZE(paths), buf, len);
+}
+
+/* See image_impl.h. */
+void img_stamp_paths(const char *const *paths, size_t n, char *buf, size_t len)
+{
 	size_t i, off = 0;
 	struct stat st;
 
 	buf[0] = '\0';
-	for (i = 0; i < UTIL_ARRAY_SIZE(paths) && off < len; i++) {
+	for (i = 0; i < n && off < len; i++) {
 		if (stat(paths[i], &st))
 			off += (size_t)snprintf(buf + off, len - off, " -");
 		else
