@@ -53,6 +53,9 @@ expect "the summary says the foreign guests run busybox only" \
 expect "status: both VMs ready, with their architectures" jq -e \
 	'[.nodes[] | select(.vm) | .vm.state + " " + .vm.arch + " " + .vm.accel] | sort ==
 		["ready arm64 tcg", "ready riscv64 tcg"]' "$VTB_STATE_DIR/st.json"
+expect "status: the VMs' lines name their architectures" sh -c "'$VTB' status archt |
+	grep -Eq '^  a +vm +ready +qemu/tcg arm64 ' && '$VTB' status archt |
+	grep -Eq '^  r +vm +ready +qemu/tcg riscv64 '"
 expect "the arm64 guest is aarch64" \
 	sh -c "test \"\$(timeout $VM_EXEC_S '$VTB' exec archt a -- uname -m)\" = aarch64"
 expect "the riscv64 guest is riscv64" \
