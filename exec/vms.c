@@ -114,6 +114,8 @@ static void *boot_thread(void *arg)
 		set_failed(s, m, "cannot connect to the serial console: %s", strerror(-r));
 		return NULL;
 	}
+	if (m->arch->console_hold)
+		con_hold_pokes(m->con, "vtb-guest-ready", VMS_POKE_HOLD_MS);
 	qmp = qemu_qmp_open(m->qmp_path, VMS_SOCKET_WAIT_MS);
 	pthread_mutex_lock(&s->mu);
 	m->qmp = qmp >= 0 ? qmp : -1;

@@ -28,6 +28,9 @@ struct vm_arch {
 	const char *cpu_tcg;     /* QEMU's -cpu under TCG */
 	bool kvm;                /* KVM can run it (the host's own architecture) */
 	const char *console;     /* the guest's device of QEMU's first serial port */
+	/* its UART loses input sent while the guest boots: the console proxy
+	 * waits for the guest's ready line before it pokes (con_hold_pokes) */
+	bool console_hold;
 	const char *pvpanic;     /* QEMU's pvpanic device, or NULL: the kernel has no driver */
 	const char *kernel_pkg;  /* the meta package naming the kernel: "linux-image-arm64" */
 	enum vm_kernel_fmt kernel_fmt;

@@ -3,7 +3,8 @@
  * NIC models their guests cannot drive and other architectures are
  * errors naming the device, and time dilation is refused with the reason.
  * Also the private apt configuration of another architecture's packages
- * (vm/image_apt.c). */
+ * (vm/image_apt.c) and the console's hold of its pokes until an arm64
+ * guest is up (vm/console.c). */
 #include "unit.h"
 
 #include <errno.h>
@@ -11,8 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "arch.h"
 #include "compile.h"
+#include "console.h"
 #include "image_impl.h"
 #include "realize.h"
 
@@ -192,6 +197,47 @@ static void test_apt_argv(void **state)
 		assert_null(strstr(t.argv[i], "Dir::"));
 }
 
+/* How long a wait for a shell that never answers runs in test_hold. */
+#define HOLD_WAIT_MS 300
+
+/* Bytes the console sent to the guest's end (sv1) so far. */
+static ssize_t sent_to_guest(int sv1, char *buf, size_t len)
+{
+	ssize_t n = recv(sv1, buf, len - 1, MSG_DONTWAIT);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* con_hold_pokes: nothing goes to the guest before its ready line, the
+ * setup line does once it came; without a hold it goes at once. */
+static void test_hold(void **state)
+{
+	char buf[4096];
+	struct con *c;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(con_open_fd(sv[0], &c), 0);
+	con_hold_pokes(c, "vtb-guest-ready", 60000);
+	assert_int_equal(con_wait_ready(c, HOLD_WAIT_MS), -ETIMEDOUT);
+	assert_true(sent_to_guest(sv[1], buf, sizeof(buf)) < 0);
+	assert_int_equal(write(sv[1], "[ 1.0] x\nvtb-guest-ready\n", 26), 26);
+	assert_int_equal(con_wait_ready(c, HOLD_WAIT_MS), -ETIMEDOUT);
+	assert_true(sent_to_guest(sv[1], buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "PS1="));
+	con_close(c);
+	close(sv[1]);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(con_open_fd(sv[0], &c), 0);
+	assert_int_equal(con_wait_ready(c, HOLD_WAIT_MS), -ETIMEDOUT);
+	assert_true(sent_to_guest(sv[1], buf, sizeof(buf)) > 0);
+	con_close(c);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_dilation),
 		cmocka_unit_test(test_apt_argv),
+		cmocka_unit_test(test_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
