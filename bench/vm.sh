@@ -12,6 +12,10 @@
 #      container and to a second VM with the same NIC; iperf3 TCP both ways
 #      (the host's iperf3, run in the guests) and ping round trips (min, avg,
 #      p99 of NPING), the models alternating, NIC_RUNS rounds, medians.
+#   4. (PARTS=arch) boot to ready of one arm64 and one riscv64 VM under vtb
+#      (TCG, with a container on its LAN) against a bare qemu-system-aarch64
+#      / -riscv64 of the same Image and initrd (the machine and CPU vtb uses,
+#      vm/arch.c), alternating, RUNS times each.
 # PARTS picks the parts (default "boot many nic"). Needs root, iperf3, jq.
 set -eu
 cd "$(dirname "$0")/.."
@@ -38,10 +42,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$vtb" image build >"$work/image" 2>/dev/null
-kernel=$(awk '$1 == "kernel" { print $2 }' "$work/image")
-initrd=$(awk '$1 == "initrd" { print $2 }' "$work/image")
-cmdline=$(sed -n 's/^cmdline //p' "$work/image")
+# use_image ARCH: the image of guest architecture ARCH (built when
+# missing) and the QEMU that boots it bare, as vtb does (vm/arch.c)
+use_image() {
+	"$vtb" image build --arch "$1" >"$work/image" 2>/dev/null
+	kernel=$(awk '$1 == "kernel" { print $2 }' "$work/image")
+	initrd=$(awk '$1 == "initrd" { print $2 }' "$work/image")
+	cmdline=$(sed -n 's/^cmdline //p' "$work/image")
+	case $1 in
+	arm64) qemu="qemu-system-aarch64 -machine virt -cpu cortex-a57" ;;
+	riscv64) qemu="qemu-system-riscv64 -machine virt -cpu rv64" ;;
+	*) qemu="qemu-system-x86_64 -machine pc -cpu max" ;;
+	esac
+}
+use_image x86_64
 accel=tcg
 
 # bare N: start N QEMUs of the image at once (the same machine options vtb
@@ -50,8 +64,9 @@ bare() {
 	_t0=$(now)
 	for k in $(seq "$1"); do
 		(
-			qemu-system-x86_64 -name "bare$k" -nodefaults -no-user-config -display none \
-				-machine pc -cpu max -accel $accel -smp 1 -m 256 -no-reboot \
+			# shellcheck disable=SC2086
+			$qemu -name "bare$k" -nodefaults -no-user-config -display none \
+				-accel $accel -smp 1 -m 256 -no-reboot \
 				-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 				-chardev "file,id=c,path=$work/bare$k.log" -serial chardev:c \
 				-pidfile "$work/bare$k.pid" >/dev/null 2>&1 &
@@ -74,22 +89,23 @@ bare() {
 	ms "$_t0" "$_t1"
 }
 
-# the model: N VMs (and one container) on one LAN
+# the model: N VMs (and one container) on one LAN; the VMs of
+# architecture $2 when given
 model() {
 	{
 		echo "c = topo.device('c')"
 		echo "v = [c]"
 		echo "for i in range($1):"
-		echo "    v.append(topo.device('vm' + str(i), virt == true))"
+		echo "    v.append(topo.device('vm' + str(i), ${2:+arch == $2, }virt == true))"
 		echo "topo.connect(v)"
 	} >"$work/vm$1.vtb"
 	echo "$work/vm$1.vtb"
 }
 
-# vtbboot N: vtb up of N VMs; prints "up_s max_boot_s"
+# vtbboot N [ARCH]: vtb up of N VMs; prints "up_s max_boot_s"
 vtbboot() {
 	_t0=$(now)
-	"$vtb" up "$(model "$1")" --name "b$1" >/dev/null 2>"$work/up.err" || {
+	"$vtb" up "$(model "$1" "${2:-}")" --name "b$1" >/dev/null 2>"$work/up.err" || {
 		echo "bench: vtb up failed:" >&2
 		tail -n 5 "$work/up.err" >&2
 		exit 1
@@ -119,6 +135,28 @@ mv_=$(stats "$work/v1" | cut -d' ' -f1)
 mu=$(stats "$work/u1" | cut -d' ' -f1)
 echo "  median: bare $mb s, vtb $mv_ s ($(awk -v a="$mv_" -v b="$mb" 'BEGIN { printf "%.2fx", a / b }'), target 1.2x); whole vtb up $mu s"
 
+fi
+
+if part arch; then
+for arch in arm64 riscv64; do
+	use_image "$arch"
+	echo "vm bench 4: one $arch VM, boot to ready (tcg), $RUNS runs alternating"
+	: >"$out/arch-$arch.txt"
+	for i in $(seq "$RUNS"); do
+		b=$(bare 1)
+		set -- $(vtbboot 1 "$arch")
+		echo "$b $2 $1" >>"$out/arch-$arch.txt"
+		echo "  run $i: bare qemu $b s, vtb boot $2 s (vtb up in all $1 s)"
+	done
+	awk '{ print $1 }' "$out/arch-$arch.txt" >"$work/b1"
+	awk '{ print $2 }' "$out/arch-$arch.txt" >"$work/v1"
+	awk '{ print $3 }' "$out/arch-$arch.txt" >"$work/u1"
+	mb=$(stats "$work/b1" | cut -d' ' -f1)
+	mv_=$(stats "$work/v1" | cut -d' ' -f1)
+	mu=$(stats "$work/u1" | cut -d' ' -f1)
+	echo "  $arch median: bare $mb s, vtb $mv_ s ($(awk -v a="$mv_" -v b="$mb" 'BEGIN { printf "%.2fx", a / b }'), target 1.2x); whole vtb up $mu s"
+done
+use_image x86_64
 fi
 
 if part many; then

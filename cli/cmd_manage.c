@@ -324,9 +324,13 @@ static void print_status_one(json_t *st)
 		const json_t *vm = json_object_get(n, "vm");
 		char where[64];
 
-		if (vm)
-			snprintf(where, sizeof(where), "qemu/%s %.1f s",
+		const char *arch = json_string_value(json_object_get(vm, "arch"));
+
+		if (vm) /* the guest's architecture when it is not the host's */
+			snprintf(where, sizeof(where), "qemu/%s%s%s %.1f s",
 				 json_string_value(json_object_get(vm, "accel")),
+				 arch && strcmp(arch, "x86_64") ? " " : "",
+				 arch && strcmp(arch, "x86_64") ? arch : "",
 				 json_real_value(json_object_get(vm, "boot_s")));
 		else
 			snprintf(where, sizeof(where), "%s",

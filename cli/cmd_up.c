@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "build.h"
 #include "image.h"
 #include "cli.h"
@@ -142,7 +143,12 @@ static const char *node_what(const struct db_exp *e, const struct xir *x,
 			     const struct realization *rz, size_t i, const char *accel, char *buf,
 			     size_t len)
 {
-	if (rz->nodes[i].kind == RZ_VM)
+	const struct vm_arch *a = vm_arch_find(rz->nodes[i].vm_arch);
+
+	if (rz->nodes[i].kind == RZ_VM && a && a != vm_arch_host())
+		/* the host's programs are of another architecture: docs/vms.md */
+		snprintf(buf, len, "VM (QEMU, %s, tcg; busybox only)", a->name);
+	else if (rz->nodes[i].kind == RZ_VM)
 		snprintf(buf, len, "VM (QEMU, %s)", accel ? accel : "?");
 	else
 		build_netns_name(e->id, x->nodes[i].name, buf, len);
@@ -298,18 +304,35 @@ static void image_step(void *arg, const char *step)
 	fprintf(stderr, "vtb: guest image: %s\n", step);
 }
 
-/* The guest image, built once (cached) before anything is created. */
+/* The guest image of every architecture the VMs here have, each built
+ * once (cached) before anything is created. */
 int cli_up_image(const struct realization *rz)
 {
+	const struct vm_arch *done[8];
 	struct img_paths p;
 	char err[512] = "";
-	int r;
+	size_t i, k, ndone = 0;
+	int r = 0;
 
 	if (!count_vms(rz))
 		return 0;
-	r = img_ensure(NULL, false, image_step, NULL, &p, err, sizeof(err));
-	if (r)
-		cli_err("cannot build the guest image of the VMs: %s", err[0] ? err : strerror(-r));
+	for (i = 0; i < rz->x->nnodes && !r; i++) {
+		const struct vm_arch *a = vm_arch_find(rz->nodes[i].vm_arch);
+
+		if (rz->nodes[i].kind != RZ_VM || !realize_node_here(rz, i))
+			continue;
+		a = a ? a : vm_arch_host();
+		for (k = 0; k < ndone && done[k] != a; k++)
+			;
+		if (k < ndone)
+			continue;
+		r = img_ensure_arch(NULL, a, false, image_step, NULL, &p, err, sizeof(err));
+		if (r)
+			cli_err("cannot build the %s guest image of the VMs: %s", a->name,
+				err[0] ? err : strerror(-r));
+		else if (ndone < UTIL_ARRAY_SIZE(done))
+			done[ndone++] = a;
+	}
 	return r;
 }
 

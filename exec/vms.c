@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "build.h"
 #include "cgroup.h"
 #include "console.h"
@@ -28,6 +29,8 @@ struct vm {
 	struct sup_vms *owner;
 	uint32_t node;
 	const char *name;
+	const struct vm_arch *arch; /* the guest's (vm/arch.h) */
+	enum qemu_accel accel;      /* KVM only for the host's architecture */
 	pid_t pid;
 	enum vm_state state;
 	char error[1024];
@@ -111,6 +114,8 @@ static void *boot_thread(void *arg)
 		set_failed(s, m, "cannot connect to the serial console: %s", strerror(-r));
 		return NULL;
 	}
+	if (m->arch->console_hold)
+		con_hold_pokes(m->con, "vtb-guest-ready", VMS_POKE_HOLD_MS);
 	qmp = qemu_qmp_open(m->qmp_path, VMS_SOCKET_WAIT_MS);
 	pthread_mutex_lock(&s->mu);
 	m->qmp = qmp >= 0 ? qmp : -1;
@@ -201,8 +206,8 @@ static int vm_cgroup_open(struct db *db, const char *id, const char *node, int *
 
 /* Start the QEMU of VM k: files journaled, taps opened, QEMU started (in
  * its limits) and journaled. */
-static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
-		     const struct img_paths *img, char *err, size_t errlen)
+static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k, char *err,
+		     size_t errlen)
 {
 	struct vm *m = &s->v[k];
 	const struct rz_node *n = &s->rz->nodes[m->node];
@@ -213,6 +218,7 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 				   { .kind = DB_FILE } };
 	struct db_obj proc = { .kind = DB_PROCESS };
 	struct img_vm_conf conf;
+	struct img_paths image, *img = &image;
 	struct qemu_spec spec;
 	char qerr[512];
 	int cg[CG_MAXH];
@@ -242,6 +248,13 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	if (r) {
 		snprintf(err, errlen, "VM '%s': cannot write the journal: %s", m->name,
 			 strerror(-r));
+		goto out;
+	}
+	/* a cache hit: vtb up built every architecture's image beforehand */
+	r = img_ensure_arch(NULL, m->arch, false, NULL, NULL, img, qerr, sizeof(qerr));
+	if (r) {
+		snprintf(err, errlen, "VM '%s': the %s guest image is missing and cannot be built: %s",
+			 m->name, m->arch->name, qerr);
 		goto out;
 	}
 	vm_conf(s, m->node, ifs, routes, &conf);
@@ -277,18 +290,21 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	spec.cg_fds = cg;
 	spec.ncg_fds = ncg;
 	spec.name = m->name;
+	spec.arch = m->arch;
 	spec.kernel = img->kernel;
 	spec.initrd = m->initrd;
-	spec.cmdline = img_cmdline();
+	spec.cmdline = m->arch->cmdline;
 	spec.cores = n->vm_cores;
 	spec.memory_mib = n->vm_memory_mib;
-	spec.accel = s->accel;
+	spec.accel = m->accel;
 	spec.nics = nics;
 	spec.nnics = n->nifs;
 	spec.console_path = m->con_path;
 	spec.qmp_path = m->qmp_path;
 	spec.log_path = m->log_path;
-	spec.share = "/"; /* the host's userland in the guest (docs/vms.md) */
+	/* the host's userland in the guest (docs/vms.md); another
+	 * architecture's guest could run none of its programs */
+	spec.share = m->arch->host_share ? "/" : NULL;
 	spec.die_with_parent = true;
 	m->t_start = util_clock_s(CLOCK_MONOTONIC);
 	r = qemu_start(&spec, &m->pid, qerr, sizeof(qerr));
@@ -383,7 +399,6 @@ void vms_stop(struct sup_vms *s)
 int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 {
 	struct sup_vms *s = calloc(1, sizeof(*s));
-	struct img_paths img;
 	struct db *db = NULL;
 	const char *bt = getenv("VTB_VM_BOOT_TIMEOUT");
 	char ierr[512];
@@ -417,21 +432,21 @@ int vms_start(const char *id, struct sup_vms **out, char *err, size_t errlen)
 		s->v[k].owner = s;
 		s->v[k].node = (uint32_t)i;
 		s->v[k].name = s->x->nodes[i].name;
+		s->v[k].arch = vm_arch_find(s->rz->nodes[i].vm_arch);
+		if (!s->v[k].arch)
+			s->v[k].arch = vm_arch_host();
 		s->v[k].qmp = -1;
 		pthread_mutex_init(&s->v[k].cmd_lock, NULL);
 		k++;
 	}
-	r = img_ensure(NULL, false, NULL, NULL, &img, ierr, sizeof(ierr));
-	if (r) {
-		snprintf(err, errlen, "the guest image is missing and cannot be built: %s", ierr);
-		goto out;
-	}
 	s->accel = qemu_accel_auto(&fell, s->accel_note, sizeof(s->accel_note));
+	for (k = 0; k < s->n; k++)
+		s->v[k].accel = s->v[k].arch->kvm ? s->accel : QEMU_TCG;
 	r = db_open(db_state_dir(), &db, ierr, sizeof(ierr));
 	if (r)
 		snprintf(err, errlen, "cannot open the state database: %s", ierr);
 	for (k = 0; k < s->n && !r; k++) {
-		r = start_one(s, db, id, k, &img, err, errlen);
+		r = start_one(s, db, id, k, err, errlen);
 		if (!r) {
 			r = -pthread_create(&s->v[k].thread, NULL, boot_thread, &s->v[k]);
 			s->v[k].thread_started = !r;
@@ -522,8 +537,9 @@ void vms_annotate(struct sup_vms *s, json_t *status)
 		json_object_set_new(jn, "stopped", json_boolean(m->paused));
 		json_object_set_new(jn, "netns", json_null());
 		json_object_set_new(jn, "vm",
-				    json_pack("{s:s,s:s,s:f,s:i,s:s,s:i,s:I}", "accel",
-					      s->accel == QEMU_KVM ? "kvm" : "tcg", "state",
+				    json_pack("{s:s,s:s,s:s,s:f,s:i,s:s,s:i,s:I}", "accel",
+					      m->accel == QEMU_KVM ? "kvm" : "tcg", "arch",
+					      m->arch->name, "state",
 					      state_names[m->state], "boot_s", m->boot_s, "pid",
 					      m->pid > 0 ? (int)m->pid : 0, "error", m->error,
 					      "cores", (int)s->rz->nodes[m->node].vm_cores,

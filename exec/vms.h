@@ -26,6 +26,12 @@ struct sup_vms;
  * starts: it does so before the guest runs, in well under a second even
  * with eight QEMUs starting at once under TCG on two cores. */
 #define VMS_SOCKET_WAIT_MS 10000
+/* A guest whose console loses early input (vm/arch.h, console_hold) is
+ * poked only once it printed its ready line, or after this long: the
+ * supervisor connects to the console within milliseconds of QEMU's start,
+ * long before a boot of 2-5 s prints that line, so the time only matters
+ * if the line was missed, and then the guest is long past its boot. */
+#define VMS_POKE_HOLD_MS 30000
 /* How long a VM gets to quit over QMP before it is killed: nothing in the
  * guest needs saving, so this only has to cover QEMU's own exit. */
 #define VMS_QUIT_MS 3000

@@ -10,9 +10,12 @@
  *    container. A VM has vm_cores (its cores allocation, or 1) and
  *    vm_memory_mib (its memory allocation in MiB, rounded up, or 256); each
  *    of its interfaces has a NIC model (the endpoint's nic == model, or
- *    virtio). vtb boots its own guest image, so kernel, image, dilation and
- *    an arch other than x86_64 are refused at their place ("... vtb boots its
- *    own guest image ..."), as are disk, vlan and physical NICs.
+ *    virtio). A VM's guest architecture (vm_arch) is its arch == value,
+ *    x86_64 (the host's), arm64 (or aarch64) or riscv64 (vm/arch.c), and
+ *    each NIC must be a model that guest drives (rz_arch.c). vtb boots its
+ *    own guest image, so kernel, image and other arch values are refused
+ *    at their place ("... vtb boots its own guest image ..."), as are
+ *    dilation (why: docs/vms.md), disk, vlan and physical NICs.
  *
  * 2. Links. Two endpoints make RZ_P2P, three or more RZ_LAN.
  *    - A link goes through the link emulator (rz_link.emulated) when it or
@@ -536,7 +539,7 @@ void realize_free(struct realization *r)
 static void cset_unsupported(const struct xir_cset *cs, const char *owner, struct src_loc at,
 			     bool warn, struct diag_list *d)
 {
-	char c[XIR_CONS_BUF];
+	char c[XIR_CONS_BUF], arch[200];
 	size_t i;
 
 	for (i = 0; i < cs->n && !diag_full(d); i++) {
@@ -554,9 +557,13 @@ static void cset_unsupported(const struct xir_cset *cs, const char *owner, struc
 			      "initramfs, vtb image build); other images and kernels are not "
 			      "supported yet";
 		else if (!strcmp(n, "arch") && xir_constraint_needs_vm(k))
-			why = "only x86_64 guests are supported";
+			why = rz_arch_refusal(k, arch, sizeof(arch));
 		else if (!strcmp(n, "dilation"))
-			why = "time dilation is not supported yet";
+			why = "time dilation is refused: QEMU's one clock control, -icount, ties "
+			      "the guest's clock to the instructions it executes (2^shift ns "
+			      "each), so the guest's time runs at whatever pace the host "
+			      "emulates it, not slowed by a fixed factor relative to real time "
+			      "(docs/vms.md, \"Time dilation\")";
 		if (why)
 			diag_add(d, warn ? DIAG_WARNING : DIAG_ERROR, k->loc.line ? k->loc : at,
 				 "remove it to build the experiment", "%s: %s: %s%s", owner,
@@ -612,6 +619,7 @@ int realize(const struct xir *x, const struct rz_host *host, struct realization 
 	if (realize_macs(&c) || realize_addrs(&c))
 		goto out_free;
 	realize_nics(&c);
+	realize_vm_arch(&c);
 	if (d->oom)
 		goto out_free;
 	if (d->nerrors > errors) {

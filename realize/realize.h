@@ -108,6 +108,7 @@ struct rz_node {
 	bool forwarding;         /* two or more interfaces: routes between them */
 	unsigned vm_cores;       /* VMs: QEMU's -smp */
 	uint64_t vm_memory_mib;  /* VMs: QEMU's -m */
+	char vm_arch[12];        /* VMs: the guest's architecture, a row of vm/arch.c ("x86_64") */
 	uint64_t cpufreq;        /* asked, Hz (0: none) */
 	bool cpuset;             /* `cpuset == true`: pinned to its cores */
 	uint64_t cpu_milli;      /* enforced CPU bandwidth, thousandths of a core (0: none) */

@@ -74,6 +74,12 @@ void realize_ports(struct realization *r);
 /* Rule 8: what each container sees of the host (privileged, private
  * directories); errors for VMs. Returns 0 or -ENOMEM. */
 int realize_views(struct rz_ctx *c);
+/* Rule 1: every VM's guest architecture (rz_node.vm_arch) and the check
+ * that its NICs are models that guest drives (after realize_nics). */
+void realize_vm_arch(struct rz_ctx *c);
+/* Why the arch constraint k, which asks for a VM, cannot be met (into
+ * why, len bytes), or NULL when it can (arch == a row of vm/arch.c). */
+const char *rz_arch_refusal(const struct xir_constraint *k, char *why, size_t len);
 /* Rule 9: every node's enforced limits (after rules 1 and 3). */
 void realize_limits(struct rz_ctx *c);
 /* Rule 6: every node's static routes; hosts_only: a host (one interface)

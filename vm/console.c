@@ -52,6 +52,10 @@ struct con {
 	char *rbuf;             /* the last read (CON_READ bytes) */
 	char tail[CON_TAIL];    /* the last raw bytes, for error messages */
 	size_t tlen;
+	/* con_hold_pokes: no poke before the guest printed hold_marker, or
+	 * before hold_until (monotonic ms); hold_until 0: no hold */
+	char hold_marker[32];
+	long long hold_until;
 };
 
 static int ms_left(long long deadline)
@@ -163,6 +167,24 @@ static void tail_add(struct con *c, const char *p, size_t n)
 /* Read what is there (without waiting) into rbuf and feed it to the
  * parser. Returns the number of bytes read (0: nothing yet), -EPIPE when
  * the console closed, -ENOMEM. */
+/* Whether pokes of c are held back now (con_hold_pokes); a hold ends for
+ * good once its marker is in what the console said or its time is up. */
+static bool con_held(struct con *c, long long now)
+{
+	if (!c->hold_until)
+		return false;
+	if (now >= c->hold_until ||
+	    memmem(c->tail, c->tlen, c->hold_marker, strlen(c->hold_marker)))
+		c->hold_until = 0;
+	return c->hold_until != 0;
+}
+
+void con_hold_pokes(struct con *c, const char *marker, int hold_ms)
+{
+	snprintf(c->hold_marker, sizeof(c->hold_marker), "%s", marker);
+	c->hold_until = util_mono_ms() + hold_ms;
+}
+
 static int con_read_once(struct con *c)
 {
 	ssize_t n;
@@ -302,14 +324,19 @@ static int ready_round(struct con *const *cs, size_t n, int *res, struct ready_s
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
+		bool held;
+
 		if (!st[i].pending)
 			continue;
-		if (now >= st[i].next && (r = ready_poke(cs[i], &st[i], now))) {
+		held = con_held(cs[i], now);
+		if (!held && now >= st[i].next && (r = ready_poke(cs[i], &st[i], now))) {
 			res[i] = r;
 			st[i].pending = false;
 			continue;
 		}
-		if (st[i].next < wake)
+		if (held && cs[i]->hold_until < wake)
+			wake = cs[i]->hold_until;
+		else if (!held && st[i].next < wake)
 			wake = st[i].next;
 		pf[np].fd = cs[i]->fd;
 		pf[np].events = POLLIN;

@@ -61,6 +61,12 @@ int con_connect(const char *unix_path, int timeout_ms, struct con **out);
  * On -ETIMEDOUT, con_tail shows what the console said meanwhile. */
 int con_wait_ready(struct con *c, int timeout_ms);
 
+/* Make the next waits for readiness send nothing until the console
+ * printed marker (the guest's "vtb-guest-ready"), or until hold_ms from
+ * now: the PL011 UART of QEMU 7.2's arm virt machine can lose its receive
+ * interrupts for good when input arrives while the guest boots
+ * (docs/vms.md, "Architectures"). */
+void con_hold_pokes(struct con *c, const char *marker, int hold_ms);
 /* The same for n consoles at once (many VMs boot in parallel): res[i] is
  * 0, -ETIMEDOUT or -EPIPE for cs[i]. Returns the number of consoles that
  * did not get ready (0: all ready) or a negative errno (-ENOMEM). */

@@ -7,6 +7,7 @@
  *
  *   image.c         the cache: lookup, lock, build directory, sweep
  *   image_key.c     the inputs (apt's candidate, busybox) and the key
+ *   image_apt.c     another architecture's packages: a private apt
  *   image_run.c     running the host's tools
  *   image_kernel.c  the Debian package; vmlinux out of its bzImage; ELF
  *   image_mods.c    the NIC modules and their dependencies
@@ -57,7 +58,7 @@ static int img_build(const char *tmp, const struct img_inputs *in, img_progress_
 	if (!m)
 		return -ENOMEM;
 	img_step(progress, arg, "collecting the NIC driver modules");
-	r = img_mods_load(m, root, err, errlen);
+	r = img_mods_load(m, in->arch, root, err, errlen);
 	if (!r) {
 		img_step(progress, arg, "writing the initramfs (%zu modules)", m->n);
 		r = img_initrd(tmp, in, m, err, errlen);
@@ -77,7 +78,7 @@ static int img_build(const char *tmp, const struct img_inputs *in, img_progress_
 static bool img_lookup(const char *dir, const struct img_inputs *in, const char *key,
 		       struct img_paths *out)
 {
-	static const char *const kernels[] = { "vmlinux", "vmlinuz" };
+	static const char *const kernels[] = { "vmlinux", "vmlinuz", "Image" };
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -164,6 +165,13 @@ static int img_build_locked(const char *cache, const char *dir, const struct img
 int img_ensure(const char *cache_dir, bool force, img_progress_fn progress, void *arg,
 	       struct img_paths *out, char *err, size_t errlen)
 {
+	return img_ensure_arch(cache_dir, NULL, force, progress, arg, out, err, errlen);
+}
+
+int img_ensure_arch(const char *cache_dir, const struct vm_arch *arch, bool force,
+		    img_progress_fn progress, void *arg, struct img_paths *out, char *err,
+		    size_t errlen)
+{
 	const char *cache = cache_dir ? cache_dir : IMG_CACHE_DIR;
 	struct img_inputs in;
 	char key[17], dir[400], lock[400];
@@ -175,7 +183,7 @@ int img_ensure(const char *cache_dir, bool force, img_progress_fn progress, void
 		util_fmt(err, errlen, "the cache directory's name is too long: %s", cache);
 		return -ENAMETOOLONG;
 	}
-	r = img_key(cache, &in, key, err, errlen);
+	r = img_key(cache, arch ? arch : vm_arch_host(), &in, key, progress, arg, err, errlen);
 	if (r)
 		goto out_free;
 	snprintf(dir, sizeof(dir), "%s/%s", cache, key);

@@ -42,7 +42,8 @@
 
 /* Where an image is: kernel is an uncompressed ELF vmlinux that QEMU boots
  * through its PVH entry (or the package's bzImage when it could not be
- * unpacked), initrd the base initramfs. key is the cache key (16 hex
+ * unpacked; for arm64 and riscv64 the package's Image), initrd the base
+ * initramfs. key is the cache key (16 hex
  * digits), kernel_version the guest's `uname -r`. */
 struct img_paths {
 	char kernel[512];
@@ -76,6 +77,20 @@ typedef void (*img_progress_fn)(void *arg, const char *step);
  * linux-image-6.1.0-56-amd64=6.1.192-2 failed: E: ...". Nothing is printed. */
 int img_ensure(const char *cache_dir, bool force, img_progress_fn progress, void *arg,
 	       struct img_paths *out, char *err, size_t errlen);
+
+struct vm_arch;
+
+/* img_ensure for a guest of architecture arch (vm/arch.h; NULL: the
+ * host's, which is img_ensure). Another architecture's kernel and busybox
+ * come from its Debian suite through a private apt configuration under
+ * cache_dir/apt-ARCH/ (vm/image_apt.c: the host's apt is not touched);
+ * its package lists are fetched when missing or a day old, a progress
+ * step. Its image holds busybox alone (no host userland: the host's
+ * programs are of another architecture), and its kernel is the package's
+ * Image. */
+int img_ensure_arch(const char *cache_dir, const struct vm_arch *arch, bool force,
+		    img_progress_fn progress, void *arg, struct img_paths *out, char *err,
+		    size_t errlen);
 
 /* One NIC of a VM. name is the guest's interface name (1-15 of
  * [A-Za-z0-9_.-]); v4 and v6 are "10.0.0.1/24" and "fd00::1/64" or "";
@@ -128,9 +143,10 @@ int img_write_vm_initrd(const char *base_initrd, const struct img_vm_conf *conf,
 int img_modinfo_get(const uint8_t *ko, size_t len, const char *key, const char **val,
 		    size_t *vlen);
 
-/* The kernel command line for the image: console=ttyS0, quiet, panic=-1
- * (a panic reboots, which QEMU's -no-reboot turns into an exit) and a few
- * options that shorten a boot under TCG. A static string. */
+/* The kernel command line for the host's image: console=ttyS0, quiet,
+ * panic=-1 (a panic reboots, which QEMU's -no-reboot turns into an exit)
+ * and a few options that shorten a boot under TCG. A static string; the
+ * other architectures' are their rows' (vm/arch.h). */
 const char *img_cmdline(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- newc cpio ---- */
 
@@ -159,6 +160,52 @@ static void img_cpio_mods(struct img_cpio *c, const struct img_mods *m, const ch
 	util_buf_free(&dep);
 }
 
+/* The busybox of the image into path: the host's for the host's arch,
+ * else the one unpacked from the suite's busybox-static (tmp/bb; trixie's
+ * is in /usr/bin). It must be static: the initramfs has no libc. */
+static int img_busybox_path(const char *tmp, const struct img_inputs *in, char *path,
+			    size_t len, char *err, size_t errlen)
+{
+	static const char *const in_pkg[] = { "bin/busybox", "usr/bin/busybox" };
+	size_t i;
+	int r;
+
+	snprintf(path, len, "%s", IMG_BUSYBOX);
+	for (i = 0; in->arch->suite && i < UTIL_ARRAY_SIZE(in_pkg); i++) {
+		snprintf(path, len, "%s/bb/%s", tmp, in_pkg[i]);
+		if (!access(path, R_OK))
+			break;
+	}
+	r = img_is_static(path);
+	if (r < 0)
+		util_fmt(err, errlen, "cannot read %s: %s", path, strerror(-r));
+	else if (r == 0)
+		util_fmt(err, errlen, "%s is not a static binary: install busybox-static", path);
+	return r < 0 ? r : r == 0 ? -ENOEXEC : 0;
+}
+
+/* /init and the small files of /etc, for the image's arch. */
+static void img_cpio_guest(struct img_cpio *c, const struct vm_arch *a)
+{
+	struct util_buf init;
+	char etc[512];
+	size_t i;
+
+	util_buf_init(&init);
+	if (a->suite)
+		util_buf_puts(&init, img_init_foreign);
+	util_buf_puts(&init, img_init_script);
+	if (init.oom)
+		c->b.oom = true;
+	img_cpio_file(c, "init", 0755, init.s, init.len);
+	util_buf_free(&init);
+	for (i = 0; i < img_netc; i++) {
+		const char *text = img_etc_text(&img_etc[i], a, etc, sizeof(etc));
+
+		img_cpio_file(c, img_etc[i].path, 0644, text, strlen(text));
+	}
+}
+
 /* Write tmp/out/initrd.img. */
 int img_initrd(const char *tmp, const struct img_inputs *in, const struct img_mods *m,
 	       char *err, size_t errlen)
@@ -166,21 +213,16 @@ int img_initrd(const char *tmp, const struct img_inputs *in, const struct img_mo
 	static const char *const dirs[] = { "bin", "sbin", "usr/bin", "usr/sbin", "dev", "etc",
 					    "proc", "sys", "run", "tmp", "root", "lib/modules" };
 	struct img_cpio c;
-	char path[600], *bb;
+	char path[600], bbpath[600], *bb;
 	size_t i, len;
 	int r;
 
-	r = img_is_static(IMG_BUSYBOX);
-	if (r <= 0) {
-		if (r < 0)
-			util_fmt(err, errlen, "cannot read " IMG_BUSYBOX ": %s", strerror(-r));
-		else
-			util_fmt(err, errlen, IMG_BUSYBOX " is not a static binary: install busybox-static");
-		return r < 0 ? r : -ENOEXEC;
-	}
-	r = file_read_all(IMG_BUSYBOX, IMG_MAX_FILE, &bb, &len);
+	r = img_busybox_path(tmp, in, bbpath, sizeof(bbpath), err, errlen);
+	if (r)
+		return r;
+	r = file_read_all(bbpath, IMG_MAX_FILE, &bb, &len);
 	if (r) {
-		util_fmt(err, errlen, "cannot read " IMG_BUSYBOX ": %s", strerror(-r));
+		util_fmt(err, errlen, "cannot read %s: %s", bbpath, strerror(-r));
 		return r;
 	}
 	img_cpio_init(&c);
@@ -189,12 +231,11 @@ int img_initrd(const char *tmp, const struct img_inputs *in, const struct img_mo
 	img_cpio_entry(&c, "dev/console", S_IFCHR | 0600, 5, 1, NULL, 0);
 	img_cpio_file(&c, "bin/busybox", 0755, bb, len);
 	free(bb);
-	r = img_cpio_applets(&c, err, errlen);
+	/* another arch's busybox links its applets at boot (img_init_foreign) */
+	r = in->arch->suite ? 0 : img_cpio_applets(&c, err, errlen);
 	if (r)
 		goto out_free;
-	img_cpio_file(&c, "init", 0755, img_init_script, strlen(img_init_script));
-	for (i = 0; i < img_netc; i++)
-		img_cpio_file(&c, img_etc[i].path, 0644, img_etc[i].text, strlen(img_etc[i].text));
+	img_cpio_guest(&c, in->arch);
 	img_cpio_mods(&c, m, in->kver);
 	img_cpio_trailer(&c);
 	if (c.b.oom) {

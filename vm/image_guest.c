@@ -1,21 +1,24 @@
-/* image_guest: what runs inside a vtb VM (see image.h): the NIC driver
- * modules it loads, its /init (PID 1, which applies /etc/vtb.conf), the
- * small files of its /etc and the kernel command line. All of it is part
+/* image_guest: what runs inside a vtb VM (see image.h): its /init (PID 1,
+ * which loads the NIC driver modules of its arch row, vm/arch.c, and
+ * applies /etc/vtb.conf) and the small files of its /etc. All of it is part
  * of the image's cache key (image_key.c), so a change here makes a new
  * image. */
 #include "image_impl.h"
 #include "util.h"
 
-/* The NIC drivers of the five QEMU models, virtio's PCI transport (not a
- * dependency of virtio_net, but what virtio-net-pci needs), pvpanic, so
- * that QEMU learns of a guest panic, and 9p over virtio with overlayfs for
- * the host's userland (see the init script). Dependencies are added. */
-const char *const img_modules[] = {
-	"virtio_pci",  "virtio_net",   "e1000",	       "e1000e", "8139cp", "8139too",
-	"vmxnet3",     "pvpanic_mmio", "pvpanic_pci", "9pnet_virtio", "9p", "overlay",
-};
+#include <stdio.h>
 
-const size_t img_nmodules = UTIL_ARRAY_SIZE(img_modules);
+/* Before img_init_script on a guest of another architecture: the image
+ * holds busybox alone (it cannot run on the build host to list its
+ * applets), so /init starts it as the shell and lets it link its applets,
+ * which needs /proc (busybox finds itself through /proc/self/exe). The
+ * shebang line of img_init_script that follows is then a comment. */
+const char img_init_foreign[] =
+	"#!/bin/busybox sh\n"
+	"# vtb: a busybox of another architecture than the image builder's:\n"
+	"# its applets are linked here, at boot\n"
+	"/bin/busybox mount -t proc proc /proc && /bin/busybox --install -s &&\n"
+	"\t/bin/busybox umount /proc\n";
 
 /* /init: PID 1. Its text is part of the cache key. */
 const char img_init_script[] =
@@ -146,22 +149,30 @@ const char img_init_script[] =
 
 /* The small files of /etc, also part of the key. */
 const struct img_etc img_etc[] = {
-	{ "etc/inittab", "# vtb: a shell on the serial console, started again when it exits\n"
-			 "ttyS0::respawn:/bin/sh\n" },
-	{ "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n" },
-	{ "etc/group", "root:x:0:\n" },
-	{ "etc/hosts", "127.0.0.1 localhost\n::1 localhost\n" },
+	{ "etc/inittab",
+	  "# vtb: a shell on the serial console, started again when it exits\n"
+	  "%s::respawn:/bin/sh\n",
+	  true },
+	{ "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", false },
+	{ "etc/group", "root:x:0:\n", false },
+	{ "etc/hosts", "127.0.0.1 localhost\n::1 localhost\n", false },
 };
 
 const size_t img_netc = UTIL_ARRAY_SIZE(img_etc);
 
+/* See image_impl.h. */
+const char *img_etc_text(const struct img_etc *e, const struct vm_arch *a, char *buf, size_t len)
+{
+	if (!e->console)
+		return e->text;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(buf, len, e->text, a->console);
+#pragma GCC diagnostic pop
+	return buf;
+}
+
 const char *img_cmdline(void)
 {
-	/* Each of these saves a little of a TCG boot: cryptomgr.notests skips
-	 * the crypto self-tests (0.4 s), mitigations=off the patching for CPU
-	 * bugs (the guest runs no untrusted code they would contain),
-	 * no_timer_check the timer IRQ test, 8250.nr_uarts=1 and i8042.noaux
-	 * probing of ports that are not there. */
-	return "console=ttyS0 quiet panic=-1 cryptomgr.notests mitigations=off no_timer_check "
-	       "8250.nr_uarts=1 i8042.noaux";
+	return vm_arch_host()->cmdline;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "image.h"
 #include "util.h"
 
@@ -15,25 +16,30 @@
  * changing, so that old cache entries stop matching. */
 #define IMG_LAYOUT "1"
 
-#define IMG_KERNEL_PKG "linux-image-amd64"
 #define IMG_BUSYBOX "/bin/busybox"
 #define IMG_MAX_MODULES 64
 #define IMG_MAX_FILE (256u << 20) /* larger files are not what we think they are */
 
 /* ---- the guest (image_guest.c) ---- */
 
-/* The NIC drivers of the five QEMU models, virtio's PCI transport and
- * pvpanic; their dependencies are added (image_mods.c). */
-extern const char *const img_modules[];
-extern const size_t img_nmodules;
+/* The kernel modules of the initramfs are the arch row's (vm/arch.c);
+ * their dependencies are added (image_mods.c). */
 /* /init: PID 1. Its text is part of the cache key. */
 extern const char img_init_script[];
-/* The small files of /etc, also part of the key. */
+/* What /init starts with on a guest of another architecture than the
+ * host's (its busybox cannot run here to list its applets): busybox
+ * links its applets itself, then img_init_script follows. */
+extern const char img_init_foreign[];
+/* The small files of /etc, also part of the key. A text with console
+ * set has one "%s", the guest's console device (the arch row's). */
 struct img_etc {
 	const char *path, *text;
+	bool console;
 };
 extern const struct img_etc img_etc[];
 extern const size_t img_netc;
+/* The text of e for a guest of arch a, into buf (len bytes). */
+const char *img_etc_text(const struct img_etc *e, const struct vm_arch *a, char *buf, size_t len);
 
 /* ---- running the host's tools (image_run.c) ---- */
 
@@ -58,25 +64,57 @@ int img_run(const struct img_cmd *c, char *err, size_t errlen);
 /* ---- the inputs and the key (image_key.c) ---- */
 
 struct img_inputs {
+	const struct vm_arch *arch; /* the guest's architecture */
+	char cache[320];   /* the cache directory (its apt-ARCH/ for another arch) */
 	char pkg[128];     /* linux-image-6.1.0-56-amd64 */
 	char version[64];  /* 6.1.192-2 */
 	char kver[64];     /* 6.1.0-56-amd64 */
-	char busybox[64];  /* busybox-static's version */
+	char busybox[64];  /* busybox-static's version (installed, or the suite's) */
 	struct util_buf text; /* everything hashed */
 };
 
-/* Gather the inputs into *in (the caller frees in->text) and hash them
- * into key. Returns 0 or a negative errno with err saying why. */
-int img_key(const char *cache, struct img_inputs *in, char key[17], char *err, size_t errlen);
+/* Gather the inputs of a guest of arch into *in (the caller frees
+ * in->text) and hash them into key; for another architecture than the
+ * host's, the private package lists are fetched first when missing or
+ * old (a progress step). Returns 0 or a negative errno with err saying
+ * why. */
+int img_key(const char *cache, const struct vm_arch *arch, struct img_inputs *in, char key[17],
+	    img_progress_fn progress, void *arg, char *err, size_t errlen);
+
+/* The modification times of paths (n of them; "-" for a missing one) as
+ * text into buf: what changes when one of them changes. */
+void img_stamp_paths(const char *const *paths, size_t n, char *buf, size_t len);
+
+/* ---- another architecture's packages (image_apt.c) ---- */
+
+/* An argv for apt-get or apt-cache: the tool, its options (the private
+ * configuration of in->arch when it has a suite) and args. */
+struct img_apt {
+	const char *argv[40];
+	char opt[12][400];
+};
+/* Fill t for tool and args (NULL-terminated); t->argv is NULL-terminated. */
+void img_apt_argv(struct img_apt *t, const struct img_inputs *in, const char *tool,
+		  const char *const *args);
+/* For an arch with a suite: create CACHE/apt-ARCH/ with its sources.list
+ * and fetch the package lists when they are missing or a day old (under
+ * a lock of its own; with old lists and no mirror, the old lists stay).
+ * 0 at once for the host's arch. 0 or a negative errno with err. */
+int img_apt_prepare(const struct img_inputs *in, img_progress_fn progress, void *arg, char *err,
+		    size_t errlen);
+/* What changes when the private lists or sources change, as text. */
+void img_apt_stamp_private(const struct img_inputs *in, char *buf, size_t len);
 
 /* ---- the kernel package (image_kernel.c) ---- */
 
-/* Download and unpack the kernel package into tmp/pkg. */
+/* Download and unpack the kernel package into tmp/pkg (and, for another
+ * architecture, busybox-static's into tmp/bb). */
 int img_fetch(const char *tmp, const struct img_inputs *in, img_progress_fn progress, void *arg,
 	      char *err, size_t errlen);
-/* Put the kernel of the unpacked package (tmp/pkg) into tmp/out: the ELF
- * vmlinux when the bzImage's payload unpacks into one with a PVH note,
- * else the bzImage itself, as vmlinuz. */
+/* Put the kernel of the unpacked package (tmp/pkg) into tmp/out: for an
+ * x86 bzImage the ELF vmlinux when its payload unpacks into one with a
+ * PVH note, else the bzImage itself, as vmlinuz; for an arm64 or riscv64
+ * Image, the Image (gunzipped when compressed). */
 int img_kernel(const char *tmp, const struct img_inputs *in, img_progress_fn progress, void *arg,
 	       char *err, size_t errlen);
 /* 1 when the program at path is statically linked (an ELF without
@@ -102,10 +140,11 @@ struct img_mods {
 	const char *tmp;
 };
 
-/* Load img_modules and their dependencies from the unpacked package's
- * modules directory root into m (zeroed by the caller; img_mods_free
- * releases it, also after a failure). */
-int img_mods_load(struct img_mods *m, const char *root, char *err, size_t errlen);
+/* Load the modules of arch a and their dependencies from the unpacked
+ * package's modules directory root into m (zeroed by the caller;
+ * img_mods_free releases it, also after a failure). */
+int img_mods_load(struct img_mods *m, const struct vm_arch *a, const char *root, char *err,
+		  size_t errlen);
 void img_mods_free(struct img_mods *m);
 
 /* ---- newc cpio and the initramfs (image_cpio.c) ---- */

@@ -28,8 +28,9 @@
 
 /* ---- the package ---- */
 
-/* The one .deb in dir, into buf. */
-static int img_find_deb(const char *dir, char *buf, size_t len)
+/* The .deb in dir whose name starts with prefix ("linux-image-"), into
+ * buf. */
+static int img_find_deb(const char *dir, const char *prefix, char *buf, size_t len)
 {
 	struct dirent *d;
 	size_t n;
@@ -41,7 +42,8 @@ static int img_find_deb(const char *dir, char *buf, size_t len)
 		return -errno;
 	while ((d = readdir(dh))) {
 		n = strlen(d->d_name);
-		if (n > 4 && !strcmp(d->d_name + n - 4, ".deb")) {
+		if (n > 4 && !strcmp(d->d_name + n - 4, ".deb") &&
+		    !strncmp(d->d_name, prefix, strlen(prefix))) {
 			snprintf(buf, len, "%s/%s", dir, d->d_name);
 			r = 0;
 			break;
@@ -51,36 +53,59 @@ static int img_find_deb(const char *dir, char *buf, size_t len)
 	return r;
 }
 
-/* Download and unpack the kernel package into tmp/pkg. */
+/* Unpack the downloaded package pkg (its .deb in tmp, then removed) into
+ * tmp/sub. */
+static int img_unpack_deb(const char *tmp, const char *pkg, const char *sub,
+			  img_progress_fn progress, void *arg, char *err, size_t errlen)
+{
+	char prefix[160], deb[1024], dir[600], what[1100];
+	const char *x[] = { "dpkg-deb", "-x", deb, dir, NULL };
+	struct img_cmd c = { .what = what, .argv = x };
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "%s_", pkg);
+	r = img_find_deb(tmp, prefix, deb, sizeof(deb));
+	if (r) {
+		util_fmt(err, errlen, "apt-get download left no %s*.deb in %s", prefix, tmp);
+		return r;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", tmp, sub);
+	snprintf(what, sizeof(what), "dpkg-deb -x %s", strrchr(deb, '/') + 1);
+	img_step(progress, arg, "unpacking %s", pkg);
+	r = img_run(&c, err, errlen);
+	unlink(deb);
+	return r;
+}
+
+/* Download and unpack the kernel package into tmp/pkg and, for another
+ * architecture, busybox-static's into tmp/bb. */
 int img_fetch(const char *tmp, const struct img_inputs *in, img_progress_fn progress,
 	      void *arg, char *err, size_t errlen)
 {
-	char spec[200], what[300], deb[1024], pkgdir[600];
-	const char *dl[] = { "apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", spec, NULL };
-	const char *x[] = { "dpkg-deb", "-x", deb, pkgdir, NULL };
-	struct img_cmd c = { .what = what, .argv = dl, .cwd = tmp };
+	const struct vm_arch *a = in->arch;
+	char spec[200], bbspec[200], what[500];
+	const char *args[] = { "download", spec, a->suite ? bbspec : NULL, NULL };
+	struct img_apt t;
+	struct img_cmd c = { .what = what, .argv = t.argv, .cwd = tmp };
 	int r;
 
 	snprintf(spec, sizeof(spec), "%s=%s", in->pkg, in->version);
-	snprintf(what, sizeof(what), "apt-get download %s", spec);
-	img_step(progress, arg, "downloading %s %s", in->pkg, in->version);
+	snprintf(bbspec, sizeof(bbspec), "%s=%s", a->busybox_pkg, in->busybox);
+	snprintf(what, sizeof(what), "apt-get download %s%s%s", spec, a->suite ? " " : "",
+		 a->suite ? bbspec : "");
+	if (a->suite)
+		img_step(progress, arg, "downloading %s %s and %s %s (Debian %s, %s)", in->pkg,
+			 in->version, a->busybox_pkg, in->busybox, a->suite, a->deb_arch);
+	else
+		img_step(progress, arg, "downloading %s %s", in->pkg, in->version);
+	img_apt_argv(&t, in, "apt-get", args);
 	r = img_run(&c, err, errlen);
 	if (r == -ENOENT)
 		util_fmt(err, errlen, "apt-get is missing: the guest image needs Debian's apt");
-	if (r)
-		return r;
-	r = img_find_deb(tmp, deb, sizeof(deb));
-	if (r) {
-		util_fmt(err, errlen, "%s left no .deb in %s", what, tmp);
-		return r;
-	}
-	snprintf(pkgdir, sizeof(pkgdir), "%s/pkg", tmp);
-	snprintf(what, sizeof(what), "dpkg-deb -x %s", strrchr(deb, '/') + 1);
-	c.argv = x;
-	c.cwd = NULL;
-	img_step(progress, arg, "unpacking %s", in->pkg);
-	r = img_run(&c, err, errlen);
-	unlink(deb);
+	if (!r)
+		r = img_unpack_deb(tmp, in->pkg, "pkg", progress, arg, err, errlen);
+	if (!r && a->suite)
+		r = img_unpack_deb(tmp, a->busybox_pkg, "bb", progress, arg, err, errlen);
 	return r;
 }
 
@@ -337,9 +362,58 @@ static int img_unpack_vmlinux(const char *tmp, const struct img_unpacker *u, con
 	return r > 0;
 }
 
-/* Put the kernel of the unpacked package (tmp/pkg) into tmp/out: the ELF
- * vmlinux when the bzImage's payload unpacks into one with a PVH note,
- * else the bzImage itself, as vmlinuz (the progress step says why). */
+/* The Image of an arm64 or riscv64 kernel package (/boot/vmlinuz-KVER on
+ * arm64, /boot/vmlinux-KVER on riscv64; both uncompressed Images with an
+ * EFI stub in Debian 12 and 13) into tmp/out/Image: moved, or gunzipped
+ * when it is gzip-compressed (QEMU's riscv64 loader takes no gzip). */
+static int img_kernel_image(const char *tmp, const struct img_inputs *in,
+			    img_progress_fn progress, void *arg, char *err, size_t errlen)
+{
+	static const char *const names[] = { "vmlinuz", "vmlinux" };
+	char src[768], dst[600];
+	const char *argv[] = { "gzip", "-dc", NULL };
+	struct img_cmd c = { .what = "gzip -dc (the kernel)", .argv = argv, .in_path = src,
+			     .out_path = dst };
+	unsigned char magic[2] = { 0 };
+	size_t i;
+	int fd, r;
+
+	for (i = 0; i < UTIL_ARRAY_SIZE(names); i++) {
+		snprintf(src, sizeof(src), "%s/pkg/boot/%s-%s", tmp, names[i], in->kver);
+		if (!access(src, R_OK))
+			break;
+	}
+	if (i == UTIL_ARRAY_SIZE(names)) {
+		util_fmt(err, errlen, "%s has no /boot/vmlinuz-%s or vmlinux-%s", in->pkg, in->kver,
+			 in->kver);
+		return -ENOENT;
+	}
+	snprintf(dst, sizeof(dst), "%s/out/Image", tmp);
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, magic, sizeof(magic)) < 0) {
+		r = -errno;
+		util_fmt(err, errlen, "cannot read %s: %s", src, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	close(fd);
+	if (magic[0] == 0x1f && magic[1] == 0x8b) {
+		img_step(progress, arg, "unpacking the kernel (gzip) into Image");
+		return img_run(&c, err, errlen);
+	}
+	if (rename(src, dst)) {
+		r = -errno;
+		util_fmt(err, errlen, "cannot move %s to %s: %s", src, dst, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Put the kernel of the unpacked package (tmp/pkg) into tmp/out: an
+ * Image as it is (img_kernel_image); from a bzImage the ELF vmlinux when
+ * its payload unpacks into one with a PVH note, else the bzImage itself,
+ * as vmlinuz (the progress step says why). */
 int img_kernel(const char *tmp, const struct img_inputs *in, img_progress_fn progress, void *arg,
 	       char *err, size_t errlen)
 {
@@ -349,6 +423,8 @@ int img_kernel(const char *tmp, const struct img_inputs *in, img_progress_fn pro
 	char *bz;
 	int r;
 
+	if (in->arch->kernel_fmt == VM_KERNEL_IMAGE)
+		return img_kernel_image(tmp, in, progress, arg, err, errlen);
 	snprintf(bzpath, sizeof(bzpath), "%s/pkg/boot/vmlinuz-%s", tmp, in->kver);
 	r = file_read_all(bzpath, IMG_MAX_FILE, &bz, &len);
 	if (r) {

@@ -3,7 +3,7 @@
  * The package ships no modules.dep (depmod makes it when the package is
  * installed, which vtb never does), so dependencies come from each
  * module's own .modinfo "depends=", and names map to files through
- * modules.order. Only the modules named in img_modules and what they
+ * modules.order. Only the modules named in the arch row and what they
  * depend on are copied. Compressed modules (.ko.xz, .ko.zst, .ko.gz:
  * bookworm's are plain .ko, later releases compress them) are decompressed
  * at build time: busybox insmod can read .ko.xz, but only after the
@@ -152,8 +152,9 @@ void img_mods_free(struct img_mods *m)
 	free(m->order);
 }
 
-/* Load img_modules and their dependencies from the unpacked package. */
-int img_mods_load(struct img_mods *m, const char *root, char *err, size_t errlen)
+/* Load a's modules and their dependencies from the unpacked package. */
+int img_mods_load(struct img_mods *m, const struct vm_arch *a, const char *root, char *err,
+		  size_t errlen)
 {
 	char path[700];
 	size_t i, len, bit;
@@ -166,10 +167,10 @@ int img_mods_load(struct img_mods *m, const char *root, char *err, size_t errlen
 		util_fmt(err, errlen, "cannot read %s: %s", path, strerror(-r));
 		return r;
 	}
-	for (i = 0; i < img_nmodules; i++) {
+	for (i = 0; i < a->nmodules; i++) {
 		char name[64];
 
-		snprintf(name, sizeof(name), "%s", img_modules[i]);
+		snprintf(name, sizeof(name), "%s", a->modules[i]);
 		r = img_mod_add(m, name, 0, &bit, err, errlen);
 		if (r)
 			return r;

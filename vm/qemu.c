@@ -21,18 +21,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cgroup.h"
 #include "proc.h"
 #include "qmp.h"
 #include "util.h"
 
-/* pc or q35 under TCG: measured on this 2-core machine with vtb's image (a
- * PVH vmlinux and a busybox initramfs), 10 alternating boots each to
- * "vtb-guest-ready": QEMU's CPU time 3.28 s (pc) vs 3.37 s (q35), within the
- * noise; with a bzImage through SeaBIOS, pc booted in 2.2-2.7 s against
- * 2.7-3.2 s for q35. pc it is: never slower, and every NIC model we offer
- * is a PCI device that works on both. */
-#define QEMU_MACHINE "pc"
 /* QEMU builds the machine and greets on QMP in well under a second under
  * TCG here; 10 s leaves room for a loaded host and many VMs at once. */
 #define QEMU_START_WAIT_MS 10000
@@ -102,13 +96,14 @@ static void argv_free(struct argv *a)
 	free(a->v);
 }
 
-/* The program to run: $VTB_QEMU, or qemu-system-x86_64 from $PATH. */
-static int qemu_binary(char *buf, size_t len)
+/* The program to run for a guest of a: a->qemu from $PATH, or $VTB_QEMU
+ * for the host's architecture. */
+static int qemu_binary(const struct vm_arch *a, char *buf, size_t len)
 {
 	const char *env = getenv("VTB_QEMU");
 	const char *path = getenv("PATH");
 
-	if (env && *env) {
+	if (env && *env && a == vm_arch_host()) {
 		snprintf(buf, len, "%s", env);
 		return access(buf, X_OK) ? -errno : 0;
 	}
@@ -117,7 +112,7 @@ static int qemu_binary(char *buf, size_t len)
 	while (*path) {
 		size_t n = strcspn(path, ":");
 
-		if (n && (int)snprintf(buf, len, "%.*s/qemu-system-x86_64", (int)n, path) < (int)len &&
+		if (n && (int)snprintf(buf, len, "%.*s/%s", (int)n, path, a->qemu) < (int)len &&
 		    access(buf, X_OK) == 0)
 			return 0;
 		path += n + (path[n] == ':');
@@ -131,7 +126,8 @@ static bool has_comma(const char *s)
 }
 
 /* Check s; err says what is wrong. */
-static int spec_check(const struct qemu_spec *s, char *err, size_t errlen)
+static int spec_check(const struct qemu_spec *s, const struct vm_arch *arch, char *err,
+		      size_t errlen)
 {
 	if (!s->name || !s->kernel || !s->console_path || !s->qmp_path || !s->log_path ||
 	    !s->cores || !s->memory_mib) {
@@ -148,10 +144,22 @@ static int spec_check(const struct qemu_spec *s, char *err, size_t errlen)
 		util_fmt(err, errlen, "VM %s: socket path too long", s->name);
 		return -ENAMETOOLONG;
 	}
+	if (s->accel == QEMU_KVM && !arch->kvm) {
+		util_fmt(err, errlen, "VM %s: KVM cannot run a %s guest here", s->name, arch->name);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < s->nnics; i++) {
+		char list[128];
+
 		if (!qemu_nic_device(s->nics[i].model)) {
 			util_fmt(err, errlen, "VM %s: unknown NIC model '%s'", s->name,
 				 s->nics[i].model ? s->nics[i].model : "(none)");
+			return -EINVAL;
+		}
+		if (!vm_arch_has_nic(arch, s->nics[i].model)) {
+			util_fmt(err, errlen, "VM %s: a %s guest has no driver for NIC model '%s' (its "
+				 "models: %s)", s->name, arch->name, s->nics[i].model,
+				 vm_arch_nic_list(arch, list, sizeof(list)));
 			return -EINVAL;
 		}
 		if (s->nics[i].tap_fd < 3) {
@@ -162,7 +170,8 @@ static int spec_check(const struct qemu_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
-static void build_argv(struct argv *a, const char *bin, const struct qemu_spec *s)
+static void build_argv(struct argv *a, const char *bin, const struct qemu_spec *s,
+		       const struct vm_arch *arch)
 {
 	argv_add(a, "%s", bin);
 	argv_add(a, "-name");
@@ -172,11 +181,11 @@ static void build_argv(struct argv *a, const char *bin, const struct qemu_spec *
 	argv_add(a, "-display");
 	argv_add(a, "none");
 	argv_add(a, "-machine");
-	argv_add(a, QEMU_MACHINE);
+	argv_add(a, "%s", arch->machine);
 	argv_add(a, "-accel");
 	argv_add(a, s->accel == QEMU_KVM ? "kvm" : "tcg");
 	argv_add(a, "-cpu");
-	argv_add(a, s->accel == QEMU_KVM ? "host" : "max");
+	argv_add(a, "%s", s->accel == QEMU_KVM ? "host" : arch->cpu_tcg);
 	argv_add(a, "-smp");
 	argv_add(a, "%u", s->cores);
 	argv_add(a, "-m");
@@ -225,8 +234,10 @@ static void build_argv(struct argv *a, const char *bin, const struct qemu_spec *
 	argv_add(a, "unix:%s,server=on,wait=off", s->qmp_path);
 	/* a panicking guest (with a pvpanic driver) stays, paused, as
 	 * guest-panicked; a rebooting one makes QEMU exit */
-	argv_add(a, "-device");
-	argv_add(a, "pvpanic");
+	if (arch->pvpanic) {
+		argv_add(a, "-device");
+		argv_add(a, "%s", arch->pvpanic);
+	}
 	argv_add(a, "-action");
 	argv_add(a, "panic=pause");
 	argv_add(a, "-no-reboot");
@@ -390,24 +401,26 @@ static int wait_started(const struct qemu_spec *s, pid_t pid, char *err, size_t 
 
 int qemu_start(const struct qemu_spec *s, pid_t *pid, char *err, size_t errlen)
 {
+	const struct vm_arch *arch = s->arch ? s->arch : vm_arch_host();
 	struct argv a = { 0 };
 	char bin[PATH_MAX];
 	int r, null_fd = -1, log_fd = -1;
 	pid_t child;
 
-	r = spec_check(s, err, errlen);
+	r = spec_check(s, arch, err, errlen);
 	if (r)
 		return r;
-	r = qemu_binary(bin, sizeof(bin));
+	r = qemu_binary(arch, bin, sizeof(bin));
 	if (r) {
-		util_fmt(err, errlen, "cannot find QEMU (qemu-system-x86_64, or $VTB_QEMU): %s", strerror(-r));
+		util_fmt(err, errlen, "cannot find QEMU (%s%s): %s", arch->qemu,
+			 arch == vm_arch_host() ? ", or $VTB_QEMU" : "", strerror(-r));
 		return r;
 	}
 	if ((r = unlink_stale(s->console_path)) || (r = unlink_stale(s->qmp_path))) {
 		util_fmt(err, errlen, "VM %s: cannot remove an old socket: %s", s->name, strerror(-r));
 		return r;
 	}
-	build_argv(&a, bin, s);
+	build_argv(&a, bin, s, arch);
 	if (a.oom) {
 		r = -ENOMEM;
 		goto out_argv;

@@ -1,7 +1,8 @@
 /* qemu: the QEMU start helper and the QEMU proxy of Qemunet (qemu.c
  * launches and stops, kvm_probe.c probes, qmp.c is the QMP client over the
  * stream parser of qmp_stream.h). It probes
- * whether KVM really runs a guest, starts qemu-system-x86_64 detached
+ * whether KVM really runs a guest, starts QEMU (qemu-system-x86_64, or the
+ * program of another guest architecture, vm/arch.h) detached
  * (its own session, so it outlives `vtb up`) with the serial console and
  * QMP on unix sockets that the supervisor connects to later, and drives
  * the lifecycle over QMP.
@@ -40,8 +41,11 @@ struct qemu_nic {
 				 * offloads, which QEMU finds by itself); QEMU inherits it */
 };
 
+struct vm_arch;
+
 struct qemu_spec {
 	const char *name;                /* shown by ps and in QEMU's messages; no commas */
+	const struct vm_arch *arch;      /* the guest's architecture (vm/arch.h); NULL: the host's */
 	const char *kernel, *initrd, *cmdline;
 	unsigned cores;
 	unsigned long long memory_mib;
@@ -58,7 +62,8 @@ struct qemu_spec {
 	size_t ncg_fds;
 };
 
-/* Fork and exec qemu-system-x86_64 (VTB_QEMU overrides the program) for s.
+/* Fork and exec the QEMU of s's architecture (qemu-system-x86_64 for the
+ * host's, whose program VTB_QEMU overrides; vm/arch.h) for s.
  * QEMU runs in its own session and does not die with the caller. The tap
  * fds stay the caller's (QEMU gets its own copies); every other fd of the
  * caller is closed in QEMU. Stale sockets at console_path and qmp_path are
@@ -67,8 +72,9 @@ struct qemu_spec {
  * guest runs: a missing kernel is caught here); when QEMU exits first,
  * -EIO with the last line of its log in err ("qemu: could not open kernel
  * file ..."); -ETIMEDOUT (QEMU killed) when it is not up within 10 s;
- * -EINVAL for a bad spec (unknown NIC model, a comma in the name or a
- * socket path). err may be NULL. The caller reaps *pid (or qemu_quit does).
+ * -EINVAL for a bad spec (unknown NIC model or one the architecture's
+ * guest cannot drive, KVM for another architecture, a comma in the name
+ * or a socket path). err may be NULL. The caller reaps *pid (or qemu_quit does).
  *
  * A guest panic stays visible: QEMU has a pvpanic device and pauses on
  * panic (query-status says "guest-panicked") when the guest kernel drives

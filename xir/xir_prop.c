@@ -90,6 +90,7 @@ static const struct xir_enum enums[] = {
 	{ "x86_64", "arch", "arch", 0, false },
 	{ "i386", "arch", "arch", 0, false },
 	{ "aarch64", "arch", "arch", 0, false },
+	{ "arm64", "arch", "arch", 0, false }, /* Debian's name of aarch64 */
 	{ "arm", "arch", "arch", 0, false },
 	{ "riscv64", "arch", "arch", 0, false },
 	{ "ppc64le", "arch", "arch", 0, false },
