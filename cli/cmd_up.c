@@ -10,6 +10,7 @@
 
 #include "build.h"
 #include "image.h"
+#include "rootfs.h"
 #include "cli.h"
 #include "clup.h"
 #include "compile.h"
@@ -18,6 +19,7 @@
 #include "realize.h"
 #include "sup_log.h"
 #include "supervisor.h"
+#include "xir_fmt.h"
 #include "xir_json.h"
 #include "proc.h"
 
@@ -298,7 +300,34 @@ static void image_step(void *arg, const char *step)
 	fprintf(stderr, "vtb: guest image: %s\n", step);
 }
 
-/* The guest image, built once (cached) before anything is created. */
+/* The Debian trees of the VMs that ask for one (image == 'debian:...'),
+ * built once (cached) before anything is created. A package that does not
+ * exist names the device. */
+static int up_userlands(const struct realization *rz)
+{
+	char err[UTIL_ERR_LEN] = "", root[512], name[XIR_NAME_BUF];
+	size_t i;
+	int r;
+
+	for (i = 0; i < rz->x->nnodes; i++) {
+		const struct rz_node *n = &rz->nodes[i];
+		struct rootfs_req q = { .image = n->image, .pkgs = n->pkgs, .npkgs = n->npkgs };
+
+		if (n->kind != RZ_VM || !n->image || !realize_node_here(rz, i))
+			continue;
+		r = rootfs_ensure(NULL, &q, image_step, NULL, root, sizeof(root), err, sizeof(err));
+		if (r) {
+			cli_err("cannot build the userland of device '%s' (image == '%s'): %s",
+				xir_fmt_node(rz->x, i, name), n->image,
+				err[0] ? err : strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The guest image and the VMs' userlands, built once (cached) before
+ * anything is created. */
 int cli_up_image(const struct realization *rz)
 {
 	struct img_paths p;
@@ -308,9 +337,11 @@ int cli_up_image(const struct realization *rz)
 	if (!count_vms(rz))
 		return 0;
 	r = img_ensure(NULL, false, image_step, NULL, &p, err, sizeof(err));
-	if (r)
+	if (r) {
 		cli_err("cannot build the guest image of the VMs: %s", err[0] ? err : strerror(-r));
-	return r;
+		return r;
+	}
+	return up_userlands(rz);
 }
 
 /* vtb up waits for the VMs' state to change (a boot ends, a VM fails) with

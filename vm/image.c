@@ -116,7 +116,7 @@ static void img_sweep(const char *cache)
  * now (the lock is free): a crash can leave a tool such as dpkg-deb
  * writing into its build directory for a few seconds after the sweep of
  * the next build, and the next build may be far away. */
-static void img_sweep_if_idle(const char *cache)
+void img_sweep_if_idle(const char *cache)
 {
 	char lock[400];
 	int fd;
@@ -138,7 +138,6 @@ static int img_build_locked(const char *cache, const char *dir, const struct img
 	char tmp[400], out[500];
 	int r;
 
-	img_sweep(cache);
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-XXXXXX", cache, key);
 	if (!mkdtemp(tmp)) {
 		r = -errno;
@@ -161,12 +160,36 @@ static int img_build_locked(const char *cache, const char *dir, const struct img
 	return r;
 }
 
+/* See image_impl.h. */
+int img_cache_lock(const char *cache, char *err, size_t errlen)
+{
+	char lock[400];
+	int r, fd;
+
+	r = file_mkdir_p(cache, 0755);
+	if (r) {
+		util_fmt(err, errlen, "cannot create %s: %s", cache, strerror(-r));
+		return r;
+	}
+	snprintf(lock, sizeof(lock), "%s/.lock", cache);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		r = -errno;
+		util_fmt(err, errlen, "cannot lock %s: %s", lock, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	img_sweep(cache);
+	return fd;
+}
+
 int img_ensure(const char *cache_dir, bool force, img_progress_fn progress, void *arg,
 	       struct img_paths *out, char *err, size_t errlen)
 {
 	const char *cache = cache_dir ? cache_dir : IMG_CACHE_DIR;
 	struct img_inputs in;
-	char key[17], dir[400], lock[400];
+	char key[17], dir[400];
 	int r, fd;
 
 	util_fmt(err, errlen, "%s", "");
@@ -184,18 +207,9 @@ int img_ensure(const char *cache_dir, bool force, img_progress_fn progress, void
 		img_sweep_if_idle(cache);
 		goto out_free;
 	}
-	r = file_mkdir_p(cache, 0755);
-	if (r) {
-		util_fmt(err, errlen, "cannot create %s: %s", cache, strerror(-r));
-		goto out_free;
-	}
-	snprintf(lock, sizeof(lock), "%s/.lock", cache);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		r = -errno;
-		util_fmt(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = img_cache_lock(cache, err, errlen);
+	if (fd < 0) {
+		r = fd;
 		goto out_free;
 	}
 	/* another builder may have finished while we waited */
