@@ -598,7 +598,7 @@ int cmd_up(int argc, char **argv)
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	struct clconf cc;
 	bool local = false;
-	int i, status;
+	int i, status, r;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--name") && i + 1 < argc) {
@@ -666,8 +666,10 @@ int cmd_up(int argc, char **argv)
 	status = do_realize(db, file, src, srclen, x, &rz);
 	if (status)
 		goto out;
-	if (cli_up_image(rz) && !cli_stop) {
-		status = CLI_SYSTEM;
+	r = cli_up_image(rz);
+	if (r && !cli_stop) {
+		/* a package the suite does not have is the model's error */
+		status = r == -ENOPKG ? CLI_USER : CLI_SYSTEM;
 		goto out;
 	}
 	status = cli_bring_up(db, &(struct cli_up){ .name = name, .file = file, .x = x, .rz = rz },
