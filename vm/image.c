@@ -13,6 +13,8 @@
  *   image_cpio.c    the newc cpio writer and the base initramfs
  *   image_guest.c   what the guest runs: /init, /etc, modules, cmdline
  *   image_conf.c    a VM's /etc/vtb.conf and its per-VM initrd
+ *   image_seed.c    host directories in the per-VM initrd (private seeds)
+ *   rootfs.c        the Debian trees of image == 'debian:...' (rootfs.h)
  *
  * What they share is in image_impl.h. */
 #include "image_impl.h"
@@ -130,6 +132,20 @@ void img_sweep_if_idle(const char *cache)
 	close(fd);
 }
 
+/* See image_impl.h. */
+int img_build_dir(const char *cache, const char *name, char *tmp, size_t len, char *err,
+		  size_t errlen)
+{
+	int r;
+
+	snprintf(tmp, len, "%s/.tmp-%s-XXXXXX", cache, name);
+	if (mkdtemp(tmp))
+		return 0;
+	r = -errno;
+	util_fmt(err, errlen, "cannot create a build directory in %s: %s", cache, strerror(-r));
+	return r;
+}
+
 /* Build the image for key into dir (with the lock held), atomically. */
 static int img_build_locked(const char *cache, const char *dir, const struct img_inputs *in,
 			    const char *key, img_progress_fn progress, void *arg, char *err,
@@ -138,12 +154,9 @@ static int img_build_locked(const char *cache, const char *dir, const struct img
 	char tmp[400], out[500];
 	int r;
 
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-XXXXXX", cache, key);
-	if (!mkdtemp(tmp)) {
-		r = -errno;
-		util_fmt(err, errlen, "cannot create a build directory in %s: %s", cache, strerror(-r));
+	r = img_build_dir(cache, key, tmp, sizeof(tmp), err, errlen);
+	if (r)
 		return r;
-	}
 	r = img_build(tmp, in, progress, arg, err, errlen);
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	if (!r && rename(out, dir)) {

@@ -44,6 +44,11 @@ extern const size_t img_netc;
  * (cache/.tmp-*). Returns the lock's fd (closing it unlocks) or a negative
  * errno with err saying why. */
 int img_cache_lock(const char *cache, char *err, size_t errlen);
+/* Make a build directory, cache/.tmp-NAME-XXXXXX, its path into tmp (len
+ * bytes): what img_cache_lock's sweep removes after a crash. 0 or a
+ * negative errno with err. */
+int img_build_dir(const char *cache, const char *name, char *tmp, size_t len, char *err,
+		  size_t errlen);
 /* The same removal, at a cache hit, when no build holds the lock. */
 void img_sweep_if_idle(const char *cache);
 

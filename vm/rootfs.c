@@ -203,12 +203,10 @@ static int rootfs_build(const char *cache, const char *dir, const char *key,
 		util_fmt(err, errlen, "cannot create %s: %s", log, strerror(-r));
 		return r;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-rootfs-%s-XXXXXX", cache, key);
-	if (!mkdtemp(tmp)) {
-		r = -errno;
-		util_fmt(err, errlen, "cannot create a build directory in %s: %s", cache, strerror(-r));
+	snprintf(path, sizeof(path), "rootfs-%s", key);
+	r = img_build_dir(cache, path, tmp, sizeof(tmp), err, errlen);
+	if (r)
 		goto out_close;
-	}
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	snprintf(path, sizeof(path), "%s/root", out);
 	img_step(p->fn, p->arg, "building %s with mmdebstrap from %s (a minute or more; its log: %s)",
