@@ -11,6 +11,7 @@
 #include "arch.h"
 #include "build.h"
 #include "image.h"
+#include "rootfs.h"
 #include "cli.h"
 #include "clup.h"
 #include "compile.h"
@@ -19,6 +20,7 @@
 #include "realize.h"
 #include "sup_log.h"
 #include "supervisor.h"
+#include "xir_fmt.h"
 #include "xir_json.h"
 #include "proc.h"
 
@@ -304,8 +306,35 @@ static void image_step(void *arg, const char *step)
 	fprintf(stderr, "vtb: guest image: %s\n", step);
 }
 
-/* The guest image of every architecture the VMs here have, each built
- * once (cached) before anything is created. */
+/* The Debian trees of the VMs that ask for one (image == 'debian:...'),
+ * built once (cached) before anything is created. A package that does not
+ * exist names the device. */
+static int up_userlands(const struct realization *rz)
+{
+	char err[UTIL_ERR_LEN] = "", root[512], name[XIR_NAME_BUF];
+	size_t i;
+	int r;
+
+	for (i = 0; i < rz->x->nnodes; i++) {
+		const struct rz_node *n = &rz->nodes[i];
+		struct rootfs_req q = { .image = n->image, .pkgs = n->pkgs, .npkgs = n->npkgs };
+
+		if (n->kind != RZ_VM || !n->image || !realize_node_here(rz, i))
+			continue;
+		r = rootfs_ensure(NULL, &q, image_step, NULL, root, sizeof(root), err, sizeof(err));
+		if (r) {
+			cli_err("cannot build the userland of device '%s' (image == '%s'): %s",
+				xir_fmt_node(rz->x, i, name), n->image,
+				err[0] ? err : strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The guest image of every architecture the VMs here have, and the
+ * Debian trees VMs ask for, each built once (cached) before anything is
+ * created. */
 int cli_up_image(const struct realization *rz)
 {
 	const struct vm_arch *done[8];
@@ -333,7 +362,7 @@ int cli_up_image(const struct realization *rz)
 		else if (ndone < UTIL_ARRAY_SIZE(done))
 			done[ndone++] = a;
 	}
-	return r;
+	return r ? r : up_userlands(rz);
 }
 
 /* vtb up waits for the VMs' state to change (a boot ends, a VM fails) with
@@ -590,7 +619,7 @@ int cmd_up(int argc, char **argv)
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	struct clconf cc;
 	bool local = false;
-	int i, status;
+	int i, status, r;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--name") && i + 1 < argc) {
@@ -658,8 +687,10 @@ int cmd_up(int argc, char **argv)
 	status = do_realize(db, file, src, srclen, x, &rz);
 	if (status)
 		goto out;
-	if (cli_up_image(rz) && !cli_stop) {
-		status = CLI_SYSTEM;
+	r = cli_up_image(rz);
+	if (r && !cli_stop) {
+		/* a package the suite does not have is the model's error */
+		status = r == -ENOPKG ? CLI_USER : CLI_SYSTEM;
 		goto out;
 	}
 	status = cli_bring_up(db, &(struct cli_up){ .name = name, .file = file, .x = x, .rz = rz },

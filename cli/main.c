@@ -36,7 +36,7 @@ static const struct cli_cmd commands[] = {
 	  "(stop: frozen, its links cut), start it again, restart its userland" },
 	{ "graph", cmd_graph, "vtb graph (MODEL | NAME) [-o FILE.svg|.png|.pdf|.dot]",
 	  "draw the topology with Graphviz (DOT text on standard output without -o)" },
-	{ "image", cmd_image, "vtb image build [--force]",
+	{ "image", cmd_image, "vtb image build [--force] [debian:SUITE [PACKAGE...]]",
 	  "build (or find cached) the guest image of VM nodes: a Debian kernel + busybox" },
 	{ "cluster", cmd_cluster,
 	  "vtb cluster (init | join) --etcd URL[,URL...] [--host NAME] [--underlay ADDR] | "

@@ -25,6 +25,8 @@ static enum ckind kind_of(enum xir_ptype t)
 	case XP_DIR:
 	case XP_SWITCH:
 	case XP_HOST:
+	case XP_IMAGE:
+	case XP_PKG:
 	case XP_ADDR:
 	case XP_NET:
 	case XP_MAC:
@@ -93,6 +95,8 @@ static bool same_value(const struct xir_constraint *a, const struct xir_constrai
 	case XP_STRING:
 	case XP_DIR:
 	case XP_HOST:
+	case XP_IMAGE:
+	case XP_PKG:
 		return !strcmp(a->value.s, b->value.s);
 	case XP_BOOL:
 		return a->value.b == b->value.b;

@@ -153,6 +153,8 @@ static const struct {
 	[XP_DIR] = { .unordered = "a directory" },
 	[XP_SWITCH] = { .unordered = "a mode" },
 	[XP_HOST] = { .unordered = "a host name" },
+	[XP_IMAGE] = { .unordered = "a userland" },
+	[XP_PKG] = { .unordered = "a package name" },
 };
 
 /* The example hint of a quantity type (NULL for others). */
@@ -230,6 +232,35 @@ static bool host_problem(const struct xir_prop *prop, const struct xir_value *v,
 	xir_fmt_clean(s, sizeof(s), v->s);
 	return problem_set(p, "name a host of the cluster, as vtb cluster status shows it",
 			   "'%s': '%s' is not a host name: %s", prop->name, s, why);
+}
+
+/* image == 'debian:bookworm': one of the userlands vtb builds. */
+static bool image_problem(const struct xir_prop *prop, const struct xir_value *v,
+			  struct problem *p)
+{
+	char list[MSG_BUF], hint[MSG_BUF + 32], s[XIR_NAME_BUF];
+
+	if (v->type != XV_STR)
+		return type_problem(prop, v, v->type == XV_ENUM ? "put it in quotes" : NULL, p);
+	if (xir_image_known(v->s))
+		return false;
+	xir_fmt_clean(s, sizeof(s), v->s);
+	snprintf(hint, sizeof(hint), "vtb builds %s", xir_image_list(list, sizeof(list)));
+	return problem_set(p, hint, "'%s': vtb cannot build the userland '%s'", prop->name, s);
+}
+
+/* packages == ['frr', 'iperf3']: Debian package names. */
+static bool pkg_problem(const struct xir_prop *prop, const struct xir_value *v, struct problem *p)
+{
+	char s[XIR_NAME_BUF];
+
+	if (v->type != XV_STR)
+		return type_problem(prop, v, v->type == XV_ENUM ? "put it in quotes" : NULL, p);
+	if (xir_pkg_name_ok(v->s))
+		return false;
+	xir_fmt_clean(s, sizeof(s), v->s);
+	return problem_set(p, "write Debian package names: 'iperf3', 'frr', 'g++'",
+			   "'%s': '%s' is not a Debian package name", prop->name, s);
 }
 
 /* memory, capacity, latency, cpufreq: an integer in the property's unit (a
@@ -393,6 +424,10 @@ static bool value_problem(const struct xir_constraint *c, struct problem *p)
 		return dir_problem(prop, v, p);
 	case XP_HOST:
 		return host_problem(prop, v, p);
+	case XP_IMAGE:
+		return image_problem(prop, v, p);
+	case XP_PKG:
+		return pkg_problem(prop, v, p);
 	case XP_SWITCH:
 		return v->type != XV_BOOL && enum_problem(prop, v, p);
 	}

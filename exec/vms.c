@@ -18,6 +18,7 @@
 #include "db.h"
 #include "image.h"
 #include "qemu.h"
+#include "rootfs.h"
 #include "status.h"
 #include "proc.h"
 
@@ -149,7 +150,7 @@ static void *boot_thread(void *arg)
 
 /* The guest's configuration, from the realization. */
 static int vm_conf(const struct sup_vms *s, uint32_t node, struct img_if *ifs,
-		   struct img_route *routes, struct img_vm_conf *conf)
+		   struct img_route *routes, struct img_private *privs, struct img_vm_conf *conf)
 {
 	const struct rz_node *n = &s->rz->nodes[node];
 	size_t i;
@@ -176,6 +177,10 @@ static int vm_conf(const struct sup_vms *s, uint32_t node, struct img_if *ifs,
 		addr_format(&n->routes[i].via, routes[i].via, sizeof(routes[i].via));
 		routes[i].via[strcspn(routes[i].via, "/")] = '\0'; /* a host address */
 	}
+	for (i = 0; i < n->npriv; i++)
+		privs[i] = (struct img_private){ .path = n->priv[i].path, .seed = n->priv[i].seed };
+	conf->privs = privs;
+	conf->nprivs = n->npriv;
 	conf->ifs = ifs;
 	conf->nifs = n->nifs;
 	conf->routes = routes;
@@ -204,6 +209,20 @@ static int vm_cgroup_open(struct db *db, const char *id, const char *node, int *
 	return r;
 }
 
+/* The directory the guest mounts as its userland (docs/vms.md): the
+ * host's /, or the Debian tree the model asked for (built by vtb up, so
+ * found in the cache here). 0 or a negative errno with err. */
+static int vm_share(const struct rz_node *n, char *share, size_t len, char *err, size_t errlen)
+{
+	struct rootfs_req q = { .image = n->image, .pkgs = n->pkgs, .npkgs = n->npkgs };
+
+	if (!n->image) {
+		snprintf(share, len, "/");
+		return 0;
+	}
+	return rootfs_ensure(NULL, &q, NULL, NULL, share, len, err, errlen);
+}
+
 /* Start the QEMU of VM k: files journaled, taps opened, QEMU started (in
  * its limits) and journaled. */
 static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k, char *err,
@@ -214,18 +233,19 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	struct img_if *ifs = calloc(n->nifs ? n->nifs : 1, sizeof(*ifs));
 	struct img_route *routes = calloc(n->nroutes ? n->nroutes : 1, sizeof(*routes));
 	struct qemu_nic *nics = calloc(n->nifs ? n->nifs : 1, sizeof(*nics));
+	struct img_private *privs = calloc(n->npriv ? n->npriv : 1, sizeof(*privs));
 	struct db_obj files[4] = { { .kind = DB_FILE }, { .kind = DB_FILE }, { .kind = DB_FILE },
 				   { .kind = DB_FILE } };
 	struct db_obj proc = { .kind = DB_PROCESS };
 	struct img_vm_conf conf;
 	struct img_paths image, *img = &image;
 	struct qemu_spec spec;
-	char qerr[512];
+	char qerr[512], share[512];
 	int cg[CG_MAXH];
 	size_t i, ncg = 0;
 	int r = 0;
 
-	if (!ifs || !routes || !nics) {
+	if (!ifs || !routes || !nics || !privs) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -257,11 +277,16 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 			 m->name, m->arch->name, qerr);
 		goto out;
 	}
-	vm_conf(s, m->node, ifs, routes, &conf);
+	vm_conf(s, m->node, ifs, routes, privs, &conf);
 	r = img_write_vm_initrd(img->initrd, &conf, m->initrd);
 	if (r) {
-		snprintf(err, errlen, "VM '%s': cannot write its initrd %s: %s", m->name, m->initrd,
-			 strerror(-r));
+		snprintf(err, errlen, "VM '%s': cannot write its initrd %s (with its private "
+			 "directories' seeds): %s", m->name, m->initrd, strerror(-r));
+		goto out;
+	}
+	r = vm_share(n, share, sizeof(share), qerr, sizeof(qerr));
+	if (r) {
+		snprintf(err, errlen, "VM '%s': its userland %s: %s", m->name, n->image, qerr);
 		goto out;
 	}
 	for (i = 0; i < n->nifs; i++) {
@@ -302,9 +327,10 @@ static int start_one(struct sup_vms *s, struct db *db, const char *id, size_t k,
 	spec.console_path = m->con_path;
 	spec.qmp_path = m->qmp_path;
 	spec.log_path = m->log_path;
-	/* the host's userland in the guest (docs/vms.md); another
-	 * architecture's guest could run none of its programs */
-	spec.share = m->arch->host_share ? "/" : NULL;
+	/* the host's userland, or the model's Debian tree, in the guest
+	 * (docs/vms.md); another architecture's guest could run none of
+	 * their programs */
+	spec.share = m->arch->host_share ? share : NULL;
 	spec.die_with_parent = true;
 	m->t_start = util_clock_s(CLOCK_MONOTONIC);
 	r = qemu_start(&spec, &m->pid, qerr, sizeof(qerr));
@@ -329,6 +355,7 @@ out:
 	free(ifs);
 	free(routes);
 	free(nics);
+	free(privs);
 	return r;
 }
 

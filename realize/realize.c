@@ -520,6 +520,7 @@ void realize_free(struct realization *r)
 			for (k = 0; k < r->nodes[i].npriv; k++)
 				free(r->nodes[i].priv[k].owned);
 			free(r->nodes[i].priv);
+			free(r->nodes[i].pkgs);
 		}
 	free(r->nodes);
 	if (r->links)
@@ -552,10 +553,9 @@ static void cset_unsupported(const struct xir_cset *cs, const char *owner, struc
 			why = "VLAN tags on endpoints are not supported yet";
 		else if (!strcmp(n, "disk"))
 			why = "vtb's guests run from their initramfs and have no disk yet";
-		else if (!strcmp(n, "image") || !strcmp(n, "kernel"))
-			why = "vtb boots its own guest image (a Debian kernel and a busybox "
-			      "initramfs, vtb image build); other images and kernels are not "
-			      "supported yet";
+		else if (!strcmp(n, "kernel"))
+			why = "vtb boots its own guest kernel (Debian's, vtb image build); other "
+			      "kernels are not supported yet";
 		else if (!strcmp(n, "arch") && xir_constraint_needs_vm(k))
 			why = rz_arch_refusal(k, arch, sizeof(arch));
 		else if (!strcmp(n, "dilation"))

@@ -87,8 +87,9 @@ struct rz_route {
 	struct addr_prefix via;  /* gateway host address */
 };
 
-/* A directory of a container node's own (the model's `private`): an empty
- * tmpfs at path, or one seeded with a copy of the host directory seed. */
+/* A directory of a node's own (the model's `private`): an empty tmpfs at
+ * path, or one seeded with a copy of the host directory seed (a container's
+ * in its mount namespace, a VM's in the guest, docs/vms.md). */
 struct rz_private {
 	const char *path;        /* absolute, no '.' or '..' (checked by compile) */
 	const char *seed;        /* host directory to copy, or NULL: empty */
@@ -100,6 +101,11 @@ struct rz_node {
 	bool privileged;         /* `privileged == true`: the host's full root */
 	struct rz_private *priv; /* the node's private directories */
 	size_t npriv;
+	const char *image;       /* VMs: the userland ("debian:bookworm", the XIR's
+				  * string) or NULL: the host's */
+	const char **pkgs;       /* the image's extra packages (the XIR's strings),
+				  * sorted, each once */
+	size_t npkgs;
 	uint64_t cores, memory;  /* allocated (0: no request) */
 	struct rz_iface *ifs;
 	size_t nifs;

@@ -3,7 +3,8 @@
  * under QEMU's TCG; without an arch constraint, or with `arch ==
  * x86_64`, the guest is the host's architecture. The rows are vm/arch.c's.
  * Each NIC of such a VM must be a model its guest can drive; the error
- * names the device, the link and the model. */
+ * names the device, the link and the model. A Debian tree (image ==) is
+ * of the host's architecture: not for another's guests. */
 #include "rz_int.h"
 
 #include <stdio.h>
@@ -72,5 +73,13 @@ void realize_vm_arch(struct rz_ctx *c)
 		a = cset_arch(&c->x->nodes[i].cons);
 		snprintf(n->vm_arch, sizeof(n->vm_arch), "%s", a->name);
 		node_nics(c, i, a);
+		if (n->image && !a->host_share) {
+			char name[XIR_NAME_BUF];
+
+			diag_error(c->d, c->x->nodes[i].loc, "drop the image or the arch",
+				   "%s: image == '%s' is a tree of %s programs; a %s VM runs "
+				   "busybox only", xir_fmt_node(c->x, (uint32_t)i, name), n->image,
+				   vm_arch_host()->name, a->name);
+		}
 	}
 }

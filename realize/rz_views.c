@@ -1,8 +1,10 @@
-/* rz_views: rule 8, what a container node sees of the host: privileged or
- * not (`privileged == true`) and its private directories (`private ==
- * ['/etc/frr', '/var/lib/frr=/srv/frr']`). A VM is its own machine: both
- * are errors there. Paths were checked by compile/check_props.c (absolute,
- * no '.' or '..', not /proc, /sys or /dev). */
+/* rz_views: rule 8, what a node sees of the host: privileged or not
+ * (`privileged == true`, containers only: a VM is its own machine), its
+ * private directories (`private == ['/etc/frr', '/var/lib/frr=/srv/frr']`,
+ * containers and VMs) and a VM's userland (`image == 'debian:bookworm'`
+ * with `packages == ['frr']`, or the host's). Paths were checked by
+ * compile/check_props.c (absolute, no '.' or '..', not /proc, /sys or
+ * /dev), images and package names too. */
 #include "rz_int.h"
 
 #include <errno.h>
@@ -94,6 +96,53 @@ static int split_seeds(struct rz_node *n)
 	return 0;
 }
 
+static int str_cmp(const void *pa, const void *pb)
+{
+	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+}
+
+/* Node i's userland: image and packages from its constraints (the
+ * packages sorted, each once). packages without an image is an error:
+ * the host's userland has what the host installed. 0 or -ENOMEM. */
+static int node_userland(struct rz_ctx *c, size_t i, const char *owner)
+{
+	const struct xir_cset *cs = &c->x->nodes[i].cons;
+	struct rz_node *n = &c->r->nodes[i];
+	const struct xir_constraint *first = NULL;
+	size_t k, m = 0;
+
+	for (k = 0; k < cs->n; k++) {
+		const struct xir_constraint *e = &cs->v[k];
+
+		if (rz_prop_is(e, "image") && e->op == XIR_EQ && e->value.type == XV_STR)
+			n->image = e->value.s;
+		if (rz_prop_is(e, "packages") && e->value.type == XV_STR) {
+			first = first ? first : e;
+			n->npkgs++;
+		}
+	}
+	if (first && !n->image) {
+		diag_error(c->d, rz_pick_loc(first->loc, c->x->nodes[i].loc),
+			   "add image == 'debian:bookworm' (a VM on a Debian tree of its own)",
+			   "%s: packages are installed in an image: the host's userland has what the "
+			   "host installed", owner);
+		n->npkgs = 0;
+	}
+	if (!n->npkgs)
+		return 0;
+	n->pkgs = calloc(n->npkgs, sizeof(*n->pkgs));
+	if (!n->pkgs)
+		return -ENOMEM;
+	for (k = 0; k < cs->n; k++)
+		if (rz_prop_is(&cs->v[k], "packages") && cs->v[k].value.type == XV_STR)
+			n->pkgs[m++] = cs->v[k].value.s;
+	qsort(n->pkgs, m, sizeof(*n->pkgs), str_cmp);
+	for (k = 0, n->npkgs = 0; k < m; k++)
+		if (!n->npkgs || strcmp(n->pkgs[n->npkgs - 1], n->pkgs[k]))
+			n->pkgs[n->npkgs++] = n->pkgs[k];
+	return 0;
+}
+
 int realize_views(struct rz_ctx *c)
 {
 	char name[XIR_NAME_BUF], owner[XIR_NAME_BUF + 16];
@@ -110,17 +159,16 @@ int realize_views(struct rz_ctx *c)
 
 			if (rz_prop_is(e, "privileged") && e->value.type == XV_BOOL)
 				n->privileged = e->op == XIR_EQ ? e->value.b : !e->value.b;
-			if (n->kind == RZ_VM &&
-			    (rz_prop_is(e, "private") || (rz_prop_is(e, "privileged") && n->privileged)))
+			if (n->kind == RZ_VM && rz_prop_is(e, "privileged") && n->privileged)
 				diag_error(c->d, rz_pick_loc(e->loc, c->x->nodes[i].loc),
 					   "a VM is a machine of its own: remove it, or make the device "
 					   "a container (virt == false)",
 					   "%s: %s applies to container devices only", owner,
 					   e->prop->name);
 		}
-		if (n->kind == RZ_VM)
-			continue;
-		r = node_dirs(c, i, owner);
+		r = node_userland(c, i, owner);
+		if (!r)
+			r = node_dirs(c, i, owner);
 		if (!r)
 			r = split_seeds(n);
 		if (r)

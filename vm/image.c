@@ -14,6 +14,8 @@
  *   image_cpio.c    the newc cpio writer and the base initramfs
  *   image_guest.c   what the guest runs: /init, /etc, modules, cmdline
  *   image_conf.c    a VM's /etc/vtb.conf and its per-VM initrd
+ *   image_seed.c    host directories in the per-VM initrd (private seeds)
+ *   rootfs.c        the Debian trees of image == 'debian:...' (rootfs.h)
  *
  * What they share is in image_impl.h. */
 #include "image_impl.h"
@@ -117,7 +119,7 @@ static void img_sweep(const char *cache)
  * now (the lock is free): a crash can leave a tool such as dpkg-deb
  * writing into its build directory for a few seconds after the sweep of
  * the next build, and the next build may be far away. */
-static void img_sweep_if_idle(const char *cache)
+void img_sweep_if_idle(const char *cache)
 {
 	char lock[400];
 	int fd;
@@ -131,6 +133,20 @@ static void img_sweep_if_idle(const char *cache)
 	close(fd);
 }
 
+/* See image_impl.h. */
+int img_build_dir(const char *cache, const char *name, char *tmp, size_t len, char *err,
+		  size_t errlen)
+{
+	int r;
+
+	snprintf(tmp, len, "%s/.tmp-%s-XXXXXX", cache, name);
+	if (mkdtemp(tmp))
+		return 0;
+	r = -errno;
+	util_fmt(err, errlen, "cannot create a build directory in %s: %s", cache, strerror(-r));
+	return r;
+}
+
 /* Build the image for key into dir (with the lock held), atomically. */
 static int img_build_locked(const char *cache, const char *dir, const struct img_inputs *in,
 			    const char *key, img_progress_fn progress, void *arg, char *err,
@@ -139,13 +155,9 @@ static int img_build_locked(const char *cache, const char *dir, const struct img
 	char tmp[400], out[500];
 	int r;
 
-	img_sweep(cache);
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-XXXXXX", cache, key);
-	if (!mkdtemp(tmp)) {
-		r = -errno;
-		util_fmt(err, errlen, "cannot create a build directory in %s: %s", cache, strerror(-r));
+	r = img_build_dir(cache, key, tmp, sizeof(tmp), err, errlen);
+	if (r)
 		return r;
-	}
 	r = img_build(tmp, in, progress, arg, err, errlen);
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	if (!r && rename(out, dir)) {
@@ -162,6 +174,30 @@ static int img_build_locked(const char *cache, const char *dir, const struct img
 	return r;
 }
 
+/* See image_impl.h. */
+int img_cache_lock(const char *cache, char *err, size_t errlen)
+{
+	char lock[400];
+	int r, fd;
+
+	r = file_mkdir_p(cache, 0755);
+	if (r) {
+		util_fmt(err, errlen, "cannot create %s: %s", cache, strerror(-r));
+		return r;
+	}
+	snprintf(lock, sizeof(lock), "%s/.lock", cache);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		r = -errno;
+		util_fmt(err, errlen, "cannot lock %s: %s", lock, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	img_sweep(cache);
+	return fd;
+}
+
 int img_ensure(const char *cache_dir, bool force, img_progress_fn progress, void *arg,
 	       struct img_paths *out, char *err, size_t errlen)
 {
@@ -174,7 +210,7 @@ int img_ensure_arch(const char *cache_dir, const struct vm_arch *arch, bool forc
 {
 	const char *cache = cache_dir ? cache_dir : IMG_CACHE_DIR;
 	struct img_inputs in;
-	char key[17], dir[400], lock[400];
+	char key[17], dir[400];
 	int r, fd;
 
 	util_fmt(err, errlen, "%s", "");
@@ -192,18 +228,9 @@ int img_ensure_arch(const char *cache_dir, const struct vm_arch *arch, bool forc
 		img_sweep_if_idle(cache);
 		goto out_free;
 	}
-	r = file_mkdir_p(cache, 0755);
-	if (r) {
-		util_fmt(err, errlen, "cannot create %s: %s", cache, strerror(-r));
-		goto out_free;
-	}
-	snprintf(lock, sizeof(lock), "%s/.lock", cache);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		r = -errno;
-		util_fmt(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = img_cache_lock(cache, err, errlen);
+	if (fd < 0) {
+		r = fd;
 		goto out_free;
 	}
 	/* another builder may have finished while we waited */

@@ -20,8 +20,13 @@
  *   addr NAME PREFIX           an address on NAME: "10.0.0.1/24" or "fd00::1/64"
  *                              (IPv6 addresses skip duplicate address detection)
  *   route DST VIA              DST "default" or a prefix; the family is VIA's
+ *   private PATH SEED          a tmpfs of the guest's own at PATH (made when missing, with
+ *                              the mode of the directory it covers), empty (SEED "-") or
+ *                              filled with a copy of SEED, "/.vtb-seed/N": the host
+ *                              directory the model named, in the per-VM initrd
  *
- * iface lines come first, then addr lines, then route lines. Lines starting
+ * iface lines come first, then addr lines, then route lines, then private
+ * lines. Lines starting
  * with '#' are comments. The guest applies them in that order; whatever
  * fails is reported on the console as "vtb-guest-warning: ..." before
  * "vtb-guest-ready".
@@ -110,6 +115,19 @@ struct img_route {
 	char via[64];
 };
 
+/* A private directory of a VM (the model's private == '/etc/frr=/etc/frr'):
+ * path in the guest (absolute; letters, digits and "/_.-+@:,%~"), seed
+ * the host directory copied into it, or NULL: empty. */
+struct img_private {
+	const char *path;
+	const char *seed;
+};
+
+/* The seeds of a VM's private directories travel in its per-VM initrd,
+ * together at most this many bytes of file data (they are configuration
+ * directories, and the guest holds them in memory twice while it boots). */
+#define IMG_SEED_MAX (16u << 20)
+
 /* A VM's configuration. hostname may be "" (the guest is then "vtb"). */
 struct img_vm_conf {
 	char hostname[64];
@@ -118,6 +136,8 @@ struct img_vm_conf {
 	const struct img_route *routes;
 	size_t nroutes;
 	bool forwarding;
+	const struct img_private *privs;
+	size_t nprivs;
 };
 
 /* Render conf as the text of /etc/vtb.conf into buf (len bytes, NUL
@@ -129,9 +149,11 @@ int img_format_conf(const struct img_vm_conf *conf, char *buf, size_t len);
 
 /* Write the per-VM initrd to out_path (created or truncated, mode 0644):
  * the base initrd, then a newc cpio archive holding /etc/vtb.conf from
- * conf. Takes a few milliseconds (the base is copied in the kernel).
- * Returns 0, -EINVAL as img_format_conf, or a negative errno from reading
- * base_initrd or writing out_path (a partial out_path is removed). */
+ * conf and a copy of each private directory's seed (owners and modes
+ * kept). Takes a few milliseconds (the base is copied in the kernel).
+ * Returns 0, -EINVAL as img_format_conf, -EFBIG when the seeds hold more
+ * than IMG_SEED_MAX bytes, or a negative errno from reading base_initrd or
+ * a seed or writing out_path (a partial out_path is removed). */
 int img_write_vm_initrd(const char *base_initrd, const struct img_vm_conf *conf,
 			const char *out_path);
 

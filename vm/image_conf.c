@@ -5,6 +5,7 @@
 #include "addr.h"
 #include "file.h"
 #include "util.h"
+#include "xir_prop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +81,12 @@ static int img_check_conf(const struct img_vm_conf *conf)
 			if (!strcmp(f->name, conf->ifs[j].name) || !memcmp(f->mac, conf->ifs[j].mac, 6))
 				return -EINVAL;
 	}
+	if (conf->nprivs && !conf->privs)
+		return -EINVAL;
+	for (i = 0; i < conf->nprivs; i++)
+		if (conf->privs[i].path[0] != '/' ||
+		    !img_word_ok(conf->privs[i].path, XIR_DIR_MAX, "/_.-+@:,%~"))
+			return -EINVAL;
 	for (i = 0; i < conf->nroutes; i++) {
 		const struct img_route *rt = &conf->routes[i];
 		int af;
@@ -120,6 +127,11 @@ int img_format_conf(const struct img_vm_conf *conf, char *buf, size_t len)
 	}
 	for (i = 0; i < conf->nroutes; i++)
 		util_buf_printf(&b, "route %s %s\n", conf->routes[i].dst, conf->routes[i].via);
+	for (i = 0; i < conf->nprivs; i++)
+		if (conf->privs[i].seed)
+			util_buf_printf(&b, "private %s /" IMG_SEED_DIR "/%zu\n", conf->privs[i].path, i);
+		else
+			util_buf_printf(&b, "private %s -\n", conf->privs[i].path);
 	if (b.oom)
 		r = -ENOMEM;
 	else if (b.len >= len)
@@ -129,6 +141,26 @@ int img_format_conf(const struct img_vm_conf *conf, char *buf, size_t len)
 		r = (int)b.len;
 	}
 	util_buf_free(&b);
+	return r;
+}
+
+/* The seeds of conf's private directories, as IMG_SEED_DIR/N in c. */
+static int img_seeds(struct img_cpio *c, const struct img_vm_conf *conf)
+{
+	size_t budget = IMG_SEED_MAX, i;
+	bool top = false;
+	char name[64];
+	int r = 0;
+
+	for (i = 0; i < conf->nprivs && !r; i++) {
+		if (!conf->privs[i].seed)
+			continue;
+		if (!top)
+			img_cpio_entry(c, IMG_SEED_DIR, S_IFDIR | 0700, 0, 0, NULL, 0);
+		top = true;
+		snprintf(name, sizeof(name), IMG_SEED_DIR "/%zu", i);
+		r = img_cpio_tree(c, name, conf->privs[i].seed, &budget);
+	}
 	return r;
 }
 
@@ -147,6 +179,9 @@ int img_write_vm_initrd(const char *base_initrd, const struct img_vm_conf *conf,
 	img_cpio_init(&c);
 	img_cpio_entry(&c, "etc", S_IFDIR | 0755, 0, 0, NULL, 0);
 	img_cpio_entry(&c, "etc/vtb.conf", S_IFREG | 0644, 0, 0, text, (size_t)r);
+	r = img_seeds(&c, conf);
+	if (r)
+		goto out_free;
 	img_cpio_trailer(&c);
 	if (c.b.oom) {
 		r = -ENOMEM;

@@ -26,18 +26,26 @@ static void img_cpio_pad(struct util_buf *b)
 		util_buf_append(b, zeros, 4 - b->len % 4);
 }
 
-/* Append one entry. Its parent directories must be there already. */
-void img_cpio_entry(struct img_cpio *c, const char *name, unsigned mode, unsigned rmaj,
-		    unsigned rmin, const void *data, size_t len)
+/* Append one entry of owner uid:gid. Its parent directories must be there
+ * already. */
+void img_cpio_entry_owned(struct img_cpio *c, const char *name, unsigned mode, unsigned uid,
+			  unsigned gid, unsigned rmaj, unsigned rmin, const void *data, size_t len)
 {
 	util_buf_printf(&c->b, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
-			++c->ino, mode, 0u, 0u, S_ISDIR(mode) ? 2u : 1u, 0u, len, 0u, 0u, rmaj,
+			++c->ino, mode, uid, gid, S_ISDIR(mode) ? 2u : 1u, 0u, len, 0u, 0u, rmaj,
 			rmin, strlen(name) + 1, 0u);
 	util_buf_append(&c->b, name, strlen(name) + 1);
 	img_cpio_pad(&c->b);
 	if (len)
 		util_buf_append(&c->b, data, len);
 	img_cpio_pad(&c->b);
+}
+
+/* Append one entry owned by root. */
+void img_cpio_entry(struct img_cpio *c, const char *name, unsigned mode, unsigned rmaj,
+		    unsigned rmin, const void *data, size_t len)
+{
+	img_cpio_entry_owned(c, name, mode, 0, 0, rmaj, rmin, data, len);
 }
 
 /* Append directory path and the parents not yet written. */

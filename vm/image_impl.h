@@ -19,6 +19,8 @@
 #define IMG_BUSYBOX "/bin/busybox"
 #define IMG_MAX_MODULES 64
 #define IMG_MAX_FILE (256u << 20) /* larger files are not what we think they are */
+/* Where the seeds of a VM's private directories are in its initramfs. */
+#define IMG_SEED_DIR ".vtb-seed"
 
 /* ---- the guest (image_guest.c) ---- */
 
@@ -41,6 +43,21 @@ extern const size_t img_netc;
 /* The text of e for a guest of arch a, into buf (len bytes). */
 const char *img_etc_text(const struct img_etc *e, const struct vm_arch *a, char *buf, size_t len);
 
+/* ---- the cache (image.c), shared with the Debian trees (rootfs.c) ---- */
+
+/* Lock cache (cache/.lock, made with cache when missing) for a build:
+ * waits for other builders, then removes what crashed builds left
+ * (cache/.tmp-*). Returns the lock's fd (closing it unlocks) or a negative
+ * errno with err saying why. */
+int img_cache_lock(const char *cache, char *err, size_t errlen);
+/* Make a build directory, cache/.tmp-NAME-XXXXXX, its path into tmp (len
+ * bytes): what img_cache_lock's sweep removes after a crash. 0 or a
+ * negative errno with err. */
+int img_build_dir(const char *cache, const char *name, char *tmp, size_t len, char *err,
+		  size_t errlen);
+/* The same removal, at a cache hit, when no build holds the lock. */
+void img_sweep_if_idle(const char *cache);
+
 /* ---- running the host's tools (image_run.c) ---- */
 
 struct img_cmd {
@@ -50,6 +67,11 @@ struct img_cmd {
 	const char *in_path;   /* stdin; NULL: /dev/null */
 	const char *out_path;  /* stdout into this new file; NULL: into out */
 	struct util_buf *out;  /* stdout when out_path is NULL; NULL: discarded */
+	int log_fd;            /* > 2: stderr is also written here (stdout too when
+				* out_path and out are NULL); else unused */
+	/* called with each line of stderr (no newline), when not NULL */
+	void (*on_line)(void *arg, const char *line);
+	void *line_arg;
 };
 
 /* Report a build step to progress (may be NULL). */
@@ -162,6 +184,13 @@ void img_cpio_free(struct img_cpio *c);
 /* Append one entry. Its parent directories must be there already. */
 void img_cpio_entry(struct img_cpio *c, const char *name, unsigned mode, unsigned rmaj,
 		    unsigned rmin, const void *data, size_t len);
+void img_cpio_entry_owned(struct img_cpio *c, const char *name, unsigned mode, unsigned uid,
+			  unsigned gid, unsigned rmaj, unsigned rmin, const void *data, size_t len);
+/* Append the host directory dir (files, directories, symlinks, with their
+ * modes and owners; other kinds are skipped) as name, whose parents must be
+ * there already. At most *budget bytes of file data, taken from it:
+ * -EFBIG beyond. 0 or a negative errno (image_seed.c). */
+int img_cpio_tree(struct img_cpio *c, const char *name, const char *dir, size_t *budget);
 /* Append directory path and the parents not yet written. */
 void img_cpio_dirs(struct img_cpio *c, const char *path);
 /* Append a file and the directories above it. */

@@ -2,6 +2,7 @@
  * apt-get, dpkg-deb, the decompressors, busybox) with posix_spawn, and
  * quoting their own words when they fail. */
 #include "image_impl.h"
+#include "file.h"
 #include "util.h"
 
 #include <errno.h>
@@ -77,10 +78,41 @@ static char **img_tool_env(void)
 	return env;
 }
 
-/* Read the child's stdout (into out, when given) and stderr (its last 8
- * KiB into tail) until both close. */
-static int img_drain(int outfd, struct util_buf *out, int errfd, char *tail, size_t *tail_len,
-		     size_t tail_cap)
+/* What img_drain keeps of the child's stderr: its last 8 KiB, and the
+ * line being read for on_line. */
+struct img_err {
+	char tail[8192];
+	size_t tail_len;
+	char line[1024];
+	size_t line_len;
+};
+
+/* Take n bytes of the child's stderr: into the tail, the log and lines. */
+static void img_err_take(const struct img_cmd *c, struct img_err *e, const char *buf, size_t n)
+{
+	size_t m = n > sizeof(e->tail) ? sizeof(e->tail) : n;
+	size_t keep = e->tail_len + m > sizeof(e->tail) ? sizeof(e->tail) - m : e->tail_len;
+
+	memmove(e->tail, e->tail + e->tail_len - keep, keep);
+	memcpy(e->tail + keep, buf + n - m, m);
+	e->tail_len = keep + m;
+	if (c->log_fd > 2)
+		(void)!file_write_all(c->log_fd, buf, n); /* a log we cannot write costs only it */
+	for (size_t i = 0; c->on_line && i < n; i++) {
+		if (buf[i] != '\n') {
+			if (e->line_len < sizeof(e->line) - 1)
+				e->line[e->line_len++] = buf[i];
+			continue;
+		}
+		e->line[e->line_len] = '\0';
+		c->on_line(c->line_arg, e->line);
+		e->line_len = 0;
+	}
+}
+
+/* Read the child's stdout (into c->out or the log, when given) and stderr
+ * (into e) until both close. */
+static int img_drain(const struct img_cmd *c, int outfd, int errfd, struct img_err *e)
 {
 	struct pollfd p[2] = { { .fd = outfd, .events = POLLIN }, { .fd = errfd, .events = POLLIN } };
 	char buf[65536];
@@ -103,19 +135,15 @@ static int img_drain(int outfd, struct util_buf *out, int errfd, char *tail, siz
 				p[i].fd = -1;
 				continue;
 			}
-			if (i == 0 && out) {
-				util_buf_append(out, buf, (size_t)n);
-			} else if (i == 1) {
-				size_t m = (size_t)n > tail_cap ? tail_cap : (size_t)n;
-				size_t keep = *tail_len + m > tail_cap ? tail_cap - m : *tail_len;
-
-				memmove(tail, tail + *tail_len - keep, keep);
-				memcpy(tail + keep, buf + n - m, m);
-				*tail_len = keep + m;
-			}
+			if (i == 0 && c->out)
+				util_buf_append(c->out, buf, (size_t)n);
+			else if (i == 0 && c->log_fd > 2)
+				(void)!file_write_all(c->log_fd, buf, (size_t)n);
+			else if (i == 1)
+				img_err_take(c, e, buf, (size_t)n);
 		}
 	}
-	return out && out->oom ? -ENOMEM : 0;
+	return c->out && c->out->oom ? -ENOMEM : 0;
 }
 
 static int img_spawn_actions(posix_spawn_file_actions_t *fa, const struct img_cmd *c, int outw,
@@ -145,11 +173,15 @@ int img_run(const struct img_cmd *c, char *err, size_t errlen)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, st, r;
 	posix_spawn_file_actions_t fa;
-	char tail[8192], line[512];
-	size_t tail_len = 0;
+	struct img_err *e = calloc(1, sizeof(*e));
+	char line[512];
 	char **env = NULL;
 	pid_t pid;
 
+	if (!e) {
+		r = -ENOMEM;
+		goto out_close;
+	}
 	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
 		r = -errno;
 		goto out_close;
@@ -173,7 +205,7 @@ int img_run(const struct img_cmd *c, char *err, size_t errlen)
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
-	r = img_drain(outp[0], c->out, errp[0], tail, &tail_len, sizeof(tail));
+	r = img_drain(c, outp[0], errp[0], e);
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
@@ -184,7 +216,7 @@ int img_run(const struct img_cmd *c, char *err, size_t errlen)
 	if (r) {
 		util_fmt(err, errlen, "%s: cannot read its output: %s", c->what, strerror(-r));
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		img_last_line(tail, tail_len, line, sizeof(line));
+		img_last_line(e->tail, e->tail_len, line, sizeof(line));
 		if (WIFEXITED(st))
 			util_fmt(err, errlen, "%s failed: %s", c->what, line);
 		else
@@ -192,6 +224,7 @@ int img_run(const struct img_cmd *c, char *err, size_t errlen)
 		r = -EIO;
 	}
 out_close:
+	free(e);
 	free(env);
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)

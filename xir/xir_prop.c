@@ -27,7 +27,10 @@ static const struct xir_prop props[] = {
 	{ "memory", N, XP_BYTES, 1, BIG, false, false, "memory size", NO_EMU },
 	{ "virt", N, XP_BOOL, 0, 1, true, false, "true: a VM; false: never a VM", NO_EMU },
 	{ "cpufreq", N, XP_FREQ, 1, BIG, false, false, "CPU bandwidth per core", NO_EMU },
-	{ "image", N, XP_STRING, 0, 0, true, false, "guest disk image", NO_EMU },
+	{ "image", N, XP_IMAGE, 0, 0, true, false, "the VM's userland instead of the host's",
+	  NO_EMU },
+	{ "packages", N, XP_PKG, 0, 0, true, false, "Debian packages installed in the image",
+	  SET_OF_VALUES },
 	{ "kernel", N, XP_STRING, 0, 0, true, false, "guest kernel", NO_EMU },
 	{ "arch", N, XP_ENUM, 0, 0, true, false, "CPU architecture", NO_EMU },
 	{ "dilation", N, XP_FACTOR, 0, 0, false, false, "time dilation factor", NO_EMU },
@@ -97,6 +100,39 @@ static const struct xir_enum enums[] = {
 	{ "s390x", "arch", "arch", 0, false },
 	{ "mips64el", "arch", "arch", 0, false },
 };
+
+/* The userlands of image ==: Debian releases with a merged /usr (the
+ * guest mounts the tree's /usr over its own, docs/vms.md), whose programs
+ * run on the guest's bookworm kernel. */
+static const char *const images[] = { "debian:bookworm", "debian:trixie" };
+
+bool xir_image_known(const char *s)
+{
+	for (size_t i = 0; s && i < UTIL_ARRAY_SIZE(images); i++)
+		if (!strcmp(images[i], s))
+			return true;
+	return false;
+}
+
+const char *xir_image_list(char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < UTIL_ARRAY_SIZE(images) && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s'%s'", i ? ", " : "", images[i]);
+	return buf;
+}
+
+bool xir_pkg_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 2 || n > 128 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+.-") == n;
+}
 
 /* The order is the model's builtin order (model/eval_int.h, B_KB...). */
 static const struct xir_unit_fn unit_fns[XIR_UNIT_FNS] = {
@@ -311,6 +347,8 @@ const char *xir_ptype_name(enum xir_ptype t)
 		[XP_DIR] = "a directory, like '/etc/frr' or '/etc/frr=/srv/frr' (seeded)",
 		[XP_SWITCH] = "true, false or a mode",
 		[XP_HOST] = "a host name, like 'h1'",
+		[XP_IMAGE] = "a userland, like 'debian:bookworm'",
+		[XP_PKG] = "a Debian package name, like 'iperf3'",
 	};
 
 	return t < UTIL_ARRAY_SIZE(names) ? names[t] : "?";

@@ -39,6 +39,8 @@ enum xir_ptype {
 	XP_DIR,      /* a directory: "/path", or "/path=/host/seed" (seeded) */
 	XP_SWITCH,   /* true, false, or one of the enumerated modes: routing == hosts */
 	XP_HOST,     /* a cluster host's name (the name rule of xir_name_check): host == 'h1' */
+	XP_IMAGE,    /* a userland of xir_images: image == 'debian:bookworm' */
+	XP_PKG,      /* a Debian package name (xir_pkg_name_ok): packages == ['frr'] */
 };
 
 /* Where a link property's value goes in the link emulator's parameters of
@@ -95,6 +97,17 @@ const struct xir_enum *xir_enum_find(const char *prop, const char *name);
 const struct xir_enum *xir_enum_at(size_t i); /* NULL past the end */
 /* An enumerated value of any property, by name. */
 const struct xir_enum *xir_enum_any(const char *name);
+
+/* The userlands a VM node can run instead of the host's (image ==
+ * 'debian:bookworm'): "debian:SUITE", one per Debian release vtb builds
+ * with mmdebstrap (vm/rootfs.c). Whether s is one of them. */
+bool xir_image_known(const char *s);
+/* The known userlands, quoted and comma-separated, into buf:
+ * "'debian:bookworm', 'debian:trixie'". */
+const char *xir_image_list(char *buf, size_t len);
+/* Whether s is a Debian package name (Debian policy 5.6.1: at least two
+ * characters of [a-z0-9+.-], the first a letter or digit). */
+bool xir_pkg_name_ok(const char *s);
 
 /* A unit function of the model language: kb(4) is 4 * 1024 bytes. This is
  * the one table of units: the same names mean the same amounts as suffixes

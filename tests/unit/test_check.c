@@ -202,7 +202,8 @@ static struct xir *clean_model(void)
 	con(ncs(x, b), "cores", XIR_NE, vint(5), 2);
 	con(ncs(x, c), "virt", XIR_EQ, vbool(true), 3);
 	con(ncs(x, c), "kernel", XIR_EQ, vstr("bzImage"), 3);
-	con(ncs(x, c), "image", XIR_EQ, vstr("debian.img"), 3);
+	con(ncs(x, c), "image", XIR_EQ, vstr("debian:bookworm"), 3);
+	con(ncs(x, c), "packages", XIR_EQ, vstr("g++"), 3);
 	con(ncs(x, c), "arch", XIR_EQ, venum("aarch64"), 3);
 	con(ncs(x, c), "dilation", XIR_EQ, vflt(2.5), 3);
 
@@ -404,7 +405,7 @@ static void test_other_types(void **state)
 	r = run(check_properties, x);
 	has(&r, "device 'a': 'cores' needs a whole number, not 2.5");
 	has(&r, "device 'a': 'virt' needs true or false, not the plain number 1");
-	has(&r, "device 'a': 'image' needs a string, not virtio");
+	has(&r, "device 'a': 'image' needs a userland, like 'debian:bookworm', not virtio");
 	has(&r, "hint: put it in quotes");
 	has(&r, "device 'b': 'cores' needs a whole number, not a size");
 	has(&r, "device 'b': 'dilation' needs a positive number, not a time");
@@ -499,7 +500,7 @@ static void test_operators(void **state)
 	con(ecs(x, l, 0), "nic", XIR_GE, venum("virtio"), 6);
 	con(ecs(x, l, 1), "mac", XIR_GE, vstr("02:00:00:00:00:01"), 7);
 	con(ncs(x, 0), "virt", XIR_GT, vbool(false), 8);
-	con(ncs(x, 0), "image", XIR_LE, vstr("a.img"), 9);
+	con(ncs(x, 0), "image", XIR_LE, vstr("debian:bookworm"), 9);
 	con(ncs(x, 0), "arch", XIR_GE, venum("x86_64"), 10);
 	/* fine: ordered values, numbers */
 	con(ecs(x, l, 1), "nic", XIR_GE, venum("connect4"), 11);
@@ -517,7 +518,7 @@ static void test_operators(void **state)
 	has(&r, "hint: ordered values of 'nic': connect3, connect4, connect5");
 	has(&r, "'mac': a MAC address can only be compared with == or !=, not >=");
 	has(&r, "device 'a': 'virt': a boolean can only be compared with == or !=, not >");
-	has(&r, "device 'a': 'image': a string can only be compared with == or !=, not <=");
+	has(&r, "device 'a': 'image': a userland can only be compared with == or !=, not <=");
 	has(&r, "device 'a': 'arch' can only be compared with == or !=, not >=");
 	errors(&r, 7);
 	run_free(&r);
@@ -887,8 +888,8 @@ static void test_contra_plain(void **state)
 	l = pair(x);
 	con(ncs(x, 0), "virt", XIR_EQ, vbool(true), 4);
 	con(ncs(x, 0), "virt", XIR_EQ, vbool(false), 5);
-	con(ncs(x, 1), "image", XIR_EQ, vstr("a.img"), 6);
-	con(ncs(x, 1), "image", XIR_EQ, vstr("b.img"), 7);
+	con(ncs(x, 1), "image", XIR_EQ, vstr("debian:bookworm"), 6);
+	con(ncs(x, 1), "image", XIR_EQ, vstr("debian:trixie"), 7);
 	con(ncs(x, 1), "kernel", XIR_EQ, vstr("bz"), 8);
 	con(ncs(x, 1), "kernel", XIR_NE, vstr("bz"), 9);
 	con(ecs(x, l, 0), "ip", XIR_EQ, vstr("10.0.0.1/24"), 10);
@@ -900,7 +901,8 @@ static void test_contra_plain(void **state)
 	finish(x);
 	r = run(check_contradictions, x);
 	has(&r, "m.vtb:5:3: error: device 'a': 'virt == false' contradicts 'virt == true' (line 4)");
-	has(&r, "device 'b': 'image == \"b.img\"' contradicts 'image == \"a.img\"' (line 6)");
+	has(&r, "device 'b': 'image == \"debian:trixie\"' contradicts "
+		"'image == \"debian:bookworm\"' (line 6)");
 	has(&r, "device 'b': 'kernel != \"bz\"' contradicts 'kernel == \"bz\"' (line 8)");
 	has(&r, "link 'a-b', endpoint 'a': 'ip == \"10.0.0.2/24\"' contradicts 'ip == "
 		"\"10.0.0.1/24\"' (line 10)");

@@ -1046,7 +1046,7 @@ static void test_copying_counts(void **state)
 	assert_int_equal(res.r, -EINVAL);
 	has(&res, "t.vtb:6:5: error: the model needs more than 1 MiB of memory");
 	result_free(&res);
-	src = "for i in range(100000):\n    topo.device('n' + str(i), image == 'i' + str(i))\n";
+	src = "for i in range(100000):\n    topo.device('n' + str(i), host == 'i' + str(i))\n";
 	res = compile_as("t.vtb", src, strlen(src), &lim);
 	assert_int_equal(res.r, -EINVAL);
 	assert_int_equal(res.nerrors, 1);

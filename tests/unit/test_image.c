@@ -250,6 +250,59 @@ static void test_vm_initrd(void **state)
 	assert_int_equal(access(out, F_OK), -1);
 }
 
+/* Private directories: a line each after the routes, their seeds (files,
+ * directories, links, with their modes) in the per-VM initrd. */
+static void test_vm_private(void **state)
+{
+	struct img_vm_conf c = sample();
+	struct img_private privs[2] = { { "/etc/frr", NULL }, { "/run/x", NULL } };
+	char seed[160], path[200], base[128], out[128], conf[1024], *a;
+	size_t len;
+	int fd;
+
+	(void)state;
+	snprintf(seed, sizeof(seed), "%s/seed", dir);
+	assert_int_equal(mkdir(seed, 0750), 0);
+	snprintf(path, sizeof(path), "%s/a.conf", seed);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hostname r1\n", 12), 12);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/l", seed);
+	assert_int_equal(symlink("a.conf", path), 0);
+	privs[0].seed = seed;
+	c.privs = privs;
+	c.nprivs = 2;
+	assert_true(img_format_conf(&c, conf, sizeof(conf)) > 0);
+	assert_non_null(strstr(conf, "route fd01::/64 fd00::2\n"
+				     "private /etc/frr /.vtb-seed/0\n"
+				     "private /run/x -\n"));
+	snprintf(base, sizeof(base), "%s/base.img", dir);
+	snprintf(out, sizeof(out), "%s/vmp.img", dir);
+	fd = open(base, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(img_write_vm_initrd(base, &c, out), 0);
+	a = slurp(out, &len);
+	assert_non_null(memmem(a, len, ".vtb-seed/0\0", 12));
+	assert_non_null(memmem(a, len, ".vtb-seed/0/a.conf\0", 19));
+	assert_non_null(memmem(a, len, "hostname r1\n", 12));
+	assert_non_null(memmem(a, len, ".vtb-seed/0/l\0", 14));
+	assert_null(memmem(a, len, ".vtb-seed/1", 11)); /* /run/x has no seed */
+	free(a);
+	unlink(out);
+
+	/* a path the guest's init cannot take, a seed that is not there */
+	privs[1].path = "/run/a b";
+	assert_int_equal(img_format_conf(&c, conf, sizeof(conf)), -EINVAL);
+	privs[1].path = "run/x";
+	assert_int_equal(img_format_conf(&c, conf, sizeof(conf)), -EINVAL);
+	privs[1].path = "/run/x";
+	privs[0].seed = "/nonexistent/vtb-seed";
+	assert_int_equal(img_write_vm_initrd(base, &c, out), -ENOENT);
+	assert_int_equal(access(out, F_OK), -1);
+}
+
 /* A minimal module: ELF header, .modinfo, .shstrtab, section headers. */
 static size_t make_ko(uint8_t *buf, size_t cap, const char *modinfo, size_t mlen)
 {
@@ -336,6 +389,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf_text), cmocka_unit_test(test_conf_refused),
+		cmocka_unit_test(test_vm_private),
 		cmocka_unit_test(test_vm_initrd), cmocka_unit_test(test_modinfo),
 		cmocka_unit_test(test_cmdline),
 	};

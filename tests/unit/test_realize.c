@@ -354,8 +354,19 @@ static void test_views(void **state)
 		  NULL);
 	expect_error(&t, "device 'a': private directory /x given twice", "give each directory once");
 	expect_error(&t, "device 'v': privileged applies to container devices only", NULL);
-	expect_error(&t, "device 'v': private applies to container devices only", NULL);
-	assert_int_equal(t.d.nerrors, 3);
+	assert_int_equal(t.d.nerrors, 2);
+	run_free(&t);
+
+	/* a VM's private directories, as a container's */
+	run_model(&t,
+		  "v = topo.device('v', virt == true, private == ['/run/x', '/etc/frr=/etc/frr'])\n"
+		  "topo.connect([v, topo.device('a')])\n",
+		  NULL);
+	assert_int_equal(t.d.nerrors, 0);
+	assert_int_equal(t.r->nodes[0].npriv, 2);
+	assert_string_equal(t.r->nodes[0].priv[0].path, "/etc/frr");
+	assert_string_equal(t.r->nodes[0].priv[0].seed, "/etc/frr");
+	assert_string_equal(t.r->nodes[0].priv[1].path, "/run/x");
 	run_free(&t);
 }
 
@@ -390,20 +401,42 @@ static void test_routing_hosts(void **state)
 	}
 }
 
+/* image == 'debian:SUITE' makes a VM on a Debian tree with its packages
+ * (sorted, each once); packages need an image; kernel is refused. */
 static void test_vm_image(void **state)
 {
+	const struct rz_node *r;
 	struct run t;
 
 	(void)state;
 	run_model(&t,
-		  "r = topo.device('r', cores == 1, image == 'debian-12')\n"
+		  "r = topo.device('r', image == 'debian:bookworm', packages == ['iperf3', 'frr'],\n"
+		  "                packages == 'iperf3')\n"
 		  "a = topo.device('a')\n"
 		  "topo.connect([r, a])\n",
 		  NULL);
+	assert_int_equal(t.d.nerrors, 0);
+	r = &t.r->nodes[0];
+	assert_int_equal(r->kind, RZ_VM);
+	assert_string_equal(r->image, "debian:bookworm");
+	assert_int_equal(r->npkgs, 2);
+	assert_string_equal(r->pkgs[0], "frr");
+	assert_string_equal(r->pkgs[1], "iperf3");
+	assert_null(t.r->nodes[1].image);
+	run_free(&t);
+
+	run_model(&t,
+		  "r = topo.device('r', virt == true, packages == ['frr'])\n"
+		  "k = topo.device('k', kernel == '6.1')\n"
+		  "topo.connect([r, k])\n",
+		  NULL);
 	expect_error(&t,
-		     "device 'r': image == \"debian-12\": vtb boots its own guest image (a Debian "
-		     "kernel and a busybox initramfs, vtb image build); other images and kernels "
-		     "are not supported yet",
+		     "device 'r': packages are installed in an image: the host's userland has what "
+		     "the host installed",
+		     "add image == 'debian:bookworm' (a VM on a Debian tree of its own)");
+	expect_error(&t,
+		     "device 'k': kernel == \"6.1\": vtb boots its own guest kernel (Debian's, vtb "
+		     "image build); other kernels are not supported yet",
 		     "remove it to build the experiment");
 	run_free(&t);
 }
