@@ -68,6 +68,8 @@ struct emu_seg_cfg {
 	const struct emu_port_cfg *ports;
 	size_t nports;        /* 2 or more */
 	unsigned mtu;         /* 0: 1500 */
+	bool bypass;          /* a point-to-point link's direction without
+	                       * impairment is carried by the kernel (emu_bypass.h) */
 };
 
 /* A port's interface, as last seen by the data plane. */
@@ -87,6 +89,8 @@ struct emu_port_stats {
 	uint64_t drop_port;     /* due to leave by a port down or gone (dir.drop_flush
 	                         * counts those held when this port went) */
 	enum emu_port_state state; /* of this port, the direction's in port */
+	bool bypass;            /* carried by the kernel now (its frames are counted
+	                         * in dir.rx and dir.tx) */
 };
 
 /* "up", "down" or "gone". */

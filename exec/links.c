@@ -62,6 +62,16 @@ static int emu_rt_prio(void)
 	return env && *env ? atoi(env) : 0;
 }
 
+/* May a zero-impairment direction of a point-to-point link bypass the
+ * emulator (docs/link-emulator.md, "Bypass")? Yes unless VTB_EMU_BYPASS
+ * is 0: the emulated path, for benchmarks and as an escape hatch. */
+static bool emu_bypass_allowed(void)
+{
+	const char *env = getenv("VTB_EMU_BYPASS");
+
+	return !env || strcmp(env, "0") != 0;
+}
+
 int links_start(const char *id, struct sup_links **out, char *err, size_t errlen)
 {
 	struct sup_links *l = calloc(1, sizeof(*l));
@@ -102,6 +112,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 		segs[nsegs].ports = &ports[np];
 		segs[nsegs].nports = xl->nep;
 		segs[nsegs].mtu = l->rz->links[i].mtu;
+		segs[nsegs].bypass = emu_bypass_allowed();
 		nsegs++;
 		for (j = 0; j < xl->nep; j++, np++) {
 			snprintf(ports[np].ifname, sizeof(ports[np].ifname), "%s",
@@ -212,6 +223,7 @@ void links_annotate(struct sup_links *l, json_t *status)
 			      xl->nep == 2 ? l->x->nodes[xl->ep[!ep].node].name : xl->name);
 		json_object_set_new(d, "params", params_json(&st[i].p));
 		json_object_set_new(d, "counters", counters_json(&st[i]));
+		json_object_set_new(d, "bypass", json_boolean(st[i].bypass));
 		json_object_set_new(d, "port",
 				    port_json(realize_ep_iface(l->rz, l->dirs[i].link, ep)->port_name,
 					      st[i].state));
