@@ -99,7 +99,7 @@ uint32_t emu_port_ring_bytes(const struct emu_params *p, uint32_t frame_size, si
 	return (uint32_t)(want < max ? want : max);
 }
 
-int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_t spin_ns,
+int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, const struct emu_opts *o,
 	     struct emu **out, char *err, size_t errlen)
 {
 	struct emu *e;
@@ -123,9 +123,9 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 	e->epfd = e->evfd = -1;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
-	e->spin_ns = spin_ns > 0 ? spin_ns : SPIN_DEFAULT;
+	e->spin_ns = o->spin_ns > 0 ? o->spin_ns : SPIN_DEFAULT;
 	e->spin_cur = e->spin_ns;
-	e->rng = seed ^ 0x5bd1e995u;
+	e->rng = o->seed ^ 0x5bd1e995u;
 	/* a frame: Ethernet header, a VLAN tag put back, the MTU's payload */
 	e->slot_size = (uint32_t)((ETH_HLEN + VLAN_HLEN + mtu + 63) & ~63u);
 	frame_size = pow2_at_least(TPACKET_ALIGN(TPACKET2_HDRLEN) + 64 + e->slot_size);
@@ -190,7 +190,8 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 				break;
 			}
 			r = emu_port_open(pt, pc->ifname, frame_size,
-					  emu_port_ring_bytes(&pc->p, frame_size, n));
+					  emu_port_ring_bytes(&pc->p, frame_size,
+							      o->ring_nports ? o->ring_nports : n));
 			if (!r)
 				r = emu_port_alloc_dir(pt, &pc->p, e->slot_size, rng_next(&e->rng));
 			if (!r && epoll_ctl(e->epfd, EPOLL_CTL_ADD, pt->fd,

@@ -6,10 +6,14 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <linux/pkt_cls.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,9 +83,11 @@ static int load_filter(const struct emu_bypass *b, uint32_t k)
 
 /* The tc program on port k's ingress: when the socket filter decided
  * bypass for this frame, count it (Ethernet frame bytes, with a VLAN tag
- * the kernel took off, as the emulator counts) and redirect it to the
+ * the kernel took off, as the emulator counts) and redirect it: with peer,
+ * into the ingress of the other end of the veth to_ifindex (the node's
+ * interface: one receive instead of two, bpf_redirect_peer), else to the
  * egress of to_ifindex; otherwise let it pass as before. */
-static int load_redirect(const struct emu_bypass *b, uint32_t k, int to_ifindex)
+static int load_redirect(const struct emu_bypass *b, uint32_t k, int to_ifindex, bool peer)
 {
 	struct bpf_insn insns[] = {
 		MOV_X(6, 1),
@@ -102,7 +108,7 @@ static int load_redirect(const struct emu_bypass *b, uint32_t k, int to_ifindex)
 		STX(BPF_DW, 0, 2, offsetof(struct bp_slot, bytes)),
 		MOV_K(1, to_ifindex),
 		MOV_K(2, 0),
-		CALL(BPF_FUNC_redirect),
+		CALL(peer ? BPF_FUNC_redirect_peer : BPF_FUNC_redirect),
 		EXIT(),
 		MOV_K(0, TC_ACT_OK),                              /* pass: */
 		EXIT(),
@@ -214,6 +220,19 @@ static int maps_open(struct emu_bypass *b, size_t nports)
 	return b->slot_fd < 0 ? b->slot_fd : 0;
 }
 
+/* Is pt's interface a veth (so its peer is the node's interface)? A VM's
+ * port is a tap, whose frames go to QEMU by its egress. */
+static bool port_is_veth(const struct emu_port *pt)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (char *)&info };
+
+	if (!if_indextoname((unsigned)pt->ifindex, ifr.ifr_name) ||
+	    ioctl(pt->fd, SIOCETHTOOL, &ifr))
+		return false;
+	return !strcmp(info.driver, "veth");
+}
+
 /* Give port k's socket its filter, then its ingress the redirect to the
  * egress of to (the filter first: the tc program follows its decision,
  * and the mode is still 0). 0 or a negative errno. */
@@ -239,7 +258,7 @@ static int attach(struct emu *e, uint32_t k, const struct emu_port *to)
 	close(fd);
 	if (r)
 		return r;
-	fd = load_redirect(b, k, to->ifindex);
+	fd = load_redirect(b, k, to->ifindex, port_is_veth(to));
 	if (fd < 0)
 		return fd;
 	r = bpf_tc_hook_create(&hook);
