@@ -138,9 +138,13 @@ export VTB_EMU_BYPASS=0
 vtb_up "$(model chain-emu-u 'latency == 0' 10)" chainu >/dev/null
 unset VTB_EMU_BYPASS
 vtb_up "$(model chain-imp 'latency == ms(1)' 10)" chaini >/dev/null
+# the same with two data-plane threads (links spread over both cores)
+export VTB_EMU_THREADS=2
+vtb_up "$(model chain-imp2 'latency == ms(1)' 10)" chaini2 >/dev/null
+unset VTB_EMU_THREADS
 : >"$out/chain.txt"
 for i in $(seq "$RUNS"); do
-	for e in chaind chaine chainu chaini; do
+	for e in chaind chaine chainu chaini chaini2; do
 		flow "$e" n0 n9 10.0.8.2 "chain-$e" "--duration 3" "--idle-ms 500"
 		echo "$e $(jnum "$work/chain-$e.recv" pps)" >>"$out/chain.txt"
 	done
@@ -149,14 +153,17 @@ vtb_down chaind
 vtb_down chaine
 vtb_down chainu
 vtb_down chaini
-for e in chaind chaine chainu chaini; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
+vtb_down chaini2
+for e in chaind chaine chainu chaini chaini2; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
 cd_=$(stats "$work/c.chaind" | cut -d' ' -f1)
 ce=$(stats "$work/c.chaine" | cut -d' ' -f1)
 cu=$(stats "$work/c.chainu" | cut -d' ' -f1)
 ci=$(stats "$work/c.chaini" | cut -d' ' -f1)
+ci2=$(stats "$work/c.chaini2" | cut -d' ' -f1)
 echo "  direct links   $cd_ pps"
 echo "  no bypass      $cu pps: $(awk -v a="$cu" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_BYPASS=0)"
 echo "  1 ms per hop   $ci pps: $(awk -v a="$ci" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (every hop in the emulator)"
+echo "  1 ms, 2 threads $ci2 pps: $(awk -v a="$ci2" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_THREADS=2)"
 echo "  emulated links $ce pps: $(awk -v a="$ce" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 50% and 120000 pps); Qemunet's ns-3 in the loop: 40000 pps ($(awk -v a="$ce" 'BEGIN { printf "%.1fx", a / 40000 }'))"
 fi
 
