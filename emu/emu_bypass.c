@@ -181,8 +181,9 @@ void emu_bypass_free(struct emu *e)
 void emu_bypass_mark(struct emu *e, uint32_t port)
 {
 	struct emu_bypass *b = e->bp;
+	const struct seg *sg = &e->segs[e->ports[port].seg];
 
-	if (!b || !e->segs[e->ports[port].seg].bypass || (b->flags[port] & BP_MARKED))
+	if (!b || !sg->bypass || sg->n != 2 || (b->flags[port] & BP_MARKED))
 		return;
 	b->flags[port] |= BP_MARKED;
 	b->marked[b->nmarked++] = port;
