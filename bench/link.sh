@@ -1,7 +1,8 @@
 #!/bin/sh
 # The link emulator's benchmarks (docs/benchmarks.md, "Link emulator"):
 #   1. packets per second, zero-impairment emulated link vs direct veth
-#   2. a chain of 10 nodes, emulated links vs direct links
+#   2. a chain of 10 nodes, emulated links vs direct links, and the same
+#      chain with 1 ms per hop (the impaired chain)
 #   3. delay accuracy at 10 kpps through latency == ms(10) (CDF plot)
 #   4. rate accuracy at 1, 10, 100 and 1000 Mbit/s
 #   5. isolation: one link offered 10x its capacity beside a delayed one
@@ -105,20 +106,27 @@ if part 1; then
 echo "link bench 1: packets per second, 18-byte UDP payloads, unpaced sendmmsg"
 vtb_up "$(model direct '')" direct >/dev/null
 vtb_up "$(model emu0 'latency == 0')" emu0 >/dev/null
+# the same link through the emulator's user-space path (bypass off), as before
+export VTB_EMU_BYPASS=0
+vtb_up "$(model emu0u 'latency == 0')" emu0u >/dev/null
+unset VTB_EMU_BYPASS
 : >"$out/pps.txt"
 for i in $(seq "$RUNS"); do
-	for e in direct emu0; do
+	for e in direct emu0 emu0u; do
 		flow "$e" n0 n1 10.0.0.2 "pps-$e" "--duration 3" "--idle-ms 500"
 		echo "$e $(jnum "$work/pps-$e.recv" pps) $(jnum "$work/pps-$e.send" pps)" >>"$out/pps.txt"
 	done
 done
 vtb_down direct
 vtb_down emu0
-for e in direct emu0; do awk -v e=$e '$1 == e { print $2 }' "$out/pps.txt" >"$work/p.$e"; done
+vtb_down emu0u
+for e in direct emu0 emu0u; do awk -v e=$e '$1 == e { print $2 }' "$out/pps.txt" >"$work/p.$e"; done
 pd=$(stats "$work/p.direct" | cut -d' ' -f1)
 pe=$(stats "$work/p.emu0" | cut -d' ' -f1)
+pu=$(stats "$work/p.emu0u" | cut -d' ' -f1)
 echo "  direct veth   $pd pps received (median of $RUNS)"
 echo "  emulated      $pe pps received: $(awk -v a="$pe" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 90%)"
+echo "  no bypass     $pu pps received: $(awk -v a="$pu" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_BYPASS=0)"
 fi
 
 if part 2; then
@@ -126,20 +134,37 @@ if part 2; then
 echo "link bench 2: a chain of 10 nodes, n0 -> n9, 9 links"
 vtb_up "$(model chain-direct '' 10)" chaind >/dev/null
 vtb_up "$(model chain-emu 'latency == 0' 10)" chaine >/dev/null
+export VTB_EMU_BYPASS=0
+vtb_up "$(model chain-emu-u 'latency == 0' 10)" chainu >/dev/null
+unset VTB_EMU_BYPASS
+vtb_up "$(model chain-imp 'latency == ms(1)' 10)" chaini >/dev/null
+# the same with two data-plane threads (links spread over both cores)
+export VTB_EMU_THREADS=2
+vtb_up "$(model chain-imp2 'latency == ms(1)' 10)" chaini2 >/dev/null
+unset VTB_EMU_THREADS
 : >"$out/chain.txt"
 for i in $(seq "$RUNS"); do
-	for e in chaind chaine; do
+	for e in chaind chaine chainu chaini chaini2; do
 		flow "$e" n0 n9 10.0.8.2 "chain-$e" "--duration 3" "--idle-ms 500"
 		echo "$e $(jnum "$work/chain-$e.recv" pps)" >>"$out/chain.txt"
 	done
 done
 vtb_down chaind
 vtb_down chaine
-for e in chaind chaine; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
+vtb_down chainu
+vtb_down chaini
+vtb_down chaini2
+for e in chaind chaine chainu chaini chaini2; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
 cd_=$(stats "$work/c.chaind" | cut -d' ' -f1)
 ce=$(stats "$work/c.chaine" | cut -d' ' -f1)
+cu=$(stats "$work/c.chainu" | cut -d' ' -f1)
+ci=$(stats "$work/c.chaini" | cut -d' ' -f1)
+ci2=$(stats "$work/c.chaini2" | cut -d' ' -f1)
 echo "  direct links   $cd_ pps"
-echo "  emulated links $ce pps: $(awk -v a="$ce" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 80%); Qemunet's ns-3 in the loop: 40000 pps ($(awk -v a="$ce" 'BEGIN { printf "%.1fx", a / 40000 }'))"
+echo "  no bypass      $cu pps: $(awk -v a="$cu" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_BYPASS=0)"
+echo "  1 ms per hop   $ci pps: $(awk -v a="$ci" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (every hop in the emulator)"
+echo "  1 ms, 2 threads $ci2 pps: $(awk -v a="$ci2" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_THREADS=2)"
+echo "  emulated links $ce pps: $(awk -v a="$ce" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 50% and 120000 pps); Qemunet's ns-3 in the loop: 40000 pps ($(awk -v a="$ce" 'BEGIN { printf "%.1fx", a / 40000 }'))"
 fi
 
 if part 3; then

@@ -264,6 +264,12 @@ static void print_direction(const json_t *d)
 	ADD(", queue limit %lld pkts", (long long)jint(p, "queue_pkts"));
 	if (jint(p, "queue_bytes"))
 		ADD(" or %lld bytes", (long long)jint(p, "queue_bytes"));
+	if (json_is_true(json_object_get(d, "bypass")))
+		ADD(" (bypass: carried by the kernel)");
+	else if (json_is_integer(json_object_get(d, "cpu")))
+		ADD("; thread %lld on core %lld", (long long)jint(d, "thread"), (long long)jint(d, "cpu"));
+	else
+		ADD("; thread %lld", (long long)jint(d, "thread"));
 #undef ADD
 	if (n >= sizeof(what))
 		what[sizeof(what) - 1] = '\0';

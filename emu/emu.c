@@ -1,6 +1,7 @@
 /* emu: the link emulator's data plane (see emu.h). */
 #include "emu.h"
-#include "emu_port.h"
+#include "emu_bypass.h"
+#include "emu_int.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,52 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAC_SLOTS    256u          /* per LAN: learned MACs (open addressing) */
 #define SPIN_DEFAULT 60000LL       /* ns of polling before a deadline, at least */
 #define SPIN_MAX     5000000LL     /* the margin grows up to this when wake-ups come late */
-#define VLAN_HLEN    4u
-
-struct mac_ent {
-	uint8_t mac[6];
-	bool used;
-	uint32_t port;
-};
-
-struct seg {
-	uint32_t first, n;        /* its ports */
-	struct mac_ent *macs;     /* LANs only */
-};
-
-struct emu {
-	struct emu_port *ports;
-	size_t nports;
-	struct seg *segs;
-	size_t nsegs;
-	uint32_t slot_size;
-	uint32_t *active;         /* ports whose direction holds frames */
-	size_t nactive;
-	uint32_t *suspect;        /* ports a send found down or gone: to look at */
-	size_t nsuspect;
-	int epfd, evfd;
-	int64_t spin_ns;          /* the least margin */
-	int64_t spin_cur;         /* the margin now: adapts to late wake-ups */
-	uint8_t *scratch;         /* corrupted copies of shared slots */
-	uint32_t nscratch;
-	uint64_t rng;
-	pthread_t thread;
-	bool running;
-	/* control: one request at a time, carried out by the thread */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	atomic_int pending;       /* a request waits */
-	atomic_int stop;
-	int req;                  /* REQ_* */
-	size_t req_port;
-	const struct emu_params *req_p;
-	struct emu_port_stats *req_out;
-	int req_r;
-	bool req_done;
-};
 
 enum { REQ_NONE, REQ_SET, REQ_SNAP };
 
@@ -102,6 +59,7 @@ void emu_close(struct emu *e)
 		}
 		pthread_join(e->thread, NULL);
 	}
+	emu_bypass_free(e);
 	for (i = 0; i < e->nports; i++)
 		emu_port_close(&e->ports[i], e->slot_size);
 	for (i = 0; i < e->nsegs; i++)
@@ -141,7 +99,7 @@ uint32_t emu_port_ring_bytes(const struct emu_params *p, uint32_t frame_size, si
 	return (uint32_t)(want < max ? want : max);
 }
 
-int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_t spin_ns,
+int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, const struct emu_opts *o,
 	     struct emu **out, char *err, size_t errlen)
 {
 	struct emu *e;
@@ -165,9 +123,9 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 	e->epfd = e->evfd = -1;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
-	e->spin_ns = spin_ns > 0 ? spin_ns : SPIN_DEFAULT;
+	e->spin_ns = o->spin_ns > 0 ? o->spin_ns : SPIN_DEFAULT;
 	e->spin_cur = e->spin_ns;
-	e->rng = seed ^ 0x5bd1e995u;
+	e->rng = o->seed ^ 0x5bd1e995u;
 	/* a frame: Ethernet header, a VLAN tag put back, the MTU's payload */
 	e->slot_size = (uint32_t)((ETH_HLEN + VLAN_HLEN + mtu + 63) & ~63u);
 	frame_size = pow2_at_least(TPACKET_ALIGN(TPACKET2_HDRLEN) + 64 + e->slot_size);
@@ -206,6 +164,7 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 
 		sg->first = (uint32_t)k;
 		sg->n = (uint32_t)segs[i].nports;
+		sg->bypass = segs[i].bypass;
 		if (sg->n < 2) {
 			snprintf(err, errlen, "link '%s': an emulated link needs two ports",
 				 segs[i].name);
@@ -231,7 +190,8 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 				break;
 			}
 			r = emu_port_open(pt, pc->ifname, frame_size,
-					  emu_port_ring_bytes(&pc->p, frame_size, n));
+					  emu_port_ring_bytes(&pc->p, frame_size,
+							      o->ring_nports ? o->ring_nports : n));
 			if (!r)
 				r = emu_port_alloc_dir(pt, &pc->p, e->slot_size, rng_next(&e->rng));
 			if (!r && epoll_ctl(e->epfd, EPOLL_CTL_ADD, pt->fd,
@@ -243,6 +203,8 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_
 					 segs[i].name, pc->ifname, strerror(-r));
 		}
 	}
+	if (!r)
+		r = emu_bypass_new(e);
 out:
 	if (r) {
 		emu_close(e);
@@ -287,6 +249,14 @@ static bool port_err_down(int err)
 	return err == ENETDOWN || err == ENXIO || err == ENODEV;
 }
 
+/* Port pt's interface is now st: a change may switch a bypass on or off. */
+static void set_state(struct emu *e, struct emu_port *pt, enum emu_port_state st)
+{
+	if (pt->state != st)
+		emu_bypass_mark_link(e, (uint32_t)(pt - e->ports));
+	pt->state = st;
+}
+
 /* Send what is batched for port o; what the port refuses is dropped and
  * counted on the direction it came from. A port down or gone refuses
  * everything (counted as drop_port) and is looked at after this iteration
@@ -302,7 +272,7 @@ static void flush_port(struct emu *e, struct emu_port *o)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && port_err_down(errno)) {
-			o->state = EMU_PORT_DOWN;
+			set_state(e, o, EMU_PORT_DOWN);
 			if (!o->suspect) {
 				o->suspect = true;
 				e->suspect[e->nsuspect++] = (uint32_t)(o - e->ports);
@@ -317,7 +287,7 @@ static void flush_port(struct emu *e, struct emu_port *o)
 			done++;
 			continue;
 		}
-		o->state = EMU_PORT_UP;
+		set_state(e, o, EMU_PORT_UP);
 		done += (uint32_t)n;
 	}
 	for (i = 0; i < o->nout; i++) {
@@ -529,6 +499,8 @@ static uint64_t run_due(struct emu *e, uint64_t now)
 		} while (n == EMU_BATCH);
 		dl = emu_dir_next_deadline(&p->d);
 		if (dl == UINT64_MAX) {
+			if (e->bp && emu_params_none(&p->d.p))
+				emu_bypass_mark(e, e->active[i]); /* emptied: it may go on */
 			p->active = false;
 			e->active[i] = e->active[--e->nactive];
 			continue;
@@ -552,7 +524,7 @@ static void snapshot(struct emu *e, struct emu_port_stats *out)
 
 		emu_port_kernel_drops(pt);
 		if (pt->state == EMU_PORT_DOWN && emu_port_probe(pt) == EMU_PORT_UP)
-			pt->state = EMU_PORT_UP;
+			set_state(e, pt, EMU_PORT_UP);
 		out[i] = (struct emu_port_stats){
 			.dir = pt->d.stats,
 			.p = pt->d.p,
@@ -562,6 +534,7 @@ static void snapshot(struct emu *e, struct emu_port_stats *out)
 			.drop_port = pt->drop_port,
 			.state = pt->state,
 		};
+		emu_bypass_stats(e, (uint32_t)i, &out[i]);
 	}
 }
 
@@ -581,10 +554,12 @@ static int set_port(struct emu *e, size_t port, const struct emu_params *p)
 	struct emu_port *pt = &e->ports[port];
 	int r = emu_port_grow(pt, p, e->slot_size);
 
-	if (r)
-		return r;
-	return emu_dir_set_params(&pt->d, (uint64_t)util_clock_ns(CLOCK_MONOTONIC), p, drop_copy,
-				  pt);
+	if (!r)
+		r = emu_dir_set_params(&pt->d, (uint64_t)util_clock_ns(CLOCK_MONOTONIC), p,
+				       drop_copy, pt);
+	if (!r)
+		emu_bypass_mark(e, (uint32_t)port);
+	return r;
 }
 
 static void serve_request(struct emu *e)
@@ -625,12 +600,12 @@ static void port_changed(struct emu *e, struct emu_port *p, uint64_t now, int64_
 	if (st < 0)
 		st = EMU_PORT_DOWN; /* cannot tell: stop it, a frame sent or received resumes it */
 	if (st == EMU_PORT_UP) {
-		p->state = EMU_PORT_UP;
+		set_state(e, p, EMU_PORT_UP);
 		return;
 	}
 	emu_dir_flush(&p->d);
 	emu_port_reset_slots(p);
-	p->state = (enum emu_port_state)st;
+	set_state(e, p, (enum emu_port_state)st);
 	if (st == EMU_PORT_GONE) {
 		emu_port_kernel_drops(p);
 		epoll_ctl(e->epfd, EPOLL_CTL_DEL, p->fd, NULL);
@@ -675,7 +650,7 @@ static void on_event(struct emu *e, const struct epoll_event *ev, uint64_t now, 
 	}
 	/* a frame from a port seen down: it is up again */
 	if (drain_port(e, p, now, real_off) && p->state == EMU_PORT_DOWN)
-		p->state = EMU_PORT_UP;
+		set_state(e, p, EMU_PORT_UP);
 }
 
 static void *loop(void *arg)
@@ -691,6 +666,7 @@ static void *loop(void *arg)
 		struct timespec to, *top = &to;
 		uint64_t wake = 0;
 
+		emu_bypass_run(e); /* between two iterations: nothing batched */
 		now = (uint64_t)util_clock_ns(CLOCK_MONOTONIC);
 		if (next == UINT64_MAX) {
 			top = NULL; /* nothing queued: sleep until a frame comes */

@@ -68,6 +68,8 @@ struct emu_seg_cfg {
 	const struct emu_port_cfg *ports;
 	size_t nports;        /* 2 or more */
 	unsigned mtu;         /* 0: 1500 */
+	bool bypass;          /* a point-to-point link's direction without
+	                       * impairment is carried by the kernel (emu_bypass.h) */
 };
 
 /* A port's interface, as last seen by the data plane. */
@@ -87,6 +89,8 @@ struct emu_port_stats {
 	uint64_t drop_port;     /* due to leave by a port down or gone (dir.drop_flush
 	                         * counts those held when this port went) */
 	enum emu_port_state state; /* of this port, the direction's in port */
+	bool bypass;            /* carried by the kernel now (its frames are counted
+	                         * in dir.rx and dir.tx) */
 };
 
 /* "up", "down" or "gone". */
@@ -94,11 +98,20 @@ const char *emu_port_state_name(enum emu_port_state s);
 
 struct emu;
 
+/* How to open an emulator. An experiment may spread its links over
+ * several emulators, one data-plane thread each (exec/links.c). */
+struct emu_opts {
+	uint64_t seed;      /* of the PRNGs: a run repeats */
+	int64_t spin_ns;    /* the least polling margin; 0 picks the default */
+	size_t ring_nports; /* the experiment's emulated ports, for the ring
+	                     * cap (emu_ring_bytes); 0: this emulator's */
+};
+
 /* Open every port of segs (in order; a port's index is its position over
  * all segments) and allocate all memory. No thread yet. On failure err
- * names the link and interface with the system's words. spin_ns 0 picks
- * the default. Returns 0 or a negative errno. */
-int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, uint64_t seed, int64_t spin_ns,
+ * names the link and interface with the system's words. Returns 0 or a
+ * negative errno. */
+int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, const struct emu_opts *o,
 	     struct emu **out, char *err, size_t errlen);
 /* Start the data-plane thread, pinned to cpu when cpu >= 0. Pinning
  * matters: with the thread left to the scheduler, it is moved around

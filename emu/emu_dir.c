@@ -74,6 +74,14 @@ int emu_params_check(const struct emu_params *p)
 	return 0;
 }
 
+bool emu_params_none(const struct emu_params *p)
+{
+	/* rate 0 also means no backlog, so the queue bounds impose nothing;
+	 * Gilbert-Elliott is only on with a loss (emu_params_set_loss) */
+	return p->latency_ns == 0 && p->jitter_ns == 0 && p->loss == 0 && !p->ge.on &&
+	       p->duplicate == 0 && p->reorder == 0 && p->corrupt == 0 && p->rate_bps == 0;
+}
+
 /* The heap and the backlog's FIFO are mapped, not allocated: a page is
  * memory only once a frame used it, so a direction sized for a long queue
  * costs nothing while the queue is short. NULL when the kernel refuses. */

@@ -184,6 +184,11 @@ int emu_dir_set_params(struct emu_dir *d, uint64_t now_ns, const struct emu_para
 /* Check p alone: 0 or -EINVAL. */
 int emu_params_check(const struct emu_params *p);
 
+/* Does p impose nothing on a frame: no delay, loss, duplicate, reorder,
+ * corruption or rate limit (and so no queue)? Such a direction may bypass
+ * the emulator (docs/link-emulator.md, "Bypass"). */
+bool emu_params_none(const struct emu_params *p);
+
 /* Set p's loss from a mean loss rate and a mean burst length in frames (0:
  * Bernoulli). With burst >= 1 and loss > 0 it is Gilbert-Elliott with the
  * same mean: every frame in the bad state is lost, none in the good one,

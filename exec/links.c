@@ -14,24 +14,39 @@
 #include "status.h"
 #include "util.h"
 
-/* The direction of one port: link li, leaving endpoint ep. */
+/* The direction of one port: link li, leaving endpoint ep; its port is
+ * port of emulator emu. */
 struct dir_ref {
 	uint32_t link, ep;
+	uint32_t emu, port;
+};
+
+/* One emulator: a data-plane thread and the links placed on it. Its ports
+ * are dirs[first .. first + n). */
+struct emu_thread {
+	struct emu *emu;
+	int cpu;             /* pinned to, or -1 */
+	size_t first, n;
 };
 
 struct sup_links {
 	struct xir *x;
 	struct realization *rz;
-	struct emu *emu;
-	struct dir_ref *dirs; /* per emulator port */
+	struct emu_thread *th;
+	size_t nth;
+	struct dir_ref *dirs; /* per port, thread by thread */
 	size_t ndirs;
 };
 
 void links_stop(struct sup_links *l)
 {
+	size_t t;
+
 	if (!l)
 		return;
-	emu_close(l->emu);
+	for (t = 0; t < l->nth; t++)
+		emu_close(l->th[t].emu);
+	free(l->th);
 	realize_free(l->rz);
 	xir_free(l->x);
 	free(l->dirs);
@@ -50,6 +65,30 @@ static int emu_cpu(void)
 	return n >= 2 ? (int)(n - 1) : -1;
 }
 
+/* How many data-plane threads: VTB_EMU_THREADS, default 1 (see
+ * docs/link-emulator.md, "Threads"), at most one per link. */
+static size_t emu_threads(size_t nsegs)
+{
+	const char *env = getenv("VTB_EMU_THREADS");
+	long n = env && *env ? atol(env) : 1;
+
+	if (n < 1)
+		n = 1;
+	return (size_t)n < nsegs ? (size_t)n : nsegs;
+}
+
+/* The core of thread t: the threads go down from the first one's core
+ * (emu_cpu), wrapping around; -1 when the first one is not pinned. */
+static int thread_cpu(size_t t)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int base = emu_cpu();
+
+	if (base < 0 || ncpu < 1)
+		return base < 0 ? -1 : base;
+	return (int)(((long)base - (long)(t % (size_t)ncpu) + ncpu) % ncpu);
+}
+
 /* SCHED_FIFO priority of the data-plane thread: VTB_EMU_RT, default 0
  * (the normal scheduler). Measured here: SCHED_FIFO plus the polling
  * margin runs into the kernel's RT throttling (the thread is stopped for
@@ -62,13 +101,89 @@ static int emu_rt_prio(void)
 	return env && *env ? atoi(env) : 0;
 }
 
+/* May a zero-impairment direction of a point-to-point link bypass the
+ * emulator (docs/link-emulator.md, "Bypass")? Yes unless VTB_EMU_BYPASS
+ * is 0: the emulated path, for benchmarks and as an escape hatch. */
+static bool emu_bypass_allowed(void)
+{
+	const char *env = getenv("VTB_EMU_BYPASS");
+
+	return !env || strcmp(env, "0") != 0;
+}
+
+/* The ports of thread t of l (links placed round robin, link k on thread
+ * k % l->nth, both ends of a link on the same thread: frames cross between
+ * them) into segs and ports, their directions from l->dirs[np] on. Returns
+ * how many segments. */
+static size_t thread_segs(struct sup_links *l, size_t t, struct emu_seg_cfg *segs,
+			  struct emu_port_cfg *ports, size_t *np)
+{
+	size_t i, j, k = 0, nsegs = 0, first = *np;
+
+	for (i = 0; i < l->x->nlinks; i++) {
+		const struct xir_link *xl = &l->x->links[i];
+
+		if (l->rz->links[i].cls != RZ_LC_EMULATED || !realize_link_here(l->rz, i))
+			continue;
+		if (k++ % l->nth != t)
+			continue;
+		segs[nsegs] = (struct emu_seg_cfg){ .name = xl->name, .ports = &ports[*np - first],
+						    .nports = xl->nep, .mtu = l->rz->links[i].mtu,
+						    .bypass = emu_bypass_allowed() };
+		nsegs++;
+		for (j = 0; j < xl->nep; j++, (*np)++) {
+			struct emu_port_cfg *pc = &ports[*np - first];
+
+			snprintf(pc->ifname, sizeof(pc->ifname), "%s",
+				 realize_ep_iface(l->rz, i, j)->port_name);
+			/* a fragment's remote endpoint: its direction is
+			 * emulated on its own host; here it passes as it is */
+			if (realize_ep_here(l->rz, i, j))
+				pc->p = l->rz->links[i].dir[j];
+			l->dirs[*np] = (struct dir_ref){ .link = (uint32_t)i, .ep = (uint32_t)j,
+							 .emu = (uint32_t)t,
+							 .port = (uint32_t)(*np - first) };
+		}
+	}
+	return nsegs;
+}
+
+/* Open and start the emulators of l, one per thread, with total ports in
+ * all. 0 or a negative errno with err. */
+static int threads_start(struct sup_links *l, const char *id, size_t total, char *err,
+			 size_t errlen)
+{
+	const char *spin = getenv("VTB_EMU_SPIN_NS");
+	/* the seed: the id's FNV-1a, so a run of an experiment repeats */
+	struct emu_opts o = { .seed = util_hash64(id, strlen(id)),
+			      .spin_ns = spin ? strtoll(spin, NULL, 10) : 0, .ring_nports = total };
+	struct emu_seg_cfg *segs = calloc(total, sizeof(*segs));
+	struct emu_port_cfg *ports = calloc(total, sizeof(*ports));
+	size_t t, np = 0, nsegs;
+	int r = segs && ports ? 0 : -ENOMEM;
+
+	for (t = 0; !r && t < l->nth; t++) {
+		struct emu_thread *th = &l->th[t];
+
+		memset(ports, 0, total * sizeof(*ports));
+		th->first = np;
+		nsegs = thread_segs(l, t, segs, ports, &np);
+		th->n = np - th->first;
+		th->cpu = thread_cpu(t);
+		o.seed += t;
+		r = emu_open(segs, nsegs, &o, &th->emu, err, errlen);
+		if (!r)
+			r = emu_start(th->emu, th->cpu, emu_rt_prio());
+	}
+	free(segs);
+	free(ports);
+	return r;
+}
+
 int links_start(const char *id, struct sup_links **out, char *err, size_t errlen)
 {
 	struct sup_links *l = calloc(1, sizeof(*l));
-	struct emu_seg_cfg *segs = NULL;
-	struct emu_port_cfg *ports = NULL;
-	size_t nsegs = 0, np = 0, i, j, total = 0;
-	const char *spin;
+	size_t nsegs = 0, i, total = 0;
 	int r;
 
 	*out = NULL;
@@ -81,51 +196,22 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 		goto out;
 	}
 	for (i = 0; i < l->x->nlinks; i++)
-		if (l->rz->links[i].emulated) {
+		if (l->rz->links[i].cls == RZ_LC_EMULATED && realize_link_here(l->rz, i)) {
 			nsegs++;
 			total += l->x->links[i].nep;
 		}
-	segs = calloc(nsegs ? nsegs : 1, sizeof(*segs));
-	ports = calloc(total ? total : 1, sizeof(*ports));
-	l->dirs = calloc(total ? total : 1, sizeof(*l->dirs));
-	if (!segs || !ports || !l->dirs) {
+	if (!nsegs)
+		goto out;
+	l->nth = emu_threads(nsegs);
+	l->th = calloc(l->nth, sizeof(*l->th));
+	l->dirs = calloc(total, sizeof(*l->dirs));
+	if (!l->th || !l->dirs) {
 		r = -ENOMEM;
 		goto out;
 	}
-	nsegs = 0;
-	for (i = 0; i < l->x->nlinks; i++) {
-		const struct xir_link *xl = &l->x->links[i];
-
-		if (l->rz->links[i].cls != RZ_LC_EMULATED || !realize_link_here(l->rz, i))
-			continue;
-		segs[nsegs].name = xl->name;
-		segs[nsegs].ports = &ports[np];
-		segs[nsegs].nports = xl->nep;
-		segs[nsegs].mtu = l->rz->links[i].mtu;
-		nsegs++;
-		for (j = 0; j < xl->nep; j++, np++) {
-			snprintf(ports[np].ifname, sizeof(ports[np].ifname), "%s",
-				 realize_ep_iface(l->rz, i, j)->port_name);
-			/* a fragment's remote endpoint: its direction is
-			 * emulated on its own host; here it passes as it is */
-			if (realize_ep_here(l->rz, i, j))
-				ports[np].p = l->rz->links[i].dir[j];
-			l->dirs[np] = (struct dir_ref){ (uint32_t)i, (uint32_t)j };
-		}
-	}
-	l->ndirs = np;
-	if (nsegs) {
-		spin = getenv("VTB_EMU_SPIN_NS");
-		/* the seed: the id's FNV-1a, so a run of an experiment repeats */
-		r = emu_open(segs, nsegs, util_hash64(id, strlen(id)),
-			     spin ? strtoll(spin, NULL, 10) : 0, &l->emu,
-			     err, errlen);
-		if (!r)
-			r = emu_start(l->emu, emu_cpu(), emu_rt_prio());
-	}
+	l->ndirs = total;
+	r = threads_start(l, id, total, err, errlen);
 out:
-	free(segs);
-	free(ports);
 	if (r) {
 		if (!err[0])
 			snprintf(err, errlen, "%s", strerror(-r));
@@ -183,16 +269,27 @@ static json_t *port_json(const char *name, enum emu_port_state st)
 	return o;
 }
 
+/* Every thread's counters into st[l->ndirs]. 0 or a negative errno. */
+static int snapshot_all(struct sup_links *l, struct emu_port_stats *st)
+{
+	size_t t;
+	int r = 0;
+
+	for (t = 0; !r && t < l->nth; t++)
+		r = emu_snapshot(l->th[t].emu, st + l->th[t].first);
+	return r;
+}
+
 void links_annotate(struct sup_links *l, json_t *status)
 {
 	json_t *links = json_object_get(status, "links");
 	struct emu_port_stats *st;
 	size_t i;
 
-	if (!l || !l->emu || !json_is_array(links))
+	if (!l || !l->nth || !json_is_array(links))
 		return;
 	st = calloc(l->ndirs, sizeof(*st));
-	if (!st || emu_snapshot(l->emu, st)) {
+	if (!st || snapshot_all(l, st)) {
 		free(st);
 		return;
 	}
@@ -212,6 +309,10 @@ void links_annotate(struct sup_links *l, json_t *status)
 			      xl->nep == 2 ? l->x->nodes[xl->ep[!ep].node].name : xl->name);
 		json_object_set_new(d, "params", params_json(&st[i].p));
 		json_object_set_new(d, "counters", counters_json(&st[i]));
+		json_object_set_new(d, "bypass", json_boolean(st[i].bypass));
+		json_object_set_new(d, "thread", json_integer(l->dirs[i].emu));
+		json_object_set_new(d, "cpu", l->th[l->dirs[i].emu].cpu >= 0 ?
+					      json_integer(l->th[l->dirs[i].emu].cpu) : json_null());
 		json_object_set_new(d, "port",
 				    port_json(realize_ep_iface(l->rz, l->dirs[i].link, ep)->port_name,
 					      st[i].state));
@@ -271,14 +372,14 @@ int links_set(struct sup_links *l, json_t *req, char *err, size_t errlen)
 		snprintf(err, errlen, "bad request");
 		return -EINVAL;
 	}
-	if (!l || !l->emu) {
+	if (!l || !l->nth) {
 		snprintf(err, errlen, "link '%s' is not emulated", link);
 		return -ENOENT;
 	}
 	st = calloc(l->ndirs, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	r = emu_snapshot(l->emu, st);
+	r = snapshot_all(l, st);
 	/* check every direction first, then apply: all or nothing */
 	for (i = 0; !r && i < l->ndirs; i++) {
 		link_seen = link_seen || dir_on_link(l, i, link, NULL);
@@ -296,7 +397,7 @@ int links_set(struct sup_links *l, json_t *req, char *err, size_t errlen)
 	}
 	for (i = 0; !r && i < l->ndirs; i++)
 		if (dir_on_link(l, i, link, from)) {
-			r = emu_set(l->emu, i, &st[i].p);
+			r = emu_set(l->th[l->dirs[i].emu].emu, l->dirs[i].port, &st[i].p);
 			n += !r;
 		}
 	free(st);

@@ -113,7 +113,7 @@ static struct emu *open_emu(size_t nports, const struct emu_params *p)
 		memcpy(pc[i].ifname, port[i], sizeof(pc[i].ifname));
 		pc[i].p = p[i];
 	}
-	r = emu_open(&seg, 1, 42, 0, &e, err, sizeof(err));
+	r = emu_open(&seg, 1, &(struct emu_opts){ .seed = 42 }, &e, err, sizeof(err));
 	if (r)
 		print_message("emu_open: %s (%s)\n", err, strerror(-r));
 	assert_int_equal(r, 0);

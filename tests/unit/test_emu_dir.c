@@ -584,6 +584,32 @@ static void test_params_check(void **state)
 	assert_string_equal(emu_verdict_name(EMU_DROP_QUEUE), "queue");
 }
 
+/* Only a direction that imposes nothing at all may bypass the emulator:
+ * every property, alone, takes it out of the kernel's bypass. */
+static void test_params_none(void **state)
+{
+	struct emu_params p = { 0 };
+
+	(void)state;
+	assert_true(emu_params_none(&p));
+	p.queue_pkts = 10; /* no rate, so no backlog: the queue bound imposes nothing */
+	p.queue_bytes = 1000;
+	assert_true(emu_params_none(&p));
+#define ONLY(field, v) do { struct emu_params q = { 0 }; q.field = v; assert_false(emu_params_none(&q)); } while (0)
+	ONLY(latency_ns, 1);
+	ONLY(jitter_ns, 1);
+	ONLY(loss, 0.001);
+	ONLY(duplicate, 0.001);
+	ONLY(reorder, 0.001);
+	ONLY(corrupt, 0.001);
+	ONLY(rate_bps, 1000000);
+#undef ONLY
+	assert_int_equal(emu_params_set_loss(&p, 0.01, 3), 0);
+	assert_false(emu_params_none(&p));
+	assert_int_equal(emu_params_set_loss(&p, 0, 0), 0);
+	assert_true(emu_params_none(&p));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_rate_fraction),     cmocka_unit_test(test_queue_bounds),
 		cmocka_unit_test(test_set_params),        cmocka_unit_test(test_duplicate),
 		cmocka_unit_test(test_corrupt_and_seed),  cmocka_unit_test(test_params_check),
+		cmocka_unit_test(test_params_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,368 @@
+/* emu_bypass: the kernel carries zero-impairment directions (see emu_bypass.h). */
+#include "emu_bypass.h"
+#include "emu_int.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <linux/pkt_cls.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The tc filter's handle and priority on a port's ingress: its own, apart
+ * from the shortbridge's (handle 1), so a query or a detach finds it. */
+#define BP_TC_HANDLE 0x7662u
+#define BP_TC_PRIO   1u
+
+/* What a port's per-CPU slot holds: the frames redirected on that CPU, and
+ * the socket filter's decision for the frame being received there. */
+struct bp_slot {
+	uint64_t pkts, bytes;
+	uint32_t bypass, pad;
+};
+
+enum { BP_MARKED = 1, BP_ATTACHED = 2, BP_ON = 4, BP_FAILED = 8 };
+
+struct emu_bypass {
+	int mode_fd, slot_fd;   /* the maps, -1 until the first attach */
+	int ncpus;              /* possible CPUs: a per-CPU value's count */
+	uint8_t *flags;         /* BP_* per port */
+	uint32_t *marked;       /* ports to look at */
+	size_t nmarked;
+};
+
+#define INSN(c, d, s, o, i) \
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define MOV_K(d, i)      INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define MOV_X(d, s)      INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define ADD_K(d, i)      INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define ADD_X(d, s)      INSN(BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
+#define LDX(sz, d, s, o) INSN(BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
+#define STX(sz, d, s, o) INSN(BPF_STX | BPF_MEM | (sz), d, s, o, 0)
+#define ST(sz, d, o, i)  INSN(BPF_ST | BPF_MEM | (sz), d, 0, o, i)
+#define JEQ_K(d, i, o)   INSN(BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
+#define JNE_K(d, i, o)   INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
+#define CALL(f)          INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define EXIT()           INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+/* r1 = the map of fd (two instructions) */
+#define LD_MAP(fd)       INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
+/* r0 = lookup(map fd, key at fp-4): r2 = fp - 4 first */
+#define LOOKUP(fd)       MOV_X(2, 10), ADD_K(2, -4), LD_MAP(fd), CALL(BPF_FUNC_map_lookup_elem)
+
+/* The socket filter of port k's emulator socket: reads k's mode, leaves it
+ * in k's per-CPU slot for the tc program, and keeps the frame for the
+ * socket (all of it) only when the direction is not bypassed. */
+static int load_filter(const struct emu_bypass *b, uint32_t k)
+{
+	struct bpf_insn insns[] = {
+		ST(BPF_W, 10, -4, (int32_t)k),
+		LOOKUP(b->mode_fd),
+		MOV_K(7, 0),
+		JEQ_K(0, 0, 1),
+		LDX(BPF_W, 7, 0, 0),
+		LOOKUP(b->slot_fd),
+		JEQ_K(0, 0, 1),
+		STX(BPF_W, 0, 7, offsetof(struct bp_slot, bypass)),
+		MOV_K(0, 0),
+		JNE_K(7, 0, 1),
+		INSN(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, -1), /* 0xffffffff: the whole frame */
+		EXIT(),
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "vtb_bp_sock", "GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+
+/* The tc program on port k's ingress: when the socket filter decided
+ * bypass for this frame, count it (Ethernet frame bytes, with a VLAN tag
+ * the kernel took off, as the emulator counts) and redirect it: with peer,
+ * into the ingress of the other end of the veth to_ifindex (the node's
+ * interface: one receive instead of two, bpf_redirect_peer), else to the
+ * egress of to_ifindex; otherwise let it pass as before. */
+static int load_redirect(const struct emu_bypass *b, uint32_t k, int to_ifindex, bool peer)
+{
+	struct bpf_insn insns[] = {
+		MOV_X(6, 1),
+		ST(BPF_W, 10, -4, (int32_t)k),
+		LOOKUP(b->slot_fd),
+		JEQ_K(0, 0, 16),                                  /* to pass */
+		LDX(BPF_W, 1, 0, offsetof(struct bp_slot, bypass)),
+		JEQ_K(1, 0, 14),                                  /* to pass */
+		LDX(BPF_DW, 1, 0, offsetof(struct bp_slot, pkts)),
+		ADD_K(1, 1),
+		STX(BPF_DW, 0, 1, offsetof(struct bp_slot, pkts)),
+		LDX(BPF_W, 1, 6, offsetof(struct __sk_buff, len)),
+		LDX(BPF_W, 2, 6, offsetof(struct __sk_buff, vlan_present)),
+		JEQ_K(2, 0, 1),
+		ADD_K(1, VLAN_HLEN),
+		LDX(BPF_DW, 2, 0, offsetof(struct bp_slot, bytes)),
+		ADD_X(2, 1),
+		STX(BPF_DW, 0, 2, offsetof(struct bp_slot, bytes)),
+		MOV_K(1, to_ifindex),
+		MOV_K(2, 0),
+		CALL(peer ? BPF_FUNC_redirect_peer : BPF_FUNC_redirect),
+		EXIT(),
+		MOV_K(0, TC_ACT_OK),                              /* pass: */
+		EXIT(),
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "vtb_bp_redir", "GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+
+int emu_bypass_new(struct emu *e)
+{
+	struct emu_bypass *b;
+	size_t i, j;
+	bool any = false;
+
+	for (i = 0; i < e->nsegs; i++)
+		any = any || (e->segs[i].bypass && e->segs[i].n == 2);
+	if (!any)
+		return 0;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->mode_fd = b->slot_fd = -1;
+	b->flags = calloc(e->nports, sizeof(*b->flags));
+	b->marked = calloc(e->nports, sizeof(*b->marked));
+	if (!b->flags || !b->marked) {
+		free(b->flags);
+		free(b->marked);
+		free(b);
+		return -ENOMEM;
+	}
+	e->bp = b;
+	for (i = 0; i < e->nsegs; i++)
+		for (j = 0; e->segs[i].bypass && e->segs[i].n == 2 && j < 2; j++)
+			emu_bypass_mark(e, e->segs[i].first + (uint32_t)j);
+	return 0;
+}
+
+/* Detach port's tc program (best effort: a port already deleted took it). */
+static void detach(const struct emu_port *pt)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BP_TC_HANDLE, .priority = BP_TC_PRIO);
+
+	if (bpf_tc_detach(&hook, &opts)) {
+		/* gone with its interface, or never attached */
+	}
+}
+
+void emu_bypass_free(struct emu *e)
+{
+	struct emu_bypass *b = e->bp;
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < e->nports; i++)
+		if (b->flags[i] & BP_ATTACHED)
+			detach(&e->ports[i]);
+	if (b->mode_fd >= 0)
+		close(b->mode_fd);
+	if (b->slot_fd >= 0)
+		close(b->slot_fd);
+	free(b->flags);
+	free(b->marked);
+	free(b);
+	e->bp = NULL;
+}
+
+void emu_bypass_mark(struct emu *e, uint32_t port)
+{
+	struct emu_bypass *b = e->bp;
+	const struct seg *sg = &e->segs[e->ports[port].seg];
+
+	if (!b || !sg->bypass || sg->n != 2 || (b->flags[port] & BP_MARKED))
+		return;
+	b->flags[port] |= BP_MARKED;
+	b->marked[b->nmarked++] = port;
+}
+
+/* The other port of port's point-to-point segment. */
+static uint32_t peer_of(const struct emu *e, uint32_t port)
+{
+	const struct seg *sg = &e->segs[e->ports[port].seg];
+
+	return sg->first + (port == sg->first);
+}
+
+void emu_bypass_mark_link(struct emu *e, uint32_t port)
+{
+	if (!e->bp || e->segs[e->ports[port].seg].n != 2)
+		return;
+	emu_bypass_mark(e, port);
+	emu_bypass_mark(e, peer_of(e, port));
+}
+
+/* The maps, at the first attach: the mode of each port's direction (0
+ * emulated, 1 bypassed) and each port's per-CPU slot. 0 or a negative errno. */
+static int maps_open(struct emu_bypass *b, size_t nports)
+{
+	b->ncpus = libbpf_num_possible_cpus();
+	if (b->ncpus <= 0)
+		return b->ncpus ? b->ncpus : -EINVAL;
+	b->mode_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vtb_bp_mode", sizeof(uint32_t),
+				    sizeof(uint32_t), (uint32_t)nports, NULL);
+	if (b->mode_fd < 0)
+		return b->mode_fd;
+	b->slot_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "vtb_bp_slot", sizeof(uint32_t),
+				    sizeof(struct bp_slot), (uint32_t)nports, NULL);
+	return b->slot_fd < 0 ? b->slot_fd : 0;
+}
+
+/* Is pt's interface a veth (so its peer is the node's interface)? A VM's
+ * port is a tap, whose frames go to QEMU by its egress. */
+static bool port_is_veth(const struct emu_port *pt)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (char *)&info };
+
+	if (!if_indextoname((unsigned)pt->ifindex, ifr.ifr_name) ||
+	    ioctl(pt->fd, SIOCETHTOOL, &ifr))
+		return false;
+	return !strcmp(info.driver, "veth");
+}
+
+/* Give port k's socket its filter, then its ingress the redirect to the
+ * egress of to (the filter first: the tc program follows its decision,
+ * and the mode is still 0). 0 or a negative errno. */
+static int attach(struct emu *e, uint32_t k, const struct emu_port *to)
+{
+	struct emu_bypass *b = e->bp;
+	const struct emu_port *pt = &e->ports[k];
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BP_TC_HANDLE, .priority = BP_TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE);
+	int fd, r = 0;
+
+	if (b->mode_fd < 0) {
+		r = maps_open(b, e->nports);
+		if (r)
+			return r;
+	}
+	fd = load_filter(b, k);
+	if (fd < 0)
+		return fd;
+	if (setsockopt(pt->fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, sizeof(fd)))
+		r = -errno;
+	close(fd);
+	if (r)
+		return r;
+	fd = load_redirect(b, k, to->ifindex, port_is_veth(to));
+	if (fd < 0)
+		return fd;
+	r = bpf_tc_hook_create(&hook);
+	if (r == -EEXIST)
+		r = 0;
+	opts.prog_fd = fd;
+	if (!r)
+		r = bpf_tc_attach(&hook, &opts);
+	close(fd);
+	return r;
+}
+
+/* Set port k's mode; 0 or a negative errno. */
+static int set_mode(struct emu_bypass *b, uint32_t k, uint32_t on)
+{
+	int r = bpf_map_update_elem(b->mode_fd, &k, &on, BPF_ANY);
+
+	if (!r)
+		b->flags[k] = (uint8_t)(on ? b->flags[k] | BP_ON : b->flags[k] & ~BP_ON);
+	return r;
+}
+
+/* Has port pt's receive ring a frame for the thread? */
+static bool ring_busy(const struct emu_port *pt)
+{
+	const struct tpacket2_hdr *h =
+		(const struct tpacket2_hdr *)(pt->ring + (size_t)pt->head * pt->frame_size);
+
+	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
+}
+
+/* Look at port k's direction: on, off, or "not yet" (returns true: it
+ * may go on but holds frames, look again). */
+static bool check(struct emu *e, uint32_t k)
+{
+	struct emu_bypass *b = e->bp;
+	struct emu_port *pt = &e->ports[k], *to = &e->ports[peer_of(e, k)];
+	bool want = e->segs[pt->seg].n == 2 && !(b->flags[k] & BP_FAILED) &&
+		    emu_params_none(&pt->d.p) && pt->state == EMU_PORT_UP &&
+		    to->state == EMU_PORT_UP && pt->fd >= 0 && to->fd >= 0;
+
+	if (!want) {
+		if ((b->flags[k] & BP_ON) && set_mode(b, k, 0))
+			b->flags[k] |= BP_FAILED; /* cannot happen on an array map */
+		return false;
+	}
+	if (b->flags[k] & BP_ON)
+		return false;
+	if (pt->d.stats.ring_used || ring_busy(pt))
+		return true;
+	if (!(b->flags[k] & BP_ATTACHED)) {
+		if (attach(e, k, to)) {
+			/* no BPF here (or not allowed): the direction stays emulated */
+			b->flags[k] |= BP_FAILED;
+			return false;
+		}
+		b->flags[k] |= BP_ATTACHED;
+	}
+	if (set_mode(b, k, 1))
+		b->flags[k] |= BP_FAILED;
+	return false;
+}
+
+void emu_bypass_run(struct emu *e)
+{
+	struct emu_bypass *b = e->bp;
+	size_t i, n = 0;
+
+	if (!b || !b->nmarked)
+		return;
+	for (i = 0; i < b->nmarked; i++) {
+		uint32_t k = b->marked[i];
+
+		if (check(e, k))
+			b->marked[n++] = k;
+		else
+			b->flags[k] &= (uint8_t)~BP_MARKED;
+	}
+	b->nmarked = n;
+}
+
+void emu_bypass_stats(struct emu *e, uint32_t port, struct emu_port_stats *s)
+{
+	struct emu_bypass *b = e->bp;
+	struct bp_slot *v;
+	uint64_t pkts = 0, bytes = 0;
+	int c;
+
+	if (!b || !(b->flags[port] & BP_ATTACHED))
+		return;
+	s->bypass = (b->flags[port] & BP_ON) != 0;
+	v = calloc((size_t)b->ncpus, sizeof(*v));
+	if (!v || bpf_map_lookup_elem(b->slot_fd, &port, v)) {
+		free(v);
+		return;
+	}
+	for (c = 0; c < b->ncpus; c++) {
+		pkts += v[c].pkts;
+		bytes += v[c].bytes;
+	}
+	free(v);
+	s->dir.rx_pkts += pkts;
+	s->dir.tx_pkts += pkts;
+	s->dir.rx_bytes += bytes;
+	s->dir.tx_bytes += bytes;
+}
