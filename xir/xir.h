@@ -17,6 +17,12 @@
 
 #define XIR_VERSION 1
 #define XIR_DEFAULT_TIMEOUT_NS (60LL * 1000000000LL)
+/* wait_until's defaults: 30 s is what a routing protocol takes to
+ * converge with its default timers (OSPF's 10 s hello, 40 s dead), and
+ * 200 ms between tries answers within a fifth of a second without
+ * running the command more than five times a second. */
+#define XIR_WAIT_TIMEOUT_NS (30LL * 1000000000LL)
+#define XIR_WAIT_EVERY_NS (200LL * 1000000LL)
 
 enum xir_op { XIR_EQ, XIR_NE, XIR_LT, XIR_LE, XIR_GT, XIR_GE };
 
@@ -71,13 +77,51 @@ struct xir_measure {
 	char *name, *re;
 };
 
+/* What a step of a task does (docs/model-language.md, "Tasks"): a
+ * command on a node, a command retried until it succeeds, or a change vtb
+ * run makes itself (on the host side) at an offset from the task's start. */
+enum xir_step {
+	XSTEP_RUN,        /* run(node, cmd) */
+	XSTEP_WAIT_UNTIL, /* wait_until(node, cmd, timeout=, every=) */
+	XSTEP_LINK_SET,   /* link_set(link, latency == ..., at=): host side from here on */
+	XSTEP_LINK_DOWN,
+	XSTEP_LINK_UP,
+	XSTEP_NODE_STOP,
+	XSTEP_NODE_START,
+	XSTEP_COUNT,
+};
+
+/* "run", "wait_until", "link_set", ...; NULL past the table. */
+const char *xir_step_name(enum xir_step s);
+/* Parse a step's name. Returns 0 or -EINVAL. */
+int xir_step_parse(const char *s, enum xir_step *out);
+
+/* Whether vtb run does step s itself rather than a node. */
+static inline bool xir_step_on_host(enum xir_step s)
+{
+	return s >= XSTEP_LINK_SET;
+}
+
+/* Whether step s acts on a link (and has no node). */
+static inline bool xir_step_on_link(enum xir_step s)
+{
+	return s == XSTEP_LINK_SET || s == XSTEP_LINK_DOWN || s == XSTEP_LINK_UP;
+}
+
 struct xir_command {
-	uint32_t node;
-	char *cmd;
+	enum xir_step step;
+	uint32_t node;   /* run, wait_until, node_stop and node_start: the device */
+	char *cmd;       /* run, wait_until: the command line; NULL for host steps */
 	bool background;
 	char *expect; /* POSIX extended regex or NULL */
 	struct xir_measure *measure;
 	size_t nmeasure, cap_measure;
+	char *link;        /* link steps: the link's name (NULL until xir_finish
+			      names one given by value) */
+	uint32_t link_idx; /* link steps: the link given by value; UINT32_MAX: by name */
+	struct xir_cset set; /* link_set: the link parameters (== only) */
+	int64_t at_ns;     /* host steps: when, from the task's start */
+	int64_t timeout_ns, every_ns; /* wait_until: give up after; retry every */
 	struct src_loc loc;
 };
 
@@ -138,6 +182,9 @@ int xir_add_task(struct xir *x, const char *name, int64_t timeout_ns, struct src
 		 uint32_t *idx);
 int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char *cmd,
 			 bool background, const char *expect, struct src_loc loc);
+/* Append step c to task: the task takes c's strings and constraint set
+ * (freed here when it fails). Returns 0 or -ENOMEM. */
+int xir_task_add_step(struct xir *x, uint32_t task, struct xir_command *c);
 /* Add measurement name (regex re) to command cmd of task. 0 or -ENOMEM. */
 int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char *name,
 			    const char *re);
@@ -145,6 +192,8 @@ int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char
 /* Add a constraint; the set takes ownership of value's string. */
 int xir_cset_add(struct xir_cset *cs, const struct xir_prop *prop, enum xir_op op,
 		 struct xir_value value, struct src_loc loc);
+/* Free cs's constraints (cs itself is the caller's). */
+void xir_cset_free(struct xir_cset *cs);
 /* The first constraint on prop in cs, or NULL. */
 const struct xir_constraint *xir_cset_find(const struct xir_cset *cs, const struct xir_prop *prop);
 

@@ -445,12 +445,73 @@ static bool xr_measures(struct xr *rd, const char *where, json_t *jm, uint32_t t
 	return true;
 }
 
+/* obj[key], an integer of nanoseconds at least 0, into *v (left alone
+ * when absent). False after reporting another value. */
+static bool xr_ns(struct xr *rd, const char *where, json_t *obj, const char *key, int64_t *v)
+{
+	json_t *j = json_object_get(obj, key);
+
+	if (!j)
+		return true;
+	if (!json_is_integer(j) || json_integer_value(j) < 0) {
+		xr_error(rd, NULL, "%s: \"%s\" must be an integer of nanoseconds, 0 or more", where,
+			 key);
+		return false;
+	}
+	*v = json_integer_value(j);
+	return true;
+}
+
+/* Read jc, a step other than run() (step), into task ti (UINT32_MAX: only
+ * check): its node or link, command, parameters and times. */
+static int xr_step(struct xr *rd, const char *where, json_t *jc, enum xir_step step, uint32_t ti)
+{
+	struct xir_command c = { .step = step, .link_idx = UINT32_MAX,
+				 .timeout_ns = XIR_WAIT_TIMEOUT_NS, .every_ns = XIR_WAIT_EVERY_NS };
+	char hint[XJ_WHERE_MAX];
+	const char *name, *link = NULL, *cmd;
+	json_t *jset = NULL;
+	bool ok = true;
+	int r;
+
+	if (xir_step_on_link(step)) {
+		ok = !xr_str(rd, where, jc, "link", true, &link);
+	} else if (xr_str(rd, where, jc, "node", true, &name)) {
+		ok = false;
+	} else if (!xir_find_node(rd->x, name, &c.node)) {
+		xr_error(rd, xr_hint(hint, sizeof(hint), xr_closest_node(rd->x, name)),
+			 "%s: unknown node '%s'", where, name);
+		ok = false;
+	}
+	if (xr_str(rd, where, jc, "cmd", step == XSTEP_WAIT_UNTIL, &cmd))
+		ok = false;
+	if (step == XSTEP_LINK_SET && xr_array(rd, where, jc, "set", true, &jset))
+		ok = false;
+	ok = xr_ns(rd, where, jc, "at", &c.at_ns) && ok;
+	ok = xr_ns(rd, where, jc, "timeout", &c.timeout_ns) && ok;
+	ok = xr_ns(rd, where, jc, "every", &c.every_ns) && ok;
+	if (!ok || ti == UINT32_MAX)
+		return xr_cset(rd, where, jset, NULL);
+	c.link = link ? strdup(link) : NULL;
+	c.cmd = cmd ? strdup(cmd) : NULL;
+	r = (link && !c.link) || (cmd && !c.cmd) ? -ENOMEM : xr_cset(rd, where, jset, &c.set);
+	if (r) {
+		free(c.link);
+		free(c.cmd);
+		xir_cset_free(&c.set);
+		return r;
+	}
+	return xir_task_add_step(rd->x, ti, &c);
+}
+
 /* Read command k (0-based) of task ti (UINT32_MAX: only check). */
 static int xr_command(struct xr *rd, const char *twhere, size_t k, json_t *jc, uint32_t ti)
 {
-	static const char *const keys[] = { "node", "cmd", "background", "expect", "measure" };
+	static const char *const keys[] = { "node", "cmd", "background", "expect", "measure",
+					    "step", "link", "set", "at", "timeout", "every" };
 	char where[XJ_WHERE_MAX], hint[XJ_WHERE_MAX];
-	const char *name, *cmd, *expect;
+	const char *name, *cmd, *expect, *sname;
+	enum xir_step step = XSTEP_RUN;
 	json_t *jb, *jm;
 	int r;
 	uint32_t node;
@@ -460,6 +521,15 @@ static int xr_command(struct xr *rd, const char *twhere, size_t k, json_t *jc, u
 	if (!xr_is_object(rd, where, jc))
 		return 0;
 	xr_keys(rd, where, jc, keys, UTIL_ARRAY_SIZE(keys));
+	if (xr_str(rd, where, jc, "step", false, &sname))
+		return 0;
+	if (sname && xir_step_parse(sname, &step)) {
+		xr_error(rd, "run wait_until link_set link_down link_up node_stop node_start",
+			 "%s: unknown step '%s'", where, sname);
+		return 0;
+	}
+	if (step != XSTEP_RUN)
+		return xr_step(rd, where, jc, step, ti);
 	if (xr_str(rd, where, jc, "node", true, &name)) {
 		ok = false;
 	} else if (!xir_find_node(rd->x, name, &node)) {
