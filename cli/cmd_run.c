@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "files.h"
 #include "measure.h"
 #include "realize.h"
 #include "status.h"
@@ -684,6 +685,7 @@ int cmd_run(int argc, char **argv)
 	struct sweep_axis ax[RUN_MAX_SWEEPS];
 	size_t idx[RUN_MAX_SWEEPS], nax = 0, i;
 	struct run_ctx c;
+	char why[UTIL_ERR_LEN];
 	const char *name;
 	int status, r;
 
@@ -706,6 +708,12 @@ int cmd_run(int argc, char **argv)
 		cli_err("cannot load the model of '%s' from the state database: %s", name,
 			strerror(-r));
 		status = CLI_SYSTEM;
+		goto out;
+	}
+	r = files_task(x, rz, why, sizeof(why));
+	if (r) {
+		cli_err("run %s: %s", name, why);
+		status = r == -ENOMEM ? CLI_SYSTEM : CLI_USER;
 		goto out;
 	}
 	if (!x->ntasks) {

@@ -24,6 +24,7 @@ static const char *const plain[] = {
 	[B_FLOAT] = "float", [B_TASK] = "task", [B_RUN] = "run",
 	[B_WAIT_UNTIL] = "wait_until", [B_LINK_SET] = "link_set", [B_LINK_DOWN] = "link_down",
 	[B_LINK_UP] = "link_up", [B_NODE_STOP] = "node_stop", [B_NODE_START] = "node_start",
+	[B_FILE] = "file",
 };
 
 const char *eval_builtin_name(int fn)
@@ -433,6 +434,7 @@ struct value eval_call_builtin(struct eval *ev, int fn, struct eval_args *a)
 	case B_TASK: return fn_task(ev, a);
 	case B_WAIT_UNTIL: case B_LINK_SET: case B_LINK_DOWN: case B_LINK_UP:
 	case B_NODE_STOP: case B_NODE_START: return eval_step_call(ev, fn, a);
+	case B_FILE: return eval_file_call(ev, a);
 	default: return unit_fn(ev, fn, a);
 	}
 }

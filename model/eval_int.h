@@ -10,7 +10,7 @@
 
 enum builtin {
 	B_RANGE, B_LEN, B_STR, B_INT, B_FLOAT, B_TASK, B_RUN,
-	B_WAIT_UNTIL, B_LINK_SET, B_LINK_DOWN, B_LINK_UP, B_NODE_STOP, B_NODE_START,
+	B_WAIT_UNTIL, B_LINK_SET, B_LINK_DOWN, B_LINK_UP, B_NODE_STOP, B_NODE_START, B_FILE,
 	B_KB, B_MB, B_GB, B_TB, B_KBPS, B_MBPS, B_GBPS, B_NS, B_US, B_MS, B_S, B_KHZ, B_MHZ, B_GHZ,
 	B_COUNT,
 };
@@ -68,6 +68,9 @@ const struct value *eval_kwarg(struct eval *ev, struct eval_args *a, const char 
 /* The task steps other than run() (eval_step.c): wait_until, link_set,
  * link_down, link_up, node_stop, node_start; a V_RUN value. */
 struct value eval_step_call(struct eval *ev, int fn, struct eval_args *a);
+/* file(node, path, text): a file written into the node before the
+ * tasks (eval_step.c). Returns None. */
+struct value eval_file_call(struct eval *ev, struct eval_args *a);
 /* A time keyword argument kw of a (>= 0) into *ns, left alone when it is
  * absent. False after reporting another value. */
 bool eval_time_kw(struct eval *ev, struct eval_args *a, const char *kw, int64_t *ns);

@@ -166,6 +166,29 @@ struct value eval_step_call(struct eval *ev, int fn, struct eval_args *a)
 	return v_err();
 }
 
+struct value eval_file_call(struct eval *ev, struct eval_args *a)
+{
+	uint32_t node;
+	size_t i;
+
+	if (!eval_argc_ok(ev, a, "file", 3, 3) || !eval_kw_ok(ev, a, "file", NULL))
+		return v_err();
+	if (!step_node(ev, a, "file", &node))
+		return v_err();
+	for (i = 1; i < 3; i++)
+		if (a->pos[i].kind != V_STR)
+			return eval_error(ev, a->pos_expr[i]->loc,
+					  "file(r1, '/etc/bird/bird.conf', 'router id {{ip.eth0}};\\n')",
+					  "file() needs a %s string, not %s", i == 1 ? "path" : "text",
+					  v_kind_name(&a->pos[i]));
+	if (!eval_keep(ev, sizeof(struct xir_file) + VSTR(a->pos[1])->len + VSTR(a->pos[2])->len,
+		       a->loc))
+		return v_err();
+	if (xir_add_file(ev->x, node, VSTR(a->pos[1])->s, VSTR(a->pos[2])->s, a->loc))
+		return eval_oom(ev, a->loc);
+	return v_none();
+}
+
 size_t eval_step_bytes(const struct vrun *r)
 {
 	size_t need = sizeof(struct xir_command) + 64;

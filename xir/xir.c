@@ -110,11 +110,17 @@ void xir_free(struct xir *x)
 			}
 			free(t->cmd[j].measure);
 			free(t->cmd[j].link);
+			free(t->cmd[j].path);
 			xir_cset_free(&t->cmd[j].set);
 		}
 		free(t->cmd);
 		free(t->name);
 	}
+	for (i = 0; i < x->nfiles; i++) {
+		free(x->files[i].path);
+		free(x->files[i].text);
+	}
+	free(x->files);
 	xir_cset_free(&x->cons);
 	free(x->nodes);
 	free(x->links);
@@ -250,13 +256,77 @@ int xir_task_add_step(struct xir *x, uint32_t task, struct xir_command *c)
 	if (r) {
 		free(c->cmd);
 		free(c->link);
+		free(c->path);
 		xir_cset_free(&c->set);
 	}
 	return r;
 }
 
+int xir_add_file(struct xir *x, uint32_t node, const char *path, const char *text,
+		 struct src_loc loc)
+{
+	struct xir_file f = { .node = node, .path = strdup(path), .text = strdup(text), .loc = loc };
+	int r = f.path && f.text ? UTIL_PUSH(x->files, x->nfiles, x->cap_files, f) : -ENOMEM;
+
+	if (r) {
+		free(f.path);
+		free(f.text);
+	}
+	return r;
+}
+
+bool xir_file_next(const char *text, size_t *pos, size_t *at, size_t *len, const char **name,
+		   size_t *nlen)
+{
+	const char *p = text + *pos, *o, *n;
+
+	while ((o = strstr(p, "{{"))) {
+		for (n = o + 2; *n && n - o - 2 <= XIR_PLACEHOLDER_MAX &&
+				(isalnum((unsigned char)*n) || *n == '_' || *n == '.'); n++)
+			;
+		if (n > o + 2 && n - o - 2 <= XIR_PLACEHOLDER_MAX && n[0] == '}' && n[1] == '}') {
+			*at = (size_t)(o - text);
+			*len = (size_t)(n + 2 - o);
+			*name = o + 2;
+			*nlen = (size_t)(n - o - 2);
+			*pos = *at + *len;
+			return true;
+		}
+		p = o + 1;
+	}
+	return false;
+}
+
+int xir_placeholder_parse(const char *name, size_t nlen, enum xir_ph *kind, unsigned *ifidx)
+{
+	size_t skip, i;
+	unsigned long n = 0;
+
+	*ifidx = 0;
+	if (nlen == 4 && !memcmp(name, "node", 4)) {
+		*kind = XPH_NODE;
+		return 0;
+	}
+	if (nlen > 6 && !memcmp(name, "ip.eth", 6)) {
+		*kind = XPH_IP;
+		skip = 6;
+	} else if (nlen > 8 && !memcmp(name, "cidr.eth", 8)) {
+		*kind = XPH_CIDR;
+		skip = 8;
+	} else {
+		return -EINVAL;
+	}
+	for (i = skip; i < nlen; i++) {
+		if (!isdigit((unsigned char)name[i]) || (i > skip && name[skip] == '0') || n > 99999)
+			return -EINVAL;
+		n = n * 10 + (unsigned long)(name[i] - '0');
+	}
+	*ifidx = (unsigned)n;
+	return 0;
+}
+
 static const char *const xir_steps[XSTEP_COUNT] = {
-	[XSTEP_RUN] = "run",		 [XSTEP_WAIT_UNTIL] = "wait_until",
+	[XSTEP_RUN] = "run",		 [XSTEP_WAIT_UNTIL] = "wait_until", [XSTEP_FILE] = "file",
 	[XSTEP_LINK_SET] = "link_set",	 [XSTEP_LINK_DOWN] = "link_down",
 	[XSTEP_LINK_UP] = "link_up",	 [XSTEP_NODE_STOP] = "node_stop",
 	[XSTEP_NODE_START] = "node_start",

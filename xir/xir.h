@@ -83,6 +83,7 @@ struct xir_measure {
 enum xir_step {
 	XSTEP_RUN,        /* run(node, cmd) */
 	XSTEP_WAIT_UNTIL, /* wait_until(node, cmd, timeout=, every=) */
+	XSTEP_FILE,       /* a file() written at a run's start (vtb run's own, never in JSON) */
 	XSTEP_LINK_SET,   /* link_set(link, latency == ..., at=): host side from here on */
 	XSTEP_LINK_DOWN,
 	XSTEP_LINK_UP,
@@ -111,7 +112,8 @@ static inline bool xir_step_on_link(enum xir_step s)
 struct xir_command {
 	enum xir_step step;
 	uint32_t node;   /* run, wait_until, node_stop and node_start: the device */
-	char *cmd;       /* run, wait_until: the command line; NULL for host steps */
+	char *cmd;       /* run, wait_until, file: the command line; NULL for host steps */
+	char *path;      /* file: the file's path in the node */
 	bool background;
 	char *expect; /* POSIX extended regex or NULL */
 	struct xir_measure *measure;
@@ -133,6 +135,19 @@ struct xir_task {
 	struct src_loc loc;
 };
 
+/* A file written into a node before the tasks run: file(node, path,
+ * text); text holds {{...}} placeholders (xir_file_next). */
+struct xir_file {
+	uint32_t node;
+	char *path, *text;
+	struct src_loc loc;
+};
+
+/* The most a file's text may hold: it goes to its node as an argument of
+ * a command, which Linux bounds at 128 KiB (MAX_ARG_STRLEN); half that
+ * leaves room for quoting. */
+#define XIR_FILE_MAX (64u * 1024u)
+
 struct xir {
 	char *name;
 	struct xir_cset cons; /* experiment-wide, from topo.spec(...) */
@@ -142,6 +157,8 @@ struct xir {
 	size_t nlinks, cap_links;
 	struct xir_task *tasks;
 	size_t ntasks, cap_tasks;
+	struct xir_file *files;
+	size_t nfiles, cap_files;
 	struct util_map node_map; /* name -> index of the first node so named */
 };
 
@@ -185,6 +202,24 @@ int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char
 /* Append step c to task: the task takes c's strings and constraint set
  * (freed here when it fails). Returns 0 or -ENOMEM. */
 int xir_task_add_step(struct xir *x, uint32_t task, struct xir_command *c);
+/* Append file(node, path, text). Returns 0 or -ENOMEM. */
+int xir_add_file(struct xir *x, uint32_t node, const char *path, const char *text,
+		 struct src_loc loc);
+/* The next placeholder of a file's text from *pos on: "{{NAME}}" (NAME
+ * up to XIR_PLACEHOLDER_MAX letters, digits, '_' and '.'). Returns true
+ * with *at its offset, *len its length with the braces and name/nlen its
+ * NAME, *pos past it; false when there is none. */
+#define XIR_PLACEHOLDER_MAX 40
+bool xir_file_next(const char *text, size_t *pos, size_t *at, size_t *len, const char **name,
+		   size_t *nlen);
+/* What a placeholder of a file's text stands for: {{node}} the node's
+ * name, {{ip.ethN}} the address of its interface ethN, {{cidr.ethN}} the
+ * same with its prefix length (10.0.0.1/24). */
+enum xir_ph { XPH_NODE, XPH_IP, XPH_CIDR };
+#define XIR_PLACEHOLDERS "{{node}}, {{ip.ethN}}, {{cidr.ethN}}"
+/* Parse placeholder name[0..nlen). Returns 0 with *kind and *ifidx (N of
+ * ethN), or -EINVAL. */
+int xir_placeholder_parse(const char *name, size_t nlen, enum xir_ph *kind, unsigned *ifidx);
 /* Add measurement name (regex re) to command cmd of task. 0 or -ENOMEM. */
 int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char *name,
 			    const char *re);

@@ -142,6 +142,8 @@ const char *xir_fmt_step(const struct xir *x, const struct xir_command *c, char 
 	len = xir_fmt_add(buf, cap, len, "%s", n);
 	if (c->step == XSTEP_WAIT_UNTIL)
 		len = xir_fmt_add(buf, cap, len, ", '%s'", c->cmd ? c->cmd : "");
+	if (c->step == XSTEP_FILE)
+		len = xir_fmt_add(buf, cap, len, ", '%s'", c->path ? c->path : "");
 	for (i = 0; i < c->set.n; i++)
 		len = xir_fmt_add(buf, cap, len, ", %s", xir_fmt_cons(v, &c->set.v[i]));
 	if (xir_step_on_host(c->step)) {

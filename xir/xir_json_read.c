@@ -523,7 +523,7 @@ static int xr_command(struct xr *rd, const char *twhere, size_t k, json_t *jc, u
 	xr_keys(rd, where, jc, keys, UTIL_ARRAY_SIZE(keys));
 	if (xr_str(rd, where, jc, "step", false, &sname))
 		return 0;
-	if (sname && xir_step_parse(sname, &step)) {
+	if (sname && (xir_step_parse(sname, &step) || step == XSTEP_FILE)) {
 		xr_error(rd, "run wait_until link_set link_down link_up node_stop node_start",
 			 "%s: unknown step '%s'", where, sname);
 		return 0;
@@ -583,6 +583,30 @@ static int xr_task(struct xr *rd, size_t i, json_t *jt)
 	return r ? r : xr_each(rd, where, cmds, xr_command, ti);
 }
 
+/* Read the i-th (0-based) element of "files": {"node", "path", "text"}. */
+static int xr_file(struct xr *rd, size_t i, json_t *jf)
+{
+	static const char *const keys[] = { "node", "path", "text" };
+	char where[XJ_WHERE_MAX], hint[XJ_WHERE_MAX];
+	const char *node, *path, *text;
+	uint32_t ni = 0;
+	bool ok;
+
+	snprintf(where, sizeof(where), "file %zu", i + 1);
+	if (!xr_is_object(rd, where, jf))
+		return 0;
+	xr_keys(rd, where, jf, keys, UTIL_ARRAY_SIZE(keys));
+	ok = !xr_str(rd, where, jf, "node", true, &node);
+	ok = !xr_str(rd, where, jf, "path", true, &path) && ok;
+	ok = !xr_str(rd, where, jf, "text", true, &text) && ok;
+	if (ok && !xir_find_node(rd->x, node, &ni)) {
+		xr_error(rd, xr_hint(hint, sizeof(hint), xr_closest_node(rd->x, node)),
+			 "%s: unknown node '%s'", where, node);
+		ok = false;
+	}
+	return ok ? xir_add_file(rd->x, ni, path, text, xir_noloc()) : 0;
+}
+
 /* Read every element of top-level array key with fn. Returns 0 or -ENOMEM. */
 static int xr_list(struct xr *rd, json_t *root, const char *key, bool required,
 		   int (*fn)(struct xr *, size_t, json_t *))
@@ -625,7 +649,7 @@ static int xr_version(struct xr *rd, json_t *root)
 static int xr_doc(struct xr *rd, json_t *root)
 {
 	static const char *const keys[] = { "version", "name", "constraints",
-					     "nodes",   "links", "tasks" };
+					     "nodes",   "links", "tasks", "files" };
 	const char *name;
 	json_t *cons;
 	int r = 0;
@@ -641,6 +665,8 @@ static int xr_doc(struct xr *rd, json_t *root)
 		r = xr_list(rd, root, "links", false, xr_link);
 	if (!r)
 		r = xr_list(rd, root, "tasks", false, xr_task);
+	if (!r)
+		r = xr_list(rd, root, "files", false, xr_file);
 	return r;
 }
 

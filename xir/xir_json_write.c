@@ -398,6 +398,20 @@ static void xj_task_at(struct xj_out *o, const struct xir *x, const void *arr, s
 	xj_end_object(o, depth);
 }
 
+static void xj_file_at(struct xj_out *o, const struct xir *x, const void *arr, size_t i,
+		       unsigned depth)
+{
+	const struct xir_file *f = &((const struct xir_file *)arr)[i];
+
+	xj_key(o, true, depth + 1, "node");
+	xj_node_ref(o, x, f->node);
+	xj_key(o, false, depth + 1, "path");
+	xj_str(o, f->path);
+	xj_key(o, false, depth + 1, "text");
+	xj_str(o, f->text);
+	xj_end_object(o, depth);
+}
+
 /* The document, streamed: nothing is held but the output buffer. The
  * element loops stop at the first error. */
 static void xj_doc(struct xj_out *o, const struct xir *x)
@@ -414,6 +428,10 @@ static void xj_doc(struct xj_out *o, const struct xir *x)
 	xj_array(o, x, x->links, x->nlinks, 1, xj_link_at);
 	xj_key(o, false, 1, "tasks");
 	xj_array(o, x, x->tasks, x->ntasks, 1, xj_task_at);
+	if (x->nfiles) {
+		xj_key(o, false, 1, "files");
+		xj_array(o, x, x->files, x->nfiles, 1, xj_file_at);
+	}
 	xj_end_object(o, 0);
 	xj_lit(o, "\n");
 }
