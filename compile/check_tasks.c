@@ -2,7 +2,6 @@
  * regexes, timeouts above 0) and check_virt (a device that may not be a VM
  * but needs one). */
 #include "check_int.h"
-#include "rz_params.h"
 
 #include <regex.h>
 #include <stdio.h>
@@ -90,7 +89,7 @@ static void check_link_set(const char *tl, const struct xir_command *c, size_t j
 	struct problem p;
 	size_t i;
 
-	rz_params_names(names, sizeof(names));
+	xir_prop_emu_names(names, sizeof(names));
 	for (i = 0; i < c->set.n && !diag_full(d); i++) {
 		const struct xir_constraint *k = &c->set.v[i];
 		struct src_loc at = check_pick_loc(k->loc, loc);

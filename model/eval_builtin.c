@@ -439,15 +439,19 @@ struct value eval_call_builtin(struct eval *ev, int fn, struct eval_args *a)
 	}
 }
 
-/* The value a constraint's value becomes in the XIR. */
-static int to_xir_value(const struct vcons *c, struct xir_value *out)
+int eval_cons_value(const struct vcons *c, struct xir_value *out)
 {
 	const struct value *v = &c->val;
 
 	memset(out, 0, sizeof(*out));
 	switch (v->kind) {
 	case V_INT:
-		*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = v->i };
+		/* a fraction or a factor is a float, as the JSON reader makes it:
+		 * loss == 1 reads back the same */
+		if (!v->unit && (c->prop->type == XP_FRACTION || c->prop->type == XP_FACTOR))
+			*out = (struct xir_value){ .type = XV_FLOAT, .f = (double)v->i };
+		else
+			*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = v->i };
 		return 0;
 	case V_FLOAT:
 		if (v->unit) {
@@ -501,7 +505,7 @@ static bool add_constraint(struct eval *ev, const struct vcons *vc, struct xir_c
 					   (one.val.kind == V_STR ? VSTR(one.val)->len : 0),
 			       vc->loc))
 			return false;
-		r = to_xir_value(&one, &xv);
+		r = eval_cons_value(&one, &xv);
 		if (r == -ERANGE) {
 			eval_error(ev, vc->loc, NULL, "value out of range");
 			return false;

@@ -71,6 +71,10 @@ struct value eval_step_call(struct eval *ev, int fn, struct eval_args *a);
 /* file(node, path, text): a file written into the node before the
  * tasks (eval_step.c). Returns None. */
 struct value eval_file_call(struct eval *ev, struct eval_args *a);
+/* The XIR value of constraint c's value: a quantity an integer in base
+ * units, a fraction or factor a float, strings copied (the caller owns
+ * them). Returns 0, -EINVAL (a value of no XIR kind), -ERANGE or -ENOMEM. */
+int eval_cons_value(const struct vcons *c, struct xir_value *out);
 /* A time keyword argument kw of a (>= 0) into *ns, left alone when it is
  * absent. False after reporting another value. */
 bool eval_time_kw(struct eval *ev, struct eval_args *a, const char *kw, int64_t *ns);

@@ -202,29 +202,6 @@ size_t eval_step_bytes(const struct vrun *r)
 	return need;
 }
 
-/* The XIR value of constraint c's value: a quantity stays an integer in
- * base units, a fraction a float. Returns 0, -EINVAL (another kind) or
- * -ERANGE. */
-static int step_value(const struct vcons *c, struct xir_value *out)
-{
-	const struct value *v = &c->val;
-
-	if (v->kind == V_INT) {
-		*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = v->i };
-		return 0;
-	}
-	if (v->kind != V_FLOAT)
-		return -EINVAL;
-	if (!v->unit) {
-		*out = (struct xir_value){ .type = XV_FLOAT, .f = v->f };
-		return 0;
-	}
-	if (!(fabs(v->f) < 9.2e18))
-		return -ERANGE;
-	*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = llround(v->f) };
-	return 0;
-}
-
 int eval_step_add(struct eval *ev, uint32_t task, const struct vrun *r)
 {
 	struct xir_command c = { .step = (enum xir_step)r->step, .node = r->node,
@@ -243,10 +220,12 @@ int eval_step_add(struct eval *ev, uint32_t task, const struct vrun *r)
 		const struct vcons *vc = VCONS(VLIST(r->set)->v[i]);
 		struct xir_value xv;
 
-		/* a value of another kind (a string) is refused by the checks */
-		if (step_value(vc, &xv))
+		e = eval_cons_value(vc, &xv);
+		/* a value of no XIR kind (a list) is refused by the checks */
+		if (e == -EINVAL || e == -ERANGE)
 			xv = (struct xir_value){ .type = XV_BOOL };
-		e = xir_cset_add(&c.set, vc->prop, vc->op, xv, vc->loc);
+		if (e != -ENOMEM)
+			e = xir_cset_add(&c.set, vc->prop, vc->op, xv, vc->loc);
 	}
 	if (e) {
 		free(c.cmd);
