@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "files.h"
 #include "status.h"
 #include "steps.h"
 #include "supervisor.h"
@@ -95,6 +96,9 @@ int cmd_step(int argc, char **argv)
 	r = db_exp_get(db, argv[1], &e);
 	if (!r)
 		r = status_load(db, &e, &x, &rz);
+	/* the tasks as vtb run numbers them: the files' task first */
+	if (!r)
+		r = files_task(x, rz, err, sizeof(err));
 	if (r || t >= x->ntasks || c >= x->tasks[t].ncmd) {
 		cli_err("step: cannot load experiment %s: %s", argv[1], strerror(r ? -r : EINVAL));
 		goto out;
