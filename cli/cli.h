@@ -43,6 +43,7 @@ int cmd_cluster(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 int cmd_vmexec(int argc, char **argv);
+int cmd_step(int argc, char **argv);
 
 int cmd_fragment_up(int argc, char **argv);
 

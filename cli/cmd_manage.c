@@ -537,13 +537,7 @@ static void shell_word(struct util_buf *b, const char *arg)
 		util_buf_puts(b, arg);
 		return;
 	}
-	util_buf_puts(b, "'");
-	for (p = arg; *p; p++)
-		if (*p == '\'')
-			util_buf_puts(b, "'\\''");
-		else
-			util_buf_append(b, p, 1);
-	util_buf_puts(b, "'");
+	util_buf_sh_quote(b, arg);
 }
 
 /* A VM node: the command through the supervisor's console proxy, or the

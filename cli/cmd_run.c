@@ -11,17 +11,23 @@
 
 #include "cli.h"
 #include "db.h"
+#include "files.h"
 #include "measure.h"
 #include "realize.h"
 #include "status.h"
+#include "steps.h"
 #include "sweep.h"
 #include "tasks.h"
+#include "xir_fmt.h"
 
 #define RUN_TAIL_LINES 10
 #define RUN_EXIT_INTERRUPTED 130
 #define RUN_BAR_WIDTH 30
 /* The most --sweep axes of one run: more than any experiment plots */
 #define RUN_MAX_SWEEPS 16
+/* A task step's description as the results show it: a link_set of every
+ * link parameter and its link's name fit */
+#define RUN_STEP_BUF 1024
 
 struct run_opts {
 	bool json, keep_going, show;
@@ -42,6 +48,7 @@ struct run_ctx {
 	size_t tasks_ok, tasks_failed;
 	bool gone;        /* the experiment was taken down during the run */
 	const struct realization *rz;
+	size_t restored;  /* nodes started and links restored between runs */
 	struct sweep_axis *ax; /* --sweep: the axes, and each one's value now */
 	size_t nax, *idx;
 };
@@ -108,17 +115,30 @@ static void run_print_json(const struct run_ctx *c, const struct db_result *d, b
 	fflush(stdout);
 }
 
-/* The db row of result v. The strings stay v's and the model's. */
-static struct db_result run_row(const struct run_ctx *c, const struct tasks_result *v)
+/* The node a result names: the command's device, "-" for a link step
+ * (vtb run does it, on no node). */
+static char *run_node(const struct xir *x, const struct xir_command *cmd)
+{
+	static char none[] = "-";
+
+	return xir_step_on_link(cmd->step) ? none : x->nodes[cmd->node].name;
+}
+
+/* The db row of result v. The strings stay v's, the model's and text's
+ * (RUN_STEP_BUF bytes: a step's description). */
+static struct db_result run_row(const struct run_ctx *c, const struct tasks_result *v, char *text)
 {
 	const struct xir_task *t = &c->x->tasks[v->task];
 	const struct xir_command *cmd = &t->cmd[v->cmd];
 	struct db_result d = {
-		.run = c->run, .task = t->name, .node = c->x->nodes[cmd->node].name,
-		.cmd = cmd->cmd, .start_ns = v->start_ns, .end_ns = v->end_ns, .exit = v->exit,
+		.run = c->run, .task = t->name, .node = run_node(c->x, cmd),
+		.cmd = cmd->step == XSTEP_RUN ? cmd->cmd : text,
+		.start_ns = v->start_ns, .end_ns = v->end_ns, .exit = v->exit,
 		.out = v->out, .err = v->err, .outlen = v->outlen, .errlen = v->errlen,
 	};
 
+	if (cmd->step != XSTEP_RUN)
+		xir_fmt_step(c->x, cmd, text, RUN_STEP_BUF);
 	snprintf(d.status, sizeof(d.status), "%s", tasks_status_name(v->status));
 	return d;
 }
@@ -155,7 +175,7 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 {
 	const struct xir_task *t = &c->x->tasks[v->task];
 	const struct xir_command *cmd = &t->cmd[v->cmd];
-	char why[UTIL_ERR_LEN];
+	char why[UTIL_ERR_LEN], text[RUN_STEP_BUF];
 	uint64_t oom;
 
 	switch (v->status) {
@@ -184,8 +204,14 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 		else
 			snprintf(why, sizeof(why), "exited %d", v->exit);
 	}
-	fprintf(c->hout, "%s '%s' failed: node '%s' command '%s' %s\n", what, cli_esc(t->name),
-		cli_esc(c->x->nodes[cmd->node].name), cli_esc(cmd->cmd), why);
+	if (xir_step_on_host(cmd->step))
+		fprintf(c->hout, "%s '%s' failed: step %s %s\n", what, cli_esc(t->name),
+			cli_esc(xir_fmt_step(c->x, cmd, text, sizeof(text))), why);
+	else
+		fprintf(c->hout, "%s '%s' failed: node '%s' %s '%s' %s\n", what, cli_esc(t->name),
+			cli_esc(c->x->nodes[cmd->node].name),
+			cmd->step == XSTEP_RUN ? "command" : "step",
+			cli_esc(xir_fmt_step(c->x, cmd, text, sizeof(text))), why);
 	run_print_tail(c->hout, "stdout", v->out, v->outlen);
 	run_print_tail(c->hout, "stderr", v->err, v->errlen);
 }
@@ -219,7 +245,8 @@ static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t 
 	int r;
 
 	for (i = 0; i < n; i++) {
-		struct db_result d = run_row(c, &res[i]);
+		char text[RUN_STEP_BUF];
+		struct db_result d = run_row(c, &res[i], text);
 		bool bg = c->x->tasks[res[i].task].cmd[res[i].cmd].background;
 
 		d.seq = ++c->seq;
@@ -437,15 +464,24 @@ static void run_progress(const struct run_ctx *c, bool tty, long done, long tota
 	fflush(c->hout);
 }
 
-/* Before a run of --repeat or --sweep: every emulated link back to the
- * model's parameters, then the sweep's values of run number k (from 0).
- * Returns 0 or CLI_SYSTEM (said). */
+/* Before a run of --repeat or --sweep: every stopped node started, every
+ * cut link restored and every emulated link back to the model's
+ * parameters, then the sweep's values of run number k (from 0). Returns 0
+ * or CLI_SYSTEM (said). */
 static int run_prepare(struct run_ctx *c, long k)
 {
 	char why[UTIL_ERR_LEN] = "";
-	size_t i;
+	size_t i, nodes, links;
 	int r;
 
+	r = steps_restore(c->db, c->exp, c->x, c->rz, &nodes, &links, why, sizeof(why));
+	if (r) {
+		cli_err("run %s: cannot restore the nodes and links: %s", cli_esc(c->exp->name),
+			cli_esc(why));
+		return CLI_SYSTEM;
+	}
+	if (nodes || links)
+		c->restored += nodes + links;
 	r = sweep_restore(c->exp->id, c->x, c->rz, why, sizeof(why));
 	if (r) {
 		cli_err("run %s: cannot restore the links' parameters: %s", cli_esc(c->exp->name),
@@ -478,6 +514,9 @@ static int run_repeat(struct run_ctx *c)
 	int status, worst = CLI_OK;
 
 	c->quiet = true;
+	fprintf(c->hout, "%ld runs of experiment '%s'; before each: stopped nodes started, cut links "
+		"restored, every emulated link's parameters set to the model's (routes, addresses and "
+		"files the commands changed are not put back)\n", total, cli_esc(c->exp->name));
 	for (i = 0; i < total && !run_stop; i++) {
 		double t0 = util_clock_s(CLOCK_MONOTONIC);
 
@@ -501,8 +540,12 @@ static int run_repeat(struct run_ctx *c)
 		if (status)
 			worst = CLI_USER;
 	}
-	fprintf(c->hout, "%ld run%s of experiment '%s': %ld passed, %ld failed\n", passed + failed,
+	fprintf(c->hout, "%ld run%s of experiment '%s': %ld passed, %ld failed", passed + failed,
 		passed + failed == 1 ? "" : "s", cli_esc(c->exp->name), passed, failed);
+	if (c->restored)
+		fprintf(c->hout, "; %zu node%s or link%s put back between runs", c->restored,
+			c->restored == 1 ? "" : "s", c->restored == 1 ? "" : "s");
+	fputc('\n', c->hout);
 	return worst;
 }
 
@@ -642,6 +685,7 @@ int cmd_run(int argc, char **argv)
 	struct sweep_axis ax[RUN_MAX_SWEEPS];
 	size_t idx[RUN_MAX_SWEEPS], nax = 0, i;
 	struct run_ctx c;
+	char why[UTIL_ERR_LEN];
 	const char *name;
 	int status, r;
 
@@ -664,6 +708,12 @@ int cmd_run(int argc, char **argv)
 		cli_err("cannot load the model of '%s' from the state database: %s", name,
 			strerror(-r));
 		status = CLI_SYSTEM;
+		goto out;
+	}
+	r = files_task(x, rz, why, sizeof(why));
+	if (r) {
+		cli_err("run %s: %s", name, why);
+		status = r == -ENOMEM ? CLI_SYSTEM : CLI_USER;
 		goto out;
 	}
 	if (!x->ntasks) {

@@ -87,6 +87,8 @@ int main(int argc, char **argv)
 		return cmd_supervise(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "__vmexec"))
 		return cmd_vmexec(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "__step"))
+		return cmd_step(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "__fragment-up"))
 		return cmd_fragment_up(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {

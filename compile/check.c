@@ -305,7 +305,7 @@ void check_all(const struct xir *x, struct diag_list *d)
 {
 	static void (*const checks[])(const struct xir *, struct diag_list *) = {
 		check_properties, check_names, check_contradictions, check_links,
-		check_islands,    check_addresses, check_tasks,	       check_virt,
+		check_islands,    check_addresses, check_tasks,	       check_files, check_virt,
 	};
 	size_t i;
 

@@ -24,6 +24,8 @@ void check_addresses(const struct xir *x, struct diag_list *d);
 void check_tasks(const struct xir *x, struct diag_list *d);
 /* A node that may not be a VM (virt == false) but needs one. */
 void check_virt(const struct xir *x, struct diag_list *d);
+/* file(node, path, text): a path of the node's own, known placeholders. */
+void check_files(const struct xir *x, struct diag_list *d);
 
 /* All of the above, in order. */
 void check_all(const struct xir *x, struct diag_list *d);

@@ -26,6 +26,11 @@ struct problem {
  * of scope (an XS_* bit): the other checks skip such constraints. */
 bool check_cons_problem(unsigned scope, const struct xir_constraint *c, struct problem *p);
 
+/* Why s (length len) is no plain absolute path, or NULL: '/' first, no
+ * empty, '.' or '..' component, no trailing '/', not '/' itself, and not
+ * in /proc, /sys or /dev (the node's own views of the kernel). */
+const char *check_path_problem(const char *s, size_t len);
+
 /* a when it has a place, else b. */
 static inline struct src_loc check_pick_loc(struct src_loc a, struct src_loc b)
 {

@@ -172,7 +172,7 @@ static const char *unordered_noun(enum xir_ptype t)
 /* Why s (length len) is no plain absolute directory path, or NULL: '/'
  * first, no empty, '.' or '..' component, no trailing '/', not '/' itself,
  * and not in /proc, /sys or /dev (the node's own views of the kernel). */
-static const char *dir_path_problem(const char *s, size_t len)
+const char *check_path_problem(const char *s, size_t len)
 {
 	static const char *const kernel_views[] = { "/proc", "/sys", "/dev" };
 	size_t i, k;
@@ -208,11 +208,11 @@ static bool dir_problem(const struct xir_prop *prop, const struct xir_value *v, 
 		return type_problem(prop, v, v->type == XV_ENUM ? "put it in quotes" : NULL, p);
 	eq = strchr(v->s, '=');
 	plen = eq ? (size_t)(eq - v->s) : strlen(v->s);
-	why = dir_path_problem(v->s, plen);
+	why = check_path_problem(v->s, plen);
 	if (why)
 		return problem_set(p, "write '/etc/frr', or '/etc/frr=/srv/frr' to seed it",
 				   "'%s': the directory '%.*s' %s", prop->name, (int)plen, v->s, why);
-	why = eq ? dir_path_problem(eq + 1, strlen(eq + 1)) : NULL;
+	why = eq ? check_path_problem(eq + 1, strlen(eq + 1)) : NULL;
 	if (why)
 		return problem_set(p, "write '/etc/frr=/etc/frr' to seed it from the host's /etc/frr",
 				   "'%s': the seed '%s' %s", prop->name, eq + 1, why);

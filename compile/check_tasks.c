@@ -68,6 +68,86 @@ static void check_measure(const char *tl, const struct xir_command *c, size_t j,
 	regfree(&re);
 }
 
+/* The index of the link named name, or -1. */
+static long check_find_link(const struct xir *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < x->nlinks; i++)
+		if (x->links[i].name && !strcmp(x->links[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+/* The parameters of link_set c (step j of task tl): link properties the
+ * emulator changes (the table vtb link set uses), each with ==, each
+ * value of the property's type, unit and range. */
+static void check_link_set(const char *tl, const struct xir_command *c, size_t j,
+			   struct src_loc loc, struct diag_list *d)
+{
+	char names[160], cs[XIR_CONS_BUF];
+	struct problem p;
+	size_t i;
+
+	xir_prop_emu_names(names, sizeof(names));
+	for (i = 0; i < c->set.n && !diag_full(d); i++) {
+		const struct xir_constraint *k = &c->set.v[i];
+		struct src_loc at = check_pick_loc(k->loc, loc);
+
+		if (!k->prop)
+			continue;
+		if (k->prop->emu.kind == XE_NONE)
+			diag_error(d, at, names, "%s: step %zu: link_set cannot change '%s': it is not "
+				   "a parameter of the link emulator", tl, j + 1, k->prop->name);
+		else if (check_cons_problem(XS_LINK, k, &p))
+			diag_error(d, at, p.hint[0] ? p.hint : NULL, "%s: step %zu: %s", tl, j + 1,
+				   p.msg);
+		else if (k->op != XIR_EQ)
+			diag_error(d, at, "link_set sets a value: write ==", "%s: step %zu: %s is not a "
+				   "value to set", tl, j + 1, xir_fmt_cons(cs, k));
+	}
+}
+
+/* A step other than run() (j of task t): its link or device exists, its
+ * times fit, a link_set's parameters are link parameters. */
+static void check_step(const struct xir *x, const char *tl, const struct xir_task *t, size_t j,
+		       struct src_loc loc, struct diag_list *d)
+{
+	const struct xir_command *c = &t->cmd[j];
+	const char *name = xir_step_name(c->step);
+	char n[XIR_NAME_BUF], at[48], tmo[48];
+
+	if (xir_step_on_link(c->step) && check_find_link(x, c->link) < 0) {
+		xir_fmt_clean(n, sizeof(n), c->link ? c->link : "?");
+		diag_error(d, loc, "give the result of topo.connect() or a link's name (vtb compile "
+			   "lists them)", "%s: step %zu: %s: the model has no link '%s'", tl, j + 1,
+			   name, n);
+		return;
+	}
+	if (!xir_step_on_link(c->step) && c->node >= x->nnodes) {
+		diag_error(d, loc, NULL, "%s: step %zu names no device (index %u)", tl, j + 1, c->node);
+		return;
+	}
+	if (c->step == XSTEP_LINK_SET)
+		check_link_set(tl, c, j, loc, d);
+	if (c->step == XSTEP_WAIT_UNTIL) {
+		if (blank(c->cmd))
+			diag_error(d, loc, "give wait_until() a command line",
+				   "%s: step %zu: the command is empty", tl, j + 1);
+		if (c->timeout_ns <= 0 || c->every_ns <= 0)
+			diag_error(d, loc, "write timeout=s(30), every=ms(200)",
+				   "%s: step %zu: wait_until's timeout and every must be above 0", tl,
+				   j + 1);
+	}
+	if (xir_step_on_host(c->step) && t->timeout_ns > 0 && c->at_ns >= t->timeout_ns) {
+		xir_fmt_quantity(at, sizeof(at), c->at_ns, XU_NS);
+		xir_fmt_quantity(tmo, sizeof(tmo), t->timeout_ns, XU_NS);
+		diag_error(d, loc, "give the task a longer timeout=, or the step an earlier at=",
+			   "%s: step %zu: %s at=%s is not before the task's timeout of %s", tl, j + 1,
+			   name, at, tmo);
+	}
+}
+
 /* One command of a task: a device that exists, a command, valid regexes. */
 static void check_command(const struct xir *x, const char *tl, const struct xir_task *t, size_t j,
 			  struct diag_list *d)
@@ -79,6 +159,10 @@ static void check_command(const struct xir *x, const char *tl, const struct xir_
 	size_t k;
 	int r;
 
+	if (c->step != XSTEP_RUN) {
+		check_step(x, tl, t, j, loc, d);
+		return;
+	}
 	if (c->node >= x->nnodes) {
 		diag_error(d, loc, NULL, "%s: command %zu names no device (index %u)", tl, j + 1,
 			   c->node);

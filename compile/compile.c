@@ -154,6 +154,7 @@ int compile_source(const char *file, const char *src, size_t len, const struct e
 		check_links(x, d);
 		check_addresses(x, d);
 		check_tasks(x, d);
+		check_files(x, d);
 		check_virt(x, d);
 	}
 	if (d->oom) {

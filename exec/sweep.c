@@ -232,6 +232,33 @@ int sweep_link_set(const char *id, const char *link, const char *param, const ch
 	return r;
 }
 
+/* forward: below */
+static void sweep_fmt_units(char *buf, size_t len, double v, enum xir_unit u);
+
+int sweep_link_set_cset(const char *id, const char *link, const struct xir_cset *cs, char *err,
+			size_t errlen)
+{
+	json_t *set = json_object();
+	char text[64];
+	size_t i;
+	int r = set ? 0 : -ENOMEM;
+
+	for (i = 0; !r && i < cs->n; i++) {
+		const struct xir_value *v = &cs->v[i].value;
+
+		/* a queue in packets is a plain number, in bytes a size */
+		sweep_fmt_units(text, sizeof(text), v->type == XV_INT ? (double)v->i : v->f,
+				v->type == XV_INT ? v->unit : XU_NONE);
+		r = json_object_set_new(set, cs->v[i].prop->name, json_string(text)) ? -ENOMEM : 0;
+	}
+	if (!r)
+		r = sweep_send(id, link, NULL, set, err, errlen);
+	else
+		util_fmt(err, errlen, "%s", strerror(ENOMEM));
+	json_decref(set);
+	return r;
+}
+
 /* A number of base units v as vtb link set's text in unit u: the smallest
  * unit function of u, so any integer value goes back exactly. */
 static void sweep_fmt_units(char *buf, size_t len, double v, enum xir_unit u)

@@ -140,7 +140,7 @@ static void task_proc_child(uint32_t idx, const struct tasks_node *n, const char
 	task_proc_child_send(msg_wr, &m);
 	if (rt)
 		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
-	n->exec(n, cmd);
+	n->exec(n, cmd, m.start_ns);
 	_exit(127);
 fail:
 	m.err = errno ? errno : EIO;

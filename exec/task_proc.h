@@ -52,10 +52,10 @@ struct tasks_proc {
 
 struct tasks_node;
 
-/* A node kind's last step in the child, past the start line: exec what
- * runs cmd on node n (only async-signal-safe calls; returns only when the
- * exec failed). */
-typedef void (*tasks_exec_fn)(const struct tasks_node *n, const char *cmd);
+/* A node kind's last step in the child, past the start line (which it
+ * passed at start_ns, CLOCK_REALTIME): exec what runs cmd on node n (only
+ * async-signal-safe calls; returns only when the exec failed). */
+typedef void (*tasks_exec_fn)(const struct tasks_node *n, const char *cmd, int64_t start_ns);
 
 struct tasks_node {
 	struct noderun_fds fds; /* a container to enter; pidfd -1: none (a VM) */
@@ -72,6 +72,7 @@ struct tasks_node {
 struct tasks_run {
 	const struct xir *x;
 	struct tasks_node *nodes;
+	struct tasks_node host;   /* where the host steps run: vtb run's own namespaces */
 	struct tasks_proc *procs; /* live: the current task's and the background ones */
 	size_t nprocs, cap;
 	const volatile sig_atomic_t *stop;

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "noderun.h"
 #include "proc.h"
+#include "steps.h"
 #include "task_proc.h"
 #include "util.h"
 
@@ -30,8 +31,9 @@ const char *tasks_status_name(enum tasks_status s)
 }
 /* The container kind's runner: the child is in the node already (its
  * namespaces, node root); the command runs under /bin/sh there. */
-static void tasks_exec_container(const struct tasks_node *n, const char *cmd)
+static void tasks_exec_container(const struct tasks_node *n, const char *cmd, int64_t start_ns)
 {
+	(void)start_ns;
 	execle("/bin/sh", "sh", "-c", cmd, (char *)NULL, n->envp);
 }
 
@@ -39,9 +41,25 @@ static void tasks_exec_container(const struct tasks_node *n, const char *cmd)
  * proxy, by this program's hidden "__vmexec ID NODE CMD" (an exec:
  * async-signal-safe), whose output and exit status are the command's; it
  * hands VTB_EXPERIMENT and VTB_NODE on to the guest's command. */
-static void tasks_exec_vm(const struct tasks_node *n, const char *cmd)
+static void tasks_exec_vm(const struct tasks_node *n, const char *cmd, int64_t start_ns)
 {
+	(void)start_ns;
 	execle("/proc/self/exe", "vtb", "__vmexec", n->id, n->name, cmd, (char *)NULL, n->envp);
+}
+
+/* The host steps' runner: this program's hidden "__step ID T:C START_NS"
+ * (steps.h; cmd is "T:C"), with the start line's time in decimal, written
+ * by hand: the child may only make async-signal-safe calls. */
+static void tasks_exec_step(const struct tasks_node *n, const char *cmd, int64_t start_ns)
+{
+	char digits[24], *p = digits + sizeof(digits) - 1;
+	uint64_t v = start_ns > 0 ? (uint64_t)start_ns : 0;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) && p > digits);
+	execle("/proc/self/exe", "vtb", "__step", n->id, cmd, p, (char *)NULL, n->envp);
 }
 
 /* The environment of node ni's commands (made here: the child may only
@@ -117,7 +135,7 @@ static int tasks_open_nodes(struct tasks_run *r, struct db *db, const char *id, 
 			uint32_t ni = x->tasks[t].cmd[c].node;
 			struct tasks_node *nd = &r->nodes[ni];
 
-			if (nd->exec)
+			if (nd->exec || xir_step_on_host(x->tasks[t].cmd[c].step))
 				continue;
 			e = tasks_node_env(r, ni);
 			if (e) {
@@ -177,6 +195,8 @@ int tasks_open(const struct xir *x, struct db *db, const char *id,
 	}
 	for (i = 0; i < x->nnodes; i++)
 		r->nodes[i].fds = (struct noderun_fds){ .pidfd = -1, .userns = -1 };
+	r->host = (struct tasks_node){ .fds = { .pidfd = -1, .userns = -1 }, .id = id,
+				       .exec = tasks_exec_step, .envp = environ };
 	/* three descriptors per command and two per node: use what we may */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -205,6 +225,18 @@ static bool tasks_expect_met(const char *re, const char *text, size_t len)
 	met = !regexec(&rx, text, 1, &m, REG_STARTEND);
 	regfree(&rx);
 	return met;
+}
+
+/* A host step's result starts when the step was done: the time its
+ * output begins with ("at SECONDS.NANOS ..."), when it has one. */
+static void tasks_step_time(struct tasks_result *v)
+{
+	long long sec, nsec;
+	int dot = 0, end = 0;
+
+	if (v->out && sscanf(v->out, "at %lld.%n%9lld%n", &sec, &dot, &nsec, &end) == 2 &&
+	    end - dot == 9 && sec > 0)
+		v->start_ns = (int64_t)sec * 1000000000 + nsec;
 }
 
 /* Turn ended proc p into a result appended to *res. The proc's buffers
@@ -236,6 +268,8 @@ static int tasks_result_add(struct tasks_run *r, struct tasks_proc *p, struct ta
 		v.status = TASKS_EXPECT;
 	else
 		v.status = TASKS_OK;
+	if (xir_step_on_host(c->step))
+		tasks_step_time(&v);
 	e = util_grow((void **)res, &cap, *n + 1, sizeof(**res));
 	if (e)
 		goto out_free;
@@ -295,16 +329,24 @@ static int tasks_start_all(struct tasks_run *r, size_t t, int go_rd, int go_wr, 
 		return e;
 	for (c = 0; c < task->ncmd; c++) {
 		const struct xir_command *cmd = &task->cmd[c];
-		const struct tasks_node *n = &r->nodes[cmd->node];
+		bool host = xir_step_on_host(cmd->step);
+		const struct tasks_node *n = host ? &r->host : &r->nodes[cmd->node];
 		struct tasks_proc *p = &r->procs[r->nprocs];
+		char tc[48], *script = NULL;
 
 		*p = (struct tasks_proc){ .task = t, .cmd = c, .background = cmd->background,
 					  .pidfd = -1, .out.fd = -1, .err.fd = -1 };
 		r->nprocs++;
-		e = task_proc_start(r, r->nprocs - 1, n, cmd->cmd, go_rd, go_wr, msg_wr);
+		snprintf(tc, sizeof(tc), "%zu:%zu", t, c);
+		if (cmd->step == XSTEP_WAIT_UNTIL && !(script = steps_wait_script(cmd)))
+			return -ENOMEM;
+		/* the child has its copy of script once forked */
+		e = task_proc_start(r, r->nprocs - 1, n, host ? tc : script ? script : cmd->cmd, go_rd,
+				    go_wr, msg_wr);
+		free(script);
 		if (e) {
 			util_fmt(why, whylen, "cannot start a command on node '%s': %s",
-				  r->x->nodes[cmd->node].name, strerror(-e));
+				 host ? "(host)" : r->x->nodes[cmd->node].name, strerror(-e));
 			return e;
 		}
 	}
@@ -345,7 +387,10 @@ static int tasks_start_task(struct tasks_run *r, size_t t, size_t first, int go[
 	e = tasks_start_all(r, t, go[0], go[1], msg[1], why, whylen);
 	if (!e) {
 		e = task_proc_wait_ready(r, first, msg[0], &bad);
-		if (e && bad < r->nprocs)
+		if (e && bad < r->nprocs && xir_step_on_host(task->cmd[r->procs[bad].cmd].step))
+			util_fmt(why, whylen, "step %zu did not get ready: %s", r->procs[bad].cmd + 1,
+				 strerror(-e));
+		else if (e && bad < r->nprocs)
 			util_fmt(why, whylen, "cannot enter node '%s': %s",
 				  r->x->nodes[task->cmd[r->procs[bad].cmd].node].name, strerror(-e));
 		else if (e)

@@ -59,6 +59,17 @@ void util_buf_puts(struct util_buf *b, const char *s)
 	util_buf_append(b, s, strlen(s));
 }
 
+void util_buf_sh_quote(struct util_buf *b, const char *s)
+{
+	util_buf_puts(b, "'");
+	for (; *s; s++)
+		if (*s == '\'')
+			util_buf_puts(b, "'\\''");
+		else
+			util_buf_append(b, s, 1);
+	util_buf_puts(b, "'");
+}
+
 void util_buf_printf(struct util_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -35,6 +35,8 @@ void util_buf_append(struct util_buf *b, const char *s, size_t n);
 void util_buf_puts(struct util_buf *b, const char *s);
 void util_buf_printf(struct util_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append s single-quoted for /bin/sh ('it'\''s'), whatever it holds. */
+void util_buf_sh_quote(struct util_buf *b, const char *s);
 /* Take the string out of the buffer (caller frees); NULL if it ran out of memory. */
 char *util_buf_take(struct util_buf *b);
 

@@ -22,6 +22,9 @@ static const struct xir_unit_fn *unit_of(int fn)
 static const char *const plain[] = {
 	[B_RANGE] = "range", [B_LEN] = "len", [B_STR] = "str", [B_INT] = "int",
 	[B_FLOAT] = "float", [B_TASK] = "task", [B_RUN] = "run",
+	[B_WAIT_UNTIL] = "wait_until", [B_LINK_SET] = "link_set", [B_LINK_DOWN] = "link_down",
+	[B_LINK_UP] = "link_up", [B_NODE_STOP] = "node_stop", [B_NODE_START] = "node_start",
+	[B_FILE] = "file",
 };
 
 const char *eval_builtin_name(int fn)
@@ -49,7 +52,7 @@ bool eval_method_takes_constraints(const char *name)
 }
 
 /* Check the argument counts of a call; report and return false if wrong. */
-static bool argc_ok(struct eval *ev, struct eval_args *a, const char *fn, size_t min, size_t max)
+bool eval_argc_ok(struct eval *ev, struct eval_args *a, const char *fn, size_t min, size_t max)
 {
 	if (a->npos >= min && a->npos <= max)
 		return true;
@@ -63,7 +66,7 @@ static bool argc_ok(struct eval *ev, struct eval_args *a, const char *fn, size_t
 }
 
 /* Refuse keyword arguments other than the allowed ones (a NULL-ended list). */
-static bool kw_ok(struct eval *ev, struct eval_args *a, const char *fn, const char *const *allowed)
+bool eval_kw_ok(struct eval *ev, struct eval_args *a, const char *fn, const char *const *allowed)
 {
 	size_t i, k;
 
@@ -81,7 +84,7 @@ static bool kw_ok(struct eval *ev, struct eval_args *a, const char *fn, const ch
 	return true;
 }
 
-static const struct value *kwarg(struct eval *ev, struct eval_args *a, const char *name,
+const struct value *eval_kwarg(struct eval *ev, struct eval_args *a, const char *name,
 				 struct src_loc *loc)
 {
 	size_t i;
@@ -101,7 +104,7 @@ static struct value unit_fn(struct eval *ev, int fn, struct eval_args *a)
 	const struct value *v;
 	double d;
 
-	if (!argc_ok(ev, a, u->name, 1, 1) || !kw_ok(ev, a, u->name, NULL))
+	if (!eval_argc_ok(ev, a, u->name, 1, 1) || !eval_kw_ok(ev, a, u->name, NULL))
 		return v_err();
 	v = &a->pos[0];
 	if ((v->kind != V_INT && v->kind != V_FLOAT) || v->unit)
@@ -122,7 +125,7 @@ static struct value fn_range(struct eval *ev, struct eval_args *a)
 	struct vrange *r;
 	size_t i;
 
-	if (!argc_ok(ev, a, "range", 1, 3) || !kw_ok(ev, a, "range", NULL))
+	if (!eval_argc_ok(ev, a, "range", 1, 3) || !eval_kw_ok(ev, a, "range", NULL))
 		return v_err();
 	for (i = 0; i < a->npos; i++) {
 		if (a->pos[i].kind != V_INT || a->pos[i].unit)
@@ -145,7 +148,7 @@ static struct value fn_len(struct eval *ev, struct eval_args *a)
 {
 	const struct value *v;
 
-	if (!argc_ok(ev, a, "len", 1, 1) || !kw_ok(ev, a, "len", NULL))
+	if (!eval_argc_ok(ev, a, "len", 1, 1) || !eval_kw_ok(ev, a, "len", NULL))
 		return v_err();
 	v = &a->pos[0];
 	switch (v->kind) {
@@ -172,7 +175,7 @@ static struct value fn_str(struct eval *ev, struct eval_args *a)
 	struct util_buf b;
 	struct value out;
 
-	if (!argc_ok(ev, a, "str", 1, 1) || !kw_ok(ev, a, "str", NULL))
+	if (!eval_argc_ok(ev, a, "str", 1, 1) || !eval_kw_ok(ev, a, "str", NULL))
 		return v_err();
 	if (a->pos[0].kind == V_STR)
 		return v_ref(a->pos[0]);
@@ -199,7 +202,7 @@ static struct value fn_number(struct eval *ev, struct eval_args *a, bool to_int)
 	const char *fn = to_int ? "int" : "float";
 	const struct value *v;
 
-	if (!argc_ok(ev, a, fn, 1, 1) || !kw_ok(ev, a, fn, NULL))
+	if (!eval_argc_ok(ev, a, fn, 1, 1) || !eval_kw_ok(ev, a, fn, NULL))
 		return v_err();
 	v = &a->pos[0];
 	if (v->kind == V_INT)
@@ -268,7 +271,7 @@ static struct value fn_run(struct eval *ev, struct eval_args *a)
 	struct src_loc bgloc, exloc, meloc;
 	struct vrun *r;
 
-	if (!argc_ok(ev, a, "run", 2, 2) || !kw_ok(ev, a, "run", kws))
+	if (!eval_argc_ok(ev, a, "run", 2, 2) || !eval_kw_ok(ev, a, "run", kws))
 		return v_err();
 	if (a->pos[0].kind != V_DEVICE)
 		return eval_error(ev, a->pos_expr[0]->loc, "run(node, 'command')",
@@ -276,15 +279,15 @@ static struct value fn_run(struct eval *ev, struct eval_args *a)
 	if (a->pos[1].kind != V_STR)
 		return eval_error(ev, a->pos_expr[1]->loc, NULL, "run() needs a command string, not %s",
 				  v_kind_name(&a->pos[1]));
-	bg = kwarg(ev, a, "background", &bgloc);
+	bg = eval_kwarg(ev, a, "background", &bgloc);
 	if (bg && bg->kind != V_BOOL)
 		return eval_error(ev, bgloc, NULL, "background= takes true or false, not %s",
 				  v_kind_name(bg));
-	ex = kwarg(ev, a, "expect", &exloc);
+	ex = eval_kwarg(ev, a, "expect", &exloc);
 	if (ex && ex->kind != V_STR && ex->kind != V_NONE)
 		return eval_error(ev, exloc, NULL, "expect= takes a regular expression string, not %s",
 				  v_kind_name(ex));
-	me = kwarg(ev, a, "measure", &meloc);
+	me = eval_kwarg(ev, a, "measure", &meloc);
 	if (me && me->kind != V_NONE && !measure_pairs(me, 0, &pair))
 		return eval_error(ev, meloc, "measure=['rtt', 'time=([0-9.]+) ms'], or a list of such pairs",
 				  "measure= takes a [name, regex] pair or a list of them, not %s",
@@ -292,6 +295,8 @@ static struct value fn_run(struct eval *ev, struct eval_args *a)
 	r = (struct vrun *)vheap_alloc(&ev->heap, V_RUN, sizeof(*r));
 	if (!r)
 		return eval_oom(ev, a->loc);
+	r->step = XSTEP_RUN;
+	r->link = r->set = v_none();
 	r->node = a->pos[0].idx;
 	r->cmd = v_ref(a->pos[1]);
 	r->expect = ex ? v_ref(*ex) : v_none();
@@ -301,12 +306,14 @@ static struct value fn_run(struct eval *ev, struct eval_args *a)
 	return (struct value){ .kind = V_RUN, .o = &r->h };
 }
 
-/* What a run() takes in the XIR. */
+/* What a run() takes in the XIR (its steps: eval_step_bytes). */
 static size_t run_bytes(const struct vrun *r)
 {
 	const struct vlist *pair;
 	size_t i, n = measure_pairs(&r->measure, 0, &pair), need;
 
+	if (r->step != XSTEP_RUN)
+		return eval_step_bytes(r);
 	need = sizeof(struct xir_command) + VSTR(r->cmd)->len +
 	       (r->expect.kind == V_STR ? VSTR(r->expect)->len : 0);
 	for (i = 0; i < n; i++) {
@@ -333,7 +340,11 @@ static int add_run(struct eval *ev, uint32_t task, const struct vrun *r)
 {
 	const struct vlist *pair;
 	size_t i, n;
-	int ret = xir_task_add_command(ev->x, task, r->node, VSTR(r->cmd)->s, r->background,
+	int ret;
+
+	if (r->step != XSTEP_RUN)
+		return eval_step_add(ev, task, r);
+	ret = xir_task_add_command(ev->x, task, r->node, VSTR(r->cmd)->s, r->background,
 				       r->expect.kind == V_STR ? VSTR(r->expect)->s : NULL, r->loc);
 
 	n = measure_pairs(&r->measure, 0, &pair);
@@ -354,7 +365,7 @@ static struct value fn_task(struct eval *ev, struct eval_args *a)
 	uint32_t t;
 	size_t i, k, need;
 
-	if (!kw_ok(ev, a, "task", kws))
+	if (!eval_kw_ok(ev, a, "task", kws))
 		return v_err();
 	if (a->npos < 1 || a->pos[0].kind != V_STR)
 		return eval_error(ev, a->npos ? a->pos_expr[0]->loc : a->loc,
@@ -362,7 +373,7 @@ static struct value fn_task(struct eval *ev, struct eval_args *a)
 				  "task() needs a name string first");
 	if (!name_ok(ev, VSTR(a->pos[0]), a->pos_expr[0]->loc, "task"))
 		return v_err();
-	to = kwarg(ev, a, "timeout", &toloc);
+	to = eval_kwarg(ev, a, "timeout", &toloc);
 	if (to) {
 		if ((to->kind != V_INT && to->kind != V_FLOAT) || to->unit != XU_NS)
 			return eval_error(ev, toloc, "write timeout=s(30)",
@@ -384,14 +395,14 @@ static struct value fn_task(struct eval *ev, struct eval_args *a)
 			for (k = 0; k < VLIST(*v)->n; k++) {
 				if (VLIST(*v)->v[k].kind != V_RUN)
 					return eval_error(ev, a->pos_expr[i]->loc, NULL,
-							  "item %zu of this list is %s, not a run()",
+							  "item %zu of this list is %s, not a run() or a step",
 							  k, v_kind_name(&VLIST(*v)->v[k]));
 				need += run_bytes(VRUN(VLIST(*v)->v[k]));
 			}
 			continue;
 		}
 		return eval_error(ev, a->pos_expr[i]->loc, "task('name', run(node, 'cmd'), ...)",
-				  "task() takes run() commands, not %s", v_kind_name(v));
+				  "task() takes run() commands and steps, not %s", v_kind_name(v));
 	}
 	if (!eval_keep(ev, need, a->loc))
 		return v_err();
@@ -421,19 +432,26 @@ struct value eval_call_builtin(struct eval *ev, int fn, struct eval_args *a)
 	case B_FLOAT: return fn_number(ev, a, false);
 	case B_RUN: return fn_run(ev, a);
 	case B_TASK: return fn_task(ev, a);
+	case B_WAIT_UNTIL: case B_LINK_SET: case B_LINK_DOWN: case B_LINK_UP:
+	case B_NODE_STOP: case B_NODE_START: return eval_step_call(ev, fn, a);
+	case B_FILE: return eval_file_call(ev, a);
 	default: return unit_fn(ev, fn, a);
 	}
 }
 
-/* The value a constraint's value becomes in the XIR. */
-static int to_xir_value(const struct vcons *c, struct xir_value *out)
+int eval_cons_value(const struct vcons *c, struct xir_value *out)
 {
 	const struct value *v = &c->val;
 
 	memset(out, 0, sizeof(*out));
 	switch (v->kind) {
 	case V_INT:
-		*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = v->i };
+		/* a fraction or a factor is a float, as the JSON reader makes it:
+		 * loss == 1 reads back the same */
+		if (!v->unit && (c->prop->type == XP_FRACTION || c->prop->type == XP_FACTOR))
+			*out = (struct xir_value){ .type = XV_FLOAT, .f = (double)v->i };
+		else
+			*out = (struct xir_value){ .type = XV_INT, .unit = v->unit, .i = v->i };
 		return 0;
 	case V_FLOAT:
 		if (v->unit) {
@@ -487,7 +505,7 @@ static bool add_constraint(struct eval *ev, const struct vcons *vc, struct xir_c
 					   (one.val.kind == V_STR ? VSTR(one.val)->len : 0),
 			       vc->loc))
 			return false;
-		r = to_xir_value(&one, &xv);
+		r = eval_cons_value(&one, &xv);
 		if (r == -ERANGE) {
 			eval_error(ev, vc->loc, NULL, "value out of range");
 			return false;
@@ -534,7 +552,7 @@ static struct value topo_device(struct eval *ev, struct eval_args *a)
 	const struct vstr *name;
 	uint32_t idx;
 
-	if (!kw_ok(ev, a, "topo.device", NULL))
+	if (!eval_kw_ok(ev, a, "topo.device", NULL))
 		return v_err();
 	if (a->npos < 1 || a->pos[0].kind != V_STR)
 		return eval_error(ev, a->npos ? a->pos_expr[0]->loc : a->loc,
@@ -561,7 +579,7 @@ static struct value topo_connect(struct eval *ev, struct eval_args *a)
 	uint32_t link;
 	size_t i;
 
-	if (!kw_ok(ev, a, "topo.connect", kws))
+	if (!eval_kw_ok(ev, a, "topo.connect", kws))
 		return v_err();
 	if (a->npos < 1 || a->pos[0].kind != V_LIST)
 		return eval_error(ev, a->npos ? a->pos_expr[0]->loc : a->loc,
@@ -575,7 +593,7 @@ static struct value topo_connect(struct eval *ev, struct eval_args *a)
 						      ? lexpr->list.v[i]->loc : lexpr->loc,
 					  NULL, "topo.connect(): item %zu is %s, not a device", i,
 					  v_kind_name(&VLIST(*devs)->v[i]));
-	name = kwarg(ev, a, "name", &nameloc);
+	name = eval_kwarg(ev, a, "name", &nameloc);
 	if (name && name->kind != V_STR)
 		return eval_error(ev, nameloc, XIR_NAME_RULE, "name= needs a link name string");
 	if (name && !name_ok(ev, VSTR(*name), nameloc, "link"))
@@ -601,7 +619,7 @@ static struct value method_spec(struct eval *ev, struct value self, struct eval_
 {
 	struct xir_cset *cs;
 
-	if (!kw_ok(ev, a, "spec", NULL))
+	if (!eval_kw_ok(ev, a, "spec", NULL))
 		return v_err();
 	switch (self.kind) {
 	case V_TOPO:
@@ -624,7 +642,7 @@ static struct value method_append(struct eval *ev, struct value self, struct eva
 {
 	struct vlist *l = VLIST(self);
 
-	if (!argc_ok(ev, a, "append", 1, 1) || !kw_ok(ev, a, "append", NULL))
+	if (!eval_argc_ok(ev, a, "append", 1, 1) || !eval_kw_ok(ev, a, "append", NULL))
 		return v_err();
 	if (l->n >= ev->lim.max_list)
 		return eval_error(ev, a->loc, NULL, "list longer than %zu items", ev->lim.max_list);

@@ -113,7 +113,7 @@ static struct value eval_call(struct eval *ev, const struct ast_expr *e)
 		v_unref(&ev->heap, self);
 		return out;
 	}
-	ok = eval_args(ev, e, false, &a);
+	ok = eval_args(ev, e, self.fn == B_LINK_SET, &a);
 	out = ok ? eval_call_builtin(ev, self.fn, &a) : v_err();
 	free_args(ev, &a);
 	return out;

@@ -10,6 +10,7 @@
 
 enum builtin {
 	B_RANGE, B_LEN, B_STR, B_INT, B_FLOAT, B_TASK, B_RUN,
+	B_WAIT_UNTIL, B_LINK_SET, B_LINK_DOWN, B_LINK_UP, B_NODE_STOP, B_NODE_START, B_FILE,
 	B_KB, B_MB, B_GB, B_TB, B_KBPS, B_MBPS, B_GBPS, B_NS, B_US, B_MS, B_S, B_KHZ, B_MHZ, B_GHZ,
 	B_COUNT,
 };
@@ -57,6 +58,30 @@ int eval_builtin_find(const char *name);
 struct value eval_call_builtin(struct eval *ev, int fn, struct eval_args *a);
 struct value eval_call_method(struct eval *ev, struct value self, const char *name,
 			      struct src_loc nameloc, struct eval_args *a);
+/* Check a call's argument count (min..max) and keyword names (allowed: a
+ * NULL-ended list, NULL for none); report and return false when wrong. */
+bool eval_argc_ok(struct eval *ev, struct eval_args *a, const char *fn, size_t min, size_t max);
+bool eval_kw_ok(struct eval *ev, struct eval_args *a, const char *fn, const char *const *allowed);
+/* The keyword argument name of a (its place in *loc), or NULL. */
+const struct value *eval_kwarg(struct eval *ev, struct eval_args *a, const char *name,
+			       struct src_loc *loc);
+/* The task steps other than run() (eval_step.c): wait_until, link_set,
+ * link_down, link_up, node_stop, node_start; a V_RUN value. */
+struct value eval_step_call(struct eval *ev, int fn, struct eval_args *a);
+/* file(node, path, text): a file written into the node before the
+ * tasks (eval_step.c). Returns None. */
+struct value eval_file_call(struct eval *ev, struct eval_args *a);
+/* The XIR value of constraint c's value: a quantity an integer in base
+ * units, a fraction or factor a float, strings copied (the caller owns
+ * them). Returns 0, -EINVAL (a value of no XIR kind), -ERANGE or -ENOMEM. */
+int eval_cons_value(const struct vcons *c, struct xir_value *out);
+/* A time keyword argument kw of a (>= 0) into *ns, left alone when it is
+ * absent. False after reporting another value. */
+bool eval_time_kw(struct eval *ev, struct eval_args *a, const char *kw, int64_t *ns);
+/* Append run or step r to task of the XIR. Returns 0 or -ENOMEM. */
+int eval_step_add(struct eval *ev, uint32_t task, const struct vrun *r);
+/* What step r takes in the XIR, for eval_keep. */
+size_t eval_step_bytes(const struct vrun *r);
 /* True for the methods whose positional arguments are constraints. */
 bool eval_method_takes_constraints(const char *name);
 

@@ -125,6 +125,8 @@ static void vobj_release(struct vheap *h, struct vobj *o, bool children)
 			vobj_drop(h, ((struct vrun *)o)->cmd, &dead);
 			vobj_drop(h, ((struct vrun *)o)->expect, &dead);
 			vobj_drop(h, ((struct vrun *)o)->measure, &dead);
+			vobj_drop(h, ((struct vrun *)o)->link, &dead);
+			vobj_drop(h, ((struct vrun *)o)->set, &dead);
 		}
 		free(o);
 	}
@@ -239,7 +241,7 @@ const char *v_kind_name(const struct value *v)
 	case V_PROP: return "a property";
 	case V_ENUM: return "a name";
 	case V_CONS: return "a constraint";
-	case V_RUN: return "a run() command";
+	case V_RUN: return "a run() command or step";
 	case V_BUILTIN: return "a function";
 	case V_TOPO: return "the topology";
 	}
@@ -325,8 +327,15 @@ void v_format(const struct xir *x, const struct value *v, bool quote, struct uti
 		v_format(x, &VCONS(*v)->val, true, b);
 		break;
 	case V_RUN:
-		util_buf_printf(b, "run(%s, ", x->nodes[VRUN(*v)->node].name);
-		v_format(x, &VRUN(*v)->cmd, true, b);
+		util_buf_printf(b, "%s(", xir_step_name(VRUN(*v)->step));
+		if (xir_step_on_link(VRUN(*v)->step))
+			v_format(x, &VRUN(*v)->link, true, b);
+		else
+			util_buf_puts(b, x->nodes[VRUN(*v)->node].name);
+		if (VRUN(*v)->cmd.kind == V_STR) {
+			util_buf_puts(b, ", ");
+			v_format(x, &VRUN(*v)->cmd, true, b);
+		}
 		util_buf_puts(b, ")");
 		break;
 	default:

@@ -70,11 +70,16 @@ struct vcons {
 	struct src_loc loc;
 };
 
+/* A run() command or another task step (step: an enum xir_step). */
 struct vrun {
 	struct vobj h;
+	uint8_t step;
 	uint32_t node;
-	struct value cmd, expect; /* V_STR; expect may be V_NONE */
+	struct value cmd, expect; /* V_STR; expect may be V_NONE; cmd V_NONE for host steps */
 	struct value measure;     /* V_NONE, or V_LIST: a [name, regex] pair or a list of them */
+	struct value link;        /* link steps: V_LINK or V_STR (its name) */
+	struct value set;         /* link_set: V_LIST of constraints */
+	int64_t at_ns, timeout_ns, every_ns;
 	bool background;
 	struct src_loc loc;
 };

@@ -113,7 +113,7 @@ int rz_params_parse(struct rz_params *b, const char *name, const char *text, cha
 				 text, name);
 		else
 			util_fmt(err, errlen, "%s=%s: unknown property '%s' (%s)", name, text, name,
-				 rz_params_names(names, sizeof(names)));
+				 xir_prop_emu_names(names, sizeof(names)));
 		return -EINVAL;
 	}
 	/* off: no limit (capacity, queue: the default) or Bernoulli loss (burst) */
@@ -161,15 +161,3 @@ int rz_params_finish(struct rz_params *b, struct emu_params *out)
 	return 0;
 }
 
-const char *rz_params_names(char *buf, size_t len)
-{
-	const struct xir_prop *prop;
-	size_t i, at = 0;
-
-	if (len)
-		buf[0] = '\0';
-	for (i = 0; (prop = xir_prop_at(i)) && at < len; i++)
-		if (prop->emu.kind != XE_NONE)
-			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " " : "", prop->name);
-	return buf;
-}

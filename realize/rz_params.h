@@ -44,7 +44,5 @@ int rz_value_parse(const struct xir_prop *prop, const char *text, double *v, cha
  * a loss of 1), or -ERANGE for values the emulator refuses. */
 int rz_params_finish(struct rz_params *b, struct emu_params *out);
 
-/* The emulator parameters, space-separated, for hints ("latency jitter..."). */
-const char *rz_params_names(char *buf, size_t len);
 
 #endif

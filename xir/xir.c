@@ -70,7 +70,7 @@ bool xir_value_equal(const struct xir_value *a, const struct xir_value *b)
 	}
 }
 
-static void cset_free(struct xir_cset *cs)
+void xir_cset_free(struct xir_cset *cs)
 {
 	size_t i;
 
@@ -87,16 +87,16 @@ void xir_free(struct xir *x)
 		return;
 	for (i = 0; i < x->nnodes; i++) {
 		free(x->nodes[i].name);
-		cset_free(&x->nodes[i].cons);
+		xir_cset_free(&x->nodes[i].cons);
 	}
 	for (i = 0; i < x->nlinks; i++) {
 		struct xir_link *l = &x->links[i];
 
 		for (j = 0; j < l->nep; j++)
-			cset_free(&l->ep[j].cons);
+			xir_cset_free(&l->ep[j].cons);
 		free(l->ep);
 		free(l->name);
-		cset_free(&l->cons);
+		xir_cset_free(&l->cons);
 	}
 	for (i = 0; i < x->ntasks; i++) {
 		struct xir_task *t = &x->tasks[i];
@@ -109,11 +109,19 @@ void xir_free(struct xir *x)
 				free(t->cmd[j].measure[k].re);
 			}
 			free(t->cmd[j].measure);
+			free(t->cmd[j].link);
+			free(t->cmd[j].path);
+			xir_cset_free(&t->cmd[j].set);
 		}
 		free(t->cmd);
 		free(t->name);
 	}
-	cset_free(&x->cons);
+	for (i = 0; i < x->nfiles; i++) {
+		free(x->files[i].path);
+		free(x->files[i].text);
+	}
+	free(x->files);
+	xir_cset_free(&x->cons);
 	free(x->nodes);
 	free(x->links);
 	free(x->tasks);
@@ -219,7 +227,8 @@ int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char
 			 bool background, const char *expect, struct src_loc loc)
 {
 	struct xir_task *t = &x->tasks[task];
-	struct xir_command c = { .node = node, .background = background, .loc = loc };
+	struct xir_command c = { .node = node, .background = background, .loc = loc,
+				 .link_idx = UINT32_MAX };
 	int r = -ENOMEM;
 
 	c.cmd = strdup(cmd);
@@ -237,6 +246,107 @@ out_free:
 	free(c.cmd);
 	free(c.expect);
 	return r;
+}
+
+int xir_task_add_step(struct xir *x, uint32_t task, struct xir_command *c)
+{
+	struct xir_task *t = &x->tasks[task];
+	int r = UTIL_PUSH(t->cmd, t->ncmd, t->cap, *c);
+
+	if (r) {
+		free(c->cmd);
+		free(c->link);
+		free(c->path);
+		xir_cset_free(&c->set);
+	}
+	return r;
+}
+
+int xir_add_file(struct xir *x, uint32_t node, const char *path, const char *text,
+		 struct src_loc loc)
+{
+	struct xir_file f = { .node = node, .path = strdup(path), .text = strdup(text), .loc = loc };
+	int r = f.path && f.text ? UTIL_PUSH(x->files, x->nfiles, x->cap_files, f) : -ENOMEM;
+
+	if (r) {
+		free(f.path);
+		free(f.text);
+	}
+	return r;
+}
+
+bool xir_file_next(const char *text, size_t *pos, size_t *at, size_t *len, const char **name,
+		   size_t *nlen)
+{
+	const char *p = text + *pos, *o, *n;
+
+	while ((o = strstr(p, "{{"))) {
+		for (n = o + 2; *n && n - o - 2 <= XIR_PLACEHOLDER_MAX &&
+				(isalnum((unsigned char)*n) || *n == '_' || *n == '.'); n++)
+			;
+		if (n > o + 2 && n - o - 2 <= XIR_PLACEHOLDER_MAX && n[0] == '}' && n[1] == '}') {
+			*at = (size_t)(o - text);
+			*len = (size_t)(n + 2 - o);
+			*name = o + 2;
+			*nlen = (size_t)(n - o - 2);
+			*pos = *at + *len;
+			return true;
+		}
+		p = o + 1;
+	}
+	return false;
+}
+
+int xir_placeholder_parse(const char *name, size_t nlen, enum xir_ph *kind, unsigned *ifidx)
+{
+	size_t skip, i;
+	unsigned long n = 0;
+
+	*ifidx = 0;
+	if (nlen == 4 && !memcmp(name, "node", 4)) {
+		*kind = XPH_NODE;
+		return 0;
+	}
+	if (nlen > 6 && !memcmp(name, "ip.eth", 6)) {
+		*kind = XPH_IP;
+		skip = 6;
+	} else if (nlen > 8 && !memcmp(name, "cidr.eth", 8)) {
+		*kind = XPH_CIDR;
+		skip = 8;
+	} else {
+		return -EINVAL;
+	}
+	for (i = skip; i < nlen; i++) {
+		if (!isdigit((unsigned char)name[i]) || (i > skip && name[skip] == '0') || n > 99999)
+			return -EINVAL;
+		n = n * 10 + (unsigned long)(name[i] - '0');
+	}
+	*ifidx = (unsigned)n;
+	return 0;
+}
+
+static const char *const xir_steps[XSTEP_COUNT] = {
+	[XSTEP_RUN] = "run",		 [XSTEP_WAIT_UNTIL] = "wait_until", [XSTEP_FILE] = "file",
+	[XSTEP_LINK_SET] = "link_set",	 [XSTEP_LINK_DOWN] = "link_down",
+	[XSTEP_LINK_UP] = "link_up",	 [XSTEP_NODE_STOP] = "node_stop",
+	[XSTEP_NODE_START] = "node_start",
+};
+
+const char *xir_step_name(enum xir_step s)
+{
+	return (unsigned)s < XSTEP_COUNT ? xir_steps[s] : NULL;
+}
+
+int xir_step_parse(const char *s, enum xir_step *out)
+{
+	size_t i;
+
+	for (i = 0; i < XSTEP_COUNT; i++)
+		if (!strcmp(xir_steps[i], s)) {
+			*out = (enum xir_step)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char *name,
@@ -310,6 +420,25 @@ static char *claim_name(struct util_map *taken, const char *base)
 	return NULL;
 }
 
+/* Give the link steps that name their link by value its name. 0 or
+ * -ENOMEM. */
+static int xir_name_steps(struct xir *x)
+{
+	size_t t, c;
+
+	for (t = 0; t < x->ntasks; t++)
+		for (c = 0; c < x->tasks[t].ncmd; c++) {
+			struct xir_command *s = &x->tasks[t].cmd[c];
+
+			if (s->link || s->link_idx >= x->nlinks || !x->links[s->link_idx].name)
+				continue;
+			s->link = strdup(x->links[s->link_idx].name);
+			if (!s->link)
+				return -ENOMEM;
+		}
+	return 0;
+}
+
 int xir_finish(struct xir *x)
 {
 	struct util_map taken;
@@ -344,6 +473,7 @@ int xir_finish(struct xir *x)
 			goto out;
 		}
 	}
+	r = xir_name_steps(x);
 out:
 	util_map_free(&taken);
 	return r;

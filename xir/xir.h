@@ -17,6 +17,12 @@
 
 #define XIR_VERSION 1
 #define XIR_DEFAULT_TIMEOUT_NS (60LL * 1000000000LL)
+/* wait_until's defaults: 30 s is what a routing protocol takes to
+ * converge with its default timers (OSPF's 10 s hello, 40 s dead), and
+ * 200 ms between tries answers within a fifth of a second without
+ * running the command more than five times a second. */
+#define XIR_WAIT_TIMEOUT_NS (30LL * 1000000000LL)
+#define XIR_WAIT_EVERY_NS (200LL * 1000000LL)
 
 enum xir_op { XIR_EQ, XIR_NE, XIR_LT, XIR_LE, XIR_GT, XIR_GE };
 
@@ -71,13 +77,53 @@ struct xir_measure {
 	char *name, *re;
 };
 
+/* What a step of a task does (docs/model-language.md, "Tasks"): a
+ * command on a node, a command retried until it succeeds, or a change vtb
+ * run makes itself (on the host side) at an offset from the task's start. */
+enum xir_step {
+	XSTEP_RUN,        /* run(node, cmd) */
+	XSTEP_WAIT_UNTIL, /* wait_until(node, cmd, timeout=, every=) */
+	XSTEP_FILE,       /* a file() written at a run's start (vtb run's own, never in JSON) */
+	XSTEP_LINK_SET,   /* link_set(link, latency == ..., at=): host side from here on */
+	XSTEP_LINK_DOWN,
+	XSTEP_LINK_UP,
+	XSTEP_NODE_STOP,
+	XSTEP_NODE_START,
+	XSTEP_COUNT,
+};
+
+/* "run", "wait_until", "link_set", ...; NULL past the table. */
+const char *xir_step_name(enum xir_step s);
+/* Parse a step's name. Returns 0 or -EINVAL. */
+int xir_step_parse(const char *s, enum xir_step *out);
+
+/* Whether vtb run does step s itself rather than a node. */
+static inline bool xir_step_on_host(enum xir_step s)
+{
+	return s >= XSTEP_LINK_SET;
+}
+
+/* Whether step s acts on a link (and has no node). */
+static inline bool xir_step_on_link(enum xir_step s)
+{
+	return s == XSTEP_LINK_SET || s == XSTEP_LINK_DOWN || s == XSTEP_LINK_UP;
+}
+
 struct xir_command {
-	uint32_t node;
-	char *cmd;
+	enum xir_step step;
+	uint32_t node;   /* run, wait_until, node_stop and node_start: the device */
+	char *cmd;       /* run, wait_until, file: the command line; NULL for host steps */
+	char *path;      /* file: the file's path in the node */
 	bool background;
 	char *expect; /* POSIX extended regex or NULL */
 	struct xir_measure *measure;
 	size_t nmeasure, cap_measure;
+	char *link;        /* link steps: the link's name (NULL until xir_finish
+			      names one given by value) */
+	uint32_t link_idx; /* link steps: the link given by value; UINT32_MAX: by name */
+	struct xir_cset set; /* link_set: the link parameters (== only) */
+	int64_t at_ns;     /* host steps: when, from the task's start */
+	int64_t timeout_ns, every_ns; /* wait_until: give up after; retry every */
 	struct src_loc loc;
 };
 
@@ -89,6 +135,19 @@ struct xir_task {
 	struct src_loc loc;
 };
 
+/* A file written into a node before the tasks run: file(node, path,
+ * text); text holds {{...}} placeholders (xir_file_next). */
+struct xir_file {
+	uint32_t node;
+	char *path, *text;
+	struct src_loc loc;
+};
+
+/* The most a file's text may hold: it goes to its node as an argument of
+ * a command, which Linux bounds at 128 KiB (MAX_ARG_STRLEN); half that
+ * leaves room for quoting. */
+#define XIR_FILE_MAX (64u * 1024u)
+
 struct xir {
 	char *name;
 	struct xir_cset cons; /* experiment-wide, from topo.spec(...) */
@@ -98,6 +157,8 @@ struct xir {
 	size_t nlinks, cap_links;
 	struct xir_task *tasks;
 	size_t ntasks, cap_tasks;
+	struct xir_file *files;
+	size_t nfiles, cap_files;
 	struct util_map node_map; /* name -> index of the first node so named */
 };
 
@@ -138,6 +199,27 @@ int xir_add_task(struct xir *x, const char *name, int64_t timeout_ns, struct src
 		 uint32_t *idx);
 int xir_task_add_command(struct xir *x, uint32_t task, uint32_t node, const char *cmd,
 			 bool background, const char *expect, struct src_loc loc);
+/* Append step c to task: the task takes c's strings and constraint set
+ * (freed here when it fails). Returns 0 or -ENOMEM. */
+int xir_task_add_step(struct xir *x, uint32_t task, struct xir_command *c);
+/* Append file(node, path, text). Returns 0 or -ENOMEM. */
+int xir_add_file(struct xir *x, uint32_t node, const char *path, const char *text,
+		 struct src_loc loc);
+/* The next placeholder of a file's text from *pos on: "{{NAME}}" (NAME
+ * up to XIR_PLACEHOLDER_MAX letters, digits, '_' and '.'). Returns true
+ * with *at its offset, *len its length with the braces and name/nlen its
+ * NAME, *pos past it; false when there is none. */
+#define XIR_PLACEHOLDER_MAX 40
+bool xir_file_next(const char *text, size_t *pos, size_t *at, size_t *len, const char **name,
+		   size_t *nlen);
+/* What a placeholder of a file's text stands for: {{node}} the node's
+ * name, {{ip.ethN}} the address of its interface ethN, {{cidr.ethN}} the
+ * same with its prefix length (10.0.0.1/24). */
+enum xir_ph { XPH_NODE, XPH_IP, XPH_CIDR };
+#define XIR_PLACEHOLDERS "{{node}}, {{ip.ethN}}, {{cidr.ethN}}"
+/* Parse placeholder name[0..nlen). Returns 0 with *kind and *ifidx (N of
+ * ethN), or -EINVAL. */
+int xir_placeholder_parse(const char *name, size_t nlen, enum xir_ph *kind, unsigned *ifidx);
 /* Add measurement name (regex re) to command cmd of task. 0 or -ENOMEM. */
 int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char *name,
 			    const char *re);
@@ -145,6 +227,8 @@ int xir_command_add_measure(struct xir *x, uint32_t task, size_t cmd, const char
 /* Add a constraint; the set takes ownership of value's string. */
 int xir_cset_add(struct xir_cset *cs, const struct xir_prop *prop, enum xir_op op,
 		 struct xir_value value, struct src_loc loc);
+/* Free cs's constraints (cs itself is the caller's). */
+void xir_cset_free(struct xir_cset *cs);
 /* The first constraint on prop in cs, or NULL. */
 const struct xir_constraint *xir_cset_find(const struct xir_cset *cs, const struct xir_prop *prop);
 

@@ -113,3 +113,43 @@ const char *xir_fmt_cons(char buf[XIR_CONS_BUF], const struct xir_constraint *c)
 	return buf;
 }
 
+
+/* Append to buf (cap, holding len bytes) what fmt says, cut at the end. */
+static size_t xir_fmt_add(char *buf, size_t cap, size_t len, const char *fmt, const char *s)
+{
+	int n;
+
+	if (len >= cap)
+		return len;
+	n = snprintf(buf + len, cap - len, fmt, s);
+	return n < 0 ? len : len + (size_t)n;
+}
+
+const char *xir_fmt_step(const struct xir *x, const struct xir_command *c, char *buf, size_t cap)
+{
+	char n[XIR_NAME_BUF], v[XIR_CONS_BUF];
+	size_t len = 0, i;
+
+	if (c->step == XSTEP_RUN) {
+		snprintf(buf, cap, "%s", c->cmd ? c->cmd : "");
+		return buf;
+	}
+	len = xir_fmt_add(buf, cap, len, "%s(", xir_step_name(c->step));
+	if (xir_step_on_link(c->step))
+		xir_fmt_clean(n, sizeof(n), c->link ? c->link : "?");
+	else
+		xir_fmt_node(x, c->node, n);
+	len = xir_fmt_add(buf, cap, len, "%s", n);
+	if (c->step == XSTEP_WAIT_UNTIL)
+		len = xir_fmt_add(buf, cap, len, ", '%s'", c->cmd ? c->cmd : "");
+	if (c->step == XSTEP_FILE)
+		len = xir_fmt_add(buf, cap, len, ", '%s'", c->path ? c->path : "");
+	for (i = 0; i < c->set.n; i++)
+		len = xir_fmt_add(buf, cap, len, ", %s", xir_fmt_cons(v, &c->set.v[i]));
+	if (xir_step_on_host(c->step)) {
+		xir_fmt_quantity(v, sizeof(v), c->at_ns, XU_NS);
+		len = xir_fmt_add(buf, cap, len, ", at=%s", v);
+	}
+	xir_fmt_add(buf, cap, len, "%s", ")");
+	return buf;
+}

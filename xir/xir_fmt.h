@@ -27,5 +27,9 @@ void xir_fmt_quantity(char *buf, size_t cap, int64_t v, enum xir_unit u);
 void xir_fmt_value(char *buf, size_t cap, const struct xir_value *v);
 /* "cores > 8", "image == \"debian\"" */
 const char *xir_fmt_cons(char buf[XIR_CONS_BUF], const struct xir_constraint *c);
+/* A task step as the model writes it: a run()'s command line as it is;
+ * "link_down(r1-r2, at=s(2))", "link_set(r1-r2, loss == 1, at=0)",
+ * "wait_until(r1, 'cmd')" for the others. Returns buf. */
+const char *xir_fmt_step(const struct xir *x, const struct xir_command *c, char *buf, size_t cap);
 
 #endif

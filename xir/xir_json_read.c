@@ -445,12 +445,73 @@ static bool xr_measures(struct xr *rd, const char *where, json_t *jm, uint32_t t
 	return true;
 }
 
+/* obj[key], an integer of nanoseconds at least 0, into *v (left alone
+ * when absent). False after reporting another value. */
+static bool xr_ns(struct xr *rd, const char *where, json_t *obj, const char *key, int64_t *v)
+{
+	json_t *j = json_object_get(obj, key);
+
+	if (!j)
+		return true;
+	if (!json_is_integer(j) || json_integer_value(j) < 0) {
+		xr_error(rd, NULL, "%s: \"%s\" must be an integer of nanoseconds, 0 or more", where,
+			 key);
+		return false;
+	}
+	*v = json_integer_value(j);
+	return true;
+}
+
+/* Read jc, a step other than run() (step), into task ti (UINT32_MAX: only
+ * check): its node or link, command, parameters and times. */
+static int xr_step(struct xr *rd, const char *where, json_t *jc, enum xir_step step, uint32_t ti)
+{
+	struct xir_command c = { .step = step, .link_idx = UINT32_MAX,
+				 .timeout_ns = XIR_WAIT_TIMEOUT_NS, .every_ns = XIR_WAIT_EVERY_NS };
+	char hint[XJ_WHERE_MAX];
+	const char *name, *link = NULL, *cmd;
+	json_t *jset = NULL;
+	bool ok = true;
+	int r;
+
+	if (xir_step_on_link(step)) {
+		ok = !xr_str(rd, where, jc, "link", true, &link);
+	} else if (xr_str(rd, where, jc, "node", true, &name)) {
+		ok = false;
+	} else if (!xir_find_node(rd->x, name, &c.node)) {
+		xr_error(rd, xr_hint(hint, sizeof(hint), xr_closest_node(rd->x, name)),
+			 "%s: unknown node '%s'", where, name);
+		ok = false;
+	}
+	if (xr_str(rd, where, jc, "cmd", step == XSTEP_WAIT_UNTIL, &cmd))
+		ok = false;
+	if (step == XSTEP_LINK_SET && xr_array(rd, where, jc, "set", true, &jset))
+		ok = false;
+	ok = xr_ns(rd, where, jc, "at", &c.at_ns) && ok;
+	ok = xr_ns(rd, where, jc, "timeout", &c.timeout_ns) && ok;
+	ok = xr_ns(rd, where, jc, "every", &c.every_ns) && ok;
+	if (!ok || ti == UINT32_MAX)
+		return xr_cset(rd, where, jset, NULL);
+	c.link = link ? strdup(link) : NULL;
+	c.cmd = cmd ? strdup(cmd) : NULL;
+	r = (link && !c.link) || (cmd && !c.cmd) ? -ENOMEM : xr_cset(rd, where, jset, &c.set);
+	if (r) {
+		free(c.link);
+		free(c.cmd);
+		xir_cset_free(&c.set);
+		return r;
+	}
+	return xir_task_add_step(rd->x, ti, &c);
+}
+
 /* Read command k (0-based) of task ti (UINT32_MAX: only check). */
 static int xr_command(struct xr *rd, const char *twhere, size_t k, json_t *jc, uint32_t ti)
 {
-	static const char *const keys[] = { "node", "cmd", "background", "expect", "measure" };
+	static const char *const keys[] = { "node", "cmd", "background", "expect", "measure",
+					    "step", "link", "set", "at", "timeout", "every" };
 	char where[XJ_WHERE_MAX], hint[XJ_WHERE_MAX];
-	const char *name, *cmd, *expect;
+	const char *name, *cmd, *expect, *sname;
+	enum xir_step step = XSTEP_RUN;
 	json_t *jb, *jm;
 	int r;
 	uint32_t node;
@@ -460,6 +521,15 @@ static int xr_command(struct xr *rd, const char *twhere, size_t k, json_t *jc, u
 	if (!xr_is_object(rd, where, jc))
 		return 0;
 	xr_keys(rd, where, jc, keys, UTIL_ARRAY_SIZE(keys));
+	if (xr_str(rd, where, jc, "step", false, &sname))
+		return 0;
+	if (sname && (xir_step_parse(sname, &step) || step == XSTEP_FILE)) {
+		xr_error(rd, "run wait_until link_set link_down link_up node_stop node_start",
+			 "%s: unknown step '%s'", where, sname);
+		return 0;
+	}
+	if (step != XSTEP_RUN)
+		return xr_step(rd, where, jc, step, ti);
 	if (xr_str(rd, where, jc, "node", true, &name)) {
 		ok = false;
 	} else if (!xir_find_node(rd->x, name, &node)) {
@@ -513,6 +583,30 @@ static int xr_task(struct xr *rd, size_t i, json_t *jt)
 	return r ? r : xr_each(rd, where, cmds, xr_command, ti);
 }
 
+/* Read the i-th (0-based) element of "files": {"node", "path", "text"}. */
+static int xr_file(struct xr *rd, size_t i, json_t *jf)
+{
+	static const char *const keys[] = { "node", "path", "text" };
+	char where[XJ_WHERE_MAX], hint[XJ_WHERE_MAX];
+	const char *node, *path, *text;
+	uint32_t ni = 0;
+	bool ok;
+
+	snprintf(where, sizeof(where), "file %zu", i + 1);
+	if (!xr_is_object(rd, where, jf))
+		return 0;
+	xr_keys(rd, where, jf, keys, UTIL_ARRAY_SIZE(keys));
+	ok = !xr_str(rd, where, jf, "node", true, &node);
+	ok = !xr_str(rd, where, jf, "path", true, &path) && ok;
+	ok = !xr_str(rd, where, jf, "text", true, &text) && ok;
+	if (ok && !xir_find_node(rd->x, node, &ni)) {
+		xr_error(rd, xr_hint(hint, sizeof(hint), xr_closest_node(rd->x, node)),
+			 "%s: unknown node '%s'", where, node);
+		ok = false;
+	}
+	return ok ? xir_add_file(rd->x, ni, path, text, xir_noloc()) : 0;
+}
+
 /* Read every element of top-level array key with fn. Returns 0 or -ENOMEM. */
 static int xr_list(struct xr *rd, json_t *root, const char *key, bool required,
 		   int (*fn)(struct xr *, size_t, json_t *))
@@ -555,7 +649,7 @@ static int xr_version(struct xr *rd, json_t *root)
 static int xr_doc(struct xr *rd, json_t *root)
 {
 	static const char *const keys[] = { "version", "name", "constraints",
-					     "nodes",   "links", "tasks" };
+					     "nodes",   "links", "tasks", "files" };
 	const char *name;
 	json_t *cons;
 	int r = 0;
@@ -571,6 +665,8 @@ static int xr_doc(struct xr *rd, json_t *root)
 		r = xr_list(rd, root, "links", false, xr_link);
 	if (!r)
 		r = xr_list(rd, root, "tasks", false, xr_task);
+	if (!r)
+		r = xr_list(rd, root, "files", false, xr_file);
 	return r;
 }
 

@@ -306,13 +306,56 @@ static void xj_link_at(struct xj_out *o, const struct xir *x, const void *arr, s
 	xj_cons_end(o, &l->cons, depth);
 }
 
+/* The keys of a step other than run() at depth: "step", then its node or
+ * link, its command, parameters and times. */
+static void xj_step(struct xj_out *o, const struct xir *x, const struct xir_command *c,
+		    unsigned depth)
+{
+	xj_key(o, true, depth + 1, "step");
+	xj_str(o, xir_step_name(c->step));
+	if (xir_step_on_link(c->step)) {
+		xj_key(o, false, depth + 1, "link");
+		if (c->link)
+			xj_str(o, c->link);
+		else
+			xj_fail(o, -EINVAL);
+	} else {
+		xj_key(o, false, depth + 1, "node");
+		xj_node_ref(o, x, c->node);
+	}
+	if (c->cmd) {
+		xj_key(o, false, depth + 1, "cmd");
+		xj_str(o, c->cmd);
+	}
+	if (c->step == XSTEP_LINK_SET) {
+		xj_key(o, false, depth + 1, "set");
+		xj_cset(o, &c->set, depth + 1);
+	}
+	if (xir_step_on_host(c->step)) {
+		xj_key(o, false, depth + 1, "at");
+		xj_int(o, c->at_ns);
+	}
+	if (c->step == XSTEP_WAIT_UNTIL) {
+		xj_key(o, false, depth + 1, "timeout");
+		xj_int(o, c->timeout_ns);
+		xj_key(o, false, depth + 1, "every");
+		xj_int(o, c->every_ns);
+	}
+}
+
 /* A command object at depth: "node" and "cmd", then "background",
- * "expect" and "measure" ([[name, regex], ...]) only when set. */
+ * "expect" and "measure" ([[name, regex], ...]) only when set; another
+ * step: "step" and its own keys (xj_step). */
 static void xj_command_at(struct xj_out *o, const struct xir *x, const void *arr, size_t i,
 			  unsigned depth)
 {
 	const struct xir_command *c = &((const struct xir_command *)arr)[i];
 
+	if (c->step != XSTEP_RUN) {
+		xj_step(o, x, c, depth);
+		xj_end_object(o, depth);
+		return;
+	}
 	xj_key(o, true, depth + 1, "node");
 	xj_node_ref(o, x, c->node);
 	xj_key(o, false, depth + 1, "cmd");
@@ -355,6 +398,20 @@ static void xj_task_at(struct xj_out *o, const struct xir *x, const void *arr, s
 	xj_end_object(o, depth);
 }
 
+static void xj_file_at(struct xj_out *o, const struct xir *x, const void *arr, size_t i,
+		       unsigned depth)
+{
+	const struct xir_file *f = &((const struct xir_file *)arr)[i];
+
+	xj_key(o, true, depth + 1, "node");
+	xj_node_ref(o, x, f->node);
+	xj_key(o, false, depth + 1, "path");
+	xj_str(o, f->path);
+	xj_key(o, false, depth + 1, "text");
+	xj_str(o, f->text);
+	xj_end_object(o, depth);
+}
+
 /* The document, streamed: nothing is held but the output buffer. The
  * element loops stop at the first error. */
 static void xj_doc(struct xj_out *o, const struct xir *x)
@@ -371,6 +428,10 @@ static void xj_doc(struct xj_out *o, const struct xir *x)
 	xj_array(o, x, x->links, x->nlinks, 1, xj_link_at);
 	xj_key(o, false, 1, "tasks");
 	xj_array(o, x, x->tasks, x->ntasks, 1, xj_task_at);
+	if (x->nfiles) {
+		xj_key(o, false, 1, "files");
+		xj_array(o, x, x->files, x->nfiles, 1, xj_file_at);
+	}
 	xj_end_object(o, 0);
 	xj_lit(o, "\n");
 }

@@ -353,3 +353,16 @@ const char *xir_ptype_name(enum xir_ptype t)
 
 	return t < UTIL_ARRAY_SIZE(names) ? names[t] : "?";
 }
+
+const char *xir_prop_emu_names(char *buf, size_t len)
+{
+	const struct xir_prop *prop;
+	size_t i, at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; (prop = xir_prop_at(i)) && at < len; i++)
+		if (prop->emu.kind != XE_NONE)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " " : "", prop->name);
+	return buf;
+}

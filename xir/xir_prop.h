@@ -122,6 +122,9 @@ struct xir_unit_fn {
 #define XIR_UNIT_FNS 14 /* the size of the table */
 
 const struct xir_unit_fn *xir_unit_fn_at(size_t i); /* NULL past the end */
+/* The link emulator's parameters (the properties with an emu field),
+ * space-separated into buf, for hints ("latency jitter loss..."). */
+const char *xir_prop_emu_names(char *buf, size_t len);
 const struct xir_unit_fn *xir_unit_fn_find(const char *name);
 
 /* The unit names of unit u, space-separated into buf ("ns us ms s"). */

@@ -732,9 +732,9 @@ static void test_tasks(void **state)
 		  "  hint: write timeout=s(30)\n");
 	one_error("x = topo.device('x')\ntask(run(x, 'a'))\n", "task() needs a name string first");
 	one_error("x = topo.device('x')\ntask('u', 'ls')\n",
-		  "t.vtb:2:11: error: task() takes run() commands, not a string");
+		  "t.vtb:2:11: error: task() takes run() commands and steps, not a string");
 	one_error("x = topo.device('x')\ntask('u', [run(x, 'a'), 3])\n",
-		  "item 1 of this list is an int, not a run()");
+		  "item 1 of this list is an int, not a run() or a step");
 	one_error("x = topo.device('x')\nv = run(x)\n", "run() takes 2 arguments, not 1");
 	one_error("v = run('x', 'ls')\n", "run() needs a device first, not a string");
 	one_error("x = topo.device('x')\nv = run(x, 'a', background=1)\n",
