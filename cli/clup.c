@@ -21,6 +21,7 @@
 #include "place.h"
 #include "realize.h"
 #include "renewer.h"
+#include "tls.h"
 #include "util.h"
 #include "xir_json.h"
 
@@ -70,7 +71,7 @@ static int clup_owner_start(const struct clconf *c, struct clup_owner *o, char *
 	int r;
 
 	*o = (struct clup_owner){ .lease = 0 };
-	r = etcd_open(c->etcd, &o->e, err);
+	r = tls_etcd_open(c, &o->e, err);
 	if (!r)
 		r = etcd_lease_grant(o->e, CLEXP_OWNER_LEASE_S, &o->lease, err);
 	if (!r)
@@ -438,7 +439,7 @@ int clup_up(const struct clconf *c, const char *file, const char *src, size_t le
 	int status = CLI_SYSTEM, r;
 
 	own = (struct clup_owner){ .e = NULL };
-	r = etcd_open(c->etcd, &u.e, err);
+	r = tls_etcd_open(c, &u.e, err);
 	if (!r)
 		r = clhost_list(u.e, &all, &u.nall, err);
 	u.all = all;
@@ -514,7 +515,7 @@ int clup_down(const struct clconf *c, const char *name)
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	int r, status = CLI_SYSTEM;
 
-	r = etcd_open(c->etcd, &e, err);
+	r = tls_etcd_open(c, &e, err);
 	if (!r)
 		r = clexp_find(e, name, &x, err);
 	if (r == -ENOENT) {
@@ -558,7 +559,7 @@ int clup_clean(const struct clconf *c, size_t *removed)
 	int r, status = CLI_OK;
 
 	*removed = 0;
-	r = etcd_open(c->etcd, &e, err);
+	r = tls_etcd_open(c, &e, err);
 	if (!r)
 		r = clexp_list(e, &v, &n, err);
 	if (r) {
@@ -591,7 +592,7 @@ int clup_status(const struct clconf *c, const char *name)
 	int64_t rev;
 	int r, status = CLI_OK;
 
-	r = etcd_open(c->etcd, &e, err);
+	r = tls_etcd_open(c, &e, err);
 	if (!r && !name) {
 		r = clexp_list(e, &v, &n, err);
 		for (i = 0; !r && i < n; i++)

@@ -299,7 +299,7 @@ static void print_limits(const json_t *lim)
 	printf("\n");
 }
 
-static void print_status_one(json_t *st)
+void cli_print_status(json_t *st)
 {
 	size_t i, k;
 	json_t *n, *l, *f;
@@ -389,13 +389,19 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	if (!name) {
 		print_status_list(db, json);
-		if (!json && clup_conf(&cc) == 1) {
+		if (!json && !cli_local && clup_conf(&cc) == 1) {
 			printf("the cluster's experiments (%s):\n", cc.etcd);
 			status = clup_status(&cc, NULL);
 		}
 		goto out;
 	}
-	if (!json && clup_conf(&cc) == 1 && (status = clup_status(&cc, name)) >= 0)
+	/* a cluster experiment: each host's state, then the parts merged */
+	if (!cli_local && !json && clup_conf(&cc) == 1 && (status = clup_status(&cc, name)) >= 0) {
+		if (!status && (r = cli_relay_status(name, false)) > status)
+			status = r;
+		goto out;
+	}
+	if (!cli_local && json && (status = cli_relay_status(name, true)) >= 0)
 		goto out;
 	status = cli_find_exp(db, name, &e);
 	if (status)
@@ -424,7 +430,7 @@ int cmd_status(int argc, char **argv)
 			puts(s);
 		free(s);
 	} else {
-		print_status_one(st);
+		cli_print_status(st);
 	}
 out:
 	json_decref(st);
