@@ -32,8 +32,9 @@ struct relay_exp {
 };
 
 /* Load experiment name of the cluster: 1 with *x, 0 when this host is in
- * no cluster or the cluster has no such experiment (the command acts on
- * this host as ever), or the exit status after saying why. */
+ * no cluster, has no certificates (no relay) or the cluster has no such
+ * experiment (the command acts on this host as ever), or minus the exit
+ * status after saying why. */
 static int relay_exp_load(const char *name, struct relay_exp *x)
 {
 	struct etcd *e = NULL;
@@ -43,7 +44,7 @@ static int relay_exp_load(const char *name, struct relay_exp *x)
 	int r;
 
 	x->f = NULL;
-	if (clup_conf(&x->c) != 1)
+	if (clup_conf(&x->c) != 1 || !x->c.ca[0]) /* no certificates: no relay */
 		return 0;
 	r = tls_etcd_open(&x->c, &e, err);
 	if (!r)
