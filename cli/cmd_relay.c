@@ -283,7 +283,8 @@ static int relay_owner(json_t *const *docs, size_t n, const char *name)
 /* Merge the hosts' status documents (docs[h] host h's, NULL when it did
  * not answer) into base, the first one's: each node as its own host
  * reports it (with "host"), each direction of a link as its sending
- * host's emulator counts it, a link down when either end says so. */
+ * host's emulator counts it (a host holding no end of a link has none),
+ * a link down when either end says so. */
 static void relay_merge(json_t *base, json_t *const *docs, size_t n, const struct frag *f)
 {
 	json_t *nodes = json_object_get(base, "nodes"), *links = json_object_get(base, "links");
@@ -301,20 +302,20 @@ static void relay_merge(json_t *base, json_t *const *docs, size_t n, const struc
 				    json_string(h >= 0 ? f->cl.host[h] : "?"));
 	}
 	json_array_foreach(links, i, e) {
-		for (h = 0; h < (int)n; h++) {
+		json_t *dirs = json_array();
+
+		for (h = 0; dirs && h < (int)n; h++) {
 			json_t *l = json_array_get(json_object_get(docs[h], "links"), i);
 
 			if (json_is_true(json_object_get(l, "down")))
 				json_object_set(e, "down", json_true());
+			json_array_foreach(json_object_get(l, "directions"), k, d)
+				if (relay_owner(docs, n, json_string_value(json_object_get(d, "from"))) == h)
+					json_array_append(dirs, d);
 		}
-		json_array_foreach(json_object_get(e, "directions"), k, d) {
-			h = relay_owner(docs, n, json_string_value(json_object_get(d, "from")));
-			if (h >= 0 && docs[h] != base)
-				json_array_set(json_object_get(e, "directions"), k,
-					       json_array_get(json_object_get(json_array_get(
-								      json_object_get(docs[h], "links"), i),
-									      "directions"), k));
-		}
+		if (json_array_size(dirs))
+			json_object_set(e, "directions", dirs);
+		json_decref(dirs);
 	}
 }
 

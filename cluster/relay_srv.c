@@ -145,7 +145,7 @@ static int relay_spawn(const char *exe, const struct relay_req *r, struct relay_
 	free(argv);
 	ch->tty = r->tty;
 	ch->in = r->tty ? master : pin[1];
-	ch->out = r->tty ? dup(master) : pout[0];
+	ch->out = r->tty ? fcntl(master, F_DUPFD_CLOEXEC, 0) : pout[0];
 	ch->err = r->tty ? -1 : perr[0];
 	close(r->tty ? slave : pin[0]);
 	if (!r->tty) {
