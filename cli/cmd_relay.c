@@ -130,15 +130,17 @@ static int relay_run(const struct relay_exp *x, uint32_t h, int argc, char **arg
 /* The hosts a command must reach, as a mask over x's hosts (at most 64
  * hosts per command: a link's ends, a node's host), for argv. 0 when the
  * command names nothing found (it runs here and says so). */
-static uint64_t relay_targets(const struct relay_exp *x, int argc, char **argv)
+static uint64_t relay_targets(const struct relay_exp *x, int argc, char **argv, int *li)
 {
 	const char *pos[2], *from = NULL;
-	int i, npos = 0, li, h, first = !strcmp(argv[0], "capture") ? 2 : 3;
+	int i, npos = 0, h, first = !strcmp(argv[0], "capture") ? 2 : 3, at;
 	uint64_t mask = 0;
 	size_t k;
 
+	*li = -1;
 	if (!strcmp(argv[0], "exec") || !strcmp(argv[0], "node")) {
-		h = relay_node_host(x, argv[!strcmp(argv[0], "exec") ? 2 : 3]);
+		at = !strcmp(argv[0], "exec") ? 2 : 3;
+		h = at < argc ? relay_node_host(x, argv[at]) : -1;
 		return h >= 0 && h < 64 ? 1ull << h : 0;
 	}
 	for (i = first; i < argc && strcmp(argv[i], "--"); i++) {
@@ -149,15 +151,15 @@ static uint64_t relay_targets(const struct relay_exp *x, int argc, char **argv)
 		else if (argv[i][0] != '-' && !strchr(argv[i], '=') && npos < 2)
 			pos[npos++] = argv[i];
 	}
-	li = npos ? relay_link(x, pos, npos) : -1;
-	if (li < 0)
+	*li = npos ? relay_link(x, pos, npos) : -1;
+	if (*li < 0)
 		return 0;
 	/* link set with --from, and capture: one side; else both ends */
 	if (from && (h = relay_node_host(x, from)) >= 0 && h < 64 &&
 	    (!strcmp(argv[0], "capture") || !strcmp(argv[1], "set")))
 		return 1ull << h;
-	for (k = 0; k < x->f->x->links[li].nep; k++) {
-		h = (int)x->f->cl.host_of[x->f->x->links[li].ep[k].node];
+	for (k = 0; k < x->f->x->links[*li].nep; k++) {
+		h = (int)x->f->cl.host_of[x->f->x->links[*li].ep[k].node];
 		mask |= h < 64 ? 1ull << h : 0;
 	}
 	if (!strcmp(argv[0], "capture")) /* one end: this host's when it has one */
@@ -186,21 +188,14 @@ static bool relay_has_from(int argc, char **argv)
  * emulated on its sending host, so each endpoint's host sets the direction
  * leaving it (--from that endpoint); setting both there would impair the
  * incoming direction a second time. The worst exit status. */
-static int relay_link_set(const struct relay_exp *x, int argc, char **argv)
+static int relay_link_set(const struct relay_exp *x, int li, int argc, char **argv)
 {
-	const char *pos[2];
 	char **v = calloc((size_t)argc + 3, sizeof(*v));
-	int i, npos = 0, li, st, worst = CLI_OK;
+	int st, worst = CLI_OK;
 	size_t k;
 
-	for (i = 3; i < argc; i++)
-		if (argv[i][0] != '-' && !strchr(argv[i], '=') && npos < 2)
-			pos[npos++] = argv[i];
-	li = relay_link(x, pos, npos);
-	if (!v || li < 0) {
-		free(v);
+	if (!v)
 		return CLI_SYSTEM;
-	}
 	memcpy(v, argv, (size_t)argc * sizeof(*v));
 	v[argc] = (char *)"--from";
 	for (k = 0; k < x->f->x->links[li].nep; k++) {
@@ -220,7 +215,7 @@ int cli_relay_front(int *argc, char **argv)
 	struct relay_exp x = { .f = NULL };
 	const char *name;
 	uint64_t mask;
-	int i, k, st, worst = CLI_OK;
+	int i, k, li, st, worst = CLI_OK;
 	bool known = false;
 
 	for (i = 0; i < (int)UTIL_ARRAY_SIZE(relayed); i++)
@@ -238,13 +233,13 @@ int cli_relay_front(int *argc, char **argv)
 	st = name ? relay_exp_load(name, &x) : 0;
 	if (st <= 0)
 		return st < 0 ? -st : -1;
-	mask = relay_targets(&x, *argc, argv);
+	mask = relay_targets(&x, *argc, argv, &li);
 	if (!mask || (x.me >= 0 && x.me < 64 && mask == 1ull << x.me)) {
 		frag_free(x.f);
 		return -1; /* here only: the command as on one host */
 	}
 	if (!strcmp(argv[0], "link") && !strcmp(argv[1], "set") && !relay_has_from(*argc, argv))
-		worst = relay_link_set(&x, *argc, argv);
+		worst = relay_link_set(&x, li, *argc, argv);
 	else
 		for (k = 0; k < 64 && k < (int)x.f->cl.nhosts; k++) {
 			if (!(mask & 1ull << k))
