@@ -287,15 +287,7 @@ static void relay_merge(json_t *base, json_t *const *docs, size_t n, const struc
 	size_t i, k;
 	int h;
 
-	json_array_foreach(nodes, i, e) {
-		const char *name = json_string_value(json_object_get(e, "name"));
-
-		h = relay_owner(docs, n, name);
-		if (h >= 0 && docs[h] != base)
-			json_array_set(nodes, i, json_array_get(json_object_get(docs[h], "nodes"), i));
-		json_object_set_new(json_array_get(nodes, i), "host",
-				    json_string(h >= 0 ? f->cl.host[h] : "?"));
-	}
+	/* links first: the owners are looked up in the documents as they came */
 	json_array_foreach(links, i, e) {
 		json_t *dirs = json_array();
 
@@ -311,6 +303,15 @@ static void relay_merge(json_t *base, json_t *const *docs, size_t n, const struc
 		if (json_array_size(dirs))
 			json_object_set(e, "directions", dirs);
 		json_decref(dirs);
+	}
+	json_array_foreach(nodes, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+
+		h = relay_owner(docs, n, name);
+		if (h >= 0 && docs[h] != base)
+			json_array_set(nodes, i, json_array_get(json_object_get(docs[h], "nodes"), i));
+		json_object_set_new(json_array_get(nodes, i), "host",
+				    json_string(h >= 0 ? f->cl.host[h] : "?"));
 	}
 }
 

@@ -25,6 +25,9 @@
 /* How many connections wait to be accepted: a few hosts' commands at
  * once. */
 #define RELAY_BACKLOG 64
+/* After a refusal, how long the requester has to read it and close: it
+ * does so within a round trip; a requester that does not is cut. */
+#define RELAY_LINGER_MS 2000
 
 /* Whether peer (its certificate's CN) is a host of the cluster whose
  * underlay is the address the connection comes from. 0, -EACCES with err,
@@ -238,6 +241,21 @@ static int relay_pump(struct relay_conn *c, struct relay_child *ch)
 	return r ? r : relay_conn_send(c, RELAY_EXIT, st, sizeof(st));
 }
 
+/* After a refusal: end TLS and our direction, and read what the requester
+ * still sends until it closes (RELAY_LINGER_MS at most). Closing with its
+ * request unread would send a reset, and a reset makes the requester's
+ * kernel drop the refusal before it is read. */
+static void relay_linger(struct relay_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	char buf[4096];
+
+	SSL_shutdown(c->ssl);
+	shutdown(c->fd, SHUT_WR);
+	while (poll(&p, 1, RELAY_LINGER_MS) > 0 && read(c->fd, buf, sizeof(buf)) > 0)
+		;
+}
+
 int relay_serve(const struct clconf *c, int fd, const char *exe, char *err)
 {
 	struct relay_conn conn = { .fd = -1 };
@@ -258,7 +276,8 @@ int relay_serve(const struct clconf *c, int fd, const char *exe, char *err)
 	if (!r && (r = relay_spawn(exe, &req, &ch)) != 0)
 		util_fmt(err, UTIL_ERR_LEN, "cannot run vtb: %s", strerror(-r));
 	if (r) {
-		relay_conn_send(&conn, RELAY_ERROR, err, strlen(err));
+		if (!relay_conn_send(&conn, RELAY_ERROR, err, strlen(err)))
+			relay_linger(&conn);
 		goto out;
 	}
 	r = relay_pump(&conn, &ch);
