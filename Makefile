@@ -9,7 +9,7 @@ STD     := -std=gnu17 -D_GNU_SOURCE
 INC     := -Ilib -Ixir -Imodel -Icompile -Irealize -Imaterialize -Istate -Iexec -Icli -Iemu -Ivm -Icluster
 PKGS    := jansson libmnl sqlite3 libbpf
 # opened on first use (lib/dynlib.h), not linked: their headers only
-DLPKGS  := libcgraph libgvc libpcap libcurl
+DLPKGS  := libcgraph libgvc libpcap libcurl openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lmnl -lsqlite3 -lbpf) -lpthread
 ALL_CFLAGS = $(STD) $(WARN) $(INC) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP

@@ -46,6 +46,22 @@ int cmd_vmexec(int argc, char **argv);
 int cmd_step(int argc, char **argv);
 
 int cmd_fragment_up(int argc, char **argv);
+int cmd_relay_session(int argc, char **argv);
+
+/* The relay (cmd_relay.c, docs/cluster.md "The relay"). cli_local: the
+ * command had --local (this host's part only). cli_relay_front: for exec,
+ * link, node and capture of a cluster experiment whose target is on other
+ * hosts, strip --local (into cli_local) or run the command there; -1 when
+ * it runs here (argc may be smaller), else the exit status. */
+extern bool cli_local;
+int cli_relay_front(int *argc, char **argv);
+/* vtb status NAME of a cluster experiment: every host's live status,
+ * merged (printed as text, or JSON). -1 when the cluster has no such
+ * experiment, else the exit status. */
+int cli_relay_status(const char *name, bool json);
+struct json_t;
+/* Print one experiment's status document as text (cmd_manage.c). */
+void cli_print_status(struct json_t *st);
 
 struct db;
 struct db_exp;

@@ -15,6 +15,7 @@
 #include "clexp.h"
 #include "clhost.h"
 #include "etcd.h"
+#include "tls.h"
 #include "fragment.h"
 #include "util.h"
 
@@ -249,7 +250,7 @@ int clup_status(const struct clconf *c, const char *name, bool json)
 	struct clst s = { .nlost = 0 };
 	int r, status = CLI_OK;
 
-	r = etcd_open(c->etcd, &e, err);
+	r = tls_etcd_open(c, &e, err);
 	if (!r && !name)
 		r = clst_list(e, err);
 	else if (!r)

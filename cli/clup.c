@@ -21,6 +21,7 @@
 #include "place.h"
 #include "realize.h"
 #include "renewer.h"
+#include "tls.h"
 #include "util.h"
 #include "xir_json.h"
 
@@ -74,7 +75,7 @@ static int clup_owner_start(const struct clconf *c, struct clup_owner *o, char *
 	int r;
 
 	*o = (struct clup_owner){ .lease = 0 };
-	r = etcd_open(c->etcd, &o->e, err);
+	r = tls_etcd_open(c, &o->e, err);
 	if (!r)
 		r = etcd_lease_grant(o->e, CLEXP_OWNER_LEASE_S, &o->lease, err);
 	if (!r)
@@ -476,7 +477,7 @@ int clup_up(const struct clconf *c, const char *file, const char *src, size_t le
 	size_t left;
 
 	own = (struct clup_owner){ .e = NULL };
-	r = etcd_open(c->etcd, &u.e, err);
+	r = tls_etcd_open(c, &u.e, err);
 	if (!r)
 		r = clhost_list(u.e, &all, &u.nall, err);
 	u.all = all;
@@ -553,7 +554,7 @@ int clup_down(const struct clconf *c, const char *name)
 	int r, status = CLI_SYSTEM;
 	size_t left;
 
-	r = etcd_open(c->etcd, &e, err);
+	r = tls_etcd_open(c, &e, err);
 	if (!r)
 		r = clexp_find(e, name, &x, err);
 	if (r == -ENOENT) {
@@ -601,7 +602,7 @@ int clup_clean(const struct clconf *c, size_t *removed)
 	int r, status = CLI_OK;
 
 	*removed = 0;
-	r = etcd_open(c->etcd, &e, err);
+	r = tls_etcd_open(c, &e, err);
 	if (!r)
 		r = clexp_list(e, &v, &n, err);
 	if (r) {

@@ -22,10 +22,13 @@
 #include "etcd.h"
 #include "file.h"
 #include "sup_log.h"
+#include "tls.h"
 #include "util.h"
 
 #define CLUSTER_USAGE "vtb cluster (init | join) --etcd URL[,URL...] [--host NAME] " \
-		      "[--underlay ADDR] | vtb cluster (status [--json] | leave)"
+		      "[--underlay ADDR] [--bundle FILE] | vtb cluster (status [--json] | leave) | " \
+		      "vtb cluster ca [--dir DIR] | vtb cluster cert NAME --underlay ADDR -o FILE " \
+		      "[--ca DIR]"
 
 /* The host part of the first URL of list ("http://10.0.0.1:2379,..." ->
  * "10.0.0.1") and its port, into host (len bytes). 0 or -EINVAL. */
@@ -79,16 +82,18 @@ static int route_source(const char *etcd, char *addr, size_t len)
 
 /* Parse init/join's options into c, with the defaults: the host's name
  * (its first label) and the route's source address. CLI_OK or CLI_USER. */
-static int member_opts(const char *cmd, int argc, char **argv, struct clconf *c)
+static int member_opts(const char *cmd, int argc, char **argv, struct clconf *c,
+		       const char **bundle)
 {
 	const char *etcd = NULL, *host = NULL, *under = NULL;
-	char name[256], why[UTIL_ERR_LEN];
+	char name[256], why[UTIL_ERR_LEN], dir[CLCONF_PATH_MAX], tls[4 * CLCONF_PATH_MAX] = "";
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		const char **dst = !strcmp(argv[i], "--etcd") ? &etcd :
 				   !strcmp(argv[i], "--host") ? &host :
-				   !strcmp(argv[i], "--underlay") ? &under : NULL;
+				   !strcmp(argv[i], "--underlay") ? &under :
+				   !strcmp(argv[i], "--bundle") ? bundle : NULL;
 
 		if (!dst || i + 1 >= argc) {
 			cli_err("cluster %s: %s '%s' (usage: %s)", cmd,
@@ -117,8 +122,12 @@ static int member_opts(const char *cmd, int argc, char **argv, struct clconf *c)
 			"--underlay ADDR", cmd, etcd);
 		return CLI_USER;
 	}
-	if (snprintf(why, sizeof(why), "etcd = %s\nhost = %s\nunderlay = %s\n", etcd, host,
-		     under ? under : c->underlay) >= (int)sizeof(why) ||
+	clconf_dir(NULL, dir, sizeof(dir));
+	if (*bundle)
+		snprintf(tls, sizeof(tls), "ca = %s/%s\ncert = %s/%s\nkey = %s/%s\n", dir, TLS_CA_FILE,
+			 dir, TLS_CERT_FILE, dir, TLS_KEY_FILE);
+	if (snprintf(why, sizeof(why), "etcd = %s\nhost = %s\nunderlay = %s\n%s", etcd, host,
+		     under ? under : c->underlay, tls) >= (int)sizeof(why) ||
 	    clconf_parse(why, strlen(why), c, why)) {
 		cli_err("cluster %s: %s", cmd, why);
 		return CLI_USER;
@@ -163,17 +172,23 @@ static int cluster_member(const char *cmd, bool create, int argc, char **argv)
 	struct clconf c;
 	struct clhost h;
 	struct etcd *e = NULL;
-	char err[UTIL_ERR_LEN], body[256], *val = NULL;
+	char err[UTIL_ERR_LEN], body[256], dir[CLCONF_PATH_MAX], *val = NULL;
+	const char *bundle = NULL;
 	bool made = false;
 	size_t len;
 	int status, r;
 
 	status = cli_need_root(create ? "cluster init" : "cluster join");
 	if (!status)
-		status = member_opts(cmd, argc, argv, &c);
+		status = member_opts(cmd, argc, argv, &c, &bundle);
 	if (status)
 		return status;
-	if (etcd_open(c.etcd, &e, err)) {
+	clconf_dir(NULL, dir, sizeof(dir));
+	if (bundle && tls_bundle_install(bundle, dir, c.host, &c, err)) {
+		cli_err("cluster %s: %s", cmd, err);
+		return CLI_USER;
+	}
+	if (tls_etcd_open(&c, &e, err)) {
 		cli_err("cluster %s: %s", cmd, err);
 		return CLI_SYSTEM;
 	}
@@ -228,7 +243,7 @@ static int cluster_open(const char *cmd, struct clconf *c, struct etcd **e)
 		return CLI_USER;
 	}
 	if (!r)
-		r = etcd_open(c->etcd, e, err);
+		r = tls_etcd_open(c, e, err);
 	if (r) {
 		cli_err("%s: %s", cmd, err);
 		return CLI_SYSTEM;
@@ -373,6 +388,67 @@ out:
 	return status;
 }
 
+/* vtb cluster ca [--dir DIR]: make the cluster's CA (once, on one host,
+ * before etcd starts: its certificate is issued by this CA too). */
+static int cluster_ca(int argc, char **argv)
+{
+	char dir[CLCONF_PATH_MAX], err[UTIL_ERR_LEN];
+	int r;
+
+	if (argc == 3 && !strcmp(argv[1], "--dir")) {
+		snprintf(dir, sizeof(dir), "%s", argv[2]);
+	} else if (argc == 1) {
+		clconf_dir(NULL, dir, sizeof(dir));
+	} else {
+		cli_err("cluster ca: usage: vtb cluster ca [--dir DIR]");
+		return CLI_USER;
+	}
+	r = tls_ca_make(dir, err);
+	if (r) {
+		cli_err("cluster ca: %s", err);
+		return r == -EEXIST ? CLI_USER : CLI_SYSTEM;
+	}
+	printf("the cluster's CA is in %s (%s, and its key %s: keep it on this host only)\n"
+	       "issue each host's certificate here: vtb cluster cert HOST --underlay ADDR -o FILE\n",
+	       dir, TLS_CA_FILE, TLS_CA_KEY_FILE);
+	return CLI_OK;
+}
+
+/* vtb cluster cert NAME --underlay ADDR -o FILE [--ca DIR]: a bundle for
+ * host (or etcd member) NAME, from the CA in DIR. */
+static int cluster_cert(int argc, char **argv)
+{
+	const char *ip = NULL, *out = NULL, *cadir = NULL;
+	char dir[CLCONF_PATH_MAX], err[UTIL_ERR_LEN];
+	int i;
+
+	for (i = 2; i + 1 < argc; i += 2) {
+		const char **dst = !strcmp(argv[i], "--underlay") ? &ip :
+				   !strcmp(argv[i], "-o") ? &out :
+				   !strcmp(argv[i], "--ca") ? &cadir : NULL;
+
+		if (!dst)
+			break;
+		*dst = argv[i + 1];
+	}
+	if (argc < 2 || i != argc || !ip || !out) {
+		cli_err("cluster cert: usage: vtb cluster cert NAME --underlay ADDR -o FILE [--ca DIR]");
+		return CLI_USER;
+	}
+	if (!cadir)
+		clconf_dir(NULL, dir, sizeof(dir));
+	else
+		snprintf(dir, sizeof(dir), "%s", cadir);
+	if (tls_cert_issue(dir, argv[1], ip, out, err)) {
+		cli_err("cluster cert: %s", err);
+		return CLI_USER;
+	}
+	printf("%s: the certificate of '%s' (%s), the CA's and its key: give it to that host "
+	       "(vtb cluster join --bundle %s) over a trusted channel, then remove it\n", out,
+	       argv[1], ip, out);
+	return CLI_OK;
+}
+
 int cmd_cluster(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -383,6 +459,10 @@ int cmd_cluster(int argc, char **argv)
 		return cluster_status(argc - 1, argv + 1);
 	if (!strcmp(sub, "leave") && argc == 2)
 		return cluster_leave();
+	if (!strcmp(sub, "ca"))
+		return cluster_ca(argc - 1, argv + 1);
+	if (!strcmp(sub, "cert"))
+		return cluster_cert(argc - 1, argv + 1);
 	cli_err("cluster: %s '%s' (usage: %s)", *sub ? "unknown" : "which command?", sub,
 		CLUSTER_USAGE);
 	return CLI_USER;

@@ -307,7 +307,7 @@ static void print_limits(const json_t *lim)
 	printf("\n");
 }
 
-static void print_status_one(json_t *st)
+void cli_print_status(json_t *st)
 {
 	size_t i, k;
 	json_t *n, *l, *f;
@@ -401,14 +401,22 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	if (!name) {
 		print_status_list(db, json);
-		if (!json && clup_conf(&cc) == 1) {
+		if (!json && !cli_local && clup_conf(&cc) == 1) {
 			printf("the cluster's experiments (%s):\n", cc.etcd);
 			status = clup_status(&cc, NULL, false);
 		}
 		goto out;
 	}
-	if (clup_conf(&cc) == 1 && (status = clup_status(&cc, name, json)) >= 0)
+	/* a cluster experiment: the cluster's view (hosts, lost parts), then
+	 * every host's part merged over the relay (with certificates); as
+	 * JSON the merged parts when the relay serves, else the cluster's view */
+	if (!cli_local && json && (status = cli_relay_status(name, true)) >= 0)
 		goto out;
+	if (!cli_local && clup_conf(&cc) == 1 && (status = clup_status(&cc, name, json)) >= 0) {
+		if (!status && !json && (r = cli_relay_status(name, false)) > status)
+			status = r;
+		goto out;
+	}
 	status = cli_find_exp(db, name, &e);
 	if (status)
 		goto out;
@@ -436,7 +444,7 @@ int cmd_status(int argc, char **argv)
 			puts(s);
 		free(s);
 	} else {
-		print_status_one(st);
+		cli_print_status(st);
 	}
 out:
 	json_decref(st);

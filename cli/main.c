@@ -39,9 +39,12 @@ static const struct cli_cmd commands[] = {
 	{ "image", cmd_image, "vtb image build [--force] [debian:SUITE [PACKAGE...]]",
 	  "build (or find cached) the guest image of VM nodes: a Debian kernel + busybox" },
 	{ "cluster", cmd_cluster,
-	  "vtb cluster (init | join) --etcd URL[,URL...] [--host NAME] [--underlay ADDR] | "
-	  "vtb cluster (status [--json] | leave)",
-	  "make or join a cluster of hosts through etcd; list its hosts; leave it" },
+	  "vtb cluster (init | join) --etcd URL[,URL...] [--host NAME] [--underlay ADDR] "
+	  "[--bundle FILE] | "
+	  "vtb cluster (status [--json] | leave) | vtb cluster ca [--dir DIR] | "
+	  "vtb cluster cert NAME --underlay ADDR -o FILE",
+	  "make or join a cluster of hosts through etcd (--bundle FILE: with the host's certificate);"
+	  " list its hosts; leave it; make the cluster's CA, issue a certificate" },
 	{ "agent", cmd_agent, "vtb agent [--foreground]",
 	  "a cluster host's agent: keeps the host alive in etcd (in the background unless "
 	  "--foreground)" },
@@ -77,6 +80,7 @@ int main(int argc, char **argv)
 	const char *names[UTIL_ARRAY_SIZE(commands)];
 	const char *near;
 	size_t i;
+	int status;
 
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "-h")) {
@@ -91,6 +95,8 @@ int main(int argc, char **argv)
 		return cmd_step(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "__fragment-up"))
 		return cmd_fragment_up(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "__relay-session"))
+		return cmd_relay_session(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("vtb %s\n", VTB_VERSION);
 		return CLI_OK;
@@ -101,7 +107,10 @@ int main(int argc, char **argv)
 				printf("usage: %s\n%s\n", commands[i].usage, commands[i].summary);
 				return CLI_OK;
 			}
-			return commands[i].main(argc - 1, argv + 1);
+			argc--;
+			if ((status = cli_relay_front(&argc, argv + 1)) >= 0)
+				return status;
+			return commands[i].main(argc, argv + 1);
 		}
 		names[i] = commands[i].name;
 	}

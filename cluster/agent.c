@@ -16,8 +16,10 @@
 #include "clhost.h"
 #include "db.h"
 #include "etcd.h"
+#include "relay.h"
 #include "renewer.h"
 #include "sup_log.h"
+#include "tls.h"
 #include "util.h"
 
 int agent_lock(int *fd, pid_t *other)
@@ -64,6 +66,7 @@ struct agent {
 	bool failing;       /* the last renewal failed (said once in the log) */
 	volatile bool left; /* the renewer found our record gone */
 	struct etcd *w;
+	struct relay_listener relay; /* only with certificates */
 };
 
 /* Register: our record (keeping the time we joined), a fresh lease and
@@ -173,15 +176,23 @@ int agent_run(const struct clconf *c, int ready_fd, char *err)
 		util_fmt(err, UTIL_ERR_LEN, "cannot take this host's inventory: %s", strerror(-r));
 		goto out;
 	}
-	r = etcd_open(c->etcd, &a.e, err);
+	r = tls_etcd_open(c, &a.e, err);
 	if (!r)
-		r = etcd_open(c->etcd, &a.w, err);
+		r = tls_etcd_open(c, &a.w, err);
 	if (!r)
 		r = agent_register(&a, err);
 	if (!r)
 		r = renewer_start(&a.renewer, CLHOST_RENEW_MS, agent_renewal, &a);
+	if (!r && c->ca[0])
+		r = relay_listen(c, "/proc/self/exe", &a.relay, err);
 	if (r)
 		goto out;
+	if (c->ca[0])
+		sup_log(SUP_LOG_INFO, "relay listening on %s port %d (TLS, the cluster's hosts only)",
+			c->underlay, RELAY_PORT);
+	else
+		sup_log(SUP_LOG_WARN, "no certificates in %s: no relay (commands on this host's nodes "
+			"from other hosts are refused)", clconf_path());
 	sup_log(SUP_LOG_INFO, "agent of host '%s' (underlay %s) up at %s: %llu.%03llu cores, "
 		"%llu MiB, KVM %s; lease %lld of %d s", c->host, c->underlay, c->etcd,
 		(unsigned long long)(a.h.cores / 1000), (unsigned long long)(a.h.cores % 1000),
@@ -195,12 +206,15 @@ int agent_run(const struct clconf *c, int ready_fd, char *err)
 	agent_wants(a.w, c, &a.left, agent_signal);
 	if (!a.left)
 		sup_log(SUP_LOG_INFO, "signalled: the agent ends");
+	relay_listen_stop(&a.relay);
 	renewer_stop(&a.renewer);
 	if (a.lease && etcd_lease_revoke(a.e, a.lease, msg))
 		sup_log(SUP_LOG_WARN, "cannot revoke lease %lld: %s (it expires in %d s)",
 			(long long)a.lease, msg, CLHOST_LEASE_S);
 	r = 0;
 out:
+	if (r)
+		renewer_stop(&a.renewer);
 	etcd_close(a.w);
 	etcd_close(a.e);
 	return r;

@@ -4,11 +4,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "file.h"
+#include "util.h"
 
 /* The file is a few lines; anything larger is not ours. */
 #define CLCONF_FILE_MAX (64u << 10)
@@ -50,37 +52,87 @@ static int clconf_etcd_check(const char *list)
 	}
 }
 
+static int clconf_ipv4_check(const char *val)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, val, &a) == 1 ? 0 : -EINVAL;
+}
+
+/* An absolute path of a PEM file (tls.h). */
+static int clconf_file_check(const char *val)
+{
+	return val[0] == '/' ? 0 : -EINVAL;
+}
+
+/* The keys of the file: each with its field, its check and what it
+ * wants when the check fails. */
+static const struct clconf_key {
+	const char *name;
+	size_t off, cap;
+	int (*check)(const char *val);
+	const char *why;
+} clconf_keys[] = {
+	{ "etcd", offsetof(struct clconf, etcd), CLCONF_ETCD_MAX, clconf_etcd_check,
+	  "etcd wants one or more http:// or https:// URLs, comma-separated" },
+	{ "host", offsetof(struct clconf, host), CLCONF_HOST_MAX, clconf_host_check,
+	  "host wants 1 to 63 letters, digits, '-', '_' or '.'" },
+	{ "underlay", offsetof(struct clconf, underlay), CLCONF_ADDR_MAX, clconf_ipv4_check,
+	  "underlay wants an IPv4 address (this host's, for the VXLAN tunnels)" },
+	{ "ca", offsetof(struct clconf, ca), CLCONF_PATH_MAX, clconf_file_check,
+	  "ca wants the absolute path of the cluster CA's certificate" },
+	{ "cert", offsetof(struct clconf, cert), CLCONF_PATH_MAX, clconf_file_check,
+	  "cert wants the absolute path of this host's certificate" },
+	{ "key", offsetof(struct clconf, key), CLCONF_PATH_MAX, clconf_file_check,
+	  "key wants the absolute path of this host's private key" },
+};
+
 /* Check value against key's rule and store it. 0 or -EINVAL with why. */
 static int clconf_set(struct clconf *c, const char *key, const char *val, const char **why)
 {
-	struct in_addr a;
-	char *dst;
-	size_t cap;
+	const struct clconf_key *k = NULL;
+	size_t i;
 
-	if (!strcmp(key, "etcd")) {
-		*why = "etcd wants one or more http:// or https:// URLs, comma-separated";
-		dst = c->etcd, cap = sizeof(c->etcd);
-		if (clconf_etcd_check(val))
-			return -EINVAL;
-	} else if (!strcmp(key, "host")) {
-		*why = "host wants 1 to 63 letters, digits, '-', '_' or '.'";
-		dst = c->host, cap = sizeof(c->host);
-		if (clconf_host_check(val))
-			return -EINVAL;
-	} else if (!strcmp(key, "underlay")) {
-		*why = "underlay wants an IPv4 address (this host's, for the VXLAN tunnels)";
-		dst = c->underlay, cap = sizeof(c->underlay);
-		if (inet_pton(AF_INET, val, &a) != 1)
-			return -EINVAL;
-	} else {
-		*why = "unknown key (the keys are etcd, host and underlay)";
+	for (i = 0; i < UTIL_ARRAY_SIZE(clconf_keys) && !k; i++)
+		if (!strcmp(key, clconf_keys[i].name))
+			k = &clconf_keys[i];
+	if (!k) {
+		*why = "unknown key (the keys are etcd, host, underlay, ca, cert and key)";
 		return -EINVAL;
 	}
-	if (strlen(val) >= cap) {
+	*why = k->why;
+	if (k->check(val))
+		return -EINVAL;
+	if (strlen(val) >= k->cap) {
 		*why = "value too long";
 		return -EINVAL;
 	}
-	strcpy(dst, val);
+	strcpy((char *)c + k->off, val);
+	return 0;
+}
+
+/* Whether c's keys go together: etcd, host and underlay always; ca, cert
+ * and key all or none, and all when etcd is reached over https. 0 or
+ * -EINVAL with err. */
+static int clconf_complete(const struct clconf *c, char *err)
+{
+	bool tls = c->ca[0] || c->cert[0] || c->key[0];
+
+	if (!c->etcd[0] || !c->host[0] || !c->underlay[0]) {
+		util_fmt(err, UTIL_ERR_LEN, "'%s' is missing (etcd, host and underlay are required)",
+			 !c->etcd[0] ? "etcd" : !c->host[0] ? "host" : "underlay");
+		return -EINVAL;
+	}
+	if (tls && (!c->ca[0] || !c->cert[0] || !c->key[0])) {
+		util_fmt(err, UTIL_ERR_LEN, "'%s' is missing (ca, cert and key go together)",
+			 !c->ca[0] ? "ca" : !c->cert[0] ? "cert" : "key");
+		return -EINVAL;
+	}
+	if (!tls && strstr(c->etcd, "https://")) {
+		util_fmt(err, UTIL_ERR_LEN, "etcd is reached over https but ca, cert and key are "
+			 "missing (vtb cluster join --bundle FILE installs them)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -125,13 +177,10 @@ int clconf_parse(const char *text, size_t len, struct clconf *c, char *err)
 		*eq = '\0';
 		r = clconf_set(c, clconf_trim(line), clconf_trim(eq + 1), &why);
 	}
-	if (r) {
+	if (r)
 		util_fmt(err, UTIL_ERR_LEN, "line %d: %s", lineno, why);
-	} else if (!c->etcd[0] || !c->host[0] || !c->underlay[0]) {
-		util_fmt(err, UTIL_ERR_LEN, "'%s' is missing (etcd, host and underlay are required)",
-			 !c->etcd[0] ? "etcd" : !c->host[0] ? "host" : "underlay");
-		r = -EINVAL;
-	}
+	else
+		r = clconf_complete(c, err);
 	free(copy);
 	return r;
 }
@@ -158,6 +207,19 @@ int clconf_read(const char *path, struct clconf *c, char *err)
 	return r;
 }
 
+void clconf_dir(const char *path, char *dir, size_t len)
+{
+	const char *slash;
+
+	if (!path)
+		path = clconf_path();
+	slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, len, ".");
+	else
+		snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
 int clconf_write(const char *path, const struct clconf *c, char *err)
 {
 	char *text = NULL, *dir = NULL, *slash;
@@ -167,8 +229,10 @@ int clconf_write(const char *path, const struct clconf *c, char *err)
 		path = clconf_path();
 	n = asprintf(&text,
 		     "# vtb's cluster configuration (docs/cluster.md), written by vtb cluster init/join\n"
-		     "etcd = %s\nhost = %s\nunderlay = %s\n",
-		     c->etcd, c->host, c->underlay);
+		     "etcd = %s\nhost = %s\nunderlay = %s\n%s%s%s%s%s%s%s%s%s",
+		     c->etcd, c->host, c->underlay, c->ca[0] ? "ca = " : "", c->ca,
+		     c->ca[0] ? "\n" : "", c->cert[0] ? "cert = " : "", c->cert,
+		     c->cert[0] ? "\n" : "", c->key[0] ? "key = " : "", c->key, c->key[0] ? "\n" : "");
 	dir = strdup(path);
 	if (n < 0 || !dir) {
 		r = -ENOMEM;

@@ -42,6 +42,15 @@ static bool never_connected(CURL *c, CURLcode rc)
 	       curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0;
 }
 
+/* Whether rc is TLS refusing: our certificate (etcd's alert comes with
+ * the first read under TLS 1.3), or etcd's (it does not verify). */
+static bool etcd_tls_refused(CURLcode rc)
+{
+	return rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+	       rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
+	       rc == CURLE_SSL_CLIENTCERT;
+}
+
 /* Set the options of one POST of body to url. */
 static void setup(struct etcd *e, const char *url, const char *body, curl_write_callback wcb,
 		  void *warg, long timeout_ms)
@@ -58,6 +67,11 @@ static void setup(struct etcd *e, const char *url, const char *body, curl_write_
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, e->curl_err);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, wcb ? wcb : collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, wcb ? warg : e);
+	if (e->ca) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, e->ca);
+		curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, e->key);
+	}
 	e->curl_err[0] = '\0';
 	e->body.len = 0;
 	e->body.oom = false;
@@ -102,12 +116,16 @@ int etcd_call(struct etcd *e, const char *path, const json_t *req, curl_write_ca
 			continue;
 		}
 		e->cur = k;
-		r = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+		r = etcd_tls_refused(rc) ? -EACCES
+		    : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
 		    : rc == CURLE_WRITE_ERROR	   ? (e->body.oom ? -ENOMEM : -EMSGSIZE)
 						   : -EIO;
 		break;
 	}
-	if (r)
+	if (r == -EACCES)
+		util_fmt(err, UTIL_ERR_LEN, "etcd refused this host's TLS certificate, or its own does "
+			 "not verify against the cluster CA: %s", why.s ? why.s : "");
+	else if (r)
 		util_fmt(err, UTIL_ERR_LEN, "cannot reach etcd at %s", why.s ? why.s : "no endpoint");
 	util_buf_free(&why);
 	free(body);
@@ -206,6 +224,12 @@ static int split_endpoints(struct etcd *e, const char *endpoints, char *err)
 
 int etcd_open(const char *endpoints, struct etcd **out, char *err)
 {
+	return etcd_open_tls(endpoints, NULL, out, err);
+}
+
+int etcd_open_tls(const char *endpoints, const struct etcd_tls *tls, struct etcd **out,
+		  char *err)
+{
 	const char *path = "/v3/maintenance/status";
 	struct etcd *e;
 	json_t *o = NULL;
@@ -223,6 +247,15 @@ int etcd_open(const char *endpoints, struct etcd **out, char *err)
 	r = split_endpoints(e, endpoints, err);
 	if (r)
 		goto out_close;
+	if (tls && tls->ca && tls->ca[0]) {
+		e->ca = strdup(tls->ca);
+		e->cert = strdup(tls->cert);
+		e->key = strdup(tls->key);
+		if (!e->ca || !e->cert || !e->key) {
+			r = -ENOMEM;
+			goto out_close;
+		}
+	}
 	e->curl = curl_easy_init();
 	if (!e->curl) {
 		r = -ENOMEM;
@@ -253,6 +286,9 @@ void etcd_close(struct etcd *e)
 	for (size_t i = 0; i < e->n; i++)
 		free(e->urls[i]);
 	free(e->urls);
+	free(e->ca);
+	free(e->cert);
+	free(e->key);
 	util_buf_free(&e->body);
 	free(e);
 }

@@ -36,6 +36,17 @@ struct etcd_kv {
  * and check that one of them answers (/v3/maintenance/status). *out is the
  * caller's, for etcd_close. */
 int etcd_open(const char *endpoints, struct etcd **out, char *err);
+
+/* The files of TLS with a client certificate (PEM): the CA that etcd's
+ * certificate must verify against, this host's certificate and key. */
+struct etcd_tls {
+	const char *ca, *cert, *key;
+};
+
+/* etcd_open, with tls (NULL: none) for https endpoints. A refused or
+ * unverifiable certificate is -EACCES, err with curl's words. */
+int etcd_open_tls(const char *endpoints, const struct etcd_tls *tls, struct etcd **out,
+		  char *err);
 void etcd_close(struct etcd *e);
 
 /* The endpoint that answered last (for messages). */

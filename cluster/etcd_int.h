@@ -29,6 +29,7 @@ struct etcd {
 	char **urls;          /* the endpoints, without a trailing '/' */
 	size_t n, cur;        /* how many; the one that answered last */
 	struct util_buf body; /* the last reply */
+	char *ca, *cert, *key; /* PEM files for https (NULL: none) */
 	char curl_err[CURL_ERROR_SIZE];
 };
 

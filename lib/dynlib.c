@@ -15,6 +15,8 @@ struct dynlib dynlib_pcap = { .soname = "libpcap.so.0.8", .package = "libpcap0.8
 struct dynlib dynlib_gvc = { .soname = "libgvc.so.6", .package = "libgvc6" };
 struct dynlib dynlib_cgraph = { .soname = "libcgraph.so.6", .package = "libcgraph6" };
 struct dynlib dynlib_metis = { .soname = "libmetis.so.5", .package = "libmetis5" };
+struct dynlib dynlib_ssl = { .soname = "libssl.so.3", .package = "libssl3" };
+struct dynlib dynlib_crypto = { .soname = "libcrypto.so.3", .package = "libssl3" };
 
 /* one lock for every library's first open: opens are rare and short */
 static pthread_mutex_t dynlib_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -1,7 +1,7 @@
 /* dynlib: shared libraries vtb opens when a command first needs them.
  *
- * libcurl (etcd), libpcap (vtb capture), Graphviz (vtb graph) and METIS
- * (placement across hosts) pull in some forty further libraries; linked
+ * libcurl (etcd), libpcap (vtb capture), Graphviz (vtb graph), METIS
+ * (placement across hosts) and OpenSSL (TLS between hosts) pull in some forty further libraries; linked
  * into the binary, the dynamic loader maps and relocates them for every vtb
  * process: 20 ms of each start instead of 2.6 (vtb up, its supervisor, vtb
  * down, every vtb exec of a task). So they are not linked: dynlib_fns.c
@@ -23,7 +23,8 @@ struct dynlib {
 	void *handle;        /* dlopen's, read and written atomically */
 };
 
-extern struct dynlib dynlib_curl, dynlib_pcap, dynlib_gvc, dynlib_cgraph, dynlib_metis;
+extern struct dynlib dynlib_curl, dynlib_pcap, dynlib_gvc, dynlib_cgraph, dynlib_metis, dynlib_ssl,
+	dynlib_crypto;
 
 /* Open l (once: later calls return at once). 0, or -ENOENT with err (of
  * errlen bytes) saying which library could not be opened, dlerror()'s

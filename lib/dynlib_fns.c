@@ -6,8 +6,16 @@
 #include <curl/curl.h>
 #include <gvc.h>
 #include <metis.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
+#include <string.h>
 
 /* libcurl (cluster/etcd.c) */
 DYNLIB_FN(dynlib_curl, CURLcode, curl_global_init, (long flags), (flags))
@@ -118,3 +126,128 @@ DYNLIB_FN(dynlib_metis, int, METIS_PartGraphKway,
 	  (idx_t *nv, idx_t *ncon, idx_t *xadj, idx_t *adj, idx_t *vw, idx_t *vsize, idx_t *ew,
 	   idx_t *nparts, real_t *tp, real_t *ub, idx_t *opt, idx_t *cut, idx_t *part),
 	  (nv, ncon, xadj, adj, vw, vsize, ew, nparts, tp, ub, opt, cut, part))
+
+/* OpenSSL: libssl and libcrypto (cluster/tls.c, cluster/relay_conn.c) */
+DYNLIB_FN(dynlib_ssl, const SSL_METHOD *, TLS_client_method, (void), ())
+DYNLIB_FN(dynlib_ssl, const SSL_METHOD *, TLS_server_method, (void), ())
+DYNLIB_FN(dynlib_ssl, SSL_CTX *, SSL_CTX_new, (const SSL_METHOD *m), (m))
+DYNLIB_FN(dynlib_ssl, void, SSL_CTX_free, (SSL_CTX *c), (c))
+DYNLIB_FN(dynlib_ssl, long, SSL_CTX_ctrl, (SSL_CTX *c, int cmd, long larg, void *parg),
+	  (c, cmd, larg, parg))
+DYNLIB_FN(dynlib_ssl, int, SSL_CTX_check_private_key, (const SSL_CTX *c), (c))
+DYNLIB_FN(dynlib_ssl, int, SSL_CTX_load_verify_locations,
+	  (SSL_CTX *c, const char *file, const char *dir), (c, file, dir))
+DYNLIB_FN(dynlib_ssl, int, SSL_CTX_set_num_tickets, (SSL_CTX *c, size_t n), (c, n))
+DYNLIB_FN(dynlib_ssl, void, SSL_CTX_set_verify, (SSL_CTX *c, int mode, SSL_verify_cb cb),
+	  (c, mode, cb))
+DYNLIB_FN(dynlib_ssl, int, SSL_CTX_use_PrivateKey_file, (SSL_CTX *c, const char *file, int type),
+	  (c, file, type))
+DYNLIB_FN(dynlib_ssl, int, SSL_CTX_use_certificate_chain_file, (SSL_CTX *c, const char *file),
+	  (c, file))
+DYNLIB_FN(dynlib_ssl, SSL *, SSL_new, (SSL_CTX *c), (c))
+DYNLIB_FN(dynlib_ssl, void, SSL_free, (SSL *s), (s))
+DYNLIB_FN(dynlib_ssl, long, SSL_ctrl, (SSL *s, int cmd, long larg, void *parg),
+	  (s, cmd, larg, parg))
+DYNLIB_FN(dynlib_ssl, int, SSL_set_fd, (SSL *s, int fd), (s, fd))
+DYNLIB_FN(dynlib_ssl, int, SSL_accept, (SSL *s), (s))
+DYNLIB_FN(dynlib_ssl, int, SSL_connect, (SSL *s), (s))
+DYNLIB_FN(dynlib_ssl, int, SSL_shutdown, (SSL *s), (s))
+DYNLIB_FN(dynlib_ssl, int, SSL_read, (SSL *s, void *buf, int n), (s, buf, n))
+DYNLIB_FN(dynlib_ssl, int, SSL_write, (SSL *s, const void *buf, int n), (s, buf, n))
+DYNLIB_FN(dynlib_ssl, int, SSL_pending, (const SSL *s), (s))
+DYNLIB_FN(dynlib_ssl, int, SSL_get_error, (const SSL *s, int ret), (s, ret))
+DYNLIB_FN(dynlib_ssl, long, SSL_get_verify_result, (const SSL *s), (s))
+DYNLIB_FN(dynlib_ssl, X509 *, SSL_get1_peer_certificate, (const SSL *s), (s))
+
+DYNLIB_FN(dynlib_crypto, long, BIO_ctrl, (BIO *b, int cmd, long larg, void *parg),
+	  (b, cmd, larg, parg))
+DYNLIB_FN(dynlib_crypto, int, BIO_free, (BIO *b), (b))
+DYNLIB_FN(dynlib_crypto, BIO *, BIO_new, (const BIO_METHOD *m), (m))
+DYNLIB_FN(dynlib_crypto, BIO *, BIO_new_mem_buf, (const void *buf, int len), (buf, len))
+DYNLIB_FN(dynlib_crypto, const BIO_METHOD *, BIO_s_mem, (void), ())
+DYNLIB_FN(dynlib_crypto, BIGNUM *, BN_bin2bn, (const unsigned char *s, int len, BIGNUM *ret),
+	  (s, len, ret))
+DYNLIB_FN(dynlib_crypto, void, BN_free, (BIGNUM *a), (a))
+DYNLIB_FN(dynlib_crypto, ASN1_INTEGER *, BN_to_ASN1_INTEGER, (const BIGNUM *bn, ASN1_INTEGER *ai),
+	  (bn, ai))
+DYNLIB_FN(dynlib_crypto, void, ERR_clear_error, (void), ())
+DYNLIB_FN(dynlib_crypto, unsigned long, ERR_get_error, (void), ())
+DYNLIB_FN(dynlib_crypto, const char *, ERR_reason_error_string, (unsigned long e), (e))
+DYNLIB_FN(dynlib_crypto, void, EVP_PKEY_free, (EVP_PKEY *k), (k))
+DYNLIB_FN(dynlib_crypto, const EVP_MD *, EVP_sha256, (void), ())
+DYNLIB_FN(dynlib_crypto, EVP_PKEY *, PEM_read_PrivateKey,
+	  (FILE *f, EVP_PKEY **x, pem_password_cb *cb, void *u), (f, x, cb, u))
+DYNLIB_FN(dynlib_crypto, X509 *, PEM_read_X509, (FILE *f, X509 **x, pem_password_cb *cb, void *u),
+	  (f, x, cb, u))
+DYNLIB_FN(dynlib_crypto, EVP_PKEY *, PEM_read_bio_PrivateKey,
+	  (BIO *b, EVP_PKEY **x, pem_password_cb *cb, void *u), (b, x, cb, u))
+DYNLIB_FN(dynlib_crypto, X509 *, PEM_read_bio_X509, (BIO *b, X509 **x, pem_password_cb *cb, void *u),
+	  (b, x, cb, u))
+DYNLIB_FN(dynlib_crypto, int, PEM_write_bio_PrivateKey,
+	  (BIO *b, const EVP_PKEY *x, const EVP_CIPHER *enc, const unsigned char *kstr, int klen,
+	   pem_password_cb *cb, void *u),
+	  (b, x, enc, kstr, klen, cb, u))
+DYNLIB_FN(dynlib_crypto, int, PEM_write_bio_X509, (BIO *b, const X509 *x), (b, x))
+DYNLIB_FN(dynlib_crypto, int, RAND_bytes, (unsigned char *buf, int n), (buf, n))
+DYNLIB_FN(dynlib_crypto, X509_EXTENSION *, X509V3_EXT_conf_nid,
+	  (LHASH_OF(CONF_VALUE) *conf, X509V3_CTX *ctx, int nid, const char *value),
+	  (conf, ctx, nid, value))
+DYNLIB_FN(dynlib_crypto, void, X509V3_set_ctx,
+	  (X509V3_CTX *ctx, X509 *issuer, X509 *subject, X509_REQ *req, X509_CRL *crl, int flags),
+	  (ctx, issuer, subject, req, crl, flags))
+DYNLIB_FN(dynlib_crypto, void, X509_EXTENSION_free, (X509_EXTENSION *x), (x))
+DYNLIB_FN(dynlib_crypto, int, X509_NAME_add_entry_by_txt,
+	  (X509_NAME *name, const char *field, int type, const unsigned char *bytes, int len,
+	   int loc, int set),
+	  (name, field, type, bytes, len, loc, set))
+DYNLIB_FN(dynlib_crypto, int, X509_NAME_get_text_by_NID,
+	  (const X509_NAME *name, int nid, char *buf, int len), (name, nid, buf, len))
+DYNLIB_FN(dynlib_crypto, X509_STORE_CTX *, X509_STORE_CTX_new, (void), ())
+DYNLIB_FN(dynlib_crypto, void, X509_STORE_CTX_free, (X509_STORE_CTX *c), (c))
+DYNLIB_FN(dynlib_crypto, int, X509_STORE_CTX_init,
+	  (X509_STORE_CTX *c, X509_STORE *store, X509 *target, STACK_OF(X509) *untrusted),
+	  (c, store, target, untrusted))
+DYNLIB_FN(dynlib_crypto, X509_STORE *, X509_STORE_new, (void), ())
+DYNLIB_FN(dynlib_crypto, void, X509_STORE_free, (X509_STORE *s), (s))
+DYNLIB_FN(dynlib_crypto, int, X509_STORE_add_cert, (X509_STORE *s, X509 *x), (s, x))
+DYNLIB_FN(dynlib_crypto, int, X509_add_ext, (X509 *x, X509_EXTENSION *ex, int loc), (x, ex, loc))
+DYNLIB_FN(dynlib_crypto, int, X509_check_private_key, (const X509 *x, const EVP_PKEY *k), (x, k))
+DYNLIB_FN(dynlib_crypto, X509 *, X509_new, (void), ())
+DYNLIB_FN(dynlib_crypto, void, X509_free, (X509 *x), (x))
+DYNLIB_FN(dynlib_crypto, ASN1_INTEGER *, X509_get_serialNumber, (X509 *x), (x))
+DYNLIB_FN(dynlib_crypto, X509_NAME *, X509_get_subject_name, (const X509 *x), (x))
+DYNLIB_FN(dynlib_crypto, ASN1_TIME *, X509_getm_notAfter, (const X509 *x), (x))
+DYNLIB_FN(dynlib_crypto, ASN1_TIME *, X509_getm_notBefore, (const X509 *x), (x))
+DYNLIB_FN(dynlib_crypto, ASN1_TIME *, X509_gmtime_adj, (ASN1_TIME *s, long adj), (s, adj))
+DYNLIB_FN(dynlib_crypto, int, X509_set_issuer_name, (X509 *x, const X509_NAME *name), (x, name))
+DYNLIB_FN(dynlib_crypto, int, X509_set_pubkey, (X509 *x, EVP_PKEY *k), (x, k))
+DYNLIB_FN(dynlib_crypto, int, X509_set_version, (X509 *x, long v), (x, v))
+DYNLIB_FN(dynlib_crypto, int, X509_sign, (X509 *x, EVP_PKEY *k, const EVP_MD *md), (x, k, md))
+DYNLIB_FN(dynlib_crypto, int, X509_verify_cert, (X509_STORE_CTX *c), (c))
+DYNLIB_FN(dynlib_crypto, const char *, X509_verify_cert_error_string, (long n), (n))
+
+/* EVP_PKEY_Q_keygen's arguments after the type: a curve's name for "EC",
+ * the bits (size_t) for "RSA", none for the others (openssl/evp.h). */
+EVP_PKEY *(EVP_PKEY_Q_keygen)(OSSL_LIB_CTX *libctx, const char *propq, const char *type, ...)
+{
+	static EVP_PKEY *(*fn)(OSSL_LIB_CTX *, const char *, const char *, ...);
+	EVP_PKEY *(*f)(OSSL_LIB_CTX *, const char *, const char *, ...) =
+		__atomic_load_n(&fn, __ATOMIC_ACQUIRE);
+	EVP_PKEY *k;
+	va_list ap;
+
+	if (!f) {
+		f = (EVP_PKEY * (*)(OSSL_LIB_CTX *, const char *, const char *, ...))
+			dynlib_sym(&dynlib_crypto, "EVP_PKEY_Q_keygen");
+		__atomic_store_n(&fn, f, __ATOMIC_RELEASE);
+	}
+	va_start(ap, type);
+	if (!strcmp(type, "EC"))
+		k = f(libctx, propq, type, va_arg(ap, char *));
+	else if (!strcmp(type, "RSA"))
+		k = f(libctx, propq, type, va_arg(ap, size_t));
+	else
+		k = f(libctx, propq, type);
+	va_end(ap);
+	return k;
+}

@@ -28,6 +28,10 @@
 #        scripts/simhosts.sh start-etcd K...    start killed members again (their data kept)
 #        scripts/simhosts.sh down               remove all of it (idempotent)
 # VTB names the vtb binary (default: ./vtb of this tree). Needs root.
+# VTBSIM_ETCD_TLS=DIR at `up`: etcd over https, client certificates
+# required: DIR/ca.crt is the cluster's CA (vtb cluster ca --dir DIR),
+# DIR/etcd.pem etcd's bundle (vtb cluster cert etcd --underlay 10.99.0.254
+# --ca DIR -o DIR/etcd.pem); the later commands find https in $SIM/etcd.url.
 set -u
 
 SIM=/var/lib/vtb-sim
@@ -35,7 +39,9 @@ UNDERLAY=vtbsim-u
 BRIDGE=vtbsimu0
 ETCD_NS=vtbsim-etcd
 ETCD_ADDR=10.99.0.254
-ETCD_URL=http://$ETCD_ADDR:2379
+ETCD_TLS=${VTBSIM_ETCD_TLS:-}
+ETCD_URL=http${ETCD_TLS:+s}://$ETCD_ADDR:2379
+[ -z "$ETCD_TLS" ] && [ -s "$SIM/etcd.url" ] && ETCD_URL=$(cat "$SIM/etcd.url")
 NET=10.99.0
 # the underlay's MTU: a 1500-byte frame plus VXLAN's 50 bytes (outer IPv4
 # 20, UDP 8, VXLAN 8, inner Ethernet 14)
@@ -154,6 +160,14 @@ make_host() {
 	nsenter -t "$pid" --net ip link set eth0 up
 }
 
+# etcd_tls_args: etcd's options for https with client certificates from
+# the cluster's CA (nothing without VTBSIM_ETCD_TLS)
+etcd_tls_args() {
+	[ -n "$ETCD_TLS" ] || return 0
+	echo "--client-cert-auth --trusted-ca-file $ETCD_TLS/ca.crt" \
+		"--cert-file $ETCD_TLS/etcd.pem --key-file $ETCD_TLS/etcd.pem"
+}
+
 # make_etcd: the namespace vtbsim-etcd on the underlay, and etcd in it
 make_etcd() {
 	ip netns add "$ETCD_NS" &&
@@ -165,7 +179,7 @@ make_etcd() {
 	ip netns exec "$ETCD_NS" etcd --name vtbsim --data-dir "$SIM/etcd" \
 		--listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
 		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster vtbsim=http://127.0.0.1:2380 </dev/null >>"$SIM/etcd.log" 2>&1 &
+		--initial-cluster vtbsim=http://127.0.0.1:2380 $(etcd_tls_args) </dev/null >>"$SIM/etcd.log" 2>&1 &
 	record "$SIM/etcd.pid" $!
 	if ! wait_line "$SIM/etcd.log" "ready to serve client requests" "$ETCD_START_S"; then
 		echo "simhosts: etcd did not start within ${ETCD_START_S}s; its log:" >&2
@@ -238,6 +252,7 @@ cmd_up() {
 	ip -n "$UNDERLAY" link add "$BRIDGE" mtu "$MTU" type bridge &&
 	ip -n "$UNDERLAY" link set "$BRIDGE" up || exit 1
 	if [ "$MEMBERS" = 3 ]; then make_etcd_members; else make_etcd; fi || exit 1
+	echo "$ETCD_URL" >"$SIM/etcd.url"
 	for i in $(seq 1 "$n"); do
 		make_host "$i" || exit 1
 	done
