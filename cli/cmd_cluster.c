@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -501,6 +502,11 @@ static int agent_detach(const struct clconf *c, int ready[2])
 	}
 	if (child == 0) {
 		close(ready[0]);
+		/* nothing the caller had open stays open for as long as the
+		 * agent runs (a lock taken around vtb agent stayed held) */
+		if (ready[1] > 3)
+			syscall(SYS_close_range, 3, (unsigned)ready[1] - 1, 0);
+		syscall(SYS_close_range, (unsigned)ready[1] + 1, ~0U, 0);
 		setsid();
 		if (!freopen("/dev/null", "r", stdin) || !freopen("/dev/null", "w", stdout))
 			_exit(CLI_SYSTEM);
@@ -584,6 +590,9 @@ int cmd_agent(int argc, char **argv)
 		status = agent_detach(&c, ready);
 		if (status >= 0)
 			return status;
+	} else {
+		/* a daemon either way: keep none of the starter's descriptors */
+		syscall(SYS_close_range, 3, ~0U, 0);
 	}
 	return agent_main(&c, ready[1]);
 }

@@ -46,7 +46,13 @@ t0=$(date +%s)
 lost() { on h1 "$VTB" cluster status | grep "^  h3 " | grep -q "lost: last heard"; }
 if eventually "$LOST_S" lost; then ok "h3 is seen lost within $LOST_S s ($(($(date +%s) - t0)) s)"
 else not_ok "h3 is seen lost within $LOST_S s" "$(on h1 "$VTB" cluster status 2>&1)"; fi
-expect "h3's agent started again" "$SIM" start-agent h3
+# started under a lock: the agent keeps none of its starter's descriptors
+lk=$(mktemp /tmp/vtbagentlock.XXXXXX)
+on_exit "rm -f $lk"
+expect "h3's agent started again (under a lock)" flock "$lk" "$SIM" start-agent h3
+if flock -n "$lk" true; then ok "the lock taken around starting the agent is free once it runs"
+else not_ok "the lock taken around starting the agent is free once it runs" \
+	"$(ls -l /proc/[0-9]*/fd 2>/dev/null | grep -B20 "$lk" | head -20)"; fi
 if eventually 10 three_alive h1; then ok "h3 is alive again"
 else not_ok "h3 is alive again" "$(on h1 "$VTB" cluster status 2>&1)"; fi
 
