@@ -55,11 +55,13 @@ int cmd_relay_session(int argc, char **argv);
  * it runs here (argc may be smaller), else the exit status. */
 extern bool cli_local;
 int cli_relay_front(int *argc, char **argv);
-/* vtb status NAME of a cluster experiment: every host's live status,
- * merged (printed as text, or JSON). -1 when the cluster has no such
- * experiment, else the exit status. */
-int cli_relay_status(const char *name, bool json);
 struct json_t;
+/* vtb status NAME of a cluster experiment: every host's live status,
+ * merged (printed as text, or JSON with cluster, the cluster's view, as
+ * its "cluster" member when not NULL). -1 when the cluster has no such
+ * experiment or the hosts have no certificates (no relay), else the exit
+ * status. */
+int cli_relay_status(const char *name, bool json, struct json_t *cluster);
 /* Print one experiment's status document as text (cmd_manage.c). */
 void cli_print_status(struct json_t *st);
 

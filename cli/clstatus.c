@@ -177,11 +177,12 @@ static void clst_text(const struct clst *s)
 	}
 }
 
-static int clst_json(const struct clst *s)
+/* The cluster's view of one experiment as JSON (docs/cluster.md), or NULL
+ * when out of memory. */
+static json_t *clst_view(const struct clst *s)
 {
 	json_t *o, *hosts, *lost;
 	size_t i;
-	int r;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:[], s:[]}", "name", s->x.name, "id", s->x.id,
 		      "state", clst_state(&s->x, s->nlost), "by", s->x.by, "degraded",
@@ -198,10 +199,7 @@ static int clst_json(const struct clst *s)
 							      "nodes", clst_gone(s, i, false),
 							      "links", clst_gone(s, i, true)));
 	}
-	r = o ? json_dumpf(o, stdout, JSON_INDENT(2)) : -1;
-	json_decref(o);
-	putchar('\n');
-	return r ? CLI_SYSTEM : CLI_OK;
+	return o;
 }
 
 /* The cluster's experiments, one line each, and what vtb down left on
@@ -245,6 +243,22 @@ static int clst_list(struct etcd *e, char *err)
 
 int clup_status(const struct clconf *c, const char *name, bool json)
 {
+	json_t *view = NULL;
+	int status;
+
+	if (!name || !json)
+		return clup_status_view(c, name, NULL);
+	status = clup_status_view(c, name, &view);
+	if (status == CLI_OK && json_dumpf(view, stdout, JSON_INDENT(2)))
+		status = CLI_SYSTEM;
+	if (status == CLI_OK)
+		putchar('\n');
+	json_decref(view);
+	return status;
+}
+
+int clup_status_view(const struct clconf *c, const char *name, json_t **view)
+{
 	char err[UTIL_ERR_LEN];
 	struct etcd *e = NULL;
 	struct clst s = { .nlost = 0 };
@@ -264,10 +278,12 @@ int clup_status(const struct clconf *c, const char *name, bool json)
 		status = CLI_SYSTEM;
 		goto out;
 	}
-	if (name && json)
-		status = clst_json(&s);
-	else if (name)
+	if (name && view) {
+		*view = clst_view(&s);
+		status = *view ? CLI_OK : CLI_SYSTEM;
+	} else if (name) {
 		clst_text(&s);
+	}
 out:
 	clst_free(&s);
 	etcd_close(e);

@@ -3,6 +3,7 @@
 #ifndef VTB_CLUP_H
 #define VTB_CLUP_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -36,5 +37,11 @@ int clup_clean(const struct clconf *c, size_t *removed);
  * each host's report, lost hosts and what is gone with them (clstatus.c).
  * The exit status, or -1 when the cluster has no experiment name. */
 int clup_status(const struct clconf *c, const char *name, bool json);
+/* The status of the cluster's experiment name: with view, its cluster view
+ * as JSON in *view (the caller's) and nothing printed; without, the text as
+ * clup_status prints it (every experiment's line when name is NULL).
+ * CLI_OK, -1 when the cluster has no experiment name, or an exit status
+ * (said). */
+int clup_status_view(const struct clconf *c, const char *name, json_t **view);
 
 #endif

@@ -381,7 +381,7 @@ int cmd_status(int argc, char **argv)
 	bool json = false;
 	struct db *db = NULL;
 	struct db_exp e;
-	json_t *reply = NULL, *st = NULL;
+	json_t *reply = NULL, *st = NULL, *view = NULL;
 	struct clconf cc;
 	int i, status, r;
 
@@ -409,11 +409,18 @@ int cmd_status(int argc, char **argv)
 	}
 	/* a cluster experiment: the cluster's view (hosts, lost parts), then
 	 * every host's part merged over the relay (with certificates); as
-	 * JSON the merged parts when the relay serves, else the cluster's view */
-	if (!cli_local && json && (status = cli_relay_status(name, true)) >= 0)
+	 * JSON the merged parts with the cluster's view as "cluster", or that
+	 * view alone when there is no relay */
+	if (!cli_local && clup_conf(&cc) == 1 && json &&
+	    (status = clup_status_view(&cc, name, &view)) >= 0) {
+		if (!status && (r = cli_relay_status(name, true, view)) >= 0)
+			status = r;
+		else if (!status && json_dumpf(view, stdout, JSON_INDENT(2)) == 0)
+			putchar('\n');
 		goto out;
-	if (!cli_local && clup_conf(&cc) == 1 && (status = clup_status(&cc, name, json)) >= 0) {
-		if (!status && !json && (r = cli_relay_status(name, false)) > status)
+	}
+	if (!cli_local && clup_conf(&cc) == 1 && !json && (status = clup_status(&cc, name, false)) >= 0) {
+		if (!status && (r = cli_relay_status(name, false, NULL)) > status)
 			status = r;
 		goto out;
 	}
@@ -447,6 +454,7 @@ int cmd_status(int argc, char **argv)
 		cli_print_status(st);
 	}
 out:
+	json_decref(view);
 	json_decref(st);
 	json_decref(reply);
 	db_close(db);

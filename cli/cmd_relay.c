@@ -315,7 +315,7 @@ static void relay_merge(json_t *base, json_t *const *docs, size_t n, const struc
 	}
 }
 
-int cli_relay_status(const char *name, bool json)
+int cli_relay_status(const char *name, bool json, struct json_t *cluster)
 {
 	char *argv[] = { (char *)"status", (char *)name, (char *)"--json" };
 	struct relay_exp x = { .f = NULL };
@@ -342,6 +342,8 @@ int cli_relay_status(const char *name, bool json)
 	}
 	if (base) {
 		relay_merge(base, docs, n, x.f);
+		if (cluster)
+			json_object_set(base, "cluster", cluster);
 		if (json)
 			json_dumpf(base, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER), putchar('\n');
 		else

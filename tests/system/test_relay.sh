@@ -143,7 +143,10 @@ assert "remote" not in states.values(), states
 bc = [l for l in s["links"] if l["name"] == "bc"][0]
 pk = [d["counters"]["tx_packets"] for d in bc["directions"]]
 assert all(p >= 10 for p in pk), pk
-'; then ok "status r --json from h1: every node from its host, both directions of bc counted on their hosts"
+c = s["cluster"]
+assert c["state"] == "up" and not c["degraded"], c
+assert sorted(h["name"] for h in c["hosts"]) == ["h1", "h2", "h3"], c
+'; then ok "status r --json from h1: every node from its host, both directions of bc counted on their hosts, the cluster's view"
 else not_ok "status with every host's counters" "$out"; fi
 out=$(on h1 "$VTB" status r)
 if printf '%s' "$out" | grep -q "b -> c: latency 30 ms" && printf '%s' "$out" | grep -q "c -> b: latency 30 ms"; then
