@@ -19,7 +19,7 @@
 #include "fragment.h"
 #include "util.h"
 
-/* What clup_status shows of one experiment. */
+/* What clup_status_view shows of one experiment. */
 struct clst {
 	struct clexp x;
 	char (*st)[16];            /* per host: its report */
@@ -239,22 +239,6 @@ static int clst_list(struct etcd *e, char *err)
 	free(hv);
 	free(left);
 	return r;
-}
-
-int clup_status(const struct clconf *c, const char *name, bool json)
-{
-	json_t *view = NULL;
-	int status;
-
-	if (!name || !json)
-		return clup_status_view(c, name, NULL);
-	status = clup_status_view(c, name, &view);
-	if (status == CLI_OK && json_dumpf(view, stdout, JSON_INDENT(2)))
-		status = CLI_SYSTEM;
-	if (status == CLI_OK)
-		putchar('\n');
-	json_decref(view);
-	return status;
 }
 
 int clup_status_view(const struct clconf *c, const char *name, json_t **view)

@@ -33,15 +33,11 @@ int clup_down(const struct clconf *c, const char *name);
 int clup_clean(const struct clconf *c, size_t *removed);
 
 /* vtb status: the cluster's experiments and what vtb down left on hosts
- * it could not reach (name NULL), or one experiment (as JSON when json):
- * each host's report, lost hosts and what is gone with them (clstatus.c).
- * The exit status, or -1 when the cluster has no experiment name. */
-int clup_status(const struct clconf *c, const char *name, bool json);
-/* The status of the cluster's experiment name: with view, its cluster view
- * as JSON in *view (the caller's) and nothing printed; without, the text as
- * clup_status prints it (every experiment's line when name is NULL).
- * CLI_OK, -1 when the cluster has no experiment name, or an exit status
- * (said). */
+ * it could not reach (name NULL), or one experiment: each host's report,
+ * lost hosts and what is gone with them (clstatus.c). With view, the one
+ * experiment as JSON in *view (the caller's) and nothing printed; without,
+ * printed as text. CLI_OK, -1 when the cluster has no experiment name, or
+ * an exit status (said). */
 int clup_status_view(const struct clconf *c, const char *name, json_t **view);
 
 #endif

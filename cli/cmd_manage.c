@@ -403,7 +403,7 @@ int cmd_status(int argc, char **argv)
 		print_status_list(db, json);
 		if (!json && !cli_local && clup_conf(&cc) == 1) {
 			printf("the cluster's experiments (%s):\n", cc.etcd);
-			status = clup_status(&cc, NULL, false);
+			status = clup_status_view(&cc, NULL, NULL);
 		}
 		goto out;
 	}
@@ -411,16 +411,16 @@ int cmd_status(int argc, char **argv)
 	 * every host's part merged over the relay (with certificates); as
 	 * JSON the merged parts with the cluster's view as "cluster", or that
 	 * view alone when there is no relay */
-	if (!cli_local && clup_conf(&cc) == 1 && json &&
-	    (status = clup_status_view(&cc, name, &view)) >= 0) {
-		if (!status && (r = cli_relay_status(name, true, view)) >= 0)
+	if (!cli_local && clup_conf(&cc) == 1 &&
+	    (status = clup_status_view(&cc, name, json ? &view : NULL)) >= 0) {
+		if (status)
+			goto out;
+		r = cli_relay_status(name, json, view);
+		if (json && r >= 0)
 			status = r;
-		else if (!status && json_dumpf(view, stdout, JSON_INDENT(2)) == 0)
+		else if (json && json_dumpf(view, stdout, JSON_INDENT(2)) == 0)
 			putchar('\n');
-		goto out;
-	}
-	if (!cli_local && clup_conf(&cc) == 1 && !json && (status = clup_status(&cc, name, false)) >= 0) {
-		if (!status && (r = cli_relay_status(name, false, NULL)) > status)
+		else if (!json && r > status)
 			status = r;
 		goto out;
 	}
