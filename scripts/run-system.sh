@@ -9,6 +9,13 @@ if [ "$(id -u)" != 0 ]; then
 	echo "system tests need root (real namespaces and links): run make check as root" >&2
 	exit 1
 fi
+# vtb namespaces this run did not make (an earlier run killed half-way, an
+# experiment somebody left up): named once here; each suite checks only
+# what it made itself (tests/system/lib.sh: vtb_new_objects).
+found=$(ls /run/netns 2>/dev/null | grep '^vtb' | tr '\n' ' ')
+if [ -n "$found" ]; then
+	echo "system tests: vtb namespaces present before the tests (not theirs, left alone): $found" >&2
+fi
 log=$(mktemp /tmp/vtb-system-log.XXXXXX)
 trap 'rm -f "$log" "$log.rc"' EXIT
 pass=0; fail=0

@@ -45,6 +45,18 @@ vtb_objects() {
 	} | sort
 }
 
+# What was there before this suite began: a suite answers for what it made
+# (vtb_new_objects); what it found is named once by scripts/run-system.sh,
+# so that one killed run does not fail every later suite.
+vtb_objects_before=$(vtb_objects)
+vtb_new_objects() {
+	if [ -z "$vtb_objects_before" ]; then
+		vtb_objects
+	else
+		vtb_objects | grep -vxF -e "$vtb_objects_before" || true
+	fi
+}
+
 # wait_gone PID SECONDS: wait until process PID has ended (a zombie has),
 # at most SECONDS; 0 when it has. An event wait, not a sleep loop: the
 # kernel makes a pidfd readable when its process exits (perl-base is in

@@ -96,6 +96,6 @@ topo.connect([v, c])
 M
 expect_fail "time dilation is refused, saying why" 1 "dilation == 10: .*-icount" \
 	"$VTB" up "$m/dil.vtb" --name archd
-left=$(vtb_objects)
+left=$(vtb_new_objects)
 if [ -z "$left" ]; then ok "no vtb namespace or link left"; else not_ok "no vtb namespace or link left" "$left"; fi
 finish

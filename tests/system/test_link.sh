@@ -152,6 +152,6 @@ set -- $(ping_stats lan c 10.0.0.1 20 0.02)
 expect "c reaches a on the LAN" test "$1" = 20
 expect "down lan" "$VTB" down lan
 
-left=$(vtb_objects)
+left=$(vtb_new_objects)
 expect "no vtb namespace or link left" test -z "$left"
 finish

@@ -79,6 +79,6 @@ expect "run --json gives each line the run's parameters" sh -c \
 	"'$VTB' run sw --sweep 'a-b.latency=2ms' --json 2>/dev/null | grep -q '\"run\":21,\"params\":{\"a-b.latency\":\"2ms\"}'"
 
 expect "down sw" "$VTB" down sw
-left=$(vtb_objects)
+left=$(vtb_new_objects)
 expect "no vtb namespace or link left" test -z "$left"
 finish

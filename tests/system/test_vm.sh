@@ -97,6 +97,6 @@ expect "the killed supervisor is gone" wait_gone "$spid" "$GONE_S"
 expect "QEMU died with its supervisor" wait_gone "${qpid:-0}" "$GONE_S"
 expect "no QEMU left" sh -c "! pgrep -f '[q]emu-system.*$VTB_STATE_DIR' >/dev/null"
 expect "clean" "$VTB" clean
-left=$(vtb_objects)
+left=$(vtb_new_objects)
 if [ -z "$left" ]; then ok "no vtb namespace or link left"; else not_ok "no vtb namespace or link left" "$left"; fi
 finish
