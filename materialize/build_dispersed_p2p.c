@@ -6,12 +6,11 @@
  * the VXLAN device's into the node (bpf_redirect_peer: the ingress of the
  * node's end of the veth, no second veth transmit and receive) or, for a
  * VM, to its tap's egress. The bridge, its MAC lookup and its netfilter
- * hooks (br_netfilter, when loaded, runs the host's iptables on every
- * bridged frame) are skipped in both directions: what a profile of a
- * flood between two simulated hosts showed taking most of the time
- * besides the VXLAN encapsulation itself. VTB_DISPERSED_BYPASS=0 keeps
- * the bridge path (the previous one), for benchmarks and as an escape
- * hatch. */
+ * hooks (br_netfilter, when loaded, runs the namespace's iptables hooks
+ * on every bridged frame) are skipped in both directions: the bridges
+ * took about a sixth of a flood's time between two simulated hosts
+ * (docs/benchmarks.md). VTB_DISPERSED_BYPASS=0 keeps the bridge path
+ * (the previous one), for benchmarks and as an escape hatch. */
 #include "build_int.h"
 
 #include <errno.h>
