@@ -9,11 +9,8 @@
 # machinery (etcd, placement, agents, VXLAN), not its gain. Also counted:
 # etcd's requests per node brought up (grpc_server_started_total of etcd's
 # /metrics before and after one vtb up).
-# Then packets per second over a direct link between two hosts (VXLAN)
-# against the same link with both nodes on one host (a veth), alternating:
-# build/udpbench, 18-byte UDP payloads as fast as the sender goes, for
-# PPS_S seconds; the receiver's count. Target: at least 80%.
-# Writes bench/out/cluster.tsv and bench/out/cluster_pps.tsv. Environment:
+# Packets per second between hosts: bench/cluster_pps.sh.
+# Writes bench/out/cluster.tsv. Environment:
 # VTB (default ./vtb), BENCH_RUNS (default 3), BENCH_NODES (default 900).
 #
 # `bench/cluster.sh many`: many hosts instead (docs/benchmarks.md, "Many
@@ -29,8 +26,6 @@ cd "$(dirname "$0")/.."
 VTB=${VTB:-./vtb}
 RUNS=${BENCH_RUNS:-3}
 N=${BENCH_NODES:-900}
-PPS_S=3
-UB=$PWD/build/udpbench
 SIM=scripts/simhosts.sh
 ETCD=http://10.99.0.254:2379
 mkdir -p bench/out
@@ -123,35 +118,4 @@ for r in $(seq "$RUNS"); do
 	printf '%s\t3 simulated hosts\t%s\t%.3f\t%.3f\t%s\t%s\n' "$r" "$N" "$(echo "$t1 - $t0" | bc)" \
 		"$(echo "$t2 - $t1" | bc)" "${cross:-?}" "$((q1 - q0))" >>"$out"
 	tail -2 "$out"
-done
-
-# pps: a-b with b on another host (VXLAN), and with b on a's host
-for where in h2 h1; do
-	cat >"bench/out/cluster-pps-$where.vtb" <<M
-a = topo.device('a', host == 'h1')
-b = topo.device('b', host == '$where')
-l = topo.connect([a, b])
-l[a].spec(ip == '10.60.0.1/24')
-l[b].spec(ip == '10.60.0.2/24')
-M
-done
-pout=bench/out/cluster_pps.tsv
-printf 'run\tlink\tsent_pps\treceived_pps\n' >"$pout"
-for r in $(seq "$RUNS"); do
-	for where in h2 h1; do
-		on h1 "$VTB" up "bench/out/cluster-pps-$where.vtb" --name pps >/dev/null 2>&1
-		on h1 "$VTB" exec pps a -- ping -c 1 -W 2 10.60.0.2 >/dev/null
-		on "$where" "$VTB" exec pps b -- "$UB" recv --port 9000 --idle-ms 1000 >bench/out/cluster-pps.recv 2>&1 &
-		rp=$!
-		sleep 0.5 # the receiver binds its port (no event to wait on from here)
-		snd=$(on h1 "$VTB" exec pps a -- "$UB" send --to 10.60.0.2:9000 --duration "$PPS_S")
-		wait $rp
-		rcv=$(cat bench/out/cluster-pps.recv)
-		on h2 "$VTB" down pps >/dev/null 2>&1
-		label=$([ "$where" = h2 ] && echo "between hosts (VXLAN)" || echo "same host (veth)")
-		printf '%s\t%s\t%s\t%s\n' "$r" "$label" \
-			"$(printf '%s' "$snd" | sed -n 's/.*"pps":\([0-9.]*\).*/\1/p')" \
-			"$(printf '%s' "$rcv" | sed -n 's/.*"pps":\([0-9.]*\).*/\1/p' | head -1)" >>"$pout"
-		tail -1 "$pout"
-	done
 done

@@ -105,24 +105,26 @@ static int emulated_vtep_create(struct build_ctx *c, unsigned worker, const stru
 	return vtep_make(c, worker, t->link, NULL);
 }
 
-/* The ports of the link's local endpoints, each after `after`. */
-static int local_ports_plan(struct build_ctx *c, uint32_t link, uint32_t after)
+/* The ports of the link's local endpoints, each after `after`; *id the
+ * last one's task. */
+static int local_ports_plan(struct build_ctx *c, uint32_t link, uint32_t after, uint32_t *id)
 {
-	uint32_t j, id;
+	uint32_t j;
 	int r = 0;
 
 	for (j = 0; j < c->x->links[link].nep && !r; j++)
 		if (realize_ep_here(c->rz, link, j))
-			r = build_port_task(c, link, j, after, &id);
+			r = build_port_task(c, link, j, after, id);
 	return r;
 }
 
 /* RZ_LC_DISPERSED: the bridge and the VXLAN device (both go with the
- * substrate namespace), then the local ports on the bridge. */
+ * substrate namespace), then the local ports on the bridge, then a
+ * point-to-point link's shortcut (build_dispersed_p2p.c). */
 static int dispersed_plan(struct build_ctx *c, uint32_t link)
 {
 	const struct rz_link *rl = &c->rz->links[link];
-	uint32_t id;
+	uint32_t id, port = UINT32_MAX;
 	int r;
 
 	r = build_journal(c, DB_BRIDGE, rl->bridge, c->sub);
@@ -130,7 +132,9 @@ static int dispersed_plan(struct build_ctx *c, uint32_t link)
 		r = build_journal(c, DB_LINK, rl->vtep, c->sub);
 	if (!r)
 		r = build_task(c, dispersed_create, 0, link, 0, &id);
-	return r ? r : local_ports_plan(c, link, id);
+	if (!r)
+		r = local_ports_plan(c, link, id, &port);
+	return r ? r : build_dispersed_p2p_plan(c, link, id, port);
 }
 
 int build_dispersed_emulated_plan(struct build_ctx *c, uint32_t link)
@@ -141,7 +145,7 @@ int build_dispersed_emulated_plan(struct build_ctx *c, uint32_t link)
 	r = build_journal(c, DB_LINK, c->rz->links[link].vtep, c->sub);
 	if (!r)
 		r = build_task(c, emulated_vtep_create, 0, link, 0, &id);
-	return r ? r : local_ports_plan(c, link, UINT32_MAX);
+	return r ? r : local_ports_plan(c, link, UINT32_MAX, &id);
 }
 
 const struct build_link_kind build_link_dispersed = { .name = "dispersed",

@@ -54,6 +54,12 @@ extern const struct build_link_kind build_link_veth, build_link_bridge, build_li
 /* An emulated link whose endpoints are on more than one host
  * (build_dispersed.c): its local ports and its VXLAN device. */
 int build_dispersed_emulated_plan(struct build_ctx *c, uint32_t link);
+/* A direct dispersed point-to-point link's shortcut (build_dispersed_p2p.c):
+ * a task after the VXLAN device's (vtep_task) and the local port's
+ * (port_task) joining the two by tc redirects; nothing for a LAN or with
+ * VTB_DISPERSED_BYPASS=0. 0 or -errno. */
+int build_dispersed_p2p_plan(struct build_ctx *c, uint32_t link, uint32_t vtep_task,
+			     uint32_t port_task);
 
 /* A container node's init process (noderun.h), journaled after the DAG. */
 struct build_init {

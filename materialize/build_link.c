@@ -6,7 +6,6 @@
 #include "build_int.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,15 +117,8 @@ struct short_job {
 static int short_join_here(void *arg)
 {
 	struct short_job *j = arg;
-	int ia = (int)if_nametoindex(j->a), ib = (int)if_nametoindex(j->b), r;
 
-	if (!ia || !ib) {
-		r = -errno;
-		util_fmt(j->err, sizeof(j->err), "%s", strerror(-r));
-		return r;
-	}
-	r = redir_attach(ia, ib, j->err, sizeof(j->err));
-	return r ? r : redir_attach(ib, ia, j->err, sizeof(j->err));
+	return redir_join(j->a, j->b, false, j->err, sizeof(j->err));
 }
 
 /* The shortbridge of a direct point-to-point link with a VM: its two

@@ -128,6 +128,28 @@ wait_line() {
 	return $_rc
 }
 
+# underlay_wire: the underlay's bridge as a switch, not a router: with
+# br_netfilter loaded, a bridge runs iptables on every frame it forwards
+# (bridge-nf-call-*, on by default in every namespace), which a real
+# underlay's switch does not (a flood between two simulated hosts spent
+# about a tenth of its time there; docs/benchmarks.md)
+underlay_wire() {
+	for f in iptables ip6tables arptables; do
+		[ -e "/proc/sys/net/bridge/bridge-nf-call-$f" ] || continue
+		ip netns exec "$UNDERLAY" sh -c "echo 0 >/proc/sys/net/bridge/bridge-nf-call-$f"
+	done
+}
+
+# underlay_gro HOST-PID N: GRO on both ends of hN's underlay veth, as a
+# NIC has it (veth's GRO batches what it receives in NAPI polls instead
+# of one backlog packet at a time); best effort: needs ethtool
+underlay_gro() {
+	command -v ethtool >/dev/null || return 0
+	nsenter -t "$1" --net ethtool -K eth0 gro on >/dev/null 2>&1
+	ip netns exec "$UNDERLAY" ethtool -K "h$2" gro on >/dev/null 2>&1
+	return 0
+}
+
 # make_host N: the holder of hN in new namespaces, its mounts, its underlay
 make_host() {
 	d=$SIM/h$1
@@ -157,7 +179,8 @@ make_host() {
 	ip -n "$UNDERLAY" link add "h$1" mtu "$MTU" type veth peer name eth0 mtu "$MTU" netns "$pid" &&
 	ip -n "$UNDERLAY" link set "h$1" master "$BRIDGE" up &&
 	nsenter -t "$pid" --net ip addr add "$NET.$1/24" dev eth0 &&
-	nsenter -t "$pid" --net ip link set eth0 up
+	nsenter -t "$pid" --net ip link set eth0 up &&
+	underlay_gro "$pid" "$1"
 }
 
 # etcd_tls_args: etcd's options for https with client certificates from
@@ -251,6 +274,7 @@ cmd_up() {
 	ip netns add "$UNDERLAY" &&
 	ip -n "$UNDERLAY" link add "$BRIDGE" mtu "$MTU" type bridge &&
 	ip -n "$UNDERLAY" link set "$BRIDGE" up || exit 1
+	underlay_wire
 	if [ "$MEMBERS" = 3 ]; then make_etcd_members; else make_etcd; fi || exit 1
 	echo "$ETCD_URL" >"$SIM/etcd.url"
 	for i in $(seq 1 "$n"); do
