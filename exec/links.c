@@ -16,6 +16,9 @@
 
 /* The direction of one port: link li, leaving endpoint ep; its port is
  * port of emulator emu. */
+#define LINKS_EP_REMOTE UINT32_MAX /* ep of the one port of an emulated LAN's
+                                    * endpoints on other hosts: no direction
+                                    * of an endpoint, shown and set nowhere */
 struct dir_ref {
 	uint32_t link, ep;
 	uint32_t emu, port;
@@ -111,39 +114,80 @@ static bool emu_bypass_allowed(void)
 	return !env || strcmp(env, "0") != 0;
 }
 
+/* The ports link li has in this host's emulator: every endpoint's, or for
+ * an emulated LAN across hosts the local endpoints' and one for all the
+ * others (realize_link_lan_spread). */
+static size_t link_nports(const struct realization *rz, size_t li)
+{
+	size_t j, n = 1;
+
+	if (!realize_link_lan_spread(rz, li))
+		return rz->x->links[li].nep;
+	for (j = 0; j < rz->x->links[li].nep; j++)
+		n += realize_ep_here(rz, li, j);
+	return n;
+}
+
+/* Link li's ports (link_nports of them) into pc, their directions into dr
+ * (emulator t, its ports numbered from port on). A fragment's remote
+ * endpoint has no direction here: it is emulated on its own host, and its
+ * frames pass as they come. Its port is the link's VXLAN device: named
+ * like the endpoint's port on a point-to-point link, and on an emulated
+ * LAN across hosts one port, LINKS_EP_REMOTE, for every remote endpoint
+ * (the emulator learns their MACs there, and what it sends there the
+ * device takes to the host of the destination). */
+static void link_ports(const struct sup_links *l, size_t li, uint32_t t, uint32_t port,
+		       struct emu_port_cfg *pc, struct dir_ref *dr)
+{
+	bool spread = realize_link_lan_spread(l->rz, li);
+	size_t j, n = 0;
+
+	for (j = 0; j < l->x->links[li].nep; j++) {
+		bool here = realize_ep_here(l->rz, li, j);
+
+		if (spread && !here)
+			continue;
+		snprintf(pc[n].ifname, sizeof(pc[n].ifname), "%s",
+			 realize_ep_iface(l->rz, li, j)->port_name);
+		if (here)
+			pc[n].p = l->rz->links[li].dir[j];
+		dr[n] = (struct dir_ref){ .link = (uint32_t)li, .ep = (uint32_t)j, .emu = t,
+					  .port = port + (uint32_t)n };
+		n++;
+	}
+	if (spread) {
+		snprintf(pc[n].ifname, sizeof(pc[n].ifname), "%s", l->rz->links[li].vtep);
+		dr[n] = (struct dir_ref){ .link = (uint32_t)li, .ep = LINKS_EP_REMOTE, .emu = t,
+					  .port = port + (uint32_t)n };
+	}
+}
+
 /* The ports of thread t of l (links placed round robin, link k on thread
- * k % l->nth, both ends of a link on the same thread: frames cross between
+ * k % l->nth, all ports of a link on the same thread: frames cross between
  * them) into segs and ports, their directions from l->dirs[np] on. Returns
- * how many segments. */
+ * how many segments. A LAN across hosts is never bypassed: its VXLAN
+ * device is no veth a redirect could reach the peer of. */
 static size_t thread_segs(struct sup_links *l, size_t t, struct emu_seg_cfg *segs,
 			  struct emu_port_cfg *ports, size_t *np)
 {
-	size_t i, j, k = 0, nsegs = 0, first = *np;
+	size_t i, k = 0, nsegs = 0, first = *np;
 
 	for (i = 0; i < l->x->nlinks; i++) {
 		const struct xir_link *xl = &l->x->links[i];
+		size_t n = link_nports(l->rz, i);
 
 		if (l->rz->links[i].cls != RZ_LC_EMULATED || !realize_link_here(l->rz, i))
 			continue;
 		if (k++ % l->nth != t)
 			continue;
-		segs[nsegs] = (struct emu_seg_cfg){ .name = xl->name, .ports = &ports[*np - first],
-						    .nports = xl->nep, .mtu = l->rz->links[i].mtu,
-						    .bypass = emu_bypass_allowed() };
+		segs[nsegs] = (struct emu_seg_cfg){
+			.name = xl->name, .ports = &ports[*np - first], .nports = n,
+			.mtu = l->rz->links[i].mtu,
+			.bypass = emu_bypass_allowed() && !realize_link_lan_spread(l->rz, i) };
 		nsegs++;
-		for (j = 0; j < xl->nep; j++, (*np)++) {
-			struct emu_port_cfg *pc = &ports[*np - first];
-
-			snprintf(pc->ifname, sizeof(pc->ifname), "%s",
-				 realize_ep_iface(l->rz, i, j)->port_name);
-			/* a fragment's remote endpoint: its direction is
-			 * emulated on its own host; here it passes as it is */
-			if (realize_ep_here(l->rz, i, j))
-				pc->p = l->rz->links[i].dir[j];
-			l->dirs[*np] = (struct dir_ref){ .link = (uint32_t)i, .ep = (uint32_t)j,
-							 .emu = (uint32_t)t,
-							 .port = (uint32_t)(*np - first) };
-		}
+		link_ports(l, i, (uint32_t)t, (uint32_t)(*np - first), &ports[*np - first],
+			   &l->dirs[*np]);
+		*np += n;
 	}
 	return nsegs;
 }
@@ -198,7 +242,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	for (i = 0; i < l->x->nlinks; i++)
 		if (l->rz->links[i].cls == RZ_LC_EMULATED && realize_link_here(l->rz, i)) {
 			nsegs++;
-			total += l->x->links[i].nep;
+			total += link_nports(l->rz, i);
 		}
 	if (!nsegs)
 		goto out;
@@ -298,7 +342,7 @@ void links_annotate(struct sup_links *l, json_t *status)
 		json_t *jl = json_array_get(links, l->dirs[i].link), *dirs, *d;
 		uint32_t ep = l->dirs[i].ep;
 
-		if (!jl)
+		if (!jl || ep == LINKS_EP_REMOTE)
 			continue;
 		dirs = json_object_get(jl, "directions");
 		if (!dirs) {
@@ -353,6 +397,8 @@ static bool dir_on_link(const struct sup_links *l, size_t i, const char *link, c
 {
 	const struct xir_link *xl = &l->x->links[l->dirs[i].link];
 
+	if (l->dirs[i].ep == LINKS_EP_REMOTE)
+		return false;
 	return !strcmp(xl->name, link) &&
 	       (!from || !strcmp(l->x->nodes[xl->ep[l->dirs[i].ep].node].name, from));
 }
