@@ -128,66 +128,80 @@ static size_t link_nports(const struct realization *rz, size_t li)
 	return n;
 }
 
-/* Link li's ports (link_nports of them) into pc, their directions into dr
- * (emulator t, its ports numbered from port on). A fragment's remote
- * endpoint has no direction here: it is emulated on its own host, and its
- * frames pass as they come. Its port is the link's VXLAN device: named
- * like the endpoint's port on a point-to-point link, and on an emulated
- * LAN across hosts one port, LINKS_EP_REMOTE, for every remote endpoint
- * (the emulator learns their MACs there, and what it sends there the
- * device takes to the host of the destination). */
-static void link_ports(const struct sup_links *l, size_t li, uint32_t t, uint32_t port,
-		       struct emu_port_cfg *pc, struct dir_ref *dr)
+/* The segment of an emulated LAN across hosts, link li, into seg: its
+ * local endpoints' ports with their directions, and one more port, the
+ * link's VXLAN device, for every endpoint on other hosts (LINKS_EP_REMOTE:
+ * their traffic was impaired on their own hosts and passes as it comes;
+ * the emulator learns their MACs there, and what it sends there the device
+ * takes to the host of the destination). Ports into pc, directions into
+ * dr, emulator t, its ports numbered from port on. Never bypassed: the
+ * VXLAN device is no veth a redirect could reach the peer of. Returns how
+ * many ports (link_nports). */
+static size_t lan_spread_seg(const struct sup_links *l, size_t li, uint32_t t, uint32_t port,
+			     struct emu_seg_cfg *seg, struct emu_port_cfg *pc, struct dir_ref *dr)
 {
-	bool spread = realize_link_lan_spread(l->rz, li);
 	size_t j, n = 0;
 
-	for (j = 0; j < l->x->links[li].nep; j++) {
-		bool here = realize_ep_here(l->rz, li, j);
+	for (j = 0; j <= l->x->links[li].nep; j++) {
+		bool vtep = j == l->x->links[li].nep;
 
-		if (spread && !here)
+		if (!vtep && !realize_ep_here(l->rz, li, j))
 			continue;
 		snprintf(pc[n].ifname, sizeof(pc[n].ifname), "%s",
-			 realize_ep_iface(l->rz, li, j)->port_name);
-		if (here)
+			 vtep ? l->rz->links[li].vtep : realize_ep_iface(l->rz, li, j)->port_name);
+		if (!vtep)
 			pc[n].p = l->rz->links[li].dir[j];
-		dr[n] = (struct dir_ref){ .link = (uint32_t)li, .ep = (uint32_t)j, .emu = t,
+		dr[n] = (struct dir_ref){ .link = (uint32_t)li,
+					  .ep = vtep ? LINKS_EP_REMOTE : (uint32_t)j, .emu = t,
 					  .port = port + (uint32_t)n };
 		n++;
 	}
-	if (spread) {
-		snprintf(pc[n].ifname, sizeof(pc[n].ifname), "%s", l->rz->links[li].vtep);
-		dr[n] = (struct dir_ref){ .link = (uint32_t)li, .ep = LINKS_EP_REMOTE, .emu = t,
-					  .port = port + (uint32_t)n };
-	}
+	*seg = (struct emu_seg_cfg){ .name = l->x->links[li].name, .ports = pc, .nports = n,
+				     .mtu = l->rz->links[li].mtu, .bypass = false };
+	return n;
 }
 
 /* The ports of thread t of l (links placed round robin, link k on thread
- * k % l->nth, all ports of a link on the same thread: frames cross between
+ * k % l->nth, both ends of a link on the same thread: frames cross between
  * them) into segs and ports, their directions from l->dirs[np] on. Returns
- * how many segments. A LAN across hosts is never bypassed: its VXLAN
- * device is no veth a redirect could reach the peer of. */
+ * how many segments. */
 static size_t thread_segs(struct sup_links *l, size_t t, struct emu_seg_cfg *segs,
 			  struct emu_port_cfg *ports, size_t *np)
 {
-	size_t i, k = 0, nsegs = 0, first = *np;
+	size_t i, j, k = 0, nsegs = 0, first = *np;
 
 	for (i = 0; i < l->x->nlinks; i++) {
 		const struct xir_link *xl = &l->x->links[i];
-		size_t n = link_nports(l->rz, i);
 
 		if (l->rz->links[i].cls != RZ_LC_EMULATED || !realize_link_here(l->rz, i))
 			continue;
 		if (k++ % l->nth != t)
 			continue;
-		segs[nsegs] = (struct emu_seg_cfg){
-			.name = xl->name, .ports = &ports[*np - first], .nports = n,
-			.mtu = l->rz->links[i].mtu,
-			.bypass = emu_bypass_allowed() && !realize_link_lan_spread(l->rz, i) };
+		if (realize_link_lan_spread(l->rz, i)) {
+			size_t n = lan_spread_seg(l, i, (uint32_t)t, (uint32_t)(*np - first),
+						  &segs[nsegs], &ports[*np - first], &l->dirs[*np]);
+
+			nsegs++;
+			*np += n;
+			continue;
+		}
+		segs[nsegs] = (struct emu_seg_cfg){ .name = xl->name, .ports = &ports[*np - first],
+						    .nports = xl->nep, .mtu = l->rz->links[i].mtu,
+						    .bypass = emu_bypass_allowed() };
 		nsegs++;
-		link_ports(l, i, (uint32_t)t, (uint32_t)(*np - first), &ports[*np - first],
-			   &l->dirs[*np]);
-		*np += n;
+		for (j = 0; j < xl->nep; j++, (*np)++) {
+			struct emu_port_cfg *pc = &ports[*np - first];
+
+			snprintf(pc->ifname, sizeof(pc->ifname), "%s",
+				 realize_ep_iface(l->rz, i, j)->port_name);
+			/* a fragment's remote endpoint: its direction is
+			 * emulated on its own host; here it passes as it is */
+			if (realize_ep_here(l->rz, i, j))
+				pc->p = l->rz->links[i].dir[j];
+			l->dirs[*np] = (struct dir_ref){ .link = (uint32_t)i, .ep = (uint32_t)j,
+							 .emu = (uint32_t)t,
+							 .port = (uint32_t)(*np - first) };
+		}
 	}
 	return nsegs;
 }
