@@ -9,8 +9,9 @@
 # across hosts; the third host's underlay sees the ARP broadcast of a ping
 # between the other two but none of its unicast frames (a forwarding entry
 # per remote MAC on each VXLAN device); vtb link set of the LAN from one
-# host changes the delay on every host; vtb down leaves nothing on any
-# host. Needs root, etcd-server, tcpdump, iperf3.
+# host changes the delay on every host, and loss on one endpoint from
+# another host loses that endpoint's traffic only; vtb down leaves nothing
+# on any host. Needs root, etcd-server, tcpdump, iperf3.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/simlib.sh
 # the LAN's latency on each endpoint (the model's), and the window an RTT
@@ -147,6 +148,12 @@ assert d["d"]["params"]["rate_bps"] == '$RATE_MBPS'000000, d["d"]
 assert all(x["counters"]["tx_packets"] > 0 for x in d.values()), d
 '; then ok "status from h2: the four directions of lan, each from its own host, at $SET_MS ms"
 else not_ok "status of the LAN's directions" "$out"; fi
+
+# --- loss on one endpoint, from h1: only c's traffic (on h2) is lost
+expect "link set from h1: lan --from c loss=100%" on h1 "$VTB" link set three lan --from c loss=100%
+expect_fail "a (h1) gets no answer from c (h2): c's frames are lost on h2" 1 "100% packet loss" \
+	on h1 "$VTB" exec three a -- ping -n -c 2 -i 0.2 -W 1 10.60.0.3
+expect "a (h1) still reaches d (h3)" on h1 "$VTB" exec three a -- ping -n -c 2 -i 0.2 -W 2 10.60.0.4
 
 # --- down from h2 leaves nothing
 out=$(on h2 "$VTB" down three 2>&1)
