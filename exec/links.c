@@ -16,6 +16,9 @@
 
 /* The direction of one port: link li, leaving endpoint ep; its port is
  * port of emulator emu. */
+#define LINKS_EP_REMOTE UINT32_MAX /* ep of the one port of an emulated LAN's
+                                    * endpoints on other hosts: no direction
+                                    * of an endpoint, shown and set nowhere */
 struct dir_ref {
 	uint32_t link, ep;
 	uint32_t emu, port;
@@ -111,6 +114,53 @@ static bool emu_bypass_allowed(void)
 	return !env || strcmp(env, "0") != 0;
 }
 
+/* The ports link li has in this host's emulator: every endpoint's, or for
+ * an emulated LAN across hosts the local endpoints' and one for all the
+ * others (realize_link_lan_spread). */
+static size_t link_nports(const struct realization *rz, size_t li)
+{
+	size_t j, n = 1;
+
+	if (!realize_link_lan_spread(rz, li))
+		return rz->x->links[li].nep;
+	for (j = 0; j < rz->x->links[li].nep; j++)
+		n += realize_ep_here(rz, li, j);
+	return n;
+}
+
+/* The segment of an emulated LAN across hosts, link li, into seg: its
+ * local endpoints' ports with their directions, and one more port, the
+ * link's VXLAN device, for every endpoint on other hosts (LINKS_EP_REMOTE:
+ * their traffic was impaired on their own hosts and passes as it comes;
+ * the emulator learns their MACs there, and what it sends there the device
+ * takes to the host of the destination). Ports into pc, directions into
+ * dr, emulator t, its ports numbered from port on. Never bypassed: the
+ * VXLAN device is no veth a redirect could reach the peer of. Returns how
+ * many ports (link_nports). */
+static size_t lan_spread_seg(const struct sup_links *l, size_t li, uint32_t t, uint32_t port,
+			     struct emu_seg_cfg *seg, struct emu_port_cfg *pc, struct dir_ref *dr)
+{
+	size_t j, n = 0;
+
+	for (j = 0; j <= l->x->links[li].nep; j++) {
+		bool vtep = j == l->x->links[li].nep;
+
+		if (!vtep && !realize_ep_here(l->rz, li, j))
+			continue;
+		snprintf(pc[n].ifname, sizeof(pc[n].ifname), "%s",
+			 vtep ? l->rz->links[li].vtep : realize_ep_iface(l->rz, li, j)->port_name);
+		if (!vtep)
+			pc[n].p = l->rz->links[li].dir[j];
+		dr[n] = (struct dir_ref){ .link = (uint32_t)li,
+					  .ep = vtep ? LINKS_EP_REMOTE : (uint32_t)j, .emu = t,
+					  .port = port + (uint32_t)n };
+		n++;
+	}
+	*seg = (struct emu_seg_cfg){ .name = l->x->links[li].name, .ports = pc, .nports = n,
+				     .mtu = l->rz->links[li].mtu, .bypass = false };
+	return n;
+}
+
 /* The ports of thread t of l (links placed round robin, link k on thread
  * k % l->nth, both ends of a link on the same thread: frames cross between
  * them) into segs and ports, their directions from l->dirs[np] on. Returns
@@ -127,6 +177,14 @@ static size_t thread_segs(struct sup_links *l, size_t t, struct emu_seg_cfg *seg
 			continue;
 		if (k++ % l->nth != t)
 			continue;
+		if (realize_link_lan_spread(l->rz, i)) {
+			size_t n = lan_spread_seg(l, i, (uint32_t)t, (uint32_t)(*np - first),
+						  &segs[nsegs], &ports[*np - first], &l->dirs[*np]);
+
+			nsegs++;
+			*np += n;
+			continue;
+		}
 		segs[nsegs] = (struct emu_seg_cfg){ .name = xl->name, .ports = &ports[*np - first],
 						    .nports = xl->nep, .mtu = l->rz->links[i].mtu,
 						    .bypass = emu_bypass_allowed() };
@@ -198,7 +256,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	for (i = 0; i < l->x->nlinks; i++)
 		if (l->rz->links[i].cls == RZ_LC_EMULATED && realize_link_here(l->rz, i)) {
 			nsegs++;
-			total += l->x->links[i].nep;
+			total += link_nports(l->rz, i);
 		}
 	if (!nsegs)
 		goto out;
@@ -298,7 +356,7 @@ void links_annotate(struct sup_links *l, json_t *status)
 		json_t *jl = json_array_get(links, l->dirs[i].link), *dirs, *d;
 		uint32_t ep = l->dirs[i].ep;
 
-		if (!jl)
+		if (!jl || ep == LINKS_EP_REMOTE)
 			continue;
 		dirs = json_object_get(jl, "directions");
 		if (!dirs) {
@@ -353,6 +411,8 @@ static bool dir_on_link(const struct sup_links *l, size_t i, const char *link, c
 {
 	const struct xir_link *xl = &l->x->links[l->dirs[i].link];
 
+	if (l->dirs[i].ep == LINKS_EP_REMOTE)
+		return false;
 	return !strcmp(xl->name, link) &&
 	       (!from || !strcmp(l->x->nodes[xl->ep[l->dirs[i].ep].node].name, from));
 }

@@ -5,15 +5,18 @@
  * emulator's ports for its local endpoints, and its remote endpoint's port
  * is the VXLAN device itself (named like that port), so this host's
  * emulator impairs what leaves the local endpoint and passes what comes in
- * from the other host as it is. Each VXLAN device is created from the
- * host's namespace (its UDP socket stays there, on the underlay address)
- * directly in the substrate, and floods to every other host holding an
- * endpoint of the link. */
+ * from the other host as it is; an emulated LAN's VXLAN device is the
+ * emulator's one port for all its endpoints on other hosts. Each VXLAN
+ * device is created from the host's namespace (its UDP socket stays there,
+ * on the underlay address) directly in the substrate, floods to every
+ * other host holding an endpoint of the link, and a LAN's sends unicast
+ * to the host holding the destination MAC only. */
 #include "build_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -38,9 +41,43 @@ static bool host_on_link(const struct realization *rz, uint32_t link, uint32_t h
 	return false;
 }
 
+/* A LAN's forwarding entries per remote MAC on its VXLAN device vtep: each
+ * endpoint on another host, its interface's MAC (every host realizes the
+ * same ones) toward that host's underlay address, so a unicast frame goes
+ * to the one host holding its destination; broadcast, multicast and a MAC
+ * a node set by itself still go to every host (the all-zeros entries). A
+ * point-to-point link has one other host: nothing to add. 0 or -errno
+ * (in e). */
+static int vtep_macs(const struct realization *rz, struct nl_sock *s, uint32_t link,
+		     const char *vtep, struct nl_err *e)
+{
+	const struct rz_cluster *cl = rz->cluster;
+	const struct xir_link *l = &rz->x->links[link];
+	struct nl_fdb_mac *v;
+	size_t j, n = 0;
+	int r = 0;
+
+	if (l->nep <= 2)
+		return 0;
+	v = calloc(l->nep, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (j = 0; j < l->nep && !r; j++)
+		if (!realize_ep_here(rz, link, j)) {
+			memcpy(v[n].mac, realize_ep_iface(rz, link, j)->mac, sizeof(v[n].mac));
+			r = addr4(cl->underlay[cl->host_of[l->ep[j].node]], &v[n++].remote);
+		}
+	if (!r)
+		r = nl_fdb_add_macs(s, vtep, v, n, e);
+	free(v);
+	return r;
+}
+
 /* The link's VXLAN device: created from the host namespace (a socket of
  * this task's own) in the substrate, a port of master when there is one,
- * flooding to the other hosts of the link. 0 or -errno (after build_fail). */
+ * flooding to the other hosts of the link, and for a LAN sending unicast
+ * to the host of its destination (vtep_macs). 0 or -errno (after
+ * build_fail). */
 static int vtep_make(struct build_ctx *c, unsigned worker, uint32_t link, const char *master)
 {
 	const struct rz_cluster *cl = c->rz->cluster;
@@ -68,6 +105,8 @@ static int vtep_make(struct build_ctx *c, unsigned worker, uint32_t link, const 
 			if (!r)
 				r = nl_fdb_append(s, rl->vtep, &remote, &e);
 		}
+	if (!r)
+		r = vtep_macs(c->rz, s, link, rl->vtep, &e);
 	if (r)
 		build_fail(c, e.msg[0] ? e.msg : strerror(-r),
 			   "cannot connect link '%s' to the other hosts (VXLAN %s, VNI %u, from %s)",
@@ -99,7 +138,7 @@ static int dispersed_create(struct build_ctx *c, unsigned worker, const struct b
 }
 
 /* An emulated dispersed link's VXLAN device: the emulator's port of the
- * remote endpoint. */
+ * remote endpoint (of every remote endpoint, on a LAN). */
 static int emulated_vtep_create(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	return vtep_make(c, worker, t->link, NULL);

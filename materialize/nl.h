@@ -151,6 +151,21 @@ int nl_vxlan_create(struct nl_sock *s, const char *name, int ns_fd, const struct
  * replication). An entry already there is success. */
 int nl_fdb_append(struct nl_sock *s, const char *dev, const struct addr_prefix *remote,
 		  struct nl_err *err);
+/* A unicast MAC and the remote VTEP (IPv4, plen ignored) holding it. */
+struct nl_fdb_mac {
+	uint8_t mac[6];
+	struct addr_prefix remote;
+};
+/* Add a permanent forwarding entry per v[i] to the VXLAN device dev of the
+ * socket's namespace: a frame to v[i].mac goes to v[i].remote only,
+ * instead of to every remote of the flooding list (broadcast, multicast
+ * and MACs without an entry still go to all of them). An entry of the MAC
+ * already there is replaced. The entries go with the device. Sent in one
+ * batch (or queued in the caller's); 0 or the first failure (err->index:
+ * which entry), -EINVAL for a multicast MAC, -EAFNOSUPPORT for a remote
+ * that is not IPv4. */
+int nl_fdb_add_macs(struct nl_sock *s, const char *dev, const struct nl_fdb_mac *v, size_t n,
+		    struct nl_err *err);
 /* Remove remote from dev's flooding list (a host leaving the LAN). An
  * entry or device already gone is success. */
 int nl_fdb_del(struct nl_sock *s, const char *dev, const struct addr_prefix *remote,

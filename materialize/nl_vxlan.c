@@ -1,6 +1,7 @@
 /* nl_vxlan: the kernel side of a dispersed link (see nl.h and
  * docs/cluster.md ("VXLAN")): the VXLAN device (a VTEP) of one host, the
- * all-zeros forwarding entries that flood to the remote VTEPs, and the MTU
+ * all-zeros forwarding entries that flood to the remote VTEPs, the entries
+ * per remote MAC that send unicast to one host only, and the MTU
  * rule that lets a full-size frame cross the underlay unfragmented.
  *
  * Why the UDP socket stays in the host's namespace although the device
@@ -72,39 +73,100 @@ int nl_vxlan_create(struct nl_sock *s, const char *name, int ns_fd, const struct
 	return nl_req_submit(s, &r, 0, err);
 }
 
-/* An RTM_NEWNEIGH or RTM_DELNEIGH of dev's all-zeros entry toward remote
- * (what `bridge fdb append|del 00:00:00:00:00:00 dev DEV dst REMOTE`
- * sends). NTF_SELF: the entry is the VXLAN device's own table, not a
- * bridge's. Permanent: never aged out. dev is looked up by an immediate
- * request (see nl_ifindex); gone is success for a deletion, and so is
- * ok (-ENOENT, an entry already gone). */
+/* One RTM_NEWNEIGH or RTM_DELNEIGH of the forwarding entry (mac, remote)
+ * of the VXLAN device ifindex: what `bridge fdb add|append|del MAC dev DEV
+ * dst REMOTE` sends. NTF_SELF: the entry is the VXLAN device's own table,
+ * not a bridge's. Permanent: never aged out. Submitted (queued in a
+ * batch); ok as for nl_req_submit. */
+static int fdb_msg(struct nl_sock *s, uint16_t type, uint16_t flags, int ifindex,
+		   const uint8_t mac[6], const struct addr_prefix *remote, int ok, struct nl_err *err)
+{
+	struct nl_req r;
+	struct ndmsg *ndm;
+
+	ndm = nl_req_start(s, &r, type, flags, sizeof(*ndm));
+	ndm->ndm_family = AF_BRIDGE;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_NOARP | NUD_PERMANENT;
+	ndm->ndm_flags = NTF_SELF;
+	nl_req_put(&r, NDA_LLADDR, 6, mac);
+	nl_req_put(&r, NDA_DST, 4, remote->bytes);
+	return nl_req_submit(s, &r, ok, err);
+}
+
+/* The ifindex of the VXLAN device dev (an immediate lookup, see
+ * nl_ifindex), or a negative errno recorded in err; -ENODEV unrecorded
+ * when gone_ok (a deletion: gone is success). */
+static int fdb_dev(struct nl_sock *s, const char *dev, bool gone_ok, struct nl_err *err)
+{
+	int ifindex = nl_ifindex(s, dev);
+
+	if (ifindex == -ENODEV && gone_ok)
+		return ifindex;
+	if (ifindex < 0)
+		return nl_req_fail(s, err, ifindex, "cannot find the VXLAN device %s: %s",
+				   dev ? dev : "(null)", strerror(-ifindex));
+	return ifindex;
+}
+
+/* dev's all-zeros entry toward remote (the flooding list), added or
+ * deleted; gone is success for a deletion, and so is ok (-ENOENT, an
+ * entry already gone). */
 static int fdb_req(struct nl_sock *s, uint16_t type, uint16_t flags, const char *dev,
 		   const struct addr_prefix *remote, int ok, struct nl_err *err)
 {
 	static const uint8_t zero_mac[6];
 	struct nl_err dummy;
-	struct nl_req r;
-	struct ndmsg *ndm;
 	int ifindex;
 
 	err = nl_err_start(err, &dummy);
 	if (!remote || remote->family != AF_INET)
 		return nl_req_fail(s, err, -EAFNOSUPPORT, "the remote VTEP of %s must be IPv4",
 				   dev ? dev : "(null)");
-	ifindex = nl_ifindex(s, dev);
+	ifindex = fdb_dev(s, dev, type == RTM_DELNEIGH, err);
 	if (ifindex == -ENODEV && type == RTM_DELNEIGH)
 		return 0;
 	if (ifindex < 0)
-		return nl_req_fail(s, err, ifindex, "cannot find the VXLAN device %s: %s",
-				   dev ? dev : "(null)", strerror(-ifindex));
-	ndm = nl_req_start(s, &r, type, flags, sizeof(*ndm));
-	ndm->ndm_family = AF_BRIDGE;
-	ndm->ndm_ifindex = ifindex;
-	ndm->ndm_state = NUD_NOARP | NUD_PERMANENT;
-	ndm->ndm_flags = NTF_SELF;
-	nl_req_put(&r, NDA_LLADDR, sizeof(zero_mac), zero_mac);
-	nl_req_put(&r, NDA_DST, 4, remote->bytes);
-	return nl_req_submit(s, &r, ok, err);
+		return ifindex;
+	return fdb_msg(s, type, flags, ifindex, zero_mac, remote, ok, err);
+}
+
+/* One lookup of dev, then every entry in one batch (the caller's, when
+ * one is open: its flush reports). NLM_F_REPLACE: an entry of that MAC
+ * already there (toward any remote) is made this one, so building again
+ * is not an error; the kernel refuses to replace only all-zeros and
+ * multicast entries, which a node's MAC never is. */
+int nl_fdb_add_macs(struct nl_sock *s, const char *dev, const struct nl_fdb_mac *v, size_t n,
+		    struct nl_err *err)
+{
+	bool own = !s->batching;
+	struct nl_err dummy;
+	int ifindex, r = 0;
+	size_t i;
+
+	err = nl_err_start(err, &dummy);
+	for (i = 0; i < n; i++)
+		if (v[i].remote.family != AF_INET || (v[i].mac[0] & 1))
+			return nl_req_fail(s, err, v[i].remote.family != AF_INET ? -EAFNOSUPPORT
+										 : -EINVAL,
+					   "a forwarding entry of %s needs a unicast MAC and an "
+					   "IPv4 remote VTEP", dev ? dev : "(null)");
+	if (!n)
+		return 0;
+	ifindex = fdb_dev(s, dev, false, err);
+	if (ifindex < 0)
+		return ifindex;
+	if (own)
+		nl_batch_begin(s);
+	for (i = 0; i < n && !r; i++)
+		r = fdb_msg(s, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, ifindex, v[i].mac,
+			    &v[i].remote, 0, err);
+	if (own) {
+		int f = nl_batch_flush(s, err);
+
+		r = r ? r : f;
+	}
+	return r;
 }
 
 /* NLM_F_APPEND adds remote to the entry's list of destinations (without

@@ -130,8 +130,10 @@ struct rz_link {
 	uint32_t first_port;     /* the port of endpoint 0 (the rest follow), or RZ_NO_PORT */
 	char bridge[RZ_NAME_LEN]; /* RZ_LC_BRIDGE, RZ_LC_DISPERSED: "vtb<id>b<link>" (realize_name) */
 	/* dispersed: its VXLAN device on this host: "vtb<id>x<link>" on a
-	 * bridge (RZ_LC_DISPERSED), or, emulated, the remote endpoint's port
-	 * name (the emulator's port for that endpoint); "" when not dispersed */
+	 * bridge (RZ_LC_DISPERSED) or as the emulator's port of every remote
+	 * endpoint of an emulated LAN (realize_link_lan_spread), or, emulated
+	 * point-to-point, the remote endpoint's port name (the emulator's port
+	 * for that endpoint); "" when not dispersed */
 	char vtep[RZ_NAME_LEN];
 	struct addr_prefix subnet4, subnet6; /* family 0 when none */
 };
@@ -175,8 +177,7 @@ struct rz_cluster {
  * becomes dispersed (a direct one RZ_LC_DISPERSED, an emulated one stays
  * RZ_LC_EMULATED with a VNI) and the ports are numbered again. Returns 0,
  * -EINVAL with err (a VNI where a link is on one host or none where it is
- * dispersed, a host index out of range, an emulated LAN spanning hosts), or
- * -ENOMEM. */
+ * dispersed, a host index out of range), or -ENOMEM. */
 int realize_cluster(struct realization *r, const struct rz_cluster *c, char *err, size_t errlen);
 /* Whether node is built on this host (always, on one host). */
 bool realize_node_here(const struct realization *r, size_t node);
@@ -186,6 +187,11 @@ bool realize_ep_here(const struct realization *r, size_t link, size_t j);
 bool realize_link_here(const struct realization *r, size_t link);
 /* Whether link's endpoints are on more than one host. */
 bool realize_link_dispersed(const struct realization *r, size_t link);
+/* Whether link is an emulated LAN (three endpoints or more) whose
+ * endpoints are on more than one host: each host's emulator has the local
+ * endpoints' ports and one more, the link's VXLAN device, for every
+ * endpoint on other hosts (docs/cluster.md, "Emulated LANs across hosts"). */
+bool realize_link_lan_spread(const struct realization *r, size_t link);
 
 /* The constraints the model language has but vtb cannot build yet (cpufreq,
  * vlan, image, ...) into d: errors (what realize does), or with warn the

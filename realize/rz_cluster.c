@@ -82,8 +82,14 @@ bool realize_link_dispersed(const struct realization *r, size_t link)
 	return false;
 }
 
+bool realize_link_lan_spread(const struct realization *r, size_t link)
+{
+	return r->links[link].emulated && r->x->links[link].nep > 2 &&
+	       realize_link_dispersed(r, link);
+}
+
 /* Check c against r's XIR: host indexes in range, a VNI exactly where a
- * link is dispersed, no emulated LAN across hosts. 0 or -EINVAL with err. */
+ * link is dispersed. 0 or -EINVAL with err. */
 static int cluster_check(const struct realization *r, const struct rz_cluster *c, char *err,
 			 size_t errlen)
 {
@@ -108,12 +114,6 @@ static int cluster_check(const struct realization *r, const struct rz_cluster *c
 				 c->vni[i] > 0xffffffu ? "its VNI is over 24 bits"
 				 : disp ? "its endpoints are on more than one host but it has no VNI"
 					: "it is on one host but has a VNI");
-			return -EINVAL;
-		}
-		if (disp && r->links[i].emulated && r->x->links[i].nep > 2) {
-			util_fmt(err, errlen,
-				 "link '%s': an emulated LAN spanning hosts is not supported yet "
-				 "(place its devices on one host, or make it direct)", name);
 			return -EINVAL;
 		}
 	}

@@ -86,7 +86,7 @@ int realize_name(struct realization *r, const char *id)
 	for (i = 0; i < r->x->nlinks && !e; i++) {
 		if (r->links[i].cls == RZ_LC_BRIDGE || r->links[i].cls == RZ_LC_DISPERSED)
 			e = root_name(id, 'b', (uint32_t)i, r->links[i].bridge);
-		if (!e && r->links[i].cls == RZ_LC_DISPERSED)
+		if (!e && (r->links[i].cls == RZ_LC_DISPERSED || realize_link_lan_spread(r, i)))
 			e = root_name(id, 'x', (uint32_t)i, r->links[i].vtep);
 		for (j = 0; j < r->x->links[i].nep && !e; j++) {
 			struct rz_iface *f = rz_ep_iface(r, i, j);
@@ -96,7 +96,8 @@ int realize_name(struct realization *r, const char *id)
 			/* emulated and dispersed: the emulator's port of the
 			 * remote endpoint is this host's VXLAN device */
 			if (!e && r->links[i].cls == RZ_LC_EMULATED &&
-			    realize_link_dispersed(r, i) && !realize_ep_here(r, i, j))
+			    realize_link_dispersed(r, i) && !realize_link_lan_spread(r, i) &&
+			    !realize_ep_here(r, i, j))
 				snprintf(r->links[i].vtep, RZ_NAME_LEN, "%s", f->port_name);
 		}
 	}

@@ -295,7 +295,7 @@ static void test_one_host(void **state)
 	assert_false(realize_link_dispersed(rz, 0));
 	assert_int_equal(rz->links[0].cls, RZ_LC_VETH);
 	assert_int_equal(rz->links[2].cls, RZ_LC_BRIDGE);
-	/* a VNI on a link on one host, an emulated LAN over hosts: refused */
+	/* a VNI on a link on one host: refused */
 	f->cl.vni[3] = 9;
 	assert_int_equal(realize_cluster(rz, &f->cl, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "link 'g-x': it is on one host but has a VNI"));
@@ -304,15 +304,20 @@ static void test_one_host(void **state)
 	frag_free(f);
 }
 
+/* An emulated LAN over two hosts (a, b on h1, c on h2) is realized: it
+ * stays emulated, each host names its VXLAN device "vtb<id>x<link>" (the
+ * emulator's one port for the endpoints on other hosts); a point-to-point
+ * emulated link keeps the remote endpoint's port as its device. */
 static void test_emulated_lan(void **state)
 {
 	static const char src[] = "a = topo.device('a')\nb = topo.device('b')\n"
 				  "c = topo.device('c')\n"
-				  "topo.connect([a, b, c], latency == ms(1))\n";
+				  "topo.connect([a, b, c], latency == ms(1))\n"
+				  "topo.connect([a, c], latency == ms(1))\n";
 	struct rz_host host = { .cores = 64, .memory = 1ULL << 36 };
 	struct rz_cluster cl = { .nhosts = 2 };
 	char hn[2][RZ_HOST_LEN] = { "h1", "h2" }, ul[2][RZ_ADDR4_LEN] = { "10.0.0.1", "10.0.0.2" };
-	uint32_t host_of[3] = { 0, 0, 1 }, v[1] = { 7 };
+	uint32_t host_of[3] = { 0, 0, 1 }, v[2] = { 7, 8 }, here;
 	struct realization *rz = NULL;
 	char err[UTIL_ERR_LEN];
 	struct diag_list d;
@@ -325,11 +330,22 @@ static void test_emulated_lan(void **state)
 	cl.vni = v;
 	diag_init(&d, "t", src, strlen(src));
 	assert_int_equal(compile_source("t.vtb", src, strlen(src), NULL, &x, &d, NULL), 0);
-	assert_int_equal(realize(x, &host, &rz, &d), 0);
 	diag_free(&d);
-	assert_int_equal(realize_cluster(rz, &cl, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "an emulated LAN spanning hosts is not supported yet"));
-	realize_free(rz);
+	for (here = 0; here < 2; here++) {
+		cl.here = here;
+		diag_init(&d, "t", src, strlen(src));
+		assert_int_equal(realize(x, &host, &rz, &d), 0);
+		diag_free(&d);
+		assert_int_equal(realize_cluster(rz, &cl, err, sizeof(err)), 0);
+		assert_int_equal(realize_name(rz, "3a7f"), 0);
+		assert_int_equal(rz->links[0].cls, RZ_LC_EMULATED);
+		assert_true(realize_link_lan_spread(rz, 0));
+		assert_string_equal(rz->links[0].vtep, "vtb3a7fx0");
+		assert_false(realize_link_lan_spread(rz, 1));
+		assert_string_equal(rz->links[1].vtep, realize_ep_iface(rz, 1, !here)->port_name);
+		realize_free(rz);
+		rz = NULL;
+	}
 	xir_free(x);
 }
 
