@@ -47,6 +47,8 @@ static int relay_exp_load(const char *name, struct relay_exp *x)
 	if (clup_conf(&x->c) != 1 || !x->c.ca[0]) /* no certificates: no relay */
 		return 0;
 	r = tls_etcd_open(&x->c, &e, err);
+	if (!r) /* the relay checks the other host's certificate against it */
+		tls_crl_sync(e, &x->c, err);
 	if (!r)
 		r = clexp_find(e, name, &ce, err);
 	if (!r && ce.nhosts == 0)
