@@ -390,17 +390,13 @@ int tls_peer_name(SSL *s, char *name, size_t len, char *err)
 
 void tls_handshake_why(SSL *s, char *err)
 {
-	char why[512], cn[CLCONF_HOST_MAX] = "";
-	X509 *x = SSL_get1_peer_certificate(s);
+	char why[512];
 	long v = SSL_get_verify_result(s);
 
-	if (x && tls_cn(x, cn, sizeof(cn)))
-		cn[0] = '\0';
-	X509_free(x);
 	tls_errors(why, sizeof(why));
 	if (v == X509_V_ERR_CERT_REVOKED)
-		util_fmt(err, UTIL_ERR_LEN, "the certificate of '%s' is revoked (vtb cluster revoke): "
-			 "refused", cn[0] ? cn : "the peer");
+		util_fmt(err, UTIL_ERR_LEN, "the peer's certificate is revoked (vtb cluster revoke): "
+			 "refused");
 	else if (strstr(why, "alert certificate revoked"))
 		util_fmt(err, UTIL_ERR_LEN, "the peer refused this host's certificate: it is revoked "
 			 "(a new one: vtb cluster cert on the CA's host, then vtb cluster join --bundle)");
