@@ -230,23 +230,31 @@ static int tls_crl_add_issued(X509_CRL *crl, const char *text, size_t len, const
 	return 0;
 }
 
+/* The certificate of the PEM file path, or NULL with err. */
+static X509 *tls_pem_cert(const char *path, char *err)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (!x)
+		util_fmt(err, UTIL_ERR_LEN, "cannot read a certificate from %s: %s", path,
+			 f ? "no PEM certificate" : strerror(errno));
+	if (f)
+		fclose(f);
+	ERR_clear_error();
+	return x;
+}
+
 /* Add the certificate of certfile (PEM) to crl: 0 with *found and *added
  * counted, or a negative errno with err. */
 static int tls_crl_add_file(X509_CRL *crl, const char *certfile, size_t *found, size_t *added,
 			    char *err)
 {
-	FILE *f = fopen(certfile, "re");
-	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	X509 *x = tls_pem_cert(certfile, err);
 	int r;
 
-	if (f)
-		fclose(f);
-	ERR_clear_error();
-	if (!x) {
-		util_fmt(err, UTIL_ERR_LEN, "%s: %s", certfile, f ? "no certificate in it (PEM)"
-								 : strerror(errno));
-		return f ? -EINVAL : -errno;
-	}
+	if (!x)
+		return -EINVAL;
 	r = tls_crl_add(crl, NULL, X509_get_serialNumber(x));
 	X509_free(x);
 	if (r < 0)
@@ -314,21 +322,6 @@ out:
 	EVP_PKEY_free(key);
 	free(list);
 	return r;
-}
-
-/* The certificate of the PEM file path, or NULL with err. */
-static X509 *tls_pem_cert(const char *path, char *err)
-{
-	FILE *f = fopen(path, "re");
-	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-
-	if (!x)
-		util_fmt(err, UTIL_ERR_LEN, "cannot read a certificate from %s: %s", path,
-			 f ? "no PEM certificate" : strerror(errno));
-	if (f)
-		fclose(f);
-	ERR_clear_error();
-	return x;
 }
 
 int tls_crl_install(const char *path, const char *cafile, const uint8_t *p, size_t n, char *err)
