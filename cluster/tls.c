@@ -329,6 +329,8 @@ int tls_bundle_install(const char *bundle, const char *dir, const char *host, st
 		 (r = tls_install_one(dir, TLS_KEY_FILE, NULL, k, 0600, c->key, sizeof(c->key))) != 0)
 		util_fmt(err, UTIL_ERR_LEN, "cannot install the certificates in %s: %s", dir,
 			 strerror(-r));
+	else
+		tls_crl_drop_foreign(c, ca);
 	EVP_PKEY_free(k);
 	X509_free(x);
 	X509_free(ca);

@@ -402,6 +402,19 @@ int tls_crl_sync(struct etcd *e, const struct clconf *c, char *err)
 	return r;
 }
 
+void tls_crl_drop_foreign(const struct clconf *c, X509 *ca)
+{
+	char path[CLCONF_PATH_MAX + 16];
+	X509_CRL *crl;
+	bool absent;
+
+	tls_crl_path(c, path, sizeof(path));
+	crl = tls_crl_read(path, &absent);
+	if (!absent && (!crl || tls_crl_signed(crl, ca)))
+		unlink(path);
+	X509_CRL_free(crl);
+}
+
 int tls_crl_use(SSL_CTX *ctx, const struct clconf *c, char *err)
 {
 	char path[CLCONF_PATH_MAX + 16];

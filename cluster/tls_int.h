@@ -39,6 +39,10 @@ int tls_crl_issued_add(const char *cadir, X509 *x, char *err);
 /* The CRL file of c's host: TLS_CRL_FILE next to its CA's certificate. */
 void tls_crl_path(const struct clconf *c, char *path, size_t len);
 
+/* Remove c's CRL when the CA ca did not sign it (a host that joins a
+ * cluster of another CA): OpenSSL would refuse every peer with it. */
+void tls_crl_drop_foreign(const struct clconf *c, X509 *ca);
+
 /* Make ctx check its peer's certificate against c's CRL (tls_crl_path)
  * when there is one (X509_V_FLAG_CRL_CHECK). 0, or -EACCES with err when
  * the file is there but does not load (closed, not open, on failure). */

@@ -274,6 +274,30 @@ static void test_handshake(void **state)
 	assert_non_null(strstr(cl.err, "the peer's certificate is revoked"));
 }
 
+/* A host that joins a cluster of another CA drops its old CA's list
+ * (OpenSSL would refuse every peer with it); its own CA's is kept. */
+static void test_foreign(void **state)
+{
+	struct fx *f = *state;
+	struct end e;
+	char err[UTIL_ERR_LEN], other[160], bundle[160], dir[160], path[200];
+	struct clconf c;
+
+	end_make(f, "h1", true, &e);
+	fx_path(f, "h1", dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, TLS_CRL_FILE);
+	assert_int_equal(access(path, F_OK), 0);
+	fx_path(f, "h1.pem", bundle, sizeof(bundle));
+	assert_int_equal(tls_bundle_install(bundle, dir, "h1", &c, err), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	fx_path(f, "other", other, sizeof(other));
+	assert_int_equal(tls_ca_make(other, err), 0);
+	fx_path(f, "h1-other.pem", bundle, sizeof(bundle));
+	assert_int_equal(tls_cert_issue(other, "h1", "10.0.0.1", bundle, err), 0);
+	assert_int_equal(tls_bundle_install(bundle, dir, "h1", &c, err), 0);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_issued_bad, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_install, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_handshake, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign, fx_setup, fx_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* as the relay: a peer that went away is an error */
