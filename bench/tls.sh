@@ -71,21 +71,21 @@ round() {
 	for h in h2 h3; do on $h "$VTB" cluster join --etcd "$etcd" --bundle "$work/$h.pem" >/dev/null; done
 	for h in h1 h2 h3; do "$SIM" start-agent $h >/dev/null; done
 	until [ "$(on h1 "$VTB" cluster status | grep -c 'alive since')" = 3 ]; do sleep 0.2; done
-	on h1 "$VTB" up "$work/r.vtb" --name r >/dev/null
+	on h1 "$VTB" up "$work/r.vtb" --name r >/dev/null 2>&1
 	timed "$1" status "$VTB" status
 	timed "$1" exec "$VTB" exec r c -- true
 	timed "$1" exec-local "$VTB" exec r a -- true
 	timed "$1" linkset "$VTB" link set r bc latency=7ms
 	for i in $(seq "$RUNS"); do
 		s=$(now)
-		on h1 "$VTB" up "$work/u.vtb" --name u >/dev/null
+		on h1 "$VTB" up "$work/u.vtb" --name u >/dev/null 2>&1
 		m=$(now)
-		on h1 "$VTB" down u >/dev/null
+		on h1 "$VTB" down u >/dev/null 2>&1
 		e=$(now)
 		echo "$(ms "$s" "$m") * 1000" | bc >>"$work/$1-up"
 		echo "$(ms "$m" "$e") * 1000" | bc >>"$work/$1-down"
 	done
-	on h1 "$VTB" down r >/dev/null
+	on h1 "$VTB" down r >/dev/null 2>&1
 	VTB="$VTB" "$SIM" down >/dev/null
 }
 
