@@ -133,7 +133,7 @@ int etcd_call(struct etcd *e, const char *path, const json_t *req, curl_write_ca
 			continue;
 		}
 		e->cur = k;
-		shut = etcd_shut_at_once(e, rc);
+		shut = !etcd_tls_refused(rc) && etcd_shut_at_once(e, rc);
 		r = etcd_tls_refused(rc) || shut ? -EACCES
 		    : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
 		    : rc == CURLE_WRITE_ERROR	   ? (e->body.oom ? -ENOMEM : -EMSGSIZE)
