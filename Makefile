@@ -7,11 +7,11 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 STD     := -std=gnu17 -D_GNU_SOURCE
 INC     := -Ilib -Ixir -Imodel -Icompile -Irealize -Imaterialize -Istate -Iexec -Icli -Iemu -Ivm -Icluster
-PKGS    := jansson libmnl sqlite3 libbpf
+PKGS    := jansson libmnl sqlite3 libbpf zlib
 # opened on first use (lib/dynlib.h), not linked: their headers only
 DLPKGS  := libcgraph libgvc libpcap libcurl openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lmnl -lsqlite3 -lbpf) -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lmnl -lsqlite3 -lbpf -lz) -lpthread
 ALL_CFLAGS = $(STD) $(WARN) $(INC) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 
 LIB_SRCS := $(wildcard lib/*.c xir/*.c model/*.c compile/*.c realize/*.c materialize/*.c state/*.c exec/*.c emu/*.c vm/*.c cluster/*.c)

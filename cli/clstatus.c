@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cldoc.h"
 #include "clexp.h"
 #include "clhost.h"
 #include "etcd.h"
@@ -68,7 +69,7 @@ static size_t clst_liveness(const struct clexp *x, const struct clhost *v, size_
 static int clst_load(struct etcd *e, const char *name, struct clst *s, char *err)
 {
 	struct clhost *v = NULL;
-	char key[128], *doc = NULL;
+	char *doc = NULL;
 	size_t n = 0, len;
 	int64_t rev;
 	int r;
@@ -91,8 +92,7 @@ static int clst_load(struct etcd *e, const char *name, struct clst *s, char *err
 	free(v);
 	if (r || !s->nlost || !s->x.nhosts)
 		return r;
-	snprintf(key, sizeof(key), "/vtb/exp/%s/frag/%s", s->x.id, s->x.hosts[0]);
-	if (etcd_get(e, key, &doc, &len, NULL, err) ||
+	if (cldoc_get(e, s->x.id, s->x.hosts[0], &doc, &len, err) ||
 	    frag_parse((const uint8_t *)doc, len, &s->f, err))
 		s->f = NULL; /* shown without the nodes and links then */
 	free(doc);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cldoc.h"
 #include "clexp.h"
 #include "clhost.h"
 #include "etcd.h"
@@ -233,13 +234,12 @@ static size_t clup_host_index(const struct clup *u, const char *name)
 	return i < u->nall ? i : 0;
 }
 
-/* The fragment document of host p[h] (docs/cluster.md); the caller frees
- * it. */
-static char *clup_fragment(const struct clup *u, size_t h, json_t *xir)
+/* The fragment document every host's is (docs/cluster.md), but for its
+ * "host" member, which cldoc_get puts in; the caller frees it. */
+static char *clup_fragment(const struct clup *u, json_t *xir)
 {
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:{}, s:[], s:[], s:O}", "version", 1, "name",
-			      u->exp.name, "id", u->exp.id, "host", u->p[h].name, "hosts", "place",
-			      "vni", "xir", xir);
+	json_t *o = json_pack("{s:i, s:s, s:s, s:{}, s:[], s:[], s:O}", "version", 1, "name",
+			      u->exp.name, "id", u->exp.id, "hosts", "place", "vni", "xir", xir);
 	json_t *hosts = json_object_get(o, "hosts"), *place = json_object_get(o, "place"),
 	       *vni = json_object_get(o, "vni");
 	char *text;
@@ -398,23 +398,21 @@ static int clup_remove(struct etcd *e, struct clexp *x, size_t *left, char *err)
 	return r;
 }
 
-/* Write each host's fragment and ask its agent to build it. */
+/* Write the experiment's document once (cldoc: compressed, in pieces,
+ * a head per host), then ask each host's agent to build its fragment. */
 static int clup_publish(struct clup *u, char *err)
 {
-	char *doc = xjson_dumps(u->x), *frag, key[128];
+	char *doc = xjson_dumps(u->x), *frag = NULL;
 	json_t *xir = doc ? json_loads(doc, 0, NULL) : NULL;
 	size_t i;
-	int r = xir ? 0 : -ENOMEM;
+	int r = xir && (frag = clup_fragment(u, xir)) != NULL ? 0 : -ENOMEM;
 
-	for (i = 0; !r && i < u->exp.nhosts; i++) {
-		frag = clup_fragment(u, u->part[i], xir);
-		snprintf(key, sizeof(key), "/vtb/exp/%s/frag/%s", u->exp.id, u->exp.hosts[i]);
-		r = frag ? etcd_put(u->e, key, frag, strlen(frag), 0, err) : -ENOMEM;
-		free(frag);
-		if (!r)
-			r = clexp_want(u->e, &u->exp, u->exp.hosts[i], true, err);
-	}
+	if (!r)
+		r = cldoc_put(u->e, u->exp.id, frag, strlen(frag), u->exp.hosts, u->exp.nhosts, err);
+	for (i = 0; !r && i < u->exp.nhosts; i++)
+		r = clexp_want(u->e, &u->exp, u->exp.hosts[i], true, err);
 	json_decref(xir);
+	free(frag);
 	free(doc);
 	return r;
 }

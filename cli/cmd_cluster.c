@@ -29,7 +29,7 @@
 #define CLUSTER_USAGE "vtb cluster (init | join) --etcd URL[,URL...] [--host NAME] " \
 		      "[--underlay ADDR] [--bundle FILE] | vtb cluster (status [--json] | leave) | " \
 		      "vtb cluster ca [--dir DIR] | vtb cluster cert NAME --underlay ADDR -o FILE " \
-		      "[--ca DIR]"
+		      "[--ca DIR] | vtb cluster revoke NAME [--cert FILE] [--ca DIR]"
 
 /* The host part of the first URL of list ("http://10.0.0.1:2379,..." ->
  * "10.0.0.1") and its port, into host (len bytes). 0 or -EINVAL. */
@@ -377,8 +377,9 @@ static int cluster_leave(void)
 		util_fmt(err, sizeof(err), "cannot remove %s: %s", clconf_path(), strerror(errno));
 		goto fail;
 	}
-	printf("host '%s' left the cluster at %s (its agent ends within %d ms)\n", c.host, c.etcd,
-	       CLHOST_RENEW_MS);
+	printf("host '%s' left the cluster at %s (its agent ends within %d ms); the agents refuse "
+	       "it from now on, etcd still takes its certificate: to shut it out of etcd too, vtb "
+	       "cluster revoke %s on the CA's host\n", c.host, c.etcd, CLHOST_RENEW_MS, c.host);
 	status = CLI_OK;
 	goto out;
 fail:
@@ -450,6 +451,80 @@ static int cluster_cert(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* Publish the CRL of cadir in etcd, when this host is a member, and bring
+ * this host's copy up to date. 1 when published, 0 when this host is in
+ * no cluster, or CLI_SYSTEM's opposite after saying why. */
+static int revoke_publish(const char *cadir)
+{
+	char err[UTIL_ERR_LEN];
+	struct etcd *e = NULL;
+	struct clconf c;
+	int r = clconf_read(NULL, &c, err);
+
+	if (r == -ENOENT)
+		return 0;
+	if (!r)
+		r = tls_etcd_open(&c, &e, err);
+	if (!r)
+		r = tls_crl_publish(e, cadir, err);
+	if (!r && tls_crl_sync(e, &c, err) < 0)
+		r = -EIO;
+	etcd_close(e);
+	if (r) {
+		cli_err("cluster revoke: the revocation list is made but not published: %s", err);
+		return -CLI_SYSTEM;
+	}
+	return 1;
+}
+
+/* vtb cluster revoke NAME [--cert FILE] [--ca DIR]: revoke the
+ * certificates issued to host (or etcd member) NAME, and the one of FILE,
+ * in the CA's revocation list, and publish it in etcd. */
+static int cluster_revoke(int argc, char **argv)
+{
+	const char *cert = NULL, *cadir = NULL;
+	char dir[CLCONF_PATH_MAX], err[UTIL_ERR_LEN];
+	size_t added;
+	long number;
+	int i, r;
+
+	for (i = 2; i + 1 < argc; i += 2) {
+		const char **dst = !strcmp(argv[i], "--cert") ? &cert :
+				   !strcmp(argv[i], "--ca") ? &cadir : NULL;
+
+		if (!dst)
+			break;
+		*dst = argv[i + 1];
+	}
+	if (argc < 2 || i != argc || argv[1][0] == '-') {
+		cli_err("cluster revoke: usage: vtb cluster revoke NAME [--cert FILE] [--ca DIR]");
+		return CLI_USER;
+	}
+	if (cadir)
+		snprintf(dir, sizeof(dir), "%s", cadir);
+	else
+		clconf_dir(NULL, dir, sizeof(dir));
+	r = tls_crl_revoke(dir, argv[1], cert, &added, &number, err);
+	if (r) {
+		cli_err("cluster revoke: %s", err);
+		return r == -ENOENT || r == -EINVAL ? CLI_USER : CLI_SYSTEM;
+	}
+	printf("'%s': %zu certificate%s revoked%s; revocation list number %ld in %s/%s\n",
+	       argv[1], added, added == 1 ? "" : "s", added ? "" : " (all were already)", number, dir,
+	       TLS_CRL_FILE);
+	r = revoke_publish(dir);
+	if (r < 0)
+		return -r;
+	printf("%s\netcd refuses it once each member's --client-crl-file is this list: copy %s/%s "
+	       "there (etcd reads it at each new connection; connections open already stay: restart "
+	       "the members one at a time to cut them)\n",
+	       r ? "published in etcd: every agent refuses it from its next connection on"
+		 : "not published (this host is in no cluster): run this on a member holding the CA, "
+		   "or the agents do not know",
+	       dir, TLS_CRL_FILE);
+	return CLI_OK;
+}
+
 int cmd_cluster(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -464,6 +539,8 @@ int cmd_cluster(int argc, char **argv)
 		return cluster_ca(argc - 1, argv + 1);
 	if (!strcmp(sub, "cert"))
 		return cluster_cert(argc - 1, argv + 1);
+	if (!strcmp(sub, "revoke"))
+		return cluster_revoke(argc - 1, argv + 1);
 	cli_err("cluster: %s '%s' (usage: %s)", *sub ? "unknown" : "which command?", sub,
 		CLUSTER_USAGE);
 	return CLI_USER;

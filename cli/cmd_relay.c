@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cldoc.h"
 #include "clexp.h"
 #include "cli.h"
 #include "clup.h"
@@ -39,7 +40,7 @@ static int relay_exp_load(const char *name, struct relay_exp *x)
 {
 	struct etcd *e = NULL;
 	struct clexp ce = { 0 };
-	char err[UTIL_ERR_LEN], key[64 + CLEXP_NAME_MAX], *val = NULL;
+	char err[UTIL_ERR_LEN], *val = NULL;
 	size_t len;
 	int r;
 
@@ -47,14 +48,14 @@ static int relay_exp_load(const char *name, struct relay_exp *x)
 	if (clup_conf(&x->c) != 1 || !x->c.ca[0]) /* no certificates: no relay */
 		return 0;
 	r = tls_etcd_open(&x->c, &e, err);
+	if (!r) /* the relay checks the other host's certificate against it */
+		tls_crl_sync(e, &x->c, err);
 	if (!r)
 		r = clexp_find(e, name, &ce, err);
 	if (!r && ce.nhosts == 0)
 		r = -ENOENT;
-	if (!r) {
-		snprintf(key, sizeof(key), "/vtb/exp/%s/frag/%s", ce.id, ce.hosts[0]);
-		r = etcd_get(e, key, &val, &len, NULL, err);
-	}
+	if (!r)
+		r = cldoc_get(e, ce.id, ce.hosts[0], &val, &len, err);
 	if (!r)
 		r = frag_parse((const uint8_t *)val, len, &x->f, err);
 	free(val);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cldoc.h"
 #include "clexp.h"
 #include "db.h"
 #include "etcd.h"
@@ -101,7 +102,7 @@ static bool agent_have(const char *name, const char *id)
  * __fragment-up FILE. Reports building, then up or failed. */
 static void agent_up(struct etcd *w, const struct clconf *c, const char *id, const char *name)
 {
-	char key[128], path[512], err[UTIL_ERR_LEN], last[UTIL_ERR_LEN], *doc = NULL;
+	char path[512], err[UTIL_ERR_LEN], last[UTIL_ERR_LEN], *doc = NULL;
 	const char *args[] = { "__fragment-up", path, NULL };
 	size_t len;
 	int r, fd;
@@ -110,11 +111,12 @@ static void agent_up(struct etcd *w, const struct clconf *c, const char *id, con
 		clexp_status_put(w, id, c->host, CLEXP_UP, "", err);
 		return;
 	}
-	snprintf(key, sizeof(key), "/vtb/exp/%s/frag/%s", id, c->host);
-	r = etcd_get(w, key, &doc, &len, NULL, err);
+	r = cldoc_get(w, id, c->host, &doc, &len, err);
 	if (r) {
 		sup_log(SUP_LOG_WARN, "[%s] no fragment for this host: %s", name, err);
-		clexp_status_put(w, id, c->host, CLEXP_FAILED, "no fragment for this host", err);
+		clexp_status_put(w, id, c->host, CLEXP_FAILED, r == -EBADMSG ?
+				 "its fragment in etcd does not check out" : "no fragment for this host",
+				 err);
 		return;
 	}
 	clexp_status_put(w, id, c->host, CLEXP_BUILDING, "", err);

@@ -560,7 +560,7 @@ static int clexp_leave(struct etcd *e, const struct clexp *x, const char *host, 
 
 int clexp_release(struct etcd *e, const struct clexp *x, const bool *lost, char *err)
 {
-	static const char *const parts[] = { "frag/", "status/" };
+	static const char *const parts[] = { "frag/", "doc/", "status/" };
 	bool any = false;
 	char key[128];
 	size_t i;

@@ -51,6 +51,22 @@ static bool etcd_tls_refused(CURLcode rc)
 	       rc == CURLE_SSL_CLIENTCERT;
 }
 
+/* Whether etcd, over TLS, closed a connection this transfer had just made
+ * without a word of an answer: what etcd does to a client whose
+ * certificate its --client-crl-file revokes (it checks after the
+ * handshake, and closes). */
+static bool etcd_shut_at_once(struct etcd *e, CURLcode rc)
+{
+	long conns = 0, code = 0;
+
+	/* curl's words for it vary with the timing: HTTP/2 stream not
+	 * closed cleanly, partial file, receive failure, empty reply */
+	if (!e->ca || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_WRITE_ERROR)
+		return false;
+	return curl_easy_getinfo(e->curl, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0 &&
+	       curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 0;
+}
+
 /* Set the options of one POST of body to url. */
 static void setup(struct etcd *e, const char *url, const char *body, curl_write_callback wcb,
 		  void *warg, long timeout_ms)
@@ -85,6 +101,7 @@ int etcd_call(struct etcd *e, const char *path, const json_t *req, curl_write_ca
 	struct util_buf why;
 	char *body = json_dumps(req, JSON_COMPACT);
 	int r = -ECONNREFUSED;
+	bool shut = false;
 
 	if (!body)
 		return -ENOMEM;
@@ -116,13 +133,20 @@ int etcd_call(struct etcd *e, const char *path, const json_t *req, curl_write_ca
 			continue;
 		}
 		e->cur = k;
-		r = etcd_tls_refused(rc) ? -EACCES
+		shut = !etcd_tls_refused(rc) && etcd_shut_at_once(e, rc);
+		r = etcd_tls_refused(rc) || shut ? -EACCES
 		    : rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
 		    : rc == CURLE_WRITE_ERROR	   ? (e->body.oom ? -ENOMEM : -EMSGSIZE)
 						   : -EIO;
 		break;
 	}
-	if (r == -EACCES)
+	if (r == -EACCES && shut)
+		util_fmt(err, UTIL_ERR_LEN, "etcd closed the connection at once, without an answer: "
+			 "most likely it refuses this host's certificate, which its revocation list "
+			 "names (vtb cluster revoke; etcd's log says 'revoked'; a new one: vtb cluster "
+			 "cert on the CA's host, then vtb cluster join --bundle): %s",
+			 why.s ? why.s : "");
+	else if (r == -EACCES)
 		util_fmt(err, UTIL_ERR_LEN, "etcd refused this host's TLS certificate, or its own does "
 			 "not verify against the cluster CA: %s", why.s ? why.s : "");
 	else if (r)

@@ -150,9 +150,15 @@ static int relay_cli_pump(struct relay_conn *c, const struct relay_io *io, bool 
 			}
 		}
 	}
-	if (r == -EPIPE || r == -EPROTO)
-		util_fmt(err, UTIL_ERR_LEN, "the connection to the host was lost%s",
-			 r == -EPROTO ? " (a frame that does not parse)" : "");
+	if (r == -EPIPE && strstr(c->why, "alert certificate revoked")) {
+		util_fmt(err, UTIL_ERR_LEN, "the host refused this host's certificate: it is revoked "
+			 "(a new one: vtb cluster cert on the CA's host, then vtb cluster join --bundle)");
+		r = -EACCES;
+	} else if (r == -EPIPE || r == -EPROTO) {
+		util_fmt(err, UTIL_ERR_LEN, "the connection to the host was lost%s%s%s",
+			 r == -EPROTO ? " (a frame that does not parse)" : "",
+			 c->why[0] ? ": TLS says: " : "", c->why);
+	}
 	return r;
 }
 

@@ -38,7 +38,6 @@ int relay_conn_open(struct relay_conn *c, const struct clconf *conf, int fd, boo
 		    char *peer, char *err)
 {
 	long long deadline = relay_now_ms() + RELAY_HANDSHAKE_MS;
-	char why[512];
 	int r, k, e;
 
 	memset(c, 0, sizeof(*c));
@@ -65,8 +64,7 @@ int relay_conn_open(struct relay_conn *c, const struct clconf *conf, int fd, boo
 			break;
 		e = SSL_get_error(c->ssl, k);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			tls_errors(why, sizeof(why));
-			util_fmt(err, UTIL_ERR_LEN, "TLS handshake failed: %s", why);
+			tls_handshake_why(c->ssl, err);
 			return -EACCES;
 		}
 		r = relay_wait(fd, e, (int)(deadline - relay_now_ms() > 0 ? deadline - relay_now_ms() : 0));
@@ -143,6 +141,10 @@ int relay_conn_fill(struct relay_conn *c)
 	e = SSL_get_error(c->ssl, k);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return 0;
+	/* under TLS 1.3 the server's verdict on our certificate comes after
+	 * our handshake ended: its alert is the first thing read */
+	if (e == SSL_ERROR_SSL)
+		tls_errors(c->why, sizeof(c->why));
 	ERR_clear_error();
 	c->closed = true;
 	return 0;

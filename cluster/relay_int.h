@@ -26,6 +26,7 @@ struct relay_conn {
 	uint8_t *rbuf;
 	size_t rlen;
 	bool closed; /* the peer closed (or the connection broke) */
+	char why[256]; /* OpenSSL's words when TLS broke it (a peer's alert) */
 };
 
 /* Set up c on connected socket fd (owned from now: relay_conn_close

@@ -30,14 +30,14 @@
 #define RELAY_LINGER_MS 2000
 
 /* Whether peer (its certificate's CN) is a host of the cluster whose
- * underlay is the address the connection comes from. 0, -EACCES with err,
- * or another negative errno (etcd). */
-static int relay_peer_check(const struct clconf *c, int fd, const char *peer, char *err)
+ * underlay is the address the connection comes from, as etcd e (NULL:
+ * could not be opened, err says why) has it. 0, -EACCES with err, or
+ * another negative errno (etcd). */
+static int relay_peer_check(struct etcd *e, int fd, const char *peer, char *err)
 {
 	char key[sizeof(CLHOST_PREFIX) + CLCONF_HOST_MAX], msg[UTIL_ERR_LEN], from[INET_ADDRSTRLEN];
 	struct sockaddr_in sa;
 	socklen_t salen = sizeof(sa);
-	struct etcd *e = NULL;
 	struct clhost h;
 	char *val = NULL;
 	size_t len;
@@ -46,11 +46,10 @@ static int relay_peer_check(const struct clconf *c, int fd, const char *peer, ch
 	if (getpeername(fd, (struct sockaddr *)&sa, &salen) || sa.sin_family != AF_INET ||
 	    !inet_ntop(AF_INET, &sa.sin_addr, from, sizeof(from)))
 		return -errno ? -errno : -EPROTO;
+	if (!e)
+		return -EHOSTUNREACH;
 	snprintf(key, sizeof(key), CLHOST_PREFIX "%s", peer);
-	r = tls_etcd_open(c, &e, err);
-	if (!r)
-		r = etcd_get(e, key, &val, &len, NULL, err);
-	etcd_close(e);
+	r = etcd_get(e, key, &val, &len, NULL, err);
 	if (r == -ENOENT) {
 		util_fmt(err, UTIL_ERR_LEN, "host '%s' (from %s) is not a member of the cluster", peer,
 			 from);
@@ -261,14 +260,24 @@ int relay_serve(const struct clconf *c, int fd, const char *exe, char *err)
 	struct relay_conn conn = { .fd = -1 };
 	struct relay_child ch = { .pid = -1, .in = -1, .out = -1, .err = -1 };
 	struct relay_req req = { 0 };
-	char peer[CLCONF_HOST_MAX] = "";
+	char peer[CLCONF_HOST_MAX] = "", etcd_err[UTIL_ERR_LEN] = "";
+	struct etcd *e = NULL;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* etcd first: the revocation list as etcd has it now is the one the
+	 * handshake checks the peer's certificate against (this host's copy
+	 * when etcd cannot be read: then the peer check below says why) */
+	if (!tls_etcd_open(c, &e, etcd_err))
+		tls_crl_sync(e, c, etcd_err);
 	r = relay_conn_open(&conn, c, fd, true, peer, err);
 	if (r)
 		goto out;
-	r = relay_peer_check(c, fd, peer, err);
+	r = relay_peer_check(e, fd, peer, err);
+	if (r == -EHOSTUNREACH)
+		util_fmt(err, UTIL_ERR_LEN, "%s", etcd_err);
+	etcd_close(e); /* not held for as long as the session lasts */
+	e = NULL;
 	if (!r)
 		r = relay_read_req(&conn, &req, err);
 	if (!r)
@@ -285,6 +294,7 @@ int relay_serve(const struct clconf *c, int fd, const char *exe, char *err)
 		util_fmt(err, UTIL_ERR_LEN, "host '%s': %s %s: %s", peer, req.argv[0],
 			 req.argc > 1 ? req.argv[1] : "", strerror(-r));
 out:
+	etcd_close(e);
 	relay_fd_close(&ch.in);
 	relay_fd_close(&ch.out);
 	relay_fd_close(&ch.err);

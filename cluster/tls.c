@@ -1,5 +1,6 @@
 /* tls: the cluster's certificates and TLS contexts (see tls.h). */
 #include "tls.h"
+#include "tls_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,11 +22,6 @@
 #include "file.h"
 #include "util.h"
 
-/* A bundle or a certificate is a few KiB; anything larger is not ours. */
-#define TLS_FILE_MAX (64u << 10)
-/* A certificate is valid from this long before it was made: a host whose
- * clock is a little behind the CA's accepts it at once. */
-#define TLS_BACKDATE_S 3600
 
 void tls_errors(char *buf, size_t len)
 {
@@ -46,17 +42,14 @@ void tls_errors(char *buf, size_t len)
 	ERR_clear_error();
 }
 
-/* Open OpenSSL's libraries (lib/dynlib.h: vtb does not link them), so
- * that a missing one is an error naming its package. 0 or -ENOENT. */
-static int tls_load(char *err)
+int tls_load(char *err)
 {
 	int r = dynlib_open(&dynlib_crypto, err, UTIL_ERR_LEN);
 
 	return r ? r : dynlib_open(&dynlib_ssl, err, UTIL_ERR_LEN);
 }
 
-/* Say what failed, with OpenSSL's words, into err; returns r. */
-static int tls_fail(char *err, int r, const char *what)
+int tls_fail(char *err, int r, const char *what)
 {
 	char why[512];
 
@@ -65,9 +58,7 @@ static int tls_fail(char *err, int r, const char *what)
 	return r;
 }
 
-/* Write the PEM of what the callback puts in a memory BIO to path with
- * mode. 0 or a negative errno. */
-static int tls_write_bio(BIO *b, const char *path, mode_t mode)
+int tls_write_bio(BIO *b, const char *path, mode_t mode)
 {
 	char *data;
 	long n = BIO_get_mem_data(b, &data);
@@ -162,6 +153,8 @@ int tls_ca_make(const char *dir, char *err)
 		r = tls_write_bio(bc, crt, 0644);
 	if (r)
 		util_fmt(err, UTIL_ERR_LEN, "cannot write the CA in %s: %s", dir, strerror(-r));
+	else
+		r = tls_crl_make(dir, err);
 out:
 	X509_free(x);
 	EVP_PKEY_free(k);
@@ -170,9 +163,7 @@ out:
 	return r;
 }
 
-/* Read the CA of cadir: its certificate and key. 0 or a negative errno
- * with err. */
-static int tls_ca_read(const char *cadir, X509 **ca, EVP_PKEY **key, char *err)
+int tls_ca_read(const char *cadir, X509 **ca, EVP_PKEY **key, char *err)
 {
 	char path[512];
 	FILE *f;
@@ -248,6 +239,8 @@ int tls_cert_issue(const char *cadir, const char *name, const char *ip, const ch
 	r = tls_write_bio(b, out, 0600);
 	if (r)
 		util_fmt(err, UTIL_ERR_LEN, "cannot write %s: %s", out, strerror(-r));
+	else
+		r = tls_crl_issued_add(cadir, x, err);
 out:
 	X509_free(x);
 	X509_free(ca);
@@ -336,6 +329,8 @@ int tls_bundle_install(const char *bundle, const char *dir, const char *host, st
 		 (r = tls_install_one(dir, TLS_KEY_FILE, NULL, k, 0600, c->key, sizeof(c->key))) != 0)
 		util_fmt(err, UTIL_ERR_LEN, "cannot install the certificates in %s: %s", dir,
 			 strerror(-r));
+	else
+		tls_crl_drop_foreign(c, ca);
 	EVP_PKEY_free(k);
 	X509_free(x);
 	X509_free(ca);
@@ -366,6 +361,11 @@ int tls_ctx(const struct clconf *c, bool server, SSL_CTX **out, char *err)
 		SSL_CTX_free(ctx);
 		return tls_fail(err, -EACCES, "cannot load this host's certificate, key or CA");
 	}
+	r = tls_crl_use(ctx, c, err);
+	if (r) {
+		SSL_CTX_free(ctx);
+		return r;
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	*out = ctx;
 	return 0;
@@ -388,6 +388,22 @@ int tls_peer_name(SSL *s, char *name, size_t len, char *err)
 		r = 0;
 	X509_free(x);
 	return r;
+}
+
+void tls_handshake_why(SSL *s, char *err)
+{
+	char why[512];
+	long v = SSL_get_verify_result(s);
+
+	tls_errors(why, sizeof(why));
+	if (v == X509_V_ERR_CERT_REVOKED)
+		util_fmt(err, UTIL_ERR_LEN, "the peer's certificate is revoked (vtb cluster revoke): "
+			 "refused");
+	else if (strstr(why, "alert certificate revoked"))
+		util_fmt(err, UTIL_ERR_LEN, "the peer refused this host's certificate: it is revoked "
+			 "(a new one: vtb cluster cert on the CA's host, then vtb cluster join --bundle)");
+	else
+		util_fmt(err, UTIL_ERR_LEN, "TLS handshake failed: %s", why);
 }
 
 int tls_etcd_open(const struct clconf *c, struct etcd **e, char *err)

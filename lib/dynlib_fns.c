@@ -226,6 +226,51 @@ DYNLIB_FN(dynlib_crypto, int, X509_sign, (X509 *x, EVP_PKEY *k, const EVP_MD *md
 DYNLIB_FN(dynlib_crypto, int, X509_verify_cert, (X509_STORE_CTX *c), (c))
 DYNLIB_FN(dynlib_crypto, const char *, X509_verify_cert_error_string, (long n), (n))
 
+/* the revocation list (cluster/tls_crl.c) */
+DYNLIB_FN(dynlib_ssl, X509_STORE *, SSL_CTX_get_cert_store, (const SSL_CTX *c), (c))
+DYNLIB_FN(dynlib_crypto, void, ASN1_INTEGER_free, (ASN1_INTEGER *a), (a))
+DYNLIB_FN(dynlib_crypto, long, ASN1_INTEGER_get, (const ASN1_INTEGER *a), (a))
+DYNLIB_FN(dynlib_crypto, ASN1_INTEGER *, ASN1_INTEGER_new, (void), ())
+DYNLIB_FN(dynlib_crypto, int, ASN1_INTEGER_set, (ASN1_INTEGER *a, long v), (a, v))
+DYNLIB_FN(dynlib_crypto, BIGNUM *, ASN1_INTEGER_to_BN, (const ASN1_INTEGER *a, BIGNUM *bn), (a, bn))
+DYNLIB_FN(dynlib_crypto, void, ASN1_TIME_free, (ASN1_TIME *t), (t))
+DYNLIB_FN(dynlib_crypto, char *, BN_bn2hex, (const BIGNUM *a), (a))
+DYNLIB_FN(dynlib_crypto, int, BN_hex2bn, (BIGNUM **a, const char *str), (a, str))
+DYNLIB_FN(dynlib_crypto, void, CRYPTO_free, (void *p, const char *file, int line), (p, file, line))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_add0_revoked, (X509_CRL *c, X509_REVOKED *rev), (c, rev))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_add1_ext_i2d,
+	  (X509_CRL *x, int nid, void *value, int crit, unsigned long flags),
+	  (x, nid, value, crit, flags))
+DYNLIB_FN(dynlib_crypto, void, X509_CRL_free, (X509_CRL *c), (c))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_get0_by_serial,
+	  (X509_CRL *c, X509_REVOKED **ret, const ASN1_INTEGER *serial), (c, ret, serial))
+DYNLIB_FN(dynlib_crypto, void *, X509_CRL_get_ext_d2i, (const X509_CRL *x, int nid, int *crit, int *idx),
+	  (x, nid, crit, idx))
+DYNLIB_FN(dynlib_crypto, X509_NAME *, X509_CRL_get_issuer, (const X509_CRL *c), (c))
+DYNLIB_FN(dynlib_crypto, X509_CRL *, X509_CRL_new, (void), ())
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_set1_lastUpdate, (X509_CRL *x, const ASN1_TIME *t), (x, t))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_set1_nextUpdate, (X509_CRL *x, const ASN1_TIME *t), (x, t))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_set_issuer_name, (X509_CRL *x, const X509_NAME *n), (x, n))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_set_version, (X509_CRL *x, long v), (x, v))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_sign, (X509_CRL *x, EVP_PKEY *k, const EVP_MD *md), (x, k, md))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_sort, (X509_CRL *c), (c))
+DYNLIB_FN(dynlib_crypto, int, X509_CRL_verify, (X509_CRL *c, EVP_PKEY *k), (c, k))
+DYNLIB_FN(dynlib_crypto, int, X509_NAME_cmp, (const X509_NAME *a, const X509_NAME *b), (a, b))
+DYNLIB_FN(dynlib_crypto, void, X509_REVOKED_free, (X509_REVOKED *r), (r))
+DYNLIB_FN(dynlib_crypto, X509_REVOKED *, X509_REVOKED_new, (void), ())
+DYNLIB_FN(dynlib_crypto, int, X509_REVOKED_set_revocationDate, (X509_REVOKED *r, ASN1_TIME *t), (r, t))
+DYNLIB_FN(dynlib_crypto, int, X509_REVOKED_set_serialNumber, (X509_REVOKED *r, ASN1_INTEGER *s),
+	  (r, s))
+DYNLIB_FN(dynlib_crypto, int, X509_STORE_CTX_get_error, (const X509_STORE_CTX *c), (c))
+DYNLIB_FN(dynlib_crypto, int, X509_STORE_add_crl, (X509_STORE *s, X509_CRL *c), (s, c))
+DYNLIB_FN(dynlib_crypto, int, X509_STORE_set_flags, (X509_STORE *s, unsigned long f), (s, f))
+DYNLIB_FN(dynlib_crypto, EVP_PKEY *, X509_get0_pubkey, (const X509 *x), (x))
+DYNLIB_FN(dynlib_crypto, ASN1_TIME *, X509_time_adj_ex,
+	  (ASN1_TIME *s, int offset_day, long offset_sec, time_t *t), (s, offset_day, offset_sec, t))
+DYNLIB_FN(dynlib_crypto, X509_CRL *, d2i_X509_CRL, (X509_CRL **a, const unsigned char **in, long len),
+	  (a, in, len))
+DYNLIB_FN(dynlib_crypto, int, i2d_X509_CRL_bio, (BIO *b, const X509_CRL *c), (b, c))
+
 /* EVP_PKEY_Q_keygen's arguments after the type: a curve's name for "EC",
  * the bits (size_t) for "RSA", none for the others (openssl/evp.h). */
 EVP_PKEY *(EVP_PKEY_Q_keygen)(OSSL_LIB_CTX *libctx, const char *propq, const char *type, ...)

@@ -31,7 +31,9 @@
 # VTBSIM_ETCD_TLS=DIR at `up`: etcd over https, client certificates
 # required: DIR/ca.crt is the cluster's CA (vtb cluster ca --dir DIR),
 # DIR/etcd.pem etcd's bundle (vtb cluster cert etcd --underlay 10.99.0.254
-# --ca DIR -o DIR/etcd.pem); the later commands find https in $SIM/etcd.url.
+# --ca DIR -o DIR/etcd.pem), DIR/crl.der when there the CA's revocation
+# list (etcd's --client-crl-file: vtb cluster revoke --ca DIR changes it);
+# the later commands find https in $SIM/etcd.url.
 set -u
 
 SIM=/var/lib/vtb-sim
@@ -184,11 +186,13 @@ make_host() {
 }
 
 # etcd_tls_args: etcd's options for https with client certificates from
-# the cluster's CA (nothing without VTBSIM_ETCD_TLS)
+# the cluster's CA (nothing without VTBSIM_ETCD_TLS), and the CA's
+# revocation list when it has one (etcd reads it at each new connection)
 etcd_tls_args() {
 	[ -n "$ETCD_TLS" ] || return 0
 	echo "--client-cert-auth --trusted-ca-file $ETCD_TLS/ca.crt" \
 		"--cert-file $ETCD_TLS/etcd.pem --key-file $ETCD_TLS/etcd.pem"
+	[ ! -e "$ETCD_TLS/crl.der" ] || echo "--client-crl-file $ETCD_TLS/crl.der"
 }
 
 # make_etcd: the namespace vtbsim-etcd on the underlay, and etcd in it
