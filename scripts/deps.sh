@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh build|fuzz|bench
 set -eu
 case "${1:-build}" in
-build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmnl-dev libsqlite3-dev libbpf-dev libgraphviz-dev graphviz libpcap-dev gnuplot-nox iproute2 iputils-ping iperf3 tcpdump frr bird2 qemu-system-x86 qemu-system-arm qemu-system-misc ipxe-qemu seabios busybox-static xz-utils zstd cpio mmdebstrap etcd-server etcd-client libcurl4-openssl-dev libssl-dev libmetis-dev" ;;
+build) pkgs="gcc make pkg-config libjansson-dev libcmocka-dev libmnl-dev libsqlite3-dev libbpf-dev libgraphviz-dev graphviz libpcap-dev gnuplot-nox iproute2 iputils-ping iperf3 tcpdump frr bird2 qemu-system-x86 qemu-system-arm qemu-system-misc ipxe-qemu seabios busybox-static xz-utils zstd cpio mmdebstrap etcd-server etcd-client libcurl4-openssl-dev libssl-dev libmetis-dev zlib1g-dev ethtool" ;;
 fuzz) pkgs="clang libclang-rt-14-dev libjansson-dev" ;;
 bench) pkgs="gnuplot-nox time mininet bridge-utils python3" ;;
 *) echo "deps.sh: unknown set '$1'" >&2; exit 2 ;;
