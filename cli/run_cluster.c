@@ -56,7 +56,8 @@
 #define RUN_CL_LEAD_MIN_NS 30000000LL
 #define RUN_CL_LEAD_RTTS 8
 /* A part let go this late says the lead was short: doubled for the next
- * task, and said. */
+ * task (up to a second: a relay slower than that is broken), and said. */
+#define RUN_CL_LEAD_MAX_NS 1000000000LL
 #define RUN_CL_LATE_NS 1000000LL
 /* A relay child's exit status when the relay itself failed (it said why). */
 #define RUN_CL_RELAY_FAILED 255
@@ -243,7 +244,8 @@ static void runcl_handle(struct runcl *c, struct runcl_part *p, struct taskmsg *
 			cli_err("run: host '%s' let task '%s' go %.1f ms late (the relay was slow): the "
 				"next tasks start further ahead", runcl_host(c, p),
 				m->num >= 0 ? c->x->tasks[m->num].name : "-", (double)m->late_ns / 1e6);
-			c->lead_ns *= 2;
+			c->lead_ns = c->lead_ns * 2 < RUN_CL_LEAD_MAX_NS ? c->lead_ns * 2
+									 : RUN_CL_LEAD_MAX_NS;
 		}
 		break;
 	case TASKMSG_ERROR:
@@ -280,7 +282,7 @@ static void runcl_read(struct runcl *c, struct runcl_part *p)
 		p->out = -1;
 		st = runcl_reap(p->pid);
 		p->pid = -1;
-		if (p->done == -1)
+		if (p->done == -1 && c->task < 0)
 			return; /* it reported everything and ended: the run's end */
 		if (WIFEXITED(st) && WEXITSTATUS(st) == RUN_CL_RELAY_FAILED && p->host != c->cl->here)
 			util_fmt(why, sizeof(why), "the relay to its agent failed");
