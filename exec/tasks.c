@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,18 +482,25 @@ int tasks_task_go(struct tasks_run *r, size_t t, int64_t at_ns, int64_t *late_ns
 	const struct xir_task *task = &r->x->tasks[t];
 	size_t first = r->first, i;
 	int64_t go_ns, deadline;
+	bool rt;
 	int e;
 
 	if (!r->prepared) {
 		util_fmt(why, whylen, "task '%s' is not ready", task->name);
 		return -EINVAL;
 	}
+	/* a start time: slept for at the children's real-time priority, so that
+	 * a loaded machine does not wake us late; normal again once they go */
+	rt = at_ns > 0 &&
+	     !sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){ .sched_priority = 1 });
 	if (at_ns > 0)
 		tasks_sleep_until(at_ns);
 	/* the start line: every child waits in read(go[0]); EOF wakes them all */
 	go_ns = util_clock_ns(CLOCK_REALTIME);
 	task_proc_close_fd(&r->go[1]);
 	task_proc_close_fd(&r->msg[1]);
+	if (rt)
+		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
 	if (late_ns)
 		*late_ns = at_ns > 0 ? go_ns - at_ns : 0;
 	for (i = first; i < r->nprocs; i++)
