@@ -6,6 +6,7 @@
  * gives the lines; docs/cluster.md, "vtb run across hosts"). */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,7 @@ static int run_part_go(struct tasks_run *tr, const struct xir *x, size_t t, int6
 	tasks_stop_fd(tr, 0);
 	r = tasks_task_go(tr, t, at, &late, &res, &n, why, sizeof(why));
 	tasks_stop_fd(tr, -1);
+	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
 	if (!r)
 		r = run_part_results(res, n);
 	else
@@ -104,6 +106,8 @@ static int run_part_command(struct tasks_run *tr, const struct xir *x, const cha
 	unsigned long t;
 	long long at;
 
+	if (strncmp(line, "go ", 3)) /* only a go is awaited at real-time priority */
+		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
 	if (!strcmp(line, "end"))
 		return 1;
 	if (!strcmp(line, "stop"))
@@ -113,6 +117,10 @@ static int run_part_command(struct tasks_run *tr, const struct xir *x, const cha
 	if (sscanf(line, "prepare %lu%c", &t, &tail) == 1 && t < x->ntasks) {
 		if (tasks_task_ready(tr, t, why, sizeof(why)))
 			return run_part_send(taskmsg_line(TASKMSG_ERROR, (int64_t)t, 0, why));
+		/* the go is read at the children's real-time priority: a loaded
+		 * host must not read it after its start time (tasks_task_go drops
+		 * the priority once they go) */
+		sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){ .sched_priority = 1 });
 		return run_part_send(taskmsg_line(TASKMSG_READY, (int64_t)t, 0, NULL));
 	}
 	if (sscanf(line, "go %lu %lld%c", &t, &at, &tail) == 2 && t < x->ntasks && at >= 0)

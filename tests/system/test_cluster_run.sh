@@ -1,15 +1,16 @@
 #!/bin/bash
-# System tests of vtb run across hosts (issue 18) on three simulated hosts
-# with certificates (the relay): from h1, a task with a command on a node
-# of each host starts within the 5 ms barrier (the recorded start times),
-# output and exit codes are recorded and vtb results shows them; steps on
-# a link between h2 and h3 (link_set changes its RTT, link_down cuts it,
-# link_up restores it); a failing command's exit status fails the run;
+# System tests of vtb run across hosts (issue 18) on four simulated hosts
+# with certificates (the relay), the experiments on three: from h1, a task
+# with a command on a node of each host starts within the 5 ms barrier
+# (the recorded start times), output and exit codes are recorded and vtb
+# results shows them; steps on a link between h2 and h3 (link_set changes
+# its RTT, link_down cuts it, link_up restores it); a failing command's
+# exit status fails the run; h4, a member holding no node, runs it too;
 # --repeat is refused across hosts; the agent of h3 killed in the middle
-# of a task ends vtb run within the lease; h4, a member holding no node,
-# runs it too with an error naming the host
+# of a task ends vtb run within the lease with an error naming the host
 # and the task, what ran recorded, no command left running anywhere;
-# nothing left once the experiments are down. Needs root, etcd-server.
+# SIGINT to vtb run stops every host's commands; nothing left once the
+# experiments are down. Needs root, etcd-server.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/simlib.sh
 ETCD=https://10.99.0.254:2379
@@ -153,6 +154,18 @@ if printf '%s' "$out" | grep -Eq "^1 .* error +long"; then ok "the run is record
 else not_ok "the run recorded as an error" "$out"; fi
 expect "h3's agent again" "$SIM" start-agent h3
 eventually "$SIM_ALIVE_S" sim_alive h1 4
+
+# SIGINT to vtb run during a task: every host's commands stopped
+on h1 "$VTB" run k >"$m/i.out" 2>&1 &
+ipid=$!
+eventually 20 sleeps 3
+kill -INT "$(pgrep -f "^$VTB run k\$" | head -1)"
+wait $ipid; rc=$?
+if [ "$rc" = 130 ] && grep -q "was stopped: vtb run was interrupted" "$m/i.out" &&
+   grep -q "interrupted, in" "$m/i.out"; then ok "SIGINT to vtb run on h1: the run ends interrupted (exit 130)"
+else not_ok "SIGINT to a run across hosts" "exit $rc: $(cat "$m/i.out")"; fi
+if eventually 5 sh -c "! pgrep -f 'sleep 4[1]' >/dev/null"; then ok "its commands on every host were stopped"
+else not_ok "commands stopped on SIGINT" "$(pgrep -af 'sleep 4[1]')"; fi
 expect "vtb down k" on h1 "$VTB" down k
 if eventually 20 nothing_anywhere; then ok "nothing left on any host"
 else not_ok "nothing left on any host" "$(sim_show)"; fi
