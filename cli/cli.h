@@ -62,6 +62,12 @@ struct json_t;
  * experiment or the hosts have no certificates (no relay), else the exit
  * status. */
 int cli_relay_status(const char *name, bool json, struct json_t *cluster);
+/* vtb run NAME (argc words of argv, "run" first) of a cluster experiment
+ * of which this host holds no part: run it on the experiment's first host,
+ * which coordinates it and keeps its records (`run --local NAME
+ * --coordinate ...`). -1 when this host holds a part, the cluster has no
+ * such experiment or no relay, else the exit status. */
+int cli_relay_run(const char *name, int argc, char **argv);
 /* Print one experiment's status document as text (cmd_manage.c). */
 void cli_print_status(struct json_t *st);
 

@@ -357,6 +357,32 @@ int cli_relay_status(const char *name, bool json, struct json_t *cluster)
 	return base ? worst : CLI_SYSTEM;
 }
 
+int cli_relay_run(const char *name, int argc, char **argv)
+{
+	struct relay_exp x = { .f = NULL };
+	char **v = NULL;
+	int st = relay_exp_load(name, &x);
+
+	if (st <= 0)
+		return st < 0 ? -st : -1;
+	if (x.me >= 0) {
+		frag_free(x.f);
+		return -1;
+	}
+	v = calloc((size_t)argc + 2, sizeof(*v));
+	st = CLI_SYSTEM;
+	if (v) {
+		memcpy(v, argv, (size_t)argc * sizeof(*v));
+		v[argc] = (char *)"--coordinate";
+		cli_err("run: this host holds no part of '%s': its run is coordinated (and recorded) "
+			"on host '%s'", cli_esc(name), cli_esc(x.f->cl.host[0]));
+		st = relay_run(&x, 0, argc + 1, v, -1, NULL);
+	}
+	free(v);
+	frag_free(x.f);
+	return st;
+}
+
 /* vtb __relay-session: serve the relay connection on standard input (the
  * agent starts one per connection). Errors go to standard error: the
  * agent's log. */

@@ -14,6 +14,7 @@
 #include "files.h"
 #include "measure.h"
 #include "realize.h"
+#include "run_cluster.h"
 #include "status.h"
 #include "steps.h"
 #include "sweep.h"
@@ -31,6 +32,7 @@
 
 struct run_opts {
 	bool json, keep_going, show;
+	bool local, serve, coordinate, skew_ok;
 	long repeat;
 	const char *sweeps[RUN_MAX_SWEEPS]; /* the --sweep words (argv's) */
 	size_t nsweeps;
@@ -51,6 +53,8 @@ struct run_ctx {
 	size_t restored;  /* nodes started and links restored between runs */
 	struct sweep_axis *ax; /* --sweep: the axes, and each one's value now */
 	size_t nax, *idx;
+	struct tasks_run *tr;  /* the run's commands on this host, or */
+	struct runcl *cl;      /* across the hosts of a cluster (run_cluster.h) */
 };
 
 static volatile sig_atomic_t run_stop;
@@ -98,6 +102,8 @@ static void run_print_json(const struct run_ctx *c, const struct db_result *d, b
 	json_object_set_new(o, "seq", json_integer(d->seq));
 	json_object_set_new(o, "task", run_json_text(d->task, strlen(d->task)));
 	json_object_set_new(o, "node", run_json_text(d->node, strlen(d->node)));
+	if (c->rz && c->rz->cluster && !c->o->local)
+		json_object_set_new(o, "host", json_string(runcl_host_of(c->x, c->rz, d->node)));
 	json_object_set_new(o, "command", run_json_text(d->cmd, strlen(d->cmd)));
 	if (background)
 		json_object_set_new(o, "background", json_true());
@@ -183,6 +189,10 @@ static void run_print_failure(const struct run_ctx *c, const struct tasks_result
 		if (run_stop) {
 			snprintf(why, sizeof(why), "was stopped: vtb run was interrupted (%s)",
 				 strsignal(run_stop));
+			break;
+		}
+		if (runcl_stopped_why(c->cl)) {
+			snprintf(why, sizeof(why), "was stopped: %s", runcl_stopped_why(c->cl));
 			break;
 		}
 		snprintf(why, sizeof(why), "did not end within the task's timeout of %.3g s (stopped)",
@@ -271,7 +281,7 @@ static int run_record(struct run_ctx *c, const struct tasks_result *res, size_t 
 /* Say once when the experiment was taken down (vtb down, vtb clean)
  * during the run: its nodes' inits ended, and with them every command. Its
  * records went with it, so what the run has is printed, not stored. */
-static void run_check_gone(struct run_ctx *c, const struct tasks_run *tr)
+static void run_check_gone(struct run_ctx *c)
 {
 	const char *node = NULL;
 	struct db_exp e;
@@ -282,7 +292,8 @@ static void run_check_gone(struct run_ctx *c, const struct tasks_run *tr)
 	/* vtb down marks the experiment first: its inits may still be
 	 * exiting when their commands' deaths reach us */
 	r = db_exp_get(c->db, c->exp->id, &e);
-	if (r != -ENOENT && !(!r && e.state == DB_REMOVING) && !tasks_node_gone(tr, &node))
+	if (r != -ENOENT && !(!r && e.state == DB_REMOVING) &&
+	    !(c->tr && tasks_node_gone(c->tr, &node)))
 		return;
 	c->gone = true;
 	cli_err("run %s: the experiment was taken down during the run (vtb down or vtb clean%s%s%s: "
@@ -292,8 +303,9 @@ static void run_check_gone(struct run_ctx *c, const struct tasks_run *tr)
 }
 
 /* Run task t. *failed becomes true when one of its commands failed.
- * Returns 0, or CLI_SYSTEM when the commands could not be started. */
-static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *failed)
+ * Returns 0, or CLI_SYSTEM when the commands could not be started or a
+ * host was lost (what ran is recorded all the same). */
+static int run_task(struct run_ctx *c, size_t t, bool *failed)
 {
 	const struct xir_task *task = &c->x->tasks[t];
 	struct tasks_result *res = NULL;
@@ -306,13 +318,15 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 		fprintf(c->hout, "task '%s' started (%zu command%s)\n", cli_esc(task->name), task->ncmd,
 			task->ncmd == 1 ? "" : "s");
 	fflush(c->hout);
-	r = tasks_run_task(tr, t, &res, &n, why, sizeof(why));
+	r = c->cl ? runcl_run_task(c->cl, t, &res, &n, why, sizeof(why))
+		  : tasks_run_task(c->tr, t, &res, &n, why, sizeof(why));
 	if (r) {
 		cli_err("run %s: task '%s': %s", cli_esc(c->exp->name), cli_esc(task->name), why);
+		run_record(c, res, n, "task", &nfailed);
 		tasks_results_free(res, n);
 		return CLI_SYSTEM;
 	}
-	run_check_gone(c, tr);
+	run_check_gone(c);
 	status = run_record(c, res, n, "task", &nfailed);
 	*failed = nfailed > 0;
 	if (!c->quiet) {
@@ -329,18 +343,20 @@ static int run_task(struct run_ctx *c, struct tasks_run *tr, size_t t, bool *fai
 }
 
 /* Stop the background commands and record them. */
-static int run_background(struct run_ctx *c, struct tasks_run *tr, bool *failed)
+static int run_background(struct run_ctx *c, bool *failed)
 {
 	struct tasks_result *res = NULL;
 	size_t n = 0, nfailed = 0;
+	char why[UTIL_ERR_LEN] = "";
 	int r, status;
 
-	r = tasks_stop_background(tr, &res, &n);
+	r = c->cl ? runcl_stop_background(c->cl, &res, &n, why, sizeof(why))
+		  : tasks_stop_background(c->tr, &res, &n);
 	status = run_record(c, res, n, "background command of task", &nfailed);
 	tasks_results_free(res, n);
 	if (r) {
 		cli_err("run %s: cannot stop the background commands: %s", c->exp->name,
-			strerror(-r));
+			why[0] ? why : strerror(-r));
 		return CLI_SYSTEM;
 	}
 	*failed = nfailed > 0;
@@ -360,11 +376,22 @@ static int run_store_params(const struct run_ctx *c)
 	return r;
 }
 
+/* Open the run's commands: on this host (its part only with --local on a
+ * cluster host), or across the hosts of a cluster. 0 or a negative errno
+ * with why (UTIL_ERR_LEN bytes). */
+static int run_exec_open(struct run_ctx *c, char *why)
+{
+	if (c->rz->cluster && !c->o->local)
+		return runcl_open(c->x, c->rz, c->exp->name, c->o->skew_ok, &run_stop, &c->cl, why,
+				  UTIL_ERR_LEN);
+	return tasks_open(c->x, c->db, c->exp->id, c->o->local ? c->rz->cluster : NULL, &run_stop,
+			  &c->tr, why, UTIL_ERR_LEN);
+}
+
 /* One run of every task: numbered, recorded, reported. Returns CLI_OK,
  * CLI_USER (a task failed), CLI_SYSTEM or RUN_EXIT_INTERRUPTED. */
 static int run_once(struct run_ctx *c)
 {
-	struct tasks_run *tr = NULL;
 	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	size_t t, ran = 0;
 	bool failed = false, bg_failed = false;
@@ -385,14 +412,14 @@ static int run_once(struct run_ctx *c)
 		db_run_end(c->db, c->exp->id, c->run, "error");
 		return CLI_SYSTEM;
 	}
-	r = tasks_open(c->x, c->db, c->exp->id, &run_stop, &tr, why, sizeof(why));
+	r = run_exec_open(c, why);
 	if (r) {
 		cli_err("run %s: %s", c->exp->name, why);
 		db_run_end(c->db, c->exp->id, c->run, "error");
 		return CLI_SYSTEM;
 	}
 	for (t = 0; t < c->x->ntasks && !run_stop; t++) {
-		status = run_task(c, tr, t, &failed);
+		status = run_task(c, t, &failed);
 		if (!status && c->gone)
 			status = CLI_SYSTEM;
 		if (status)
@@ -405,10 +432,13 @@ static int run_once(struct run_ctx *c)
 		if (failed && !c->o->keep_going)
 			break;
 	}
-	r = run_background(c, tr, &bg_failed);
+	r = run_background(c, &bg_failed);
 	if (!status)
 		status = r;
-	tasks_close(tr);
+	tasks_close(c->tr);
+	runcl_close(c->cl);
+	c->tr = NULL;
+	c->cl = NULL;
 	if (!status && (c->tasks_failed || bg_failed))
 		status = CLI_USER;
 	if ((!status || status == CLI_USER) && run_stop)
@@ -597,7 +627,7 @@ static int run_show(struct db *db, const struct db_exp *exp, bool json)
 static int run_usage(void)
 {
 	cli_err("run: usage: vtb run NAME [--json] [--keep-going] [--repeat N] "
-		"[--sweep LINK.PARAM=V1,V2...]... [--show]");
+		"[--sweep LINK.PARAM=V1,V2...]... [--show] [--local] [--skew-ok]");
 	return CLI_USER;
 }
 
@@ -615,6 +645,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o, const char **nam
 			o->keep_going = true;
 		} else if (!strcmp(argv[i], "--show")) {
 			o->show = true;
+		} else if (!strcmp(argv[i], "--local") || !strcmp(argv[i], "--serve")) {
+			o->local = true; /* --serve, hidden: a host's part (run_part.c) */
+			o->serve |= argv[i][2] == 's';
+		} else if (!strcmp(argv[i], "--coordinate")) {
+			o->coordinate = true; /* hidden: from a host with no part (cli_relay_run) */
+		} else if (!strcmp(argv[i], "--skew-ok")) {
+			o->skew_ok = true;
 		} else if (!strcmp(argv[i], "--sweep")) {
 			if (++i == argc || o->nsweeps == RUN_MAX_SWEEPS)
 				return run_usage();
@@ -690,6 +727,9 @@ int cmd_run(int argc, char **argv)
 	int status, r;
 
 	status = run_parse(argc, argv, &o, &name);
+	o.local &= !o.coordinate;
+	if (!status && !o.local && (r = runcl_elsewhere(name, argc, argv)) >= 0)
+		return r;
 	if (!status)
 		status = cli_open_exp("run", name, &db, &e);
 	if (status)
@@ -722,6 +762,17 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	run_catch_signals();
+	if (o.serve) {
+		status = run_part_serve(db, &e, x, rz, &run_stop);
+		goto out;
+	}
+	if (rz->cluster && !o.local && (o.repeat > 1 || o.nsweeps)) {
+		cli_err("run %s: --repeat and --sweep are not supported across hosts yet (each run "
+			"would restore every host's nodes and links first): run it once at a time, or "
+			"--local for this host's part", cli_esc(name));
+		status = CLI_USER;
+		goto out;
+	}
 	c = (struct run_ctx){ .db = db, .exp = &e, .x = x, .o = &o, .rz = rz, .ax = ax,
 			      .hout = o.json ? stderr : stdout, .idx = idx };
 	status = run_axes(&c, &o, ax, &nax);

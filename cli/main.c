@@ -18,7 +18,8 @@ static const struct cli_cmd commands[] = {
 	{ "exec", cmd_exec, "vtb exec NAME NODE [-- CMD [ARG...]]",
 	  "run a command on a node (a shell when no command is given)" },
 	{ "run", cmd_run,
-	  "vtb run NAME [--json] [--keep-going] [--repeat N] [--sweep LINK.PARAM=V1,V2...] [--show]",
+	  "vtb run NAME [--json] [--keep-going] [--repeat N] [--sweep LINK.PARAM=V1,V2...] [--show] "
+	  "[--local] [--skew-ok]",
 	  "run the experiment's tasks; report, keep and list (--show) their results" },
 	{ "results", cmd_results, "vtb results NAME [--csv | --json | --plot X Y [-o FILE.png]]",
 	  "the runs' parameters and measured values, one row per run and command; or a plot" },

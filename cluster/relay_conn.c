@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,11 @@ int relay_conn_open(struct relay_conn *c, const struct clconf *conf, int fd, boo
 		return -ENOMEM;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
 		return -errno;
+	/* a frame is two TLS records (its head, its payload): without this,
+	 * Nagle holds the second until the first is acknowledged, which the
+	 * peer delays (up to 40 ms): every small exchange (a line of vtb run's
+	 * parts, a clock reading) would take that long */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	r = tls_ctx(conf, server, &c->ctx, err);
 	if (r)
 		return r;

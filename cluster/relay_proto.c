@@ -154,6 +154,7 @@ static const struct {
 	{ "exec", NULL },
 	{ "capture", NULL },
 	{ "status", NULL },
+	{ "run", NULL },
 	{ "link", (const char *const[]){ "set", "down", "up", NULL } },
 	{ "node", (const char *const[]){ "stop", "start", "restart", "set", NULL } },
 };
@@ -172,7 +173,7 @@ int relay_req_allowed(const struct relay_req *r, char *err)
 				return 0;
 		break;
 	}
-	util_fmt(err, UTIL_ERR_LEN, "'%.64s%s%.64s' is not relayed (only exec, capture, status, "
+	util_fmt(err, UTIL_ERR_LEN, "'%.64s%s%.64s' is not relayed (only exec, capture, status, run, "
 		 "link set/down/up and node stop/start/restart/set are)", r->argv[0],
 		 r->argc > 1 ? " " : "", r->argc > 1 ? r->argv[1] : "");
 	return -EPERM;

@@ -48,6 +48,22 @@ static int steps_node(struct db *db, const struct db_exp *e, const struct xir *x
 	return r < 0 ? r : 0;
 }
 
+/* The endpoint a link_set of link li sets on this host: on a link between
+ * hosts, each host sets the direction leaving its own endpoint (each
+ * direction is emulated on its sending host, as vtb link set --from does
+ * through the relay); NULL (every direction) on a link of one host. */
+static const char *steps_set_from(const struct xir *x, const struct realization *rz, size_t li)
+{
+	size_t j;
+
+	if (!rz->cluster || !realize_link_dispersed(rz, li))
+		return NULL;
+	for (j = 0; j < x->links[li].nep; j++)
+		if (realize_ep_here(rz, li, j))
+			return x->nodes[x->links[li].ep[j].node].name;
+	return NULL;
+}
+
 int steps_do(struct db *db, const struct db_exp *e, const struct xir *x,
 	     const struct realization *rz, const struct xir_command *c, char *what, size_t whatlen,
 	     char *err, size_t errlen)
@@ -61,7 +77,8 @@ int steps_do(struct db *db, const struct db_exp *e, const struct xir *x,
 	}
 	switch (c->step) {
 	case XSTEP_LINK_SET:
-		r = sweep_link_set_cset(e->id, c->link, &c->set, err, errlen);
+		r = sweep_link_set_cset(e->id, c->link, steps_set_from(x, rz, (size_t)li), &c->set,
+					 err, errlen);
 		if (!r)
 			util_fmt(what, whatlen, "link '%s' set", c->link);
 		return r;

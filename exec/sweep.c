@@ -235,8 +235,8 @@ int sweep_link_set(const char *id, const char *link, const char *param, const ch
 /* forward: below */
 static void sweep_fmt_units(char *buf, size_t len, double v, enum xir_unit u);
 
-int sweep_link_set_cset(const char *id, const char *link, const struct xir_cset *cs, char *err,
-			size_t errlen)
+int sweep_link_set_cset(const char *id, const char *link, const char *from,
+			const struct xir_cset *cs, char *err, size_t errlen)
 {
 	json_t *set = json_object();
 	char text[64];
@@ -252,7 +252,7 @@ int sweep_link_set_cset(const char *id, const char *link, const struct xir_cset 
 		r = json_object_set_new(set, cs->v[i].prop->name, json_string(text)) ? -ENOMEM : 0;
 	}
 	if (!r)
-		r = sweep_send(id, link, NULL, set, err, errlen);
+		r = sweep_send(id, link, from, set, err, errlen);
 	else
 		util_fmt(err, errlen, "%s", strerror(ENOMEM));
 	json_decref(set);

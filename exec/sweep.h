@@ -47,11 +47,11 @@ int sweep_link_set(const char *id, const char *link, const char *param, const ch
 
 struct xir_cset;
 /* Set every parameter of cs (link properties with ==, as a link_set task
- * step gives them) on every direction of link of experiment id, in one
- * request to the supervisor (vtb link set's). Returns 0, or a negative
- * errno with err saying why. */
-int sweep_link_set_cset(const char *id, const char *link, const struct xir_cset *cs, char *err,
-			size_t errlen);
+ * step gives them) on every direction of link of experiment id (only the
+ * one leaving node from, when not NULL), in one request to the supervisor
+ * (vtb link set's). Returns 0, or a negative errno with err saying why. */
+int sweep_link_set_cset(const char *id, const char *link, const char *from,
+			const struct xir_cset *cs, char *err, size_t errlen);
 
 /* Give every emulated link of experiment id (model x realized as rz) the
  * parameters the model gave each of its directions, through the

@@ -379,9 +379,10 @@ static int task_proc_poll_once(struct tasks_run *r, int *msg_rd, size_t first, i
 	size_t n = 0, i, k;
 	int rc;
 
-	pfd = calloc(r->nprocs * 3 + 1, sizeof(*pfd));
+	pfd = calloc(r->nprocs * 3 + 2, sizeof(*pfd));
 	if (!pfd)
 		return -ENOMEM;
+	pfd[n++] = (struct pollfd){ .fd = r->stop_hit ? -1 : r->stop_fd, .events = POLLIN };
 	if (*msg_rd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = *msg_rd, .events = POLLIN };
 	for (i = 0; i < r->nprocs; i++) {
@@ -396,7 +397,9 @@ static int task_proc_poll_once(struct tasks_run *r, int *msg_rd, size_t first, i
 		rc = errno == EINTR ? 0 : -errno;
 		goto out_free;
 	}
-	k = 0;
+	k = 1;
+	if (pfd[0].revents)
+		r->stop_hit = true; /* looked at once: it stays readable */
 	if (*msg_rd >= 0 && pfd[k++].revents && task_proc_msg_drain(r, *msg_rd, first) < 0)
 		*msg_rd = -1; /* at its end: every child has exec'd or died */
 	for (i = 0; i < r->nprocs; i++, k += 3) {
@@ -426,7 +429,7 @@ int task_proc_wait(struct tasks_run *r, int msg_rd, size_t first, bool backgroun
 		int64_t now = util_clock_ns(CLOCK_MONOTONIC), next = INT64_MAX;
 		int timeout_ms = TASKS_STOP_CHECK_MS;
 
-		if (!termed && ((deadline_ns && now >= deadline_ns) || (r->stop && *r->stop))) {
+		if (!termed && ((deadline_ns && now >= deadline_ns) || task_proc_stopping(r))) {
 			task_proc_running(r, first, background, true);
 			task_proc_signal(r, first, background, SIGTERM);
 			termed = true;

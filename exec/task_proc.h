@@ -51,6 +51,7 @@ struct tasks_proc {
 };
 
 struct tasks_node;
+struct rz_cluster;
 
 /* A node kind's last step in the child, past the start line (which it
  * passed at start_ns, CLOCK_REALTIME): exec what runs cmd on node n (only
@@ -76,7 +77,19 @@ struct tasks_run {
 	struct tasks_proc *procs; /* live: the current task's and the background ones */
 	size_t nprocs, cap;
 	const volatile sig_atomic_t *stop;
+	const struct rz_cluster *part; /* NULL, or the cluster host whose commands run */
+	int stop_fd;              /* -1, or stop when it becomes readable */
+	bool stop_hit;            /* it did */
+	int go[2], msg[2];        /* the ready task's start line and status pipe */
+	size_t first;             /* its first proc */
+	bool prepared;            /* a task is ready (tasks_task_ready) */
 };
+
+/* Whether the run is to stop: its stop flag, or its stop_fd said so. */
+static inline bool task_proc_stopping(const struct tasks_run *r)
+{
+	return (r->stop && *r->stop) || r->stop_hit;
+}
 
 /* Close *fd if open and set it to -1. */
 void task_proc_close_fd(int *fd);

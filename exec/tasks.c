@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +18,35 @@
 
 #include "build.h"
 #include "db.h"
+#include "linkside.h"
 #include "noderun.h"
 #include "proc.h"
+#include "realize.h"
 #include "steps.h"
 #include "task_proc.h"
 #include "util.h"
 
-const char *tasks_status_name(enum tasks_status s)
+bool tasks_cmd_on_host(const struct xir *x, const struct rz_cluster *cl,
+		       const struct xir_command *c, uint32_t h)
 {
-	static const char *const names[] = { "ok", "failed", "timeout", "expect" };
+	int li;
+	size_t k;
 
-	return (unsigned)s < UTIL_ARRAY_SIZE(names) ? names[s] : "?";
+	if (!xir_step_on_link(c->step))
+		return c->node < x->nnodes && cl->host_of[c->node] == h;
+	li = linkside_find(x, c->link ? c->link : "");
+	for (k = 0; li >= 0 && k < x->links[li].nep; k++)
+		if (cl->host_of[x->links[li].ep[k].node] == h)
+			return true;
+	return false;
 }
+
+/* Whether command c is run here: every one, or those of the run's part. */
+static bool tasks_mine(const struct tasks_run *r, const struct xir_command *c)
+{
+	return !r->part || tasks_cmd_on_host(r->x, r->part, c, r->part->here);
+}
+
 /* The container kind's runner: the child is in the node already (its
  * namespaces, node root); the command runs under /bin/sh there. */
 static void tasks_exec_container(const struct tasks_node *n, const char *cmd, int64_t start_ns)
@@ -135,7 +153,8 @@ static int tasks_open_nodes(struct tasks_run *r, struct db *db, const char *id, 
 			uint32_t ni = x->tasks[t].cmd[c].node;
 			struct tasks_node *nd = &r->nodes[ni];
 
-			if (nd->exec || xir_step_on_host(x->tasks[t].cmd[c].step))
+			if (nd->exec || xir_step_on_host(x->tasks[t].cmd[c].step) ||
+			    !tasks_mine(r, &x->tasks[t].cmd[c]))
 				continue;
 			e = tasks_node_env(r, ni);
 			if (e) {
@@ -174,7 +193,7 @@ int tasks_node_gone(const struct tasks_run *r, const char **node)
 	return 0;
 }
 
-int tasks_open(const struct xir *x, struct db *db, const char *id,
+int tasks_open(const struct xir *x, struct db *db, const char *id, const struct rz_cluster *part,
 	       const volatile sig_atomic_t *stop, struct tasks_run **out, char *why, size_t whylen)
 {
 	struct tasks_run *r;
@@ -188,6 +207,9 @@ int tasks_open(const struct xir *x, struct db *db, const char *id,
 		return -ENOMEM;
 	r->x = x;
 	r->stop = stop;
+	r->part = part;
+	r->stop_fd = -1;
+	r->go[0] = r->go[1] = r->msg[0] = r->msg[1] = -1;
 	r->nodes = calloc(x->nnodes ? x->nnodes : 1, sizeof(*r->nodes));
 	if (!r->nodes) {
 		free(r);
@@ -334,6 +356,8 @@ static int tasks_start_all(struct tasks_run *r, size_t t, int go_rd, int go_wr, 
 		struct tasks_proc *p = &r->procs[r->nprocs];
 		char tc[48], *script = NULL;
 
+		if (!tasks_mine(r, cmd))
+			continue;
 		*p = (struct tasks_proc){ .task = t, .cmd = c, .background = cmd->background,
 					  .pidfd = -1, .out.fd = -1, .err.fd = -1 };
 		r->nprocs++;
@@ -402,31 +426,87 @@ static int tasks_start_task(struct tasks_run *r, size_t t, size_t first, int go[
 	return e;
 }
 
-int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, size_t *n,
-		   char *why, size_t whylen)
+void tasks_stop_fd(struct tasks_run *r, int fd)
 {
-	const struct xir_task *task = &r->x->tasks[t];
-	size_t first = r->nprocs, i;
-	int go[2] = { -1, -1 }, msg[2] = { -1, -1 }, e;
-	int64_t go_ns, deadline;
+	r->stop_fd = fd;
+	r->stop_hit = false;
+}
 
-	if (pipe2(go, O_CLOEXEC) || pipe2(msg, O_CLOEXEC)) {
+/* Close the ready task's pipes. */
+static void tasks_pipes_close(struct tasks_run *r)
+{
+	task_proc_close_fd(&r->go[0]);
+	task_proc_close_fd(&r->go[1]);
+	task_proc_close_fd(&r->msg[0]);
+	task_proc_close_fd(&r->msg[1]);
+	r->prepared = false;
+}
+
+int tasks_task_ready(struct tasks_run *r, size_t t, char *why, size_t whylen)
+{
+	int e;
+
+	if (r->prepared || t >= r->x->ntasks) {
+		util_fmt(why, whylen, "task %zu cannot be made ready now", t);
+		return -EINVAL;
+	}
+	r->first = r->nprocs;
+	if (pipe2(r->go, O_CLOEXEC) || pipe2(r->msg, O_CLOEXEC)) {
 		e = -errno;
 		util_fmt(why, whylen, "cannot make pipes: %s", strerror(-e));
-		goto out_close_pipes;
+		tasks_pipes_close(r);
+		return e;
 	}
-	fcntl(msg[0], F_SETFL, O_NONBLOCK);
-	e = tasks_start_task(r, t, first, go, msg, why, whylen);
-	if (e)
-		goto out_close_pipes;
+	fcntl(r->msg[0], F_SETFL, O_NONBLOCK);
+	e = tasks_start_task(r, t, r->first, r->go, r->msg, why, whylen);
+	if (e) {
+		tasks_pipes_close(r);
+		return e;
+	}
+	r->prepared = true;
+	return 0;
+}
+
+/* Sleep until CLOCK_REALTIME reaches at_ns (again after a signal). */
+static void tasks_sleep_until(int64_t at_ns)
+{
+	struct timespec ts = { .tv_sec = at_ns / 1000000000, .tv_nsec = at_ns % 1000000000 };
+
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+int tasks_task_go(struct tasks_run *r, size_t t, int64_t at_ns, int64_t *late_ns,
+		  struct tasks_result **res, size_t *n, char *why, size_t whylen)
+{
+	const struct xir_task *task = &r->x->tasks[t];
+	size_t first = r->first, i;
+	int64_t go_ns, deadline;
+	bool rt;
+	int e;
+
+	if (!r->prepared) {
+		util_fmt(why, whylen, "task '%s' is not ready", task->name);
+		return -EINVAL;
+	}
+	/* a start time: slept for at the children's real-time priority, so that
+	 * a loaded machine does not wake us late; normal again once they go */
+	rt = at_ns > 0 &&
+	     !sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){ .sched_priority = 1 });
+	if (at_ns > 0)
+		tasks_sleep_until(at_ns);
 	/* the start line: every child waits in read(go[0]); EOF wakes them all */
 	go_ns = util_clock_ns(CLOCK_REALTIME);
-	task_proc_close_fd(&go[1]);
-	task_proc_close_fd(&msg[1]);
+	task_proc_close_fd(&r->go[1]);
+	task_proc_close_fd(&r->msg[1]);
+	if (rt)
+		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
+	if (late_ns)
+		*late_ns = at_ns > 0 ? go_ns - at_ns : 0;
 	for (i = first; i < r->nprocs; i++)
 		r->procs[i].start_ns = go_ns; /* until the child says when it saw go */
 	deadline = task->timeout_ns > 0 ? util_clock_ns(CLOCK_MONOTONIC) + task->timeout_ns : 0;
-	e = task_proc_wait(r, msg[0], first, false, deadline, 0);
+	e = task_proc_wait(r, r->msg[0], first, false, deadline, 0);
 	if (e) {
 		util_fmt(why, whylen, "cannot wait for the commands of task '%s': %s", task->name,
 			  strerror(-e));
@@ -434,14 +514,19 @@ int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, siz
 		goto out_close_pipes;
 	}
 	/* the last STARTED messages may still be in the pipe */
-	task_proc_msg_drain(r, msg[0], first);
+	task_proc_msg_drain(r, r->msg[0], first);
 	e = tasks_collect(r, first, false, res, n);
 out_close_pipes:
-	task_proc_close_fd(&go[0]);
-	task_proc_close_fd(&go[1]);
-	task_proc_close_fd(&msg[0]);
-	task_proc_close_fd(&msg[1]);
+	tasks_pipes_close(r);
 	return e;
+}
+
+int tasks_run_task(struct tasks_run *r, size_t t, struct tasks_result **res, size_t *n,
+		   char *why, size_t whylen)
+{
+	int e = tasks_task_ready(r, t, why, whylen);
+
+	return e ? e : tasks_task_go(r, t, 0, NULL, res, n, why, whylen);
 }
 
 int tasks_stop_background(struct tasks_run *r, struct tasks_result **res, size_t *n)
@@ -467,6 +552,7 @@ void tasks_close(struct tasks_run *r)
 	if (!r)
 		return;
 	tasks_abort(r, 0);
+	tasks_pipes_close(r);
 	for (i = 0; i < r->x->nnodes; i++) {
 		noderun_close(&r->nodes[i].fds);
 		tasks_node_env_free(&r->nodes[i]);

@@ -114,6 +114,7 @@ static void test_allowed(void **state)
 		{ { "node", "stop", "demo" }, 0 },
 		{ { "capture", "demo", "ab" }, 0 },
 		{ { "status", "demo", "--json" }, 0 },
+		{ { "run", "demo", "--serve" }, 0 },
 		{ { "down", "demo", "x" }, -EPERM },
 		{ { "up", "/etc/x.vtb", "x" }, -EPERM },
 		{ { "link", "delete", "demo" }, -EPERM },
