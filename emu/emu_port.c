@@ -19,15 +19,14 @@
  * can be sized to a link in steps that small), and the kernel's block
  * allocation stays an order-2 page run; a jumbo frame's block is one frame. */
 #define RING_BLOCK (1u << 14)
-/* A tap's ring block: 1 MiB holds 15 ring frames of a GSO frame (6% of it
- * unused); the kernel falls back to vmalloc when no such page run is free. */
+/* A tap's ring: blocks of about 1 MiB (the kernel allocates a block as a
+ * power-of-two page run, falling back to vmalloc when none is free). */
 #define RING_BLOCK_GSO (1u << 20)
-/* A tap's ring frame: the tpacket header and address, the kernel's 16
- * bytes before the network header, the virtio-net header and the largest
- * GSO frame (macoff + snaplen in af_packet's tpacket_rcv). */
-#define RING_FRAME_GSO \
-	TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN) + 16 + sizeof(struct virtio_net_hdr) + \
-		      EMU_GSO_FRAME_MAX)
+/* What a tap's ring frame needs: the tpacket header and address, the
+ * kernel's 16 bytes before the network header, the virtio-net header and
+ * the largest GSO frame (macoff + snaplen in af_packet's tpacket_rcv). */
+#define RING_FRAME_GSO_NEED \
+	(TPACKET_ALIGN(TPACKET2_HDRLEN) + 16 + sizeof(struct virtio_net_hdr) + EMU_GSO_FRAME_MAX)
 
 bool emu_port_driver_is(const struct emu_port *pt, const char *driver)
 {
@@ -45,13 +44,17 @@ bool emu_port_driver_is(const struct emu_port *pt, const char *driver)
 static int port_vnet(struct emu_port *pt, uint32_t *frame_size, uint32_t *block,
 		     uint32_t *ring_bytes)
 {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int one = 1;
 
 	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))
 		return -errno;
 	pt->vh = sizeof(struct virtio_net_hdr);
-	*frame_size = RING_FRAME_GSO;
-	*block = RING_BLOCK_GSO;
+	/* whole pages, and a block of whole frames: the data plane finds
+	 * frame k at k * frame_size (17 pages, 15 of them in a block of 1 MiB
+	 * less a page, at 4 KiB pages) */
+	*frame_size = (uint32_t)((RING_FRAME_GSO_NEED + page - 1) / page * page);
+	*block = *frame_size * (RING_BLOCK_GSO / *frame_size ? RING_BLOCK_GSO / *frame_size : 1);
 	if (*ring_bytes < EMU_PORT_GSO_RING)
 		*ring_bytes = EMU_PORT_GSO_RING;
 	return 0;
