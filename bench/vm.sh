@@ -288,6 +288,7 @@ topo.connect([a, c1], name='direct')
 topo.connect([a, c2], latency == ms(1), name='emu')
 topo.connect([a, c5], capacity == mbps(100), name='rate')
 topo.connect([c3, c4], latency == ms(1), name='cc')
+topo.spec(islands == true)
 M
 	echo "$work/emu.vtb"
 }
