@@ -104,9 +104,12 @@ static int l3_parse(const uint8_t *frame, size_t len, uint16_t type, struct emu_
 	const uint8_t *ip = frame + g->l3;
 
 	if (type == 0x0800 && !g->v6) {
-		uint32_t ihl = (ip[0] & 0xfu) * 4u;
+		uint32_t ihl;
 
-		if (g->l3 + IP4_HLEN_MIN > len || ip[0] >> 4 != 4 || ihl < IP4_HLEN_MIN)
+		if (g->l3 + IP4_HLEN_MIN > len)
+			return -EINVAL;
+		ihl = (ip[0] & 0xfu) * 4u;
+		if (ip[0] >> 4 != 4 || ihl < IP4_HLEN_MIN)
 			return -EINVAL;
 		g->l4 = g->l3 + ihl;
 		return ip[9] == g->proto ? 0 : -EINVAL;

@@ -90,7 +90,7 @@ static void offer_vnet(struct emu *e, struct emu_port *p, const struct virtio_ne
 	uint32_t slot, i;
 
 	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-		if (len > e->slot_size) {
+		if (len > e->slot_size || len < ETH_HLEN) {
 			p->drop_oversize++;
 		} else if (!p->nfree) {
 			drop_no_slot(p, len);
