@@ -12,6 +12,11 @@
 #      container and to a second VM with the same NIC; iperf3 TCP both ways
 #      (the host's iperf3, run in the guests) and ping round trips (min, avg,
 #      p99 of NPING), the models alternating, NIC_RUNS rounds, medians.
+#   5. (PARTS=emu) a virtio VM over an emulated link (latency == ms(1), and
+#      capacity == mbps(100)) against the same VM on a direct link and two
+#      containers on the same emulated link: iperf3 TCP both ways, EMU_RUNS
+#      rounds alternating, medians. With VTB_OLD=BINARY the same experiment
+#      under that vtb too, in the same rounds (before/after a change).
 #   4. (PARTS=arch) boot to ready of one arm64 and one riscv64 VM under vtb
 #      (TCG, with a container on its LAN) against a bare qemu-system-aarch64
 #      / -riscv64 of the same Image and initrd (the machine and CPU vtb uses,
@@ -25,6 +30,8 @@ RUNS=${RUNS:-5}
 NVM=${NVM:-8}
 PARTS=${PARTS:-boot many nic}
 NIC_RUNS=${NIC_RUNS:-5}
+EMU_RUNS=${EMU_RUNS:-5}
+VTB_OLD=${VTB_OLD:-}
 NICS=${NICS:-virtio e1000 e1000e rtl8139 vmxnet3}
 IPERF_S=${IPERF_S:-4}   # seconds per iperf3 run (TCP's window opens in the first)
 NPING=${NPING:-50}      # pings per latency sample, 20 ms apart
@@ -266,4 +273,66 @@ plot '$out/nic-median.txt' using 2:xtic(1) title 'VM -> container', \
      '' using 3 title 'container -> VM', '' using 4 title 'VM -> VM', '' using 5 title 'VM <- VM (-R)'
 G
 fi
+fi
+
+# ---- 5. a VM over an emulated link ----
+emu_model() {
+	cat >"$work/emu.vtb" <<M
+a = topo.device('a', virt == true)
+c1 = topo.device('c1')
+c2 = topo.device('c2')
+c3 = topo.device('c3')
+c4 = topo.device('c4')
+c5 = topo.device('c5')
+topo.connect([a, c1], name='direct')
+topo.connect([a, c2], latency == ms(1), name='emu')
+topo.connect([a, c5], capacity == mbps(100), name='rate')
+topo.connect([c3, c4], latency == ms(1), name='cc')
+topo.spec(islands == true)
+M
+	echo "$work/emu.vtb"
+}
+if part emu; then
+echo "vm bench 5: a virtio VM over an emulated link, $EMU_RUNS rounds alternating, iperf3 ${IPERF_S} s"
+vtbs="new"
+[ -n "$VTB_OLD" ] && vtbs="new old"
+vtb_new=$vtb
+for w in $vtbs; do
+	[ "$w" = old ] && vtb=$VTB_OLD
+	"$vtb" up "$(emu_model)" --name "e$w" >/dev/null 2>"$work/up.err" || {
+		echo "bench: vtb up e$w failed:" >&2
+		tail -n 5 "$work/up.err" >&2
+		exit 1
+	}
+	vtb=$vtb_new
+done
+: >"$out/emu.txt"
+for i in $(seq "$EMU_RUNS"); do
+	for w in $vtbs; do
+		[ "$w" = old ] && vtb=$VTB_OLD
+		d=$(addr "e$w" c1 eth0) em=$(addr "e$w" c2 eth0) ra=$(addr "e$w" c5 eth0)
+		c4a=$(addr "e$w" c4 eth0)
+		dt=$(tcp "e$w" a c1 "$d") dr=$(tcp "e$w" a c1 "$d" -R)
+		et=$(tcp "e$w" a c2 "$em") er=$(tcp "e$w" a c2 "$em" -R)
+		rt=$(tcp "e$w" a c5 "$ra") rr=$(tcp "e$w" a c5 "$ra" -R)
+		cc=$(tcp "e$w" c3 c4 "$c4a")
+		echo "$w $dt $dr $et $er $rt $rr $cc" >>"$out/emu.txt"
+		echo "  round $i $w: direct $dt / $dr, emulated $et / $er, 100 Mbit/s $rt / $rr (VM->c / c->VM); containers $cc Mbit/s"
+		vtb=$vtb_new
+	done
+done
+for w in $vtbs; do
+	[ "$w" = old ] && vtb=$VTB_OLD
+	vtb_down "e$w"
+	vtb=$vtb_new
+done
+echo "  medians (min-max), Mbit/s: direct VM->c c->VM, emulated VM->c c->VM, 100 Mbit/s VM->c c->VM, containers:"
+for w in $vtbs; do
+	line=$w
+	for col in $(seq 2 8); do
+		awk -v w="$w" -v c="$col" '$1 == w { print $c }' "$out/emu.txt" >"$work/col"
+		line="$line $(stats "$work/col" | awk '{ printf "%s(%s-%s)", $1, $2, $3 }')"
+	done
+	echo "    $line"
+done
 fi

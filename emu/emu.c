@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,6 +28,10 @@
 #define SPIN_MAX     5000000LL     /* the margin grows up to this when wake-ups come late */
 
 enum { REQ_NONE, REQ_SET, REQ_SNAP };
+
+/* The virtio-net header of every frame sent to a VM's tap: complete, no
+ * GSO (the emulator sends wire frames). Never written. */
+static struct virtio_net_hdr vnet_none;
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -77,26 +82,6 @@ void emu_close(struct emu *e)
 	free(e->active);
 	free(e->suspect);
 	free(e);
-}
-
-/* The kernel's ring memory is pinned: smaller rings for big experiments. */
-uint32_t emu_ring_bytes(size_t nports)
-{
-	return nports <= 64 ? (4u << 20) : nports <= 512 ? (1u << 20) : (256u << 10);
-}
-
-uint32_t emu_port_ring_bytes(const struct emu_params *p, uint32_t frame_size, size_t nports)
-{
-	uint64_t max = emu_ring_bytes(nports), want;
-
-	if (p->rate_bps == 0)
-		return (uint32_t)max;
-	want = (uint64_t)((unsigned __int128)p->rate_bps * EMU_RING_HOLD_NS / 8u / 1000000000u);
-	/* in whole frames: a ring frame carries one frame of the link */
-	want = (want / frame_size + 1) * frame_size;
-	if (want < (uint64_t)EMU_RING_MIN_FRAMES * frame_size)
-		want = (uint64_t)EMU_RING_MIN_FRAMES * frame_size;
-	return (uint32_t)(want < max ? want : max);
 }
 
 int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, const struct emu_opts *o,
@@ -229,14 +214,6 @@ const char *emu_port_state_name(enum emu_port_state s)
 	return "?";
 }
 
-static void activate(struct emu *e, struct emu_port *pt)
-{
-	if (!pt->active) {
-		pt->active = true;
-		e->active[e->nactive++] = (uint32_t)(pt - e->ports);
-	}
-}
-
 static void release_slot(struct emu_port *pt, uint32_t slot)
 {
 	if (--pt->slot_refs[slot] == 0)
@@ -321,43 +298,20 @@ static void out_frame(struct emu *e, struct emu_port *o, uint32_t src, uint32_t 
 	if (o->nout == EMU_BATCH)
 		flush_port(e, o);
 	k = o->nout++;
-	o->iov[k].iov_base = data;
-	o->iov[k].iov_len = len;
 	memset(&o->msg[k], 0, sizeof(o->msg[k]));
-	o->msg[k].msg_hdr.msg_iov = &o->iov[k];
+	o->msg[k].msg_hdr.msg_iov = &o->iov[2 * k];
 	o->msg[k].msg_hdr.msg_iovlen = 1;
+	if (o->vh) {
+		/* a VM's tap: a complete frame, nothing for the guest to do */
+		o->iov[2 * k] = (struct iovec){ .iov_base = &vnet_none, .iov_len = o->vh };
+		o->msg[k].msg_hdr.msg_iovlen = 2;
+	}
+	o->iov[2 * k + o->msg[k].msg_hdr.msg_iovlen - 1] =
+		(struct iovec){ .iov_base = data, .iov_len = len };
 	o->out_ref[k].port = src;
 	o->out_ref[k].slot = slot;
 	if (slot != UINT32_MAX)
 		e->ports[src].slot_refs[slot]++;
-}
-
-static struct mac_ent *mac_find(struct seg *sg, const uint8_t *mac, bool insert)
-{
-	uint32_t h = 2166136261u, i, k;
-
-	for (i = 0; i < 6; i++)
-		h = (h ^ mac[i]) * 16777619u;
-	for (i = 0; i < MAC_SLOTS; i++) {
-		struct mac_ent *m = &sg->macs[(h + i) & (MAC_SLOTS - 1)];
-
-		if (m->used && !memcmp(m->mac, mac, 6))
-			return m;
-		if (!m->used) {
-			if (!insert)
-				return NULL;
-			memcpy(m->mac, mac, 6);
-			m->used = true;
-			return m;
-		}
-	}
-	/* full: forget one at random, it is learned again */
-	k = h & (MAC_SLOTS - 1);
-	if (insert) {
-		memcpy(sg->macs[k].mac, mac, 6);
-		return &sg->macs[k];
-	}
-	return NULL;
 }
 
 /* A frame of port p's direction is due: send it where it goes. */
@@ -394,7 +348,7 @@ static void deliver(struct emu *e, struct emu_port *p, const struct emu_pkt *pk)
 	if (sg->n == 2) {
 		out_frame(e, &e->ports[sg->first + (src == sg->first)], src, slot, data, len);
 	} else {
-		struct mac_ent *m = (data[0] & 1) ? NULL : mac_find(sg, data, false);
+		struct mac_ent *m = (data[0] & 1) ? NULL : emu_mac_find(sg, data, false);
 
 		if (m && m->port != src) {
 			out_frame(e, &e->ports[m->port], src, slot, data, len);
@@ -407,79 +361,6 @@ static void deliver(struct emu *e, struct emu_port *p, const struct emu_pkt *pk)
 	/* the reference the direction held */
 	if (slot != UINT32_MAX)
 		release_slot(p, slot);
-}
-
-/* Take up to EMU_BATCH frames from port p's ring into its direction;
- * returns how many ring frames it took. */
-static unsigned drain_port(struct emu *e, struct emu_port *p, uint64_t now, int64_t real_off)
-{
-	unsigned n = 0;
-
-	while (n < EMU_BATCH) {
-		struct tpacket2_hdr *h =
-			(struct tpacket2_hdr *)(p->ring + (size_t)p->head * p->frame_size);
-		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-		uint8_t *frame = (uint8_t *)h + h->tp_mac;
-		uint32_t len = h->tp_snaplen, slot, vlan = 0, held;
-		uint64_t ts;
-
-		if (!(st & TP_STATUS_USER))
-			break;
-		if (st & TP_STATUS_VLAN_VALID)
-			vlan = VLAN_HLEN;
-		if (h->tp_len != h->tp_snaplen || len + vlan > e->slot_size || len < ETH_HLEN ||
-		    !p->nfree) {
-			if (!p->nfree) {
-				/* every slot holds a frame: the ring bound */
-				p->d.stats.rx_pkts++;
-				p->d.stats.rx_bytes += h->tp_len;
-				p->d.stats.drop_ring++;
-			} else {
-				p->drop_oversize++;
-			}
-			goto next;
-		}
-		slot = p->free_slots[--p->nfree];
-		{
-			uint8_t *dst = p->slab + (size_t)slot * e->slot_size;
-
-			if (vlan) {
-				uint16_t tpid = htons(h->tp_vlan_tpid ? h->tp_vlan_tpid : 0x8100);
-				uint16_t tci = htons(h->tp_vlan_tci);
-
-				memcpy(dst, frame, 12);
-				memcpy(dst + 12, &tpid, 2);
-				memcpy(dst + 14, &tci, 2);
-				memcpy(dst + 16, frame + 12, len - 12);
-			} else {
-				memcpy(dst, frame, len);
-			}
-			p->slot_len[slot] = len + vlan;
-			if (e->segs[p->seg].macs && !(dst[6] & 1)) {
-				struct mac_ent *m = mac_find(&e->segs[p->seg], dst + 6, true);
-
-				m->port = (uint32_t)(p - e->ports);
-			}
-		}
-		/* the kernel's receive time, on the monotonic clock */
-		ts = (uint64_t)h->tp_sec * 1000000000ULL + h->tp_nsec;
-		ts = (int64_t)ts - real_off > 0 ? (uint64_t)((int64_t)ts - real_off) : now;
-		if (ts > now)
-			ts = now;
-		/* one reference per copy queued (a duplicate shares the slot) */
-		held = p->d.stats.ring_used;
-		emu_dir_offer(&p->d, ts, len + vlan, slot, NULL);
-		p->slot_refs[slot] = (uint8_t)(p->d.stats.ring_used - held);
-		if (!p->slot_refs[slot])
-			p->free_slots[p->nfree++] = slot;
-		else
-			activate(e, p);
-	next:
-		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-		p->head = (p->head + 1) % p->frame_nr;
-		n++;
-	}
-	return n;
 }
 
 /* Send everything due; returns the earliest remaining deadline. */
@@ -594,7 +475,7 @@ static void port_changed(struct emu *e, struct emu_port *p, uint64_t now, int64_
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len)) {
 		/* cannot happen on an open socket; the probe below still decides */
 	}
-	while (drain_port(e, p, now, real_off) == EMU_BATCH)
+	while (emu_rx_drain(e, p, now, real_off) == EMU_BATCH)
 		;
 	st = emu_port_probe(p);
 	if (st < 0)
@@ -649,7 +530,7 @@ static void on_event(struct emu *e, const struct epoll_event *ev, uint64_t now, 
 		return;
 	}
 	/* a frame from a port seen down: it is up again */
-	if (drain_port(e, p, now, real_off) && p->state == EMU_PORT_DOWN)
+	if (emu_rx_drain(e, p, now, real_off) && p->state == EMU_PORT_DOWN)
 		set_state(e, p, EMU_PORT_UP);
 }
 

@@ -18,7 +18,10 @@
  * frame; see docs/link-emulator.md). Arriving frames are copied once into a
  * slot of the direction's slab (the memory bound: a fixed number of slots,
  * mapped once, touched only as used) and time-stamped with the kernel's
- * receive time. Due frames go out with sendmmsg(), a batch per port and
+ * receive time. A VM's tap has a virtio-net header on its socket: its GSO
+ * frames are cut into the wire frames they stand for on arrival, each in a
+ * slot of its own (emu_gso.h, emu_rx.c), and frames leave to it behind an
+ * empty header. Due frames go out with sendmmsg(), a batch per port and
  * loop iteration, bypassing the qdisc. One epoll_pwait2 per iteration
  * covers every port and the control eventfd: no per-frame system calls.
  *

@@ -221,19 +221,6 @@ static int maps_open(struct emu_bypass *b, size_t nports)
 	return b->slot_fd < 0 ? b->slot_fd : 0;
 }
 
-/* Is pt's interface a veth (so its peer is the node's interface)? A VM's
- * port is a tap, whose frames go to QEMU by its egress. */
-static bool port_is_veth(const struct emu_port *pt)
-{
-	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr = { .ifr_data = (char *)&info };
-
-	if (!if_indextoname((unsigned)pt->ifindex, ifr.ifr_name) ||
-	    ioctl(pt->fd, SIOCETHTOOL, &ifr))
-		return false;
-	return !strcmp(info.driver, "veth");
-}
-
 /* Give port k's socket its filter, then its ingress the redirect to the
  * egress of to (the filter first: the tc program follows its decision,
  * and the mode is still 0). 0 or a negative errno. */
@@ -259,7 +246,7 @@ static int attach(struct emu *e, uint32_t k, const struct emu_port *to)
 	close(fd);
 	if (r)
 		return r;
-	fd = load_redirect(b, k, to->ifindex, port_is_veth(to));
+	fd = load_redirect(b, k, to->ifindex, emu_port_driver_is(to, "veth"));
 	if (fd < 0)
 		return fd;
 	r = bpf_tc_hook_create(&hook);

@@ -60,4 +60,12 @@ struct emu {
 	bool req_done;
 };
 
+/* Find mac in LAN sg's table, adding it when insert (a full table forgets
+ * one at random: it is learned again); NULL when not found. */
+struct mac_ent *emu_mac_find(struct seg *sg, const uint8_t *mac, bool insert);
+/* Take up to EMU_BATCH frames from port p's ring into its direction, at
+ * now (monotonic; real_off is the realtime clock's offset from it, for the
+ * ring's timestamps); returns how many ring frames it took. */
+unsigned emu_rx_drain(struct emu *e, struct emu_port *p, uint64_t now, int64_t real_off);
+
 #endif

@@ -1,9 +1,12 @@
 /* emu_port: one port of the link emulator (see emu_port.h). */
 #include "emu_port.h"
+#include "emu_gso.h"
 
 #include <errno.h>
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,46 @@
  * can be sized to a link in steps that small), and the kernel's block
  * allocation stays an order-2 page run; a jumbo frame's block is one frame. */
 #define RING_BLOCK (1u << 14)
+/* A tap's ring: blocks of about 1 MiB (the kernel allocates a block as a
+ * power-of-two page run, falling back to vmalloc when none is free). */
+#define RING_BLOCK_GSO (1u << 20)
+/* What a tap's ring frame needs: the tpacket header and address, the
+ * kernel's 16 bytes before the network header, the virtio-net header and
+ * the largest GSO frame (macoff + snaplen in af_packet's tpacket_rcv). */
+#define RING_FRAME_GSO_NEED \
+	(TPACKET_ALIGN(TPACKET2_HDRLEN) + 16 + sizeof(struct virtio_net_hdr) + EMU_GSO_FRAME_MAX)
+
+bool emu_port_driver_is(const struct emu_port *pt, const char *driver)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (char *)&info };
+
+	if (!if_indextoname((unsigned)pt->ifindex, ifr.ifr_name) ||
+	    ioctl(pt->fd, SIOCETHTOOL, &ifr))
+		return false;
+	return !strcmp(info.driver, driver);
+}
+
+/* A VM's tap: a virtio-net header on pt's socket (before its ring: the
+ * kernel refuses it after), and what its ring takes a GSO frame in. */
+static int port_vnet(struct emu_port *pt, uint32_t *frame_size, uint32_t *block,
+		     uint32_t *ring_bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int one = 1;
+
+	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))
+		return -errno;
+	pt->vh = sizeof(struct virtio_net_hdr);
+	/* whole pages, and a block of whole frames: the data plane finds
+	 * frame k at k * frame_size (17 pages, 15 of them in a block of 1 MiB
+	 * less a page, at 4 KiB pages) */
+	*frame_size = (uint32_t)((RING_FRAME_GSO_NEED + page - 1) / page * page);
+	*block = *frame_size * (RING_BLOCK_GSO / *frame_size ? RING_BLOCK_GSO / *frame_size : 1);
+	if (*ring_bytes < EMU_PORT_GSO_RING)
+		*ring_bytes = EMU_PORT_GSO_RING;
+	return 0;
+}
 
 /* Ring frames: the tpacket header, room for the address, and the frame. */
 int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
@@ -23,6 +66,7 @@ int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
 {
 	struct tpacket_req req = { 0 };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	uint32_t block = RING_BLOCK > frame_size ? RING_BLOCK : frame_size;
 	int v2 = TPACKET_V2, one = 1, r = 0;
 
 	snprintf(pt->ifname, sizeof(pt->ifname), "%s", ifname);
@@ -33,7 +77,12 @@ int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
 	pt->ifindex = (int)if_nametoindex(ifname);
 	if (!pt->ifindex)
 		return -errno;
-	req.tp_block_size = RING_BLOCK > frame_size ? RING_BLOCK : frame_size;
+	if (emu_port_driver_is(pt, "tun")) {
+		r = port_vnet(pt, &frame_size, &block, &ring_bytes);
+		if (r)
+			return r;
+	}
+	req.tp_block_size = block;
 	req.tp_block_nr = ring_bytes / req.tp_block_size ? ring_bytes / req.tp_block_size : 1;
 	req.tp_frame_size = frame_size;
 	req.tp_frame_nr = req.tp_block_nr * (req.tp_block_size / frame_size);
@@ -169,4 +218,24 @@ void emu_port_close(struct emu_port *pt, uint32_t slot_size)
 	free(pt->free_slots);
 	free(pt->slot_len);
 	free(pt->slot_refs);
+}
+
+/* The kernel's ring memory is pinned: smaller rings for big experiments. */
+uint32_t emu_ring_bytes(size_t nports)
+{
+	return nports <= 64 ? (4u << 20) : nports <= 512 ? (1u << 20) : (256u << 10);
+}
+
+uint32_t emu_port_ring_bytes(const struct emu_params *p, uint32_t frame_size, size_t nports)
+{
+	uint64_t max = emu_ring_bytes(nports), want;
+
+	if (p->rate_bps == 0)
+		return (uint32_t)max;
+	want = (uint64_t)((unsigned __int128)p->rate_bps * EMU_RING_HOLD_NS / 8u / 1000000000u);
+	/* in whole frames: a ring frame carries one frame of the link */
+	want = (want / frame_size + 1) * frame_size;
+	if (want < (uint64_t)EMU_RING_MIN_FRAMES * frame_size)
+		want = (uint64_t)EMU_RING_MIN_FRAMES * frame_size;
+	return (uint32_t)(want < max ? want : max);
 }

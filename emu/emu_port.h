@@ -13,6 +13,10 @@
 
 #include "emu.h"
 
+/* The least receive ring of a VM's tap: 30 GSO frames of 64 KiB, 2 MiB
+ * pinned per VM endpoint of an emulated link (docs/link-emulator.md). */
+#define EMU_PORT_GSO_RING (2u << 20)
+
 struct emu_port {
 	int fd, ifindex;          /* fd -1 once the interface is gone */
 	char ifname[16];          /* for messages */
@@ -21,6 +25,8 @@ struct emu_port {
 	uint8_t *ring;
 	size_t ring_len;
 	uint32_t frame_size, frame_nr, head;
+	uint32_t vh;              /* a VM's tap: its frames come and go behind a
+	                           * virtio-net header of vh bytes (0: none) */
 	/* the direction of frames arriving here */
 	struct emu_dir d;
 	uint8_t *slab;            /* slots of slot_size bytes */
@@ -31,18 +37,23 @@ struct emu_port {
 	bool suspect;             /* in the list of ports to look at */
 	/* frames leaving by this port in the current iteration */
 	struct mmsghdr msg[EMU_BATCH];
-	struct iovec iov[EMU_BATCH];
+	struct iovec iov[2 * EMU_BATCH]; /* two a frame: a virtio-net header, the frame */
 	struct { uint32_t port, slot; } out_ref[EMU_BATCH];
 	uint32_t nout;
 	uint64_t drop_kernel, drop_oversize, drop_tx, drop_port;
 };
 
 /* Open pt's socket on ifname with a receive ring of about ring_bytes in
- * frames of frame_size bytes, and bind it. pt->fd is -1 beforehand; on
- * failure what was opened stays in pt for emu_port_close. Returns 0 or a
- * negative errno. */
+ * frames of frame_size bytes, and bind it. A VM's tap (the tun driver)
+ * gets a virtio-net header on its socket (PACKET_VNET_HDR, pt->vh) and a
+ * ring of EMU_PORT_GSO_RING bytes at least, in frames that hold a GSO frame
+ * (emu_gso.h). pt->fd is -1 beforehand; on failure what was opened stays
+ * in pt for emu_port_close. Returns 0 or a negative errno. */
 int emu_port_open(struct emu_port *pt, const char *ifname, uint32_t frame_size,
 		  uint32_t ring_bytes);
+/* Is pt's interface one of driver's ("veth", "tun")? false when it
+ * cannot tell. */
+bool emu_port_driver_is(const struct emu_port *pt, const char *driver);
 /* Set up pt's direction with params p and seed, and its slab of slots of
  * slot_size bytes (mapped once, touched only as used). 0 or a negative errno. */
 int emu_port_alloc_dir(struct emu_port *pt, const struct emu_params *p, uint32_t slot_size,

@@ -90,10 +90,12 @@ sleep 0.1
 r2=$(rtt a 10.0.0.2)
 within "zero: latency 0 again: the round trip is back" "$r2" 0 5
 name="zero: a -> b bypassed again"; check [ "$(bypass zero a)" = true ]
-rx3=$(counter zero a rx_packets)
-tx3=$(counter zero a tx_packets)
+# both counters from one status: a frame between two calls (an ARP probe)
+# would count in one and not the other
+rt3=$(counter zero a 'rx_packets, .counters.tx_packets')
+rx3=$(echo "$rt3" | sed -n 1p); tx3=$(echo "$rt3" | sed -n 2p)
 within "zero: the counters went on through both switches (rx)" "$((rx3 - rx2))" 5 9
-name="zero: in == out"; check [ "$rx3" = "$tx3" ]
+if [ "$rx3" = "$tx3" ]; then ok "zero: in == out"; else not_ok "zero: in == out" "rx $rx3, tx $tx3"; fi
 
 # 3. vtb capture, at the receiver (default) and at the sender's port
 capture() {
