@@ -490,9 +490,10 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	build_substrate_name(id, c.sub, sizeof(c.sub));
 	pthread_mutex_init(&c.lock, NULL);
 	c.ns_fd = malloc((c.x->nnodes + 1) * sizeof(*c.ns_fd));
+	c.br_index = calloc(c.x->nlinks + 1, sizeof(*c.br_index));
 	c.init = calloc(c.x->nnodes + 1, sizeof(*c.init));
 	c.g = dag_new(&c);
-	if (!c.ns_fd || !c.init || !c.g) {
+	if (!c.ns_fd || !c.br_index || !c.init || !c.g) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -543,6 +544,7 @@ out:
 		if (c.ns_fd[i] >= 0)
 			close(c.ns_fd[i]);
 	free(c.ns_fd);
+	free(c.br_index);
 	if (c.sub_fd >= 0)
 		close(c.sub_fd);
 	free(c.init);

@@ -72,6 +72,8 @@ struct build_ctx {
 	const struct realization *rz;
 	const struct xir *x;
 	int *ns_fd;                        /* per node, -1 until its netns exists */
+	uint32_t *br_index;                /* per link: its LAN bridge's ifindex in the
+					    * substrate, 0 until known (bridge_create) */
 	char sub[BUILD_SUBSTRATE_LEN];     /* the substrate namespace's name */
 	int sub_fd;                        /* the substrate, -1 until it exists */
 	struct build_init *init;           /* per node: its init (pid 0: none yet) */

@@ -18,8 +18,9 @@ static int veth_create(struct build_ctx *c, unsigned worker, const struct btask 
 	const struct xir_link *l = &c->x->links[t->link];
 	const struct rz_iface *a = build_ep_iface(c, t->link, 0), *b = build_ep_iface(c, t->link, 1);
 	unsigned mtu = c->rz->links[t->link].mtu;
-	struct nl_link_opts oa = { .mtu = mtu, .mac = a->mac, .up = true };
-	struct nl_link_opts ob = { .mtu = mtu, .mac = b->mac, .up = true };
+	/* both ends come up with their nodes' addresses (container_config) */
+	struct nl_link_opts oa = { .mtu = mtu, .mac = a->mac };
+	struct nl_link_opts ob = { .mtu = mtu, .mac = b->mac };
 	struct nl_err e = { 0 };
 	struct nl_sock *s;
 	int r;
@@ -75,13 +76,17 @@ static int bridge_create(struct build_ctx *c, unsigned worker, const struct btas
 	const char *name = c->rz->links[t->link].bridge;
 	struct nl_err e = { 0 };
 	struct nl_sock *s;
-	int r;
+	int r, idx;
 
 	s = build_root_sock(c, worker, &r);
 	if (s)
 		r = nl_bridge_create(s, name, &o, &e);
 	if (r == -EEXIST)
 		build_not_ours(c, DB_BRIDGE, name);
+	/* its ports join it as they are created (container_attach); unknown,
+	 * each joins it by name */
+	if (!r && (idx = nl_ifindex(s, name)) > 0)
+		c->br_index[t->link] = (uint32_t)idx;
 	if (r)
 		build_fail(c, s ? e.msg : strerror(-r), "cannot create LAN '%s' (bridge %s)",
 			  build_link_label(c, t->link), name);

@@ -242,14 +242,17 @@ static int no_offload(void *arg)
 /* A container's endpoint with a port: a veth whose substrate end (made in
  * the socket's namespace) is a port of the LAN's bridge, of the link
  * emulator (the supervisor opens it; the node end then computes its
- * checksums itself), or of a shortbridge to a VM. */
+ * checksums itself), or of a shortbridge to a VM. A LAN port joins its
+ * bridge in the creating request when the bridge's index is known; the
+ * node end comes up with the node's addresses (container_config). */
 static int container_attach(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	uint32_t node = c->x->links[t->link].ep[t->ep].node;
 	const struct rz_iface *ifc = build_ep_iface(c, t->link, t->ep);
 	unsigned mtu = c->rz->links[t->link].mtu;
-	struct nl_link_opts host = { .mtu = mtu, .up = true, .group = c->rz->group };
-	struct nl_link_opts node_o = { .mtu = mtu, .mac = ifc->mac, .up = true };
+	struct nl_link_opts host = { .mtu = mtu, .up = true, .group = c->rz->group,
+				     .master = c->br_index[t->link] };
+	struct nl_link_opts node_o = { .mtu = mtu, .mac = ifc->mac };
 	struct nl_err e = { 0 };
 	struct nl_sock *s;
 	const struct rz_link *rl = &c->rz->links[t->link];
@@ -263,7 +266,7 @@ static int container_attach(struct build_ctx *c, unsigned worker, const struct b
 	/* the node's end is new in a new namespace: an existing name is the port's */
 	if (r == -EEXIST)
 		build_not_ours(c, DB_LINK, port);
-	if (!r && rl->bridge[0]) /* a LAN's, or a dispersed link's */
+	if (!r && rl->bridge[0] && !host.master) /* a dispersed link's, a shortbridge's */
 		r = nl_link_set_master(s, port, rl->bridge, &e);
 	if (r) {
 		build_fail(c, s ? e.msg : strerror(-r),
@@ -317,14 +320,32 @@ static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t
 	return r;
 }
 
-/* Addresses and routes of one node, in one netlink batch. */
+/* Queue node n's interfaces up in the batch on s: those of its links
+ * realized here (a veth's ends and ports are made down: bringing a peer up
+ * in its creating request fails, see nl_veth_create). Returns how many. */
+static size_t config_links_up(struct build_ctx *c, const struct rz_node *n, struct nl_sock *s,
+			      struct nl_err *e)
+{
+	const struct nl_link_opts up = { .up = true };
+	size_t i, nreq = 0;
+
+	for (i = 0; i < n->nifs; i++)
+		if (realize_link_here(c->rz, n->ifs[i].link)) {
+			nl_link_set(s, n->ifs[i].name, &up, e);
+			nreq++;
+		}
+	return nreq;
+}
+
+/* The node's interfaces up, then its addresses and routes, in one netlink
+ * batch. */
 static int container_config(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	const struct rz_node *n = &c->rz->nodes[t->node];
 	const char *node = c->x->nodes[t->node].name;
 	struct nl_err e = { 0 };
 	struct nl_sock *s = NULL;
-	size_t i, nreq = 0;
+	size_t i, nup, nreq;
 	int r;
 
 	(void)worker;
@@ -334,6 +355,8 @@ static int container_config(struct build_ctx *c, unsigned worker, const struct b
 		return r;
 	}
 	nl_batch_begin(s);
+	nup = config_links_up(c, n, s, &e);
+	nreq = nup;
 	for (i = 0; i < n->nifs; i++) {
 		if (n->ifs[i].v4.family) {
 			nl_addr_add(s, n->ifs[i].name, &n->ifs[i].v4, &e);
@@ -350,7 +373,9 @@ static int container_config(struct build_ctx *c, unsigned worker, const struct b
 	if (r) {
 		char dst[64];
 
-		if (e.index < nreq)
+		if (e.index < nup)
+			build_fail(c, e.msg, "cannot bring up the interfaces of device '%s'", node);
+		else if (e.index < nreq)
 			build_fail(c, e.msg, "cannot add an address in device '%s'", node);
 		else
 			build_fail(c, e.msg, "cannot add the route to %s in device '%s'",

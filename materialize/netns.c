@@ -195,8 +195,8 @@ static void *netns_thread(void *arg)
 }
 
 /* Make the two empty files to bind NAME's namespaces onto (paths into
- * net and uts), the directories first. -EEXIST when the name is taken; on
- * failure neither file is left. */
+ * net and uts; uts NULL: the network namespace's only), the directories
+ * first. -EEXIST when the name is taken; on failure neither file is left. */
 static int files_create(const char *name, char *net, char *uts)
 {
 	int r;
@@ -207,10 +207,10 @@ static int files_create(const char *name, char *net, char *uts)
 	if (r)
 		return r;
 	path_of(net, NETNS_RUN_DIR, name);
-	path_of(uts, NETNS_UTS_DIR, name);
 	r = file_create(net);
-	if (r)
+	if (r || !uts)
 		return r;
+	path_of(uts, NETNS_UTS_DIR, name);
 	r = file_create(uts);
 	if (r)
 		unlink(net);
@@ -250,22 +250,19 @@ int netns_create(const char *name, const char *hostname)
 	return r;
 }
 
-/* See netns.h. */
+/* See netns.h. The UTS namespace is not bound: whatever enters a node
+ * does so through its init (noderun_enter), and each bind costs a mount
+ * and, at teardown, an unmount that waits for an RCU grace period. */
 int netns_bind(const char *name, pid_t pid)
 {
-	char net[NETNS_PATH_MAX], uts[NETNS_PATH_MAX], src[48];
-	int r = files_create(name, net, uts);
+	char net[NETNS_PATH_MAX], src[48];
+	int r = files_create(name, net, NULL);
 
 	if (r)
 		return r;
 	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)pid);
-	if (mount(src, net, "none", MS_BIND, NULL))
+	if (mount(src, net, "none", MS_BIND, NULL)) {
 		r = -errno;
-	snprintf(src, sizeof(src), "/proc/%d/ns/uts", (int)pid);
-	if (!r && mount(src, uts, "none", MS_BIND, NULL))
-		r = -errno;
-	if (r) {
-		(void)unbind(uts);
 		(void)unbind(net);
 	}
 	return r;
@@ -318,8 +315,11 @@ int netns_delete(const char *name, uint64_t ident)
 
 	if (!name_ok(name))
 		return -EINVAL;
+	/* a node's bind since the UTS one was dropped (netns_bind): its
+	 * network namespace alone is recorded, and a UTS bind under its
+	 * name is not its own */
 	path_of(path, NETNS_UTS_DIR, name);
-	r = unbind_if(path, (uint32_t)(ident >> 32));
+	r = !ident || ident >> 32 ? unbind_if(path, (uint32_t)(ident >> 32)) : 0;
 	path_of(path, NETNS_RUN_DIR, name);
 	r2 = unbind_if(path, (uint32_t)ident);
 	if (r < 0 || r2 < 0)

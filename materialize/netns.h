@@ -1,7 +1,7 @@
 /* netns: named network namespaces, bound where iproute2 expects them
  * (/run/netns/NAME), so `ip netns exec NAME ...` works on vtb's nodes.
- * Each node also gets its own UTS namespace (for its hostname), bound at
- * /run/vtb/uts/NAME. */
+ * The substrate's UTS namespace is bound at /run/vtb/uts/NAME too (a
+ * node's is reached through its init). */
 #ifndef VTB_NETNS_H
 #define VTB_NETNS_H
 
@@ -15,9 +15,10 @@
  * it. Returns 0, -EEXIST if NAME is already bound, or a negative errno. On
  * failure nothing is left bound. */
 int netns_create(const char *name, const char *hostname);
-/* Bind the network and UTS namespaces of process pid as NAME (a node's
- * init: see noderun.h). Returns 0, -EEXIST if NAME is already bound, or a
- * negative errno; on failure nothing is left bound. */
+/* Bind the network namespace of process pid as NAME (a node's init: see
+ * noderun.h; its UTS namespace is reached through the init). Returns 0,
+ * -EEXIST if NAME is already bound, or a negative errno; on failure
+ * nothing is left bound. */
 int netns_bind(const char *name, pid_t pid);
 /* What NAME's binds are: the network namespace's inode in the low 32 bits,
  * the UTS namespace's in the high 32 (a namespace's inode is a 32-bit proc
@@ -28,8 +29,9 @@ uint64_t netns_ident(const char *name);
 #define NETNS_FOREIGN 1
 /* Unbind and remove NAME's binds, each only when it is the namespace
  * recorded in ident (netns_ident when it was bound; a half of 0 is not
- * checked). Already gone is success. Returns 0, NETNS_FOREIGN, or a
- * negative errno. */
+ * checked, but a UTS bind is left alone when only the network half was
+ * recorded: a node bound by netns_bind has none). Already gone is
+ * success. Returns 0, NETNS_FOREIGN, or a negative errno. */
 int netns_delete(const char *name, uint64_t ident);
 /* Open the bound namespace NAME: O_RDONLY|O_CLOEXEC fd, or a negative errno. */
 int netns_open(const char *name);

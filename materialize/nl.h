@@ -42,6 +42,9 @@ struct nl_link_opts {
 	const uint8_t *mac;  /* 6 bytes or NULL */
 	bool up;
 	uint32_t group;      /* netdev group (IFLA_GROUP); 0: the default group */
+	uint32_t master;     /* ifindex of a bridge to join at creation (IFLA_MASTER,
+			      * in the link's own namespace; not for a veth peer);
+			      * 0: none */
 };
 
 /* Create a veth pair: name in the namespace ns_fd, peer in peer_ns_fd (-1:

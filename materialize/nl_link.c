@@ -19,6 +19,10 @@ void nl_link_put_opts(struct nl_req *r, struct ifinfomsg *ifi, const struct nl_l
 		nl_req_put(r, IFLA_ADDRESS, 6, o->mac);
 	if (o->group)
 		nl_req_put_u32(r, IFLA_GROUP, o->group);
+	/* rtnl_newlink_create joins the master once the link is registered
+	 * and configured: one request instead of a lookup and a change */
+	if (o->master && ifi)
+		nl_req_put_u32(r, IFLA_MASTER, o->master);
 	if (o->up && ifi) {
 		/* Applied by rtnl_configure_link once the device is
 		 * registered (not for a veth peer: see nl_veth_create). */

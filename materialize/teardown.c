@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -495,6 +496,33 @@ static void td_thaw(struct td_ctx *c, size_t n)
 			(void)cg_thaw_tree(c->obj[i].name);
 }
 
+/* SIGTERM every node init of the journal (a row named after its node's
+ * namespace, "vtb<id>-<node>") that still runs, all in one pass before
+ * the processes' phase waits on each: the inits and their pid namespaces
+ * end side by side instead of one worker's at a time. The signal goes
+ * through a pidfd opened while the start time still matches, so it
+ * reaches exactly the journaled process. Best effort: the phase after it
+ * signals again and waits. */
+static void td_term_inits(const struct td_ctx *c, size_t n)
+{
+	char pre[16];
+	size_t i, len = (size_t)snprintf(pre, sizeof(pre), "vtb%s-", c->id);
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		const struct db_obj *o = &c->obj[i];
+
+		if (o->kind != DB_PROCESS || strncmp(o->name, pre, len) || o->pid <= 0)
+			continue;
+		fd = (int)syscall(SYS_pidfd_open, o->pid, 0);
+		if (fd < 0)
+			continue;
+		if (proc_alive(o->pid, o->start))
+			(void)syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+		close(fd);
+	}
+}
+
 /* One phase of teardown: the objects of these kinds, in parallel. */
 static int td_phase(struct td_ctx *c, size_t n, const enum db_obj_kind *kinds, size_t nkinds)
 {
@@ -538,8 +566,8 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	for (i = 0; i < n; i++)
 		if (c.obj[i].kind == DB_NETNS && !strcmp(c.obj[i].name, c.sub))
 			c.sub_going = true;
-	/* stopped nodes thawed (a frozen process does not end), then
-	 * processes first (they hold the rest: the supervisor and QEMU hold
+	/* stopped nodes thawed (a frozen process does not end), every node
+	 * init signalled at once, then processes first (they hold the rest: the supervisor and QEMU hold
 	 * the substrate), then the namespaces (taking their links with them:
 	 * the substrate takes every bridge, port and tap, and the node ends of
 	 * the ports) and the bridges of an older vtb's journal side by side (a
@@ -547,6 +575,7 @@ int build_teardown(struct db *db, const char *id, struct teardown_stats *st,
 	 * port the kernel has not removed, then files and cgroups (their
 	 * processes have ended with the inits and QEMU by then) */
 	td_thaw(&c, n);
+	td_term_inits(&c, n);
 	r = td_phase(&c, n, procs, 1);
 	if (!r)
 		r = td_scan_procs(&c);
