@@ -442,12 +442,20 @@ void build_set_stop(const volatile sig_atomic_t *stop)
 /* Create the experiment's substrate namespace (c->sub) and hold it in
  * c->sub_fd, then turn IPv6 off in it before any interface exists there:
  * no substrate interface gets an address, sends router solicitations or
- * MLD reports, or answers a node. A kernel without IPv6 has nothing to
- * turn off. Returns 0 or a negative errno (after build_fail). */
+ * MLD reports, or answers a node. Where br_netfilter is loaded (Docker
+ * hosts load it) every bridged frame would also run the substrate's empty
+ * iptables hooks: turned off, as nothing of vtb filters there. A kernel
+ * without IPv6 or br_netfilter has nothing to turn off. Returns 0 or a
+ * negative errno (after build_fail). */
 static int substrate_create(struct build_ctx *c)
 {
-	static const char *const off[] = { "net/ipv6/conf/all/disable_ipv6",
-					   "net/ipv6/conf/default/disable_ipv6" };
+	static const char *const sysctls[][2] = {
+		{ "net/ipv6/conf/all/disable_ipv6", "1" },
+		{ "net/ipv6/conf/default/disable_ipv6", "1" },
+		{ "net/bridge/bridge-nf-call-iptables", "0" },
+		{ "net/bridge/bridge-nf-call-ip6tables", "0" },
+		{ "net/bridge/bridge-nf-call-arptables", "0" },
+	};
 	size_t i;
 	int r;
 
@@ -458,8 +466,8 @@ static int substrate_create(struct build_ctx *c)
 		c->sub_fd = netns_open(c->sub);
 		r = c->sub_fd < 0 ? c->sub_fd : 0;
 	}
-	for (i = 0; !r && i < UTIL_ARRAY_SIZE(off); i++) {
-		r = netns_sysctl(c->sub_fd, off[i], "1");
+	for (i = 0; !r && i < UTIL_ARRAY_SIZE(sysctls); i++) {
+		r = netns_sysctl(c->sub_fd, sysctls[i][0], sysctls[i][1]);
 		if (r == -ENOENT)
 			r = 0;
 	}

@@ -46,6 +46,14 @@ for l in $links; do
 	if [ "$v" = 1 ]; then ok "disable_ipv6 is 1 on $l"; else not_ok "disable_ipv6 is 1 on $l" "$v"; fi
 done
 
+# bridge netfilter (where br_netfilter is loaded, as here and on Docker
+# hosts) does not run the substrate's iptables hooks on every bridged frame
+if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+	v=$(for k in iptables ip6tables arptables; do ip netns exec "$sub" cat "/proc/sys/net/bridge/bridge-nf-call-$k"; done | tr -d '\n')
+	if [ "$v" = 000 ]; then ok "bridge-nf-call-iptables, -ip6tables, -arptables are 0 in the substrate"
+	else not_ok "bridge-nf-call-* are 0 in the substrate" "$v"; fi
+fi
+
 # the link-local addresses of every node interface
 for node in a b c d e; do
 	ip -n "$sub-$node" -6 -o addr show scope link | awk '{ sub(/\/.*/, "", $4); print $4 }'
