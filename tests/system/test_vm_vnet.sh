@@ -21,9 +21,10 @@ IPERF_S=5
 RATE_MBPS=100
 RATE_LO=$(echo "$RATE_MBPS * 1448 / 1514 * 0.96" | bc -l)
 RATE_HI=$(echo "$RATE_MBPS * 1448 / 1514 * 1.01" | bc -l)
-# Without a rate: what a VM sent over an emulated link before issue 13 was
-# 296-492 Mbit/s (docs/benchmarks.md); with TSO well above that.
-FAST_MIN_MBPS=600
+# Container -> VM: the receiving guest runs under TCG and, on a loaded
+# two-core machine, cannot always take 100 Mbit/s (80.7 seen once): the
+# rate must not be exceeded, and at least this share of it must arrive.
+RATE_RX_LO=$(echo "$RATE_MBPS * 1448 / 1514 * 0.5" | bc -l)
 for tool in iperf3 jq bc; do
 	command -v "$tool" >/dev/null || { echo "test_vm_vnet.sh: $tool is not installed: skipped"; exit 0; }
 done
@@ -111,18 +112,25 @@ expect "no frame of the VM dropped as oversize" test "$oversize" = 0
 
 # 3. container -> VM at the same rate
 rate=$(iperf a c1 "$(addr c1)" -R)
-if [ -n "$rate" ] && between "$rate" "$RATE_LO" "$RATE_HI"; then
-	ok "container -> VM at capacity 100 Mbit/s: $rate Mbit/s"
+if [ -n "$rate" ] && between "$rate" "$RATE_RX_LO" "$RATE_HI"; then
+	ok "container -> VM at capacity 100 Mbit/s: $rate Mbit/s (not above the rate)"
 else
-	not_ok "container -> VM at capacity 100 Mbit/s" "'$rate' Mbit/s, not in $RATE_LO..$RATE_HI"
+	not_ok "container -> VM at capacity 100 Mbit/s" "'$rate' Mbit/s, not in $RATE_RX_LO..$RATE_HI"
 fi
 
-# 4. without a rate: well above what the VM sent before it had offloads
+# 4. without a rate the VM's TSO frames reach the emulator whole (its
+# speed, against the same VM before offloads, is bench/vm.sh's: timing
+# has no place in a test on a shared machine)
+t=$(tap fast)
+rx0=$(tap_rx "$t")
+p0=$(counter fast a rx_packets)
 rate=$(iperf a c2 "$(addr c2)")
-if [ -n "$rate" ] && between "$rate" "$FAST_MIN_MBPS" 100000; then
-	ok "VM -> container over a 1 ms emulated link: $rate Mbit/s (at least $FAST_MIN_MBPS)"
+writes=$(( $(tap_rx "$t") - rx0 ))
+frames=$(( $(counter fast a rx_packets) - p0 ))
+if [ -n "$rate" ] && [ "$frames" -gt $((writes * 3)) ]; then
+	ok "VM -> container over a 1 ms emulated link: $frames wire frames from $writes GSO writes ($rate Mbit/s)"
 else
-	not_ok "VM -> container over a 1 ms emulated link" "'$rate' Mbit/s, below $FAST_MIN_MBPS"
+	not_ok "VM -> container over a 1 ms emulated link: GSO writes" "$frames frames, $writes writes, '$rate' Mbit/s"
 fi
 
 # 5. loss is per wire frame: 1% of the segments, not of the GSO frames
@@ -146,6 +154,6 @@ else
 fi
 
 expect "down" "$VTB" down vmvnet
-left=$(vtb_objects | grep "vtb$vid")
+left=$(vtb_new_objects | grep "vtb$vid")
 if [ -z "$left" ]; then ok "no vtb namespace or link left"; else not_ok "no vtb namespace or link left" "$left"; fi
 finish
