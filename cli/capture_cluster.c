@@ -257,8 +257,8 @@ static void capcl_line(struct capcl *m, struct capcl_child *ch, const char *line
 		}
 		if (ready < m->n)
 			return;
-		fprintf(stderr, "capturing at %zu interface%s on %zu hosts (", nif, nif == 1 ? "" : "s",
-			m->n);
+		fprintf(stderr, "capturing at %zu interface%s on %zu host%s (", nif, nif == 1 ? "" : "s",
+			m->n, m->n == 1 ? "" : "s");
 		for (i = 0; i < m->n; i++)
 			fprintf(stderr, "%s%s", i ? ", " : "", cli_esc(m->ch[i].h->name));
 		fprintf(stderr, ")\n");
@@ -459,8 +459,8 @@ int capcl_run(const struct clconf *c, const struct capcl_host *hosts, size_t n, 
 		cli_err("capture: %s", strerror(-r));
 		m.status = CLI_SYSTEM;
 	}
-	fprintf(stderr, "%ld frame%s captured on %zu hosts, merged in time order", m.written,
-		m.written == 1 ? "" : "s", n);
+	fprintf(stderr, "%ld frame%s captured on %zu host%s, merged in time order", m.written,
+		m.written == 1 ? "" : "s", n, n == 1 ? "" : "s");
 	if (m.late)
 		fprintf(stderr, " (%ld came more than %d ms late, out of order)", m.late,
 			CAPCL_HOLD_US / 1000);
