@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "capture_cluster.h"
 #include "cli.h"
 #include "db.h"
 #include "status.h"
@@ -91,8 +92,8 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
 	return CLI_OK;
 }
 
-/* Open where one output goes: file, or stdout when NULL (not a terminal). */
-static int open_out(const char *file, FILE **f)
+/* capture_cluster.h */
+int capture_open_out(const char *file, FILE **f)
 {
 	if (!file) {
 		if (isatty(STDOUT_FILENO)) {
@@ -140,7 +141,7 @@ static int plan_one(const struct cap_args *a, const struct xir *x, const struct 
 			cli_esc(x->links[li].name));
 		return CLI_USER;
 	}
-	return open_out(a->file, &out->f);
+	return capture_open_out(a->file, &out->f);
 }
 
 /* Every link, each into DIR/LINK.pcap: outs[i] for link i. */
@@ -161,7 +162,7 @@ static int plan_all(const struct cap_args *a, const struct xir *x, const struct 
 			cli_err("note: %s", note);
 		if (asprintf(&path, "%s/%s.pcap", a->file, x->links[li].name) < 0)
 			return CLI_SYSTEM;
-		st = open_out(path, &outs[li].f);
+		st = capture_open_out(path, &outs[li].f);
 		outs[li].count = a->count;
 		free(path);
 	}

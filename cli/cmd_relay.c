@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture_cluster.h"
 #include "cldoc.h"
 #include "clexp.h"
 #include "cli.h"
@@ -21,6 +22,7 @@
 #include "relay.h"
 #include "tls.h"
 #include "util.h"
+#include "xir.h"
 
 bool cli_local;
 
@@ -128,6 +130,15 @@ static int relay_run(const struct relay_exp *x, uint32_t h, int argc, char **arg
 	return st;
 }
 
+/* Whether argv has the option word (before any "--"). */
+static bool relay_has(int argc, char **argv, const char *word)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], word))
+			return true;
+	return false;
+}
+
 /* The hosts a command must reach, as a mask over x's hosts (at most 64
  * hosts per command: a link's ends, a node's host), for argv. 0 when the
  * command names nothing found (it runs here and says so). */
@@ -136,6 +147,7 @@ static uint64_t relay_targets(const struct relay_exp *x, int argc, char **argv, 
 	const char *pos[2], *from = NULL;
 	int i, npos = 0, h, first = !strcmp(argv[0], "capture") ? 2 : 3, at;
 	uint64_t mask = 0;
+	bool emu_from;
 	size_t k;
 
 	*li = -1;
@@ -155,17 +167,21 @@ static uint64_t relay_targets(const struct relay_exp *x, int argc, char **argv, 
 	*li = npos ? relay_link(x, pos, npos) : -1;
 	if (*li < 0)
 		return 0;
-	/* link set with --from, and capture: one side; else both ends */
-	if (from && (h = relay_node_host(x, from)) >= 0 && h < 64 &&
+	/* link set with --from, and capture of the frames from sends where it
+	 * sends them: its host; else every end's (capture: every receiver's,
+	 * where an emulated link delivers them) */
+	emu_from = from && !strcmp(argv[0], "capture") && !relay_has(argc, argv, "--ingress") &&
+		   xir_link_is_emulated(x->f->x, &x->f->x->links[*li]);
+	if (from && !emu_from && (h = relay_node_host(x, from)) >= 0 && h < 64 &&
 	    (!strcmp(argv[0], "capture") || !strcmp(argv[1], "set")))
 		return 1ull << h;
 	for (k = 0; k < x->f->x->links[*li].nep; k++) {
-		h = (int)x->f->cl.host_of[x->f->x->links[*li].ep[k].node];
-		mask |= h < 64 ? 1ull << h : 0;
+		uint32_t node = x->f->x->links[*li].ep[k].node;
+
+		h = (int)x->f->cl.host_of[node];
+		if (!emu_from || strcmp(x->f->x->nodes[node].name, from))
+			mask |= h < 64 ? 1ull << h : 0;
 	}
-	if (!strcmp(argv[0], "capture")) /* one end: this host's when it has one */
-		mask = x->me >= 0 && x->me < 64 && (mask & 1ull << x->me) ? 1ull << x->me
-									     : mask & -mask;
 	return mask;
 }
 
@@ -177,13 +193,6 @@ static const char *relay_exp_name(int argc, char **argv)
 	return at < argc && argv[at][0] != '-' ? argv[at] : NULL;
 }
 
-static bool relay_has_from(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--from"))
-			return true;
-	return false;
-}
 
 /* link set of a link between hosts, without --from: each direction is
  * emulated on its sending host, so each endpoint's host sets the direction
@@ -208,6 +217,23 @@ static int relay_link_set(const struct relay_exp *x, int li, int argc, char **ar
 	}
 	free(v);
 	return worst;
+}
+
+/* capture of a link across hosts: on every host of mask (this one as a
+ * child), merged (capture_cluster.c). Its exit status. */
+static int relay_capture(const struct relay_exp *x, uint64_t mask, int argc, char **argv)
+{
+	struct capcl_host hosts[64];
+	size_t n = 0;
+	uint32_t h;
+
+	for (h = 0; h < 64 && h < x->f->cl.nhosts; h++)
+		if (mask & 1ull << h)
+			hosts[n++] = (struct capcl_host){ .name = x->f->cl.host[h],
+							  .addr = x->f->cl.underlay[h],
+							  .here = (int)h == x->me };
+	fflush(stdout);
+	return capcl_run(&x->c, hosts, n, argc, argv);
 }
 
 int cli_relay_front(int *argc, char **argv)
@@ -239,7 +265,9 @@ int cli_relay_front(int *argc, char **argv)
 		frag_free(x.f);
 		return -1; /* here only: the command as on one host */
 	}
-	if (!strcmp(argv[0], "link") && !strcmp(argv[1], "set") && !relay_has_from(*argc, argv))
+	if (!strcmp(argv[0], "capture"))
+		worst = relay_capture(&x, mask, *argc, argv);
+	else if (!strcmp(argv[0], "link") && !strcmp(argv[1], "set") && !relay_has(*argc, argv, "--from"))
 		worst = relay_link_set(&x, li, *argc, argv);
 	else
 		for (k = 0; k < 64 && k < (int)x.f->cl.nhosts; k++) {

@@ -37,20 +37,27 @@ static size_t plan_ports(const struct realization *rz, size_t li, int from, size
 	return n;
 }
 
-/* An emulated link's receivers' ends (every endpoint but from): the frames
- * the emulator delivered, of from's only when given. 0 when a receiver is
- * a VM (the emulator sends to a tap past the kernel's capture taps). */
+/* An emulated link's receivers' ends (every endpoint but from) on this
+ * host: the frames the emulator delivered, of from's only when given (a
+ * receiver on another host is that host's to capture: docs/cluster.md).
+ * 0 when a receiver is a VM (the emulator sends to a tap past the kernel's
+ * capture taps), *vm then set. */
 static size_t plan_receivers(const struct realization *rz, size_t li, int from, size_t out,
-			     struct capture_point *pts)
+			     struct capture_point *pts, bool *vm)
 {
 	const uint8_t *m = from >= 0 ? realize_ep_iface(rz, li, (size_t)from)->mac : NULL;
 	size_t j, n = 0;
+	int r;
 
 	for (j = 0; j < rz->x->links[li].nep; j++) {
 		if (from >= 0 && (size_t)from == j)
 			continue;
 		pts[n] = (struct capture_point){ .dir = CAPTURE_IN, .out = out };
-		if (linkside_node(rz, li, j, &pts[n].at))
+		r = linkside_node(rz, li, j, &pts[n].at);
+		if (r == -EREMOTE)
+			continue;
+		*vm = r != 0;
+		if (r)
 			return 0;
 		if (m && rz->links[li].kind == RZ_LAN)
 			snprintf(pts[n].match, sizeof(pts[n].match),
@@ -64,6 +71,7 @@ static size_t plan_receivers(const struct realization *rz, size_t li, int from, 
 size_t capture_plan(const struct realization *rz, size_t li, int from, bool ingress, size_t out,
 		    struct capture_point *pts, char *note, size_t notelen)
 {
+	bool vm = false;
 	size_t n;
 
 	note[0] = '\0';
@@ -74,8 +82,8 @@ size_t capture_plan(const struct realization *rz, size_t li, int from, bool ingr
 		return linkside_node(rz, li, from >= 0 ? (size_t)from : 0, &pts[0].at) ? 0 : 1;
 	case RZ_LC_EMULATED:
 		if (!ingress) {
-			n = plan_receivers(rz, li, from, out, pts);
-			if (n)
+			n = plan_receivers(rz, li, from, out, pts, &vm);
+			if (n || !vm)
 				return n;
 			util_fmt(note, notelen, "link '%s' leads to a VM, whose tap the emulator "
 				 "writes past the kernel's capture point: capturing its frames as they "

@@ -31,7 +31,8 @@ struct capture_point {
 /* Append the points of link li to pts (room for CAPTURE_MAX_POINTS more),
  * feeding output out: the frames endpoint from sends (-1: every frame of
  * the link), on an emulated link as they leave the emulator, or with
- * ingress as they enter it. note receives a sentence when the points are
+ * ingress as they enter it; only this host's points (realize_ep_here) of
+ * a link across hosts. note receives a sentence when the points are
  * not what was asked (an emulated link towards a VM), else "". Returns the
  * number of points added. */
 size_t capture_plan(const struct realization *rz, size_t li, int from, bool ingress, size_t out,

@@ -122,14 +122,14 @@ expect "node start of c from h1" on h1 "$VTB" node start r c
 expect "c answers again" x b -- ping -c 1 -W 3 10.50.2.2
 
 # an emulated link is captured where frames leave the emulator: at b on h2
-# (the lowest host of the link), the 3 replies
+# and at c on h3, merged (the first 3 ICMP frames of requests and replies)
 on h1 timeout 30 "$VTB" capture r bc -c 3 -- icmp >"$m/cap.pcap" 2>"$m/cap.err" &
 cap=$!
 eventually 10 grep -q 'capturing at' "$m/cap.err"
 x b -- ping -c 3 -i 0.2 10.50.2.2 >/dev/null
 wait $cap; rc=$?
 n=$(tcpdump -r "$m/cap.pcap" -n 2>/dev/null | grep -c ICMP)
-if [ "$rc" = 0 ] && [ "$n" = 3 ]; then ok "capture of bc from h1: the 3 ICMP replies b receives (| tcpdump -r -)"
+if [ "$rc" = 0 ] && [ "$n" = 3 ]; then ok "capture of bc from h1: 3 ICMP frames as b and c receive them, merged (| tcpdump -r -)"
 else not_ok "capture of a remote link" "exit $rc, $n frames: $(cat "$m/cap.err")"; fi
 
 out=$(on h1 "$VTB" status r --json)
