@@ -26,6 +26,8 @@
 #        scripts/simhosts.sh kill-agent HOST    kill HOST's agent with SIGKILL
 #        scripts/simhosts.sh kill-etcd K        kill etcd member K (1-3) with SIGKILL
 #        scripts/simhosts.sh start-etcd K...    start killed members again (their data kept)
+#        scripts/simhosts.sh rps on|off         each host's underlay receive on its own
+#                                               CPU, or on the sender's (underlay_rps)
 #        scripts/simhosts.sh down               remove all of it (idempotent)
 # VTB names the vtb binary (default: ./vtb of this tree). Needs root.
 # VTBSIM_ETCD_TLS=DIR at `up`: etcd over https, client certificates
@@ -34,6 +36,10 @@
 # --ca DIR -o DIR/etcd.pem), DIR/crl.der when there the CA's revocation
 # list (etcd's --client-crl-file: vtb cluster revoke --ca DIR changes it);
 # the later commands find https in $SIM/etcd.url.
+# VTBSIM_RPS=1 at `up`: each host's underlay receive runs on the host's
+# own CPU (see underlay_rps; the default, 0, leaves it on the sending CPU:
+# the handoff costs more than it moves on a 2-CPU VM, docs/benchmarks.md);
+# `scripts/simhosts.sh rps on|off` changes it on hosts that are up.
 set -u
 
 SIM=/var/lib/vtb-sim
@@ -61,6 +67,8 @@ ETCD_STOP_S=10
 HOLDER_READY_S=10
 # a process killed with SIGKILL is gone at once unless stuck in the kernel
 KILL_WAIT_S=10
+# 1: each host's underlay receive runs on the host's own CPU (underlay_rps)
+RPS=${VTBSIM_RPS:-0}
 # the mount points the hosts' binds need, made by up (and removed by down)
 # only when this machine has none
 MOUNTPOINTS="/var/lib/vtb /etc/vtb"
@@ -152,6 +160,29 @@ underlay_gro() {
 	return 0
 }
 
+# host_cpu N: the CPU that plays hN's cores: N-1 modulo the online CPUs
+# (at most 32, the width of one word of an rps_cpus mask)
+host_cpu() {
+	_n=$(getconf _NPROCESSORS_ONLN)
+	[ "$_n" -le 32 ] || _n=32
+	echo $((($1 - 1) % _n))
+}
+
+# underlay_rps HOST-PID N ON: with ON=1, RPS on hN's eth0 steers its
+# receive processing (IP, UDP, the VXLAN decapsulation and the delivery
+# into the node) to host_cpu N; ON=0 clears the mask. A veth delivers on
+# the sending CPU, so without it the receiving host's half of each packet
+# runs on the sender's CPU, as if one machine's cores did both hosts' work;
+# between real machines it runs on the receiver's cores. No effect with
+# one CPU. sysfs shows the network namespace of whoever mounts it: a
+# private mount namespace mounts it in the host's.
+underlay_rps() {
+	_mask=0
+	[ "$3" = 1 ] && [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] && _mask=$(printf %x $((1 << $(host_cpu "$2"))))
+	nsenter -t "$1" --net -- unshare --mount -- sh -c \
+		"mount -t sysfs sysfs /sys && echo $_mask >/sys/class/net/eth0/queues/rx-0/rps_cpus"
+}
+
 # make_host N: the holder of hN in new namespaces, its mounts, its underlay
 make_host() {
 	d=$SIM/h$1
@@ -182,7 +213,8 @@ make_host() {
 	ip -n "$UNDERLAY" link set "h$1" master "$BRIDGE" up &&
 	nsenter -t "$pid" --net ip addr add "$NET.$1/24" dev eth0 &&
 	nsenter -t "$pid" --net ip link set eth0 up &&
-	underlay_gro "$pid" "$1"
+	underlay_gro "$pid" "$1" &&
+	underlay_rps "$pid" "$1" "$RPS"
 }
 
 # etcd_tls_args: etcd's options for https with client certificates from
@@ -420,6 +452,18 @@ cmd_kill_agent() {
 	echo "simhosts: agent of $h killed"
 }
 
+# rps on|off: RPS on every host's underlay interface, or none
+# (underlay_rps), on hosts that are up: for benchmarks that compare both
+cmd_rps() {
+	case ${1:-} in on) on=1 ;; off) on=0 ;; *) die "usage: simhosts.sh rps on|off" ;; esac
+	for d in "$SIM"/h*; do
+		[ -d "$d" ] && alive "$d/holder.pid" || continue
+		read -r pid _ <"$d/holder.pid"
+		underlay_rps "$pid" "${d##*/h}" "$on" || die "cannot set RPS on ${d##*/}'s eth0"
+	done
+	echo "simhosts: RPS $1"
+}
+
 # member K: check K names a member of a three-member etcd
 member() {
 	[ -f "$SIM/etcd.endpoints" ] || die "etcd runs as one member (ETCD_MEMBERS=3 simhosts.sh up N for three)"
@@ -447,7 +491,7 @@ cmd_start_etcd() {
 	echo "simhosts: etcd member(s) $* started"
 }
 
-[ $# -ge 1 ] || die "usage: simhosts.sh up N | exec HOST -- CMD... | status | start-agent HOST | kill-agent HOST | kill-etcd K | start-etcd K... | down"
+[ $# -ge 1 ] || die "usage: simhosts.sh up N | exec HOST -- CMD... | status | start-agent HOST | kill-agent HOST | kill-etcd K | start-etcd K... | rps on|off | down"
 c=$1
 shift
 case $c in
@@ -459,5 +503,6 @@ start-agent) cmd_start_agent "$@" ;;
 kill-agent) cmd_kill_agent "$@" ;;
 kill-etcd) cmd_kill_etcd "$@" ;;
 start-etcd) cmd_start_etcd "$@" ;;
-*) die "unknown command '$c' (up, exec, status, start-agent, kill-agent, kill-etcd, start-etcd, down)" ;;
+rps) cmd_rps "$@" ;;
+*) die "unknown command '$c' (up, exec, status, start-agent, kill-agent, kill-etcd, start-etcd, rps, down)" ;;
 esac
