@@ -17,7 +17,7 @@ ub=$PWD/${UDPBENCH:-build/udpbench}
 RUNS=${RUNS:-5}
 PARTS=${PARTS:-1 2 3 4 5}  # which of the five to run
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
-out=bench/out/link
+out=$PWD/bench/out/link  # absolute: a node runs its commands in its own / (docs/cli.md)
 img=docs/img
 mkdir -p "$out" "$img"
 work=$(mktemp -d /tmp/vtblink.XXXXXX)
@@ -213,12 +213,13 @@ if part 5; then
 # ---- 5. isolation ----
 echo "link bench 5: isolation: link A capacity 100 Mbit/s offered 1 Gbit/s; link B latency 10 ms at 1 kpps"
 f=$work/iso.vtb
+# privileged as model()'s nodes: the paced sender runs SCHED_FIFO
 cat >"$f" <<'M'
 topo.spec(islands == true)
-a1 = topo.device('a1')
-b1 = topo.device('b1')
-a2 = topo.device('a2')
-b2 = topo.device('b2')
+a1 = topo.device('a1', privileged == true)
+b1 = topo.device('b1', privileged == true)
+a2 = topo.device('a2', privileged == true)
+b2 = topo.device('b2', privileged == true)
 topo.connect([a1, b1], capacity == mbps(100))
 topo.connect([a2, b2], latency == ms(10))
 M
