@@ -55,7 +55,38 @@ sim_cluster() {
 	else not_ok "$1 hosts alive" "$(on h1 "$VTB" cluster status 2>&1)"; fi
 }
 
-etcd_keys() { on h1 etcdctl --endpoints "$ETCD" get --prefix "$1" --keys-only 2>/dev/null | grep .; }
+# sim_cluster_tls N DIR: sim_cluster with etcd over https and client
+# certificates, so that the relay runs: the cluster's CA in DIR/ca (etcd's
+# certificate in it), each host's in DIR/hI.pem, joined with --bundle
+sim_cluster_tls() {
+	SIM_TLS=$2
+	"$VTB" cluster ca --dir "$2/ca" >/dev/null
+	"$VTB" cluster cert etcd --underlay 10.99.0.254 --ca "$2/ca" -o "$2/ca/etcd.pem" >/dev/null
+	for i in $(seq 1 "$1"); do
+		"$VTB" cluster cert "h$i" --underlay "10.99.0.$i" --ca "$2/ca" -o "$2/h$i.pem" >/dev/null
+	done
+	VTBSIM_ETCD_TLS="$2/ca" sim_start "$1"
+	unset VTBSIM_ETCD_TLS
+	ETCD=https://10.99.0.254:2379
+	expect "h1: cluster init" on h1 "$VTB" cluster init --etcd "$ETCD" --bundle "$2/h1.pem"
+	for h in $(seq -f 'h%g' 2 "$1"); do
+		expect "$h: cluster join" on "$h" "$VTB" cluster join --etcd "$ETCD" --bundle "$2/$h.pem"
+	done
+	for h in $(seq -f 'h%g' 1 "$1"); do expect "$h: agent started" "$SIM" start-agent "$h"; done
+	if eventually "$SIM_ALIVE_S" sim_alive h1 "$1"; then ok "$1 hosts alive"
+	else not_ok "$1 hosts alive" "$(on h1 "$VTB" cluster status 2>&1)"; fi
+}
+
+# etcd_keys PREFIX: the keys under PREFIX (with h1's certificate after
+# sim_cluster_tls)
+etcd_keys() {
+	if [ -n "${SIM_TLS:-}" ]; then
+		on h1 etcdctl --endpoints "$ETCD" --cacert "$SIM_TLS/ca/ca.crt" --cert "$SIM_TLS/h1.pem" \
+			--key "$SIM_TLS/h1.pem" get --prefix "$1" --keys-only 2>/dev/null | grep .
+	else
+		on h1 etcdctl --endpoints "$ETCD" get --prefix "$1" --keys-only 2>/dev/null | grep .
+	fi
+}
 
 host_objects() {
 	on "$1" sh -c 'ip netns list; ip -o link show | grep -o " vtb[^:@]*"' 2>/dev/null

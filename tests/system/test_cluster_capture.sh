@@ -18,23 +18,7 @@ CAP_TIMEOUT_S=40
 
 m=$(mktemp -d /tmp/vtbccap.XXXXXX)
 on_exit "rm -rf $m"
-"$VTB" cluster ca --dir "$m/ca" >/dev/null
-"$VTB" cluster cert etcd --underlay 10.99.0.254 --ca "$m/ca" -o "$m/ca/etcd.pem" >/dev/null
-for i in 1 2 3; do
-	"$VTB" cluster cert h$i --underlay 10.99.0.$i --ca "$m/ca" -o "$m/h$i.pem" >/dev/null
-done
-export VTBSIM_ETCD_TLS="$m/ca"
-sim_start 3
-ETCD=https://10.99.0.254:2379
-etcd_keys() {
-	on h1 etcdctl --endpoints "$ETCD" --cacert "$m/ca/ca.crt" --cert "$m/h1.pem" --key "$m/h1.pem" \
-		get --prefix "$1" --keys-only 2>/dev/null | grep .
-}
-expect "h1: cluster init" on h1 "$VTB" cluster init --etcd "$ETCD" --bundle "$m/h1.pem"
-for h in h2 h3; do expect "$h: cluster join" on $h "$VTB" cluster join --etcd "$ETCD" --bundle "$m/$h.pem"; done
-for h in h1 h2 h3; do expect "$h: agent started" "$SIM" start-agent $h; done
-if eventually "$SIM_ALIVE_S" sim_alive h1 3; then ok "3 hosts alive"
-else not_ok "3 hosts alive" "$(on h1 "$VTB" cluster status 2>&1)"; fi
+sim_cluster_tls 3 "$m"
 
 # model KIND PROPS: the LAN, direct (no PROPS) or emulated
 model() {

@@ -22,19 +22,7 @@ LOST_S=15
 
 m=$(mktemp -d /tmp/vtbclrun.XXXXXX)
 on_exit "rm -rf $m"
-"$VTB" cluster ca --dir "$m/ca" >/dev/null
-"$VTB" cluster cert etcd --underlay 10.99.0.254 --ca "$m/ca" -o "$m/ca/etcd.pem" >/dev/null
-for i in 1 2 3 4; do
-	"$VTB" cluster cert h$i --underlay 10.99.0.$i --ca "$m/ca" -o "$m/h$i.pem" >/dev/null
-done
-export VTBSIM_ETCD_TLS="$m/ca"
-sim_start 4
-unset VTBSIM_ETCD_TLS
-expect "h1: cluster init" on h1 "$VTB" cluster init --etcd "$ETCD" --bundle "$m/h1.pem"
-for h in h2 h3 h4; do expect "$h: cluster join" on $h "$VTB" cluster join --etcd "$ETCD" --bundle "$m/$h.pem"; done
-for h in h1 h2 h3 h4; do expect "$h: agent" "$SIM" start-agent $h; done
-if eventually "$SIM_ALIVE_S" sim_alive h1 4; then ok "4 hosts alive"
-else not_ok "4 hosts alive" "$(on h1 "$VTB" cluster status 2>&1)"; fi
+sim_cluster_tls 4 "$m"
 
 cat >"$m/t.vtb" <<'M'
 a = topo.device('a', host == 'h1')
