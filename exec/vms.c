@@ -107,7 +107,8 @@ static void *boot_thread(void *arg)
 {
 	struct vm *m = arg;
 	struct sup_vms *s = m->owner;
-	char tail[700];
+	char tail[800], echoed[100] = "", msg[sizeof(m->error)];
+	unsigned pokes;
 	int r, qmp;
 
 	r = con_connect(m->con_path, VMS_SOCKET_WAIT_MS, &m->con);
@@ -133,18 +134,19 @@ static void *boot_thread(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		return NULL;
 	}
-	con_tail(m->con, tail, sizeof(tail));
-	if (r == -ETIMEDOUT) {
-		char msg[1024];
-
+	con_tail_guest(m->con, tail, sizeof(tail), &pokes);
+	if (pokes)
+		snprintf(echoed, sizeof(echoed),
+			 " (%u lines of vtb's setup line and Ctrl-C, echoed by the guest's tty, left out)",
+			 pokes);
+	if (r == -ETIMEDOUT)
+		snprintf(msg, sizeof(msg), "boot timed out after %d s; the console's last lines%s:\n%s",
+			 s->boot_timeout_ms / 1000, echoed, tail);
+	else
 		snprintf(msg, sizeof(msg),
-			 "boot timed out after %d s; the console's last lines:\n%s",
-			 s->boot_timeout_ms / 1000, tail);
-		set_failed(s, m, "%s", msg);
-	} else {
-		set_failed(s, m, "the console closed while booting (QEMU died); its last lines:\n%s",
-			   tail);
-	}
+			 "the console closed while booting (QEMU died); its last lines%s:\n%s", echoed,
+			 tail);
+	set_failed(s, m, "%s", msg);
 	return NULL;
 }
 

@@ -22,7 +22,7 @@
 #include "usock.h"
 
 /* The raw bytes kept for error messages: a screenful of boot messages. */
-#define CON_TAIL 4096
+#define CON_TAIL 8192
 /* One read: a serial console rarely has more than a few KiB waiting; a
  * pty in the tests gives up to 64 KiB at once. */
 #define CON_READ 65536
@@ -145,6 +145,75 @@ size_t con_tail(const struct con *c, char *buf, size_t len)
 	memcpy(buf, c->tail + c->tlen - n, n);
 	buf[n] = '\0';
 	return n;
+}
+
+/* The setup line c sends while it waits for the shell (con_send_setup),
+ * without its newlines. Returns its length. */
+static int setup_line(const struct con *c, char *buf, size_t len)
+{
+	return snprintf(buf, len, "stty -echo 2>/dev/null; PS1='_''_vtb_%s__# '; PS2=''; unset HISTFILE",
+			c->id);
+}
+
+/* Whether line (n bytes, no newline) is only the tty's echo of c's pokes:
+ * pieces of the setup line and Ctrl-Cs ("^C" with ECHOCTL). */
+static bool poke_echo(const char *setup, const char *line, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+
+		if (n - i >= 2 && line[i] == '^' && line[i + 1] == 'C') {
+			i += 2;
+			continue;
+		}
+		while (j < n && !(n - j >= 2 && line[j] == '^' && line[j + 1] == 'C'))
+			j++;
+		if (!memmem(setup, strlen(setup), line + i, j - i))
+			return false;
+		i = j;
+	}
+	return true;
+}
+
+size_t con_tail_guest(const struct con *c, char *buf, size_t len, unsigned *pokes)
+{
+	char setup[160];
+	const char *end = c->tail + c->tlen;
+	size_t used = len ? len - 1 : 0;
+
+	setup_line(c, setup, sizeof(setup));
+	*pokes = 0;
+	if (!len)
+		return 0;
+	/* from the last line back: the newest lines that fit */
+	while (end > c->tail) {
+		const char *nl = end, *start;
+		size_t n;
+
+		while (nl > c->tail && nl[-1] != '\n')
+			nl--;
+		start = nl;
+		n = (size_t)(end - start);
+		while (n && (start[n - 1] == '\r' || start[n - 1] == ' '))
+			n--;
+		end = nl > c->tail ? nl - 1 : c->tail;
+		if (!n)
+			continue;
+		if (poke_echo(setup, start, n)) {
+			(*pokes)++;
+			continue;
+		}
+		if (n + 1 > used)
+			break;
+		used -= n + 1;
+		memcpy(buf + used, start, n);
+		buf[used + n] = '\n';
+	}
+	memmove(buf, buf + used, len - 1 - used);
+	buf[len - 1 - used] = '\0';
+	return len - 1 - used;
 }
 
 static void tail_add(struct con *c, const char *p, size_t n)
@@ -284,9 +353,11 @@ static int con_run(struct con *c, long long deadline)
 static int con_send_setup(struct con *c, long long deadline)
 {
 	char line[160];
-	int n = snprintf(line, sizeof(line),
-			 "\nstty -echo 2>/dev/null; PS1='_''_vtb_%s__# '; PS2=''; unset HISTFILE\n", c->id);
+	int n;
 
+	line[0] = '\n';
+	n = 1 + setup_line(c, line + 1, sizeof(line) - 2);
+	line[n++] = '\n';
 	return con_send(c, line, (size_t)n, deadline);
 }
 

@@ -88,10 +88,19 @@ int con_wait_ready_many(struct con *const *cs, size_t n, int timeout_ms, int *re
  * when out could not grow. */
 int con_exec(struct con *c, const char *cmd, int timeout_ms, struct util_buf *out, int *status);
 
-/* The last (at most len - 1) bytes of raw console output (up to 4 KiB are
+/* The last (at most len - 1) bytes of raw console output (up to 8 KiB are
  * kept), NUL-terminated, for messages such as "boot timed out; last lines:
  * ...". Returns the number of bytes copied. */
 size_t con_tail(const struct con *c, char *buf, size_t len);
+
+/* The last lines the guest itself wrote, as con_tail keeps them, without
+ * the tty's echo of the setup lines and Ctrl-Cs sent while waiting (a
+ * guest that never answers echoes them for the whole wait and they would
+ * push out what it said): the newest lines that fit in len - 1 bytes,
+ * NUL-terminated, each ending in a newline, carriage returns and trailing
+ * blanks dropped. *pokes is the number of echoed lines left out. Returns
+ * the number of bytes copied. */
+size_t con_tail_guest(const struct con *c, char *buf, size_t len, unsigned *pokes);
 
 int con_fd(const struct con *c);
 

@@ -443,6 +443,52 @@ static void test_ready_timeout(void **state)
 	con_close(c);
 }
 
+/* A guest whose shell never starts: its tty (a pty slave held open by a
+ * process that never reads, canonical mode and echo on, as a guest's
+ * serial console before init starts a shell) echoes every poke. What the
+ * guest printed before stays in con_tail_guest; the echoes are left out
+ * and counted. */
+static void test_tail_guest(void **state)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), ready[2];
+	char tail[256], one;
+	unsigned pokes = 0;
+	struct con *c;
+	pid_t pid;
+
+	(void)state;
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(ptsname(m), O_RDWR | O_NOCTTY);
+
+		if (fd < 0 || write(fd, "Run /init as init process\nvtb-guest-ready\n", 42) != 42 ||
+		    write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &one, 1), 1);
+	close(ready[0]);
+	assert_int_equal(con_open_fd(m, &c), 0);
+	assert_int_equal(con_wait_ready(c, 1800), -ETIMEDOUT);
+	con_tail(c, tail, sizeof(tail));
+	assert_non_null(strstr(tail, "stty -echo"));
+	con_tail_guest(c, tail, sizeof(tail), &pokes);
+	assert_string_equal(tail, "Run /init as init process\nvtb-guest-ready\n");
+	assert_true(pokes >= 3);
+	con_tail_guest(c, tail, 20, &pokes);
+	assert_string_equal(tail, "vtb-guest-ready\n");
+	con_close(c);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 static const struct CMUnitTest shell_tests[] = {
@@ -455,7 +501,8 @@ static const struct CMUnitTest shell_tests[] = {
 
 int main(void)
 {
-	static const struct CMUnitTest other[] = { cmocka_unit_test(test_ready_timeout) };
+	static const struct CMUnitTest other[] = { cmocka_unit_test(test_ready_timeout),
+						   cmocka_unit_test(test_tail_guest) };
 	int fails = 0;
 
 	signal(SIGPIPE, SIG_IGN);
