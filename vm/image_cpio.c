@@ -196,7 +196,6 @@ static int img_busybox_path(const char *tmp, const struct img_inputs *in, char *
 static void img_cpio_guest(struct img_cpio *c, const struct vm_arch *a)
 {
 	struct util_buf init;
-	char etc[512];
 	size_t i;
 
 	util_buf_init(&init);
@@ -208,7 +207,7 @@ static void img_cpio_guest(struct img_cpio *c, const struct vm_arch *a)
 	img_cpio_file(c, "init", 0755, init.s, init.len);
 	util_buf_free(&init);
 	for (i = 0; i < img_netc; i++) {
-		const char *text = img_etc_text(&img_etc[i], a, etc, sizeof(etc));
+		const char *text = img_etc[i].text;
 
 		img_cpio_file(c, img_etc[i].path, 0644, text, strlen(text));
 	}

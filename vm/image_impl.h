@@ -32,16 +32,12 @@ extern const char img_init_script[];
  * host's (its busybox cannot run here to list its applets): busybox
  * links its applets itself, then img_init_script follows. */
 extern const char img_init_foreign[];
-/* The small files of /etc, also part of the key. A text with console
- * set has one "%s", the guest's console device (the arch row's). */
+/* The small files of /etc, also part of the key. */
 struct img_etc {
 	const char *path, *text;
-	bool console;
 };
 extern const struct img_etc img_etc[];
 extern const size_t img_netc;
-/* The text of e for a guest of arch a, into buf (len bytes). */
-const char *img_etc_text(const struct img_etc *e, const struct vm_arch *a, char *buf, size_t len);
 
 /* ---- the cache (image.c), shared with the Debian trees (rootfs.c) ---- */
 

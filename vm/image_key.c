@@ -238,7 +238,6 @@ int img_key(const char *cache, const struct vm_arch *arch, struct img_inputs *in
 	    img_progress_fn progress, void *arg, char *err, size_t errlen)
 {
 	struct util_buf *t = &in->text;
-	char etc[512];
 	size_t i;
 	int r;
 
@@ -261,7 +260,7 @@ int img_key(const char *cache, const struct vm_arch *arch, struct img_inputs *in
 	util_buf_puts(t, "\n");
 	for (i = 0; i < img_netc; i++)
 		util_buf_printf(t, "--- %s\n%s", img_etc[i].path,
-				img_etc_text(&img_etc[i], arch, etc, sizeof(etc)));
+				img_etc[i].text);
 	util_buf_printf(t, "--- init\n%s%s", arch->suite ? img_init_foreign : "", img_init_script);
 	if (t->oom)
 		return -ENOMEM;

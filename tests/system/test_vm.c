@@ -41,7 +41,7 @@
 #include "qemu.h"
 #include "util.h"
 
-#define MAX_VMS 8
+#define MAX_VMS 12
 
 /* The waits of these tests. TCG runs a guest about ten times slower than
  * KVM, and under ASan on a shared two-core machine several times slower
@@ -60,6 +60,9 @@
 #define QUIT_WAIT_MS 5000        /* QMP quit, then SIGKILL after this */
 #define GONE_WAIT_MS 1000        /* a QEMU that is dead already: reap, or a closed socket */
 #define KVM_PROBE_MS 300         /* qemu_probe_kvm's own limit; the test wants under 1 s */
+#define FLOOD_S 3.0               /* Ctrl-Cs from "vtb-guest-ready" on: init starts the shell */
+#define FLOOD_EVERY_MS 2          /* one Ctrl-C per VM this often during the flood */
+#define FLOOD_KEEP 32             /* bytes kept between reads: a marker split across two */
 #define READ_WAIT_MS 1000        /* one poll of the raw console; the loop has RAW_BOOT_S */
 
 static struct img_paths img;
@@ -442,6 +445,90 @@ static void test_parallel_boot(void **state)
 	npids = 0;
 }
 
+/* Where one console of flood_ctrl_c stands. */
+struct flood {
+	char seen[FLOOD_KEEP + 4096]; /* the last bytes read, then this read */
+	size_t kept;
+	double since;                 /* when the flood began (0: not yet) */
+	bool done;
+};
+
+/* Read the raw consoles of cs (the proxy does not see these bytes) until
+ * each guest printed "vtb-guest-ready", then send each a Ctrl-C every
+ * FLOOD_EVERY_MS for FLOOD_S: the moment init starts the console's shell,
+ * when vtb's pokes used to be able to leave init blocked for good. */
+static void flood_ctrl_c(struct con *const *cs, size_t n)
+{
+	static struct flood f[MAX_VMS];
+	double deadline = now() + RAW_BOOT_S;
+	size_t left = n;
+
+	memset(f, 0, sizeof(f));
+	while (left && now() < deadline) {
+		for (size_t i = 0; i < n; i++) {
+			ssize_t r;
+
+			if (f[i].done)
+				continue;
+			while ((r = read(con_fd(cs[i]), f[i].seen + f[i].kept, 4096)) > 0) {
+				size_t len = f[i].kept + (size_t)r;
+
+				if (!f[i].since && memmem(f[i].seen, len, "vtb-guest-ready", 15))
+					f[i].since = now();
+				f[i].kept = len < FLOOD_KEEP ? len : FLOOD_KEEP;
+				memmove(f[i].seen, f[i].seen + len - f[i].kept, f[i].kept);
+			}
+			if (f[i].since && write(con_fd(cs[i]), "\003", 1) != 1 && errno != EAGAIN)
+				fail_msg("VM %zu: the console closed during the flood", i);
+			if (f[i].since && now() - f[i].since > FLOOD_S) {
+				f[i].done = true;
+				left--;
+			}
+		}
+		poll(NULL, 0, FLOOD_EVERY_MS);
+	}
+	if (left)
+		fail_msg("%zu of %zu VMs never printed vtb-guest-ready", left, n);
+}
+
+/* Ctrl-Cs while init starts the shell cost the shell's start at most,
+ * never the console: the guest image's inittab starts the shell through
+ * cttyhack (vm/image_guest.c). With the shell named on ttyS0 in inittab,
+ * one such boot in three or four left init blocked on a lock for good. */
+static void test_ctrl_c_at_boot(void **state)
+{
+	enum { N = 3 };
+	struct qemu_spec spec[N];
+	char con_path[N][128], qmp_path[N][128], name[32];
+	struct con **cs = cons;
+	int res[N];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "vtbcc%zu", i);
+		start_vm(name, "virtio", false, &spec[i], con_path[i], qmp_path[i]);
+	}
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(con_connect(con_path[i], SOCKET_WAIT_MS, &cs[i]), 0);
+	flood_ctrl_c(cs, N);
+	if (con_wait_ready_many(cs, N, PROMPT_WAIT_MS, res)) {
+		for (size_t i = 0; i < N; i++) {
+			char tail[1024];
+			unsigned pokes;
+
+			con_tail_guest(cs[i], tail, sizeof(tail), &pokes);
+			if (res[i])
+				print_message("VM %zu: no shell after the Ctrl-Cs: %s; last lines: %s\n", i,
+					      strerror(-res[i]), tail);
+		}
+		fail();
+	}
+	close_cons();
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(qemu_quit(qmp_path[i], pids[i], QUIT_WAIT_MS), 0);
+	npids = 0;
+}
+
 /* Failures are explained. */
 static void test_start_errors(void **state)
 {
@@ -660,6 +747,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_boot_exec_kill, teardown),
 		cmocka_unit_test_teardown(test_boot_time_and_quit, teardown),
 		cmocka_unit_test_teardown(test_parallel_boot, teardown),
+		cmocka_unit_test_teardown(test_ctrl_c_at_boot, teardown),
 		cmocka_unit_test(test_nothing_left),
 		cmocka_unit_test(test_safety_cleanup),
 	};
