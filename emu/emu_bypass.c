@@ -22,8 +22,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The tc filter's handle and priority on a port's ingress: its own, apart
- * from the shortbridge's (handle 1), so a query or a detach finds it. */
+/* tcx, the kernel's BPF-only ingress hook (Linux 6.6; enum bpf_attach_type's
+ * BPF_TCX_INGRESS, which this system's headers predate): the redirect runs
+ * there without tc's classifier walk (cls_bpf) in front of it. */
+#define BP_TCX_INGRESS ((enum bpf_attach_type)46)
+
+/* Where tcx is missing, the tc filter's handle and priority on a port's
+ * ingress: its own, apart from the shortbridge's (handle 1), so a query or
+ * a detach finds it. */
 #define BP_TC_HANDLE 0x7662u
 #define BP_TC_PRIO   1u
 
@@ -54,6 +60,8 @@ struct emu_bypass {
 	                         * request (membarrier): a bypassed port's socket
 	                         * may leave its taps */
 	uint8_t *flags;         /* BP_* per port */
+	int *tcx_fd;            /* per port: its program on tcx (kept to detach
+	                         * it), -1 when on tc's clsact or none */
 	uint32_t *marked;       /* ports to look at */
 	size_t nmarked;
 };
@@ -166,12 +174,16 @@ int emu_bypass_new(struct emu *e)
 	b->mode_fd = b->slot_fd = -1;
 	b->flags = calloc(e->nports, sizeof(*b->flags));
 	b->marked = calloc(e->nports, sizeof(*b->marked));
-	if (!b->flags || !b->marked) {
+	b->tcx_fd = malloc(e->nports * sizeof(*b->tcx_fd));
+	if (!b->flags || !b->marked || !b->tcx_fd) {
 		free(b->flags);
 		free(b->marked);
+		free(b->tcx_fd);
 		free(b);
 		return -ENOMEM;
 	}
+	for (i = 0; i < e->nports; i++)
+		b->tcx_fd[i] = -1;
 	e->bp = b;
 	for (i = 0; i < e->nsegs; i++)
 		for (j = 0; e->segs[i].bypass && e->segs[i].n == 2 && j < 2; j++)
@@ -179,13 +191,19 @@ int emu_bypass_new(struct emu *e)
 	return 0;
 }
 
-/* Detach port's tc program (best effort: a port already deleted took it). */
-static void detach(const struct emu_port *pt)
+/* Detach port k's redirect (best effort: a port already deleted took it). */
+static void detach(struct emu_bypass *b, uint32_t k, const struct emu_port *pt)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BP_TC_HANDLE, .priority = BP_TC_PRIO);
 
-	if (bpf_tc_detach(&hook, &opts)) {
+	if (b->tcx_fd[k] >= 0) {
+		if (bpf_prog_detach2(b->tcx_fd[k], pt->ifindex, BP_TCX_INGRESS)) {
+			/* gone with its interface */
+		}
+		close(b->tcx_fd[k]);
+		b->tcx_fd[k] = -1;
+	} else if (bpf_tc_detach(&hook, &opts)) {
 		/* gone with its interface, or never attached */
 	}
 }
@@ -199,13 +217,14 @@ void emu_bypass_free(struct emu *e)
 		return;
 	for (i = 0; i < e->nports; i++)
 		if (b->flags[i] & BP_ATTACHED)
-			detach(&e->ports[i]);
+			detach(b, (uint32_t)i, &e->ports[i]);
 	if (b->mode_fd >= 0)
 		close(b->mode_fd);
 	if (b->slot_fd >= 0)
 		close(b->slot_fd);
 	free(b->flags);
 	free(b->marked);
+	free(b->tcx_fd);
 	free(b);
 	e->bp = NULL;
 }
@@ -261,7 +280,8 @@ static int maps_open(struct emu_bypass *b, size_t nports)
 	return 0;
 }
 
-/* Give port k's ingress the redirect to to, then its socket the filter
+/* Give port k's ingress the redirect to to (on tcx, else on tc's clsact),
+ * then its socket the filter
  * (the tc program first: every frame the filter sees then meets the tc
  * program right after it, which takes the filter's decision, so no stale
  * one is left for a frame the filter does not see; until the filter comes,
@@ -284,15 +304,19 @@ static int attach(struct emu *e, uint32_t k, const struct emu_port *to)
 	fd = load_redirect(b, k, to->ifindex, emu_port_driver_is(to, "veth"));
 	if (fd < 0)
 		return fd;
-	r = bpf_tc_hook_create(&hook);
-	if (r == -EEXIST)
-		r = 0;
-	opts.prog_fd = fd;
-	if (!r)
-		r = bpf_tc_attach(&hook, &opts);
-	close(fd);
-	if (r)
-		return r;
+	if (!bpf_prog_attach_opts(fd, pt->ifindex, BP_TCX_INGRESS, NULL)) {
+		b->tcx_fd[k] = fd;
+	} else {
+		r = bpf_tc_hook_create(&hook);
+		if (r == -EEXIST)
+			r = 0;
+		opts.prog_fd = fd;
+		if (!r)
+			r = bpf_tc_attach(&hook, &opts);
+		close(fd);
+		if (r)
+			return r;
+	}
 	fd = load_filter(b, k);
 	if (fd < 0)
 		return fd;
