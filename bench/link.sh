@@ -9,12 +9,16 @@
 # Every comparison runs side by side in one run, alternating, RUNS times
 # (median). Traffic: build/udpbench (sendmmsg sender, recvmmsg receiver with
 # kernel receive timestamps) between nodes' namespaces. Needs root.
+# VTB_REF=path/to/an/older/vtb adds, in parts 1 and 2, the zero-impairment
+# link and chain brought up and run by that binary (before/after in one run).
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 vtb=${VTB:-$PWD/vtb}
 ub=$PWD/${UDPBENCH:-build/udpbench}
 RUNS=${RUNS:-5}
+VTB_REF=${VTB_REF:-}
+ref=${VTB_REF:+ref}  # the name of the reference configuration, when there is one
 PARTS=${PARTS:-1 2 3 4 5}  # which of the five to run
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 out=$PWD/bench/out/link  # absolute: a node runs its commands in its own / (docs/cli.md)
@@ -65,13 +69,18 @@ unpinned() { PIN=""; }
 rx_pre() { [ -n "$PIN" ] && echo "taskset -c 0"; true; }
 tx_pre() { [ -n "$PIN" ] && echo "taskset -c 0 chrt -f 20"; true; }
 
+# vtb_for EXP: the binary that runs EXP (VTB_REF for the reference ones, named *ref)
+vtb_for() { case $1 in *ref) echo "$VTB_REF" ;; *) echo "$vtb" ;; esac; }
+# ref_up MODEL NAME: vtb_up with the reference binary
+ref_up() { (vtb=$VTB_REF; vtb_up "$1" "$2"); }
+
 # flow EXP FROM TO ADDR TAG "SEND ARGS" "RECV ARGS": one measured flow;
 # results in $work/TAG.send, $work/TAG.recv
 flow() {
-	"$vtb" exec "$1" "$3" -- $(rx_pre) "$ub" recv --port 9000 $7 >"$work/$5.recv" 2>&1 &
+	"$(vtb_for "$1")" exec "$1" "$3" -- $(rx_pre) "$ub" recv --port 9000 $7 >"$work/$5.recv" 2>&1 &
 	_rp=$!
 	sleep 0.3
-	"$vtb" exec "$1" "$2" -- $(tx_pre) "$ub" send --to "$4:9000" $6 >"$work/$5.send" 2>&1
+	"$(vtb_for "$1")" exec "$1" "$2" -- $(tx_pre) "$ub" send --to "$4:9000" $6 >"$work/$5.send" 2>&1
 	wait $_rp
 }
 
@@ -110,9 +119,10 @@ vtb_up "$(model emu0 'latency == 0')" emu0 >/dev/null
 export VTB_EMU_BYPASS=0
 vtb_up "$(model emu0u 'latency == 0')" emu0u >/dev/null
 unset VTB_EMU_BYPASS
+[ -n "$ref" ] && ref_up "$(model emu0ref 'latency == 0')" emu0ref >/dev/null
 : >"$out/pps.txt"
 for i in $(seq "$RUNS"); do
-	for e in direct emu0 emu0u; do
+	for e in direct emu0 emu0u ${ref:+emu0ref}; do
 		flow "$e" n0 n1 10.0.0.2 "pps-$e" "--duration 3" "--idle-ms 500"
 		echo "$e $(jnum "$work/pps-$e.recv" pps) $(jnum "$work/pps-$e.send" pps)" >>"$out/pps.txt"
 	done
@@ -120,13 +130,18 @@ done
 vtb_down direct
 vtb_down emu0
 vtb_down emu0u
-for e in direct emu0 emu0u; do awk -v e=$e '$1 == e { print $2 }' "$out/pps.txt" >"$work/p.$e"; done
+[ -n "$ref" ] && vtb_down emu0ref
+for e in direct emu0 emu0u ${ref:+emu0ref}; do awk -v e=$e '$1 == e { print $2 }' "$out/pps.txt" >"$work/p.$e"; done
 pd=$(stats "$work/p.direct" | cut -d' ' -f1)
 pe=$(stats "$work/p.emu0" | cut -d' ' -f1)
 pu=$(stats "$work/p.emu0u" | cut -d' ' -f1)
 echo "  direct veth   $pd pps received (median of $RUNS)"
 echo "  emulated      $pe pps received: $(awk -v a="$pe" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 90%)"
 echo "  no bypass     $pu pps received: $(awk -v a="$pu" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_BYPASS=0)"
+if [ -n "$ref" ]; then
+	pr=$(stats "$work/p.emu0ref" | cut -d' ' -f1)
+	echo "  reference     $pr pps received: $(awk -v a="$pr" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct ($VTB_REF)"
+fi
 fi
 
 if part 2; then
@@ -142,9 +157,10 @@ vtb_up "$(model chain-imp 'latency == ms(1)' 10)" chaini >/dev/null
 export VTB_EMU_THREADS=2
 vtb_up "$(model chain-imp2 'latency == ms(1)' 10)" chaini2 >/dev/null
 unset VTB_EMU_THREADS
+[ -n "$ref" ] && ref_up "$(model chain-ref 'latency == 0' 10)" chainref >/dev/null
 : >"$out/chain.txt"
 for i in $(seq "$RUNS"); do
-	for e in chaind chaine chainu chaini chaini2; do
+	for e in chaind chaine chainu chaini chaini2 ${ref:+chainref}; do
 		flow "$e" n0 n9 10.0.8.2 "chain-$e" "--duration 3" "--idle-ms 500"
 		echo "$e $(jnum "$work/chain-$e.recv" pps)" >>"$out/chain.txt"
 	done
@@ -154,7 +170,8 @@ vtb_down chaine
 vtb_down chainu
 vtb_down chaini
 vtb_down chaini2
-for e in chaind chaine chainu chaini chaini2; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
+[ -n "$ref" ] && vtb_down chainref
+for e in chaind chaine chainu chaini chaini2 ${ref:+chainref}; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
 cd_=$(stats "$work/c.chaind" | cut -d' ' -f1)
 ce=$(stats "$work/c.chaine" | cut -d' ' -f1)
 cu=$(stats "$work/c.chainu" | cut -d' ' -f1)
@@ -164,6 +181,10 @@ echo "  direct links   $cd_ pps"
 echo "  no bypass      $cu pps: $(awk -v a="$cu" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_BYPASS=0)"
 echo "  1 ms per hop   $ci pps: $(awk -v a="$ci" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (every hop in the emulator)"
 echo "  1 ms, 2 threads $ci2 pps: $(awk -v a="$ci2" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_THREADS=2)"
+if [ -n "$ref" ]; then
+	cr=$(stats "$work/c.chainref" | cut -d' ' -f1)
+	echo "  reference      $cr pps: $(awk -v a="$cr" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct ($VTB_REF)"
+fi
 echo "  emulated links $ce pps: $(awk -v a="$ce" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 50% and 120000 pps); Qemunet's ns-3 in the loop: 40000 pps ($(awk -v a="$ce" 'BEGIN { printf "%.1fx", a / 40000 }'))"
 fi
 

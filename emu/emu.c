@@ -438,8 +438,12 @@ static int set_port(struct emu *e, size_t port, const struct emu_params *p)
 	if (!r)
 		r = emu_dir_set_params(&pt->d, (uint64_t)util_clock_ns(CLOCK_MONOTONIC), p,
 				       drop_copy, pt);
-	if (!r)
+	if (!r) {
+		/* a bypassed direction comes back now, before the caller
+		 * hears the change is made */
 		emu_bypass_mark(e, (uint32_t)port);
+		emu_bypass_run(e);
+	}
 	return r;
 }
 

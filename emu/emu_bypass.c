@@ -2,6 +2,7 @@
 #include "emu_bypass.h"
 #include "emu_int.h"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -14,27 +15,53 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/membarrier.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-/* The tc filter's handle and priority on a port's ingress: its own, apart
- * from the shortbridge's (handle 1), so a query or a detach finds it. */
+/* tcx, the kernel's BPF-only ingress hook (Linux 6.6; enum bpf_attach_type's
+ * BPF_TCX_INGRESS, which this system's headers predate): the redirect runs
+ * there without tc's classifier walk (cls_bpf) in front of it. */
+#define BP_TCX_INGRESS ((enum bpf_attach_type)46)
+
+/* Where tcx is missing, the tc filter's handle and priority on a port's
+ * ingress: its own, apart from the shortbridge's (handle 1), so a query or
+ * a detach finds it. */
 #define BP_TC_HANDLE 0x7662u
 #define BP_TC_PRIO   1u
 
 /* What a port's per-CPU slot holds: the frames redirected on that CPU, and
- * the socket filter's decision for the frame being received there. */
+ * the socket filter's decision for the frame being received there (BP_D_*),
+ * which the tc program takes (and clears) right after it. */
 struct bp_slot {
 	uint64_t pkts, bytes;
-	uint32_t bypass, pad;
+	uint32_t decision, pad;
 };
 
-enum { BP_MARKED = 1, BP_ATTACHED = 2, BP_ON = 4, BP_FAILED = 8 };
+/* The socket filter's decision: none (it did not run for this frame: the
+ * socket is unhooked, or has no filter yet), the kernel's, the emulator's. */
+enum { BP_D_NONE = 0, BP_D_BYPASS = 1, BP_D_EMULATE = 2 };
+
+/* The protocol an unhooked socket is bound to (the IEEE's local
+ * experimental EtherType): it stays bound to its port, so the kernel still
+ * tells it when the port goes down, but no tap delivers it the port's
+ * frames, which tc redirects before any protocol handler sees them. */
+#define BP_UNHOOKED_PROTO 0x88b5
+
+enum { BP_MARKED = 1, BP_ATTACHED = 2, BP_ON = 4, BP_FAILED = 8, BP_UNHOOKED = 16 };
 
 struct emu_bypass {
 	int mode_fd, slot_fd;   /* the maps, -1 until the first attach */
 	int ncpus;              /* possible CPUs: a per-CPU value's count */
+	bool unhook;            /* the kernel waits for an RCU grace period on
+	                         * request (membarrier): a bypassed port's socket
+	                         * may leave its taps */
 	uint8_t *flags;         /* BP_* per port */
+	int *tcx_fd;            /* per port: its program on tcx (kept to detach
+	                         * it), -1 when on tc's clsact or none */
 	uint32_t *marked;       /* ports to look at */
 	size_t nmarked;
 };
@@ -57,9 +84,9 @@ struct emu_bypass {
 /* r0 = lookup(map fd, key at fp-4): r2 = fp - 4 first */
 #define LOOKUP(fd)       MOV_X(2, 10), ADD_K(2, -4), LD_MAP(fd), CALL(BPF_FUNC_map_lookup_elem)
 
-/* The socket filter of port k's emulator socket: reads k's mode, leaves it
- * in k's per-CPU slot for the tc program, and keeps the frame for the
- * socket (all of it) only when the direction is not bypassed. */
+/* The socket filter of port k's emulator socket: reads k's mode, leaves its
+ * decision in k's per-CPU slot for the tc program, and keeps the frame for
+ * the socket (all of it) only when the direction is not bypassed. */
 static int load_filter(const struct emu_bypass *b, uint32_t k)
 {
 	struct bpf_insn insns[] = {
@@ -68,9 +95,12 @@ static int load_filter(const struct emu_bypass *b, uint32_t k)
 		MOV_K(7, 0),
 		JEQ_K(0, 0, 1),
 		LDX(BPF_W, 7, 0, 0),
+		MOV_K(8, BP_D_EMULATE),
+		JEQ_K(7, 0, 1),
+		MOV_K(8, BP_D_BYPASS),
 		LOOKUP(b->slot_fd),
 		JEQ_K(0, 0, 1),
-		STX(BPF_W, 0, 7, offsetof(struct bp_slot, bypass)),
+		STX(BPF_W, 0, 8, offsetof(struct bp_slot, decision)),
 		MOV_K(0, 0),
 		JNE_K(7, 0, 1),
 		INSN(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, -1), /* 0xffffffff: the whole frame */
@@ -81,21 +111,31 @@ static int load_filter(const struct emu_bypass *b, uint32_t k)
 			     sizeof(insns) / sizeof(insns[0]), NULL);
 }
 
-/* The tc program on port k's ingress: when the socket filter decided
- * bypass for this frame, count it (Ethernet frame bytes, with a VLAN tag
- * the kernel took off, as the emulator counts) and redirect it: with peer,
- * into the ingress of the other end of the veth to_ifindex (the node's
- * interface: one receive instead of two, bpf_redirect_peer), else to the
- * egress of to_ifindex; otherwise let it pass as before. */
+/* The tc program on port k's ingress. It takes the socket filter's
+ * decision from k's slot (and clears it): the emulator's, pass; none (the
+ * filter did not run: the socket is unhooked, or has no filter yet), k's
+ * mode decides. Bypass: count the frame (Ethernet frame bytes, with a VLAN
+ * tag the kernel took off, as the emulator counts) and redirect it: with
+ * peer, into the ingress of the other end of the veth to_ifindex (the
+ * node's interface: one receive instead of two, bpf_redirect_peer), else
+ * to the egress of to_ifindex. */
 static int load_redirect(const struct emu_bypass *b, uint32_t k, int to_ifindex, bool peer)
 {
 	struct bpf_insn insns[] = {
 		MOV_X(6, 1),
 		ST(BPF_W, 10, -4, (int32_t)k),
 		LOOKUP(b->slot_fd),
-		JEQ_K(0, 0, 16),                                  /* to pass */
-		LDX(BPF_W, 1, 0, offsetof(struct bp_slot, bypass)),
-		JEQ_K(1, 0, 14),                                  /* to pass */
+		JEQ_K(0, 0, 28),                                  /* to pass */
+		MOV_X(9, 0),                                      /* r9: the slot */
+		LDX(BPF_W, 1, 0, offsetof(struct bp_slot, decision)),
+		ST(BPF_W, 0, offsetof(struct bp_slot, decision), BP_D_NONE),
+		JEQ_K(1, BP_D_EMULATE, 24),                       /* to pass */
+		JNE_K(1, BP_D_NONE, 8),                           /* to count */
+		LOOKUP(b->mode_fd),
+		JEQ_K(0, 0, 17),                                  /* to pass */
+		LDX(BPF_W, 1, 0, 0),
+		JEQ_K(1, 0, 15),                                  /* to pass */
+		MOV_X(0, 9),                                      /* count: */
 		LDX(BPF_DW, 1, 0, offsetof(struct bp_slot, pkts)),
 		ADD_K(1, 1),
 		STX(BPF_DW, 0, 1, offsetof(struct bp_slot, pkts)),
@@ -134,12 +174,16 @@ int emu_bypass_new(struct emu *e)
 	b->mode_fd = b->slot_fd = -1;
 	b->flags = calloc(e->nports, sizeof(*b->flags));
 	b->marked = calloc(e->nports, sizeof(*b->marked));
-	if (!b->flags || !b->marked) {
+	b->tcx_fd = malloc(e->nports * sizeof(*b->tcx_fd));
+	if (!b->flags || !b->marked || !b->tcx_fd) {
 		free(b->flags);
 		free(b->marked);
+		free(b->tcx_fd);
 		free(b);
 		return -ENOMEM;
 	}
+	for (i = 0; i < e->nports; i++)
+		b->tcx_fd[i] = -1;
 	e->bp = b;
 	for (i = 0; i < e->nsegs; i++)
 		for (j = 0; e->segs[i].bypass && e->segs[i].n == 2 && j < 2; j++)
@@ -147,13 +191,19 @@ int emu_bypass_new(struct emu *e)
 	return 0;
 }
 
-/* Detach port's tc program (best effort: a port already deleted took it). */
-static void detach(const struct emu_port *pt)
+/* Detach port k's redirect (best effort: a port already deleted took it). */
+static void detach(struct emu_bypass *b, uint32_t k, const struct emu_port *pt)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BP_TC_HANDLE, .priority = BP_TC_PRIO);
 
-	if (bpf_tc_detach(&hook, &opts)) {
+	if (b->tcx_fd[k] >= 0) {
+		if (bpf_prog_detach2(b->tcx_fd[k], pt->ifindex, BP_TCX_INGRESS)) {
+			/* gone with its interface */
+		}
+		close(b->tcx_fd[k]);
+		b->tcx_fd[k] = -1;
+	} else if (bpf_tc_detach(&hook, &opts)) {
 		/* gone with its interface, or never attached */
 	}
 }
@@ -167,13 +217,14 @@ void emu_bypass_free(struct emu *e)
 		return;
 	for (i = 0; i < e->nports; i++)
 		if (b->flags[i] & BP_ATTACHED)
-			detach(&e->ports[i]);
+			detach(b, (uint32_t)i, &e->ports[i]);
 	if (b->mode_fd >= 0)
 		close(b->mode_fd);
 	if (b->slot_fd >= 0)
 		close(b->slot_fd);
 	free(b->flags);
 	free(b->marked);
+	free(b->tcx_fd);
 	free(b);
 	e->bp = NULL;
 }
@@ -206,9 +257,13 @@ void emu_bypass_mark_link(struct emu *e, uint32_t port)
 }
 
 /* The maps, at the first attach: the mode of each port's direction (0
- * emulated, 1 bypassed) and each port's per-CPU slot. 0 or a negative errno. */
+ * emulated, 1 bypassed) and each port's per-CPU slot; and whether the
+ * kernel can wait for a grace period on request (then a bypassed port's
+ * socket leaves its taps). 0 or a negative errno. */
 static int maps_open(struct emu_bypass *b, size_t nports)
 {
+	long q;
+
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0)
 		return b->ncpus ? b->ncpus : -EINVAL;
@@ -218,12 +273,20 @@ static int maps_open(struct emu_bypass *b, size_t nports)
 		return b->mode_fd;
 	b->slot_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "vtb_bp_slot", sizeof(uint32_t),
 				    sizeof(struct bp_slot), (uint32_t)nports, NULL);
-	return b->slot_fd < 0 ? b->slot_fd : 0;
+	if (b->slot_fd < 0)
+		return b->slot_fd;
+	q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	b->unhook = q > 0 && (q & MEMBARRIER_CMD_GLOBAL);
+	return 0;
 }
 
-/* Give port k's socket its filter, then its ingress the redirect to the
- * egress of to (the filter first: the tc program follows its decision,
- * and the mode is still 0). 0 or a negative errno. */
+/* Give port k's ingress the redirect to to (on tcx, else on tc's clsact),
+ * then its socket the filter
+ * (the tc program first: every frame the filter sees then meets the tc
+ * program right after it, which takes the filter's decision, so no stale
+ * one is left for a frame the filter does not see; until the filter comes,
+ * the mode is 0 and the tc program lets every frame pass). 0 or a negative
+ * errno. */
 static int attach(struct emu *e, uint32_t k, const struct emu_port *to)
 {
 	struct emu_bypass *b = e->bp;
@@ -238,25 +301,48 @@ static int attach(struct emu *e, uint32_t k, const struct emu_port *to)
 		if (r)
 			return r;
 	}
+	fd = load_redirect(b, k, to->ifindex, emu_port_driver_is(to, "veth"));
+	if (fd < 0)
+		return fd;
+	if (!bpf_prog_attach_opts(fd, pt->ifindex, BP_TCX_INGRESS, NULL)) {
+		b->tcx_fd[k] = fd;
+	} else {
+		r = bpf_tc_hook_create(&hook);
+		if (r == -EEXIST)
+			r = 0;
+		opts.prog_fd = fd;
+		if (!r)
+			r = bpf_tc_attach(&hook, &opts);
+		close(fd);
+		if (r)
+			return r;
+	}
 	fd = load_filter(b, k);
 	if (fd < 0)
 		return fd;
 	if (setsockopt(pt->fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, sizeof(fd)))
 		r = -errno;
 	close(fd);
-	if (r)
-		return r;
-	fd = load_redirect(b, k, to->ifindex, emu_port_driver_is(to, "veth"));
-	if (fd < 0)
-		return fd;
-	r = bpf_tc_hook_create(&hook);
-	if (r == -EEXIST)
-		r = 0;
-	opts.prog_fd = fd;
-	if (!r)
-		r = bpf_tc_attach(&hook, &opts);
-	close(fd);
 	return r;
+}
+
+/* Bind port k's socket to its port for proto (the port's frames, or none).
+ * A change of protocol makes the kernel wait for a grace period (af_packet
+ * unregisters the old hook first). 0 or a negative errno. */
+static int bind_port(const struct emu_port *pt, uint16_t proto)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(proto),
+				   .sll_ifindex = pt->ifindex };
+
+	return bind(pt->fd, (struct sockaddr *)&sll, sizeof(sll)) ? -errno : 0;
+}
+
+/* Wait until every frame the kernel is receiving now has left its receive
+ * path (an RCU grace period: the receive runs under RCU). 0 or a negative
+ * errno. */
+static int wait_receives(void)
+{
+	return syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) ? -errno : 0;
 }
 
 /* Set port k's mode; 0 or a negative errno. */
@@ -278,8 +364,46 @@ static bool ring_busy(const struct emu_port *pt)
 	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
 
+/* Switch port k's direction to the kernel: mode 1 (the filter then drops
+ * and the tc program redirects every frame), then the socket leaves the
+ * port's taps, so no frame costs a delivery to it (the tc program, seeing
+ * no decision, follows the mode). Staying on the taps is still right:
+ * the unhook is best effort. 0 or a negative errno (the mode stays 0). */
+static int switch_on(struct emu *e, uint32_t k)
+{
+	struct emu_bypass *b = e->bp;
+	int r = set_mode(b, k, 1);
+
+	if (!r && b->unhook && !bind_port(&e->ports[k], BP_UNHOOKED_PROTO))
+		b->flags[k] |= BP_UNHOOKED;
+	return r;
+}
+
+/* Take port k's direction back: the socket on the taps again, then, once
+ * every frame that passed the taps without it has been redirected (a grace
+ * period), mode 0, so that no frame the filter did not see meets mode 0
+ * (the tc program would let it pass, to nobody). 0 or a negative errno:
+ * the direction stays in the kernel (look again). */
+static int switch_off(struct emu *e, uint32_t k)
+{
+	struct emu_bypass *b = e->bp;
+	int r = 0;
+
+	if ((b->flags[k] & BP_UNHOOKED) && e->ports[k].fd >= 0) {
+		r = bind_port(&e->ports[k], ETH_P_ALL);
+		if (r == -ENODEV)
+			r = 0; /* the port is gone: no frame comes any more */
+		if (!r)
+			r = wait_receives();
+		if (r)
+			return r;
+	}
+	b->flags[k] &= (uint8_t)~BP_UNHOOKED;
+	return set_mode(b, k, 0);
+}
+
 /* Look at port k's direction: on, off, or "not yet" (returns true: it
- * may go on but holds frames, look again). */
+ * may go on but holds frames, or could not be taken back: look again). */
 static bool check(struct emu *e, uint32_t k)
 {
 	struct emu_bypass *b = e->bp;
@@ -288,11 +412,8 @@ static bool check(struct emu *e, uint32_t k)
 		    emu_params_none(&pt->d.p) && pt->state == EMU_PORT_UP &&
 		    to->state == EMU_PORT_UP && pt->fd >= 0 && to->fd >= 0;
 
-	if (!want) {
-		if ((b->flags[k] & BP_ON) && set_mode(b, k, 0))
-			b->flags[k] |= BP_FAILED; /* cannot happen on an array map */
-		return false;
-	}
+	if (!want)
+		return (b->flags[k] & BP_ON) && switch_off(e, k);
 	if (b->flags[k] & BP_ON)
 		return false;
 	if (pt->d.stats.ring_used || ring_busy(pt))
@@ -305,7 +426,7 @@ static bool check(struct emu *e, uint32_t k)
 		}
 		b->flags[k] |= BP_ATTACHED;
 	}
-	if (set_mode(b, k, 1))
+	if (switch_on(e, k))
 		b->flags[k] |= BP_FAILED;
 	return false;
 }

@@ -1,23 +1,29 @@
 /* emu_bypass: a direction of a point-to-point emulated link whose
  * parameters impose nothing (emu_params_none) is carried by the kernel: a
- * tc program on its in port's ingress (clsact, direct action) redirects
- * every frame to the egress of the other port, as the VM shortbridge does
- * (materialize/redirect.c), and counts it. The emulator's socket on the in
- * port gets no copy (a socket filter). Private to emu/.
+ * BPF program on its in port's ingress (tcx, or tc's clsact where the
+ * kernel has no tcx) redirects every frame into the other port's veth peer
+ * (bpf_redirect_peer; to the other port's egress for a tap), as the VM
+ * shortbridge does (materialize/redirect.c), and counts it. Private to emu/.
  *
- * One switch per direction, read per frame: the socket filter reads the
- * direction's mode (an array map the data-plane thread writes) and leaves
- * its decision in a per-CPU slot; the tc program, which the kernel runs
- * after the packet taps for the same frame on the same CPU, redirects only
- * when that slot says so. So every frame goes one way or the other, never
- * both and never neither, even when the mode changes under it.
+ * One switch per direction, read per frame: the socket filter on the in
+ * port's emulator socket reads the direction's mode (an array map the
+ * data-plane thread writes), keeps the frame only when it is emulated, and
+ * leaves its decision in a per-CPU slot; the redirect program, which the
+ * kernel runs after the packet taps for the same frame on the same CPU,
+ * takes that decision, or follows the mode for a frame the filter did not
+ * see. So every frame goes one way or the other, never both and never
+ * neither, even when the mode changes under it.
  *
  * The switch goes on only between two loop iterations, when the direction
  * holds no frame and its receive ring is empty (no frame of it can be
- * overtaken by a redirected one), and off at once when the direction gets
- * an impairment (emu_set) or either port goes down or away. The counters
- * of redirected frames (packets, bytes, per CPU) are added to the
- * direction's rx and tx in emu_snapshot. */
+ * overtaken by a redirected one); the socket then leaves the port's taps
+ * (bound to an EtherType no frame has: the kernel delivers it nothing, and
+ * still reports the port going down). It goes off at once when the
+ * direction gets an impairment (emu_set, before it returns) or either port
+ * goes down or away: the socket back on the taps, a grace period for the
+ * frames received meanwhile, then the mode. The counters of redirected
+ * frames (packets, bytes, per CPU) are added to the direction's rx and tx
+ * in emu_snapshot. */
 #ifndef VTB_EMU_BYPASS_H
 #define VTB_EMU_BYPASS_H
 

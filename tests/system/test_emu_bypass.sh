@@ -4,7 +4,9 @@
 # redirect between its ports, and vtb status still counts its frames; `vtb
 # link set latency=10ms` takes it back into the emulator (the round trip
 # rises by 20 ms, the counters go on), latency=0 gives it back to the
-# kernel; vtb capture (both ends) and vtb link down behave as on any
+# kernel; a bypassed port's socket is off the port's taps (and back on
+# them when the emulator takes the direction back); vtb capture (both
+# ends) and vtb link down behave as on any
 # emulated link; a direction with an impairment from the start, and a LAN,
 # are never bypassed. Needs root.
 . "$(dirname "$0")/lib.sh"
@@ -42,8 +44,13 @@ port() {
 	"$VTB" status bp --json | jq -r '.links[] | select(.name == "'"$1"'") | .directions[]
 		| select(.from == "'"$2"'") | .port.name'
 }
-# redirect PORT: the bypass program is on PORT's ingress
-redirect() { ip netns exec "$sub" tc filter show dev "$1" ingress 2>/dev/null | grep -q vtb_bp_redir; }
+# taps PORT: the EtherType the emulator's socket on PORT is bound to: 0003
+# (every frame: on the port's taps) while the emulator carries the
+# direction, 88b5 (none: off the taps) while the kernel does
+taps() {
+	_i=$(ip netns exec "$sub" cat "/sys/class/net/$1/ifindex")
+	ip netns exec "$sub" awk -v i="$_i" 'NR > 1 && $5 == i { print $4 }' /proc/net/packet
+}
 # rtt FROM ADDR: the average round trip of 5 echoes, in ms (empty when none came back)
 rtt() {
 	"$VTB" exec bp "$1" -- ping -c 5 -i 0.05 -W 1 -q "$2" 2>/dev/null |
@@ -66,7 +73,8 @@ r0=$(rtt a 10.0.0.2)
 within "zero: ping works" "$r0" 0 5
 name="zero: a -> b bypassed"; check [ "$(bypass zero a)" = true ]
 name="zero: b -> a bypassed"; check [ "$(bypass zero b)" = true ]
-name="zero: tc shows the redirect on both ports ($pa, $pb)"; check eval 'redirect "$pa" && redirect "$pb"'
+name="zero: the emulator's sockets are off both ports' taps ($pa, $pb)"
+check eval '[ "$(taps "$pa")" = 88b5 ] && [ "$(taps "$pb")" = 88b5 ]'
 "$VTB" status bp | grep -q 'bypass: carried by the kernel' && ok "zero: vtb status says bypass" ||
 	not_ok "zero: vtb status says bypass" "$("$VTB" status bp)"
 rx0=$(counter zero a rx_packets)
@@ -82,6 +90,7 @@ expect "zero: vtb link set latency=10ms" "$VTB" link set bp zero latency=10ms
 r1=$(rtt a 10.0.0.2)
 within "zero: 10 ms each way: the round trip rose by about 20 ms" "$r1" 19.5 30
 name="zero: a -> b no longer bypassed"; check [ "$(bypass zero a)" = false ]
+name="zero: ... its port's socket back on the taps"; check [ "$(taps "$pa")" = 0003 ]
 rx2=$(counter zero a rx_packets)
 within "zero: the counters go on from the kernel's (rx)" "$((rx2 - rx1))" 5 9
 expect "zero: vtb link set latency=0" "$VTB" link set bp zero latency=0
@@ -90,6 +99,7 @@ sleep 0.1
 r2=$(rtt a 10.0.0.2)
 within "zero: latency 0 again: the round trip is back" "$r2" 0 5
 name="zero: a -> b bypassed again"; check [ "$(bypass zero a)" = true ]
+name="zero: ... its port's socket off the taps again"; check [ "$(taps "$pa")" = 88b5 ]
 # both counters from one status: a frame between two calls (an ARP probe)
 # would count in one and not the other
 rt3=$(counter zero a 'rx_packets, .counters.tx_packets')
@@ -126,14 +136,15 @@ works() { "$VTB" exec bp a -- ping -c 15 -i 0.2 -W 1 -q 10.0.0.2 2>/dev/null | g
 name="zero: ping works after up"; check works
 name="zero: bypassed after up"; check [ "$(bypass zero a)" = true ]
 
-# 5. what is never bypassed: an impaired direction (its port has no
-# redirect), a lossy link, a LAN; the other direction of a half-impaired
-# link is
+# 5. what is never bypassed: an impaired direction (its port's socket
+# stays on the taps), a lossy link, a LAN; the other direction of a
+# half-impaired link is
 name="half: b -> c (loss 1%) not bypassed"; check [ "$(bypass half b)" = false ]
-name="half: ... and no redirect on its port"; check eval '! redirect "$(port half b)"'
+name="half: ... its port's socket on the taps"; check [ "$(taps "$(port half b)")" = 0003 ]
 name="half: c -> b (nothing) bypassed"; check [ "$(bypass half c)" = true ]
 name="lossy: neither direction bypassed"; check eval '[ "$(bypass lossy c)" = false ] && [ "$(bypass lossy d)" = false ]'
-name="lossy: no redirect"; check eval '! redirect "$(port lossy c)" && ! redirect "$(port lossy d)"'
+name="lossy: both ports' sockets on the taps"
+check eval '[ "$(taps "$(port lossy c)")" = 0003 ] && [ "$(taps "$(port lossy d)")" = 0003 ]'
 name="elan: a LAN is not bypassed"; check [ "$(bypass elan a)" = false ]
 "$VTB" exec bp c -- ping -c 3 -i 0.05 -q 10.0.3.1 >/dev/null 2>&1
 name="elan: still works through the emulator"; check [ "$(counter elan c tx_packets)" -ge 3 ]
