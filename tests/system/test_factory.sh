@@ -43,9 +43,15 @@ factory_of() {
 	done
 	return 1
 }
-# inits NAME: the pids of the running (not zombie) inits of ring NAME's nodes
+# exp_id NAME: experiment NAME's id
+exp_id() { "$VTB" status 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'; }
+# inits NAME: the pids of the running (not zombie) inits of experiment
+# NAME's nodes (`vtb-init ID`: they share their factory's command line)
 inits() {
-	for _p in $(pgrep -f "^vtb-init [0-9a-f]+ $1n[0-9]+\$"); do
+	_id=$(exp_id "$1")
+	[ -n "$_id" ] || return 0
+	for _p in $(pgrep -f "^vtb-init $_id\$"); do
+		[ "$_p" = "$fac" ] && continue
 		ps -o stat= -p "$_p" 2>/dev/null | grep -qv '^Z' && echo "$_p"
 	done
 }
@@ -97,10 +103,10 @@ else not_ok "the factory ends with a killed vtb up" "factory '$fac': $(ps -o pid
 # unbound: an init whose namespace vtb up never bound (its helper's ack
 # never came), which no teardown would find
 unbound() {
+	_bound=$(stat -L -c %i /run/netns/vtb"$(exp_id fx300)"-* 2>/dev/null)
 	for _p in $(inits fx300); do
-		_t=$(tr '\0' ' ' </proc/"$_p"/cmdline 2>/dev/null) || continue
-		set -- $_t
-		[ -n "$3" ] && [ ! -e "/run/netns/vtb$2-$3" ] && echo "$_p"
+		_ns=$(stat -L -c %i /proc/"$_p"/ns/net 2>/dev/null) || continue
+		printf '%s\n' "$_bound" | grep -qx "$_ns" || echo "$_p"
 	done
 	return 0
 }
