@@ -55,7 +55,7 @@ static long nh_page;
  * every process sharing its address space, unless the factory could set
  * its oom_score_adj to -1000, which every process sharing it inherits. The
  * other inits stay in vtb up's cgroup, where they share the OOM killer's
- * choice with the host's processes: their shared memory is about 28 KiB
+ * choice with the host's processes: their shared memory is about 16 KiB
  * a node (a bigger process is chosen first). */
 static bool nh_limited_own;
 

@@ -1,9 +1,10 @@
 #!/bin/sh
 # System tests of the node factory (docs/nodes.md, "Lifetime"): vtb up
-# spawns one vtb-init -F that forks each node's helper, which becomes the
+# spawns one vtb-init -F that starts each node's helper, which becomes the
 # node's init. The factory never outlives vtb up, whether vtb up ends or is
 # killed; a helper vtb up never answered ends its node by itself; an init
-# holds no descriptor but its standard ones and the log. Needs root.
+# holds no descriptor but its standard ones and the log; the inits share one
+# address space. Needs root.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/lib.sh
 # How long the factory may outlive vtb up: it reads EOF on its socket as
@@ -76,6 +77,11 @@ for p in $(inits fx150); do
 done
 if [ "$n" -eq 150 ] && [ -z "$bad" ]; then ok "150 inits, each with fds 0-3 only"
 else not_ok "150 inits, each with fds 0-3 only" "$n inits;$bad"; fi
+# the helpers are clones sharing the factory's address space, not forks
+# (materialize/init/noderun_helper.c): one memory map for all 150 inits
+maps=$(for p in $(inits fx150); do md5sum </proc/"$p"/maps; done | sort -u | wc -l)
+if [ "$maps" -eq 1 ]; then ok "the 150 inits share one address space"
+else not_ok "the 150 inits share one address space" "$maps different memory maps"; fi
 p=$(inits fx150 | head -1)
 if [ -n "$p" ] && [ "$(ps -o ppid= -p "$p" | tr -d ' ')" != "$fac" ] &&
 	[ "$(awk '/^NSpid/ { print $3 }' /proc/"$p"/status)" = 1 ]; then
