@@ -83,7 +83,7 @@ static int nf_parse_args(int argc, char **argv, struct rz_private *priv, struct 
 			if (eq)
 				*eq = '\0';
 			priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
-								     .seed = eq ? eq + 1 : NULL };
+								  .seed = eq ? eq + 1 : NULL };
 		} else {
 			return -EINVAL;
 		}
