@@ -180,6 +180,7 @@ static int container_create(struct build_ctx *c, unsigned worker, const struct b
 				   .id = c->id, .name = name,
 				   .hostname = node, .privileged = rn->privileged,
 				   .forwarding = rn->forwarding, .ipv6 = node_has_v6(rn),
+				   .limited = build_node_limited(c, t->node),
 				   .priv = rn->priv, .npriv = rn->npriv,
 				   .mnt_tmpl = c->mnt_tmpl[rn->privileged], .log_fd = c->log_fd };
 	r = noderun_spawn(&s, &init, &pend, err, sizeof(err));

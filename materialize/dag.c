@@ -25,6 +25,9 @@ struct dag {
 	pthread_cond_t cond;
 	uint32_t *ready;      /* a stack of runnable tasks */
 	size_t nready;
+	uint32_t *first;      /* those with ids below nfirst_ids, taken first */
+	size_t nfirst;
+	uint32_t nfirst_ids;
 	size_t done, running;
 	int result;
 	uint32_t failed;
@@ -53,6 +56,20 @@ void dag_free(struct dag *g)
 	free(g->t);
 	free(g->ready);
 	free(g);
+}
+
+void dag_set_first(struct dag *g, uint32_t n)
+{
+	g->nfirst_ids = n;
+}
+
+/* Make task id runnable. */
+static void dag_push(struct dag *g, uint32_t id)
+{
+	if (id < g->nfirst_ids)
+		g->first[g->nfirst++] = id;
+	else
+		g->ready[g->nready++] = id;
 }
 
 void dag_set_stop(struct dag *g, const volatile sig_atomic_t *stop)
@@ -97,8 +114,8 @@ static bool take(struct dag *g, uint32_t *id)
 			g->result = -EINTR;
 			g->stopped = true;
 		}
-		if (g->result == 0 && g->nready) {
-			*id = g->ready[--g->nready];
+		if (g->result == 0 && (g->nfirst || g->nready)) {
+			*id = g->nfirst ? g->first[--g->nfirst] : g->ready[--g->nready];
 			g->running++;
 			return true;
 		}
@@ -123,7 +140,7 @@ static void finish(struct dag *g, uint32_t id, int r)
 	if (!r)
 		for (i = 0; i < t->nnext; i++)
 			if (--g->t[t->next[i]].waiting == 0)
-				g->ready[g->nready++] = t->next[i];
+				dag_push(g, t->next[i]);
 	if (g->progress)
 		g->progress(g->ctx, g->done, g->n);
 	pthread_cond_broadcast(&g->cond);
@@ -167,19 +184,20 @@ int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t
 	if (!nworkers)
 		nworkers = 1;
 	g->ready = malloc(g->n * sizeof(*g->ready));
+	g->first = malloc(g->n * sizeof(*g->first));
 	w = calloc(nworkers, sizeof(*w));
-	if (!g->ready || !w) {
+	if (!g->ready || !g->first || !w) {
 		r = -ENOMEM;
 		goto out;
 	}
-	g->nready = g->done = g->running = 0;
+	g->nready = g->nfirst = g->done = g->running = 0;
 	g->result = 0;
 	g->stopped = false;
 	g->progress = progress;
 	for (k = 0; k < g->n; k++)
 		if (!g->t[k].waiting)
-			g->ready[g->nready++] = (uint32_t)k;
-	if (!g->nready) {
+			dag_push(g, (uint32_t)k);
+	if (!g->nready && !g->nfirst) {
 		r = -ELOOP; /* every task waits for another: a cycle */
 		goto out;
 	}
@@ -216,6 +234,7 @@ int dag_run(struct dag *g, unsigned nworkers, dag_progress_fn progress, uint32_t
 out:
 	free(w);
 	free(g->ready);
-	g->ready = NULL;
+	free(g->first);
+	g->ready = g->first = NULL;
 	return r;
 }

@@ -32,6 +32,10 @@ int dag_edge(struct dag *g, uint32_t before, uint32_t after);
  * -EINTR. stop is not owned; NULL (the default) never stops. */
 void dag_set_stop(struct dag *g, const volatile sig_atomic_t *stop);
 
+/* Tasks with ids below n are taken before any other runnable task (the
+ * default, 0: the most recently made runnable first). */
+void dag_set_first(struct dag *g, uint32_t n);
+
 /* Run every task with nworkers threads, which take no signals (they are
  * blocked in them: the caller's thread handles them). Returns 0, the first
  * failure's result with *failed (if not NULL) set to that task's id, or

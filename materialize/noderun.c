@@ -1,6 +1,6 @@
 /* noderun: vtb's side of container nodes (see noderun.h): the template
  * mount namespace each node's is copied from, the factory (vtb-init -F,
- * materialize/init/) that forks each node's helper, asking it for a node
+ * materialize/init/) that starts each node's helper, asking it for a node
  * and settling the helper, and entering a node. */
 #include "noderun_int.h"
 
@@ -200,7 +200,7 @@ static void nr_req_put(char **p, size_t *n, const char *x, const char *y)
 static size_t nr_req_fill(const struct noderun_spec *s, char *buf)
 {
 	const char *flags[] = { s->privileged ? "-P" : NULL, s->forwarding ? "-f" : NULL,
-				s->ipv6 ? "-6" : NULL };
+				s->ipv6 ? "-6" : NULL, s->limited ? "-l" : NULL };
 	size_t n = 0, i;
 
 	nr_req_put(&buf, &n, s->id, NULL);

@@ -42,6 +42,7 @@ struct noderun_spec {
 	bool privileged;                 /* no user namespace, tree writable */
 	bool forwarding;                 /* routes between its interfaces */
 	bool ipv6;                       /* has IPv6 addresses (forwards them too) */
+	bool limited;                    /* its init goes into the node's cgroups */
 	const struct rz_private *priv;   /* the node's private directories */
 	size_t npriv;
 	int mnt_tmpl;                    /* noderun_template's fd of this kind */
@@ -64,9 +65,10 @@ int noderun_template(bool privileged, int *fd);
 /* The process that makes one vtb up's nodes: vtb-init in factory mode
  * (materialize/init/noderun_factory.c), spawned once (posix_spawn: the
  * caller may have threads and a large address space, neither of which is
- * copied). For each node it forks a helper K, a copy of its own small
- * static self: no exec, no ELF load. It exits when sock closes, so it
- * never outlives the caller. */
+ * copied). For each node it starts a helper K, a clone sharing its own
+ * small static address space (materialize/init/noderun_helper.c): no
+ * exec, no ELF load, no copy. It exits when sock closes, so it never
+ * outlives the caller. */
 struct noderun_factory {
 	pid_t pid;
 	int sock; /* O_CLOEXEC: nothing the caller starts keeps it open */

@@ -43,38 +43,62 @@ struct nr_report {
 /* vtb-init's command line (noderun_factory_start writes it):
  *   vtb-init -F SOCK_FD PAD
  * the factory: for each request on SOCK_FD (a SOCK_SEQPACKET socket) it
- * forks a helper K that makes one node. PAD (NR_TITLE_LEN spaces, which
- * the factory zeroes) leaves room in the command line for the init's
- * title: each init cuts it to `vtb-init ID NODE` (ps).
+ * starts a helper K that makes one node. PAD (NR_TITLE_LEN spaces, which
+ * the factory zeroes) leaves room in the command line for the title: at
+ * its first request the factory cuts it to `vtb-init ID` (ps), which the
+ * inits share with it (a command line is the address space's).
  *
  * A request (noderun_spawn writes it, nr_request_parse reads it): the
  * node's arguments, each NUL-terminated,
- *   ID NODE -n NAME [-P] [-f] [-6] [-d PATH[=SEED]]...
- * -P privileged, -f forwarding, -6 IPv6 addresses, -d a private directory
+ *   ID NODE -n NAME [-P] [-f] [-6] [-l] [-d PATH[=SEED]]...
+ * -P privileged, -f forwarding, -6 IPv6 addresses, -l limited (its init
+ * goes into the node's cgroups: noderun_helper.c), -d a private directory
  * (in order: the report's arg is its index), at most NR_REQ_MAX bytes;
  * with it (SCM_RIGHTS) the report pipe, the ack pipe, the template and,
  * when the inits log, the log, in that order (NR_REQ_FDS). */
 #define NR_REQ_MAX 65536
 #define NR_REQ_FDS 4
-/* The init's title: DB_ID_LEN, XIR_NAME_MAX and their NULs. */
-#define NR_TITLE_LEN (DB_ID_LEN + 1 + XIR_NAME_MAX + 1)
+/* The title: DB_ID_LEN and its NUL. */
+#define NR_TITLE_LEN (DB_ID_LEN + 1)
 #define NR_INIT_NAME "vtb-init"
 
 /* In vtb-init (materialize/init/). */
 
-/* A parsed request: the spec, its pipes and where the init writes its
- * title. */
+/* A parsed request: the spec and its pipes. */
 struct nr_args {
 	struct noderun_spec s;
-	int rep, ack;            /* the report pipe, vtb up's word */
-	char *title, *title_end; /* the process's command line after its name */
+	int rep, ack; /* the report pipe, vtb up's word */
 };
 
-/* Parse request buf (len bytes; its strings stay in buf, which the caller
- * keeps) and its descriptors fds (nfd of them) into *a, whose private
- * directories are in a static array (one request per process: K's).
- * Returns 0 or -EINVAL. */
-int nr_request_parse(char *buf, size_t len, const int *fds, size_t nfd, struct nr_args *a);
+/* One request as the helper K has it (noderun_helper.c puts it in K's own
+ * memory): the arguments, the descriptors received with them, the
+ * factory's socket (which K closes) and room for the parse (argv: nargs
+ * + 1 entries; priv: nargs / 2 + 1). */
+struct nr_kreq {
+	char *buf;
+	size_t len, nargs, nfd;
+	int fds[NR_REQ_FDS];
+	int sock;
+	char **argv;
+	struct rz_private *priv;
+};
+
+/* Parse K's request k (its strings stay in k->buf) into *a, whose private
+ * directories are k->priv. Returns 0 or -EINVAL. */
+int nr_request_parse(const struct nr_kreq *k, struct nr_args *a);
+
+/* Once, in the factory before its first helper: find whether a helper can
+ * share the factory's address space (then keep every process sharing it
+ * out of the OOM killer's choice) or must be a fork. */
+void nr_helper_setup(void);
+
+/* Start the helper K for request buf (len bytes) with its descriptors fds
+ * (nfd, which stay the caller's to close) as pid 1 of a new pid namespace,
+ * in an address space of its own when own_mm (or when it cannot share the
+ * factory's): fn runs in K with K's copy of the request and never returns.
+ * Returns K's pid or a negative errno. */
+pid_t nr_helper_start(const char *buf, size_t len, const int *fds, size_t nfd, int sock,
+		      bool own_mm, int (*fn)(void *));
 
 /* K (noderun_init.c), pid 1 of a new pid namespace: make the node of a,
  * report, wait for vtb up's word and, given it, become the node's init

@@ -1,8 +1,9 @@
 /* noderun_factory: vtb-init's main, the factory (docs/nodes.md). vtb up
  * spawns it once (`vtb-init -F SOCK_FD PAD`, noderun_int.h); for each
- * request on its socket it forks a helper K (noderun_init.c) as pid 1 of a
- * new pid namespace: a copy of this small static process (no exec, no ELF
- * load, few pages to copy) that makes the node and becomes its init. The
+ * request on its socket it starts a helper K (noderun_init.c) as pid 1 of
+ * a new pid namespace (noderun_helper.c: a clone sharing this small static
+ * process's address space, with a stack and thread pointer of its own; no
+ * exec, no ELF load) that makes the node and becomes its init. The
  * factory exits when the socket closes: vtb up is done or dead. The
  * kernel reaps its children (SIGCHLD ignored; K sets it back to its
  * default before it makes children of its own); once it is gone, the
@@ -10,25 +11,16 @@
 #include "noderun_int.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-/* The request buffer: K, forked while it holds a request, reads its copy. */
+/* The request buffer: the helper gets a copy in its own memory. */
 static char nf_buf[NR_REQ_MAX];
-/* The most arguments a request holds: each takes two bytes at least. */
-#define NF_ARGS_MAX (NR_REQ_MAX / 2)
-/* K's parse of its request, static rather than on the heap: K's first
- * malloc would set up an arena (brk and page faults) per node; untouched
- * pages of these cost nothing. */
-static char *nf_argv[NF_ARGS_MAX + 1];
-static struct rz_private nf_priv[NF_ARGS_MAX / 2];
 
 /* A descriptor number of the command line; -1 when s is not one. */
 static int nf_fd(const char *s)
@@ -42,16 +34,16 @@ static int nf_fd(const char *s)
 }
 
 /* Split buf (len bytes, each argument NUL-terminated) into argv (at most
- * NF_ARGS_MAX, NULL-terminated) and *argc. Returns 0, or -EINVAL for a
- * request that does not end in a NUL. */
-static int nf_split(char *buf, size_t len, char **argv, int *argc)
+ * max, NULL-terminated) and *argc. Returns 0, or -EINVAL for a request
+ * that does not end in a NUL. */
+static int nf_split(char *buf, size_t len, char **argv, size_t max, int *argc)
 {
 	size_t i, k = 0;
 
 	*argc = 0;
 	if (!len || buf[len - 1])
 		return -EINVAL;
-	for (i = 0; i < len && k < NF_ARGS_MAX; i += strlen(buf + i) + 1)
+	for (i = 0; i < len && k < max; i += strlen(buf + i) + 1)
 		argv[k++] = buf + i;
 	argv[k] = NULL;
 	*argc = (int)k;
@@ -59,8 +51,8 @@ static int nf_split(char *buf, size_t len, char **argv, int *argc)
 }
 
 /* Parse the node's arguments (noderun_int.h) into a, its private
- * directories into nf_priv. Returns 0 or -EINVAL. */
-static int nf_parse_args(int argc, char **argv, struct nr_args *a)
+ * directories into priv (room for argc / 2). Returns 0 or -EINVAL. */
+static int nf_parse_args(int argc, char **argv, struct rz_private *priv, struct nr_args *a)
 {
 	char *eq;
 	int i;
@@ -69,15 +61,17 @@ static int nf_parse_args(int argc, char **argv, struct nr_args *a)
 		return -EINVAL;
 	a->s.id = argv[0];
 	a->s.hostname = argv[1];
-	a->s.priv = nf_priv;
+	a->s.priv = priv;
 	for (i = 2; i < argc; i++) {
 		const char *o = argv[i];
 
 		if (o[0] != '-' || !o[1] || o[2])
 			return -EINVAL;
-		if (o[1] == 'P' || o[1] == 'f' || o[1] == '6') {
-			*(o[1] == 'P' ? &a->s.privileged : o[1] == 'f' ? &a->s.forwarding : &a->s.ipv6) =
-				true;
+		if (strchr("Pf6l", o[1])) {
+			*(o[1] == 'P'   ? &a->s.privileged
+			  : o[1] == 'f' ? &a->s.forwarding
+			  : o[1] == '6' ? &a->s.ipv6
+					: &a->s.limited) = true;
 			continue;
 		}
 		if (++i == argc)
@@ -88,8 +82,8 @@ static int nf_parse_args(int argc, char **argv, struct nr_args *a)
 			eq = strchr(argv[i], '=');
 			if (eq)
 				*eq = '\0';
-			nf_priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
-								     .seed = eq ? eq + 1 : NULL };
+			priv[a->s.npriv++] = (struct rz_private){ .path = argv[i],
+								  .seed = eq ? eq + 1 : NULL };
 		} else {
 			return -EINVAL;
 		}
@@ -98,21 +92,21 @@ static int nf_parse_args(int argc, char **argv, struct nr_args *a)
 }
 
 /* See noderun_int.h. */
-int nr_request_parse(char *buf, size_t len, const int *fds, size_t nfd, struct nr_args *a)
+int nr_request_parse(const struct nr_kreq *k, struct nr_args *a)
 {
 	int argc, r;
 
 	*a = (struct nr_args){ .s = { .mnt_tmpl = -1, .log_fd = -1, .factory = -1 }, .rep = -1,
 			       .ack = -1 };
-	if (nfd >= 1)
-		a->rep = fds[0];
-	if (nfd < NR_REQ_FDS - 1 || nfd > NR_REQ_FDS)
+	if (k->nfd >= 1)
+		a->rep = k->fds[0];
+	if (k->nfd < NR_REQ_FDS - 1 || k->nfd > NR_REQ_FDS)
 		return -EINVAL;
-	a->ack = fds[1];
-	a->s.mnt_tmpl = fds[2];
-	a->s.log_fd = nfd == NR_REQ_FDS ? fds[3] : -1;
-	r = nf_split(buf, len, nf_argv, &argc);
-	return r ? r : nf_parse_args(argc, nf_argv, a);
+	a->ack = k->fds[1];
+	a->s.mnt_tmpl = k->fds[2];
+	a->s.log_fd = k->nfd == NR_REQ_FDS ? k->fds[3] : -1;
+	r = nf_split(k->buf, k->len, k->argv, k->nargs, &argc);
+	return r ? r : nf_parse_args(argc, k->argv, k->priv, a);
 }
 
 /* Write all of buf to fd, retrying on EINTR; nothing to do on failure. */
@@ -155,20 +149,18 @@ static ssize_t nf_recv(int sock, int *fds, size_t *nfd)
 	return msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) ? -EMSGSIZE : n;
 }
 
-/* K, just forked with request (len bytes, in nf_buf) and fds: the node's
+/* K, just started with its request k (in its own memory): the node's
  * helper. Never returns. */
-static void nf_helper(int sock, size_t len, const int *fds, size_t nfd, char **argv,
-		      char *title_end)
+static int nf_helper(void *arg)
 {
 	struct nr_report m = { .err = EINVAL, .step = NR_ARGS };
+	const struct nr_kreq *k = arg;
 	struct nr_args a;
 	int r;
 
-	close(sock);
+	close(k->sock);
 	signal(SIGCHLD, SIG_DFL);
-	r = nr_request_parse(nf_buf, len, fds, nfd, &a);
-	a.title = argv[1];
-	a.title_end = title_end;
+	r = nr_request_parse(k, &a);
 	if (r) {
 		m.err = -r;
 		if (a.rep >= 0)
@@ -178,12 +170,49 @@ static void nf_helper(int sock, size_t len, const int *fds, size_t nfd, char **a
 	_exit(nr_helper(&a));
 }
 
+/* Write request buf's first argument, the experiment's id (n bytes, n >
+ * 0), over the command line's arguments [to, end), truncated to fit, the
+ * rest zeroed: the byte at end stays the NUL that ends them, and ps shows
+ * `vtb-init ID` for the factory and every init it starts. */
+static void nf_title(char *to, char *end, const char *buf, size_t n)
+{
+	size_t room = end > to ? (size_t)(end - to) : 0, id = strnlen(buf, n);
+
+	if (!room)
+		return;
+	memset(to, 0, room);
+	memcpy(to, buf, id < room ? id : room - 1);
+}
+
+/* Whether request buf (len bytes) has -l: options follow ID and NODE, and
+ * -n and -d take a value. */
+static bool nf_limited(const char *buf, size_t len)
+{
+	bool value = false;
+	size_t i, k, n;
+
+	for (i = 0, k = 0; i < len; i += n + 1, k++) {
+		n = strnlen(buf + i, len - i);
+		if (i + n == len)
+			break; /* no NUL: K refuses the request */
+		if (k < 2 || value) {
+			value = false;
+			continue;
+		}
+		if (n == 2 && buf[i] == '-' && buf[i + 1] == 'l')
+			return true;
+		value = n == 2 && buf[i] == '-' && (buf[i + 1] == 'n' || buf[i + 1] == 'd');
+	}
+	return false;
+}
+
 /* The factory's loop on sock: a helper per request; a request it cannot
  * serve is answered on its report pipe. Returns the exit status. */
 static int nf_serve(int sock, char **argv, char *title_end)
 {
 	struct nr_report m = { .err = EIO, .step = NR_FORK };
 	int fds[NR_REQ_FDS];
+	bool titled = false;
 	size_t nfd, i;
 	ssize_t n;
 	pid_t k;
@@ -196,12 +225,15 @@ static int nf_serve(int sock, char **argv, char *title_end)
 			continue; /* no report pipe to answer on */
 		if (n < 0 && !nfd)
 			return 1;
-		/* like fork, K in a new pid namespace whose pid 1 it is */
-		k = n < 0 ? -1 : (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
-		if (k == 0)
-			nf_helper(sock, (size_t)n, fds, nfd, argv, title_end);
+		if (n > 0 && !titled) {
+			nf_title(argv[1], title_end, nf_buf, (size_t)n);
+			titled = true;
+		}
+		k = n < 0 ? (pid_t)n
+			  : nr_helper_start(nf_buf, (size_t)n, fds, nfd, sock,
+					    nf_limited(nf_buf, (size_t)n), nf_helper);
 		if (k < 0) {
-			m.err = n < 0 ? (int)-n : errno;
+			m.err = (int)-k;
 			nf_write(fds[0], &m, sizeof(m));
 		}
 		for (i = 0; i < nfd; i++)
@@ -218,8 +250,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vtb-init -F SOCK_FD PAD (vtb up runs it)\n");
 		return 2;
 	}
-	/* ps shows `vtb-init -F FD`; each init writes its own title over
-	 * argv[1].. (ni_title), up to the NUL that ends PAD */
+	/* ps shows `vtb-init -F FD` until the first request's title
+	 * (nf_title) is written over argv[1].., up to the NUL that ends PAD */
 	end = argv[3] + strlen(argv[3]);
 	memset(argv[3], 0, (size_t)(end - argv[3]));
 	/* a dead vtb up must not kill the factory on a report; the helpers
@@ -227,5 +259,6 @@ int main(int argc, char **argv)
 	 * own children) */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);
+	nr_helper_setup();
 	return nf_serve(sock, argv, end);
 }

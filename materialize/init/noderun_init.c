@@ -1,8 +1,10 @@
 /* vtb-init: one container node's helper K, which becomes its init
- * (docs/nodes.md). K is forked by the factory (noderun_factory.c), a small
- * static program that vtb up spawns once, as pid 1 of a new pid namespace
- * owned by the host's user namespace: nothing of vtb up's address space is
- * copied, and each init holds only this program's few pages. K:
+ * (docs/nodes.md). K is started by the factory (noderun_factory.c), a
+ * small static program that vtb up spawns once, as pid 1 of a new pid
+ * namespace owned by the host's user namespace, sharing the factory's
+ * address space with a stack and thread pointer of its own
+ * (noderun_helper.c): nothing of vtb up's address space is copied, and
+ * the inits share this program's few pages. K:
  *   1. checks the private directories (nothing is made on the host);
  *   2. joins the template mount namespace, unshares a mount namespace
  *      (owned by the host's user namespace) and mounts its own /proc;
@@ -39,8 +41,9 @@
 #define NR_NAME_MAX 128
 
 /* The stack of the child A, which shares K's memory (CLONE_VM) for the
- * moment it holds U's namespaces. */
-static char ni_child_stack[16384] __attribute__((aligned(16)));
+ * moment it holds U's namespaces: it only waits on a pipe. On K's stack:
+ * K's memory is its own, the factory's address space is shared. */
+#define NI_CHILD_STACK 16384
 
 /* Write all of buf to fd, retrying on EINTR; nothing to do on failure. */
 static void ni_write(int fd, const void *buf, size_t len)
@@ -87,13 +90,14 @@ static int ni_write_map(pid_t a, const char *file)
  * negative errno with *step set. */
 static int ni_userns(int *step)
 {
+	char stack[NI_CHILD_STACK] __attribute__((aligned(16)));
 	int p[2], pidfd = -1, r = 0;
 	pid_t a;
 
 	*step = NR_USERNS;
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	a = clone(ni_userns_child, ni_child_stack + sizeof(ni_child_stack),
+	a = clone(ni_userns_child, stack + sizeof(stack),
 		  CLONE_VM | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS |
 			  CLONE_NEWIPC | SIGCHLD,
 		  p, &pidfd);
@@ -203,23 +207,6 @@ static void ni_init_signals(void)
 	sigprocmask(SIG_SETMASK, &chld, NULL);
 }
 
-/* Write `ID NODE` over the command line's arguments [to, end) (the
- * factory's, which K inherits), truncated to fit, the rest zeroed: the
- * byte at end stays the NUL that ends them. */
-static void ni_title(char *to, char *end, const char *id, const char *node)
-{
-	size_t room = to && end > to ? (size_t)(end - to) : 0, n = strlen(id) + 1;
-
-	if (!room)
-		return;
-	memset(to, 0, room);
-	if (n > room)
-		return;
-	memcpy(to, id, n);
-	n = strlen(node) < room - n ? strlen(node) : room - n;
-	memcpy(to + strlen(id) + 1, node, n);
-}
-
 /* Step 5, once vtb up has the node: keep only the log (as fd 3) and reap
  * the node's orphans until teardown's SIGTERM. Never returns. */
 static __attribute__((noreturn)) void ni_init(const struct nr_args *a)
@@ -309,10 +296,6 @@ int nr_helper(const struct nr_args *a)
 	 * vtb up does not kill it on its report (SIGPIPE at its default is
 	 * ignored for a pid 1): K then ends the node */
 	ni_init_signals();
-	/* /proc/PID/cmdline ends at the NUL that ends argv: with the rest
-	 * zeroed, ps shows `vtb-init ID NODE` (PR_SET_MM_ARG_END would need
-	 * CAP_SYS_RESOURCE in the initial user namespace) */
-	ni_title(a->title, a->title_end, s->id, s->hostname);
 	self = ni_host_pid();
 	r = self < 0 ? (int)self : nr_priv_check(s, &step, &arg);
 	if (!r) {

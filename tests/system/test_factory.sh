@@ -1,9 +1,10 @@
 #!/bin/sh
 # System tests of the node factory (docs/nodes.md, "Lifetime"): vtb up
-# spawns one vtb-init -F that forks each node's helper, which becomes the
+# spawns one vtb-init -F that starts each node's helper, which becomes the
 # node's init. The factory never outlives vtb up, whether vtb up ends or is
 # killed; a helper vtb up never answered ends its node by itself; an init
-# holds no descriptor but its standard ones and the log. Needs root.
+# holds no descriptor but its standard ones and the log; the inits share one
+# address space. Needs root.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/system/lib.sh
 # How long the factory may outlive vtb up: it reads EOF on its socket as
@@ -43,9 +44,15 @@ factory_of() {
 	done
 	return 1
 }
-# inits NAME: the pids of the running (not zombie) inits of ring NAME's nodes
+# exp_id NAME: experiment NAME's id
+exp_id() { "$VTB" status 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'; }
+# inits NAME: the pids of the running (not zombie) inits of experiment
+# NAME's nodes (`vtb-init ID`: they share their factory's command line)
 inits() {
-	for _p in $(pgrep -f "^vtb-init [0-9a-f]+ $1n[0-9]+\$"); do
+	_id=$(exp_id "$1")
+	[ -n "$_id" ] || return 0
+	for _p in $(pgrep -f "^vtb-init $_id\$"); do
+		[ "$_p" = "$fac" ] && continue
 		ps -o stat= -p "$_p" 2>/dev/null | grep -qv '^Z' && echo "$_p"
 	done
 }
@@ -70,6 +77,11 @@ for p in $(inits fx150); do
 done
 if [ "$n" -eq 150 ] && [ -z "$bad" ]; then ok "150 inits, each with fds 0-3 only"
 else not_ok "150 inits, each with fds 0-3 only" "$n inits;$bad"; fi
+# the helpers are clones sharing the factory's address space, not forks
+# (materialize/init/noderun_helper.c): one memory map for all 150 inits
+maps=$(for p in $(inits fx150); do md5sum </proc/"$p"/maps; done | sort -u | wc -l)
+if [ "$maps" -eq 1 ]; then ok "the 150 inits share one address space"
+else not_ok "the 150 inits share one address space" "$maps different memory maps"; fi
 p=$(inits fx150 | head -1)
 if [ -n "$p" ] && [ "$(ps -o ppid= -p "$p" | tr -d ' ')" != "$fac" ] &&
 	[ "$(awk '/^NSpid/ { print $3 }' /proc/"$p"/status)" = 1 ]; then
@@ -97,10 +109,10 @@ else not_ok "the factory ends with a killed vtb up" "factory '$fac': $(ps -o pid
 # unbound: an init whose namespace vtb up never bound (its helper's ack
 # never came), which no teardown would find
 unbound() {
+	_bound=$(stat -L -c %i /run/netns/vtb"$(exp_id fx300)"-* 2>/dev/null)
 	for _p in $(inits fx300); do
-		_t=$(tr '\0' ' ' </proc/"$_p"/cmdline 2>/dev/null) || continue
-		set -- $_t
-		[ -n "$3" ] && [ ! -e "/run/netns/vtb$2-$3" ] && echo "$_p"
+		_ns=$(stat -L -c %i /proc/"$_p"/ns/net 2>/dev/null) || continue
+		printf '%s\n' "$_bound" | grep -qx "$_ns" || echo "$_p"
 	done
 	return 0
 }

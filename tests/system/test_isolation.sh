@@ -117,11 +117,17 @@ if [ "$(fwd c)" = "0 0 " ]; then ok "a single-interface node does not forward (h
 else not_ok "a single-interface node does not forward" "c: $(fwd c)"; fi
 if [ "$(fwd b)" = "1 1 " ]; then ok "a router forwards"; else not_ok "a router forwards" "b: $(fwd b)"; fi
 
-# the init: `vtb-init ID NODE` in ps, and small
-ipid=$(pgrep -x -f "vtb-init $id c" | head -1)
+# the init: `vtb-init ID` in ps (an experiment's inits share one address
+# space, whose command line that is), found by its network namespace, and
+# small
+cns=$(stat -L -c %i "/run/netns/vtb$id-c")
+ipid=""
+for p in $(pgrep -x -f "vtb-init $id"); do
+	[ "$(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null)" = "$cns" ] && ipid=$p
+done
 rss=$(ps -o rss= -p "${ipid:-0}" | tr -d ' ')
-if [ -n "$ipid" ] && [ "$(ps -o args= -p "$ipid")" = "vtb-init $id c" ]; then ok "ps shows the init as 'vtb-init $id c' (RSS ${rss} KiB)"
-else not_ok "ps shows the init as 'vtb-init $id c'" "pid '$ipid': $(pgrep -a vtb-init | head -3)"; fi
+if [ -n "$ipid" ] && [ "$(ps -o args= -p "$ipid")" = "vtb-init $id" ]; then ok "ps shows c's init as 'vtb-init $id' (RSS ${rss} KiB, shared)"
+else not_ok "ps shows c's init as 'vtb-init $id'" "pid '$ipid': $(pgrep -a vtb-init | head -3)"; fi
 
 # private directories
 got=$(x a "stat -c '%u %g %a' $m/own; ls -A $m/own | wc -l")

@@ -28,7 +28,9 @@ dip=192.168.7.20
 expect "ping across 5 routers and 2 LANs (a -> d)" "$VTB" exec chain a -- ping -c 2 -W 2 -i 0.2 $dip
 aip=$("$VTB" exec chain a -- ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
 expect "ping back (d -> a at $aip)" "$VTB" exec chain d -- ping -c 1 -W 2 "$aip"
-expect "ip netns exec works on a node" ip netns exec "$(ls /run/netns | grep -- '-c$' | head -1)" ping -c 1 -W 2 $dip
+# this experiment's node c (other experiments on the machine may have one)
+cid=$("$VTB" status | awk '$1 == "chain" { print $2 }')
+expect "ip netns exec works on a node" ip netns exec "vtb$cid-c" ping -c 1 -W 2 $dip
 
 # vtb exec: output and exit status pass through
 out=$("$VTB" exec chain a -- sh -c 'echo hello-from-$(hostname); exit 7'); rc=$?
