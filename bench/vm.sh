@@ -15,7 +15,7 @@
 #      beside each throughput, Mbit per CPU-second of the QEMUs taking
 #      part (what a shared, loaded machine disturbs less).
 #   6. (PARTS=knobs) the guest settings of issue 13 one at a time, for
-#      virtio and e1000 (a VM with a direct link to a container, iperf3 both
+#      the models of KNOB_NICS (virtio and e1000 unless told; a VM with a direct link to a container, iperf3 both
 #      ways, KNOB_RUNS rounds alternating): before (-cpu max, the kernel's
 #      init_on_alloc, virtio_net's TX interrupts), + erms=off,
 #      + init_on_alloc=0, + napi_tx=0 (vtb as it is). QEMU runs through a
@@ -40,6 +40,7 @@ PARTS=${PARTS:-boot many nic}
 NIC_RUNS=${NIC_RUNS:-5}
 EMU_RUNS=${EMU_RUNS:-5}
 KNOB_RUNS=${KNOB_RUNS:-3}
+KNOB_NICS=${KNOB_NICS:-virtio e1000}
 VTB_OLD=${VTB_OLD:-}
 NICS=${NICS:-virtio e1000 e1000e rtl8139 vmxnet3}
 IPERF_S=${IPERF_S:-4}   # seconds per iperf3 run (TCP's window opens in the first)
@@ -400,18 +401,18 @@ knob_up() {
 	return 0
 }
 if part knobs; then
-echo "vm bench 6: the guest settings one at a time, virtio and e1000, $KNOB_RUNS rounds alternating, iperf3 ${IPERF_S} s"
+echo "vm bench 6: the guest settings one at a time ($KNOB_NICS), $KNOB_RUNS rounds alternating, iperf3 ${IPERF_S} s"
 knob_wrapper
 new=$("$vtb" image build | sed -n 's/^cmdline //p')
 case $new in *init_on_alloc=0*) ;; *) echo "bench: this vtb's guest has init_on_alloc: not issue 13's" >&2; exit 1 ;; esac
-# name nic cpu append napi_tx
-knobs="k0v virtio max init_on_alloc=1 1
-k1v virtio max,erms=off init_on_alloc=1 1
-k2v virtio max,erms=off init_on_alloc=0 1
-k3v virtio max,erms=off init_on_alloc=0 0
-k0e e1000 max init_on_alloc=1 -
-k1e e1000 max,erms=off init_on_alloc=1 -
-k2e e1000 max,erms=off init_on_alloc=0 -"
+# name nic cpu append napi_tx: per model of KNOB_NICS the settings added one
+# by one (napi_tx is virtio's alone)
+knobs=$(for nic in $KNOB_NICS; do
+	echo "k0$nic $nic max init_on_alloc=1 1"
+	echo "k1$nic $nic max,erms=off init_on_alloc=1 1"
+	echo "k2$nic $nic max,erms=off init_on_alloc=0 1"
+	[ "$nic" = virtio ] && echo "k3$nic $nic max,erms=off init_on_alloc=0 0"
+done | awk '$2 != "virtio" { $5 = "-" } { print }')
 echo "$knobs" | while read -r k nic cpu app napi; do knob_up "$k" "$nic" "$cpu" "$app" "$napi" </dev/null; done
 : >"$out/knobs.txt"
 for i in $(seq "$KNOB_RUNS"); do
