@@ -390,12 +390,14 @@ W
 knob_up() {
 	printf "a = topo.device('a', virt == true)\nc = topo.device('c')\nl = topo.connect([a, c])\nl[a].spec(nic == %s)\n" \
 		"$2" >"$work/knob.vtb"
-	VTB_QEMU=$work/qemu-knob KNOB_CPU=$3 KNOB_APPEND=$4 "$vtb" up "$work/knob.vtb" --name "$1" \
-		>/dev/null 2>"$work/up.err" || {
-		echo "bench: vtb up $1 failed:" >&2
-		tail -n 5 "$work/up.err" >&2
-		exit 1
-	}
+	# tried again when a VM did not boot, as nic_up does
+	for _t in 1 2 3; do
+		VTB_QEMU=$work/qemu-knob KNOB_CPU=$3 KNOB_APPEND=$4 "$vtb" up "$work/knob.vtb" --name "$1" \
+			>/dev/null 2>"$work/up.err" && break
+		echo "  (vtb up $1 failed, try $_t)" >&2
+		"$vtb" down "$1" >/dev/null 2>&1 || true
+		[ "$_t" = 3 ] && exit 1
+	done
 	# (one line: a VM's command is one console line)
 	[ "$5" = 1 ] && x "$1" a -- sh -c "ip link set eth0 down && ethtool -C eth0 tx-frames 1 >/dev/null && ip link set eth0 up && for i in 1 2 3 4 5 6 7 8 9 10; do ping -c 1 -W 1 $(addr "$1" c eth0) >/dev/null && break; done"
 	return 0
