@@ -11,7 +11,15 @@
 #      for each QEMU NIC model, a VM with that NIC on a direct link to a
 #      container and to a second VM with the same NIC; iperf3 TCP both ways
 #      (the host's iperf3, run in the guests) and ping round trips (min, avg,
-#      p99 of NPING), the models alternating, NIC_RUNS rounds, medians.
+#      p99 of NPING), the models alternating, NIC_RUNS rounds, medians;
+#      beside each throughput, Mbit per CPU-second of the QEMUs taking
+#      part (what a shared, loaded machine disturbs less).
+#   6. (PARTS=knobs) the guest settings of issue 13 one at a time, for
+#      the models of KNOB_NICS (virtio and e1000 unless told; a VM with a direct link to a container, iperf3 both
+#      ways, KNOB_RUNS rounds alternating): before (-cpu max, the kernel's
+#      init_on_alloc, virtio_net's TX interrupts), + erms=off,
+#      + init_on_alloc=0, + napi_tx=0 (vtb as it is). QEMU runs through a
+#      wrapper that puts back what vm/arch.c changed.
 #   5. (PARTS=emu) a virtio VM over an emulated link (latency == ms(1), and
 #      capacity == mbps(100)) against the same VM on a direct link and two
 #      containers on the same emulated link: iperf3 TCP both ways, EMU_RUNS
@@ -31,6 +39,8 @@ NVM=${NVM:-8}
 PARTS=${PARTS:-boot many nic}
 NIC_RUNS=${NIC_RUNS:-5}
 EMU_RUNS=${EMU_RUNS:-5}
+KNOB_RUNS=${KNOB_RUNS:-3}
+KNOB_NICS=${KNOB_NICS:-virtio e1000}
 VTB_OLD=${VTB_OLD:-}
 NICS=${NICS:-virtio e1000 e1000e rtl8139 vmxnet3}
 IPERF_S=${IPERF_S:-4}   # seconds per iperf3 run (TCP's window opens in the first)
@@ -59,7 +69,7 @@ use_image() {
 	case $1 in
 	arm64) qemu="qemu-system-aarch64 -machine virt -cpu cortex-a57" ;;
 	riscv64) qemu="qemu-system-riscv64 -machine virt -cpu rv64" ;;
-	*) qemu="qemu-system-x86_64 -machine pc -cpu max" ;;
+	*) qemu="qemu-system-x86_64 -machine pc -cpu max,erms=off" ;;
 	esac
 }
 use_image x86_64
@@ -204,13 +214,24 @@ nic_up() {
 	exit 1
 }
 x() { _e=$1; shift; timeout 300 "$vtb" exec "$_e" "$@"; }
+# qemu_cpu EXP: CPU ticks (utime + stime) of the QEMUs of EXP's VMs
+qemu_cpu() {
+	"$vtb" status "$1" --json | jq -r '.nodes[] | select(.vm) | .vm.pid' |
+		while read -r _p; do cat "/proc/$_p/stat"; done | awk '{ t += $14 + $15 } END { print t + 0 }'
+}
 addr() { x "$1" "$2" -- ip -4 -o addr show dev "$3" | awk '{ sub("/.*", "", $4); print $4; exit }'; }
 # tcp EXP CLIENT SERVER ADDR [-R]: Mbit/s of one iperf3 run (the server
-# starts in a session of its own: it outlives its vtb exec)
+# starts in a session of its own: it outlives its vtb exec); leaves in
+# $work/eff the Mbit received per CPU-second of EXP's QEMUs meanwhile
 tcp() {
 	x "$1" "$3" -- setsid iperf3 -s -D -1 >/dev/null 2>&1
+	_c0=$(qemu_cpu "$1")
 	x "$1" "$2" -- sh -c "for i in 1 2 3 4 5; do iperf3 -J -c $4 -t $IPERF_S ${5:-} && exit; sleep 0.2; done" \
 		>"$work/iperf.json" 2>/dev/null
+	_c1=$(qemu_cpu "$1")
+	_b=$(jq -r '.end.sum_received.bytes' "$work/iperf.json" 2>/dev/null | tail -n 1)
+	awk -v b="${_b:-0}" -v c=$((_c1 - _c0)) -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { if (c > 0 && b > 0) printf "%.0f\n", b * 8 / 1e6 / (c / hz); else print "NaN" }' >"$work/eff"
 	jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$work/iperf.json" 2>/dev/null | tail -n 1 || echo NaN
 }
 # rtt EXP FROM ADDR: "min avg p99" of NPING round trips, ms
@@ -230,32 +251,39 @@ done
 for i in $(seq "$NIC_RUNS"); do
 	for n in $NICS; do
 		ca=$(addr "n$n" c eth0) ba=$(addr "n$n" b eth0)
-		tx=$(tcp "n$n" a c "$ca") rx=$(tcp "n$n" a c "$ca" -R)
-		vv=$(tcp "n$n" a b "$ba") vr=$(tcp "n$n" a b "$ba" -R)
+		tx=$(tcp "n$n" a c "$ca") etx=$(cat "$work/eff")
+		rx=$(tcp "n$n" a c "$ca" -R) erx=$(cat "$work/eff")
+		vv=$(tcp "n$n" a b "$ba") evv=$(cat "$work/eff")
+		vr=$(tcp "n$n" a b "$ba" -R) evr=$(cat "$work/eff")
 		rc=$(rtt "n$n" a "$ca") rv=$(rtt "n$n" a "$ba")
-		echo "$n $tx $rx $vv $vr $rc $rv" >>"$out/nic.txt"
-		echo "  round $i $n: VM->c $tx, c->VM $rx, VM->VM $vv / $vr Mbit/s; rtt VM-c $rc, VM-VM $rv ms"
+		echo "$n $tx $rx $vv $vr $rc $rv $etx $erx $evv $evr" >>"$out/nic.txt"
+		echo "  round $i $n: VM->c $tx, c->VM $rx, VM->VM $vv / $vr Mbit/s; rtt VM-c $rc, VM-VM $rv ms;" \
+			"per QEMU CPU-s $etx / $erx / $evv / $evr Mbit ($(cut -d' ' -f1 /proc/loadavg) load)"
 	done
 done
 for n in $NICS; do
 	vtb_down "n$n"
 done
-# medians per model: nic tx rx vmvm vmvm_r rtt_c(min avg p99) rtt_v(min avg p99)
+# medians per model: nic tx rx vmvm vmvm_r rtt_c(min avg p99) rtt_v(min avg p99),
+# then Mbit per QEMU CPU-second: tx rx vmvm vmvm_r
 : >"$out/nic-median.txt"
 for n in $NICS; do
 	line=$n
-	for col in $(seq 2 11); do
+	for col in $(seq 2 15); do
 		awk -v n="$n" -v c="$col" '$1 == n { print $c }' "$out/nic.txt" >"$work/col"
 		line="$line $(stats "$work/col" | cut -d' ' -f1)"
 	done
 	echo "$line" >>"$out/nic-median.txt"
 done
-echo "  medians (Mbit/s: VM->c c->VM VM->VM VM<-VM; ms: rtt VM-c min avg p99, VM-VM min avg p99):"
+echo "  medians (Mbit/s: VM->c c->VM VM->VM VM<-VM; ms: rtt VM-c min avg p99, VM-VM min avg p99;"
+echo "  Mbit per QEMU CPU-second: VM->c c->VM VM->VM VM<-VM):"
 sed 's/^/    /' "$out/nic-median.txt"
 v=$(awk '$1 == "virtio"' "$out/nic-median.txt") e=$(awk '$1 == "e1000"' "$out/nic-median.txt")
 if [ -n "$v" ] && [ -n "$e" ]; then
 	echo "$v $e" | awk '{ printf "  virtio / e1000: VM->c %.2fx, c->VM %.2fx, VM->VM %.2fx, VM<-VM %.2fx (target 3x)\n",
-		$2 / $13, $3 / $14, $4 / $15, $5 / $16 }'
+		$2 / $17, $3 / $18, $4 / $19, $5 / $20
+		printf "  per QEMU CPU-second: VM->c %.2fx, c->VM %.2fx, VM->VM %.2fx, VM<-VM %.2fx\n",
+		$12 / $27, $13 / $28, $14 / $29, $15 / $30 }'
 fi
 if command -v gnuplot >/dev/null; then
 	gnuplot <<G
@@ -268,7 +296,7 @@ set style histogram cluster gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set grid ytics
-set key top left
+set key top right
 plot '$out/nic-median.txt' using 2:xtic(1) title 'VM -> container', \
      '' using 3 title 'container -> VM', '' using 4 title 'VM -> VM', '' using 5 title 'VM <- VM (-R)'
 G
@@ -332,6 +360,81 @@ for w in $vtbs; do
 	for col in $(seq 2 8); do
 		awk -v w="$w" -v c="$col" '$1 == w { print $c }' "$out/emu.txt" >"$work/col"
 		line="$line $(stats "$work/col" | awk '{ printf "%s(%s-%s)", $1, $2, $3 }')"
+	done
+	echo "    $line"
+done
+fi
+
+# ---- 6. the guest settings of issue 13, one at a time ----
+# the wrapper: QEMU with -cpu's value replaced by $KNOB_CPU and $KNOB_APPEND
+# after the kernel command line (a later init_on_alloc= wins)
+knob_wrapper() {
+	cat >"$work/qemu-knob" <<'W'
+#!/bin/sh
+n=$#
+prev=
+for a; do
+	if [ "$prev" = -cpu ]; then set -- "$@" "$KNOB_CPU"
+	elif [ "$prev" = -append ]; then set -- "$@" "$a $KNOB_APPEND"
+	else set -- "$@" "$a"; fi
+	prev=$a
+done
+shift "$n"
+exec qemu-system-x86_64 "$@"
+W
+	chmod +x "$work/qemu-knob"
+}
+# knob_up NAME NIC CPU APPEND NAPI_TX: a VM a with NIC on a direct link to a
+# container c, its QEMU through the wrapper; NAPI_TX 1 gives a virtio NIC
+# its TX interrupts back (ethtool, with the link down: virtio_net's rule)
+knob_up() {
+	printf "a = topo.device('a', virt == true)\nc = topo.device('c')\nl = topo.connect([a, c])\nl[a].spec(nic == %s)\n" \
+		"$2" >"$work/knob.vtb"
+	# tried again when a VM did not boot, as nic_up does
+	for _t in 1 2 3; do
+		VTB_QEMU=$work/qemu-knob KNOB_CPU=$3 KNOB_APPEND=$4 "$vtb" up "$work/knob.vtb" --name "$1" \
+			>/dev/null 2>"$work/up.err" && break
+		echo "  (vtb up $1 failed, try $_t)" >&2
+		"$vtb" down "$1" >/dev/null 2>&1 || true
+		[ "$_t" = 3 ] && exit 1
+	done
+	# (one line: a VM's command is one console line)
+	[ "$5" = 1 ] && x "$1" a -- sh -c "ip link set eth0 down && ethtool -C eth0 tx-frames 1 >/dev/null && ip link set eth0 up && for i in 1 2 3 4 5 6 7 8 9 10; do ping -c 1 -W 1 $(addr "$1" c eth0) >/dev/null && break; done"
+	return 0
+}
+if part knobs; then
+echo "vm bench 6: the guest settings one at a time ($KNOB_NICS), $KNOB_RUNS rounds alternating, iperf3 ${IPERF_S} s"
+knob_wrapper
+new=$("$vtb" image build | sed -n 's/^cmdline //p')
+case $new in *init_on_alloc=0*) ;; *) echo "bench: this vtb's guest has init_on_alloc: not issue 13's" >&2; exit 1 ;; esac
+# name nic cpu append napi_tx: per model of KNOB_NICS the settings added one
+# by one (napi_tx is virtio's alone)
+knobs=$(for nic in $KNOB_NICS; do
+	echo "k0$nic $nic max init_on_alloc=1 1"
+	echo "k1$nic $nic max,erms=off init_on_alloc=1 1"
+	echo "k2$nic $nic max,erms=off init_on_alloc=0 1"
+	[ "$nic" = virtio ] && echo "k3$nic $nic max,erms=off init_on_alloc=0 0"
+done | awk '$2 != "virtio" { $5 = "-" } { print }')
+echo "$knobs" | while read -r k nic cpu app napi; do knob_up "$k" "$nic" "$cpu" "$app" "$napi" </dev/null; done
+: >"$out/knobs.txt"
+for i in $(seq "$KNOB_RUNS"); do
+	for k in $(echo "$knobs" | awk '{ print $1 }'); do
+		ca=$(addr "$k" c eth0)
+		tx=$(tcp "$k" a c "$ca") etx=$(cat "$work/eff")
+		rx=$(tcp "$k" a c "$ca" -R) erx=$(cat "$work/eff")
+		echo "$k $tx $rx $etx $erx" >>"$out/knobs.txt"
+		echo "  round $i $k: VM->c $tx, c->VM $rx Mbit/s; per QEMU CPU-s $etx / $erx Mbit ($(cut -d' ' -f1 /proc/loadavg) load)"
+	done
+done
+for k in $(echo "$knobs" | awk '{ print $1 }'); do
+	vtb_down "$k"
+done
+echo "  medians (min-max): VM->c, c->VM Mbit/s; the same per QEMU CPU-second:"
+for k in $(echo "$knobs" | awk '{ print $1 }'); do
+	line="$k $(echo "$knobs" | awk -v k="$k" '$1 == k { print $2, $3, $4, "napi_tx=" $5 }')"
+	for col in 2 3 4 5; do
+		awk -v k="$k" -v c="$col" '$1 == k { print $c }' "$out/knobs.txt" >"$work/col"
+		line="$line $(stats "$work/col" | awk '{ printf "%d(%d-%d)", $1, $2, $3 }')"
 	done
 	echo "    $line"
 done

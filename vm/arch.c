@@ -52,7 +52,15 @@ static const struct vm_arch arches[] = {
 		 * for q35. pc it is: never slower, and every NIC model we offer is
 		 * a PCI device that works on both. */
 		.machine = "pc",
-		.cpu_tcg = "max",
+		/* erms=off: with ERMS the guest kernel copies (copy_user, memcpy)
+		 * and clears pages with `rep movsb`/`rep stosb`, which TCG runs one
+		 * byte per iteration of a translated block; without it the same
+		 * code uses `rep movsq`/`rep stosq`, eight bytes per iteration.
+		 * Every packet's payload is copied at least once in the guest:
+		 * virtio's iperf3 receive went from ~1400 to ~2800 Mbit/s per
+		 * QEMU CPU-second (docs/benchmarks.md, "VMs", issue 13). KVM
+		 * runs the host's CPU, where rep movsb is fast. */
+		.cpu_tcg = "max,erms=off",
 		.kvm = true,
 		.console = "ttyS0",
 		.pvpanic = "pvpanic",
@@ -66,9 +74,13 @@ static const struct vm_arch arches[] = {
 		 * patching for CPU bugs (the guest runs no untrusted code they
 		 * would contain), no_timer_check the timer IRQ test,
 		 * 8250.nr_uarts=1 and i8042.noaux probing of ports that are not
-		 * there. */
+		 * there. init_on_alloc=0: Debian's kernel zeroes every page it
+		 * allocates (hardening), socket buffers included, which under
+		 * TCG was a fifth of a virtio guest's time sending TCP
+		 * (clear_page_rep in the guest's perf profile); a testbed guest
+		 * gains nothing from it. */
 		.cmdline = "console=ttyS0 quiet panic=-1 cryptomgr.notests mitigations=off "
-			   "no_timer_check 8250.nr_uarts=1 i8042.noaux",
+			   "no_timer_check 8250.nr_uarts=1 i8042.noaux init_on_alloc=0",
 		ROW_LIST(modules, x86_modules),
 		ROW_LIST(nics, x86_nics),
 	},
