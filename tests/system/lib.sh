@@ -11,6 +11,13 @@ on_exit() { cleanup_cmds="$1
 $cleanup_cmds"; }
 run_cleanup() {
 	eval "$cleanup_cmds"
+	# a suite that failed midway may have left an experiment up: take it
+	# down while its state directory (its journal) is still there, or its
+	# supervisor and nodes outlive the suite and every later suite sees them
+	for e in $("$VTB" status 2>/dev/null | tail -n +2 | awk '{ print $1 }'); do
+		"$VTB" down "$e" >/dev/null 2>&1 || true
+	done
+	"$VTB" clean >/dev/null 2>&1 || true
 	rm -rf "$VTB_STATE_DIR"
 }
 trap run_cleanup EXIT

@@ -99,6 +99,7 @@ else
 fi
 expect "down tcp" "$VTB" down tcp
 
-left=$(vtb_objects)
-expect "no vtb namespace or link left" test -z "$left"
+left=$(vtb_new_objects)
+if [ -z "$left" ]; then ok "no vtb namespace, link or cgroup left"; else
+	not_ok "no vtb namespace, link or cgroup left" "$left"; fi
 finish
