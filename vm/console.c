@@ -159,22 +159,19 @@ static int setup_line(const struct con *c, char *buf, size_t len)
  * pieces of the setup line and Ctrl-Cs ("^C" with ECHOCTL). */
 static bool poke_echo(const char *setup, const char *line, size_t n)
 {
-	size_t i = 0;
+	size_t slen = strlen(setup);
 
-	while (i < n) {
-		size_t j = i;
+	for (;;) {
+		const char *cc = memmem(line, n, "^C", 2);
+		size_t k = cc ? (size_t)(cc - line) : n;
 
-		if (n - i >= 2 && line[i] == '^' && line[i + 1] == 'C') {
-			i += 2;
-			continue;
-		}
-		while (j < n && !(n - j >= 2 && line[j] == '^' && line[j + 1] == 'C'))
-			j++;
-		if (!memmem(setup, strlen(setup), line + i, j - i))
+		if (k && !memmem(setup, slen, line, k))
 			return false;
-		i = j;
+		if (!cc)
+			return true;
+		line += k + 2;
+		n -= k + 2;
 	}
-	return true;
 }
 
 size_t con_tail_guest(const struct con *c, char *buf, size_t len, unsigned *pokes)
