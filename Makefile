@@ -93,7 +93,7 @@ check: deps
 	$(MAKE) B=build/asan CFLAGS="$(SAN_FLAGS)" unit golden fuzz-replay system
 	@echo "make check: all test suites passed"
 
-system: $(B)/vtb $(B)/systests/vtb-init $(SYSTEST_BINS)
+system: $(B)/vtb $(B)/systests/vtb-init $(SYSTEST_BINS) $(B)/udpbench
 	@VTB=$(CURDIR)/$(B)/vtb scripts/run-system.sh $(SYSTEST_BINS)
 
 unit: $(TEST_BINS)

@@ -119,10 +119,14 @@ vtb_up "$(model emu0 'latency == 0')" emu0 >/dev/null
 export VTB_EMU_BYPASS=0
 vtb_up "$(model emu0u 'latency == 0')" emu0u >/dev/null
 unset VTB_EMU_BYPASS
+# bypassed without steering to the receiver's core (docs/link-emulator.md, "Cores")
+export VTB_EMU_STEER=0
+vtb_up "$(model emu0ns 'latency == 0')" emu0ns >/dev/null
+unset VTB_EMU_STEER
 [ -n "$ref" ] && ref_up "$(model emu0ref 'latency == 0')" emu0ref >/dev/null
 : >"$out/pps.txt"
 for i in $(seq "$RUNS"); do
-	for e in direct emu0 emu0u ${ref:+emu0ref}; do
+	for e in direct emu0 emu0u emu0ns ${ref:+emu0ref}; do
 		flow "$e" n0 n1 10.0.0.2 "pps-$e" "--duration 3" "--idle-ms 500"
 		echo "$e $(jnum "$work/pps-$e.recv" pps) $(jnum "$work/pps-$e.send" pps)" >>"$out/pps.txt"
 	done
@@ -130,14 +134,17 @@ done
 vtb_down direct
 vtb_down emu0
 vtb_down emu0u
+vtb_down emu0ns
 [ -n "$ref" ] && vtb_down emu0ref
-for e in direct emu0 emu0u ${ref:+emu0ref}; do awk -v e=$e '$1 == e { print $2 }' "$out/pps.txt" >"$work/p.$e"; done
+for e in direct emu0 emu0u emu0ns ${ref:+emu0ref}; do awk -v e=$e '$1 == e { print $2 }' "$out/pps.txt" >"$work/p.$e"; done
 pd=$(stats "$work/p.direct" | cut -d' ' -f1)
 pe=$(stats "$work/p.emu0" | cut -d' ' -f1)
 pu=$(stats "$work/p.emu0u" | cut -d' ' -f1)
+pn=$(stats "$work/p.emu0ns" | cut -d' ' -f1)
 echo "  direct veth   $pd pps received (median of $RUNS)"
 echo "  emulated      $pe pps received: $(awk -v a="$pe" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (target 90%)"
 echo "  no bypass     $pu pps received: $(awk -v a="$pu" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_BYPASS=0)"
+echo "  not steered   $pn pps received: $(awk -v a="$pn" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_STEER=0)"
 if [ -n "$ref" ]; then
 	pr=$(stats "$work/p.emu0ref" | cut -d' ' -f1)
 	echo "  reference     $pr pps received: $(awk -v a="$pr" -v b="$pd" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct ($VTB_REF)"
@@ -152,6 +159,9 @@ vtb_up "$(model chain-emu 'latency == 0' 10)" chaine >/dev/null
 export VTB_EMU_BYPASS=0
 vtb_up "$(model chain-emu-u 'latency == 0' 10)" chainu >/dev/null
 unset VTB_EMU_BYPASS
+export VTB_EMU_STEER=0
+vtb_up "$(model chain-emu-ns 'latency == 0' 10)" chainns >/dev/null
+unset VTB_EMU_STEER
 vtb_up "$(model chain-imp 'latency == ms(1)' 10)" chaini >/dev/null
 # the same with two data-plane threads (links spread over both cores)
 export VTB_EMU_THREADS=2
@@ -160,25 +170,36 @@ unset VTB_EMU_THREADS
 [ -n "$ref" ] && ref_up "$(model chain-ref 'latency == 0' 10)" chainref >/dev/null
 : >"$out/chain.txt"
 for i in $(seq "$RUNS"); do
-	for e in chaind chaine chainu chaini chaini2 ${ref:+chainref}; do
+	for e in chaind chaine chainu chainns chaini chaini2 ${ref:+chainref}; do
 		flow "$e" n0 n9 10.0.8.2 "chain-$e" "--duration 3" "--idle-ms 500"
 		echo "$e $(jnum "$work/chain-$e.recv" pps)" >>"$out/chain.txt"
+	done
+	# the round trip at rest (100 echoes, 5 ms apart): steering is for floods only
+	for e in chaind chaine chainns; do
+		echo "rtt-$e $("$vtb" exec "$e" n0 -- ping -q -c 100 -i 0.005 10.0.8.2 |
+			sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')" >>"$out/chain.txt"
 	done
 done
 vtb_down chaind
 vtb_down chaine
 vtb_down chainu
+vtb_down chainns
 vtb_down chaini
 vtb_down chaini2
 [ -n "$ref" ] && vtb_down chainref
-for e in chaind chaine chainu chaini chaini2 ${ref:+chainref}; do awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"; done
+for e in chaind chaine chainu chainns chaini chaini2 ${ref:+chainref} rtt-chaind rtt-chaine rtt-chainns; do
+	awk -v e=$e '$1 == e { print $2 }' "$out/chain.txt" >"$work/c.$e"
+done
 cd_=$(stats "$work/c.chaind" | cut -d' ' -f1)
 ce=$(stats "$work/c.chaine" | cut -d' ' -f1)
 cu=$(stats "$work/c.chainu" | cut -d' ' -f1)
+cn=$(stats "$work/c.chainns" | cut -d' ' -f1)
 ci=$(stats "$work/c.chaini" | cut -d' ' -f1)
 ci2=$(stats "$work/c.chaini2" | cut -d' ' -f1)
 echo "  direct links   $cd_ pps"
 echo "  no bypass      $cu pps: $(awk -v a="$cu" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_BYPASS=0)"
+echo "  not steered    $cn pps: $(awk -v a="$cn" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_STEER=0)"
+echo "  ping at rest   direct $(stats "$work/c.rtt-chaind" | cut -d' ' -f1) ms, emulated $(stats "$work/c.rtt-chaine" | cut -d' ' -f1) ms, not steered $(stats "$work/c.rtt-chainns" | cut -d' ' -f1) ms (average round trip n0 -> n9, median of $RUNS)"
 echo "  1 ms per hop   $ci pps: $(awk -v a="$ci" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (every hop in the emulator)"
 echo "  1 ms, 2 threads $ci2 pps: $(awk -v a="$ci2" -v b="$cd_" 'BEGIN { printf "%.1f%%", 100 * a / b }') of direct (VTB_EMU_THREADS=2)"
 if [ -n "$ref" ]; then

@@ -264,7 +264,10 @@ static void print_direction(const json_t *d)
 	ADD(", queue limit %lld pkts", (long long)jint(p, "queue_pkts"));
 	if (jint(p, "queue_bytes"))
 		ADD(" or %lld bytes", (long long)jint(p, "queue_bytes"));
-	if (json_is_true(json_object_get(d, "bypass")))
+	if (json_is_true(json_object_get(d, "bypass")) &&
+	    json_is_integer(json_object_get(d, "kernel_cpu")))
+		ADD(" (bypass: carried by the kernel on core %lld)", (long long)jint(d, "kernel_cpu"));
+	else if (json_is_true(json_object_get(d, "bypass")))
 		ADD(" (bypass: carried by the kernel)");
 	else if (json_is_integer(json_object_get(d, "cpu")))
 		ADD("; thread %lld on core %lld", (long long)jint(d, "thread"), (long long)jint(d, "cpu"));

@@ -108,6 +108,7 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, const struct emu_opts
 	e->epfd = e->evfd = -1;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
+	e->sysnet_fd = o->sysnet_fd;
 	e->spin_ns = o->spin_ns > 0 ? o->spin_ns : SPIN_DEFAULT;
 	e->spin_cur = e->spin_ns;
 	e->rng = o->seed ^ 0x5bd1e995u;
@@ -140,7 +141,7 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, const struct emu_opts
 		goto out;
 	}
 	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->evfd,
-		      &(struct epoll_event){ .events = EPOLLIN, .data.u32 = UINT32_MAX })) {
+		      &(struct epoll_event){ .events = EPOLLIN, .data.u32 = EMU_EV_WAKE })) {
 		r = -errno;
 		goto out;
 	}
@@ -168,6 +169,7 @@ int emu_open(const struct emu_seg_cfg *segs, size_t nsegs, const struct emu_opts
 			const struct emu_port_cfg *pc = &segs[i].ports[j];
 
 			pt->seg = (uint32_t)i;
+			pt->steer = pc->steer;
 			r = emu_params_check(&pc->p);
 			if (r) {
 				snprintf(err, errlen, "link '%s': invalid parameters for %s",
@@ -520,10 +522,14 @@ static void on_event(struct emu *e, const struct epoll_event *ev, uint64_t now, 
 	struct emu_port *p;
 	uint64_t drain;
 
-	if (ev->data.u32 == UINT32_MAX) {
+	if (ev->data.u32 == EMU_EV_WAKE) {
 		if (read(e->evfd, &drain, 8) != 8) {
 			/* nothing to drain: another wake-up took it */
 		}
+		return;
+	}
+	if (ev->data.u32 == EMU_EV_TICK) {
+		emu_bypass_tick(e);
 		return;
 	}
 	p = &e->ports[ev->data.u32];

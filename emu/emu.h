@@ -64,6 +64,10 @@
 struct emu_port_cfg {
 	char ifname[16];      /* the root-namespace interface */
 	struct emu_params p;  /* for frames arriving from this port */
+	int steer;            /* while this port's direction is bypassed: 1 +
+	                       * the core whose softirq carries its frames (the
+	                       * port's RPS mask, docs/link-emulator.md,
+	                       * "Cores"); 0: the sender's core, as a veth */
 };
 
 struct emu_seg_cfg {
@@ -94,6 +98,7 @@ struct emu_port_stats {
 	enum emu_port_state state; /* of this port, the direction's in port */
 	bool bypass;            /* carried by the kernel now (its frames are counted
 	                         * in dir.rx and dir.tx) */
+	bool steered;           /* and steered to its port's core now */
 };
 
 /* "up", "down" or "gone". */
@@ -108,6 +113,9 @@ struct emu_opts {
 	int64_t spin_ns;    /* the least polling margin; 0 picks the default */
 	size_t ring_nports; /* the experiment's emulated ports, for the ring
 	                     * cap (emu_ring_bytes); 0: this emulator's */
+	int sysnet_fd;      /* the ports' namespace's /sys/class/net (a
+	                     * directory fd, not owned): where a port with
+	                     * steer writes its RPS mask; read only then */
 };
 
 /* Open every port of segs (in order; a port's index is its position over

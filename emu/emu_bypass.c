@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -18,8 +19,10 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/membarrier.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 /* tcx, the kernel's BPF-only ingress hook (Linux 6.6; enum bpf_attach_type's
@@ -51,7 +54,19 @@ enum { BP_D_NONE = 0, BP_D_BYPASS = 1, BP_D_EMULATE = 2 };
  * frames, which tc redirects before any protocol handler sees them. */
 #define BP_UNHOOKED_PROTO 0x88b5
 
-enum { BP_MARKED = 1, BP_ATTACHED = 2, BP_ON = 4, BP_FAILED = 8, BP_UNHOOKED = 16 };
+enum { BP_MARKED = 1, BP_ATTACHED = 2, BP_ON = 4, BP_FAILED = 8, BP_UNHOOKED = 16,
+       BP_STEERED = 32 };
+
+/* Steering (a port with steer): how often the rate of a bypassed
+ * direction is looked at, and the rates that turn its steering on and off.
+ * A frame steered to another core waits for that core to take it (an
+ * inter-processor interrupt, and the core's wake-up when it was idle:
+ * 50-100 us on this machine's virtual cores), which only a stream of
+ * frames amortizes: a ping through a steered chain took 0.2 ms instead of
+ * 0.015 (docs/benchmarks.md). So only a busy direction is steered. */
+#define BP_TICK_NS       100000000LL
+#define BP_STEER_ON_PPS  50000u
+#define BP_STEER_OFF_PPS 10000u
 
 struct emu_bypass {
 	int mode_fd, slot_fd;   /* the maps, -1 until the first attach */
@@ -64,6 +79,9 @@ struct emu_bypass {
 	                         * it), -1 when on tc's clsact or none */
 	uint32_t *marked;       /* ports to look at */
 	size_t nmarked;
+	int tick_fd;            /* a timerfd in the thread's epoll: the rates
+	                         * of steered ports; -1 without any */
+	uint64_t *last;         /* per port: frames redirected at the last look */
 };
 
 #define INSN(c, d, s, o, i) \
@@ -158,6 +176,27 @@ static int load_redirect(const struct emu_bypass *b, uint32_t k, int to_ifindex,
 			     sizeof(insns) / sizeof(insns[0]), NULL);
 }
 
+/* The timer of the steered ports' rates, when e has such a port (it is
+ * armed for good: a look finds nothing to do on a port not bypassed).
+ * 0 or a negative errno. */
+static int tick_open(struct emu *e)
+{
+	struct emu_bypass *b = e->bp;
+	struct itimerspec its = { .it_interval.tv_nsec = BP_TICK_NS, .it_value.tv_nsec = BP_TICK_NS };
+	size_t k;
+
+	for (k = 0; k < e->nports && !e->ports[k].steer; k++)
+		;
+	if (k == e->nports || e->sysnet_fd < 0)
+		return 0;
+	b->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (b->tick_fd < 0 || timerfd_settime(b->tick_fd, 0, &its, NULL) ||
+	    epoll_ctl(e->epfd, EPOLL_CTL_ADD, b->tick_fd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.u32 = EMU_EV_TICK }))
+		return -errno;
+	return 0;
+}
+
 int emu_bypass_new(struct emu *e)
 {
 	struct emu_bypass *b;
@@ -175,10 +214,13 @@ int emu_bypass_new(struct emu *e)
 	b->flags = calloc(e->nports, sizeof(*b->flags));
 	b->marked = calloc(e->nports, sizeof(*b->marked));
 	b->tcx_fd = malloc(e->nports * sizeof(*b->tcx_fd));
-	if (!b->flags || !b->marked || !b->tcx_fd) {
+	b->last = calloc(e->nports, sizeof(*b->last));
+	b->tick_fd = -1;
+	if (!b->flags || !b->marked || !b->tcx_fd || !b->last) {
 		free(b->flags);
 		free(b->marked);
 		free(b->tcx_fd);
+		free(b->last);
 		free(b);
 		return -ENOMEM;
 	}
@@ -188,7 +230,7 @@ int emu_bypass_new(struct emu *e)
 	for (i = 0; i < e->nsegs; i++)
 		for (j = 0; e->segs[i].bypass && e->segs[i].n == 2 && j < 2; j++)
 			emu_bypass_mark(e, e->segs[i].first + (uint32_t)j);
-	return 0;
+	return tick_open(e);
 }
 
 /* Detach port k's redirect (best effort: a port already deleted took it). */
@@ -222,6 +264,9 @@ void emu_bypass_free(struct emu *e)
 		close(b->mode_fd);
 	if (b->slot_fd >= 0)
 		close(b->slot_fd);
+	if (b->tick_fd >= 0)
+		close(b->tick_fd);
+	free(b->last);
 	free(b->flags);
 	free(b->marked);
 	free(b->tcx_fd);
@@ -364,6 +409,60 @@ static bool ring_busy(const struct emu_port *pt)
 	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
 
+/* The frames (and bytes, when bytes is not NULL) the kernel redirected
+ * for port k, over every CPU; 0 or a negative errno (then nothing). */
+static int port_counts(const struct emu_bypass *b, uint32_t k, uint64_t *pkts, uint64_t *bytes)
+{
+	struct bp_slot *v = calloc((size_t)b->ncpus, sizeof(*v));
+	uint64_t p = 0, n = 0;
+	int c, r;
+
+	if (!v)
+		return -ENOMEM;
+	r = bpf_map_lookup_elem(b->slot_fd, &k, v);
+	for (c = 0; !r && c < b->ncpus; c++) {
+		p += v[c].pkts;
+		n += v[c].bytes;
+	}
+	free(v);
+	if (r)
+		return r;
+	*pkts = p;
+	if (bytes)
+		*bytes = n;
+	return 0;
+}
+
+/* Steer the receive of port k (its RPS mask) to the port's core while its
+ * direction is bypassed (on), back to none when not: the softirq of the
+ * sender's core then no longer carries the frame through every hop after
+ * this port. Best effort: without RPS, or with the port gone, the frames
+ * stay on the sender's core, as through a veth. */
+static void steer(const struct emu *e, uint32_t k, bool on)
+{
+	const struct emu_port *pt = &e->ports[k];
+	char path[64], mask[128] = "0";
+	int fd, c, g, at;
+
+	if (!pt->steer || e->sysnet_fd < 0)
+		return;
+	if (on) {
+		/* 32-bit words, the highest first, separated by commas */
+		c = pt->steer - 1;
+		at = snprintf(mask, sizeof(mask), "%x", 1u << (c % 32));
+		for (g = c / 32; g > 0 && at + 9 < (int)sizeof(mask); g--)
+			at += snprintf(mask + at, sizeof(mask) - (size_t)at, ",00000000");
+	}
+	snprintf(path, sizeof(path), "%s/queues/rx-0/rps_cpus", pt->ifname);
+	fd = openat(e->sysnet_fd, path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, mask, strlen(mask)) < 0) {
+		/* no RPS in this kernel: the sender's core carries it */
+	}
+	close(fd);
+}
+
 /* Switch port k's direction to the kernel: mode 1 (the filter then drops
  * and the tc program redirects every frame), then the socket leaves the
  * port's taps, so no frame costs a delivery to it (the tc program, seeing
@@ -376,6 +475,8 @@ static int switch_on(struct emu *e, uint32_t k)
 
 	if (!r && b->unhook && !bind_port(&e->ports[k], BP_UNHOOKED_PROTO))
 		b->flags[k] |= BP_UNHOOKED;
+	if (!r && e->ports[k].steer)
+		port_counts(b, k, &b->last[k], NULL);
 	return r;
 }
 
@@ -399,7 +500,12 @@ static int switch_off(struct emu *e, uint32_t k)
 			return r;
 	}
 	b->flags[k] &= (uint8_t)~BP_UNHOOKED;
-	return set_mode(b, k, 0);
+	r = set_mode(b, k, 0);
+	if (!r && (b->flags[k] & BP_STEERED)) {
+		steer(e, k, false);
+		b->flags[k] &= (uint8_t)~BP_STEERED;
+	}
+	return r;
 }
 
 /* Look at port k's direction: on, off, or "not yet" (returns true: it
@@ -452,25 +558,40 @@ void emu_bypass_run(struct emu *e)
 void emu_bypass_stats(struct emu *e, uint32_t port, struct emu_port_stats *s)
 {
 	struct emu_bypass *b = e->bp;
-	struct bp_slot *v;
-	uint64_t pkts = 0, bytes = 0;
-	int c;
+	uint64_t pkts, bytes;
 
 	if (!b || !(b->flags[port] & BP_ATTACHED))
 		return;
 	s->bypass = (b->flags[port] & BP_ON) != 0;
-	v = calloc((size_t)b->ncpus, sizeof(*v));
-	if (!v || bpf_map_lookup_elem(b->slot_fd, &port, v)) {
-		free(v);
+	s->steered = (b->flags[port] & BP_STEERED) != 0;
+	if (port_counts(b, port, &pkts, &bytes))
 		return;
-	}
-	for (c = 0; c < b->ncpus; c++) {
-		pkts += v[c].pkts;
-		bytes += v[c].bytes;
-	}
-	free(v);
 	s->dir.rx_pkts += pkts;
 	s->dir.tx_pkts += pkts;
 	s->dir.rx_bytes += bytes;
 	s->dir.tx_bytes += bytes;
+}
+
+void emu_bypass_tick(struct emu *e)
+{
+	struct emu_bypass *b = e->bp;
+	uint64_t ticks = 0, pkts, rate;
+	uint32_t k;
+
+	if (!b || b->tick_fd < 0 || read(b->tick_fd, &ticks, sizeof(ticks)) != sizeof(ticks) ||
+	    !ticks)
+		return;
+	for (k = 0; k < e->nports; k++) {
+		if (!e->ports[k].steer || !(b->flags[k] & BP_ON) || port_counts(b, k, &pkts, NULL))
+			continue;
+		rate = (pkts - b->last[k]) * 1000000000ULL / (ticks * (uint64_t)BP_TICK_NS);
+		b->last[k] = pkts;
+		if (!(b->flags[k] & BP_STEERED) && rate >= BP_STEER_ON_PPS) {
+			steer(e, k, true);
+			b->flags[k] |= BP_STEERED;
+		} else if ((b->flags[k] & BP_STEERED) && rate < BP_STEER_OFF_PPS) {
+			steer(e, k, false);
+			b->flags[k] &= (uint8_t)~BP_STEERED;
+		}
+	}
 }

@@ -50,4 +50,10 @@ void emu_bypass_run(struct emu *e);
  * say whether it is bypassed now. */
 void emu_bypass_stats(struct emu *e, uint32_t port, struct emu_port_stats *s);
 
+/* The timer of the steered ports fired (EMU_EV_TICK): steer a bypassed
+ * direction that carries BP_STEER_ON_PPS frames a second or more to its
+ * port's core, and one that fell under BP_STEER_OFF_PPS back to the
+ * sender's (emu_port_cfg's steer). */
+void emu_bypass_tick(struct emu *e);
+
 #endif

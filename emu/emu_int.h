@@ -14,6 +14,8 @@
 
 #define MAC_SLOTS    256u          /* per LAN: learned MACs (open addressing) */
 #define VLAN_HLEN    4u
+#define EMU_EV_WAKE  UINT32_MAX        /* epoll data: the control eventfd */
+#define EMU_EV_TICK  (UINT32_MAX - 1)  /* epoll data: emu_bypass's timer */
 
 struct mac_ent {
 	uint8_t mac[6];
@@ -45,6 +47,7 @@ struct emu {
 	uint32_t nscratch;
 	uint64_t rng;
 	struct emu_bypass *bp;    /* NULL: no segment may be bypassed */
+	int sysnet_fd;            /* emu_opts's: for the steered ports */
 	pthread_t thread;
 	bool running;
 	/* control: one request at a time, carried out by the thread */

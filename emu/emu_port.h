@@ -22,6 +22,7 @@ struct emu_port {
 	char ifname[16];          /* for messages */
 	enum emu_port_state state;
 	uint32_t seg;
+	int steer;                /* emu_port_cfg's steer */
 	uint8_t *ring;
 	size_t ring_len;
 	uint32_t frame_size, frame_nr, head;

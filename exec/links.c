@@ -10,6 +10,8 @@
 #include "build.h"
 #include "db.h"
 #include "emu.h"
+#include "links_steer.h"
+#include "ns.h"
 #include "rz_params.h"
 #include "status.h"
 #include "util.h"
@@ -22,6 +24,7 @@
 struct dir_ref {
 	uint32_t link, ep;
 	uint32_t emu, port;
+	int steer;           /* emu_port_cfg's: 1 + the core of its bypass */
 };
 
 /* One emulator: a data-plane thread and the links placed on it. Its ports
@@ -39,6 +42,8 @@ struct sup_links {
 	size_t nth;
 	struct dir_ref *dirs; /* per port, thread by thread */
 	size_t ndirs;
+	int *core;            /* per node: links_steer_cores */
+	int sysnet_fd;        /* the substrate's /sys/class/net, or -1 */
 };
 
 void links_stop(struct sup_links *l)
@@ -53,6 +58,9 @@ void links_stop(struct sup_links *l)
 	realize_free(l->rz);
 	xir_free(l->x);
 	free(l->dirs);
+	free(l->core);
+	if (l->sysnet_fd >= 0)
+		close(l->sysnet_fd);
 	free(l);
 }
 
@@ -198,9 +206,14 @@ static size_t thread_segs(struct sup_links *l, size_t t, struct emu_seg_cfg *seg
 			 * emulated on its own host; here it passes as it is */
 			if (realize_ep_here(l->rz, i, j))
 				pc->p = l->rz->links[i].dir[j];
+			/* a container's port (a veth) into a node with a core */
+			if (xl->nep == 2 && l->sysnet_fd >= 0 &&
+			    l->rz->nodes[xl->ep[j].node].kind == RZ_CONTAINER)
+				pc->steer = l->core[xl->ep[!j].node];
 			l->dirs[*np] = (struct dir_ref){ .link = (uint32_t)i, .ep = (uint32_t)j,
 							 .emu = (uint32_t)t,
-							 .port = (uint32_t)(*np - first) };
+							 .port = (uint32_t)(*np - first),
+							 .steer = pc->steer };
 		}
 	}
 	return nsegs;
@@ -214,7 +227,8 @@ static int threads_start(struct sup_links *l, const char *id, size_t total, char
 	const char *spin = getenv("VTB_EMU_SPIN_NS");
 	/* the seed: the id's FNV-1a, so a run of an experiment repeats */
 	struct emu_opts o = { .seed = util_hash64(id, strlen(id)),
-			      .spin_ns = spin ? strtoll(spin, NULL, 10) : 0, .ring_nports = total };
+			      .spin_ns = spin ? strtoll(spin, NULL, 10) : 0, .ring_nports = total,
+			      .sysnet_fd = l->sysnet_fd };
 	struct emu_seg_cfg *segs = calloc(total, sizeof(*segs));
 	struct emu_port_cfg *ports = calloc(total, sizeof(*ports));
 	size_t t, np = 0, nsegs;
@@ -248,6 +262,7 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 	err[0] = '\0';
 	if (!l)
 		return -ENOMEM;
+	l->sysnet_fd = -1;
 	r = status_load_id(id, &l->x, &l->rz);
 	if (r) {
 		snprintf(err, errlen, "cannot load the experiment: %s", strerror(-r));
@@ -268,6 +283,15 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 		goto out;
 	}
 	l->ndirs = total;
+	l->core = calloc(l->x->nnodes ? l->x->nnodes : 1, sizeof(*l->core));
+	if (!l->core) {
+		r = -ENOMEM;
+		goto out;
+	}
+	links_steer_cores(l->x, l->rz, emu_bypass_allowed(), l->core);
+	for (i = 0; i < l->x->nnodes && l->sysnet_fd < 0; i++)
+		if (l->core[i])
+			l->sysnet_fd = ns_sysfs_net(); /* none: nothing steered */
 	r = threads_start(l, id, total, err, errlen);
 out:
 	if (r) {
@@ -371,6 +395,8 @@ void links_annotate(struct sup_links *l, json_t *status)
 		json_object_set_new(d, "thread", json_integer(l->dirs[i].emu));
 		json_object_set_new(d, "cpu", l->th[l->dirs[i].emu].cpu >= 0 ?
 					      json_integer(l->th[l->dirs[i].emu].cpu) : json_null());
+		json_object_set_new(d, "kernel_cpu", l->dirs[i].steer && st[i].steered ?
+						     json_integer(l->dirs[i].steer - 1) : json_null());
 		json_object_set_new(d, "port",
 				    port_json(realize_ep_iface(l->rz, l->dirs[i].link, ep)->port_name,
 					      st[i].state));

@@ -12,4 +12,11 @@ int ns_run_in(int ns_fd, int (*fn)(void *arg), void *arg);
  * caller owns, or a negative errno. */
 int ns_open_self(void);
 
+/* A directory fd (O_PATH) of /sys/class/net as the calling thread's
+ * network namespace sees it, which the host's /sys does not show for
+ * another namespace: a sysfs mounted by a thread of its own in a mount
+ * namespace of its own, left behind (the mount lives as long as the fd).
+ * Returns the fd or a negative errno. */
+int ns_sysfs_net(void);
+
 #endif
