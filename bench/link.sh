@@ -11,12 +11,15 @@
 # kernel receive timestamps) between nodes' namespaces. Needs root.
 # VTB_REF=path/to/an/older/vtb adds, in parts 1 and 2, the zero-impairment
 # link and chain brought up and run by that binary (before/after in one run).
+# DELAY_RUNS (default 10): part 3 runs the delayed flow that many more times
+# and reports the spread of the median and p99 error over them.
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 vtb=${VTB:-$PWD/vtb}
 ub=$PWD/${UDPBENCH:-build/udpbench}
 RUNS=${RUNS:-5}
+DELAY_RUNS=${DELAY_RUNS:-10}  # part 3: runs of the delayed flow for the p99's spread
 VTB_REF=${VTB_REF:-}
 ref=${VTB_REF:+ref}  # the name of the reference configuration, when there is one
 PARTS=${PARTS:-1 2 3 4 5}  # which of the five to run
@@ -219,6 +222,15 @@ flow lat0 n0 n1 10.0.0.2 delay-direct "--pps 10000 --duration 5 --size 64" \
 	"--idle-ms 1000 --warmup 1000 --delays $out/delay-direct.txt"
 flow lat10 n0 n1 10.0.0.2 delay-emu "--pps 10000 --duration 5 --size 64" \
 	"--idle-ms 1000 --warmup 1000 --delays $out/delay-emu.txt"
+# DELAY_RUNS more runs of the emulated flow: the p99's spread (the issue's ten)
+: >"$out/delay-runs.txt"
+for i in $(seq "$DELAY_RUNS"); do
+	flow lat10 n0 n1 10.0.0.2 delay-emu-r "--pps 10000 --duration 5 --size 64" \
+		"--idle-ms 1000 --warmup 1000 --delays $out/delay-r.txt"
+	tail -n +1001 "$out/delay-r.txt" | awk '{ printf "%.3f\n", $1 - 10000 }' | sort -g >"$work/delay-r-err.txt"
+	echo "$(awk '{ v[NR] = $1 } END { i50 = int(NR * 0.5 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
+		print v[i50], v[i99], v[NR] }' "$work/delay-r-err.txt") $(jnum "$work/delay-emu-r.recv" lost)" >>"$out/delay-runs.txt"
+done
 vtb_down lat10
 vtb_down lat0
 unpinned
@@ -231,6 +243,12 @@ awk '{ print ($1 < 0 ? -$1 : $1) }' "$out/delay-err.txt" | sort -g >"$abs_err"
 echo "  direct veth one-way delay: median $(pct "$out/delay-direct-sorted.txt" 50) us, p99 $(pct "$out/delay-direct-sorted.txt" 99) us"
 echo "  emulated: error median $(pct "$out/delay-err.txt" 50) us, p99 $(pct "$out/delay-err.txt" 99) us, max $(pct "$out/delay-err.txt" 100) us; |error| median $(pct "$abs_err" 50) us, p99 $(pct "$abs_err" 99) us (targets 20 / 100 us)"
 echo "  lost $(jnum "$work/delay-emu.recv" lost), reordered $(jnum "$work/delay-emu.recv" reordered) of $(jnum "$work/delay-emu.recv" received)"
+if [ "$DELAY_RUNS" -gt 0 ]; then
+	awk '{ print $1 }' "$out/delay-runs.txt" >"$work/d50"
+	awk '{ print $2 }' "$out/delay-runs.txt" >"$work/d99"
+	echo "  $DELAY_RUNS more runs, error median / p99 / max (us) and lost: $(awk '{ printf "%s%s/%s/%s %s", (NR > 1 ? "; " : ""), $1, $2, $3, $4 }' "$out/delay-runs.txt")"
+	echo "  over those runs: median $(stats "$work/d50" | awk '{ print $1 " (" $2 "-" $3 ")" }') us, p99 $(stats "$work/d99" | awk '{ print $1 " (" $2 "-" $3 ")" }') us (median of the runs, min-max; targets 20 / 100 us)"
+fi
 plot_delay
 fi
 
