@@ -123,9 +123,12 @@ fuzz: fuzz-build
 # a main() that feeds them files: replays each seed corpus and fuzz/crashes,
 # so a fixed crash stays fixed. `make check` runs it in the sanitizer build.
 FUZZ_REPLAY_BINS = $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+# A parser that is not in libvtb.a (vtb-init's) is compiled into its target.
+FUZZ_EXTRA_fuzz_nr_request = materialize/init/noderun_req.c
+$(B)/fuzz/fuzz_nr_request: $(FUZZ_EXTRA_fuzz_nr_request)
 $(B)/fuzz/%: fuzz/%.c fuzz/replay.c $(B)/libvtb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< fuzz/replay.c -o $@ $(B)/libvtb.a $(PKG_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $< fuzz/replay.c $(FUZZ_EXTRA_$*) -o $@ $(B)/libvtb.a $(PKG_LIBS) -lm
 fuzz-replay: $(FUZZ_REPLAY_BINS)
 	@fuzz/replay.sh $(B)/fuzz
 

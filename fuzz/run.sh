@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run every fuzz target (or the ones named) for SECONDS each, all at once,
 # on a working copy of the seed corpus so fuzz/corpus/ stays as committed.
-# usage: fuzz/run.sh [SECONDS] [TARGET...]     (targets: compile json sup_request sup_reply qmp console measure etcd cluster fragment relay cldoc taskmsg gso pcap_stream)
+# usage: fuzz/run.sh [SECONDS] [TARGET...]     (targets: compile json sup_request sup_reply qmp console measure etcd cluster fragment relay cldoc taskmsg gso pcap_stream nr_request)
 # The grown corpora, logs and any artifacts stay in fuzz/build/. Exits 1 when
 # a target left a crash, leak, timeout or out-of-memory artifact (a slow-unit
 # artifact is only reported). FUZZ_FLAGS adds libFuzzer options, e.g.
@@ -10,7 +10,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-compile json sup_request sup_reply qmp console measure etcd cluster fragment relay cldoc taskmsg gso pcap_stream}
+targets=${*:-compile json sup_request sup_reply qmp console measure etcd cluster fragment relay cldoc taskmsg gso pcap_stream nr_request}
 b=$here/build
 
 for t in $targets; do
