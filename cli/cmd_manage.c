@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,7 +235,7 @@ static json_int_t jint(const json_t *o, const char *k)
 static void print_direction(const json_t *d)
 {
 	const json_t *p = json_object_get(d, "params"), *c = json_object_get(d, "counters");
-	const json_t *dr = json_object_get(c, "drops");
+	const json_t *dr = json_object_get(c, "drops"), *kc = json_object_get(d, "kernel_cpu");
 	const char *problem = json_string_value(json_object_get(json_object_get(d, "port"), "problem"));
 	char what[256] = "";
 	size_t n = 0;
@@ -264,9 +263,8 @@ static void print_direction(const json_t *d)
 	ADD(", queue limit %lld pkts", (long long)jint(p, "queue_pkts"));
 	if (jint(p, "queue_bytes"))
 		ADD(" or %lld bytes", (long long)jint(p, "queue_bytes"));
-	if (json_is_true(json_object_get(d, "bypass")) &&
-	    json_is_integer(json_object_get(d, "kernel_cpu")))
-		ADD(" (bypass: carried by the kernel on core %lld)", (long long)jint(d, "kernel_cpu"));
+	if (json_is_true(json_object_get(d, "bypass")) && json_is_integer(kc))
+		ADD(" (bypass: carried by the kernel on core %lld)", (long long)json_integer_value(kc));
 	else if (json_is_true(json_object_get(d, "bypass")))
 		ADD(" (bypass: carried by the kernel)");
 	else if (json_is_integer(json_object_get(d, "cpu")))
