@@ -53,12 +53,15 @@ rps() {
 # mask CORE: the RPS mask of one core, as the kernel prints it (hex)
 mask() { printf '%x' $((1 << $1)); }
 # flood EXP: 6 s of 18-byte UDP from a to d, unpaced (sendmmsg), in the
-# background (the receiver's pid in $fl, its report in $m/flood.EXP)
+# background (the receiver's pid in $fl, its report in $m/flood.EXP). Run
+# in the nodes' network namespaces from the host (ip netns exec): a node
+# has a /tmp of its own, where a checkout under /tmp cannot be seen.
 flood() {
-	"$VTB" exec "$1" d -- "$ub" recv --port 9000 --idle-ms 1000 >"$m/flood.$1" 2>&1 &
+	_id=$("$VTB" status "$1" --json | jq -r .id)
+	ip netns exec "vtb$_id-d" "$ub" recv --port 9000 --idle-ms 1000 >"$m/flood.$1" 2>&1 &
 	fl=$!
 	sleep 0.5
-	"$VTB" exec "$1" a -- "$ub" send --to 10.0.2.2:9000 --duration 6 >/dev/null 2>&1 &
+	ip netns exec "vtb$_id-a" "$ub" send --to 10.0.2.2:9000 --duration 6 >/dev/null 2>&1 &
 }
 check() { if "$@"; then ok "$name"; else not_ok "$name" "$detail"; fi; }
 
