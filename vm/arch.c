@@ -61,6 +61,11 @@ static const struct vm_arch arches[] = {
 		 * QEMU CPU-second (docs/benchmarks.md, "VMs", issue 13). KVM
 		 * runs the host's CPU, where rep movsb is fast. */
 		.cpu_tcg = "max,erms=off",
+		/* poked only after "vtb-guest-ready": a Ctrl-C poke during the
+		 * boot could flush a setup line the shell had not read yet, and
+		 * the shell then waited up to a second for the next one
+		 * (docs/benchmarks.md, "Boot to ready, rerun") */
+		.console_hold = true,
 		.kvm = true,
 		.console = "ttyS0",
 		.pvpanic = "pvpanic",
