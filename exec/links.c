@@ -289,9 +289,10 @@ int links_start(const char *id, struct sup_links **out, char *err, size_t errlen
 		goto out;
 	}
 	links_steer_cores(l->x, l->rz, emu_bypass_allowed(), l->core);
-	for (i = 0; i < l->x->nnodes && l->sysnet_fd < 0; i++)
-		if (l->core[i])
-			l->sysnet_fd = ns_sysfs_net(); /* none: nothing steered */
+	for (i = 0; i < l->x->nnodes && !l->core[i]; i++)
+		;
+	if (i < l->x->nnodes)
+		l->sysnet_fd = ns_sysfs_net(); /* none: nothing steered */
 	r = threads_start(l, id, total, err, errlen);
 out:
 	if (r) {
