@@ -13,6 +13,34 @@ stats() {
 		printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
 }
 
+# netns_busy: whether a kernel worker is running the network namespace
+# workqueue now (its name then ends in "+netns"): cleanup_net, which
+# unregisters the devices of the namespaces that went and frees them, as
+# one batch, after the command that let them go has returned (a bridge
+# costs an rcu_barrier there, under RTNL: br_multicast_dev_del).
+netns_busy() {
+	grep -qs -- '+netns' /proc/[0-9]*/comm 2>/dev/null
+}
+
+# kernel_done [SINCE]: wait (at most 30 s) until no kernel worker has run
+# the netns workqueue for 0.1 s; prints the time (`now`) of the last sample
+# that saw it running, or SINCE (default: now) when none did. A command's
+# time plus this tail is what it costs the machine, not only its caller:
+# a vtb up started inside the tail waits for RTNL.
+kernel_done() {
+	_kd_last=${1:-$(now)} _kd_i=0
+	while [ $_kd_i -lt 3000 ]; do
+		if netns_busy; then
+			_kd_last=$(now)
+		elif [ $(($(now) - _kd_last)) -ge 100000000 ]; then
+			break
+		fi
+		_kd_i=$((_kd_i + 1))
+		sleep 0.005
+	done
+	echo "$_kd_last"
+}
+
 # settle: wait (at most 20 s) until the kernel has freed the network
 # namespaces of the last run: the count of net_namespace objects in
 # /proc/slabinfo is back down to what it was at the end of the previous
@@ -28,6 +56,7 @@ stats() {
 SETTLE_BASE_S=5
 SETTLE_BASE=""
 settle() {
+	kernel_done >/dev/null
 	_last=$(now)
 	if [ ! -r /proc/slabinfo ]; then
 		sleep 2

@@ -12,8 +12,9 @@
 # `vtb up` and its max RSS (/usr/bin/time %M), VmRSS of the experiment's
 # supervisor while it is up (/proc/PID/status), wall time of `vtb down`, and
 # how long the kernel goes on freeing the namespaces after `vtb down`
-# returned (approximate: until the net_namespace count of /proc/slabinfo
-# stops moving; other users of the machine can blur it). Once per model,
+# returned (lib.sh's kernel_done: until no kernel worker has run the netns
+# workqueue for 0.1 s; another user's namespaces going at the same time
+# would lengthen it). Once per model,
 # the kernel objects are counted and a ping crosses the topology between
 # two far-apart nodes.
 #
@@ -169,8 +170,7 @@ one() {
 	_t2=$(now)
 	vtb_down "$_shape"
 	_t3=$(now)
-	_t4=$(settle)
-	[ "$_t4" -lt "$_t3" ] && _t4=$_t3
+	_t4=$(kernel_done "$_t3")
 	ms "$_t0" "$_t1" >>"$work/$_shape.up"
 	ms "$_t2" "$_t3" >>"$work/$_shape.down"
 	ms "$_t3" "$_t4" >>"$work/$_shape.kernel_after_down"

@@ -171,8 +171,9 @@ static int td_sock(struct td_ctx *c, unsigned worker, const struct db_obj *o,
 /* A bridge or port. One inside a node's namespace goes with that
  * namespace: 1, nothing done. One in the substrate goes with the
  * substrate when its row is removed in this teardown too: 0, counted, no
- * RTM_DELLINK (the kernel deletes a namespace's bridges in one batch, one
- * RCU barrier for all of them). Otherwise it is deleted by name. */
+ * RTM_DELLINK (the kernel deletes a namespace's devices in one batch, in
+ * the background; each bridge still costs it an RCU barrier there, in
+ * br_multicast_dev_del with RTNL held). Otherwise it is deleted by name. */
 static int td_link(struct td_ctx *c, unsigned worker, const struct db_obj *o, char *msg,
 		   size_t len)
 {
