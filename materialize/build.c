@@ -31,7 +31,7 @@ void build_substrate_name(const char *id, char *buf, size_t len)
 /* The link kind of each realization class. */
 static const struct build_link_kind *const link_kinds[RZ_LC_COUNT] = {
 	[RZ_LC_VETH] = &build_link_veth,
-	[RZ_LC_BRIDGE] = &build_link_bridge,
+	[RZ_LC_SWITCH] = &build_link_switch,
 	[RZ_LC_EMULATED] = &build_link_emulated,
 	[RZ_LC_SHORT] = &build_link_short,
 	[RZ_LC_DISPERSED] = &build_link_dispersed,
@@ -498,10 +498,9 @@ int build_up(struct db *db, const char *id, const struct realization *rz,
 	build_substrate_name(id, c.sub, sizeof(c.sub));
 	pthread_mutex_init(&c.lock, NULL);
 	c.ns_fd = malloc((c.x->nnodes + 1) * sizeof(*c.ns_fd));
-	c.br_index = calloc(c.x->nlinks + 1, sizeof(*c.br_index));
 	c.init = calloc(c.x->nnodes + 1, sizeof(*c.init));
 	c.g = dag_new(&c);
-	if (!c.ns_fd || !c.br_index || !c.init || !c.g) {
+	if (!c.ns_fd || !c.init || !c.g) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -558,7 +557,6 @@ out:
 		if (c.ns_fd[i] >= 0)
 			close(c.ns_fd[i]);
 	free(c.ns_fd);
-	free(c.br_index);
 	if (c.sub_fd >= 0)
 		close(c.sub_fd);
 	free(c.init);

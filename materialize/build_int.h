@@ -49,7 +49,7 @@ struct build_link_kind {
 };
 
 extern const struct build_node_kind build_container, build_vm;
-extern const struct build_link_kind build_link_veth, build_link_bridge, build_link_emulated,
+extern const struct build_link_kind build_link_veth, build_link_switch, build_link_emulated,
 	build_link_short, build_link_dispersed;
 /* An emulated link whose endpoints are on more than one host
  * (build_dispersed.c): its local ports and its VXLAN device. */
@@ -72,8 +72,6 @@ struct build_ctx {
 	const struct realization *rz;
 	const struct xir *x;
 	int *ns_fd;                        /* per node, -1 until its netns exists */
-	uint32_t *br_index;                /* per link: its LAN bridge's ifindex in the
-					    * substrate, 0 until known (bridge_create) */
 	char sub[BUILD_SUBSTRATE_LEN];     /* the substrate namespace's name */
 	int sub_fd;                        /* the substrate, -1 until it exists */
 	struct build_init *init;           /* per node: its init (pid 0: none yet) */

@@ -1,14 +1,18 @@
 /* build_link: the link kinds, one per realization class (enum
- * rz_link_class): a veth pair straight between two containers, a bridge
- * with a port per endpoint, the link emulator's ports, and the shortbridge
+ * rz_link_class): a veth pair straight between two containers, a LAN's
+ * ports switched by tc programs (lanswitch.h), the link emulator's ports,
+ * and the shortbridge
  * (two ports joined by a tc redirect) of a direct link with a VM. Each
  * plans its journal rows and tasks; a port is made by its node's kind. */
 #include "build_int.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lanswitch.h"
 #include "ns.h"
 #include "redirect.h"
 #include "util.h"
@@ -69,39 +73,68 @@ static int ports_plan(struct build_ctx *c, uint32_t link, uint32_t after, uint32
 	return r;
 }
 
-static int bridge_create(struct build_ctx *c, unsigned worker, const struct btask *t)
-{
-	struct nl_link_opts o = { .mtu = c->rz->links[t->link].mtu, .up = true,
-				  .group = c->rz->group };
-	const char *name = c->rz->links[t->link].bridge;
-	struct nl_err e = { 0 };
-	struct nl_sock *s;
-	int r, idx;
+struct switch_job {
+	const struct build_ctx *c;
+	uint32_t link;
+	char err[UTIL_ERR_LEN];
+};
 
-	s = build_root_sock(c, worker, &r);
-	if (s)
-		r = nl_bridge_create(s, name, &o, &e);
-	if (r == -EEXIST)
-		build_not_ours(c, DB_BRIDGE, name);
-	/* its ports join it as they are created (container_attach); unknown,
-	 * each joins it by name */
-	if (!r && (idx = nl_ifindex(s, name)) > 0)
-		c->br_index[t->link] = (uint32_t)idx;
-	if (r)
-		build_fail(c, s ? e.msg : strerror(-r), "cannot create LAN '%s' (bridge %s)",
-			  build_link_label(c, t->link), name);
+/* In the substrate: the LAN's ports switched (lanswitch.h). 0 or a
+ * negative errno with job->err. */
+static int switch_here(void *arg)
+{
+	struct switch_job *j = arg;
+	size_t n = j->c->x->links[j->link].nep, i;
+	int *idx = calloc(n, sizeof(*idx)), r = 0;
+
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < n && !r; i++) {
+		const char *port = build_ep_iface(j->c, j->link, (uint32_t)i)->port_name;
+
+		idx[i] = (int)if_nametoindex(port);
+		if (!idx[i]) {
+			r = -errno;
+			snprintf(j->err, sizeof(j->err), "cannot find %s: %s", port, strerror(-r));
+		}
+	}
+	if (!r)
+		r = lsw_attach(idx, n, j->err, sizeof(j->err));
+	free(idx);
 	return r;
 }
 
-static int bridge_plan(struct build_ctx *c, uint32_t link)
+/* A direct LAN's switch, once its ports exist. */
+static int switch_create(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
-	uint32_t id;
+	struct switch_job j = { .c = c, .link = t->link };
 	int r;
 
-	r = build_journal(c, DB_BRIDGE, c->rz->links[link].bridge, c->sub);
-	if (!r)
-		r = build_task(c, bridge_create, 0, link, 0, &id);
-	return r ? r : ports_plan(c, link, id, NULL);
+	(void)worker;
+	r = ns_run_in(c->sub_fd, switch_here, &j);
+	if (r)
+		build_fail(c, j.err[0] ? j.err : strerror(-r), "cannot switch LAN '%s'",
+			   build_link_label(c, t->link));
+	return r;
+}
+
+/* A direct LAN: a port per endpoint, then the switch over them, before
+ * any of its nodes is configured (its interfaces come up switched). */
+static int switch_plan(struct build_ctx *c, uint32_t link)
+{
+	const struct xir_link *l = &c->x->links[link];
+	uint32_t id, port, j;
+	int r;
+
+	r = build_task(c, switch_create, 0, link, 0, &id);
+	for (j = 0; j < l->nep && !r; j++) {
+		r = build_port_task(c, link, j, UINT32_MAX, &port);
+		if (!r)
+			r = dag_edge(c->g, port, id);
+		if (!r)
+			r = dag_edge(c->g, id, (uint32_t)c->x->nnodes + l->ep[j].node);
+	}
+	return r;
 }
 
 /* The emulator's ports: the supervisor opens them once they exist. */
@@ -158,6 +191,6 @@ static int short_plan(struct build_ctx *c, uint32_t link)
 }
 
 const struct build_link_kind build_link_veth = { .name = "veth", .plan = veth_plan };
-const struct build_link_kind build_link_bridge = { .name = "bridge", .plan = bridge_plan };
+const struct build_link_kind build_link_switch = { .name = "switch", .plan = switch_plan };
 const struct build_link_kind build_link_emulated = { .name = "emulated", .plan = emulated_plan };
 const struct build_link_kind build_link_short = { .name = "shortbridge", .plan = short_plan };

@@ -241,18 +241,17 @@ static int no_offload(void *arg)
 }
 
 /* A container's endpoint with a port: a veth whose substrate end (made in
- * the socket's namespace) is a port of the LAN's bridge, of the link
- * emulator (the supervisor opens it; the node end then computes its
- * checksums itself), or of a shortbridge to a VM. A LAN port joins its
- * bridge in the creating request when the bridge's index is known; the
+ * the socket's namespace) is a port of a direct LAN (switched once all of
+ * them exist: build_link.c), of the link emulator (the supervisor opens
+ * it; the node end then computes its checksums itself), of a shortbridge
+ * to a VM, or of a dispersed link's bridge, which it joins by name. The
  * node end comes up with the node's addresses (container_config). */
 static int container_attach(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	uint32_t node = c->x->links[t->link].ep[t->ep].node;
 	const struct rz_iface *ifc = build_ep_iface(c, t->link, t->ep);
 	unsigned mtu = c->rz->links[t->link].mtu;
-	struct nl_link_opts host = { .mtu = mtu, .up = true, .group = c->rz->group,
-				     .master = c->br_index[t->link] };
+	struct nl_link_opts host = { .mtu = mtu, .up = true, .group = c->rz->group };
 	struct nl_link_opts node_o = { .mtu = mtu, .mac = ifc->mac };
 	struct nl_err e = { 0 };
 	struct nl_sock *s;
@@ -267,7 +266,7 @@ static int container_attach(struct build_ctx *c, unsigned worker, const struct b
 	/* the node's end is new in a new namespace: an existing name is the port's */
 	if (r == -EEXIST)
 		build_not_ours(c, DB_LINK, port);
-	if (!r && rl->bridge[0] && !host.master) /* a dispersed link's, a shortbridge's */
+	if (!r && rl->bridge[0]) /* a dispersed link's */
 		r = nl_link_set_master(s, port, rl->bridge, &e);
 	if (r) {
 		build_fail(c, s ? e.msg : strerror(-r),
@@ -287,7 +286,8 @@ static int container_attach(struct build_ctx *c, unsigned worker, const struct b
 }
 
 /* A VM's endpoint: a persistent tap in the substrate, named like a
- * port; the supervisor opens it for QEMU. On a LAN it joins the bridge; on
+ * port; the supervisor opens it for QEMU. On a direct LAN it is switched
+ * with the LAN's other ports, on a dispersed link it joins the bridge; on
  * an emulated link it is the emulator's port; on a direct point-to-point
  * link a redirect joins it to the other end (build_link_short). */
 static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t)
@@ -312,7 +312,7 @@ static int vm_attach(struct build_ctx *c, unsigned worker, const struct btask *t
 	s = build_root_sock(c, worker, &r);
 	if (s)
 		r = nl_link_set(s, port, &o, &e);
-	if (!r && rl->bridge[0]) /* a LAN's, or a dispersed link's */
+	if (!r && rl->bridge[0]) /* a dispersed link's */
 		r = nl_link_set_master(s, port, rl->bridge, &e);
 	if (r)
 		build_fail(c, s ? e.msg : strerror(-r),

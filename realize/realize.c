@@ -111,7 +111,7 @@
  *    as soon as its search is done.
  *
  * 7. Link classes and ports (rz_ports.c). An emulated link is RZ_LC_EMULATED;
- *    a direct LAN RZ_LC_BRIDGE; a direct point-to-point link with a VM on it
+ *    a direct LAN RZ_LC_SWITCH; a direct point-to-point link with a VM on it
  *    RZ_LC_SHORT (a tap cannot be a veth's end: the two ports are joined by
  *    a redirect); the rest RZ_LC_VETH (one veth pair, no port). Every
  *    endpoint of a link of the first three classes has a root-side port,

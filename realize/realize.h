@@ -59,7 +59,8 @@ enum rz_link_kind { RZ_P2P, RZ_LAN };
 enum rz_link_class {
 	RZ_LC_VETH,     /* direct point-to-point between two containers: one
 	                 * veth pair straight between their namespaces */
-	RZ_LC_BRIDGE,   /* direct LAN: a bridge, its ports the endpoints' */
+	RZ_LC_SWITCH,   /* direct LAN: a port per endpoint, switched by tc
+	                 * programs (materialize/lanswitch.h) */
 	RZ_LC_EMULATED, /* through the link emulator: the ports are its own */
 	RZ_LC_SHORT,    /* direct point-to-point with a VM: the two ports joined
 	                 * by a tc redirect (the Trellis shortbridge) */
@@ -128,7 +129,7 @@ struct rz_link {
 	enum rz_link_class cls;  /* how it is made */
 	unsigned mtu;            /* 0: default */
 	uint32_t first_port;     /* the port of endpoint 0 (the rest follow), or RZ_NO_PORT */
-	char bridge[RZ_NAME_LEN]; /* RZ_LC_BRIDGE, RZ_LC_DISPERSED: "vtb<id>b<link>" (realize_name) */
+	char bridge[RZ_NAME_LEN]; /* RZ_LC_DISPERSED: "vtb<id>b<link>" (realize_name) */
 	/* dispersed: its VXLAN device on this host: "vtb<id>x<link>" on a
 	 * bridge (RZ_LC_DISPERSED) or as the emulator's port of every remote
 	 * endpoint of an emulated LAN (realize_link_lan_spread), or, emulated

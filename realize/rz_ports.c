@@ -19,7 +19,7 @@ static enum rz_link_class link_class(const struct realization *r, size_t li)
 	if (realize_link_dispersed(r, li))
 		return RZ_LC_DISPERSED;
 	if (r->links[li].kind == RZ_LAN)
-		return RZ_LC_BRIDGE;
+		return RZ_LC_SWITCH;
 	for (j = 0; j < l->nep; j++)
 		if (r->nodes[l->ep[j].node].kind == RZ_VM)
 			return RZ_LC_SHORT;
@@ -84,7 +84,9 @@ int realize_name(struct realization *r, const char *id)
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->group = realize_group_of(id);
 	for (i = 0; i < r->x->nlinks && !e; i++) {
-		if (r->links[i].cls == RZ_LC_BRIDGE || r->links[i].cls == RZ_LC_DISPERSED)
+		/* a direct LAN here has no bridge: its ports are switched by
+		 * tc programs (materialize/lanswitch.h) */
+		if (r->links[i].cls == RZ_LC_DISPERSED)
 			e = root_name(id, 'b', (uint32_t)i, r->links[i].bridge);
 		if (!e && (r->links[i].cls == RZ_LC_DISPERSED || realize_link_lan_spread(r, i)))
 			e = root_name(id, 'x', (uint32_t)i, r->links[i].vtep);
@@ -113,7 +115,7 @@ const char *realize_class_name(enum rz_link_class c)
 {
 	static const char *const names[RZ_LC_COUNT] = {
 		[RZ_LC_VETH] = "veth",
-		[RZ_LC_BRIDGE] = "bridge",
+		[RZ_LC_SWITCH] = "switch",
 		[RZ_LC_EMULATED] = "emulated",
 		[RZ_LC_SHORT] = "shortbridge",
 		[RZ_LC_DISPERSED] = "dispersed",

@@ -31,7 +31,7 @@
 
 static char state_dir[64];
 
-/* A LAN of three containers: a bridge "vtb<id>b0" and ports "vtb<id>p0-2". */
+/* A LAN of three containers: ports "vtb<id>p0-2", switched (no bridge). */
 static const char lan_src[] =
 	"a = topo.device('a')\nb = topo.device('b')\nc = topo.device('c')\n"
 	"topo.connect([a, b, c])\n";
@@ -80,8 +80,8 @@ static int sh(const char *fmt, const char *a, const char *b)
 }
 
 /* Build with a decoy named like one of the experiment's namespaces (a
- * node's, or the substrate with a bridge inside named like the
- * experiment's): up fails with EEXIST, the rollback leaves the decoy (and
+ * node's, or the substrate with a link inside named like one of the
+ * experiment's ports): up fails with EEXIST, the rollback leaves the decoy (and
  * what is inside it) and removes the rest. */
 static void build_meets(const char *kind)
 {
@@ -89,12 +89,12 @@ static void build_meets(const char *kind)
 	struct teardown_stats st;
 	char decoy[64], netns_b[96], sub[BUILD_SUBSTRATE_LEN], cmd[256];
 	bool substrate = !strcmp(kind, "substrate");
-	const char *bridge;
+	const char *port;
 	struct exp t;
 	int r;
 
 	exp_open(&t);
-	bridge = t.rz->links[0].bridge;
+	port = realize_ep_iface(t.rz, 0, 0)->port_name;
 	build_substrate_name(t.e.id, sub, sizeof(sub));
 	if (substrate)
 		snprintf(decoy, sizeof(decoy), "%s", sub);
@@ -102,7 +102,7 @@ static void build_meets(const char *kind)
 		build_netns_name(t.e.id, "a", decoy, sizeof(decoy));
 	assert_int_equal(sh("ip netns add %s", decoy, ""), 0);
 	if (substrate)
-		assert_int_equal(sh("ip -n %s link add %s type bridge", decoy, bridge), 0);
+		assert_int_equal(sh("ip -n %s link add %s type veth", decoy, port), 0);
 	r = build_up(t.db, t.e.id, t.rz, NULL, NULL, &err);
 	assert_int_equal(r, -EEXIST);
 	assert_non_null(strstr(err.msg, "exists"));
@@ -112,7 +112,7 @@ static void build_meets(const char *kind)
 	assert_int_equal(r, 0);
 	assert_int_equal(netns_exists(decoy), 1);
 	if (substrate) {
-		snprintf(cmd, sizeof(cmd), "ip -n %s link show %s >/dev/null", decoy, bridge);
+		snprintf(cmd, sizeof(cmd), "ip -n %s link show %s >/dev/null", decoy, port);
 		assert_int_equal(system(cmd), 0);
 	}
 	/* and what it did create is gone */
@@ -136,26 +136,27 @@ static void test_decoy_substrate(void **state)
 	build_meets("substrate");
 }
 
-/* Links in the host's namespace named like the experiment's bridge and
- * port: the experiment's are in its substrate, so up works, and down
- * leaves the host's alone. */
+/* Links in the host's namespace named like the experiment's ports: the
+ * experiment's are in its substrate, so up works, and down leaves the
+ * host's alone. */
 static void test_host_names_free(void **state)
 {
 	struct build_error err;
 	struct teardown_stats st;
-	char port[32];
+	char port[32], port0[32];
 	struct exp t;
 
 	(void)state;
 	exp_open(&t);
 	snprintf(port, sizeof(port), "%s", realize_ep_iface(t.rz, 0, 1)->port_name);
-	assert_int_equal(sh("ip link add %s type bridge", t.rz->links[0].bridge, ""), 0);
+	snprintf(port0, sizeof(port0), "%s", realize_ep_iface(t.rz, 0, 0)->port_name);
+	assert_int_equal(sh("ip link add %s type bridge", port0, ""), 0);
 	assert_int_equal(sh("ip link add %s type veth peer name %sx", port, port), 0);
 	assert_int_equal(build_up(t.db, t.e.id, t.rz, NULL, NULL, &err), 0);
 	assert_int_equal(build_teardown(t.db, t.e.id, &st, &err), 0);
-	assert_true(link_exists(t.rz->links[0].bridge));
+	assert_true(link_exists(port0));
 	assert_true(link_exists(port));
-	sh("ip link del %s", t.rz->links[0].bridge, "");
+	sh("ip link del %s", port0, "");
 	sh("ip link del %s", port, "");
 	exp_close(&t);
 }

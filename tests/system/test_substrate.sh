@@ -34,7 +34,10 @@ n=$(ip -o link show | awk -F': ' '{ print $2 }' | grep -c "^vtb$id" || true)
 if [ "$n" = 0 ]; then ok "the host's ip link lists no vtb$id interface"
 else not_ok "the host's ip link lists no vtb$id interface" "$(ip -o link show | grep "vtb$id")"; fi
 links=$(ip -n "$sub" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }')
-expect "the substrate has the LAN's bridge" sh -c "printf '%s\n' '$links' | grep -qx vtb${id}b0"
+# the LAN is switched by a tc program on each of its ports, with no bridge
+expect "the substrate has no bridge" test -z "$(ip -n "$sub" -o link show type bridge)"
+expect "the LAN's ports are switched" sh -c "tc -n $sub filter show dev vtb${id}p0 ingress | grep -q vtb_lanswitch"
+
 # three LAN ports and the emulated link's two; the direct link has none
 n=$(printf '%s\n' "$links" | grep -c "^vtb${id}p" || true)
 if [ "$n" = 5 ]; then ok "the substrate has the five ports"; else not_ok "the substrate has the five ports" "$links"; fi

@@ -294,7 +294,7 @@ static void test_one_host(void **state)
 	assert_true(realize_link_here(rz, 3));
 	assert_false(realize_link_dispersed(rz, 0));
 	assert_int_equal(rz->links[0].cls, RZ_LC_VETH);
-	assert_int_equal(rz->links[2].cls, RZ_LC_BRIDGE);
+	assert_int_equal(rz->links[2].cls, RZ_LC_SWITCH);
 	/* a VNI on a link on one host: refused */
 	f->cl.vni[3] = 9;
 	assert_int_equal(realize_cluster(rz, &f->cl, err, sizeof(err)), -EINVAL);
