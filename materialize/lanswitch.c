@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "redirect.h"
+
 /* The jump targets of a program. */
 enum lsw_label { LSW_LEARN, LSW_LEARNT, LSW_FLOOD, LSW_DROP, LSW_NLABELS };
 
@@ -189,24 +191,6 @@ static int load(struct lsw_prog *p, const int *port, size_t n, char *err, size_t
 	return fd;
 }
 
-/* Put program fd on port ifindex's ingress. 0 or a negative errno. */
-static int hook(int ifindex, int fd, char *err, size_t errlen)
-{
-	LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = 1, .priority = 1, .prog_fd = fd);
-	int r;
-
-	r = bpf_tc_hook_create(&h);
-	if (r && r != -EEXIST) {
-		snprintf(err, errlen, "cannot add the clsact qdisc: %s", strerror(-r));
-		return r;
-	}
-	r = bpf_tc_attach(&h, &o);
-	if (r)
-		snprintf(err, errlen, "cannot attach the LAN switch's program: %s", strerror(-r));
-	return r;
-}
-
 int lsw_attach(const int *ifindex, size_t n, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
@@ -238,7 +222,7 @@ int lsw_attach(const int *ifindex, size_t n, char *err, size_t errlen)
 		goto out;
 	}
 	for (i = 0; i < n && !r; i++)
-		r = hook(ifindex[i], fd, err, errlen);
+		r = redir_hook(ifindex[i], fd, "the LAN switch's program", err, errlen);
 out:
 	if (r == -ENOMEM && !err[0])
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
