@@ -57,7 +57,13 @@ if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
 	else not_ok "bridge-nf-call-* are 0 in the substrate" "$v"; fi
 fi
 
-# the link-local addresses of every node interface
+# the link-local addresses of every node interface, once the kernel has
+# given each of the 7 one and finished its duplicate address detection (an
+# interface gets its address when the kernel's link watch sees its
+# carrier, up to a second after vtb up returns)
+lladdrs() { for node in a b c d e; do ip -n "$sub-$node" -6 -o addr show scope link; done; }
+settled() { [ "$(lladdrs | grep -vc tentative)" = 7 ]; }
+expect "every node interface has its link-local address" eventually 10 settled
 for node in a b c d e; do
 	ip -n "$sub-$node" -6 -o addr show scope link | awk '{ sub(/\/.*/, "", $4); print $4 }'
 done | sort >"$m/nodes"
