@@ -76,63 +76,66 @@ static int ports_plan(struct build_ctx *c, uint32_t link, uint32_t after, uint32
 struct switch_job {
 	const struct build_ctx *c;
 	uint32_t link;
+	int *idx;
 	char err[UTIL_ERR_LEN];
 };
 
-/* In the substrate: the LAN's ports switched (lanswitch.h). 0 or a
+/* In the substrate: the ifindex of each of the LAN's ports. 0 or a
  * negative errno with job->err. */
-static int switch_here(void *arg)
+static int switch_ports(void *arg)
 {
 	struct switch_job *j = arg;
-	size_t n = j->c->x->links[j->link].nep, i;
-	int *idx = calloc(n, sizeof(*idx)), r = 0;
+	size_t i;
 
-	if (!idx)
-		return -ENOMEM;
-	for (i = 0; i < n && !r; i++) {
+	for (i = 0; i < j->c->x->links[j->link].nep; i++) {
 		const char *port = build_ep_iface(j->c, j->link, (uint32_t)i)->port_name;
 
-		idx[i] = (int)if_nametoindex(port);
-		if (!idx[i]) {
-			r = -errno;
-			snprintf(j->err, sizeof(j->err), "cannot find %s: %s", port, strerror(-r));
+		j->idx[i] = (int)if_nametoindex(port);
+		if (!j->idx[i]) {
+			snprintf(j->err, sizeof(j->err), "cannot find %s: %s", port,
+				 strerror(errno));
+			return -errno;
 		}
 	}
-	if (!r)
-		r = lsw_attach(idx, n, j->err, sizeof(j->err));
-	free(idx);
-	return r;
+	return 0;
 }
 
-/* A direct LAN's switch, once its ports exist. */
+/* A direct LAN's switch, once its ports exist (lanswitch.h). */
 static int switch_create(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
 	struct switch_job j = { .c = c, .link = t->link };
+	size_t n = c->x->links[t->link].nep;
+	struct nl_sock *s;
 	int r;
 
-	(void)worker;
-	r = ns_run_in(c->sub_fd, switch_here, &j);
+	j.idx = calloc(n, sizeof(*j.idx));
+	s = build_root_sock(c, worker, &r);
+	if (!j.idx)
+		r = -ENOMEM;
+	if (!r)
+		r = ns_run_in(c->sub_fd, switch_ports, &j);
+	if (!r)
+		r = lsw_attach(s, j.idx, n, j.err, sizeof(j.err));
 	if (r)
 		build_fail(c, j.err[0] ? j.err : strerror(-r), "cannot switch LAN '%s'",
 			   build_link_label(c, t->link));
+	free(j.idx);
 	return r;
 }
 
-/* A direct LAN: a port per endpoint, then the switch over them, before
- * any of its nodes is configured (its interfaces come up switched). */
+/* A direct LAN: a port per endpoint, then the switch over them. Its nodes
+ * are configured meanwhile: what they send before the switch is there (an
+ * IPv6 router solicitation) is dropped, and vtb up returns after it. */
 static int switch_plan(struct build_ctx *c, uint32_t link)
 {
-	const struct xir_link *l = &c->x->links[link];
 	uint32_t id, port, j;
 	int r;
 
 	r = build_task(c, switch_create, 0, link, 0, &id);
-	for (j = 0; j < l->nep && !r; j++) {
+	for (j = 0; j < c->x->links[link].nep && !r; j++) {
 		r = build_port_task(c, link, j, UINT32_MAX, &port);
 		if (!r)
 			r = dag_edge(c->g, port, id);
-		if (!r)
-			r = dag_edge(c->g, id, (uint32_t)c->x->nnodes + l->ep[j].node);
 	}
 	return r;
 }

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "redirect.h"
 
 /* The jump targets of a program. */
 enum lsw_label { LSW_LEARN, LSW_LEARNT, LSW_FLOOD, LSW_DROP, LSW_NLABELS };
@@ -191,8 +190,9 @@ static int load(struct lsw_prog *p, const int *port, size_t n, char *err, size_t
 	return fd;
 }
 
-int lsw_attach(const int *ifindex, size_t n, char *err, size_t errlen)
+int lsw_attach(struct nl_sock *s, const int *ifindex, size_t n, char *err, size_t errlen)
 {
+	struct nl_err e = { 0 };
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
 	struct lsw_prog p = { .map_fd = -1 };
 	int fd = -1, r = 0;
@@ -221,8 +221,13 @@ int lsw_attach(const int *ifindex, size_t n, char *err, size_t errlen)
 		r = fd;
 		goto out;
 	}
-	for (i = 0; i < n && !r; i++)
-		r = redir_hook(ifindex[i], fd, "the LAN switch's program", err, errlen);
+	nl_batch_begin(s);
+	for (i = 0; i < n; i++)
+		nl_tc_ingress_bpf(s, ifindex[i], fd, "vtb_lanswitch", &e);
+	r = nl_batch_flush(s, &e);
+	if (r)
+		snprintf(err, errlen, "cannot put the LAN switch on port %d: %s",
+			 ifindex[e.index / 2 < n ? e.index / 2 : 0], e.msg);
 out:
 	if (r == -ENOMEM && !err[0])
 		snprintf(err, errlen, "%s", strerror(ENOMEM));

@@ -18,14 +18,16 @@
 
 #include <stddef.h>
 
+#include "nl.h"
+
 /* The most entries of one LAN's learning table; a full table still
  * switches, flooding what it cannot learn. */
 #define LSW_TABLE_MAX 4096
 
-/* Switch the n ports ifindex[0..n-1] (in the calling thread's network
- * namespace, up, n >= 2) as one LAN. Everything goes with the ports.
- * Returns 0 or a negative errno with the kernel's words (the verifier's
- * log when it refuses a program) in err. */
-int lsw_attach(const int *ifindex, size_t n, char *err, size_t errlen);
+/* Switch the n ports ifindex[0..n-1] (in the namespace of s, up, n >= 2)
+ * as one LAN: one program, put on every port's ingress in one batch on s.
+ * Everything goes with the ports. Returns 0 or a negative errno with the
+ * kernel's words (the verifier's log when it refuses the program) in err. */
+int lsw_attach(struct nl_sock *s, const int *ifindex, size_t n, char *err, size_t errlen);
 
 #endif

@@ -86,6 +86,12 @@ int nl_link_list(struct nl_sock *s, struct nl_link_ent **v, size_t *n);
  * (a dump). *names is an array of *n names the caller frees. 0 or a
  * negative errno. Not for use inside a batch. */
 int nl_group_links(struct nl_sock *s, uint32_t group, char (**names)[16], size_t *n);
+/* Put BPF program prog_fd (BPF_PROG_TYPE_SCHED_CLS) on the ingress of
+ * link ifindex: a clsact qdisc (one there already is kept) and a
+ * direct-action bpf filter named name, handle 1, priority 1 (nl_tc.c).
+ * Two requests: in a batch, prog_fd must stay open until the flush. */
+int nl_tc_ingress_bpf(struct nl_sock *s, int ifindex, int prog_fd, const char *name,
+		      struct nl_err *err);
 /* Delete every link of netdev group `group` with one request: the kernel
  * unregisters them as one batch, much faster than one by one (bridges).
  * The caller must know the group holds only what it means to delete. */

@@ -10,7 +10,8 @@
  *   nl_lookup.c  finding links: by name, by group, by address, their MTU,
  *                waiting for one to go
  *   nl_addr.c    addresses and routes
- *   nl_vxlan.c   VXLAN devices, their forwarding entries, the MTU rule */
+ *   nl_vxlan.c   VXLAN devices, their forwarding entries, the MTU rule
+ *   nl_tc.c      a BPF program on a link's ingress */
 #ifndef VTB_NL_IMPL_H
 #define VTB_NL_IMPL_H
 

@@ -35,8 +35,9 @@ static int load_prog(int to_ifindex, int helper, char *err, size_t errlen)
 	return fd;
 }
 
-/* See redirect.h. */
-int redir_hook(int ifindex, int prog_fd, const char *what, char *err, size_t errlen)
+/* Put program prog_fd on the ingress of ifindex (a clsact qdisc made if
+ * there is none; handle and priority 1). 0 or a negative errno with err. */
+static int redir_hook(int ifindex, int prog_fd, const char *what, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .prog_fd = prog_fd);

@@ -24,12 +24,6 @@ int redir_attach(int from_ifindex, int to_ifindex, char *err, size_t errlen);
  * other end down, or in from_ifindex's namespace). As redir_attach. */
 int redir_attach_peer(int from_ifindex, int veth_ifindex, char *err, size_t errlen);
 
-/* Put program prog_fd (BPF_PROG_TYPE_SCHED_CLS, direct action) on the
- * ingress of ifindex (a clsact qdisc made if there is none; handle and
- * priority 1). The interface holds the program from then on. Returns 0 or
- * a negative errno with err saying what failed (`cannot attach WHAT: ...`). */
-int redir_hook(int ifindex, int prog_fd, const char *what, char *err, size_t errlen);
-
 /* Join interfaces a and b (names in the calling thread's network
  * namespace): a's ingress to b's egress, and b's ingress to a's egress,
  * or, with into_peer_of_a (a is a veth), into the other end of a. As
