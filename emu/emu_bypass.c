@@ -82,6 +82,8 @@ struct emu_bypass {
 	int tick_fd;            /* a timerfd in the thread's epoll: the rates
 	                         * of steered ports; -1 without any */
 	uint64_t *last;         /* per port: frames redirected at the last look */
+	struct bp_slot *counts; /* ncpus slots: one port's per-CPU counters as
+	                         * read (port_counts, in the data-plane thread) */
 };
 
 #define INSN(c, d, s, o, i) \
@@ -267,6 +269,7 @@ void emu_bypass_free(struct emu *e)
 	if (b->tick_fd >= 0)
 		close(b->tick_fd);
 	free(b->last);
+	free(b->counts);
 	free(b->flags);
 	free(b->marked);
 	free(b->tcx_fd);
@@ -312,6 +315,10 @@ static int maps_open(struct emu_bypass *b, size_t nports)
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0)
 		return b->ncpus ? b->ncpus : -EINVAL;
+	if (!b->counts)
+		b->counts = calloc((size_t)b->ncpus, sizeof(*b->counts));
+	if (!b->counts)
+		return -ENOMEM;
 	b->mode_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vtb_bp_mode", sizeof(uint32_t),
 				    sizeof(uint32_t), (uint32_t)nports, NULL);
 	if (b->mode_fd < 0)
@@ -411,20 +418,18 @@ static bool ring_busy(const struct emu_port *pt)
 
 /* The frames (and bytes, when bytes is not NULL) the kernel redirected
  * for port k, over every CPU; 0 or a negative errno (then nothing). */
-static int port_counts(const struct emu_bypass *b, uint32_t k, uint64_t *pkts, uint64_t *bytes)
+static int port_counts(struct emu_bypass *b, uint32_t k, uint64_t *pkts, uint64_t *bytes)
 {
-	struct bp_slot *v = calloc((size_t)b->ncpus, sizeof(*v));
 	uint64_t p = 0, n = 0;
 	int c, r;
 
-	if (!v)
-		return -ENOMEM;
-	r = bpf_map_lookup_elem(b->slot_fd, &k, v);
+	if (!b->counts)
+		return -ENOENT; /* no maps yet: nothing redirected */
+	r = bpf_map_lookup_elem(b->slot_fd, &k, b->counts);
 	for (c = 0; !r && c < b->ncpus; c++) {
-		p += v[c].pkts;
-		n += v[c].bytes;
+		p += b->counts[c].pkts;
+		n += b->counts[c].bytes;
 	}
-	free(v);
 	if (r)
 		return r;
 	*pkts = p;
