@@ -35,35 +35,27 @@ static int load_prog(int to_ifindex, int helper, char *err, size_t errlen)
 	return fd;
 }
 
-/* Put program prog_fd on the ingress of ifindex (a clsact qdisc made if
- * there is none; handle and priority 1). 0 or a negative errno with err. */
-static int redir_hook(int ifindex, int prog_fd, const char *what, char *err, size_t errlen)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .prog_fd = prog_fd);
-	int r;
-
-	r = bpf_tc_hook_create(&hook);
-	if (r && r != -EEXIST) {
-		snprintf(err, errlen, "cannot add the clsact qdisc: %s", strerror(-r));
-		return r;
-	}
-	r = bpf_tc_attach(&hook, &opts);
-	if (r)
-		snprintf(err, errlen, "cannot attach %s: %s", what, strerror(-r));
-	return r;
-}
-
 /* The program (helper to_ifindex) on from_ifindex's ingress; see redirect.h. */
 static int attach(int from_ifindex, int to_ifindex, int helper, char *err, size_t errlen)
 {
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = from_ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
 	int fd, r;
 
 	err[0] = '\0';
 	fd = load_prog(to_ifindex, helper, err, errlen);
 	if (fd < 0)
 		return fd;
-	r = redir_hook(from_ifindex, fd, "the redirect", err, errlen);
+	r = bpf_tc_hook_create(&hook);
+	if (r && r != -EEXIST) {
+		snprintf(err, errlen, "cannot add the clsact qdisc: %s", strerror(-r));
+		goto out;
+	}
+	opts.prog_fd = fd;
+	r = bpf_tc_attach(&hook, &opts);
+	if (r)
+		snprintf(err, errlen, "cannot attach the redirect: %s", strerror(-r));
+out:
 	close(fd);
 	return r;
 }
