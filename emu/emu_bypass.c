@@ -25,6 +25,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "bpf_insn.h"
+
 /* tcx, the kernel's BPF-only ingress hook (Linux 6.6; enum bpf_attach_type's
  * BPF_TCX_INGRESS, which this system's headers predate): the redirect runs
  * there without tc's classifier walk (cls_bpf) in front of it. */
@@ -86,21 +88,6 @@ struct emu_bypass {
 	                         * read (port_counts, in the data-plane thread) */
 };
 
-#define INSN(c, d, s, o, i) \
-	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
-#define MOV_K(d, i)      INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
-#define MOV_X(d, s)      INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define ADD_K(d, i)      INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
-#define ADD_X(d, s)      INSN(BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
-#define LDX(sz, d, s, o) INSN(BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
-#define STX(sz, d, s, o) INSN(BPF_STX | BPF_MEM | (sz), d, s, o, 0)
-#define ST(sz, d, o, i)  INSN(BPF_ST | BPF_MEM | (sz), d, 0, o, i)
-#define JEQ_K(d, i, o)   INSN(BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
-#define JNE_K(d, i, o)   INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
-#define CALL(f)          INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
-#define EXIT()           INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-/* r1 = the map of fd (two instructions) */
-#define LD_MAP(fd)       INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
 /* r0 = lookup(map fd, key at fp-4): r2 = fp - 4 first */
 #define LOOKUP(fd)       MOV_X(2, 10), ADD_K(2, -4), LD_MAP(fd), CALL(BPF_FUNC_map_lookup_elem)
 

@@ -1,6 +1,6 @@
 /* lanswitch: a LAN's switch, one tc program on every port (see
- * lanswitch.h). The program is written as instructions here, as
- * redirect.c's: no compiler and no object file. It has the LAN's ports as
+ * lanswitch.h). The program is written as instructions here (bpf_insn.h,
+ * as the link emulator's bypass): no compiler and no object file. It has the LAN's ports as
  * immediates and its learning table as its map; the port a frame came in
  * on is the skb's ingress_ifindex. */
 #include "lanswitch.h"
@@ -17,9 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf_insn.h"
 
 /* The jump targets of a program. */
 enum lsw_label { LSW_LEARN, LSW_LEARNT, LSW_FLOOD, LSW_DROP, LSW_NLABELS };
+
+/* The program's jumps to labels: write_prog makes seven. */
+#define LSW_JUMPS 8
 
 /* A program being written: instructions, where each label is, and the
  * jumps to patch once every label is known. */
@@ -30,32 +34,27 @@ struct lsw_prog {
 	struct {
 		size_t insn;
 		enum lsw_label to;
-	} *fix;
+	} fix[LSW_JUMPS];
 	size_t nfix;
 	int map_fd;
 };
 
-static void emit(struct lsw_prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off,
-		 int32_t imm)
+static void emit(struct lsw_prog *p, struct bpf_insn in)
 {
 	if (p->n < p->cap)
-		p->insn[p->n] = (struct bpf_insn){
-			.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm
-		};
+		p->insn[p->n] = in;
 	p->n++;
 }
 
-/* A conditional jump (code: BPF_JEQ, BPF_JNE, BPF_JGT with BPF_K or
- * BPF_X) or, with code BPF_JA, an unconditional one, to label to. */
-static void jump(struct lsw_prog *p, uint8_t code, uint8_t dst, uint8_t src, int32_t imm,
-		 enum lsw_label to)
+/* Jump in (a BPF_JMP instruction whose offset is left 0) to label to. */
+static void jump(struct lsw_prog *p, struct bpf_insn in, enum lsw_label to)
 {
-	if (p->n < p->cap) {
+	if (p->nfix < LSW_JUMPS) {
 		p->fix[p->nfix].insn = p->n;
 		p->fix[p->nfix].to = to;
-		p->nfix++;
 	}
-	emit(p, BPF_JMP | code, dst, src, 0, imm);
+	p->nfix++;
+	emit(p, in);
 }
 
 static void label(struct lsw_prog *p, enum lsw_label l)
@@ -63,29 +62,33 @@ static void label(struct lsw_prog *p, enum lsw_label l)
 	p->at[l] = p->n;
 }
 
-/* r1 = the LAN's map (a 64-bit load of the map's fd, two instructions). */
-static void load_map(struct lsw_prog *p)
+/* r0 = helper f(the LAN's map in r1, the stack at key in r2[, at val in
+ * r3, flags r4 = BPF_ANY]): a lookup (val 0) or an update. */
+static void map_call(struct lsw_prog *p, int16_t key, int16_t val, int f)
 {
-	emit(p, BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, p->map_fd);
-	emit(p, 0, 0, 0, 0, 0);
-}
+	struct bpf_insn ld[] = { LD_MAP(p->map_fd) };
 
-/* r<reg> = the frame pointer + off: a key or value on the stack. */
-static void stack_ptr(struct lsw_prog *p, uint8_t reg, int16_t off)
-{
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, reg, BPF_REG_10, 0, 0);
-	emit(p, BPF_ALU64 | BPF_ADD | BPF_K, reg, 0, 0, off);
+	emit(p, ld[0]);
+	emit(p, ld[1]);
+	emit(p, MOV_X(2, 10));
+	emit(p, ADD_K(2, key));
+	if (val) {
+		emit(p, MOV_X(3, 10));
+		emit(p, ADD_K(3, val));
+		emit(p, MOV_K(4, BPF_ANY));
+	}
+	emit(p, CALL(f));
 }
 
 /* Copy the 6-byte MAC address at packet offset from (r2: the frame) into
  * a table key at stack offset to (8 bytes: the address, two zeros). */
 static void mac_key(struct lsw_prog *p, int16_t from, int16_t to)
 {
-	emit(p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_2, from, 0);
-	emit(p, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_5, to, 0);
-	emit(p, BPF_LDX | BPF_MEM | BPF_H, BPF_REG_5, BPF_REG_2, (int16_t)(from + 4), 0);
-	emit(p, BPF_STX | BPF_MEM | BPF_H, BPF_REG_10, BPF_REG_5, (int16_t)(to + 4), 0);
-	emit(p, BPF_ST | BPF_MEM | BPF_H, BPF_REG_10, 0, (int16_t)(to + 6), 0);
+	emit(p, LDX(BPF_W, 5, 2, from));
+	emit(p, STX(BPF_W, 10, 5, to));
+	emit(p, LDX(BPF_H, 5, 2, (int16_t)(from + 4)));
+	emit(p, STX(BPF_H, 10, 5, (int16_t)(to + 4)));
+	emit(p, ST(BPF_H, 10, (int16_t)(to + 6), 0));
 }
 
 /* The stack: the source's key at -8, the destination's at -16, the
@@ -101,64 +104,52 @@ static void write_prog(struct lsw_prog *p, const int *port, size_t n)
 {
 	size_t i;
 
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
-	emit(p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_8, BPF_REG_6,
-	     offsetof(struct __sk_buff, ingress_ifindex), 0);
-	emit(p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6, offsetof(struct __sk_buff, data),
-	     0);
-	emit(p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_6,
-	     offsetof(struct __sk_buff, data_end), 0);
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0);
-	emit(p, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_4, 0, 0, 14);
-	jump(p, BPF_JGT | BPF_X, BPF_REG_4, BPF_REG_3, 0, LSW_DROP); /* no Ethernet header */
+	emit(p, MOV_X(6, 1));
+	emit(p, LDX(BPF_W, 8, 6, offsetof(struct __sk_buff, ingress_ifindex)));
+	emit(p, LDX(BPF_W, 2, 6, offsetof(struct __sk_buff, data)));
+	emit(p, LDX(BPF_W, 3, 6, offsetof(struct __sk_buff, data_end)));
+	emit(p, MOV_X(4, 2));
+	emit(p, ADD_K(4, 14));
+	jump(p, JGT_X(4, 3, 0), LSW_DROP); /* no Ethernet header */
 	mac_key(p, 6, K_SRC);
 	mac_key(p, 0, K_DST);
-	emit(p, BPF_LDX | BPF_MEM | BPF_B, BPF_REG_7, BPF_REG_2, 0, 0);
-	emit(p, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_7, 0, 0, 1);
-	emit(p, BPF_LDX | BPF_MEM | BPF_B, BPF_REG_5, BPF_REG_2, 6, 0);
-	emit(p, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_5, 0, 0, 1);
-	emit(p, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_8, V_OWN, 0);
+	emit(p, LDX(BPF_B, 7, 2, 0));
+	emit(p, AND_K(7, 1));
+	emit(p, LDX(BPF_B, 5, 2, 6));
+	emit(p, AND_K(5, 1));
+	emit(p, STX(BPF_W, 10, 8, V_OWN));
 	/* learn the source, unless it is a group address (no host's) or
 	 * already known here: an update only when it is new or moved */
-	jump(p, BPF_JNE | BPF_K, BPF_REG_5, 0, 0, LSW_LEARNT);
-	load_map(p);
-	stack_ptr(p, BPF_REG_2, K_SRC);
-	emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
-	jump(p, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, LSW_LEARN);
-	emit(p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_0, 0, 0);
-	jump(p, BPF_JEQ | BPF_X, BPF_REG_5, BPF_REG_8, 0, LSW_LEARNT);
+	jump(p, JNE_K(5, 0, 0), LSW_LEARNT);
+	map_call(p, K_SRC, 0, BPF_FUNC_map_lookup_elem);
+	jump(p, JEQ_K(0, 0, 0), LSW_LEARN);
+	emit(p, LDX(BPF_W, 5, 0, 0));
+	jump(p, JEQ_X(5, 8, 0), LSW_LEARNT);
 	label(p, LSW_LEARN);
-	load_map(p);
-	stack_ptr(p, BPF_REG_2, K_SRC);
-	stack_ptr(p, BPF_REG_3, V_OWN);
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY);
-	emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem);
+	map_call(p, K_SRC, V_OWN, BPF_FUNC_map_update_elem);
 	label(p, LSW_LEARNT);
 	/* a group destination, or one not learnt yet: to every other port */
-	jump(p, BPF_JNE | BPF_K, BPF_REG_7, 0, 0, LSW_FLOOD);
-	load_map(p);
-	stack_ptr(p, BPF_REG_2, K_DST);
-	emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
-	jump(p, BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, LSW_FLOOD);
-	emit(p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_0, 0, 0);
+	jump(p, JNE_K(7, 0, 0), LSW_FLOOD);
+	map_call(p, K_DST, 0, BPF_FUNC_map_lookup_elem);
+	jump(p, JEQ_K(0, 0, 0), LSW_FLOOD);
+	emit(p, LDX(BPF_W, 1, 0, 0));
 	/* learnt on the port it came in on: it is there already */
-	jump(p, BPF_JEQ | BPF_X, BPF_REG_1, BPF_REG_8, 0, LSW_DROP);
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 0);
-	emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_redirect);
-	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	jump(p, JEQ_X(1, 8, 0), LSW_DROP);
+	emit(p, MOV_K(2, 0));
+	emit(p, CALL(BPF_FUNC_redirect));
+	emit(p, EXIT());
 	label(p, LSW_FLOOD);
 	for (i = 0; i < n; i++) {
-		/* not back where it came from */
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_8, 0, 4, port[i]);
-		emit(p, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_6, 0, 0);
-		emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, port[i]);
-		emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, 0);
-		emit(p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_clone_redirect);
+		emit(p, JEQ_K(8, port[i], 4)); /* not back where it came from */
+		emit(p, MOV_X(1, 6));
+		emit(p, MOV_K(2, port[i]));
+		emit(p, MOV_K(3, 0));
+		emit(p, CALL(BPF_FUNC_clone_redirect));
 	}
 	label(p, LSW_DROP);
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, TC_ACT_SHOT);
-	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	for (i = 0; i < p->nfix; i++)
+	emit(p, MOV_K(0, TC_ACT_SHOT));
+	emit(p, EXIT());
+	for (i = 0; i < p->nfix && i < LSW_JUMPS && p->n <= p->cap; i++)
 		p->insn[p->fix[i].insn].off =
 			(int16_t)((long)p->at[p->fix[i].to] - (long)p->fix[i].insn - 1);
 }
@@ -174,8 +165,8 @@ static int load(struct lsw_prog *p, const int *port, size_t n, char *err, size_t
 
 	p->n = p->nfix = 0;
 	write_prog(p, port, n);
-	if (p->n > p->cap)
-		return -E2BIG; /* the size counted in lsw_attach was wrong: a bug */
+	if (p->n > p->cap || p->nfix > LSW_JUMPS)
+		return -E2BIG; /* the sizes counted were wrong: a bug */
 	fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "vtb_lanswitch", "GPL", p->insn,
 			   (unsigned)p->n, &opts);
 	if (fd < 0 && !log[0]) {
@@ -204,8 +195,7 @@ int lsw_attach(struct nl_sock *s, const int *ifindex, size_t n, char *err, size_
 	/* 49 instructions and 5 a port to copy to, with room */
 	p.cap = 64 + 5 * n;
 	p.insn = calloc(p.cap, sizeof(*p.insn));
-	p.fix = calloc(16, sizeof(*p.fix));
-	if (!p.insn || !p.fix) {
+	if (!p.insn) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -235,7 +225,6 @@ out:
 		close(fd);
 	if (p.map_fd >= 0)
 		close(p.map_fd);
-	free(p.fix);
 	free(p.insn);
 	return r;
 }
