@@ -7,7 +7,6 @@
 #include "build_int.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,53 +72,32 @@ static int ports_plan(struct build_ctx *c, uint32_t link, uint32_t after, uint32
 	return r;
 }
 
-struct switch_job {
-	const struct build_ctx *c;
-	uint32_t link;
-	int *idx;
-	char err[UTIL_ERR_LEN];
-};
-
-/* In the substrate: the ifindex of each of the LAN's ports. 0 or a
- * negative errno with job->err. */
-static int switch_ports(void *arg)
-{
-	struct switch_job *j = arg;
-	size_t i;
-
-	for (i = 0; i < j->c->x->links[j->link].nep; i++) {
-		const char *port = build_ep_iface(j->c, j->link, (uint32_t)i)->port_name;
-
-		j->idx[i] = (int)if_nametoindex(port);
-		if (!j->idx[i]) {
-			snprintf(j->err, sizeof(j->err), "cannot find %s: %s", port,
-				 strerror(errno));
-			return -errno;
-		}
-	}
-	return 0;
-}
-
 /* A direct LAN's switch, once its ports exist (lanswitch.h). */
 static int switch_create(struct build_ctx *c, unsigned worker, const struct btask *t)
 {
-	struct switch_job j = { .c = c, .link = t->link };
-	size_t n = c->x->links[t->link].nep;
+	size_t n = c->x->links[t->link].nep, i;
+	char err[UTIL_ERR_LEN] = "";
 	struct nl_sock *s;
-	int r;
+	int *idx, r;
 
-	j.idx = calloc(n, sizeof(*j.idx));
+	idx = calloc(n, sizeof(*idx));
 	s = build_root_sock(c, worker, &r);
-	if (!j.idx)
+	if (!idx)
 		r = -ENOMEM;
+	for (i = 0; i < n && !r; i++) {
+		const char *port = build_ep_iface(c, t->link, (uint32_t)i)->port_name;
+
+		idx[i] = nl_ifindex(s, port);
+		r = idx[i] < 0 ? idx[i] : 0;
+		if (r)
+			util_fmt(err, sizeof(err), "cannot find %s: %s", port, strerror(-r));
+	}
 	if (!r)
-		r = ns_run_in(c->sub_fd, switch_ports, &j);
-	if (!r)
-		r = lsw_attach(s, j.idx, n, j.err, sizeof(j.err));
+		r = lsw_attach(s, idx, n, err, sizeof(err));
 	if (r)
-		build_fail(c, j.err[0] ? j.err : strerror(-r), "cannot switch LAN '%s'",
+		build_fail(c, err[0] ? err : strerror(-r), "cannot switch LAN '%s'",
 			   build_link_label(c, t->link));
-	free(j.idx);
+	free(idx);
 	return r;
 }
 
