@@ -22,11 +22,7 @@ mkdir -p "$out"
 work=$(mktemp -d /tmp/vtblan.XXXXXX)
 export VTB_STATE_DIR=$work/state
 cleanup() {
-	for b in "$vtb" "$VTB_REF"; do
-		for n in $("$b" status 2>/dev/null | awk 'NR > 1 { print $1 }'); do
-			"$b" down "$n" >/dev/null 2>&1 || true
-		done
-	done
+	down_all "$vtb" "$VTB_REF"
 	rm -rf "$work"
 }
 trap cleanup EXIT

@@ -94,6 +94,16 @@ vtb_up() {
 	echo "$_id"
 }
 
+# down_all BIN...: vtb down every experiment each binary lists in
+# VTB_STATE_DIR (a bench's cleanup on exit; failures are ignored)
+down_all() {
+	for _b in "$@"; do
+		for _n in $("$_b" status 2>/dev/null | awk 'NR > 1 { print $1 }'); do
+			"$_b" down "$_n" >/dev/null 2>&1 || true
+		done
+	done
+}
+
 # vtb_down NAME
 vtb_down() {
 	"$vtb" down "$1" >"$work/down.out" 2>&1 || {

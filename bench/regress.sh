@@ -48,11 +48,7 @@ work=$(mktemp -d /tmp/vtbregress.XXXXXX)
 export VTB_STATE_DIR=$work/state
 vtb=$new
 cleanup() {
-	for b in "$old" "$new"; do
-		for n in $("$b" status 2>/dev/null | awk 'NR > 1 { print $1 }'); do
-			"$b" down "$n" >/dev/null 2>&1 || true
-		done
-	done
+	down_all "$old" "$new"
 	rm -rf "$work"
 }
 trap cleanup EXIT
